@@ -1,0 +1,63 @@
+# recad - plain Makefile.
+#   make            build/recad (the CLI) and build/librecad.a (the library the tests link)
+#   make test       build and run the unit tests (tests/*.c) -> "N passed, N failed"
+#   make asan       the same tests under AddressSanitizer + UBSan, in build-asan/
+#   make bench      build the benchmark programs in bench/
+#   make clean
+# Dependencies: scripts/setup.sh installs them (Debian packages).
+
+BUILD   ?= build
+CC      ?= cc
+ARCH    ?= -march=native
+OPT     ?= -O2
+SAN     ?=
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wvla -Wformat=2
+CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -I/usr/include/lua5.4 -I/usr/include/stb
+CFLAGS  ?= -std=c11 $(OPT) -g $(ARCH) -fopenmp $(WARN) $(SAN)
+LDFLAGS += -fopenmp $(SAN)
+LDLIBS   = -llua5.4 -lcjson -lopenblas -lstb -lm
+
+SRC   := $(sort $(wildcard src/*.c))
+CLI   := $(sort $(wildcard cli/*.c))
+TESTS := $(sort $(wildcard tests/*.c))
+BENCH := $(sort $(wildcard bench/*.c))
+
+LIB_OBJ   := $(SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI:%.c=$(BUILD)/%.o)
+TEST_OBJ  := $(TESTS:%.c=$(BUILD)/%.o)
+BENCH_BIN := $(BENCH:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all test asan bench clean
+all: $(BUILD)/recad $(BUILD)/librecad.a
+
+$(BUILD)/librecad.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/recad: $(CLI_OBJ) $(BUILD)/librecad.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/librecad.a $(LDLIBS)
+
+$(BUILD)/test_recad: $(TEST_OBJ) $(BUILD)/librecad.a
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/librecad.a $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/librecad.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/librecad.a $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# T selects tests by substring: make test T=solid
+test: $(BUILD)/test_recad $(BUILD)/recad
+	$(BUILD)/test_recad $(T)
+
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+bench: $(BENCH_BIN) $(BUILD)/recad
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_BIN:=.d)
