@@ -963,14 +963,240 @@ static void sd_adapt(sd_qfn fn, void *ctx, int D, double a, double b, double rel
     level--;
 }
 
+/* ---------------------------------------------------------------- breakpoints of sweeps
+ *
+ * The quadratures integrate exact line lengths (ray intervals) over a family of parallel lines.
+ * The integrand is smooth except where the family's combinatorics change; those positions are
+ * computed here exactly (edges crossing the sweep plane, cylinder silhouettes, planar faces
+ * containing the line direction), so that every quadrature piece is smooth (up to kinks where
+ * two faces of different prisms cross, and square-root ends at tangencies, which the cosine
+ * substitution below absorbs).
+ */
+
+typedef struct {
+    double *v;
+    int n, cap;
+} sd_vals;
+
+static void sd_vals_put(sd_vals *b, double x) {
+    if (isfinite(x)) *UT_PUSH(b->v, b->n, b->cap) = x;
+}
+
+/* sorted distinct values inside (lo, hi), with lo and hi at the ends */
+static void sd_vals_finish(sd_vals *b, double lo, double hi, double eps) {
+    sd_vals_put(b, lo);
+    sd_vals_put(b, hi);
+    qsort(b->v, (size_t)b->n, sizeof *b->v, sd_cmp_double);
+    int m = 0;
+    for (int i = 0; i < b->n; i++) {
+        double x = b->v[i];
+        if (x < lo || x > hi) continue;
+        if (m > 0 && x - b->v[m - 1] <= eps) continue;
+        b->v[m++] = x;
+    }
+    if (m > 0 && b->v[m - 1] < hi) b->v[m - 1] = hi; /* the last kept value within eps of hi */
+    b->n = m;
+}
+
+/* a plane (point o, unit normal n), the axis a (unit, in the plane) that values are measured
+   along, and the direction d of the integration lines (unit, in the plane, normal to a) */
+typedef struct {
+    double o[3], n[3], a[3], d[3], tol;
+} sd_cut;
+
+static void sd_cut_put(const sd_cut *c, const double q[3], sd_vals *b) {
+    double r[3] = {q[0] - c->o[0], q[1] - c->o[1], q[2] - c->o[2]};
+    sd_vals_put(b, sd_dot(r, c->a));
+}
+
+/* 3-D segment A-B: its crossing with the plane, or both ends if it lies in it */
+static void sd_seg_plane(const sd_cut *c, const double A[3], const double B[3], sd_vals *b) {
+    double ra[3] = {A[0] - c->o[0], A[1] - c->o[1], A[2] - c->o[2]}, rb[3] = {B[0] - c->o[0], B[1] - c->o[1], B[2] - c->o[2]};
+    double da = sd_dot(ra, c->n), db = sd_dot(rb, c->n);
+    if (fabs(da) <= c->tol && fabs(db) <= c->tol) {
+        sd_cut_put(c, A, b);
+        sd_cut_put(c, B, b);
+        return;
+    }
+    if ((da > c->tol && db > c->tol) || (da < -c->tol && db < -c->tol)) return;
+    double t = da / (da - db), q[3];
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    for (int i = 0; i < 3; i++) q[i] = A[i] + t * (B[i] - A[i]);
+    sd_cut_put(c, q, b);
+}
+
+static void sd_arc_point(const sd_prism *p, const g2_curve *g, double th, double w, double q[3]) {
+    sd_to_world(p, g->c[0] + g->r * cos(th), g->c[1] + g->r * sin(th), w, q);
+}
+
+/* the arc g of prism p at height w: its crossings with the plane; if it lies in the plane, its
+   ends and its extremes along the axis */
+static void sd_arc_plane(const sd_cut *c, const sd_prism *p, const g2_curve *g, double w, sd_vals *b) {
+    double C[3], q[3], t;
+    sd_to_world(p, g->c[0], g->c[1], w, C);
+    double rc[3] = {C[0] - c->o[0], C[1] - c->o[1], C[2] - c->o[2]};
+    double un = sd_dot(p->X, c->n), vn = sd_dot(p->Y, c->n), R = hypot(un, vn), h = sd_dot(rc, c->n);
+    if (R <= 1e-12) {
+        if (fabs(h) > c->tol) return;
+        sd_to_world(p, g->p0[0], g->p0[1], w, q);
+        sd_cut_put(c, q, b);
+        double phi = atan2(sd_dot(p->Y, c->a), sd_dot(p->X, c->a));
+        for (int k = 0; k < 2; k++)
+            if (g2_arc_param(g, phi + k * G2_PI, 0, &t)) sd_arc_point(p, g, phi + k * G2_PI, w, q), sd_cut_put(c, q, b);
+        return;
+    }
+    double k = -h / (g->r * R); /* cos(theta - phi) = k */
+    if (fabs(k) > 1) return;
+    double phi = atan2(vn, un), dt = acos(k);
+    for (int s = -1; s <= 1; s += 2)
+        if (g2_arc_param(g, phi + s * dt, 1e-12, &t)) sd_arc_point(p, g, phi + s * dt, w, q), sd_cut_put(c, q, b);
+}
+
+/* a planar face (point qf, unit normal nf) containing the line direction meets the plane in a
+   line of the family: its position along the axis (if the face's prism box touches it) */
+static void sd_face_trace(const sd_cut *c, const sd_prism *p, const double qf[3], const double nf[3], sd_vals *b) {
+    if (fabs(sd_dot(nf, c->d)) > 1e-12) return;
+    double an = sd_dot(c->a, nf);
+    if (fabs(an) <= 1e-12) return;
+    double r[3] = {qf[0] - c->o[0], qf[1] - c->o[1], qf[2] - c->o[2]}, alpha = sd_dot(r, nf) / an, q[3];
+    for (int i = 0; i < 3; i++) q[i] = c->o[i] + alpha * c->a[i];
+    if (sd_line_box(p->lo, p->hi, q, c->d)) sd_vals_put(b, alpha);
+}
+
+/* the unit normal of the straight wall of segment g of prism p */
+static void sd_wall_normal(const sd_prism *p, const g2_curve *g, double nf[3]) {
+    double ex = g->p1[0] - g->p0[0], ey = g->p1[1] - g->p0[1], el = hypot(ex, ey);
+    for (int i = 0; i < 3; i++) nf[i] = (ey * p->X[i] - ex * p->Y[i]) / el;
+}
+
+/* silhouette angles of an arc wall seen along d (normal perpendicular to d); 0 if the wall is
+   parallel to d */
+static int sd_silhouette(const sd_prism *p, const double d[3], double th[2]) {
+    double cx = sd_dot(p->X, d), cy = sd_dot(p->Y, d);
+    if (hypot(cx, cy) <= 1e-12) return 0;
+    th[0] = atan2(-cx, cy);
+    th[1] = th[0] + G2_PI;
+    return 2;
+}
+
+/* every position along the axis where the lines in the plane change combinatorics */
+static void sd_plane_breaks(const sd_solid *s, const sd_cut *c, sd_vals *b) {
+    for (int j = 0; j < s->npr; j++) {
+        const sd_prism *p = &s->pr[j];
+        double o[3] = {c->o[0], c->o[1], c->o[2]};
+        if (!sd_line_box(p->lo, p->hi, o, c->a) && fabs(sd_dot(c->n, c->n)) > 0) { /* quick reject: plane vs box */
+            double lo = INFINITY, hi = -INFINITY;
+            for (int k = 0; k < 8; k++) {
+                double q[3] = {k & 1 ? p->hi[0] : p->lo[0], k & 2 ? p->hi[1] : p->lo[1], k & 4 ? p->hi[2] : p->lo[2]};
+                double r[3] = {q[0] - o[0], q[1] - o[1], q[2] - o[2]}, h = sd_dot(r, c->n);
+                lo = fmin(lo, h), hi = fmax(hi, h);
+            }
+            if (lo > c->tol || hi < -c->tol) continue;
+        }
+        for (int e = 0; e < 2; e++) { /* caps containing the line direction */
+            double qf[3];
+            sd_to_world(p, 0, 0, e ? p->w1 : p->w0, qf);
+            sd_face_trace(c, p, qf, p->N, b);
+        }
+        for (int k = 0; k < p->nc; k++) {
+            const g2_curve *g = &p->c[k];
+            double A[3], B[3], th[2];
+            sd_to_world(p, g->p0[0], g->p0[1], p->w0, A);
+            sd_to_world(p, g->p0[0], g->p0[1], p->w1, B);
+            sd_seg_plane(c, A, B, b); /* vertical edge */
+            for (int e = 0; e < 2; e++) {
+                double w = e ? p->w1 : p->w0;
+                if (g->kind == G2_SEG) {
+                    sd_to_world(p, g->p0[0], g->p0[1], w, A);
+                    sd_to_world(p, g->p1[0], g->p1[1], w, B);
+                    sd_seg_plane(c, A, B, b);
+                } else {
+                    sd_arc_plane(c, p, g, w, b);
+                }
+            }
+            if (g->kind == G2_SEG) {
+                double nf[3];
+                sd_wall_normal(p, g, nf);
+                sd_to_world(p, g->p0[0], g->p0[1], 0, A);
+                sd_face_trace(c, p, A, nf, b);
+            } else {
+                int ns = sd_silhouette(p, c->d, th);
+                for (int q = 0; q < ns; q++) {
+                    double t;
+                    if (!g2_arc_param(g, th[q], 0, &t)) continue;
+                    sd_arc_point(p, g, th[q], p->w0, A);
+                    sd_arc_point(p, g, th[q], p->w1, B);
+                    sd_seg_plane(c, A, B, b);
+                }
+            }
+        }
+    }
+}
+
+/* positions along axis a (from origin o) of all vertices, arc extremes along a and silhouette
+   ends seen along d: where a sweep of planes normal to a changes combinatorics */
+static void sd_sweep_breaks(const sd_solid *s, const double o[3], const double a[3], const double d[3], sd_vals *b) {
+    sd_cut c;
+    memcpy(c.o, o, sizeof c.o);
+    memcpy(c.a, a, sizeof c.a);
+    for (int j = 0; j < s->npr; j++) {
+        const sd_prism *p = &s->pr[j];
+        for (int k = 0; k < p->nc; k++) {
+            const g2_curve *g = &p->c[k];
+            for (int e = 0; e < 2; e++) {
+                double w = e ? p->w1 : p->w0, q[3], th[2], t;
+                sd_to_world(p, g->p0[0], g->p0[1], w, q);
+                sd_cut_put(&c, q, b);
+                if (g->kind != G2_ARC) continue;
+                double phi = atan2(sd_dot(p->Y, a), sd_dot(p->X, a));
+                for (int m = 0; m < 2; m++)
+                    if (g2_arc_param(g, phi + m * G2_PI, 0, &t)) sd_arc_point(p, g, phi + m * G2_PI, w, q), sd_cut_put(&c, q, b);
+                int ns = sd_silhouette(p, d, th);
+                for (int m = 0; m < ns; m++)
+                    if (g2_arc_param(g, th[m], 0, &t)) sd_arc_point(p, g, th[m], w, q), sd_cut_put(&c, q, b);
+            }
+        }
+    }
+}
+
+/* integral over [a, b] with x = a + (b - a)(1 - cos u)/2, u in [0, pi]: square-root behaviour
+   at the ends becomes smooth */
+typedef struct {
+    sd_qfn fn;
+    void *ctx;
+    int D;
+    double a, b;
+} sd_cosq;
+
+static void sd_cosq_fn(void *ctx, double u, double *f) {
+    sd_cosq *q = ctx;
+    double h = 0.5 * (q->b - q->a);
+    q->fn(q->ctx, q->a + h * (1 - cos(u)), f);
+    double jac = h * sin(u);
+    for (int i = 0; i < q->D; i++) f[i] *= jac;
+}
+
+/* sum over the pieces between consecutive breakpoints */
+static void sd_pieces_integrate(sd_qfn fn, void *ctx, int D, const sd_vals *br, double rel, double abs_tol, double *out) {
+    for (int q = 0; q < D; q++) out[q] = 0;
+    double span = br->n > 1 ? br->v[br->n - 1] - br->v[0] : 0;
+    for (int i = 0; i + 1 < br->n; i++) {
+        sd_cosq cq = {fn, ctx, D, br->v[i], br->v[i + 1]};
+        double f[SD_QD], share = span > 0 ? (br->v[i + 1] - br->v[i]) / span : 1;
+        sd_adapt(sd_cosq_fn, &cq, D, 0, G2_PI, rel, abs_tol * share, 64, f);
+        for (int q = 0; q < D; q++) out[q] += f[q];
+    }
+}
+
 /* ---------------------------------------------------------------- volume moments by quadrature */
 
 typedef struct {
     const sd_solid *s;
     sd_ws *ws;
-    double x;              /* current outer coordinate */
-    double ylo, yhi;       /* inner range */
-    double rel, abs_inner; /* inner tolerances */
+    double x;           /* current outer coordinate (along X of prism 0) */
+    double ylo, yhi;    /* inner range */
+    double rel, abs_in; /* inner tolerances */
+    sd_vals br;         /* inner breakpoints (scratch) */
 } sd_vq;
 
 /* along the line through (x, y) in prism 0's frame, parallel to its N: exact moments */
@@ -993,10 +1219,24 @@ static void sd_vq_inner(void *ctx, double y, double *f) {
     f[7] = x * y * L, f[8] = x * Z1, f[9] = y * Z1;
 }
 
+/* the plane x = const of prism 0's frame, integrated over y between its breakpoints */
 static void sd_vq_outer(void *ctx, double x, double *f) {
     sd_vq *q = ctx;
+    const sd_prism *p0 = &q->s->pr[0];
+    sd_cut c;
+    sd_to_world(p0, x, 0, 0, c.o);
+    memcpy(c.n, p0->X, sizeof c.n);
+    memcpy(c.a, p0->Y, sizeof c.a);
+    memcpy(c.d, p0->N, sizeof c.d);
+    c.tol = 1e-12 * q->s->size;
     q->x = x;
-    sd_adapt(sd_vq_inner, q, SD_QD, q->ylo, q->yhi, q->rel, q->abs_inner, 400, f);
+    q->br.n = 0;
+    sd_plane_breaks(q->s, &c, &q->br);
+    sd_vals_finish(&q->br, q->ylo, q->yhi, 1e-13 * q->s->size);
+    sd_vals br = q->br; /* the inner integration reuses nothing of q->br */
+    q->br.v = NULL, q->br.n = q->br.cap = 0;
+    sd_pieces_integrate(sd_vq_inner, q, SD_QD, &br, q->rel, q->abs_in, f);
+    q->br = br;
 }
 
 /* box of the solid's node box in prism 0's frame */
@@ -1013,11 +1253,19 @@ static void sd_local_box(const sd_solid *s, double lo[3], double hi[3]) {
 /* volume, first and second moments in prism 0's frame by nested quadrature */
 static void sd_quad_volume(const sd_solid *s, double *V, double F[3], double M[9]) {
     double lo[3], hi[3], f[SD_QD];
+    const sd_prism *p0 = &s->pr[0];
     sd_local_box(s, lo, hi);
-    sd_vq q = {s, sd_ws_reserve(s), 0, lo[1], hi[1], 1e-9, 0};
+    sd_vq q;
+    memset(&q, 0, sizeof q);
+    q.s = s, q.ws = sd_ws_reserve(s), q.ylo = lo[1], q.yhi = hi[1], q.rel = 1e-10;
     double vbox = (hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]);
-    q.abs_inner = 1e-10 * vbox / (hi[0] - lo[0]);
-    sd_adapt(sd_vq_outer, &q, SD_QD, lo[0], hi[0], 1e-8, 1e-10 * vbox, 400, f);
+    q.abs_in = 1e-12 * vbox / (hi[0] - lo[0]);
+    sd_vals br = {0};
+    sd_sweep_breaks(s, p0->o, p0->X, p0->N, &br);
+    sd_vals_finish(&br, lo[0], hi[0], 1e-13 * s->size);
+    sd_pieces_integrate(sd_vq_outer, &q, SD_QD, &br, 1e-10, 1e-12 * vbox, f);
+    free(br.v);
+    free(q.br.v);
     *V = f[0];
     F[0] = f[1], F[1] = f[2], F[2] = f[3];
     M[0] = f[4], M[4] = f[5], M[8] = f[6];
