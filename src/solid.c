@@ -49,6 +49,7 @@ struct sd_solid {
     int nnd, cap_nd;
     int root, depth; /* depth: longest root-to-leaf path (nodes) */
     double size;     /* model size: diagonal of all prisms' boxes */
+    double scale;    /* size or the largest coordinate, whichever is larger (rounding scale) */
 };
 
 /* ---------------------------------------------------------------- small vector helpers */
@@ -167,6 +168,8 @@ static void sd_finish(sd_solid *s) {
                             (hi[2] - lo[2]) * (hi[2] - lo[2]))
                      : 1;
     if (!(s->size > 0)) s->size = 1;
+    s->scale = s->size;
+    for (int i = 0; i < 3 && s->npr; i++) s->scale = fmax(s->scale, fmax(fabs(lo[i]), fabs(hi[i])));
     s->depth = sd_node_finish(s, s->root);
 }
 
@@ -1337,7 +1340,8 @@ static int sd_claims_cut(const sd_solid *s, int j, const double o[3], const doub
    not claimed by a prism below i; the face normal is nf (the line lies in the face) */
 static double sd_face_line(const sd_solid *s, int i, const double o[3], const double d[3], const double nf[3],
                            sd_iv *J, int nj, sd_ws *ws) {
-    double del = 1e-9 * s->size, op[3], om[3];
+    /* the offset biases lengths near tangencies by O(del): keep it small, yet far above rounding */
+    double del = 1e-12 * s->scale, op[3], om[3];
     for (int k = 0; k < 3; k++) op[k] = o[k] + del * nf[k], om[k] = o[k] - del * nf[k];
     int mark = ws->used;
     sd_iv *P = sd_ws_block(ws), *Q = sd_ws_block(ws), *X = sd_ws_block(ws), *K = sd_ws_block(ws);
@@ -1386,20 +1390,104 @@ static void sd_aq_wall(void *ctx, double t, double *f) {
     f[0] = sp * sd_face_line(q->s, q->prism, o, p->N, nf, J, 1, q->ws);
 }
 
+/* 2-D segment (projection along N of prism p of the 3-D segment A-B) against arc g of p */
+static void sd_proj_seg_arc(const sd_prism *p, const g2_curve *g, const double A[3], const double B[3], double tol,
+                            sd_vals *b) {
+    double la[3], lb[3];
+    sd_to_local(p, A, la);
+    sd_to_local(p, B, lb);
+    if (hypot(lb[0] - la[0], lb[1] - la[1]) <= tol) return; /* along N: no crossing in 2-D */
+    g2_curve sg;
+    g2_seg(&sg, la[0], la[1], lb[0], lb[1]);
+    g2_isect is[4];
+    int n = g2_intersect(g, &sg, tol, is, 4);
+    for (int k = 0; k < n; k++) sd_vals_put(b, is[k].ta);
+}
+
+/* parameters on the arc wall (curve k of prism i) where its rulings change combinatorics */
+static void sd_arc_wall_breaks(const sd_solid *s, int i, int k, sd_vals *b) {
+    const sd_prism *p = &s->pr[i];
+    const g2_curve *g = &p->c[k];
+    double tol = 1e-12 * s->size;
+    for (int j = 0; j < s->npr; j++) {
+        if (j == i) continue;
+        const sd_prism *q = &s->pr[j];
+        for (int m = 0; m < q->nc; m++) {
+            const g2_curve *h = &q->c[m];
+            double A[3], B[3], th[2];
+            sd_to_world(q, h->p0[0], h->p0[1], q->w0, A);
+            sd_to_world(q, h->p0[0], h->p0[1], q->w1, B);
+            sd_proj_seg_arc(p, g, A, B, tol, b); /* vertical edge, or the wall trace if along N */
+            if (h->kind == G2_SEG) {
+                for (int e = 0; e < 2; e++) {
+                    double w = e ? q->w1 : q->w0;
+                    sd_to_world(q, h->p0[0], h->p0[1], w, A);
+                    sd_to_world(q, h->p1[0], h->p1[1], w, B);
+                    sd_proj_seg_arc(p, g, A, B, tol, b);
+                }
+            } else if (fabs(sd_dot(q->N, p->N)) >= 1 - 1e-12) { /* same direction: the arc itself */
+                /* map h into p's frame and intersect exactly */
+                double d[3] = {q->o[0] - p->o[0], q->o[1] - p->o[1], q->o[2] - p->o[2]};
+                double M[4] = {sd_dot(q->X, p->X), sd_dot(q->Y, p->X), sd_dot(q->X, p->Y), sd_dot(q->Y, p->Y)};
+                double t[2] = {sd_dot(d, p->X), sd_dot(d, p->Y)};
+                g2_curve hm = *h;
+                g2_map(&hm, M, t);
+                g2_isect is[4];
+                int n = g2_intersect(g, &hm, tol, is, 4);
+                for (int e = 0; e < n; e++) sd_vals_put(b, is[e].ta);
+            } else {
+                int ns = sd_silhouette(q, p->N, th);
+                for (int e = 0; e < ns; e++) {
+                    double tt;
+                    if (!g2_arc_param(h, th[e], 0, &tt)) continue;
+                    sd_arc_point(q, h, th[e], q->w0, A);
+                    sd_arc_point(q, h, th[e], q->w1, B);
+                    sd_proj_seg_arc(p, g, A, B, tol, b);
+                }
+            }
+        }
+    }
+}
+
+/* boundary area of one face of prism i (curve < 0: caps) by quadrature between breakpoints */
+static double sd_face_area(const sd_solid *s, int i, int curve, sd_aq *q) {
+    const sd_prism *p = &s->pr[i];
+    sd_vals br = {0};
+    double f[SD_QD], tol = 1e-13 * s->size * s->size, lo = 0, hi = 1;
+    q->prism = i, q->curve = curve;
+    sd_cut c;
+    c.tol = 1e-12 * s->size;
+    if (curve < 0) {
+        sd_to_world(p, 0, 0, curve == -1 ? p->w0 : p->w1, c.o);
+        memcpy(c.n, p->N, sizeof c.n);
+        memcpy(c.a, p->Y, sizeof c.a);
+        memcpy(c.d, p->X, sizeof c.d);
+        sd_plane_breaks(s, &c, &br);
+        lo = p->rg.lo[1], hi = p->rg.hi[1];
+    } else if (p->c[curve].kind == G2_SEG) {
+        const g2_curve *g = &p->c[curve];
+        double el = g2_length(g);
+        sd_to_world(p, g->p0[0], g->p0[1], 0, c.o);
+        sd_wall_normal(p, g, c.n);
+        for (int k = 0; k < 3; k++) c.a[k] = ((g->p1[0] - g->p0[0]) * p->X[k] + (g->p1[1] - g->p0[1]) * p->Y[k]) / el;
+        memcpy(c.d, p->N, sizeof c.d);
+        sd_plane_breaks(s, &c, &br);
+        for (int k = 0; k < br.n; k++) br.v[k] /= el;
+    } else {
+        sd_arc_wall_breaks(s, i, curve, &br);
+    }
+    sd_vals_finish(&br, lo, hi, 1e-13 * (curve < 0 ? s->size : 1));
+    sd_pieces_integrate(curve < 0 ? sd_aq_cap : sd_aq_wall, q, 1, &br, 1e-10, tol, f);
+    free(br.v);
+    return f[0];
+}
+
 /* surface area as the sum over all prism faces of their boundary part */
 static double sd_quad_area(const sd_solid *s) {
     sd_aq q = {s, sd_ws_reserve(s), 0, 0};
-    double area = 0, f[SD_QD], tol = 1e-12 * s->size * s->size;
-    for (int i = 0; i < s->npr; i++) {
-        const sd_prism *p = &s->pr[i];
-        q.prism = i;
-        for (int e = -2; e < p->nc; e++) {
-            q.curve = e;
-            if (e < 0) sd_adapt(sd_aq_cap, &q, 1, p->rg.lo[1], p->rg.hi[1], 1e-9, tol, 300, f);
-            else sd_adapt(sd_aq_wall, &q, 1, 0, 1, 1e-9, tol, 300, f);
-            area += f[0];
-        }
-    }
+    double area = 0;
+    for (int i = 0; i < s->npr; i++)
+        for (int e = -2; e < s->pr[i].nc; e++) area += sd_face_area(s, i, e, &q);
     return area;
 }
 

@@ -244,7 +244,7 @@ TEST(solid_lbracket_join_one_direction_and_mixed) {
         sd_props p;
         REQUIRE(sd_mass_props(s, &p) == 0);
         CHECK(p.exact == !mixed);
-        double tol = mixed ? 1e-6 : 1e-13;
+        double tol = mixed ? 1e-10 : 1e-13;
         CHECK_REL(p.volume, 11250, tol);
         CHECK_REL(p.area, 5550, tol);
         st_check_vec(p.centroid, c, 3, tol * 40);
@@ -380,8 +380,8 @@ TEST(solid_steinmetz) {
     REQUIRE(sd_mass_props(s, &p) == 0);
     double dt = ut_now() - t0;
     CHECK(p.exact == 0);
-    CHECK_REL(p.volume, 16 * r * r * r / 3, 1e-6);
-    CHECK_REL(p.area, 16 * r * r, 1e-5);
+    CHECK_REL(p.volume, 16 * r * r * r / 3, 1e-9);
+    CHECK_REL(p.area, 16 * r * r, 1e-9);
     st_check_vec(p.centroid, (double[3]){0, 0, 0}, 3, 1e-6 * r);
     /* axes z and x: slices y = const are squares of half side s = sqrt(r^2 - y^2), so
        Iyy = int 8 s^4 / 3 dy = 128 r^5 / 45 and Ixx = Izz = int (4 s^4 / 3 + 4 y^2 s^2) dy = 112 r^5 / 45 */
@@ -571,8 +571,8 @@ TEST(solid_exact_matches_quadrature) {
         sd_solid *t = st_build(&m);
         REQUIRE(sd_mass_props(t, &b) == 0);
         CHECK(a.exact == 1 && b.exact == 0);
-        CHECK_REL(b.volume, a.volume, 1e-7);
-        CHECK_REL(b.area, a.area, 1e-6);
+        CHECK_REL(b.volume, a.volume, 1e-10);
+        CHECK_REL(b.area, a.area, 1e-10);
         for (int i = 0; i < 3; i++) CHECK_NEAR(b.centroid[i], a.centroid[i], 1e-6 * 30);
         for (int i = 0; i < 9; i++) CHECK_NEAR(b.inertia[i], a.inertia[i], 1e-6 * fabs(a.inertia[0]));
         sd_free(s);
