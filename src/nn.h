@@ -91,15 +91,15 @@ typedef struct {
 
 /* Training activations for a batch of B rows of T tokens, kept for the backward pass. */
 typedef struct {
-    int B, T;           /* current batch shape; buffers hold cap_N = B*T rows */
-    size_t cap_N;
+    int B, T;           /* batch shape the buffers were sized for */
+    size_t cap_N;       /* floats in mem */
     float *mem;         /* one allocation */
     float *res;         /* (L+1, N, D) residual stream entering each layer, [L] = final */
     float *mid;         /* (L, N, D)   residual after attention */
     float *ln1, *ln2;   /* (L, N, D)   normalised inputs */
     float *rstd1, *rstd2; /* (L, N)   1/sqrt(mean(x^2)+eps) */
     float *qkv;         /* (L, N, Q+2K) projections, q and k after RoPE */
-    float *att;         /* (L, B, H, T, T) softmax probabilities (zero above the diagonal) */
+    float *att;         /* (L, B, H, T, T) softmax probabilities; only s <= t is meaningful */
     float *atto;        /* (L, N, Q)   attention output before o_proj */
     float *gu;          /* (L, N, 2F)  gate and up pre-activations */
     float *act;         /* (L, N, F)   silu(gate) * up */
@@ -126,6 +126,7 @@ typedef struct {
     float *weights;             /* (N) effective per-token weight w_i / norm */
     float loss;                 /* last loss (NaN when no targets were given) */
     double weight_sum;          /* sum of w_i over counted tokens in the last forward */
+    int have_loss;              /* 1 between a forward with targets and its backward */
 } nn_model;
 
 /* Allocates a model with zero parameters; NULL + ut_error on an invalid config. */
@@ -149,6 +150,15 @@ void nn_zero_grad(nn_model *m);
 
 /* Look up a named tensor (NULL if absent). */
 const nn_tensor *nn_find_tensor(const nn_model *m, const char *name);
+
+/* Checkpoints (safetensors, Hugging Face tensor names; see nn_io.c):
+ * nn_save writes DIR/model.safetensors (F32) and DIR/config.json, each atomically.
+ * nn_load_weights reads every tensor of the model from a safetensors file (F32, BF16 or F16),
+ * checking names and shapes; a tied model ignores a stored lm_head.weight, an untied one needs it.
+ * nn_load reads PATH/config.json and PATH/model.safetensors (PATH a folder) and returns the model. */
+int nn_save(const nn_model *m, const char *dir);
+int nn_load_weights(nn_model *m, const char *path);
+nn_model *nn_load(const char *dir);
 
 /* Building blocks, also used by the sampler (rows are contiguous vectors). */
 /* out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i] for one row of n; returns the 1/rms factor */
