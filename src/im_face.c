@@ -12,7 +12,8 @@ void im_loop_push(im_loop *l, cad_curve_kind kind, const double *p) {
     cad_curve *c = UT_PUSH(l->c, l->n, l->cap);
     memset(c, 0, sizeof *c);
     c->kind = kind;
-    memcpy(c->p, p, (size_t)(kind == CAD_LINE ? 4 : kind == CAD_ARC ? 6 : 3) * sizeof(double));
+    int np = kind == CAD_LINE ? 4 : kind == CAD_ARC ? 6 : 3;
+    for (int i = 0; i < np; i++) c->p[i] = p[i] + 0.0; /* -0.0 becomes 0.0 */
 }
 
 void im_loops_free(im_loop *loops, int n) {

@@ -55,8 +55,6 @@ int im_arc(im_ctx *x, im_loop *l, const double c[2], double r, const double ref[
 /* chains, orients and appends the loops as one face (outer = largest area, counter-clockwise;
  * holes clockwise); returns the face index or -1 + ut_error() */
 int im_add_face(im_ctx *x, im_loop *loops, int nloops, const char *profile);
-/* signed area and first moments of a chained loop: A, integral of x dA, integral of y dA */
-void im_loop_moments(const cad_curve *c, int n, double *A, double *Mx, double *My);
 
 /* ---- readers ---- */
 int im_read_entities(im_ctx *x, const cJSON *root, im_format f); /* DeepCAD and Fusion */
