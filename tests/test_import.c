@@ -680,3 +680,46 @@ TEST(import_text2cad_frames_and_depths) {
     cad_free(&m);
     im_report_free(&r);
 }
+
+/* ---- robustness: damaged copies of real files never crash ---- */
+
+TEST(import_damaged_files_fail_cleanly) {
+    static const char *files[] = {"deepcad/00000070.json", "fusion360/Z0Intersect_b6eca862_0000.json",
+                                  "text2cad_minimal/00000329.json"};
+    ut_rng rng;
+    ut_rng_seed(&rng, 7);
+    int ok = 0, failed = 0;
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        size_t len;
+        char *orig = ut_read_file(ti_path(files[f]), &len);
+        REQUIRE(orig);
+        char *buf = ut_malloc(len + 16); /* room for a longer number */
+        for (int trial = 0; trial < 300; trial++) {
+            memcpy(buf, orig, len + 1);
+            size_t n = len;
+            int kind = trial % 3;
+            size_t at = (size_t)(ut_rng_uniform(&rng) * (double)n);
+            if (kind == 0) buf[at] = "0123456789-.e,:{}[]\"x"[ut_rng_u64(&rng) % 21]; /* one byte changed */
+            else if (kind == 1) buf[at] = 0;                                          /* truncated */
+            else { /* a number replaced by a huge / tiny / negative one */
+                char *p = strchr(buf + at, ':');
+                if (p && p[1] == ' ' && (p[2] == '-' || (p[2] >= '0' && p[2] <= '9'))) {
+                    static const char *subs[] = {"1e308", "-1e-300", "0", "-5"};
+                    const char *s = subs[ut_rng_u64(&rng) % 4];
+                    size_t end = strspn(p + 2, "-0123456789.eE+");
+                    memmove(p + 2 + strlen(s), p + 2 + end, strlen(p + 2 + end) + 1);
+                    memcpy(p + 2, s, strlen(s));
+                }
+            }
+            cad_model m;
+            im_report r;
+            int rc = im_parse(buf, files[f], NULL, &m, &r);
+            if (rc == 0) ok++, im_report_free(&r);
+            else failed++, CHECK_MSG(strstr(ut_error(), files[f]), "error without the file name: %s", ut_error());
+            cad_free(&m);
+        }
+        free(buf);
+        free(orig);
+    }
+    CHECK(ok > 0 && failed > 0);
+}
