@@ -3,52 +3,28 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util.h"
 
 typedef struct {
-    double split; /* internal: the split coordinate */
-    int dim;      /* internal: 0..2; leaf: -1 */
-    int a, b;     /* leaf: points [a, b) in tree order; internal: a = index of the left child
-                     (the right child is a + 1) */
+    double lo[3], hi[3]; /* tight bounding box of the node's points */
+    int a, b;            /* leaf (child < 0): points [a, b) in tree order */
+    int child;           /* internal: index of the left child (the right one is child + 1); leaf: -1 */
 } kd_node;
 
 struct kd_tree {
     int n;
-    double *p;  /* n*3, tree order */
-    int *ord;   /* n: index in the kd_build array of each tree-order point */
+    double *p;   /* n*3, tree order */
+    double *soa; /* 3*n: the same points as x[n], y[n], z[n] (leaf scans) */
+    int *ord;  /* n: index in the kd_build array of each tree-order point */
     kd_node *nodes;
     int nnodes, cap;
 };
 
 /* ---- construction ---- */
-
-static double kd_coord(const double *pts, const int *perm, int i, int d) { return pts[3 * perm[i] + d]; }
-
-/* Reorders perm[lo..hi) so that perm[k] holds the k-th smallest coordinate d, smaller or equal
- * ones before it and larger or equal ones after it (Hoare quickselect). */
-static void kd_select(const double *pts, int *perm, int lo, int hi, int k, int d) {
-    hi--;
-    while (hi > lo) {
-        double pivot = kd_coord(pts, perm, lo + (hi - lo) / 2, d);
-        int i = lo, j = hi;
-        while (i <= j) {
-            while (kd_coord(pts, perm, i, d) < pivot) i++;
-            while (kd_coord(pts, perm, j, d) > pivot) j--;
-            if (i <= j) {
-                int t = perm[i];
-                perm[i] = perm[j];
-                perm[j] = t;
-                i++;
-                j--;
-            }
-        }
-        if (k <= j) hi = j;
-        else if (k >= i) lo = i;
-        else return;
-    }
-}
 
 static int kd_new_nodes(kd_tree *t, int count) {
     int first = t->nnodes;
@@ -57,28 +33,78 @@ static int kd_new_nodes(kd_tree *t, int count) {
     return first;
 }
 
-/* builds node `id` over perm[lo..hi) */
-static void kd_build_node(kd_tree *t, const double *pts, int *perm, int id, int lo, int hi) {
-    if (hi - lo <= KD_LEAF) {
-        t->nodes[id] = (kd_node){0.0, -1, lo, hi};
-        return;
+/* first index in [lo, hi) of sorted keys whose key has `bit` set (keys agree above bit) */
+static int kd_first_set(const uint64_t *key, int lo, int hi, int bit) {
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if ((key[mid] >> bit) & 1) hi = mid;
+        else lo = mid + 1;
     }
-    double mn[3] = {DBL_MAX, DBL_MAX, DBL_MAX}, mx[3] = {-DBL_MAX, -DBL_MAX, -DBL_MAX};
-    for (int i = lo; i < hi; i++)
+    return lo;
+}
+
+/* Builds node `id` over tree-order points [lo, hi) with sorted Morton keys: a node splits where
+ * the highest bit that differs among its keys turns on, i.e. at the midplane of its Morton cell
+ * (axes taken in turn), so it is a midpoint kd-tree; ranges of equal keys split in the middle.
+ * Tight boxes are computed at the leaves and merged upwards. */
+static void kd_build_node(kd_tree *t, const uint64_t *key, int id, int lo, int hi) {
+    kd_node nd = {{DBL_MAX, DBL_MAX, DBL_MAX}, {-DBL_MAX, -DBL_MAX, -DBL_MAX}, lo, hi, -1};
+    if (hi - lo > KD_LEAF) {
+        uint64_t diff = key[lo] ^ key[hi - 1];
+        int mid = diff ? kd_first_set(key, lo, hi, 63 - __builtin_clzll(diff)) : lo + (hi - lo) / 2;
+        nd.child = kd_new_nodes(t, 2); /* may move t->nodes: keep indices, not pointers */
+        kd_build_node(t, key, nd.child, lo, mid);
+        kd_build_node(t, key, nd.child + 1, mid, hi);
+        const kd_node *a = &t->nodes[nd.child], *b = a + 1;
         for (int d = 0; d < 3; d++) {
-            double v = kd_coord(pts, perm, i, d);
-            if (v < mn[d]) mn[d] = v;
-            if (v > mx[d]) mx[d] = v;
+            nd.lo[d] = a->lo[d] < b->lo[d] ? a->lo[d] : b->lo[d];
+            nd.hi[d] = a->hi[d] > b->hi[d] ? a->hi[d] : b->hi[d];
         }
-    int dim = 0;
-    for (int d = 1; d < 3; d++)
-        if (mx[d] - mn[d] > mx[dim] - mn[dim]) dim = d;
-    int mid = lo + (hi - lo) / 2;
-    kd_select(pts, perm, lo, hi, mid, dim);
-    int child = kd_new_nodes(t, 2); /* may move t->nodes: index, never hold pointers */
-    t->nodes[id] = (kd_node){kd_coord(pts, perm, mid, dim), dim, child, 0};
-    kd_build_node(t, pts, perm, child, lo, mid);
-    kd_build_node(t, pts, perm, child + 1, mid, hi);
+    } else {
+        for (int i = lo; i < hi; i++)
+            for (int d = 0; d < 3; d++) {
+                double v = t->p[3 * i + d];
+                if (v < nd.lo[d]) nd.lo[d] = v;
+                if (v > nd.hi[d]) nd.hi[d] = v;
+            }
+    }
+    t->nodes[id] = nd;
+}
+
+/* 21 bits of v spread to every third bit */
+static uint64_t kd_spread(uint64_t v) {
+    v &= 0x1fffff;
+    v = (v | v << 32) & 0x1f00000000ffffULL;
+    v = (v | v << 16) & 0x1f0000ff0000ffULL;
+    v = (v | v << 8) & 0x100f00f00f00f00fULL;
+    v = (v | v << 4) & 0x10c30c30c30c30c3ULL;
+    v = (v | v << 2) & 0x1249249249249249ULL;
+    return v;
+}
+
+/* sorts (key, index) pairs by key: LSD radix sort, 11-bit digits, passes with one digit value skipped */
+static void kd_radix_sort(uint64_t *key, int *idx, int n) {
+    uint64_t *k2 = ut_malloc((size_t)n * sizeof *k2);
+    int *i2 = ut_malloc((size_t)n * sizeof *i2);
+    int *cnt = ut_malloc(2048 * sizeof *cnt);
+    for (int shift = 0; shift < 64; shift += 11) {
+        for (int b = 0; b < 2048; b++) cnt[b] = 0;
+        for (int i = 0; i < n; i++) cnt[(key[i] >> shift) & 2047]++;
+        if (cnt[(key[0] >> shift) & 2047] == n) continue; /* every key has the same digit */
+        for (int b = 0, sum = 0; b < 2048; b++) {
+            int c = cnt[b];
+            cnt[b] = sum;
+            sum += c;
+        }
+        for (int i = 0; i < n; i++) {
+            int pos = cnt[(key[i] >> shift) & 2047]++;
+            k2[pos] = key[i];
+            i2[pos] = idx[i];
+        }
+        memcpy(key, k2, (size_t)n * sizeof *key);
+        memcpy(idx, i2, (size_t)n * sizeof *idx);
+    }
+    free(k2), free(i2), free(cnt);
 }
 
 kd_tree *kd_build(const double *pts, int n) {
@@ -87,19 +113,37 @@ kd_tree *kd_build(const double *pts, int n) {
         if (!isfinite(pts[i])) return ut_fail("kd_build: point %ld has a non-finite coordinate", i / 3), NULL;
     kd_tree *t = ut_calloc(1, sizeof *t);
     t->n = n;
-    t->ord = ut_malloc((size_t)n * sizeof *t->ord);
-    for (int i = 0; i < n; i++) t->ord[i] = i;
-    kd_new_nodes(t, 1);
-    kd_build_node(t, pts, t->ord, 0, 0, n);
-    t->p = ut_malloc((size_t)n * 3 * sizeof *t->p);
+    /* Morton order on a cube around the points, 21 bits per axis */
+    double lo[3] = {DBL_MAX, DBL_MAX, DBL_MAX}, ext = 0;
     for (int i = 0; i < n; i++)
-        for (int d = 0; d < 3; d++) t->p[3 * i + d] = pts[3 * t->ord[i] + d];
+        for (int d = 0; d < 3; d++) lo[d] = pts[3 * i + d] < lo[d] ? pts[3 * i + d] : lo[d];
+    for (int i = 0; i < n; i++)
+        for (int d = 0; d < 3; d++) ext = pts[3 * i + d] - lo[d] > ext ? pts[3 * i + d] - lo[d] : ext;
+    double sc = ext > 0 ? 2097151.0 / ext : 0;
+    uint64_t *key = ut_malloc((size_t)n * sizeof *key);
+    t->ord = ut_malloc((size_t)n * sizeof *t->ord);
+    for (int i = 0; i < n; i++) {
+        uint64_t c[3];
+        for (int d = 0; d < 3; d++) c[d] = (uint64_t)((pts[3 * i + d] - lo[d]) * sc);
+        key[i] = kd_spread(c[0]) | kd_spread(c[1]) << 1 | kd_spread(c[2]) << 2;
+        t->ord[i] = i;
+    }
+    kd_radix_sort(key, t->ord, n);
+    t->p = ut_malloc((size_t)n * 3 * sizeof *t->p);
+    t->soa = ut_malloc((size_t)n * 3 * sizeof *t->soa);
+    for (int i = 0; i < n; i++)
+        for (int d = 0; d < 3; d++) t->p[3 * i + d] = t->soa[(size_t)d * n + i] = pts[3 * (size_t)t->ord[i] + d];
+    ut_grow((void **)&t->nodes, &t->cap, 2 * (n / KD_LEAF) + 8, sizeof *t->nodes);
+    kd_new_nodes(t, 1);
+    kd_build_node(t, key, 0, 0, n);
+    free(key);
     return t;
 }
 
 void kd_free(kd_tree *t) {
     if (!t) return;
     free(t->p);
+    free(t->soa);
     free(t->ord);
     free(t->nodes);
     free(t);
@@ -121,29 +165,46 @@ static double kd_dist2(const double *a, const double *b) {
     return dx * dx + dy * dy + dz * dz;
 }
 
-/* off[3]: per-axis distance from q to node's cell (a lower bound); rd = |off|^2 */
-static void kd_search(const kd_tree *t, int id, const double q[3], double off[3], double rd, kd_best *best) {
-    const kd_node *nd = &t->nodes[id];
-    if (nd->dim < 0) {
+/* squared distance from q to node's box (0 inside) */
+static double kd_box_dist2(const kd_node *nd, const double q[3]) {
+    double s = 0;
+    for (int d = 0; d < 3; d++) {
+        double a = nd->lo[d] - q[d], b = q[d] - nd->hi[d]; /* branch-free: max(a, b, 0) */
+        double e = a > b ? a : b;
+        e = e > 0 ? e : 0;
+        s += e * e;
+    }
+    return s;
+}
+
+#define KD_STACK 128 /* enough: the tree depth is at most log2(n / KD_LEAF) + 1 < 64 */
+
+/* Depth-first search, nearer child first; a node is skipped when the distance to its box is
+ * not below the best distance so far (which makes the result exact). */
+static void kd_search(const kd_tree *t, const double q[3], kd_best *best) {
+    int stack[KD_STACK];
+    double sdist[KD_STACK];
+    int top = 0;
+    stack[top] = 0, sdist[top++] = kd_box_dist2(&t->nodes[0], q);
+    while (top > 0) {
+        top--;
+        if (sdist[top] >= best->d2) continue;
+        const kd_node *nd = &t->nodes[stack[top]];
+        while (nd->child >= 0) { /* descend, pushing the farther child */
+            const kd_node *l = &t->nodes[nd->child], *r = l + 1;
+            double dl = kd_box_dist2(l, q), dr = kd_box_dist2(r, q);
+            const kd_node *near = l, *far = r;
+            double dn = dl, df = dr;
+            if (dr < dl) near = r, far = l, dn = dr, df = dl;
+            if (df < best->d2) stack[top] = (int)(far - t->nodes), sdist[top++] = df;
+            if (dn >= best->d2) break;
+            nd = near;
+        }
+        if (nd->child >= 0) continue;
         for (int i = nd->a; i < nd->b; i++) {
             double d2 = kd_dist2(q, t->p + 3 * i);
-            if (d2 < best->d2) {
-                best->d2 = d2;
-                best->i = i;
-            }
+            if (d2 < best->d2) best->d2 = d2, best->i = i;
         }
-        return;
-    }
-    int d = nd->dim;
-    double diff = q[d] - nd->split;
-    int near = diff < 0 ? nd->a : nd->a + 1, far = diff < 0 ? nd->a + 1 : nd->a;
-    kd_search(t, near, q, off, rd, best);
-    double old = off[d];
-    double rd_far = rd - old * old + diff * diff;
-    if (rd_far < best->d2) {
-        off[d] = diff;
-        kd_search(t, far, q, off, rd_far, best);
-        off[d] = old;
     }
 }
 
@@ -152,8 +213,7 @@ static void kd_search(const kd_tree *t, int id, const double q[3], double off[3]
 static kd_best kd_query(const kd_tree *t, const double q[3], int start) {
     kd_best best = {DBL_MAX, 0};
     if (start >= 0) best = (kd_best){kd_dist2(q, t->p + 3 * start), start};
-    double off[3] = {0, 0, 0};
-    kd_search(t, 0, q, off, 0.0, &best);
+    kd_search(t, q, &best);
     return best;
 }
 
@@ -175,4 +235,107 @@ void kd_nearest_batch(const kd_tree *t, const double *q, int m, int *idx, double
             if (d2) d2[j] = b.d2;
         }
     }
+}
+
+/* ---- all nearest neighbours of one tree's points: one traversal per query leaf ---- */
+
+static double kd_box_box_dist2(const kd_node *a, const kd_node *b) {
+    double s = 0;
+    for (int d = 0; d < 3; d++) {
+        double u = a->lo[d] - b->hi[d], v = b->lo[d] - a->hi[d];
+        double e = u > v ? u : v;
+        e = e > 0 ? e : 0;
+        s += e * e;
+    }
+    return s;
+}
+
+/* squared distance between the centres of two boxes (x4): orders children that both touch ql */
+static double kd_centre_gap(const kd_node *a, const kd_node *b) {
+    double s = 0;
+    for (int d = 0; d < 3; d++) {
+        double e = a->lo[d] + a->hi[d] - b->lo[d] - b->hi[d];
+        s += e * e;
+    }
+    return s;
+}
+
+/* scans data leaf `nd` for query q: best squared distance and tree-order index */
+static void kd_scan_leaf(const kd_tree *t, const kd_node *nd, const double q[3], double *best, int *bi) {
+    const double *x = t->soa, *y = t->soa + t->n, *z = t->soa + 2 * (size_t)t->n;
+    double m = *best;
+    int mi = -1;
+    for (int i = nd->a; i < nd->b; i++) {
+        double dx = x[i] - q[0], dy = y[i] - q[1], dz = z[i] - q[2];
+        double d2 = dx * dx + dy * dy + dz * dz;
+        if (d2 < m) m = d2, mi = i;
+    }
+    if (mi >= 0) *best = m, *bi = mi;
+}
+
+/* Nearest data points of the queries in query leaf ql: a depth-first traversal of the data tree
+ * that skips a node when its box is not closer to ql's box than the worst current best of the
+ * group; each data leaf reached is scanned for the queries whose own distance to it can still
+ * improve. best/bi (KD_LEAF) come in seeded (finite upper bounds or DBL_MAX). */
+static void kd_group(const kd_tree *t, const kd_tree *qt, const kd_node *ql, double *best, int *bi) {
+    int nq = ql->b - ql->a;
+    const double *q = qt->p + 3 * (size_t)ql->a;
+    double bound = 0;
+    for (int k = 0; k < nq; k++) bound = best[k] > bound ? best[k] : bound;
+    int stack[KD_STACK];
+    double sdist[KD_STACK];
+    int top = 0;
+    stack[top] = 0, sdist[top++] = kd_box_box_dist2(&t->nodes[0], ql);
+    while (top > 0) {
+        top--;
+        if (sdist[top] >= bound) continue;
+        const kd_node *nd = &t->nodes[stack[top]];
+        while (nd->child >= 0) {
+            const kd_node *l = &t->nodes[nd->child], *r = l + 1;
+            double dl = kd_box_box_dist2(l, ql), dr = kd_box_box_dist2(r, ql);
+            const kd_node *near = l, *far = r;
+            double dn = dl, df = dr;
+            if (dr < dl || (dr == dl && kd_centre_gap(r, ql) < kd_centre_gap(l, ql))) {
+                near = r, far = l, dn = dr, df = dl;
+            }
+            if (df < bound) stack[top] = (int)(far - t->nodes), sdist[top++] = df;
+            if (dn >= bound) break;
+            nd = near;
+        }
+        if (nd->child >= 0) continue;
+        bound = 0;
+        for (int k = 0; k < nq; k++) {
+            if (kd_box_dist2(nd, q + 3 * k) < best[k]) kd_scan_leaf(t, nd, q + 3 * k, &best[k], &bi[k]);
+            bound = best[k] > bound ? best[k] : bound;
+        }
+    }
+}
+
+void kd_nearest_tree(const kd_tree *t, const kd_tree *qt, int *idx, double *d2) {
+    int nleaves = 0;
+    int *leaves = ut_malloc((size_t)qt->nnodes * sizeof *leaves);
+    for (int i = 0; i < qt->nnodes; i++)
+        if (qt->nodes[i].child < 0) leaves[nleaves++] = i;
+    /* leaves in point order (the nodes array is in depth-first order already, but be explicit) */
+#pragma omp parallel if (qt->n >= 2048)
+    {
+        int prev = -1; /* a data point near the previous leaf: seeds the bounds */
+#pragma omp for schedule(static)
+        for (int l = 0; l < nleaves; l++) {
+            const kd_node *ql = &qt->nodes[leaves[l]];
+            double best[KD_LEAF];
+            int bi[KD_LEAF];
+            for (int k = 0; k < ql->b - ql->a; k++) {
+                bi[k] = prev < 0 ? 0 : prev;
+                best[k] = prev < 0 ? DBL_MAX : kd_dist2(qt->p + 3 * (size_t)(ql->a + k), t->p + 3 * (size_t)prev);
+            }
+            kd_group(t, qt, ql, best, bi);
+            prev = bi[0];
+            for (int k = 0; k < ql->b - ql->a; k++) {
+                if (idx) idx[ql->a + k] = t->ord[bi[k]];
+                if (d2) d2[ql->a + k] = best[k];
+            }
+        }
+    }
+    free(leaves);
 }

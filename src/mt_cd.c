@@ -74,7 +74,7 @@ void mt_normalise_cloud(mt_protocol p, double *pts, int n, const double lo[3], c
 static double mt_directed(const kd_tree *from, const kd_tree *to) {
     int n = kd_size(from);
     double *d2 = ut_malloc((size_t)n * sizeof *d2);
-    kd_nearest_batch(to, kd_points(from), n, NULL, d2);
+    kd_nearest_tree(to, from, NULL, d2);
     double sum = 0;
     for (int i = 0; i < n; i++) sum += d2[i];
     free(d2);

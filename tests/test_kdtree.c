@@ -165,3 +165,31 @@ TEST(hungarian_empty_and_known) {
     CHECK_NEAR(hu_solve(c, 3, 3, col), 5.0, 1e-12);
     CHECK(col[0] == 1 && col[1] == 0 && col[2] == 2);
 }
+
+TEST(kdtree_all_nearest_of_tree_matches_brute_force) {
+    ut_rng r;
+    ut_rng_seed(&r, 5);
+    int sizes[] = {1, 5, 16, 17, 300, 5000};
+    for (int kind = 0; kind < 4; kind++)
+        for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+            int n = sizes[s], m = sizes[(s + 2) % 6];
+            double *pts = kdt_cloud(&r, n, kind), *q = kdt_cloud(&r, m, kind);
+            kd_tree *t = kd_build(pts, n), *qt = kd_build(q, m);
+            REQUIRE(t && qt);
+            int *idx = malloc((size_t)m * sizeof *idx);
+            double *d2 = malloc((size_t)m * sizeof *d2);
+            kd_nearest_tree(t, qt, idx, d2);
+            const double *qp = kd_points(qt);
+            int bad = 0;
+            for (int j = 0; j < m; j++) {
+                int bi;
+                double want = kdt_brute(pts, n, qp + 3 * j, &bi);
+                double dx = pts[3 * idx[j]] - qp[3 * j], dy = pts[3 * idx[j] + 1] - qp[3 * j + 1],
+                       dz = pts[3 * idx[j] + 2] - qp[3 * j + 2];
+                if (d2[j] != want || dx * dx + dy * dy + dz * dz != want) bad++;
+            }
+            CHECK_MSG(bad == 0, "kind %d n %d m %d: %d queries differ", kind, n, m, bad);
+            free(idx), free(d2), free(pts), free(q);
+            kd_free(t), kd_free(qt);
+        }
+}
