@@ -161,6 +161,15 @@ static int oc_arc(const oc_seg *s, double *cx, double *cy, double *r, double *a0
     return 0;
 }
 
+/* A three-point arc whose points are collinear with the middle point between the ends: the
+ * straight segment it degenerates to (Text2CAD's quantised arcs produce these). */
+static int oc_is_chord(const oc_seg *s) {
+    double dx = s->b[0] - s->a[0], dy = s->b[1] - s->a[1], l2 = dx * dx + dy * dy;
+    if (!(l2 > 0)) return 0;
+    double t = ((s->m[0] - s->a[0]) * dx + (s->m[1] - s->a[1]) * dy) / l2;
+    return t > 0 && t < 1;
+}
+
 /* Signed area enclosed by the chain (counter-clockwise positive). */
 static double oc_loop_area(const oc_seg *segs, int ns) {
     if (segs[0].kind == CAD_CIRCLE) return M_PI * segs[0].c[2] * segs[0].c[2];
@@ -234,6 +243,10 @@ static int oc_emit_loop(oc_gen *g, const cad_model *m, const cad_loop *lp, int h
         }
         double cx, cy, r, a0, sw, c[3], sx[3];
         if (oc_arc(&segs[i], &cx, &cy, &r, &a0, &sw) < 0) {
+            if (oc_is_chord(&segs[i])) { /* the limit of an arc of infinite radius */
+                oc_printf(&g->b, "edge re%d rv%d rv%d\n", e, va, vb);
+                continue;
+            }
             free(segs);
             return -1;
         }
@@ -309,19 +322,16 @@ static int oc_emit_extrude(oc_gen *g, const cad_model *m, int k, double scale, c
     g->pl = &sk->plane;
     oc_printf(&g->b, "# extrude %d (%s), line %d\n", k, cad_op_name(e->op), e->line);
     if (sk->n == 1) return oc_emit_prism(g, m, &m->faces[sk->first], w0, w1, scale, name);
-    char prev[32], cur[32], pn[32];
+    /* one general fuse of all the prisms (pairwise bfuse chains gave invalid shapes on
+     * quantised sketches whose faces touch) */
+    char pn[32];
     for (int j = 0; j < sk->n; j++) {
         snprintf(pn, sizeof pn, "rp%d_%d", k, j);
         if (oc_emit_prism(g, m, &m->faces[sk->first + j], w0, w1, scale, pn) < 0) return -1;
-        if (j == 0) {
-            snprintf(prev, sizeof prev, "%s", pn);
-            continue;
-        }
-        if (j == sk->n - 1) snprintf(cur, sizeof cur, "%s", name);
-        else snprintf(cur, sizeof cur, "ru%d_%d", k, j);
-        oc_printf(&g->b, "bfuse %s %s %s\n", cur, prev, pn);
-        snprintf(prev, sizeof prev, "%s", cur);
     }
+    oc_printf(&g->b, "bclearobjects\nbcleartools\nbaddobjects rp%d_0\nbaddtools", k);
+    for (int j = 1; j < sk->n; j++) oc_printf(&g->b, " rp%d_%d", k, j);
+    oc_printf(&g->b, "\nbfillds\nbbop %s 1\n", name);
     return 0;
 }
 
