@@ -107,28 +107,35 @@ static int oc_chain(const cad_model *m, const cad_loop *lp, double scale, oc_seg
         return 1;
     }
     if (lp->n < 2 && cv[0].kind == CAD_LINE) return ut_fail("line %d: a single line cannot close a loop", cv[0].line);
-    int *used = ut_calloc((size_t)lp->n, sizeof *used);
-    int ns = 0;
     double tiny = 1e-12 * scale;
-    for (int step = 0; step < lp->n; step++) {
-        int best = 0, flip = 0;
-        if (step > 0) {
-            double bd = INFINITY;
-            for (int i = 0; i < lp->n; i++) {
-                if (used[i]) continue;
-                double a[2], b[2];
-                oc_curve_ends(&cv[i], a, b);
-                double da = oc_dist(a, segs[ns - 1].b), db = oc_dist(b, segs[ns - 1].b);
-                if (da < bd) bd = da, best = i, flip = 0;
-                if (db < bd) bd = db, best = i, flip = 1;
+    int *used = ut_calloc((size_t)lp->n, sizeof *used), left = lp->n;
+    for (int i = 0; i < lp->n; i++) { /* zero-length lines first: the chain ignores them */
+        double a[2], b[2];
+        oc_curve_ends(&cv[i], a, b);
+        if (cv[i].kind == CAD_LINE && oc_dist(a, b) <= tiny) used[i] = 1, left--;
+    }
+    int ns = 0;
+    for (int step = 0; step < left; step++) {
+        int best = -1, flip = 0;
+        double bd = INFINITY;
+        for (int i = 0; i < lp->n; i++) {
+            if (used[i]) continue;
+            if (step == 0) { /* the chain starts with the first remaining curve, as given */
+                best = i;
+                break;
             }
-            if (bd > 1e-5 * scale) {
-                free(used);
-                return ut_fail("line %d: loop does not close (gap %.3g)", cv[best].line, bd);
-            }
+            double a[2], b[2];
+            oc_curve_ends(&cv[i], a, b);
+            double da = oc_dist(a, segs[ns - 1].b), db = oc_dist(b, segs[ns - 1].b);
+            if (da < bd) bd = da, best = i, flip = 0;
+            if (db < bd) bd = db, best = i, flip = 1;
+        }
+        if (step > 0 && bd > 1e-5 * scale) {
+            free(used);
+            return ut_fail("line %d: loop does not close (gap %.3g)", cv[best].line, bd);
         }
         used[best] = 1;
-        oc_seg *s = &segs[ns];
+        oc_seg *s = &segs[ns++];
         s->kind = cv[best].kind;
         oc_curve_ends(&cv[best], s->a, s->b);
         if (s->kind == CAD_ARC) {
@@ -136,13 +143,8 @@ static int oc_chain(const cad_model *m, const cad_loop *lp, double scale, oc_seg
             s->m[1] = cv[best].p[3];
         }
         if (flip) oc_seg_reverse(s);
-        ns++;
     }
     free(used);
-    int k = 0; /* drop zero-length lines: the chain goes on from the same point */
-    for (int i = 0; i < ns; i++)
-        if (!(segs[i].kind == CAD_LINE && oc_dist(segs[i].a, segs[i].b) <= tiny)) segs[k++] = segs[i];
-    ns = k;
     if (ns > 0 && oc_dist(segs[ns - 1].b, segs[0].a) > 1e-5 * scale)
         return ut_fail("line %d: loop does not close (gap %.3g)", cv[0].line, oc_dist(segs[ns - 1].b, segs[0].a));
     if (ns == 0 || (ns == 1 && segs[0].kind == CAD_LINE)) return ut_fail("line %d: degenerate loop", cv[0].line);

@@ -305,6 +305,30 @@ TEST(occt_multi_face_sketch_is_a_union) {
     cad_free(&m);
 }
 
+TEST(occt_small_gaps_and_degenerate_arcs) {
+    /* a 10 x 10 square whose corners miss each other by 1e-7 mm, with a zero-length line at one
+     * corner and one side given as a three-point arc with collinear points (its chord) */
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl;
+    cad_plane_xy(&pl);
+    int fl = first_loop(&m), f = m.ncurves;
+    double e = 1e-7;
+    cad_add_curve(&m, CAD_LINE, (double[4]){0, 0, 10, e}, 0);
+    cad_add_curve(&m, CAD_ARC, (double[6]){10, 0, 10, 5, 10, 10}, 0);
+    cad_add_curve(&m, CAD_LINE, (double[4]){10 + e, 10, 10 + e, 10}, 0);
+    cad_add_curve(&m, CAD_LINE, (double[4]){10, 10, 0, 10 - e}, 0);
+    cad_add_curve(&m, CAD_LINE, (double[4]){0, 10, e, 0}, 0);
+    cad_add_loop(&m, f, 5);
+    extrude_face(&m, &pl, fl, CAD_EXT_ONE, 2, 0, CAD_NEW);
+    oc_props p;
+    REQUIRE_MSG(oc_measure(&m, NULL, &p) == 0, "%s", ut_error());
+    CHECK_REL(p.volume, 200, 1e-6);
+    CHECK(p.valid);
+    CHECK(p.nsolids == 1);
+    cad_free(&m);
+}
+
 /* ---- script generation and errors ---- */
 
 TEST(occt_script_uses_full_precision_and_true_arcs) {
