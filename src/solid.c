@@ -912,29 +912,51 @@ static const double sd_wg[4] = {0.129484966168869693270611432679082, 0.279705391
                                 0.381830050505118944950369775488975, 0.417959183673469387755102040816327};
 
 #define SD_QD 10 /* components of a quadrature integrand (at most) */
+#ifndef SD_RULE
+#define SD_RULE 15 /* Gauss-Kronrod rule of the quadratures: 7 or 15 points (15 measured faster) */
+#endif
 typedef void (*sd_qfn)(void *ctx, double x, double *f); /* f: SD_QD values at x */
 
 /* one Gauss-Kronrod rule on [a, b]: res[D] and the error estimate of component 0 */
-static double sd_gk15(sd_qfn fn, void *ctx, int D, double a, double b, double *res) {
-    double c = 0.5 * (a + b), h = 0.5 * (b - a), f1[SD_QD], f2[SD_QD], g0 = 0;
-    for (int q = 0; q < D; q++) res[q] = 0;
+/* Gauss-Kronrod 3/7 (the cheaper rule, exact to degree 11) */
+static const double sd_xk7[4] = {0.960491268708020283423507092629080, 0.774596669241483377035853079956480,
+                                 0.434243749346802558002071502844628, 0.0};
+static const double sd_wk7[4] = {0.104656226026467265193823857192073, 0.268488089868333440728569280666710,
+                                 0.401397414775962222905051818618432, 0.450916538658474142345110087045571};
+static const double sd_wg3[2] = {0.555555555555555555555555555555556, 0.888888888888888888888888888888889};
+
+/* one Gauss-Kronrod rule (7 or 15 points) on [a, b]: res[D] and the error estimate of
+   component 0 */
+static double sd_gk(sd_qfn fn, void *ctx, int D, double a, double b, int rule, double *res) {
+    const double *xk = rule == 7 ? sd_xk7 : sd_xk, *wk = rule == 7 ? sd_wk7 : sd_wk, *wg = rule == 7 ? sd_wg3 : sd_wg;
+    int half = rule / 2; /* nodes on each side of the centre */
+    double c = 0.5 * (a + b), h = 0.5 * (b - a), f1[SD_QD], f2[SD_QD], g0, v[15], w[15];
     fn(ctx, c, f1);
-    for (int q = 0; q < D; q++) res[q] = sd_wk[7] * f1[q];
-    g0 = sd_wg[3] * f1[0];
-    for (int j = 0; j < 7; j++) {
-        fn(ctx, c - h * sd_xk[j], f1);
-        fn(ctx, c + h * sd_xk[j], f2);
-        for (int q = 0; q < D; q++) res[q] += sd_wk[j] * (f1[q] + f2[q]);
-        if (j & 1) g0 += sd_wg[j >> 1] * (f1[0] + f2[0]);
+    for (int q = 0; q < D; q++) res[q] = wk[half] * f1[q];
+    g0 = wg[half / 2] * f1[0];
+    v[0] = f1[0], w[0] = wk[half];
+    for (int j = 0; j < half; j++) {
+        fn(ctx, c - h * xk[j], f1);
+        fn(ctx, c + h * xk[j], f2);
+        for (int q = 0; q < D; q++) res[q] += wk[j] * (f1[q] + f2[q]);
+        if (j & 1) g0 += wg[j >> 1] * (f1[0] + f2[0]);
+        v[2 * j + 1] = f1[0], v[2 * j + 2] = f2[0], w[2 * j + 1] = w[2 * j + 2] = wk[j];
     }
+    /* QUADPACK's estimate: |K - G| scaled by the spread of the integrand (smooth integrands
+       have errors far below |K - G|) */
+    double mean = 0.5 * res[0], asc = 0;
+    for (int i = 0; i < rule; i++) asc += w[i] * fabs(v[i] - mean);
     for (int q = 0; q < D; q++) res[q] *= h;
-    return fabs(res[0] - g0 * h);
+    double err = fabs(res[0] - g0 * h);
+    asc *= fabs(h);
+    if (asc > 0 && err > 0) err = asc * fmin(1, pow(200 * err / asc, 1.5));
+    return err;
 }
 
 /* globally adaptive integral of fn over [a, b]: bisects the cell of largest error until the
    summed error of component 0 is below max(rel |I0|, abs_tol) or max_cells is reached */
 static void sd_adapt(sd_qfn fn, void *ctx, int D, double a, double b, double rel, double abs_tol, int max_cells,
-                     double *out) {
+                     int rule, double *out) {
     enum { CAP = 512 };
     static _Thread_local struct cell {
         double a, b, err, res[SD_QD];
@@ -945,7 +967,7 @@ static void sd_adapt(sd_qfn fn, void *ctx, int D, double a, double b, double rel
     level++;
     int n = 1;
     cl[0].a = a, cl[0].b = b;
-    cl[0].err = sd_gk15(fn, ctx, D, a, b, cl[0].res);
+    cl[0].err = sd_gk(fn, ctx, D, a, b, rule, cl[0].res);
     for (;;) {
         double tot = 0, err = 0;
         int worst = 0;
@@ -957,9 +979,9 @@ static void sd_adapt(sd_qfn fn, void *ctx, int D, double a, double b, double rel
         struct cell w = cl[worst];
         double m = 0.5 * (w.a + w.b);
         cl[worst].a = w.a, cl[worst].b = m;
-        cl[worst].err = sd_gk15(fn, ctx, D, w.a, m, cl[worst].res);
+        cl[worst].err = sd_gk(fn, ctx, D, w.a, m, rule, cl[worst].res);
         cl[n].a = m, cl[n].b = w.b;
-        cl[n].err = sd_gk15(fn, ctx, D, m, w.b, cl[n].res);
+        cl[n].err = sd_gk(fn, ctx, D, m, w.b, rule, cl[n].res);
         n++;
     }
     for (int q = 0; q < D; q++) {
@@ -1165,6 +1187,331 @@ static void sd_sweep_breaks(const sd_solid *s, const double o[3], const double a
     }
 }
 
+/* ---- where faces of different prisms meet: the arrangement's own breakpoints ----
+ * Inside a sweep plane the lines' ends switch from one prism's face to another's where two
+ * faces cross (kinks); along the sweep the plane passes vertices of the arrangement (edges
+ * piercing faces, three planes meeting) and tangencies (extremes of plane-cylinder ellipses).
+ * Cylinder-cylinder crossings are left to the adaptive quadrature. */
+
+typedef struct {
+    int prism;
+    double q[3], n[3]; /* a point and the unit normal */
+    int curve;         /* the straight wall's curve, or -1 / -2 for the cap at w0 / w1 */
+} sd_pface;
+
+typedef struct {
+    int prism, curve; /* an arc wall */
+} sd_cface;
+
+typedef struct {
+    int prism;
+    double A[3], B[3];
+} sd_sedge;
+
+typedef struct {
+    sd_pface *pf;
+    int npf, cap_pf;
+    sd_cface *cf;
+    int ncf, cap_cf;
+    sd_sedge *se; /* straight edges and the silhouette rulings seen along the line direction */
+    int nse, cap_se;
+} sd_arr;
+
+static void sd_arr_build(const sd_solid *s, const double d[3], sd_arr *A) {
+    memset(A, 0, sizeof *A);
+    for (int j = 0; j < s->npr; j++) {
+        const sd_prism *p = &s->pr[j];
+        for (int e = 0; e < 2; e++) {
+            sd_pface *f = UT_PUSH(A->pf, A->npf, A->cap_pf);
+            f->prism = j, f->curve = e ? -2 : -1;
+            sd_to_world(p, 0, 0, e ? p->w1 : p->w0, f->q);
+            memcpy(f->n, p->N, sizeof f->n);
+        }
+        for (int k = 0; k < p->nc; k++) {
+            const g2_curve *g = &p->c[k];
+            sd_sedge *v = UT_PUSH(A->se, A->nse, A->cap_se);
+            v->prism = j;
+            sd_to_world(p, g->p0[0], g->p0[1], p->w0, v->A);
+            sd_to_world(p, g->p0[0], g->p0[1], p->w1, v->B);
+            if (g->kind == G2_SEG) {
+                sd_pface *f = UT_PUSH(A->pf, A->npf, A->cap_pf);
+                f->prism = j, f->curve = k;
+                sd_to_world(p, g->p0[0], g->p0[1], 0, f->q);
+                sd_wall_normal(p, g, f->n);
+                for (int e = 0; e < 2; e++) {
+                    sd_sedge *c = UT_PUSH(A->se, A->nse, A->cap_se);
+                    c->prism = j;
+                    sd_to_world(p, g->p0[0], g->p0[1], e ? p->w1 : p->w0, c->A);
+                    sd_to_world(p, g->p1[0], g->p1[1], e ? p->w1 : p->w0, c->B);
+                }
+            } else {
+                sd_cface *f = UT_PUSH(A->cf, A->ncf, A->cap_cf);
+                f->prism = j, f->curve = k;
+                double th[2], t;
+                int ns = sd_silhouette(p, d, th);
+                for (int m = 0; m < ns; m++) {
+                    if (!g2_arc_param(g, th[m], 0, &t)) continue;
+                    sd_sedge *r = UT_PUSH(A->se, A->nse, A->cap_se);
+                    r->prism = j;
+                    sd_arc_point(p, g, th[m], p->w0, r->A);
+                    sd_arc_point(p, g, th[m], p->w1, r->B);
+                }
+            }
+        }
+    }
+}
+
+static void sd_arr_free(sd_arr *A) {
+    free(A->pf), free(A->cf), free(A->se);
+    memset(A, 0, sizeof *A);
+}
+
+static int sd_in_box(const sd_solid *s, int j, const double q[3]) {
+    return sd_box_has(s->pr[j].lo, s->pr[j].hi, q, 1e-9 * s->size);
+}
+
+/* is q (on the plane of F) on the face itself, up to a small margin? */
+static int sd_on_pface(const sd_solid *s, const sd_pface *F, const double q[3]) {
+    const sd_prism *p = &s->pr[F->prism];
+    double l[3], eps = 1e-9 * s->size;
+    if (!sd_box_has(p->lo, p->hi, q, eps)) return 0;
+    sd_to_local(p, q, l);
+    if (F->curve < 0) { /* cap: inside the profile or on its boundary */
+        if (g2_region_inside(&p->rg, l[0], l[1])) return 1;
+        double t;
+        for (int k = 0; k < p->nc; k++)
+            if (g2_closest(&p->c[k], l, &t) <= eps) return 1;
+        return 0;
+    }
+    const g2_curve *g = &p->c[F->curve];
+    double ex = g->p1[0] - g->p0[0], ey = g->p1[1] - g->p0[1], e2 = ex * ex + ey * ey;
+    double t = ((l[0] - g->p0[0]) * ex + (l[1] - g->p0[1]) * ey) / e2, m = eps / sqrt(e2);
+    return t >= -m && t <= 1 + m && l[2] >= p->w0 - eps && l[2] <= p->w1 + eps;
+}
+
+/* points where the 3-D line P0 + s u meets arc wall f (within its sweep and slab) */
+static int sd_line_cyl(const sd_solid *s, const sd_cface *f, const double P0[3], const double u[3], double out[2][3]) {
+    const sd_prism *p = &s->pr[f->prism];
+    const g2_curve *g = &p->c[f->curve];
+    double l0[3], lu[3] = {sd_dot(u, p->X), sd_dot(u, p->Y), sd_dot(u, p->N)};
+    sd_to_local(p, P0, l0);
+    double fx = l0[0] - g->c[0], fy = l0[1] - g->c[1];
+    double A = lu[0] * lu[0] + lu[1] * lu[1], B = 2 * (lu[0] * fx + lu[1] * fy), C = fx * fx + fy * fy - g->r * g->r;
+    double disc = B * B - 4 * A * C;
+    if (!(A > 1e-24) || disc < 0) return 0;
+    int n = 0;
+    for (int k = -1; k <= 1; k += 2) {
+        double sp = (-B + k * sqrt(disc)) / (2 * A), t;
+        double x = fx + sp * lu[0], y = fy + sp * lu[1], w = l0[2] + sp * lu[2];
+        if (w < p->w0 || w > p->w1 || !g2_arc_param(g, atan2(y, x), 1e-12, &t)) continue;
+        for (int i = 0; i < 3; i++) out[n][i] = P0[i] + sp * u[i];
+        n++;
+    }
+    return n;
+}
+
+static void sd_cross3(const double a[3], const double b[3], double c[3]) {
+    c[0] = a[1] * b[2] - a[2] * b[1];
+    c[1] = a[2] * b[0] - a[0] * b[2];
+    c[2] = a[0] * b[1] - a[1] * b[0];
+}
+
+/* the line where planes (q1, n1) and (q2, n2) meet: point P0 and unit direction u; 0 if parallel */
+static int sd_plane_plane(const double q1[3], const double n1[3], const double q2[3], const double n2[3], double P0[3],
+                          double u[3]) {
+    sd_cross3(n1, n2, u);
+    double l = sqrt(sd_dot(u, u));
+    if (l < 1e-12) return 0;
+    for (int i = 0; i < 3; i++) u[i] /= l;
+    /* P0 = a n1 + b n2 with n1.P0 = n1.q1, n2.P0 = n2.q2 */
+    double d1 = sd_dot(n1, q1), d2 = sd_dot(n2, q2), c = sd_dot(n1, n2), den = 1 - c * c;
+    double a = (d1 - c * d2) / den, b = (d2 - c * d1) / den;
+    for (int i = 0; i < 3; i++) P0[i] = a * n1[i] + b * n2[i];
+    return 1;
+}
+
+/* inside sweep plane c: where faces of two different prisms cross (plane-plane and
+   plane-cylinder), as positions along c->a */
+static void sd_arr_plane_breaks(const sd_solid *s, const sd_arr *A, const sd_cut *c, sd_vals *b) {
+    for (int i = 0; i < A->npf; i++) {
+        const sd_pface *F = &A->pf[i];
+        double P0[3], u[3], Q[2][3];
+        if (!sd_plane_plane(F->q, F->n, c->o, c->n, P0, u)) continue;
+        if (!sd_line_box(s->pr[F->prism].lo, s->pr[F->prism].hi, P0, u)) continue;
+        for (int k = i + 1; k < A->npf; k++) { /* the trace of F in the plane meets face G */
+            const sd_pface *G = &A->pf[k];
+            if (G->prism == F->prism) continue;
+            double un = sd_dot(u, G->n);
+            if (fabs(un) < 1e-12) continue;
+            double r[3] = {G->q[0] - P0[0], G->q[1] - P0[1], G->q[2] - P0[2]}, sp = sd_dot(r, G->n) / un, q[3];
+            for (int m = 0; m < 3; m++) q[m] = P0[m] + sp * u[m];
+            if (sd_on_pface(s, F, q) && sd_on_pface(s, G, q)) sd_cut_put(c, q, b);
+        }
+        for (int k = 0; k < A->ncf; k++) {
+            if (A->cf[k].prism == F->prism) continue;
+            int n = sd_line_cyl(s, &A->cf[k], P0, u, Q);
+            for (int m = 0; m < n; m++)
+                if (sd_on_pface(s, F, Q[m])) sd_cut_put(c, Q[m], b);
+        }
+    }
+}
+
+/* the ray c->o + y c->a + t c->d against the full cylinder of arc wall f: coefficients of
+   A t^2 + B(y) t + C(y) = 0 with B = b0 + b1 y, C = c0 + c1 y + c2 y^2 */
+typedef struct {
+    double A, b0, b1, c0, c1, c2;
+    double ylo, yhi; /* where the ray meets the cylinder (discriminant >= 0), within the cut */
+} sd_rcyl;
+
+static int sd_rcyl_make(const sd_solid *s, const sd_cface *f, const sd_cut *c, double ylo, double yhi, sd_rcyl *r) {
+    const sd_prism *p = &s->pr[f->prism];
+    const g2_curve *g = &p->c[f->curve];
+    double l0[3], la[2] = {sd_dot(c->a, p->X), sd_dot(c->a, p->Y)}, ld[2] = {sd_dot(c->d, p->X), sd_dot(c->d, p->Y)};
+    sd_to_local(p, c->o, l0);
+    double fx = l0[0] - g->c[0], fy = l0[1] - g->c[1];
+    r->A = ld[0] * ld[0] + ld[1] * ld[1];
+    if (r->A < 1e-20) return 0; /* rays along the axis never cross the wall */
+    r->b0 = 2 * (ld[0] * fx + ld[1] * fy), r->b1 = 2 * (ld[0] * la[0] + ld[1] * la[1]);
+    r->c0 = fx * fx + fy * fy - g->r * g->r, r->c1 = 2 * (fx * la[0] + fy * la[1]), r->c2 = la[0] * la[0] + la[1] * la[1];
+    /* discriminant (b0 + b1 y)^2 - 4 A (c0 + c1 y + c2 y^2) >= 0: a quadratic in y */
+    double qa = r->b1 * r->b1 - 4 * r->A * r->c2, qb = 2 * r->b0 * r->b1 - 4 * r->A * r->c1, qc = r->b0 * r->b0 - 4 * r->A * r->c0;
+    if (fabs(qa) < 1e-300) return 0;
+    double disc = qb * qb - 4 * qa * qc;
+    if (disc <= 0) return 0;
+    double y1 = (-qb - sqrt(disc)) / (2 * qa), y2 = (-qb + sqrt(disc)) / (2 * qa);
+    r->ylo = fmax(fmin(y1, y2), ylo), r->yhi = fmin(fmax(y1, y2), yhi);
+    return r->yhi > r->ylo;
+}
+
+static double sd_rcyl_t(const sd_rcyl *r, double y, int branch) {
+    double B = r->b0 + r->b1 * y, C = r->c0 + r->c1 * y + r->c2 * y * y, D = B * B - 4 * r->A * C;
+    return (-B + branch * sqrt(D > 0 ? D : 0)) / (2 * r->A);
+}
+
+/* inside sweep plane c: where the rays' crossings with two cylinders of different prisms
+   coincide (sign changes of their difference, refined by bisection) */
+static void sd_arr_cyl_breaks(const sd_solid *s, const sd_arr *A, const sd_cut *c, double ylo, double yhi, sd_vals *b) {
+    enum { NS = 16 };
+    sd_rcyl *rc = ut_malloc((size_t)(A->ncf ? A->ncf : 1) * sizeof *rc);
+    int *ok = ut_malloc((size_t)(A->ncf ? A->ncf : 1) * sizeof *ok);
+    for (int k = 0; k < A->ncf; k++) ok[k] = sd_rcyl_make(s, &A->cf[k], c, ylo, yhi, &rc[k]);
+    for (int i = 0; i < A->ncf; i++)
+        for (int k = i + 1; k < A->ncf; k++) {
+            if (!ok[i] || !ok[k] || A->cf[i].prism == A->cf[k].prism) continue;
+            double a = fmax(rc[i].ylo, rc[k].ylo), e = fmin(rc[i].yhi, rc[k].yhi);
+            if (!(e > a)) continue;
+            for (int bi = -1; bi <= 1; bi += 2)
+                for (int bk = -1; bk <= 1; bk += 2) {
+                    double y0 = a, h0 = sd_rcyl_t(&rc[i], a, bi) - sd_rcyl_t(&rc[k], a, bk);
+                    for (int m = 1; m <= NS; m++) {
+                        double y1 = a + (e - a) * m / NS, h1 = sd_rcyl_t(&rc[i], y1, bi) - sd_rcyl_t(&rc[k], y1, bk);
+                        if ((h0 < 0) != (h1 < 0)) {
+                            double lo = y0, hi = y1, hlo = h0;
+                            for (int it = 0; it < 60 && hi - lo > 1e-14 * s->size; it++) {
+                                double mid = 0.5 * (lo + hi), hm = sd_rcyl_t(&rc[i], mid, bi) - sd_rcyl_t(&rc[k], mid, bk);
+                                if ((hm < 0) == (hlo < 0)) lo = mid, hlo = hm;
+                                else hi = mid;
+                            }
+                            double y = 0.5 * (lo + hi), t = sd_rcyl_t(&rc[i], y, bi), q[3];
+                            for (int z = 0; z < 3; z++) q[z] = c->o[z] + y * c->a[z] + t * c->d[z];
+                            if (sd_in_box(s, A->cf[i].prism, q) && sd_in_box(s, A->cf[k].prism, q)) sd_vals_put(b, y);
+                        }
+                        y0 = y1, h0 = h1;
+                    }
+                }
+        }
+    free(rc), free(ok);
+}
+
+/* along the sweep axis a (from o): vertices of the arrangement and plane-cylinder tangencies */
+static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double o[3], const double a[3], sd_vals *b) {
+    sd_cut c;
+    memcpy(c.o, o, sizeof c.o);
+    memcpy(c.a, a, sizeof c.a);
+    double Q[2][3];
+    for (int e = 0; e < A->nse; e++) { /* straight edges piercing faces of other prisms */
+        const sd_sedge *E = &A->se[e];
+        double u[3] = {E->B[0] - E->A[0], E->B[1] - E->A[1], E->B[2] - E->A[2]};
+        for (int i = 0; i < A->npf; i++) {
+            const sd_pface *F = &A->pf[i];
+            if (F->prism == E->prism) continue;
+            double un = sd_dot(u, F->n);
+            if (fabs(un) < 1e-15) continue;
+            double r[3] = {F->q[0] - E->A[0], F->q[1] - E->A[1], F->q[2] - E->A[2]}, t = sd_dot(r, F->n) / un, q[3];
+            if (t < 0 || t > 1) continue;
+            for (int m = 0; m < 3; m++) q[m] = E->A[m] + t * u[m];
+            if (sd_on_pface(s, F, q)) sd_cut_put(&c, q, b);
+        }
+        for (int k = 0; k < A->ncf; k++) {
+            if (A->cf[k].prism == E->prism) continue;
+            int n = sd_line_cyl(s, &A->cf[k], E->A, u, Q);
+            for (int m = 0; m < n; m++) {
+                double r[3] = {Q[m][0] - E->A[0], Q[m][1] - E->A[1], Q[m][2] - E->A[2]}, t = sd_dot(r, u) / sd_dot(u, u);
+                if (t >= 0 && t <= 1) sd_cut_put(&c, Q[m], b);
+            }
+        }
+    }
+    for (int j = 0; j < s->npr; j++) { /* arc edges piercing planar faces of other prisms */
+        const sd_prism *p = &s->pr[j];
+        for (int k = 0; k < p->nc; k++) {
+            if (p->c[k].kind != G2_ARC) continue;
+            for (int i = 0; i < A->npf; i++) {
+                const sd_pface *F = &A->pf[i];
+                if (F->prism == j) continue;
+                sd_cut pc = c; /* the face plane, values along a */
+                memcpy(pc.o, F->q, sizeof pc.o);
+                memcpy(pc.n, F->n, sizeof pc.n);
+                pc.tol = 0;
+                sd_vals tmp = {0};
+                for (int e = 0; e < 2; e++) sd_arc_plane(&pc, p, &p->c[k], e ? p->w1 : p->w0, &tmp);
+                double off = sd_dot(F->q, a) - sd_dot(o, a);
+                for (int m = 0; m < tmp.n; m++) sd_vals_put(b, tmp.v[m] + off);
+                free(tmp.v);
+            }
+        }
+    }
+    for (int i = 0; i < A->npf; i++) /* three planes of three prisms */
+        for (int k = i + 1; k < A->npf; k++) {
+            const sd_pface *F = &A->pf[i], *G = &A->pf[k];
+            double P0[3], u[3];
+            if (F->prism == G->prism || !sd_plane_plane(F->q, F->n, G->q, G->n, P0, u)) continue;
+            if (!sd_line_box(s->pr[F->prism].lo, s->pr[F->prism].hi, P0, u)) continue;
+            for (int m = k + 1; m < A->npf; m++) {
+                const sd_pface *H = &A->pf[m];
+                if (H->prism == F->prism || H->prism == G->prism) continue;
+                double un = sd_dot(u, H->n);
+                if (fabs(un) < 1e-12) continue;
+                double r[3] = {H->q[0] - P0[0], H->q[1] - P0[1], H->q[2] - P0[2]}, sp = sd_dot(r, H->n) / un, q[3];
+                for (int t = 0; t < 3; t++) q[t] = P0[t] + sp * u[t];
+                if (sd_on_pface(s, F, q) && sd_on_pface(s, G, q) && sd_on_pface(s, H, q)) sd_cut_put(&c, q, b);
+            }
+        }
+    for (int i = 0; i < A->npf; i++) /* extremes along a of plane-cylinder ellipses */
+        for (int k = 0; k < A->ncf; k++) {
+            const sd_pface *F = &A->pf[i];
+            const sd_cface *C = &A->cf[k];
+            if (C->prism == F->prism) continue;
+            const sd_prism *p = &s->pr[C->prism];
+            const g2_curve *g = &p->c[C->curve];
+            double nn = sd_dot(p->N, F->n);
+            if (fabs(nn) < 1e-12) continue;
+            double al = sd_dot(p->X, a) - sd_dot(p->X, F->n) * sd_dot(p->N, a) / nn;
+            double be = sd_dot(p->Y, a) - sd_dot(p->Y, F->n) * sd_dot(p->N, a) / nn;
+            double phi = atan2(be, al), cc[3];
+            sd_to_world(p, g->c[0], g->c[1], 0, cc);
+            for (int m = 0; m < 2; m++) {
+                double th = phi + m * G2_PI, t, q[3], r[3];
+                if (!g2_arc_param(g, th, 0, &t)) continue;
+                sd_arc_point(p, g, th, 0, q);
+                for (int z = 0; z < 3; z++) r[z] = F->q[z] - q[z];
+                double w = sd_dot(r, F->n) / nn; /* along N to the plane */
+                if (w < p->w0 || w > p->w1) continue;
+                for (int z = 0; z < 3; z++) q[z] += w * p->N[z];
+                if (sd_on_pface(s, F, q)) sd_cut_put(&c, q, b);
+            }
+        }
+}
+
 /* integral over [a, b] with x = a + (b - a)(1 - cos u)/2, u in [0, pi]: square-root behaviour
    at the ends becomes smooth */
 typedef struct {
@@ -1183,13 +1530,14 @@ static void sd_cosq_fn(void *ctx, double u, double *f) {
 }
 
 /* sum over the pieces between consecutive breakpoints */
-static void sd_pieces_integrate(sd_qfn fn, void *ctx, int D, const sd_vals *br, double rel, double abs_tol, double *out) {
+static void sd_pieces_integrate(sd_qfn fn, void *ctx, int D, const sd_vals *br, double rel, double abs_tol, int rule,
+                                double *out) {
     for (int q = 0; q < D; q++) out[q] = 0;
     double span = br->n > 1 ? br->v[br->n - 1] - br->v[0] : 0;
     for (int i = 0; i + 1 < br->n; i++) {
         sd_cosq cq = {fn, ctx, D, br->v[i], br->v[i + 1]};
         double f[SD_QD], share = span > 0 ? (br->v[i + 1] - br->v[i]) / span : 1;
-        sd_adapt(sd_cosq_fn, &cq, D, 0, G2_PI, rel, abs_tol * share, 64, f);
+        sd_adapt(sd_cosq_fn, &cq, D, 0, G2_PI, rel, abs_tol * share, 64, rule, f);
         for (int q = 0; q < D; q++) out[q] += f[q];
     }
 }
@@ -1203,6 +1551,7 @@ typedef struct {
     double ylo, yhi;    /* inner range */
     double rel, abs_in; /* inner tolerances */
     sd_vals br;         /* inner breakpoints (scratch) */
+    const sd_arr *arr;  /* faces and edges of all prisms */
 } sd_vq;
 
 /* along the line through (x, y) in prism 0's frame, parallel to its N: exact moments */
@@ -1238,10 +1587,12 @@ static void sd_vq_outer(void *ctx, double x, double *f) {
     q->x = x;
     q->br.n = 0;
     sd_plane_breaks(q->s, &c, &q->br);
+    sd_arr_plane_breaks(q->s, q->arr, &c, &q->br);
+    sd_arr_cyl_breaks(q->s, q->arr, &c, q->ylo, q->yhi, &q->br);
     sd_vals_finish(&q->br, q->ylo, q->yhi, 1e-13 * q->s->size);
     sd_vals br = q->br; /* the inner integration reuses nothing of q->br */
     q->br.v = NULL, q->br.n = q->br.cap = 0;
-    sd_pieces_integrate(sd_vq_inner, q, SD_QD, &br, q->rel, q->abs_in, f);
+    sd_pieces_integrate(sd_vq_inner, q, SD_QD, &br, q->rel, q->abs_in, SD_RULE, f);
     q->br = br;
 }
 
@@ -1263,15 +1614,20 @@ static void sd_quad_volume(const sd_solid *s, double *V, double F[3], double M[9
     sd_local_box(s, lo, hi);
     sd_vq q;
     memset(&q, 0, sizeof q);
-    q.s = s, q.ws = sd_ws_reserve(s), q.ylo = lo[1], q.yhi = hi[1], q.rel = 1e-10;
+    q.s = s, q.ws = sd_ws_reserve(s), q.ylo = lo[1], q.yhi = hi[1], q.rel = 1e-9;
     double vbox = (hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]);
-    q.abs_in = 1e-12 * vbox / (hi[0] - lo[0]);
+    q.abs_in = 1e-10 * vbox / (hi[0] - lo[0]);
     sd_vals br = {0};
+    sd_arr arr;
+    sd_arr_build(s, p0->N, &arr);
+    q.arr = &arr;
     sd_sweep_breaks(s, p0->o, p0->X, p0->N, &br);
+    sd_arr_sweep_breaks(s, &arr, p0->o, p0->X, &br);
     sd_vals_finish(&br, lo[0], hi[0], 1e-13 * s->size);
-    sd_pieces_integrate(sd_vq_outer, &q, SD_QD, &br, 1e-10, 1e-12 * vbox, f);
+    sd_pieces_integrate(sd_vq_outer, &q, SD_QD, &br, 1e-9, 1e-10 * vbox, SD_RULE, f);
     free(br.v);
     free(q.br.v);
+    sd_arr_free(&arr);
     *V = f[0];
     F[0] = f[1], F[1] = f[2], F[2] = f[3];
     M[0] = f[4], M[4] = f[5], M[8] = f[6];
@@ -1480,7 +1836,7 @@ static double sd_face_area(const sd_solid *s, int i, int curve, sd_aq *q) {
         sd_arc_wall_breaks(s, i, curve, &br);
     }
     sd_vals_finish(&br, lo, hi, 1e-13 * (curve < 0 ? s->size : 1));
-    sd_pieces_integrate(curve < 0 ? sd_aq_cap : sd_aq_wall, q, 1, &br, 1e-10, tol, f);
+    sd_pieces_integrate(curve < 0 ? sd_aq_cap : sd_aq_wall, q, 1, &br, 1e-10, tol, SD_RULE, f);
     free(br.v);
     return f[0];
 }
@@ -1528,6 +1884,18 @@ int sd_bbox(const sd_solid *s, double lo[3], double hi[3]) {
     }
     if (!(lo[0] <= hi[0] && lo[1] <= hi[1] && lo[2] <= hi[2])) return ut_fail("the solid is empty");
     return 0;
+}
+
+double sd_volume(const sd_solid *s) {
+    double V, F[3], M[9], area;
+    sd_sec S;
+    if (sd_sec_build(s, &S)) {
+        sd_sec_props(s, &S, &V, F, M, &area);
+        sd_sec_free(&S, s->npr);
+    } else {
+        sd_quad_volume(s, &V, F, M);
+    }
+    return V > 1e-12 * s->size * s->size * s->size ? V : 0;
 }
 
 int sd_mass_props(const sd_solid *s, sd_props *out) {
