@@ -665,3 +665,41 @@ TEST(solid_quadrature_frame_independent) {
     }
     CHECK(tested >= 2);
 }
+
+TEST(solid_rotated_copies_through_quadrature) {
+    /* a centred cube turned 120 degrees about its diagonal maps onto itself, but its
+       extrusion direction changes: intersection and union (both the cube, with coincident
+       faces) go through the quadrature path */
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = st_xy(0);
+    st_extrude(&m, &pl, st_rect_loop(&m, -1, -1, 1, 1), 1, CAD_EXT_SYM, 2, 0, CAD_NEW);
+    sd_solid *a = st_build(&m);
+    double R[9] = {0, 0, 1, 1, 0, 0, 0, 1, 0}, z[3] = {0, 0, 0};
+    sd_solid *b = sd_transform(a, R, 1, z);
+    sd_solid *i = sd_combine(a, b, CAD_INTERSECT), *u = sd_combine(a, b, CAD_JOIN), *c = sd_combine(a, b, CAD_CUT);
+    sd_props p;
+    REQUIRE(sd_mass_props(i, &p) == 0);
+    CHECK(p.exact == 0);
+    CHECK_REL(p.volume, 8, 1e-9);
+    CHECK_REL(p.area, 24, 1e-9);
+    CHECK_REL(p.inertia[0], 8 * 8 / 12.0, 1e-8);
+    REQUIRE(sd_mass_props(u, &p) == 0);
+    CHECK_REL(p.volume, 8, 1e-9);
+    CHECK_REL(p.area, 24, 1e-9);
+    CHECK_NEAR(sd_volume(c), 0, 1e-9);
+    CHECK_REL(sd_volume(i), 8, 1e-9);
+    st_check_samples(u, 2000, 3.5);
+    sd_free(a), sd_free(b), sd_free(i), sd_free(u), sd_free(c);
+    cad_free(&m);
+    /* Steinmetz from a cylinder and its copy turned 90 degrees about y */
+    cad_init(&m);
+    st_extrude(&m, &pl, st_circle_loop(&m, 0, 0, 1), 1, CAD_EXT_SYM, 4, 0, CAD_NEW);
+    a = st_build(&m);
+    double Ry[9] = {0, 0, 1, 0, 1, 0, -1, 0, 0};
+    b = sd_transform(a, Ry, 1, z);
+    i = sd_combine(a, b, CAD_INTERSECT);
+    CHECK_REL(sd_volume(i), 16.0 / 3, 1e-9);
+    sd_free(a), sd_free(b), sd_free(i);
+    cad_free(&m);
+}
