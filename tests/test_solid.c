@@ -703,3 +703,63 @@ TEST(solid_rotated_copies_through_quadrature) {
     sd_free(a), sd_free(b), sd_free(i);
     cad_free(&m);
 }
+
+TEST(solid_unvalidated_garbage_never_crashes) {
+    /* the kernel trusts cad_validate, but must survive models that skipped it: random
+       polygons (often self-intersecting), arcs, circles, tilted planes, every op */
+    ut_rng r;
+    ut_rng_seed(&r, 77);
+    int built = 0;
+    for (int k = 0; k < 60; k++) {
+        cad_model m;
+        cad_init(&m);
+        int ne = 1 + (int)(ut_rng_uniform(&r) * 3);
+        for (int e = 0; e < ne; e++) {
+            int first = m.ncurves, nc = 1 + (int)(ut_rng_uniform(&r) * 6);
+            double x0 = 10 * ut_rng_uniform(&r), y0 = 10 * ut_rng_uniform(&r), px = x0, py = y0;
+            for (int c = 0; c < nc; c++) {
+                double kind = ut_rng_uniform(&r);
+                double qx = c == nc - 1 ? x0 : 10 * ut_rng_uniform(&r), qy = c == nc - 1 ? y0 : 10 * ut_rng_uniform(&r);
+                if (nc == 1 || kind < 0.2) {
+                    double p[3] = {px, py, 0.5 + 3 * ut_rng_uniform(&r)};
+                    cad_add_curve(&m, CAD_CIRCLE, p, c + 1);
+                } else if (kind < 0.5) {
+                    double p[6] = {px, py, 10 * ut_rng_uniform(&r), 10 * ut_rng_uniform(&r), qx, qy};
+                    cad_add_curve(&m, CAD_ARC, p, c + 1);
+                } else {
+                    double p[4] = {px, py, qx, qy};
+                    cad_add_curve(&m, CAD_LINE, p, c + 1);
+                }
+                px = qx, py = qy;
+            }
+            int l = cad_add_loop(&m, first, nc);
+            cad_plane pl;
+            double o[3] = {0, 0, 0}, x[3] = {1, ut_rng_uniform(&r), 0}, n[3] = {ut_rng_uniform(&r) < 0.7 ? 0 : 1, 0.2, 1};
+            if (cad_plane_make(&pl, o, x, n) != 0) cad_plane_xy(&pl);
+            int f = cad_add_face(&m, l, 1);
+            int s = cad_add_sketch(&m, &pl, f, 1, 1);
+            cad_add_extrude(&m, s, (cad_extent_kind)(int)(ut_rng_uniform(&r) * 3), 1 + 5 * ut_rng_uniform(&r),
+                            ut_rng_uniform(&r), e ? (cad_op)(int)(ut_rng_uniform(&r) * 4) : CAD_NEW, 1);
+        }
+        cad_model v;
+        cad_copy(&v, &m);
+        (void)cad_validate(&v);
+        cad_free(&v);
+        sd_solid *s = sd_build(&m);
+        if (s) {
+            built++;
+            double p[3] = {5, 5, 1}, d[3] = {0.3, -1, 0.2}, lo[3], hi[3], pts[60], nn[60];
+            sd_hit h[16];
+            (void)sd_contains(s, p);
+            (void)sd_ray(s, p, d, h, 16);
+            (void)sd_bbox(s, lo, hi);
+            (void)sd_volume(s);
+            sd_props pr;
+            if (sd_mass_props(s, &pr) == 0) CHECK(isfinite(pr.volume) && isfinite(pr.area));
+            (void)sd_sample_surface(s, 20, 1, pts, nn);
+            sd_free(s);
+        }
+        cad_free(&m);
+    }
+    CHECK(built > 20);
+}
