@@ -1873,14 +1873,67 @@ static void sd_props_world(const sd_solid *s, double V, const double F[3], const
     out->volume = V;
 }
 
+/* does the plane {p : p.e = x} cut the solid's interior? Rays along d at the midpoints of the
+   plane's own breakpoint pieces decide (the lines are smooth families in between) */
+static int sd_plane_occupied(const sd_solid *s, const sd_arr *A, const double e[3], const double d[3],
+                             const double a[3], double x, double ylo, double yhi, sd_ws *ws) {
+    sd_cut c;
+    for (int i = 0; i < 3; i++) c.o[i] = x * e[i], c.n[i] = e[i], c.a[i] = a[i], c.d[i] = d[i];
+    c.tol = 1e-12 * s->size;
+    sd_vals br = {0};
+    sd_plane_breaks(s, &c, &br);
+    sd_arr_plane_breaks(s, A, &c, &br);
+    sd_arr_cyl_breaks(s, A, &c, ylo, yhi, &br);
+    sd_vals_finish(&br, ylo, yhi, 1e-13 * s->size);
+    int hit = 0;
+    for (int k = 0; k + 1 < br.n && !hit; k++) {
+        double y = 0.5 * (br.v[k] + br.v[k + 1]), o[3];
+        for (int i = 0; i < 3; i++) o[i] = c.o[i] + y * a[i];
+        ws->used = 0;
+        sd_iv *iv = sd_ws_block(ws);
+        int n = sd_ray_node(s, s->root, o, d, ws, iv);
+        for (int i = 0; i < n && !hit; i++) hit = iv[i].t1 > iv[i].t0;
+    }
+    free(br.v);
+    return hit;
+}
+
+/* exact box of a solid of several directions: along each axis the extremes sit at sweep
+   breakpoints (vertices, tangencies, ...), so the first and last occupied pieces bound it */
+static void sd_quad_box(const sd_solid *s, double lo[3], double hi[3]) {
+    const sd_node *r = &s->nd[s->root];
+    sd_ws *ws = sd_ws_reserve(s);
+    for (int ax = 0; ax < 3; ax++) {
+        double e[3] = {0, 0, 0}, d[3] = {0, 0, 0}, a[3] = {0, 0, 0}, o[3] = {0, 0, 0};
+        int ia = (ax + 1) % 3, id = (ax + 2) % 3;
+        e[ax] = 1, a[ia] = 1, d[id] = 1;
+        lo[ax] = r->lo[ax], hi[ax] = r->hi[ax];
+        if (!(r->hi[ax] > r->lo[ax]) || !(r->hi[ia] > r->lo[ia])) continue;
+        sd_arr A;
+        sd_arr_build(s, d, &A);
+        sd_vals br = {0};
+        sd_sweep_breaks(s, o, e, d, &br);
+        sd_arr_sweep_breaks(s, &A, o, e, &br);
+        sd_vals_finish(&br, r->lo[ax], r->hi[ax], 1e-13 * s->size);
+        int first = -1, last = -1;
+        for (int k = 0; k + 1 < br.n && first < 0; k++)
+            if (sd_plane_occupied(s, &A, e, d, a, 0.5 * (br.v[k] + br.v[k + 1]), r->lo[ia], r->hi[ia], ws)) first = k;
+        for (int k = br.n - 2; k >= 0 && last < 0 && first >= 0; k--)
+            if (sd_plane_occupied(s, &A, e, d, a, 0.5 * (br.v[k] + br.v[k + 1]), r->lo[ia], r->hi[ia], ws)) last = k;
+        if (first >= 0) lo[ax] = br.v[first], hi[ax] = br.v[last + 1];
+        else lo[ax] = INFINITY, hi[ax] = -INFINITY;
+        free(br.v);
+        sd_arr_free(&A);
+    }
+}
+
 int sd_bbox(const sd_solid *s, double lo[3], double hi[3]) {
     sd_sec S;
     if (sd_sec_build(s, &S)) {
         sd_sec_box(s, &S, lo, hi);
         sd_sec_free(&S, s->npr);
-    } else { /* several directions: the CSG bound of the prisms' exact boxes */
-        memcpy(lo, s->nd[s->root].lo, 3 * sizeof *lo);
-        memcpy(hi, s->nd[s->root].hi, 3 * sizeof *hi);
+    } else {
+        sd_quad_box(s, lo, hi);
     }
     if (!(lo[0] <= hi[0] && lo[1] <= hi[1] && lo[2] <= hi[2])) return ut_fail("the solid is empty");
     return 0;
@@ -1910,8 +1963,7 @@ int sd_mass_props(const sd_solid *s, sd_props *out) {
     } else {
         sd_quad_volume(s, &V, F, M);
         out->area = sd_quad_area(s);
-        memcpy(out->lo, s->nd[s->root].lo, sizeof out->lo);
-        memcpy(out->hi, s->nd[s->root].hi, sizeof out->hi);
+        sd_quad_box(s, out->lo, out->hi);
         out->exact = 0;
     }
     if (!(V > 1e-12 * s->size * s->size * s->size)) return ut_fail("the solid is empty (zero volume)");

@@ -534,9 +534,8 @@ TEST(solid_corpus_invariants) {
         }
         CHECK_MSG(outside == 0, "model %d: %d samples outside the box", k, outside);
         CHECK_MSG(notb == 0, "model %d: %d samples off the boundary", k, notb);
-        /* the box is tight: some sample within 2% of each face of the box (exact case) */
-        if (p.exact)
-            for (int j = 0; j < 3; j++) {
+        /* the box is tight: some sample within 2% of each face of the box */
+        for (int j = 0; j < 3; j++) {
                 double dlo = INFINITY, dhi = INFINITY;
                 for (int i = 0; i < NS; i++) {
                     dlo = fmin(dlo, pts[3 * i + j] - p.lo[j]);
@@ -618,12 +617,8 @@ TEST(solid_corpus_matches_opencascade) {
                       "model %d: inertia %d %.12g vs %.12g", k, i, p.inertia[i], o.inertia[i]);
         for (int i = 0; i < 3; i++) {
             double btol = fmax(1e-9 * size, 1e-6); /* OCCT pads boxes by its tolerances (~1e-7) */
-            if (p.exact) {
-                CHECK_MSG(fabs(p.lo[i] - o.lo[i]) < btol && fabs(p.hi[i] - o.hi[i]) < btol,
-                          "model %d: box axis %d [%.12g %.12g] vs [%.12g %.12g]", k, i, p.lo[i], p.hi[i], o.lo[i], o.hi[i]);
-            } else { /* several directions: a bound that contains the exact box */
-                CHECK(p.lo[i] <= o.lo[i] + btol && p.hi[i] >= o.hi[i] - btol);
-            }
+            CHECK_MSG(fabs(p.lo[i] - o.lo[i]) < btol && fabs(p.hi[i] - o.hi[i]) < btol,
+                      "model %d: box axis %d [%.12g %.12g] vs [%.12g %.12g]", k, i, p.lo[i], p.hi[i], o.lo[i], o.hi[i]);
         }
         compared++;
         sd_free(s);
@@ -762,4 +757,29 @@ TEST(solid_unvalidated_garbage_never_crashes) {
         cad_free(&m);
     }
     CHECK(built > 20);
+}
+
+TEST(solid_box_exact_when_a_cut_of_another_direction_removes_the_top) {
+    /* [0,10]^3 from XY; a block sketched on YZ (x along its normal) removes z > 8, and a
+       cylinder along x cuts a groove; the box must shrink to z <= 8 */
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = st_xy(0), yz;
+    cad_plane_yz(&yz);
+    yz.origin[0] = -1;
+    st_extrude(&m, &pl, st_rect_loop(&m, 0, 0, 10, 10), 1, CAD_EXT_ONE, 10, 0, CAD_NEW);
+    st_extrude(&m, &yz, st_rect_loop(&m, -1, 8, 11, 12), 1, CAD_EXT_ONE, 12, 0, CAD_CUT);
+    st_extrude(&m, &yz, st_circle_loop(&m, 0, 4, 2), 1, CAD_EXT_ONE, 12, 0, CAD_CUT);
+    sd_solid *s = st_build(&m);
+    double lo[3], hi[3];
+    REQUIRE(sd_bbox(s, lo, hi) == 0);
+    st_check_vec(lo, (double[3]){0, 0, 0}, 3, 1e-12);
+    st_check_vec(hi, (double[3]){10, 10, 8}, 3, 1e-12);
+    sd_props p;
+    REQUIRE(sd_mass_props(s, &p) == 0);
+    CHECK(p.exact == 0);
+    CHECK_REL(p.volume, 800 - 10 * 2 * M_PI, 1e-9); /* half the groove's disc lies outside y >= 0 */
+    st_check_vec(p.hi, hi, 3, 0);
+    sd_free(s);
+    cad_free(&m);
 }
