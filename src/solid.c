@@ -912,9 +912,6 @@ static const double sd_wg[4] = {0.129484966168869693270611432679082, 0.279705391
                                 0.381830050505118944950369775488975, 0.417959183673469387755102040816327};
 
 #define SD_QD 10 /* components of a quadrature integrand (at most) */
-#ifndef SD_RULE
-#define SD_RULE 15 /* Gauss-Kronrod rule of the quadratures: 7 or 15 points (15 measured faster) */
-#endif
 typedef void (*sd_qfn)(void *ctx, double x, double *f); /* f: SD_QD values at x */
 
 /* one Gauss-Kronrod rule on [a, b]: res[D] and the error estimate of component 0 */
@@ -1003,27 +1000,56 @@ static void sd_adapt(sd_qfn fn, void *ctx, int D, double a, double b, double rel
 
 typedef struct {
     double *v;
-    int n, cap;
+    unsigned char *f; /* 1 where the integrand may behave like a square root (tangencies) */
+    int n, cap, capf;
+    int tag; /* the flag that sd_vals_put gives */
 } sd_vals;
 
 static void sd_vals_put(sd_vals *b, double x) {
-    if (isfinite(x)) *UT_PUSH(b->v, b->n, b->cap) = x;
+    if (!isfinite(x)) return;
+    *UT_PUSH(b->f, b->n, b->capf) = (unsigned char)b->tag;
+    b->n--;
+    *UT_PUSH(b->v, b->n, b->cap) = x;
 }
 
-/* sorted distinct values inside (lo, hi), with lo and hi at the ends */
+static void sd_vals_free(sd_vals *b) {
+    free(b->v), free(b->f);
+    memset(b, 0, sizeof *b);
+}
+
+typedef struct {
+    double v;
+    int f;
+} sd_tagged;
+
+static int sd_cmp_tagged(const void *x, const void *y) {
+    double a = ((const sd_tagged *)x)->v, b = ((const sd_tagged *)y)->v;
+    return (a > b) - (a < b);
+}
+
+/* sorted distinct values inside (lo, hi), with lo and hi at the ends; merged values keep any
+   tangency flag */
 static void sd_vals_finish(sd_vals *b, double lo, double hi, double eps) {
+    int tag = b->tag;
+    b->tag = 0;
     sd_vals_put(b, lo);
     sd_vals_put(b, hi);
-    qsort(b->v, (size_t)b->n, sizeof *b->v, sd_cmp_double);
+    b->tag = tag;
+    sd_tagged *t = ut_malloc((size_t)b->n * sizeof *t);
+    for (int i = 0; i < b->n; i++) t[i].v = b->v[i], t[i].f = b->f[i];
+    qsort(t, (size_t)b->n, sizeof *t, sd_cmp_tagged);
     int m = 0;
     for (int i = 0; i < b->n; i++) {
-        double x = b->v[i];
-        if (x < lo || x > hi) continue;
-        if (m > 0 && x - b->v[m - 1] <= eps) continue;
-        b->v[m++] = x;
+        if (t[i].v < lo || t[i].v > hi) continue;
+        if (m > 0 && t[i].v - b->v[m - 1] <= eps) {
+            b->f[m - 1] |= (unsigned char)t[i].f;
+            continue;
+        }
+        b->v[m] = t[i].v, b->f[m] = (unsigned char)t[i].f, m++;
     }
     if (m > 0 && b->v[m - 1] < hi) b->v[m - 1] = hi; /* the last kept value within eps of hi */
     b->n = m;
+    free(t);
 }
 
 /* a plane (point o, unit normal n), the axis a (unit, in the plane) that values are measured
@@ -1069,15 +1095,20 @@ static void sd_arc_plane(const sd_cut *c, const sd_prism *p, const g2_curve *g, 
         sd_to_world(p, g->p0[0], g->p0[1], w, q);
         sd_cut_put(c, q, b);
         double phi = atan2(sd_dot(p->Y, c->a), sd_dot(p->X, c->a));
+        b->tag = 1; /* extremes of an arc lying in the plane */
         for (int k = 0; k < 2; k++)
             if (g2_arc_param(g, phi + k * G2_PI, 0, &t)) sd_arc_point(p, g, phi + k * G2_PI, w, q), sd_cut_put(c, q, b);
+        b->tag = 0;
         return;
     }
     double k = -h / (g->r * R); /* cos(theta - phi) = k */
     if (fabs(k) > 1) return;
     double phi = atan2(vn, un), dt = acos(k);
+    int tag = b->tag;
+    b->tag = 1; /* curved geometry: the substitution keeps near-tangent ends cheap */
     for (int s = -1; s <= 1; s += 2)
         if (g2_arc_param(g, phi + s * dt, 1e-12, &t)) sd_arc_point(p, g, phi + s * dt, w, q), sd_cut_put(c, q, b);
+    b->tag = tag;
 }
 
 /* a planar face (point qf, unit normal nf) containing the line direction meets the plane in a
@@ -1149,6 +1180,7 @@ static void sd_plane_breaks(const sd_solid *s, const sd_cut *c, sd_vals *b) {
                 sd_face_trace(c, p, A, nf, b);
             } else {
                 int ns = sd_silhouette(p, c->d, th);
+                b->tag = 1; /* lines tangent to the cylinder */
                 for (int q = 0; q < ns; q++) {
                     double t;
                     if (!g2_arc_param(g, th[q], 0, &t)) continue;
@@ -1156,6 +1188,7 @@ static void sd_plane_breaks(const sd_solid *s, const sd_cut *c, sd_vals *b) {
                     sd_arc_point(p, g, th[q], p->w1, B);
                     sd_seg_plane(c, A, B, b);
                 }
+                b->tag = 0;
             }
         }
     }
@@ -1177,11 +1210,13 @@ static void sd_sweep_breaks(const sd_solid *s, const double o[3], const double a
                 sd_cut_put(&c, q, b);
                 if (g->kind != G2_ARC) continue;
                 double phi = atan2(sd_dot(p->Y, a), sd_dot(p->X, a));
+                b->tag = 1; /* arc extremes along the sweep and silhouette ends */
                 for (int m = 0; m < 2; m++)
                     if (g2_arc_param(g, phi + m * G2_PI, 0, &t)) sd_arc_point(p, g, phi + m * G2_PI, w, q), sd_cut_put(&c, q, b);
                 int ns = sd_silhouette(p, d, th);
                 for (int m = 0; m < ns; m++)
                     if (g2_arc_param(g, th[m], 0, &t)) sd_arc_point(p, g, th[m], w, q), sd_cut_put(&c, q, b);
+                b->tag = 0;
             }
         }
     }
@@ -1347,12 +1382,14 @@ static void sd_arr_plane_breaks(const sd_solid *s, const sd_arr *A, const sd_cut
             for (int m = 0; m < 3; m++) q[m] = P0[m] + sp * u[m];
             if (sd_on_pface(s, F, q) && sd_on_pface(s, G, q)) sd_cut_put(c, q, b);
         }
+        b->tag = 1;
         for (int k = 0; k < A->ncf; k++) {
             if (A->cf[k].prism == F->prism) continue;
             int n = sd_line_cyl(s, &A->cf[k], P0, u, Q);
             for (int m = 0; m < n; m++)
                 if (sd_on_pface(s, F, Q[m])) sd_cut_put(c, Q[m], b);
         }
+        b->tag = 0;
     }
 }
 
@@ -1414,7 +1451,9 @@ static void sd_arr_cyl_breaks(const sd_solid *s, const sd_arr *A, const sd_cut *
                             }
                             double y = 0.5 * (lo + hi), t = sd_rcyl_t(&rc[i], y, bi), q[3];
                             for (int z = 0; z < 3; z++) q[z] = c->o[z] + y * c->a[z] + t * c->d[z];
+                            b->tag = 1;
                             if (sd_in_box(s, A->cf[i].prism, q) && sd_in_box(s, A->cf[k].prism, q)) sd_vals_put(b, y);
+                            b->tag = 0;
                         }
                         y0 = y1, h0 = h1;
                     }
@@ -1442,6 +1481,7 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
             for (int m = 0; m < 3; m++) q[m] = E->A[m] + t * u[m];
             if (sd_on_pface(s, F, q)) sd_cut_put(&c, q, b);
         }
+        b->tag = 1;
         for (int k = 0; k < A->ncf; k++) {
             if (A->cf[k].prism == E->prism) continue;
             int n = sd_line_cyl(s, &A->cf[k], E->A, u, Q);
@@ -1450,6 +1490,7 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
                 if (t >= 0 && t <= 1) sd_cut_put(&c, Q[m], b);
             }
         }
+        b->tag = 0;
     }
     for (int j = 0; j < s->npr; j++) { /* arc edges piercing planar faces of other prisms */
         const sd_prism *p = &s->pr[j];
@@ -1465,8 +1506,10 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
                 sd_vals tmp = {0};
                 for (int e = 0; e < 2; e++) sd_arc_plane(&pc, p, &p->c[k], e ? p->w1 : p->w0, &tmp);
                 double off = sd_dot(F->q, a) - sd_dot(o, a);
+                b->tag = 1;
                 for (int m = 0; m < tmp.n; m++) sd_vals_put(b, tmp.v[m] + off);
-                free(tmp.v);
+                b->tag = 0;
+                sd_vals_free(&tmp);
             }
         }
     }
@@ -1507,7 +1550,9 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
                 double w = sd_dot(r, F->n) / nn; /* along N to the plane */
                 if (w < p->w0 || w > p->w1) continue;
                 for (int z = 0; z < 3; z++) q[z] += w * p->N[z];
+                b->tag = 1; /* extreme of a plane-cylinder ellipse */
                 if (sd_on_pface(s, F, q)) sd_cut_put(&c, q, b);
+                b->tag = 0;
             }
         }
 }
@@ -1529,15 +1574,20 @@ static void sd_cosq_fn(void *ctx, double u, double *f) {
     for (int i = 0; i < q->D; i++) f[i] *= jac;
 }
 
-/* sum over the pieces between consecutive breakpoints */
-static void sd_pieces_integrate(sd_qfn fn, void *ctx, int D, const sd_vals *br, double rel, double abs_tol, int rule,
-                                double *out) {
+/* sum over the pieces between consecutive breakpoints: pieces with a tangency end get the
+   cosine substitution and the 15-point rule, the others (smooth, often polynomial) the plain
+   7-point rule */
+static void sd_pieces_integrate(sd_qfn fn, void *ctx, int D, const sd_vals *br, double rel, double abs_tol, double *out) {
     for (int q = 0; q < D; q++) out[q] = 0;
     double span = br->n > 1 ? br->v[br->n - 1] - br->v[0] : 0;
     for (int i = 0; i + 1 < br->n; i++) {
-        sd_cosq cq = {fn, ctx, D, br->v[i], br->v[i + 1]};
         double f[SD_QD], share = span > 0 ? (br->v[i + 1] - br->v[i]) / span : 1;
-        sd_adapt(sd_cosq_fn, &cq, D, 0, G2_PI, rel, abs_tol * share, 64, rule, f);
+        if (br->f[i] || br->f[i + 1]) {
+            sd_cosq cq = {fn, ctx, D, br->v[i], br->v[i + 1]};
+            sd_adapt(sd_cosq_fn, &cq, D, 0, G2_PI, rel, abs_tol * share, 64, 15, f);
+        } else {
+            sd_adapt(fn, ctx, D, br->v[i], br->v[i + 1], rel, abs_tol * share, 64, 7, f);
+        }
         for (int q = 0; q < D; q++) out[q] += f[q];
     }
 }
@@ -1591,8 +1641,8 @@ static void sd_vq_outer(void *ctx, double x, double *f) {
     sd_arr_cyl_breaks(q->s, q->arr, &c, q->ylo, q->yhi, &q->br);
     sd_vals_finish(&q->br, q->ylo, q->yhi, 1e-13 * q->s->size);
     sd_vals br = q->br; /* the inner integration reuses nothing of q->br */
-    q->br.v = NULL, q->br.n = q->br.cap = 0;
-    sd_pieces_integrate(sd_vq_inner, q, SD_QD, &br, q->rel, q->abs_in, SD_RULE, f);
+    memset(&q->br, 0, sizeof q->br);
+    sd_pieces_integrate(sd_vq_inner, q, SD_QD, &br, q->rel, q->abs_in, f);
     q->br = br;
 }
 
@@ -1614,7 +1664,7 @@ static void sd_quad_volume(const sd_solid *s, double *V, double F[3], double M[9
     sd_local_box(s, lo, hi);
     sd_vq q;
     memset(&q, 0, sizeof q);
-    q.s = s, q.ws = sd_ws_reserve(s), q.ylo = lo[1], q.yhi = hi[1], q.rel = 1e-9;
+    q.s = s, q.ws = sd_ws_reserve(s), q.ylo = lo[1], q.yhi = hi[1], q.rel = 1e-8;
     double vbox = (hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]);
     q.abs_in = 1e-10 * vbox / (hi[0] - lo[0]);
     sd_vals br = {0};
@@ -1624,9 +1674,9 @@ static void sd_quad_volume(const sd_solid *s, double *V, double F[3], double M[9
     sd_sweep_breaks(s, p0->o, p0->X, p0->N, &br);
     sd_arr_sweep_breaks(s, &arr, p0->o, p0->X, &br);
     sd_vals_finish(&br, lo[0], hi[0], 1e-13 * s->size);
-    sd_pieces_integrate(sd_vq_outer, &q, SD_QD, &br, 1e-9, 1e-10 * vbox, SD_RULE, f);
-    free(br.v);
-    free(q.br.v);
+    sd_pieces_integrate(sd_vq_outer, &q, SD_QD, &br, 1e-8, 1e-10 * vbox, f);
+    sd_vals_free(&br);
+    sd_vals_free(&q.br);
     sd_arr_free(&arr);
     *V = f[0];
     F[0] = f[1], F[1] = f[2], F[2] = f[3];
@@ -1833,11 +1883,12 @@ static double sd_face_area(const sd_solid *s, int i, int curve, sd_aq *q) {
         sd_plane_breaks(s, &c, &br);
         for (int k = 0; k < br.n; k++) br.v[k] /= el;
     } else {
+        br.tag = 1; /* along an arc: curved throughout */
         sd_arc_wall_breaks(s, i, curve, &br);
     }
     sd_vals_finish(&br, lo, hi, 1e-13 * (curve < 0 ? s->size : 1));
-    sd_pieces_integrate(curve < 0 ? sd_aq_cap : sd_aq_wall, q, 1, &br, 1e-10, tol, SD_RULE, f);
-    free(br.v);
+    sd_pieces_integrate(curve < 0 ? sd_aq_cap : sd_aq_wall, q, 1, &br, 1e-10, tol, f);
+    sd_vals_free(&br);
     return f[0];
 }
 
@@ -1894,7 +1945,7 @@ static int sd_plane_occupied(const sd_solid *s, const sd_arr *A, const double e[
         int n = sd_ray_node(s, s->root, o, d, ws, iv);
         for (int i = 0; i < n && !hit; i++) hit = iv[i].t1 > iv[i].t0;
     }
-    free(br.v);
+    sd_vals_free(&br);
     return hit;
 }
 
@@ -1922,7 +1973,7 @@ static void sd_quad_box(const sd_solid *s, double lo[3], double hi[3]) {
             if (sd_plane_occupied(s, &A, e, d, a, 0.5 * (br.v[k] + br.v[k + 1]), r->lo[ia], r->hi[ia], ws)) last = k;
         if (first >= 0) lo[ax] = br.v[first], hi[ax] = br.v[last + 1];
         else lo[ax] = INFINITY, hi[ax] = -INFINITY;
-        free(br.v);
+        sd_vals_free(&br);
         sd_arr_free(&A);
     }
 }
