@@ -14,6 +14,7 @@
  */
 #include "exec.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -21,6 +22,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 #include "validate.h"
@@ -677,9 +679,26 @@ int ex_run(const char *src, size_t len, const char *chunkname, const ex_limits *
     return ex_run_stats(src, len, chunkname, lim, out, NULL);
 }
 
+char *ex_read_program(const char *path, size_t *len) {
+    struct stat sb;
+    if (stat(path, &sb) < 0) {
+        ut_fail("cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        ut_fail("%s is not a regular file", path);
+        return NULL;
+    }
+    if (sb.st_size > EX_MAX_SOURCE) {
+        ut_fail("%s is too large for a program (%lld bytes, limit %d)", path, (long long)sb.st_size, EX_MAX_SOURCE);
+        return NULL;
+    }
+    return ut_read_file(path, len);
+}
+
 int ex_run_file(const char *path, const ex_limits *lim, cad_model *out) {
     size_t len;
-    char *src = ut_read_file(path, &len);
+    char *src = ex_read_program(path, &len);
     if (!src) return -1;
     int rc = ex_run(src, len, path, lim, out);
     free(src);

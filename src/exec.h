@@ -37,6 +37,7 @@
 
 #define EX_HOOK_STEP 1000   /* the instruction budget is checked every this many VM instructions */
 #define EX_MAX_COORD 1e6    /* |coordinate|, |radius| and |extent| limit, mm */
+#define EX_MAX_SOURCE (16 << 20) /* largest program file ex_read_program accepts, bytes */
 
 typedef struct {
     long max_instructions; /* VM instruction budget (default 10,000,000) */
@@ -63,5 +64,8 @@ int ex_run_stats(const char *src, size_t len, const char *chunkname, const ex_li
                  ex_stats *st);
 /* reads the file (chunkname = path) and runs it */
 int ex_run_file(const char *path, const ex_limits *lim, cad_model *out);
+/* reads a program file: a regular file of at most EX_MAX_SOURCE bytes (NUL-terminated copy;
+ * free it). NULL + ut_error() otherwise. */
+char *ex_read_program(const char *path, size_t *len);
 
 #endif
