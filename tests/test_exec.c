@@ -401,3 +401,17 @@ TEST(exec_examples_run) {
         }
     }
 }
+
+TEST(exec_wall_clock_backstop) {
+    /* comparing two equal 1 MiB strings costs a memcmp per instruction: time the budget cannot see */
+    const char *src = "local a, b = string.rep('a', 2^20), string.rep('a', 2^20)\nlocal n = 0\n"
+                      "for i = 1, 1e6 do if a == b then n = n + 1 end end\n";
+    ex_limits lim;
+    ex_default_limits(&lim);
+    lim.max_seconds = 0.05;
+    cad_model m;
+    double t0 = ut_now();
+    CHECK(ex_run(src, strlen(src), "prog.lua", &lim, &m) == -1);
+    CHECK_MSG(strcmp(ut_error(), "prog.lua:3: time limit of 0.05 s exceeded") == 0, "%s", ut_error());
+    CHECK_MSG(ut_now() - t0 < 1.0, "%.3f s", ut_now() - t0);
+}
