@@ -43,6 +43,9 @@ void ms_free(ms_mesh *m);
 double ms_volume(const ms_mesh *m);       /* enclosed (signed) volume, mm^3 */
 double ms_area(const ms_mesh *m);         /* mm^2 */
 int ms_check_watertight(const ms_mesh *m); /* 0 if closed and consistently oriented, else -1 + ut_error() */
+/* weaker: every directed edge a->b is matched by as many b->a (a closed, oriented surface that
+   may touch itself along an edge); 0 or -1 + ut_error() */
+int ms_check_closed(const ms_mesh *m);
 int ms_write_stl(const ms_mesh *m, const char *path); /* binary STL, atomic */
 int ms_write_obj(const ms_mesh *m, const char *path); /* Wavefront OBJ, atomic */
 

@@ -369,3 +369,90 @@ TEST(mesh_bad_input_errors) {
     ms_free(&open);
     cad_free(&m);
 }
+
+/* ---- random models: watertight, and the volume agrees with point sampling ---- */
+
+#include "mesh_int.h"
+
+/* 1 if x is inside the CSG of the model's chord-approximated prisms (independent of the mesher) */
+static int sample_inside(const cad_model *m, const ms_profiles *p, const double x[3]) {
+    int body = 0;
+    for (int e = 0; e < m->nextrudes; e++) {
+        const cad_extrude *ex = &m->extrudes[e];
+        double l[3], w0, w1;
+        cad_plane_to_local(&m->sketches[ex->sketch].plane, x, l);
+        cad_extrude_slab(ex, &w0, &w1);
+        int in = l[2] >= w0 && l[2] <= w1 && ms_sketch_contains(p, ex->sketch, l[0], l[1]);
+        if (e == 0) body = in;
+        else if (ex->op == CAD_CUT) body = body && !in;
+        else if (ex->op == CAD_INTERSECT) body = body && in;
+        else body = body || in;
+    }
+    return body;
+}
+
+static void random_model(cad_model *m, ut_rng *r, int mixed) {
+    int ne = 1 + (int)(ut_rng_uniform(r) * 4);
+    for (int e = 0; e < ne; e++) {
+        cad_plane pl = XY();
+        if (mixed && e > 0 && ut_rng_uniform(r) < 0.5) cad_plane_xz(&pl);
+        pl.origin[2] = (mixed ? 0 : floor(ut_rng_uniform(r) * 4));
+        int nl = 1 + (int)(ut_rng_uniform(r) * 3), first = m->nloops;
+        for (int l = 0; l < nl; l++) {
+            /* coordinates on a coarse grid: many shared, collinear and tangent edges */
+            double x0 = floor(ut_rng_uniform(r) * 8), y0 = floor(ut_rng_uniform(r) * 8);
+            double sz = 1 + floor(ut_rng_uniform(r) * 6);
+            if (ut_rng_uniform(r) < 0.5) rect(m, x0, y0, x0 + sz, y0 + sz * (0.5 + ut_rng_uniform(r) < 1 ? 1 : 2), l & 1);
+            else circle(m, x0, y0, 0.5 * sz);
+        }
+        cad_op op = e == 0 ? CAD_NEW : (cad_op)(1 + (int)(ut_rng_uniform(r) * 3));
+        extrude(m, &pl, first, 1, CAD_EXT_ONE, 1 + floor(ut_rng_uniform(r) * 5), 0, op);
+        /* the other loops become separate faces of the same sketch (union) */
+        m->faces[m->nfaces - 1].n = 1;
+        for (int l = 1; l < nl; l++) cad_add_face(m, first + l, 1);
+        m->sketches[m->nsketches - 1].n = nl;
+    }
+}
+
+static void random_models(int mixed, int count) {
+    ut_rng r;
+    ut_rng_seed(&r, mixed ? 7 : 3);
+    double worst = 0;
+    int pinched = 0; /* solids touching themselves along an edge that stays shared by 4 triangles */
+    for (int it = 0; it < count; it++) {
+        cad_model m;
+        cad_init(&m);
+        random_model(&m, &r, mixed);
+        ms_mesh ms;
+        int rc = ms_from_model(&m, 0.05, &ms);
+        if (rc < 0) { /* the CSG may be empty: then sampling must agree */
+            CHECK_MSG(strstr(ut_error(), "empty") != NULL, "model %d: %s", it, ut_error());
+            cad_free(&m);
+            continue;
+        }
+        CHECK_MSG(ms_check_closed(&ms) == 0, "model %d: %s", it, ut_error());
+        if (ms_check_watertight(&ms) < 0) pinched++;
+        double lo[3], hi[3], x[3];
+        ms_model_box(&m, lo, hi);
+        ms_profiles p;
+        REQUIRE(ms_polygonise(&m, 0.05, 0, &p) == 0);
+        int n = 20000, hit = 0;
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < 3; k++) x[k] = lo[k] + (hi[k] - lo[k]) * ut_rng_uniform(&r);
+            hit += sample_inside(&m, &p, x);
+        }
+        double box = (hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]), est = box * hit / n;
+        double sigma = box * sqrt((double)hit * (n - hit) / n) / n + 1e-9 * box;
+        double v = ms_volume(&ms), z = fabs(v - est) / sigma;
+        if (z > worst) worst = z;
+        CHECK_MSG(z < 5 || fabs(v - est) < 0.01 * box, "model %d: mesh volume %g, sampled %g +- %g", it, v, est, sigma);
+        ms_profiles_free(&p);
+        ms_free(&ms);
+        cad_free(&m);
+    }
+    fprintf(stderr, "    %d random %s models: worst |mesh - sampled| = %.2f sigma, %d not 2-manifold\n", count, mixed ? "mixed" : "parallel", worst, pinched);
+    CHECK(pinched * 100 <= count);
+}
+
+TEST(mesh_random_parallel_models) { random_models(0, 300); }
+TEST(mesh_random_mixed_models) { random_models(1, 20); }
