@@ -456,3 +456,72 @@ static void random_models(int mixed, int count) {
 
 TEST(mesh_random_parallel_models) { random_models(0, 300); }
 TEST(mesh_random_mixed_models) { random_models(1, 20); }
+
+/* ---- every real file of the shared data: watertight; volume against the file's own numbers ---- */
+
+#include <dirent.h>
+
+#include "import.h"
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+TEST(mesh_real_files) {
+    const char *sub[2] = {"deepcad", "fusion360"};
+    int meshed = 0, with_props = 0;
+    for (int d = 0; d < 2; d++) {
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s/data/%s", tf_shared(), sub[d]);
+        DIR *dp = opendir(dir);
+        if (!dp) continue;
+        char *names[256];
+        int n = 0;
+        for (struct dirent *e; (e = readdir(dp)) && n < 256;)
+            if (strstr(e->d_name, ".json")) names[n++] = ut_strdup(e->d_name);
+        closedir(dp);
+        qsort(names, (size_t)n, sizeof *names, cmp_str);
+        for (int i = 0; i < n; i++) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            cad_model m;
+            im_report rep;
+            memset(&rep, 0, sizeof rep);
+            if (im_load(path, NULL, &m, &rep) != 0) { /* rejected by the importer (documented there) */
+                fprintf(stderr, "    %-48s import rejected: %s\n", names[i], ut_error());
+                cad_free(&m);
+                im_report_free(&rep);
+                free(names[i]);
+                continue;
+            }
+            ms_mesh ms;
+            double t0 = ut_now();
+            int rc = ms_from_model(&m, 0, &ms);
+            double dt = ut_now() - t0;
+            CHECK_MSG(rc == 0, "%s: %s", names[i], ut_error());
+            if (rc == 0) {
+                meshed++;
+                CHECK_MSG(ms_check_watertight(&ms) == 0, "%s: %s", names[i], ut_error());
+                double v = ms_volume(&ms), lo[3], hi[3];
+                ms_bbox(&ms, lo, hi);
+                double diag = sqrt((hi[0] - lo[0]) * (hi[0] - lo[0]) + (hi[1] - lo[1]) * (hi[1] - lo[1]) + (hi[2] - lo[2]) * (hi[2] - lo[2]));
+                fprintf(stderr, "    %-48s %7d tris %6.1f ms  volume %.6g", names[i], ms.nt, 1e3 * dt, v);
+                if (rep.has_props) {
+                    with_props++;
+                    fprintf(stderr, "  file %.6g  rel.err %.1e", rep.volume, (v - rep.volume) / rep.volume);
+                    CHECK_REL(v, rep.volume, 5e-3);
+                }
+                fprintf(stderr, "\n");
+                if (rep.has_bbox && rep.skipped_empty == 0 && rep.skipped_other == 0) /* a skipped feature changes the part */
+                    for (int k = 0; k < 3; k++) {
+                        CHECK_NEAR(lo[k], rep.bbox_lo[k], 2e-3 * diag);
+                        CHECK_NEAR(hi[k], rep.bbox_hi[k], 2e-3 * diag);
+                    }
+                ms_free(&ms);
+            }
+            cad_free(&m);
+            im_report_free(&rep);
+            free(names[i]);
+        }
+    }
+    fprintf(stderr, "    %d real files meshed, %d with a stored volume\n", meshed, with_props);
+    CHECK(meshed >= 30);
+}
