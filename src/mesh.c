@@ -332,6 +332,19 @@ static void ms_pts_add(ms_pts *q, double u, double v) {
     q->n++;
 }
 
+/* Radius of the interior chord vertices of an arc of radius r split into n chords of angle phi
+ * whose two end points stay on the arc: the one that makes the polygon's fan from the centre
+ * exactly as large as the circular sector, so chords lose no area:
+ *   (n-2) r'^2 sin(phi) + 2 r r' sin(phi) = n phi r^2   (n >= 2; a full circle: n r'^2 sin = n phi r^2) */
+static double ms_area_radius(double r, int n, double phi, int closed) {
+    double sp = sin(phi);
+    if (!(sp > 0)) return r;
+    if (closed) return r * sqrt(phi / sp);
+    double a = (n - 2) * sp, b = 2 * r * sp, c = -n * phi * r * r;
+    if (a == 0) return -c / b;
+    return (-b + sqrt(b * b - 4 * a * c)) / (2 * a);
+}
+
 static void ms_curve_points(const cad_curve *c, double tol, double rel, ms_pts *q) {
     q->n = 0;
     double cx, cy, r, a0, sw;
@@ -343,16 +356,20 @@ static void ms_curve_points(const cad_curve *c, double tol, double rel, ms_pts *
         if (!(r > 0)) return;
         int n = ms_arc_segments(r, 2 * MS_PI, tol, rel);
         if (n < 8) n = 8;
+        double rr = ms_area_radius(r, n, 2 * MS_PI / n, 1);
         for (int i = 0; i < n; i++) {
             double a = 2 * MS_PI * i / n;
-            ms_pts_add(q, c->p[0] + r * cos(a), c->p[1] + r * sin(a));
+            ms_pts_add(q, c->p[0] + rr * cos(a), c->p[1] + rr * sin(a));
         }
     } else if (cad_arc_geom(c->p, &cx, &cy, &r, &a0, &sw) == 0) {
-        int n = ms_arc_segments(r, sw, tol, rel);
+        /* 3/4 of the tolerance: with its end points pinned, an arc's lifted interior vertices
+           stand out by up to 4/3 of the chord sagitta (two chords) */
+        int n = ms_arc_segments(r, sw, 0.75 * tol, 0.75 * rel);
+        double rr = n >= 2 ? ms_area_radius(r, n, fabs(sw) / n, 0) : r;
         ms_pts_add(q, c->p[0], c->p[1]);
         for (int i = 1; i < n; i++) {
             double a = a0 + sw * i / n;
-            ms_pts_add(q, cx + r * cos(a), cy + r * sin(a));
+            ms_pts_add(q, cx + rr * cos(a), cy + rr * sin(a));
         }
         ms_pts_add(q, c->p[4], c->p[5]);
     } else { /* collinear three-point arc: the polyline through its points */
