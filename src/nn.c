@@ -443,14 +443,32 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += sizes[i];
     nn_acts *a = &m->acts;
-    if (a->mem && a->B == B && a->T == T) return 0;
-    if (total > ((size_t)1 << 36)) return ut_fail("nn: activations for B=%d T=%d need %zu MB", B, T, total * 4 >> 20);
-    free(a->mem);
-    a->mem = malloc(total * sizeof(float));
-    if (!a->mem) return ut_fail("nn: out of memory for activations (B=%d T=%d, %zu MB)", B, T, total * 4 >> 20);
+    if (!a->mem || total > a->cap_N) { /* a smaller batch re-slices the same memory */
+        if (total > ((size_t)1 << 36)) return ut_fail("nn: activations for B=%d T=%d need %zu MB", B, T, total * 4 >> 20);
+        free(a->mem);
+        free(m->inputs);
+        free(m->targets);
+        free(m->weights);
+        a->mem = malloc(total * sizeof(float));
+        if (!a->mem) return ut_fail("nn: out of memory for activations (B=%d T=%d, %zu MB)", B, T, total * 4 >> 20);
+        a->cap_N = total;
+        /* per-token arrays sized for the largest row count this allocation can hold */
+        m->inputs = ut_malloc(N * sizeof(int));
+        m->targets = ut_malloc(N * sizeof(int));
+        m->weights = ut_malloc(N * sizeof(float));
+        a->cap_rows = N;
+    }
+    if (N > a->cap_rows) {
+        free(m->inputs);
+        free(m->targets);
+        free(m->weights);
+        m->inputs = ut_malloc(N * sizeof(int));
+        m->targets = ut_malloc(N * sizeof(int));
+        m->weights = ut_malloc(N * sizeof(float));
+        a->cap_rows = N;
+    }
     a->B = B;
     a->T = T;
-    a->cap_N = total;
     float **views[] = {&a->res, &a->mid, &a->ln1, &a->ln2, &a->rstd1, &a->rstd2, &a->qkv, &a->att, &a->atto, &a->gu,
                        &a->act, &a->lnf, &a->rstdf, &a->logits, &a->lse, &a->tok_loss, &a->dres, &a->dln, &a->dqkv,
                        &a->datto, &a->dgu, &a->dact, &a->dscratch};
@@ -459,12 +477,6 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
         *views[i] = p;
         p += sizes[i];
     }
-    free(m->inputs);
-    free(m->targets);
-    free(m->weights);
-    m->inputs = ut_malloc(N * sizeof(int));
-    m->targets = ut_malloc(N * sizeof(int));
-    m->weights = ut_malloc(N * sizeof(float));
     return 0;
 }
 
