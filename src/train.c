@@ -202,7 +202,7 @@ static int tr_write_metrics(const char *dir, const tr_row *rows, int n) {
     if (ut_atomic_open(&a, path)) return -1;
     fprintf(a.f, "step,loss,lr,grad_norm,tokens_per_s\n");
     for (int i = 0; i < n; i++)
-        fprintf(a.f, "%ld,%.6f,%.6g,%.6g,%.1f\n", rows[i].step, rows[i].loss, rows[i].lr, rows[i].gnorm, rows[i].tps);
+        fprintf(a.f, "%ld,%.9g,%.6g,%.6g,%.1f\n", rows[i].step, rows[i].loss, rows[i].lr, rows[i].gnorm, rows[i].tps);
     if (ferror(a.f)) {
         ut_atomic_abort(&a);
         return ut_fail("%s: write failed", path);
@@ -354,7 +354,7 @@ static void tr_remove_dir(const char *dir) {
 }
 
 static int tr_save_checkpoint(const char *out, const nn_model *m, const opt_adamw *opt, const tr_options *o, int nsamples,
-                              float loss, long *kept) {
+                              float loss) {
     char dir[4096], path[4200], name[64];
     snprintf(name, sizeof name, "step-%08ld", opt->step);
     snprintf(dir, sizeof dir, "%s/%s", out, name);
@@ -380,13 +380,26 @@ static int tr_save_checkpoint(const char *out, const nn_model *m, const opt_adam
     /* the pointer is written last: a crash before this line leaves the previous checkpoint */
     snprintf(path, sizeof path, "%s/latest", out);
     if (ut_write_atomic(path, name, strlen(name))) return -1;
-    /* keep the two newest */
-    if (kept[0] > 0 && kept[0] != opt->step) {
-        snprintf(dir, sizeof dir, "%s/step-%08ld", out, kept[0]);
-        tr_remove_dir(dir);
+    /* keep the two newest step folders */
+    DIR *dp = opendir(out);
+    long newest[2] = {-1, -1}, all[64];
+    int n = 0;
+    struct dirent *e;
+    while (dp && (e = readdir(dp))) {
+        long st;
+        char tail;
+        if (sscanf(e->d_name, "step-%ld%c", &st, &tail) == 1 && strlen(e->d_name) == 13 && n < 64) all[n++] = st;
     }
-    kept[0] = kept[1];
-    kept[1] = opt->step;
+    if (dp) closedir(dp);
+    for (int i = 0; i < n; i++) {
+        if (all[i] > newest[0]) newest[1] = newest[0], newest[0] = all[i];
+        else if (all[i] > newest[1]) newest[1] = all[i];
+    }
+    for (int i = 0; i < n; i++)
+        if (all[i] != newest[0] && all[i] != newest[1]) {
+            snprintf(dir, sizeof dir, "%s/step-%08ld", out, all[i]);
+            tr_remove_dir(dir);
+        }
     return 0;
 }
 
@@ -449,7 +462,6 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
     opt_init(&opt, m, &hp);
     tr_row *rows = NULL;
     int nrows = 0, caprows = 0, rc = 0;
-    long kept[2] = {0, 0};
     if (o->resume) {
         int r = tr_load_checkpoint(o->out_dir, m, &opt, o, d->n);
         if (r < 0) {
@@ -458,7 +470,6 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
         }
         if (r == 0) {
             tr_read_metrics(o->out_dir, opt.step, &rows, &nrows, &caprows);
-            kept[1] = opt.step;
         }
     }
     res->start_step = opt.step;
@@ -503,7 +514,7 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
         ut_progress_update(&pb, opt.step - res->start_step);
         if (o->log_every > 0 && opt.step % o->log_every == 0 && tr_refresh_outputs(o->out_dir, rows, nrows)) rc = -1;
         if (!rc && ((o->ckpt_every > 0 && opt.step % o->ckpt_every == 0) || opt.step == end))
-            rc = tr_save_checkpoint(o->out_dir, m, &opt, o, d->n, loss, kept);
+            rc = tr_save_checkpoint(o->out_dir, m, &opt, o, d->n, loss);
     }
     ut_progress_finish(&pb);
     if (!rc) rc = tr_refresh_outputs(o->out_dir, rows, nrows);
