@@ -320,12 +320,16 @@ TEST(import_malformed_json_names_the_file) {
     REQUIRE(ut_write_atomic(path, bad, strlen(bad)) == 0);
     CHECK(im_load(path, NULL, &m, &r) == -1);
     CHECK_MSG(strstr(ut_error(), path) && strstr(ut_error(), "malformed JSON at line 3"), "%s", ut_error());
+    im_report_free(&r);
     cad_free(&m);
     CHECK(im_parse("[1, 2]", "x.json", NULL, &m, &r) == -1 && strstr(ut_error(), "not a JSON object"));
+    im_report_free(&r);
     cad_free(&m);
     CHECK(im_parse("{\"foo\": 1}", "x.json", NULL, &m, &r) == -1 && strstr(ut_error(), "unrecognised JSON"));
+    im_report_free(&r);
     cad_free(&m);
     CHECK(im_load("/nonexistent/file.json", NULL, &m, &r) == -1 && strstr(ut_error(), "/nonexistent/file.json"));
+    im_report_free(&r);
     cad_free(&m);
 }
 
@@ -506,6 +510,7 @@ TEST(import_fusion_offset_start_taper_and_symmetric) {
     doc = ti_fusion(TI_XY, TI_SQUARE, TI_FUSION_ONESIDE(1.0, 0.1));
     CHECK(ti_parse(doc, &m, &r) == -1);
     CHECK_MSG(strstr(ut_error(), "taper") && strstr(ut_error(), "Extrude1"), "%s", ut_error());
+    im_report_free(&r);
     cad_free(&m);
     free(doc);
     /* symmetric: is_full_length halves the value per side */
@@ -535,6 +540,7 @@ TEST(import_fusion_spline_and_ellipse_rejected) {
         char *doc = ti_fusion(TI_XY, loops, TI_FUSION_ONESIDE(1.0, 0.0));
         CHECK(ti_parse(doc, &m, &r) == -1);
         CHECK_MSG(strstr(ut_error(), types[i]) && strstr(ut_error(), words[i]) && strstr(ut_error(), "test.json"), "%s", ut_error());
+        im_report_free(&r);
         cad_free(&m);
         free(doc);
     }
@@ -596,6 +602,7 @@ TEST(import_empty_profiles_degenerate_lines_and_multi_profile) {
     ti_replace(doc, "[{\"profile\": \"P1\", \"sketch\": \"S1\"}]", "[]");
     CHECK(ti_parse(doc, &m, &r) == -1);
     CHECK_MSG(strstr(ut_error(), "no buildable extrude"), "%s", ut_error());
+    im_report_free(&r);
     cad_free(&m);
     free(doc);
     /* zero-length line dropped with a warning */
@@ -634,6 +641,7 @@ TEST(import_open_loop_rejected) {
                            TI_ONESIDE(0.001));
     CHECK(ti_parse(doc, &m, &r) == -1);
     CHECK_MSG(strstr(ut_error(), "not closed") && strstr(ut_error(), "Extrude 1"), "%s", ut_error());
+    im_report_free(&r);
     cad_free(&m);
     free(doc);
 }
@@ -715,7 +723,11 @@ TEST(import_damaged_files_fail_cleanly) {
             im_report r;
             int rc = im_parse(buf, files[f], NULL, &m, &r);
             if (rc == 0) ok++, im_report_free(&r);
-            else failed++, CHECK_MSG(strstr(ut_error(), files[f]), "error without the file name: %s", ut_error());
+            else {
+                failed++;
+                CHECK_MSG(strstr(ut_error(), files[f]), "error without the file name: %s", ut_error());
+                im_report_free(&r);
+            }
             cad_free(&m);
         }
         free(buf);
