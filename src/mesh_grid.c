@@ -1,0 +1,375 @@
+/* mesh_grid.c - the mesher for models with extrusions in different directions (see mesh.h).
+ *
+ * Marching tetrahedra on a rectilinear grid over the model's box: each grid cube is split into
+ * six tetrahedra around its main diagonal (the same split in every cube, so neighbouring
+ * tetrahedra share faces), every grid point is classified by the CSG of the chord-approximated
+ * prisms, and every tetrahedron edge whose ends differ gets one surface vertex placed exactly on
+ * the boundary (the first boundary crossing along the edge, from the exact list of prism
+ * crossings). Surface vertices are shared through a map keyed by the edge, so the mesh is closed;
+ * each triangle is oriented away from the tetrahedron's inside vertices.
+ *
+ * Grid planes: uniform spacing h = diag / MG_CELLS, plus, for every face of the model that is
+ * perpendicular to a world axis (slab ends of axis-aligned extrusions, axis-parallel lines of
+ * axis-aligned sketches), a pair of planes at +-delta around it, so those faces and their sharp
+ * edges are reproduced to within delta = 1e-6 diag instead of being chamfered by the grid.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mesh_int.h"
+#include "util.h"
+
+#define MG_CELLS 128      /* grid cells along the bounding-box diagonal */
+#define MG_MAX_POINTS 6e6 /* grid point budget */
+
+typedef struct {
+    const cad_model *m;
+    const ms_profiles *p;
+    double (*box)[4]; /* per sketch: u0 v0 u1 v1 of its rings */
+    double *w0, *w1;  /* per extrude: slab */
+} mg_ctx;
+
+/* ---------------------------------------------------------------- membership */
+
+typedef struct {
+    double u, v;
+} mg_uv;
+
+static int mg_ring_in(const ms_profiles *p, int r, const void *ctx) {
+    const mg_uv *q = ctx;
+    return ms_ring_contains(p, r, q->u, q->v);
+}
+
+static int mg_inside(const mg_ctx *g, const double x[3]) {
+    int body = 0;
+    for (int e = 0; e < g->m->nextrudes; e++) {
+        const cad_extrude *ex = &g->m->extrudes[e];
+        int s = ex->sketch, in = 0;
+        double l[3];
+        cad_plane_to_local(&g->m->sketches[s].plane, x, l);
+        if (l[2] >= g->w0[e] && l[2] <= g->w1[e] && l[0] >= g->box[s][0] && l[0] <= g->box[s][2] && l[1] >= g->box[s][1] &&
+            l[1] <= g->box[s][3]) {
+            mg_uv q = {l[0], l[1]};
+            in = ms_region(g->p, s, mg_ring_in, &q);
+        }
+        if (e == 0) body = in;
+        else if (ex->op == CAD_CUT) body = body && !in;
+        else if (ex->op == CAD_INTERSECT) body = body && in;
+        else body = body || in;
+    }
+    return body;
+}
+
+static int mg_cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* parameters t in (0,1) where segment a->b crosses a prism boundary (slab planes, ring edges) */
+static int mg_crossings(const mg_ctx *g, const double a[3], const double b[3], double *t, int max) {
+    int n = 0;
+    for (int e = 0; e < g->m->nextrudes && n < max; e++) {
+        int s = g->m->extrudes[e].sketch;
+        double la[3], lb[3];
+        cad_plane_to_local(&g->m->sketches[s].plane, a, la);
+        cad_plane_to_local(&g->m->sketches[s].plane, b, lb);
+        double dw = lb[2] - la[2];
+        if (dw != 0) {
+            double ws[2] = {g->w0[e], g->w1[e]};
+            for (int k = 0; k < 2 && n < max; k++) {
+                double tt = (ws[k] - la[2]) / dw;
+                if (tt > 0 && tt < 1) t[n++] = tt;
+            }
+        }
+        double du = lb[0] - la[0], dv = lb[1] - la[1];
+        if (du == 0 && dv == 0) continue;
+        for (int r = g->p->sk_first[s]; r < g->p->sk_first[s] + g->p->sk_n[s] && n < max; r++) {
+            const double *q = g->p->pt + 2 * g->p->rings[r].first;
+            int m = g->p->rings[r].n;
+            for (int i = 0, j = m - 1; i < m && n < max; j = i++) {
+                double ex = q[2 * i] - q[2 * j], ey = q[2 * i + 1] - q[2 * j + 1];
+                double den = du * ey - dv * ex;
+                if (den == 0) continue;
+                double wx = q[2 * j] - la[0], wy = q[2 * j + 1] - la[1];
+                double tt = (wx * ey - wy * ex) / den, ss = (wx * dv - wy * du) / den;
+                if (tt > 0 && tt < 1 && ss >= 0 && ss <= 1) t[n++] = tt;
+            }
+        }
+    }
+    qsort(t, (size_t)n, sizeof *t, mg_cmp_double);
+    return n;
+}
+
+/* the boundary point between a (inside) and b (outside) */
+static void mg_surface_point(const mg_ctx *g, const double a[3], const double b[3], double out[3]) {
+    double t[256], lo = 0, hi = 1;
+    int n = mg_crossings(g, a, b, t, 254), found = 0;
+    for (int i = 0; i < n && !found; i++) {
+        double tm = i + 1 < n ? 0.5 * (t[i] + t[i + 1]) : 0.5 * (t[i] + 1);
+        double x[3];
+        for (int k = 0; k < 3; k++) x[k] = a[k] + tm * (b[k] - a[k]);
+        if (!mg_inside(g, x)) {
+            lo = hi = t[i];
+            found = 1;
+        }
+    }
+    /* fallback (rounding at a crossing): bisection */
+    for (int it = 0; !found && it < 50; it++) {
+        double tm = 0.5 * (lo + hi), x[3];
+        for (int k = 0; k < 3; k++) x[k] = a[k] + tm * (b[k] - a[k]);
+        if (mg_inside(g, x)) lo = tm;
+        else hi = tm;
+    }
+    double tt = 0.5 * (lo + hi);
+    for (int k = 0; k < 3; k++) out[k] = a[k] + tt * (b[k] - a[k]);
+}
+
+/* ---------------------------------------------------------------- grid axes */
+
+typedef struct {
+    double *c;
+    int n, cap;
+} mg_axis;
+
+static void mg_axis_push(mg_axis *ax, double x) { *UT_PUSH(ax->c, ax->n, ax->cap) = x; }
+
+/* feature coordinates along each world axis: faces perpendicular to that axis */
+static void mg_features(const mg_ctx *g, mg_axis feat[3]) {
+    const cad_model *m = g->m;
+    for (int e = 0; e < m->nextrudes; e++) {
+        const cad_sketch *sk = &m->sketches[m->extrudes[e].sketch];
+        const cad_plane *pl = &sk->plane;
+        for (int a = 0; a < 3; a++) {
+            if (fabs(fabs(pl->n[a]) - 1) < 1e-12) { /* slab ends */
+                mg_axis_push(&feat[a], pl->origin[a] + pl->n[a] * g->w0[e]);
+                mg_axis_push(&feat[a], pl->origin[a] + pl->n[a] * g->w1[e]);
+            }
+            /* lines of constant u (v) lie in planes perpendicular to the plane's x (y) */
+            int xa = fabs(fabs(pl->x[a]) - 1) < 1e-12, ya = fabs(fabs(pl->y[a]) - 1) < 1e-12;
+            if (!xa && !ya) continue;
+            for (int f = sk->first; f < sk->first + sk->n; f++)
+                for (int l = m->faces[f].first; l < m->faces[f].first + m->faces[f].n; l++)
+                    for (int c = m->loops[l].first; c < m->loops[l].first + m->loops[l].n; c++) {
+                        const cad_curve *cv = &m->curves[c];
+                        if (cv->kind != CAD_LINE) continue;
+                        if (xa && cv->p[0] == cv->p[2]) mg_axis_push(&feat[a], pl->origin[a] + pl->x[a] * cv->p[0]);
+                        if (ya && cv->p[1] == cv->p[3]) mg_axis_push(&feat[a], pl->origin[a] + pl->y[a] * cv->p[1]);
+                    }
+        }
+    }
+}
+
+/* grid coordinates on [lo, hi]: features +- delta, gaps filled with spacing <= h */
+static void mg_make_axis(mg_axis *feat, double lo, double hi, double h, double delta, mg_axis *out) {
+    qsort(feat->c, (size_t)feat->n, sizeof *feat->c, mg_cmp_double);
+    mg_axis knots = {0};
+    mg_axis_push(&knots, lo);
+    for (int i = 0; i < feat->n; i++) {
+        double f = feat->c[i];
+        if (f - delta <= knots.c[knots.n - 1] + delta || f + delta >= hi) continue;
+        mg_axis_push(&knots, f - delta);
+        mg_axis_push(&knots, f + delta);
+    }
+    mg_axis_push(&knots, hi);
+    for (int i = 0; i + 1 < knots.n; i++) {
+        double a = knots.c[i], b = knots.c[i + 1];
+        int k = (int)ceil((b - a) / h - 1e-9);
+        if (k < 1) k = 1;
+        for (int j = 0; j < k; j++) mg_axis_push(out, a + (b - a) * j / k);
+    }
+    mg_axis_push(out, hi);
+    free(knots.c);
+}
+
+/* ---------------------------------------------------------------- edge vertex map */
+
+typedef struct {
+    uint64_t *key;
+    int *val;
+    size_t cap, n;
+} mg_map;
+
+static size_t mg_slot(const mg_map *h, uint64_t k) {
+    size_t i = (size_t)(k * 0x9E3779B97F4A7C15ull >> 17) & (h->cap - 1);
+    while (h->key[i] != UINT64_MAX && h->key[i] != k) i = (i + 1) & (h->cap - 1);
+    return i;
+}
+
+static void mg_map_grow(mg_map *h) {
+    mg_map old = *h;
+    h->cap = old.cap ? 2 * old.cap : 4096;
+    h->key = ut_malloc(h->cap * sizeof *h->key);
+    h->val = ut_malloc(h->cap * sizeof *h->val);
+    for (size_t i = 0; i < h->cap; i++) h->key[i] = UINT64_MAX;
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.key[i] != UINT64_MAX) {
+            size_t j = mg_slot(h, old.key[i]);
+            h->key[j] = old.key[i];
+            h->val[j] = old.val[i];
+        }
+    free(old.key);
+    free(old.val);
+}
+
+typedef struct {
+    const mg_ctx *g;
+    mg_axis ax[3];
+    unsigned char *in; /* per grid point */
+    mg_map map;
+    ms_mesh *out;
+} mg_run;
+
+static void mg_point(const mg_run *R, int64_t id, double x[3]) {
+    int64_t nx = R->ax[0].n, ny = R->ax[1].n;
+    x[0] = R->ax[0].c[id % nx];
+    x[1] = R->ax[1].c[(id / nx) % ny];
+    x[2] = R->ax[2].c[id / (nx * ny)];
+}
+
+/* surface vertex on the grid edge between points a and b (statuses differ) */
+static int mg_edge_vertex(mg_run *R, int64_t a, int64_t b) {
+    if (2 * (R->map.n + 1) > R->map.cap) mg_map_grow(&R->map);
+    uint64_t k = a < b ? (uint64_t)a << 32 | (uint64_t)b : (uint64_t)b << 32 | (uint64_t)a;
+    size_t i = mg_slot(&R->map, k);
+    if (R->map.key[i] == k) return R->map.val[i];
+    if (!R->in[a]) {
+        int64_t t = a;
+        a = b;
+        b = t;
+    }
+    double pa[3], pb[3], x[3];
+    mg_point(R, a, pa);
+    mg_point(R, b, pb);
+    mg_surface_point(R->g, pa, pb, x);
+    R->map.key[i] = k;
+    R->map.val[i] = ms_add_vertex(R->out, x[0], x[1], x[2]);
+    R->map.n++;
+    return R->map.val[i];
+}
+
+static void mg_sub(const double *a, const double *b, double *o) {
+    for (int k = 0; k < 3; k++) o[k] = a[k] - b[k];
+}
+
+/* emits the polygon v[0..n-1] (3 or 4 surface vertices in cyclic order) facing dir */
+static void mg_emit(mg_run *R, const int *v, int n, const double dir[3]) {
+    double nn[3] = {0, 0, 0};
+    for (int i = 0; i < n; i++) { /* Newell normal */
+        const double *p = R->out->v + 3 * v[i], *q = R->out->v + 3 * v[(i + 1) % n];
+        nn[0] += (p[1] - q[1]) * (p[2] + q[2]);
+        nn[1] += (p[2] - q[2]) * (p[0] + q[0]);
+        nn[2] += (p[0] - q[0]) * (p[1] + q[1]);
+    }
+    int flip = nn[0] * dir[0] + nn[1] * dir[1] + nn[2] * dir[2] < 0;
+    for (int i = 1; i + 1 < n; i++) {
+        if (flip) ms_add_tri(R->out, v[0], v[i + 1], v[i]);
+        else ms_add_tri(R->out, v[0], v[i], v[i + 1]);
+    }
+}
+
+static void mg_tet(mg_run *R, const int64_t t[4]) {
+    int64_t ins[4], outs[4];
+    int ni = 0, no = 0;
+    for (int k = 0; k < 4; k++) {
+        if (R->in[t[k]]) ins[ni++] = t[k];
+        else outs[no++] = t[k];
+    }
+    if (ni == 0 || no == 0) return;
+    double ci[3] = {0, 0, 0}, co[3] = {0, 0, 0}, x[3], dir[3];
+    for (int k = 0; k < ni; k++) {
+        mg_point(R, ins[k], x);
+        for (int d = 0; d < 3; d++) ci[d] += x[d] / ni;
+    }
+    for (int k = 0; k < no; k++) {
+        mg_point(R, outs[k], x);
+        for (int d = 0; d < 3; d++) co[d] += x[d] / no;
+    }
+    mg_sub(co, ci, dir);
+    int v[4];
+    if (ni == 1) {
+        for (int k = 0; k < 3; k++) v[k] = mg_edge_vertex(R, ins[0], outs[k]);
+        mg_emit(R, v, 3, dir);
+    } else if (no == 1) {
+        for (int k = 0; k < 3; k++) v[k] = mg_edge_vertex(R, ins[k], outs[0]);
+        mg_emit(R, v, 3, dir);
+    } else {
+        v[0] = mg_edge_vertex(R, ins[0], outs[0]);
+        v[1] = mg_edge_vertex(R, ins[0], outs[1]);
+        v[2] = mg_edge_vertex(R, ins[1], outs[1]);
+        v[3] = mg_edge_vertex(R, ins[1], outs[0]);
+        mg_emit(R, v, 4, dir);
+    }
+}
+
+int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, ms_mesh *out) {
+    mg_ctx g = {.m = m, .p = p};
+    g.box = ut_malloc((size_t)(m->nsketches + 1) * sizeof *g.box);
+    for (int s = 0; s < m->nsketches; s++) {
+        double *b = g.box[s];
+        b[0] = b[1] = INFINITY;
+        b[2] = b[3] = -INFINITY;
+        for (int r = p->sk_first[s]; r < p->sk_first[s] + p->sk_n[s]; r++)
+            for (int i = 0; i < p->rings[r].n; i++) {
+                const double *q = p->pt + 2 * (p->rings[r].first + i);
+                b[0] = fmin(b[0], q[0]);
+                b[1] = fmin(b[1], q[1]);
+                b[2] = fmax(b[2], q[0]);
+                b[3] = fmax(b[3], q[1]);
+            }
+    }
+    g.w0 = ut_malloc((size_t)m->nextrudes * sizeof *g.w0);
+    g.w1 = ut_malloc((size_t)m->nextrudes * sizeof *g.w1);
+    for (int e = 0; e < m->nextrudes; e++) cad_extrude_slab(&m->extrudes[e], &g.w0[e], &g.w1[e]);
+    double lo[3], hi[3];
+    ms_model_box(m, lo, hi);
+    double h = diag / MG_CELLS, delta = 1e-6 * diag;
+    mg_run R = {.g = &g, .out = out};
+    mg_axis feat[3] = {{0}};
+    mg_features(&g, feat);
+    for (;;) {
+        for (int a = 0; a < 3; a++) {
+            R.ax[a].n = 0;
+            mg_make_axis(&feat[a], lo[a] - h, hi[a] + h, h, delta, &R.ax[a]);
+        }
+        if ((double)R.ax[0].n * R.ax[1].n * R.ax[2].n <= MG_MAX_POINTS) break;
+        h *= 1.25;
+    }
+    for (int a = 0; a < 3; a++) free(feat[a].c);
+    int64_t nx = R.ax[0].n, ny = R.ax[1].n, nz = R.ax[2].n, npts = nx * ny * nz;
+    R.in = ut_malloc((size_t)npts);
+    for (int64_t i = 0; i < npts; i++) {
+        double x[3];
+        mg_point(&R, i, x);
+        R.in[i] = (unsigned char)mg_inside(&g, x);
+    }
+    /* the six tetrahedra of a cube: paths 0 -> e_a -> e_a + e_b -> (1,1,1) */
+    static const int perm[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    int64_t step[3] = {1, nx, nx * ny};
+    for (int64_t k = 0; k + 1 < nz; k++)
+        for (int64_t j = 0; j + 1 < ny; j++)
+            for (int64_t i = 0; i + 1 < nx; i++) {
+                int64_t c0 = i + nx * (j + ny * k);
+                int64_t c7 = c0 + step[0] + step[1] + step[2];
+                unsigned char s0 = R.in[c0];
+                int mixed = 0;
+                for (int d = 0; d < 8 && !mixed; d++) {
+                    int64_t id = c0 + (d & 1 ? step[0] : 0) + (d & 2 ? step[1] : 0) + (d & 4 ? step[2] : 0);
+                    mixed = R.in[id] != s0;
+                }
+                if (!mixed) continue;
+                for (int t = 0; t < 6; t++) {
+                    int64_t tv[4] = {c0, c0 + step[perm[t][0]], c0 + step[perm[t][0]] + step[perm[t][1]], c7};
+                    mg_tet(&R, tv);
+                }
+            }
+    for (int a = 0; a < 3; a++) free(R.ax[a].c);
+    free(R.in);
+    free(R.map.key);
+    free(R.map.val);
+    free(g.box);
+    free(g.w0);
+    free(g.w1);
+    return 0;
+}

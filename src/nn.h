@@ -1,0 +1,171 @@
+/* nn.h - the decoder-only transformer (Qwen2 block) in float32: config, parameters, training
+ * forward and backward.
+ *
+ * Model (Hugging Face Qwen2 semantics, so real Qwen2-family checkpoints load):
+ *   x   = embed[tokens]                                         (N, D)   N = B*T rows
+ *   per layer l:
+ *     h   = rmsnorm(x) * ln1[l]                                 (N, D)
+ *     qkv = h @ wqkv[l]^T + bqkv[l]                             (N, Q+2K)   Q = H*hd, K = KV*hd
+ *     q,k = rope(q), rope(k)      (HF "rotate_half" layout: dimension i pairs with i + hd/2)
+ *     a   = causal softmax(q k^T / sqrt(hd)) v   per head; head h reads kv head h / (H/KV)
+ *     x   = x + a @ wo[l]^T                                     (N, D)
+ *     h   = rmsnorm(x) * ln2[l]
+ *     gu  = h @ wgu[l]^T          gate = gu[:, :F], up = gu[:, F:]   (N, 2F)
+ *     x   = x + (silu(gate) * up) @ wdown[l]^T
+ *   logits = (rmsnorm(x) * norm) @ lm_head^T                    (N, V), lm_head = embed if tied
+ *
+ * rmsnorm(x) = x / sqrt(mean(x^2) + rms_norm_eps); RoPE inv_freq[i] = rope_theta^(-2i/hd), i < hd/2,
+ * angle = position * inv_freq[i]; for training, the position of token t in a row is t.
+ *
+ * Loss (nn_forward with targets): per token i, CE_i = logsumexp(logits_i) - logits_i[target_i];
+ *   loss = sum_i w_i * CE_i / norm
+ * where w_i is the per-token weight (NULL = 1 for every token; a 0/1 mask trains on the answer only;
+ * GRPO passes signed weights), tokens with target < 0 count as w_i = 0, and norm is the caller's
+ * normaliser or, when norm <= 0, sum_i w_i over the counted tokens (the masked mean).
+ *
+ * Parameters: one float allocation with named views (llm.c style). Matrices are stored in the
+ * Hugging Face nn.Linear layout (out_features, in_features), row-major, layer-major:
+ *   embed   (V, D)           model.embed_tokens.weight
+ *   ln1     (L, D)           model.layers.l.input_layernorm.weight
+ *   wqkv    (L, Q+2K, D)     rows [0,Q) q_proj.weight, [Q,Q+K) k_proj.weight, [Q+K,Q+2K) v_proj.weight
+ *   bqkv    (L, Q+2K)        q_proj.bias, k_proj.bias, v_proj.bias
+ *   wo      (L, D, Q)        o_proj.weight
+ *   ln2     (L, D)           post_attention_layernorm.weight
+ *   wgu     (L, 2F, D)       rows [0,F) mlp.gate_proj.weight, [F,2F) mlp.up_proj.weight
+ *   wdown   (L, D, F)        mlp.down_proj.weight
+ *   norm    (D)              model.norm.weight
+ *   lm_head (V, D)           lm_head.weight; points at embed when tie_word_embeddings
+ * Gradients (nn_model.grads) have the same layout. nn_tensors() lists every named tensor with its
+ * Hugging Face name, shape and pointer (the checkpoint code and tests use it).
+ *
+ * Threads: elementwise loops and attention run under OpenMP over rows / (batch, kv-head);
+ * matrix products are OpenBLAS cblas_sgemm called outside OpenMP regions with nn_set_threads()
+ * threads; inside OpenMP regions (attention) OpenBLAS is switched to one thread, so OpenBLAS
+ * threads never nest inside ours. Results are deterministic for a fixed thread count.
+ *
+ * Errors: functions returning int give 0 on success, -1 with ut_error() set on failure.
+ */
+#ifndef RECAD_NN_H
+#define RECAD_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Sizes, from a Hugging Face Qwen2 config.json (same keys). */
+typedef struct {
+    int vocab_size;              /* V */
+    int hidden_size;             /* D */
+    int intermediate_size;       /* F */
+    int num_hidden_layers;       /* L */
+    int num_attention_heads;     /* H */
+    int num_key_value_heads;     /* KV, divides H (grouped-query attention) */
+    int max_position_embeddings; /* longest sequence T the model accepts */
+    int tie_word_embeddings;     /* 1: lm_head shares embed */
+    float rope_theta;            /* RoPE base */
+    float rms_norm_eps;
+    int head_dim;                /* hd = D / H (derived, not read from JSON) */
+} nn_config;
+
+/* Defaults (Qwen2 values) for keys missing from the JSON: num_key_value_heads = H,
+ * rope_theta = 10000, rms_norm_eps = 1e-6, tie_word_embeddings = 0, max_position_embeddings = 2048. */
+int nn_config_load(nn_config *c, const char *path);   /* reads and validates a config.json */
+int nn_config_parse(nn_config *c, const char *json);  /* the same from a string */
+int nn_config_validate(nn_config *c);                 /* checks ranges, fills head_dim */
+char *nn_config_to_json(const nn_config *c);          /* malloc'd JSON text (HF keys) */
+int nn_config_save(const nn_config *c, const char *path); /* atomic */
+
+/* Named views into one parameter (or gradient) allocation; shapes in the header comment. */
+typedef struct {
+    float *embed, *ln1, *wqkv, *bqkv, *wo, *ln2, *wgu, *wdown, *norm, *lm_head;
+} nn_params;
+
+/* One named tensor of the Hugging Face layout (a slice of nn_params). */
+typedef struct {
+    char name[96];  /* e.g. "model.layers.3.self_attn.k_proj.bias" */
+    int ndim;
+    int shape[2];
+    size_t numel;
+    size_t offset;  /* float offset from the start of the parameter allocation */
+    int decay;      /* 1: matrix (weight decay applies), 0: norm weight or bias */
+} nn_tensor;
+
+/* Training activations for a batch of B rows of T tokens, kept for the backward pass. */
+typedef struct {
+    int B, T;           /* batch shape the buffers were sized for */
+    size_t cap_N;       /* floats in mem */
+    float *mem;         /* one allocation */
+    float *res;         /* (L+1, N, D) residual stream entering each layer, [L] = final */
+    float *mid;         /* (L, N, D)   residual after attention */
+    float *ln1, *ln2;   /* (L, N, D)   normalised inputs */
+    float *rstd1, *rstd2; /* (L, N)   1/sqrt(mean(x^2)+eps) */
+    float *qkv;         /* (L, N, Q+2K) projections, q and k after RoPE */
+    float *att;         /* (L, B, H, T, T) softmax probabilities; only s <= t is meaningful */
+    float *atto;        /* (L, N, Q)   attention output before o_proj */
+    float *gu;          /* (L, N, 2F)  gate and up pre-activations */
+    float *act;         /* (L, N, F)   silu(gate) * up */
+    float *lnf;         /* (N, D)      final normalised stream */
+    float *rstdf;       /* (N) */
+    float *logits;      /* (N, V)      overwritten by dlogits in nn_backward */
+    float *lse;         /* (N)         logsumexp of each logits row */
+    float *tok_loss;    /* (N)         CE_i (0 where target < 0) */
+    /* backward scratch */
+    float *dres, *dln, *dqkv, *datto, *dgu, *dact, *dscratch; /* see nn.c */
+} nn_acts;
+
+typedef struct {
+    nn_config cfg;
+    size_t num_params;  /* floats in the allocation (lm_head counted once when tied) */
+    float *param_mem, *grad_mem;
+    nn_params params, grads;
+    nn_tensor *tensors; /* every named tensor, in checkpoint order */
+    int num_tensors;
+    nn_acts acts;
+    float *rope_cos, *rope_sin; /* (max_position_embeddings, hd/2) */
+    /* last forward's inputs (kept for backward) */
+    int *inputs, *targets;      /* (N) copies */
+    float *weights;             /* (N) effective per-token weight w_i / norm */
+    float loss;                 /* last loss (NaN when no targets were given) */
+    double weight_sum;          /* sum of w_i over counted tokens in the last forward */
+    int have_loss;              /* 1 between a forward with targets and its backward */
+} nn_model;
+
+/* Allocates a model with zero parameters; NULL + ut_error on an invalid config. */
+nn_model *nn_new(const nn_config *cfg);
+void nn_free(nn_model *m);
+/* Deterministic init: matrices ~ N(0, std^2) (embed too), biases 0, norm weights 1. */
+void nn_init_random(nn_model *m, uint64_t seed, float std);
+/* Threads used by OpenMP loops and OpenBLAS (<= 0: all available). */
+void nn_set_threads(int n);
+int nn_get_threads(void);
+
+/* Forward over inputs (B, T) token ids in [0, V). targets (B, T) may be NULL (logits only);
+ * targets < 0 are ignored. weights (B, T) may be NULL (all 1). norm <= 0 means sum of weights.
+ * Returns 0 and sets m->loss; logits in m->acts.logits, per-token CE in m->acts.tok_loss. */
+int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *weights, float norm,
+               int B, int T);
+/* Backward of the last forward with targets: gradients of m->loss ADDED into m->grads
+ * (call nn_zero_grad first; accumulation over micro-batches works). */
+int nn_backward(nn_model *m);
+void nn_zero_grad(nn_model *m);
+
+/* Look up a named tensor (NULL if absent). */
+const nn_tensor *nn_find_tensor(const nn_model *m, const char *name);
+
+/* Checkpoints (safetensors, Hugging Face tensor names; see nn_io.c):
+ * nn_save writes DIR/model.safetensors (F32) and DIR/config.json, each atomically.
+ * nn_load_weights reads every tensor of the model from a safetensors file (F32, BF16 or F16),
+ * checking names and shapes; a tied model ignores a stored lm_head.weight, an untied one needs it.
+ * nn_load reads PATH/config.json and PATH/model.safetensors (PATH a folder) and returns the model. */
+int nn_save(const nn_model *m, const char *dir);
+int nn_load_weights(nn_model *m, const char *path);
+nn_model *nn_load(const char *dir);
+
+/* Building blocks, also used by the sampler (rows are contiguous vectors). */
+/* out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i] for one row of n; returns the 1/rms factor */
+float nn_rmsnorm_row(float *out, const float *x, const float *w, int n, float eps);
+/* rotate one head vector x (hd) in place for position pos: HF rotate_half layout */
+void nn_rope_row(float *x, int hd, const float *cos_row, const float *sin_row);
+/* model FLOPs of one training step (forward + backward) on B x T tokens, matrix products only */
+double nn_train_flops(const nn_config *c, int B, int T);
+
+#endif

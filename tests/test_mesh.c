@@ -1,0 +1,371 @@
+/* Tests of mesh.c: watertight meshes of hand-computable solids, their volumes against the
+ * analytic values, STL / OBJ export, and the chord tolerance. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mesh.h"
+#include "tf.h"
+#include "util.h"
+
+#define PI 3.14159265358979323846
+
+/* ---- model builders (curves are added in the order given, loops contiguously) ---- */
+
+static void line(cad_model *m, double x1, double y1, double x2, double y2) {
+    double p[4] = {x1, y1, x2, y2};
+    cad_add_curve(m, CAD_LINE, p, 0);
+}
+
+/* rectangle loop; rev = 1 lists it clockwise with every line reversed */
+static int rect(cad_model *m, double x0, double y0, double x1, double y1, int rev) {
+    int first = m->ncurves;
+    if (!rev) {
+        line(m, x0, y0, x1, y0);
+        line(m, x1, y0, x1, y1);
+        line(m, x1, y1, x0, y1);
+        line(m, x0, y1, x0, y0);
+    } else { /* clockwise chain, each curve stored end -> start */
+        line(m, x0, y1, x0, y0);
+        line(m, x1, y1, x0, y1);
+        line(m, x1, y0, x1, y1);
+        line(m, x0, y0, x1, y0);
+    }
+    return cad_add_loop(m, first, 4);
+}
+
+static int circle(cad_model *m, double cx, double cy, double r) {
+    double p[3] = {cx, cy, r};
+    return cad_add_loop(m, cad_add_curve(m, CAD_CIRCLE, p, 0), 1);
+}
+
+/* one face from the loops [first, first+n) and a sketch with it on plane pl, extruded */
+static void extrude(cad_model *m, const cad_plane *pl, int first_loop, int nloops, cad_extent_kind kind, double d1, double d2, cad_op op) {
+    int f = cad_add_face(m, first_loop, nloops);
+    int s = cad_add_sketch(m, pl, f, 1, 0);
+    cad_add_extrude(m, s, kind, d1, d2, op, 0);
+}
+
+static cad_plane XY(void) {
+    cad_plane p;
+    cad_plane_xy(&p);
+    return p;
+}
+
+/* meshes m at the default tolerance, checks watertightness, returns the volume */
+static double mesh_volume(const cad_model *m, ms_mesh *out) {
+    ms_mesh tmp, *ms = out ? out : &tmp;
+    REQUIRE_MSG(ms_from_model(m, MS_DEFAULT_TOL, ms) == 0, "ms_from_model: %s", ut_error());
+    CHECK_MSG(ms_check_watertight(ms) == 0, "not watertight: %s", ut_error());
+    double v = ms_volume(ms);
+    if (!out) ms_free(ms);
+    return v;
+}
+
+static void report(const char *name, double v, double exact) {
+    fprintf(stderr, "    %-22s volume %.9g exact %.9g rel.err %.2e\n", name, v, exact, (v - exact) / exact);
+}
+
+TEST(mesh_box_exact_and_watertight) {
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY();
+    extrude(&m, &pl, rect(&m, 0, 0, 10, 20, 1), 1, CAD_EXT_ONE, 30, 0, CAD_NEW);
+    ms_mesh ms;
+    double v = mesh_volume(&m, &ms);
+    report("box", v, 6000);
+    CHECK_REL(v, 6000, 1e-12);
+    CHECK_REL(ms_area(&ms), 2 * (200 + 300 + 600), 1e-12);
+    double lo[3], hi[3];
+    REQUIRE(ms_bbox(&ms, lo, hi) == 0);
+    CHECK_NEAR(lo[0], 0, 1e-12);
+    CHECK_NEAR(hi[1], 20, 1e-12);
+    CHECK_NEAR(hi[2], 30, 1e-12);
+    ms_free(&ms);
+    /* negative one-sided extent goes below the plane */
+    m.extrudes[0].d1 = -30;
+    REQUIRE(ms_from_model(&m, 0, &ms) == 0);
+    CHECK_REL(ms_volume(&ms), 6000, 1e-12);
+    REQUIRE(ms_bbox(&ms, lo, hi) == 0);
+    CHECK_NEAR(lo[2], -30, 1e-12);
+    CHECK_NEAR(hi[2], 0, 1e-12);
+    ms_free(&ms);
+    cad_free(&m);
+}
+
+TEST(mesh_cylinder_volume) {
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY();
+    extrude(&m, &pl, circle(&m, 3, -2, 5), 1, CAD_EXT_ONE, 10, 0, CAD_NEW);
+    double exact = PI * 25 * 10, v = mesh_volume(&m, NULL);
+    report("cylinder", v, exact);
+    CHECK_REL(v, exact, 1e-3);
+    CHECK(v < exact); /* chords are inscribed */
+    cad_free(&m);
+}
+
+TEST(mesh_plate_with_holes) {
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY();
+    int outer = rect(&m, 0, 0, 60, 40, 0);
+    circle(&m, 8, 8, 3);
+    circle(&m, 52, 8, 3);
+    circle(&m, 8, 32, 3);
+    circle(&m, 52, 32, 3);
+    extrude(&m, &pl, outer, 5, CAD_EXT_ONE, 6, 0, CAD_NEW);
+    double exact = 6 * (2400 - 4 * PI * 9), v = mesh_volume(&m, NULL);
+    report("plate with 4 holes", v, exact);
+    CHECK_REL(v, exact, 1e-4);
+    cad_free(&m);
+}
+
+TEST(mesh_l_bracket_join) {
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY();
+    extrude(&m, &pl, rect(&m, 0, 0, 40, 5, 0), 1, CAD_EXT_ONE, 20, 0, CAD_NEW);
+    extrude(&m, &pl, rect(&m, 0, 0, 5, 30, 1), 1, CAD_EXT_ONE, 20, 0, CAD_JOIN); /* overlaps the first */
+    double exact = 20 * (40 * 5 + 5 * 25), v = mesh_volume(&m, NULL);
+    report("L-bracket (join)", v, exact);
+    CHECK_REL(v, exact, 1e-12);
+    cad_free(&m);
+}
+
+TEST(mesh_pocket_cut) {
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY();
+    extrude(&m, &pl, rect(&m, 0, 0, 50, 30, 0), 1, CAD_EXT_ONE, 10, 0, CAD_NEW);
+    cad_plane top = pl;
+    top.origin[2] = 10;
+    extrude(&m, &top, rect(&m, 10, 10, 40, 20, 0), 1, CAD_EXT_ONE, -4, 0, CAD_CUT); /* 4 deep */
+    circle(&m, 25, 15, 3);                                                          /* through hole */
+    extrude(&m, &pl, m.nloops - 1, 1, CAD_EXT_SYM, 40, 0, CAD_CUT);
+    double exact = 50 * 30 * 10 - 30 * 10 * 4 - PI * 9 * 6, v = mesh_volume(&m, NULL);
+    report("pocket + hole (cut)", v, exact);
+    CHECK_REL(v, exact, 1e-4);
+    cad_free(&m);
+}
+
+TEST(mesh_intersect) {
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY();
+    extrude(&m, &pl, rect(&m, -10, -10, 10, 10, 0), 1, CAD_EXT_ONE, 8, 0, CAD_NEW);
+    extrude(&m, &pl, circle(&m, 10, 0, 10), 1, CAD_EXT_TWO, 5, 5, CAD_INTERSECT);
+    /* square [-10,10]^2 cut by the circle centred on its right edge: a half disc; height [0,5] */
+    double exact = 0.5 * PI * 100 * 5, v = mesh_volume(&m, NULL);
+    report("box ^ cylinder", v, exact);
+    CHECK_REL(v, exact, 1e-3);
+    cad_free(&m);
+}
+
+TEST(mesh_symmetric_and_two_sided) {
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY();
+    extrude(&m, &pl, rect(&m, 0, 0, 10, 10, 0), 1, CAD_EXT_SYM, 8, 0, CAD_NEW);
+    extrude(&m, &pl, rect(&m, 20, 0, 30, 10, 0), 1, CAD_EXT_TWO, 3, 7, CAD_JOIN);
+    ms_mesh ms;
+    double v = mesh_volume(&m, &ms);
+    report("symmetric + two-sided", v, 800 + 1000);
+    CHECK_REL(v, 1800, 1e-12);
+    double lo[3], hi[3];
+    ms_bbox(&ms, lo, hi);
+    CHECK_NEAR(lo[2], -7, 1e-12);
+    CHECK_NEAR(hi[2], 4, 1e-12);
+    ms_free(&ms);
+    cad_free(&m);
+}
+
+TEST(mesh_arc_over_180_degrees) {
+    /* three quarters of a disc: arc from (r,0) counter-clockwise through (-r,0) to (0,-r),
+       closed by two radii; listed with the arc reversed */
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY();
+    double r = 7, s = sqrt(0.5);
+    int first = m.ncurves;
+    line(&m, 0, 0, r, 0);
+    double arc[6] = {0, -r, -r * s, r * s, r, 0}; /* end -> mid -> start: clockwise storage */
+    cad_add_curve(&m, CAD_ARC, arc, 0);
+    line(&m, 0, -r, 0, 0);
+    extrude(&m, &pl, cad_add_loop(&m, first, 3), 1, CAD_EXT_ONE, 4, 0, CAD_NEW);
+    double exact = 0.75 * PI * r * r * 4, v = mesh_volume(&m, NULL);
+    report("270-degree arc", v, exact);
+    CHECK_REL(v, exact, 1e-3);
+    cad_free(&m);
+}
+
+TEST(mesh_tilted_plane) {
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl;
+    REQUIRE(cad_plane_make(&pl, (double[3]){5, -3, 2}, (double[3]){1, 0, -1}, (double[3]){1, 1, 1}) == 0);
+    int outer = rect(&m, 0, 0, 20, 10, 0);
+    circle(&m, 10, 5, 2);
+    extrude(&m, &pl, outer, 2, CAD_EXT_ONE, 5, 0, CAD_NEW);
+    extrude(&m, &pl, rect(&m, 0, 0, 4, 10, 0), 1, CAD_EXT_ONE, -3, 0, CAD_JOIN);
+    double exact = 5 * (200 - PI * 4) + 3 * 40, v = mesh_volume(&m, NULL);
+    report("tilted plane", v, exact);
+    CHECK_REL(v, exact, 1e-3);
+    cad_free(&m);
+}
+
+TEST(mesh_parallel_opposite_normals) {
+    /* a sketch whose normal is opposite to the first one's: still the exact (cell) mesher */
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY(), down;
+    REQUIRE(cad_plane_make(&down, (double[3]){0, 0, 10}, (double[3]){1, 0, 0}, (double[3]){0, 0, -1}) == 0);
+    extrude(&m, &pl, rect(&m, 0, 0, 10, 10, 0), 1, CAD_EXT_ONE, 10, 0, CAD_NEW);
+    /* down's y axis is world -y: this rectangle is world x, y in [2, 8], cut z in [7, 10] */
+    extrude(&m, &down, rect(&m, 2, -8, 8, -2, 0), 1, CAD_EXT_ONE, 3, 0, CAD_CUT);
+    double v = mesh_volume(&m, NULL);
+    CHECK_REL(v, 1000 - 36 * 3, 1e-12);
+    cad_free(&m);
+}
+
+TEST(mesh_steinmetz_mixed_directions) {
+    cad_model m;
+    cad_init(&m);
+    double r = 10;
+    cad_plane xy = XY(), xz;
+    cad_plane_xz(&xz);
+    extrude(&m, &xy, circle(&m, 0, 0, r), 1, CAD_EXT_SYM, 3 * r, 0, CAD_NEW);
+    extrude(&m, &xz, circle(&m, 0, 0, r), 1, CAD_EXT_SYM, 3 * r, 0, CAD_INTERSECT);
+    double t0 = ut_now();
+    double exact = 16 * r * r * r / 3, v = mesh_volume(&m, NULL);
+    report("Steinmetz", v, exact);
+    fprintf(stderr, "    (grid mesher: %.2f s)\n", ut_now() - t0);
+    CHECK_REL(v, exact, 5e-3);
+    cad_free(&m);
+}
+
+TEST(mesh_mixed_directions_boxes_exact) {
+    /* a plate on XY and a rib sketched on YZ: axis-aligned faces fall on grid feature planes */
+    cad_model m;
+    cad_init(&m);
+    cad_plane xy = XY(), yz;
+    cad_plane_yz(&yz);
+    extrude(&m, &xy, rect(&m, 0, 0, 40, 30, 0), 1, CAD_EXT_ONE, 4, 0, CAD_NEW);
+    extrude(&m, &yz, rect(&m, 0, 4, 30, 20, 0), 1, CAD_EXT_TWO, 12, -10, CAD_JOIN); /* x in [10,12] */
+    ms_mesh ms;
+    double exact = 40 * 30 * 4 + 2 * 30 * 16, v = mesh_volume(&m, &ms);
+    report("plate + rib (mixed)", v, exact);
+    CHECK_REL(v, exact, 1e-4);
+    ms_free(&ms);
+    cad_free(&m);
+}
+
+TEST(mesh_stl_and_obj_parse_back) {
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY();
+    int outer = rect(&m, 0, 0, 30, 20, 0);
+    circle(&m, 15, 10, 4);
+    extrude(&m, &pl, outer, 2, CAD_EXT_ONE, 5, 0, CAD_NEW);
+    ms_mesh ms;
+    REQUIRE(ms_from_model(&m, 0, &ms) == 0);
+    char stl[512], obj[512];
+    snprintf(stl, sizeof stl, "%s/part.stl", tf_tmpdir());
+    snprintf(obj, sizeof obj, "%s/part.obj", tf_tmpdir());
+    REQUIRE(ms_write_stl(&ms, stl) == 0);
+    REQUIRE(ms_write_obj(&ms, obj) == 0);
+    size_t len;
+    unsigned char *b = (unsigned char *)ut_read_file(stl, &len);
+    REQUIRE(b);
+    uint32_t n = b[80] | b[81] << 8 | b[82] << 16 | (uint32_t)b[83] << 24;
+    CHECK(n == (uint32_t)ms.nt);
+    CHECK(len == 84 + 50 * (size_t)ms.nt);
+    CHECK(strncmp((char *)b, "solid", 5) != 0); /* binary readers must not mistake it for ASCII */
+    /* volume from the STL's float vertices */
+    double vol = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        float f[9];
+        memcpy(f, b + 84 + 50 * i + 12, 36);
+        vol += (f[0] * (f[4] * f[8] - f[5] * f[7]) - f[1] * (f[3] * f[8] - f[5] * f[6]) + f[2] * (f[3] * f[7] - f[4] * f[6])) / 6.0;
+    }
+    CHECK_REL(vol, ms_volume(&ms), 1e-5);
+    free(b);
+    char *t = ut_read_file(obj, &len);
+    REQUIRE(t);
+    int nv = 0, nf = 0, bad = 0;
+    for (char *s = strtok(t, "\n"); s; s = strtok(NULL, "\n")) {
+        int a, c, d;
+        double x, y, z;
+        if (s[0] == 'v' && sscanf(s, "v %lf %lf %lf", &x, &y, &z) == 3) nv++;
+        else if (s[0] == 'f' && sscanf(s, "f %d %d %d", &a, &c, &d) == 3) {
+            nf++;
+            bad += a < 1 || a > ms.nv || c < 1 || c > ms.nv || d < 1 || d > ms.nv;
+        }
+    }
+    CHECK(nv == ms.nv);
+    CHECK(nf == ms.nt);
+    CHECK(bad == 0);
+    free(t);
+    /* unwritable path: clean error */
+    CHECK(ms_write_stl(&ms, "/nonexistent-dir/x.stl") == -1);
+    ms_free(&ms);
+    cad_free(&m);
+}
+
+TEST(mesh_chord_tolerance_monotonic) {
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY();
+    extrude(&m, &pl, circle(&m, 0, 0, 10), 1, CAD_EXT_ONE, 5, 0, CAD_NEW);
+    double exact = PI * 100 * 5, tols[] = {1.0, 0.3, 0.1, 0.03, 0.01, 0.001};
+    int prev_nt = 0;
+    double prev_err = INFINITY;
+    for (int i = 0; i < 6; i++) {
+        ms_mesh ms;
+        REQUIRE(ms_from_model(&m, tols[i], &ms) == 0);
+        CHECK(ms_check_watertight(&ms) == 0);
+        double err = fabs(ms_volume(&ms) - exact) / exact;
+        fprintf(stderr, "    tol %-6g triangles %6d rel.err %.2e\n", tols[i], ms.nt, err);
+        CHECK(ms.nt > prev_nt);
+        CHECK(err < prev_err);
+        /* inscribed polygon with sagitta <= tol: area deficit at most tol * perimeter */
+        CHECK(err * exact <= tols[i] * 2 * PI * 10 * 5);
+        prev_nt = ms.nt;
+        prev_err = err;
+        ms_free(&ms);
+    }
+    cad_free(&m);
+}
+
+TEST(mesh_bad_input_errors) {
+    cad_model m;
+    cad_init(&m);
+    ms_mesh ms;
+    CHECK(ms_from_model(&m, 0, &ms) == -1); /* no extrude */
+    cad_plane pl = XY();
+    extrude(&m, &pl, rect(&m, 0, 0, 1, 1, 0), 1, CAD_EXT_ONE, 1, 0, CAD_NEW);
+    m.extrudes[0].sketch = 7;
+    CHECK(ms_from_model(&m, 0, &ms) == -1);
+    CHECK(strstr(ut_error(), "sketch") != NULL);
+    m.extrudes[0].sketch = 0;
+    m.loops[0].n = 99;
+    CHECK(ms_from_model(&m, 0, &ms) == -1);
+    m.loops[0].n = 4;
+    m.curves[1].p[2] = NAN;
+    CHECK(ms_from_model(&m, 0, &ms) == -1);
+    m.curves[1].p[2] = 1;
+    m.extrudes[0].d1 = 0; /* zero extent: empty solid */
+    CHECK(ms_from_model(&m, 0, &ms) == -1);
+    m.extrudes[0].d1 = 1;
+    REQUIRE(ms_from_model(&m, 0, &ms) == 0);
+    CHECK_REL(ms_volume(&ms), 1, 1e-12);
+    ms_free(&ms);
+    /* an open mesh is reported */
+    ms_mesh open = {0};
+    int a = ms_add_vertex(&open, 0, 0, 0), b = ms_add_vertex(&open, 1, 0, 0), c = ms_add_vertex(&open, 0, 1, 0);
+    ms_add_tri(&open, a, b, c);
+    CHECK(ms_check_watertight(&open) == -1);
+    ms_free(&open);
+    cad_free(&m);
+}

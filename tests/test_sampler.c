@@ -1,0 +1,302 @@
+/* Tests of sampler.c: the KV-cache decode path against the full (uncached) nn_forward, the
+ * sampling rules against analytic frequencies, seeds, batching consistency, stop rules. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn.h"
+#include "sampler.h"
+#include "tf.h"
+#include "tokenizer.h"
+#include "util.h"
+
+/* a small random model; biases and norm weights randomised too so every path matters */
+static nn_model *small_model(int V, int L, int H, int KV, int tie, uint64_t seed) {
+    nn_config c = {.vocab_size = V, .hidden_size = 32, .intermediate_size = 48, .num_hidden_layers = L,
+                   .num_attention_heads = H, .num_key_value_heads = KV, .max_position_embeddings = 96,
+                   .tie_word_embeddings = tie, .rope_theta = 10000.0f, .rms_norm_eps = 1e-6f};
+    nn_model *m = nn_new(&c);
+    if (!m) return NULL;
+    nn_init_random(m, seed, 0.25f);
+    ut_rng r;
+    ut_rng_seed(&r, seed + 1);
+    int QKV = (H + 2 * KV) * (32 / H);
+    for (int i = 0; i < L * QKV; i++) m->params.bqkv[i] = 0.1f * (float)ut_rng_normal(&r);
+    for (int i = 0; i < L * 32; i++) {
+        m->params.ln1[i] = 1.0f + 0.2f * (float)ut_rng_normal(&r);
+        m->params.ln2[i] = 1.0f + 0.2f * (float)ut_rng_normal(&r);
+    }
+    return m;
+}
+
+static void random_prompt(int *p, int n, int V, uint64_t seed) {
+    ut_rng r;
+    ut_rng_seed(&r, seed);
+    for (int i = 0; i < n; i++) p[i] = (int)(ut_rng_u64(&r) % (uint64_t)V);
+}
+
+static float log_softmax_at(const float *z, int V, int id) {
+    double mx = -INFINITY, s = 0;
+    for (int i = 0; i < V; i++) mx = z[i] > mx ? z[i] : mx;
+    for (int i = 0; i < V; i++) s += exp(z[i] - mx);
+    return (float)(z[id] - mx - log(s));
+}
+
+/* greedy decoding through the cache picks, at every step, the argmax of the full forward over
+ * prompt + generated prefix, with logits and log-probabilities equal within 1e-4 */
+TEST(sampler_greedy_cache_matches_full_forward) {
+    struct {
+        int L, H, KV, tie;
+    } cfgs[] = {{2, 4, 2, 0}, {3, 2, 2, 1}};
+    for (int c = 0; c < 2; c++) {
+        int V = 61, P = 7, N = 24;
+        nn_model *m = small_model(V, cfgs[c].L, cfgs[c].H, cfgs[c].KV, cfgs[c].tie, 100 + (uint64_t)c);
+        REQUIRE(m);
+        smp_sampler *s = smp_new(m);
+        int prompt[7];
+        random_prompt(prompt, P, V, 5);
+        float *lo = malloc((size_t)N * V * sizeof(float));
+        smp_opts o = {.n = 1, .max_new = N, .temperature = 0.0f, .logits_out = lo};
+        smp_seq q;
+        REQUIRE_MSG(smp_generate(s, prompt, P, &o, &q) == 0, "%s", ut_error());
+        REQUIRE(q.ntokens == N && q.finish == SMP_LENGTH);
+        int seq[7 + 24];
+        memcpy(seq, prompt, sizeof prompt);
+        memcpy(seq + P, q.tokens, (size_t)N * sizeof(int));
+        double maxdiff = 0;
+        for (int k = 0; k < N; k++) {
+            int T = P + k;
+            REQUIRE(nn_forward(m, seq, NULL, NULL, 0.0f, 1, T) == 0);
+            const float *full = m->acts.logits + (size_t)(T - 1) * V;
+            int am = 0;
+            for (int i = 1; i < V; i++)
+                if (full[i] > full[am]) am = i;
+            CHECK_MSG(am == q.tokens[k], "config %d step %d: cached greedy %d, full argmax %d", c, k, q.tokens[k], am);
+            for (int i = 0; i < V; i++) {
+                double d = fabs(full[i] - lo[(size_t)k * V + i]);
+                maxdiff = d > maxdiff ? d : maxdiff;
+            }
+            CHECK_NEAR(q.logprobs[k], log_softmax_at(full, V, q.tokens[k]), 1e-4);
+        }
+        CHECK_MSG(maxdiff < 1e-4, "config %d: logits differ by %.3g", c, maxdiff);
+        smp_seq_free(&q);
+        free(lo);
+        smp_free(s);
+        nn_free(m);
+    }
+}
+
+/* sampled (not greedy) tokens: log-probabilities are those of the full forward */
+TEST(sampler_logprobs_match_full_forward_when_sampling) {
+    int V = 61, P = 5, N = 16, G = 3;
+    nn_model *m = small_model(V, 2, 4, 4, 1, 7);
+    REQUIRE(m);
+    smp_sampler *s = smp_new(m);
+    int prompt[5];
+    random_prompt(prompt, P, V, 9);
+    smp_opts o = {.n = G, .max_new = N, .temperature = 1.3f, .top_p = 0.95f, .seed = 4};
+    smp_seq q[3];
+    REQUIRE(smp_generate(s, prompt, P, &o, q) == 0);
+    for (int g = 0; g < G; g++) {
+        int seq[5 + 16];
+        memcpy(seq, prompt, sizeof prompt);
+        memcpy(seq + P, q[g].tokens, (size_t)q[g].ntokens * sizeof(int));
+        REQUIRE(nn_forward(m, seq, NULL, NULL, 0.0f, 1, P + q[g].ntokens) == 0);
+        for (int k = 0; k < q[g].ntokens; k++)
+            CHECK_NEAR(q[g].logprobs[k], log_softmax_at(m->acts.logits + (size_t)(P - 1 + k) * V, V, q[g].tokens[k]), 1e-4);
+        smp_seq_free(&q[g]);
+    }
+    smp_free(s);
+    nn_free(m);
+}
+
+TEST(sampler_seeds_reproduce_and_top_k_1_is_greedy) {
+    int V = 50, P = 4, N = 20;
+    nn_model *m = small_model(V, 2, 4, 2, 1, 3);
+    REQUIRE(m);
+    smp_sampler *s = smp_new(m);
+    int prompt[4];
+    random_prompt(prompt, P, V, 1);
+    smp_opts o = {.n = 4, .max_new = N, .temperature = 1.0f, .top_k = 20, .top_p = 0.9f, .seed = 77};
+    smp_seq a[4], b[4], c[4];
+    REQUIRE(smp_generate(s, prompt, P, &o, a) == 0);
+    REQUIRE(smp_generate(s, prompt, P, &o, b) == 0);
+    o.seed = 78;
+    REQUIRE(smp_generate(s, prompt, P, &o, c) == 0);
+    int same_other_seed = 1;
+    for (int g = 0; g < 4; g++) {
+        CHECK(a[g].ntokens == b[g].ntokens && !memcmp(a[g].tokens, b[g].tokens, (size_t)N * sizeof(int)));
+        CHECK(!memcmp(a[g].logprobs, b[g].logprobs, (size_t)N * sizeof(float)));
+        if (memcmp(a[g].tokens, c[g].tokens, (size_t)N * sizeof(int))) same_other_seed = 0;
+    }
+    CHECK(!same_other_seed);
+    /* different samples of one group differ (20 tokens over a 50-token vocabulary) */
+    CHECK(memcmp(a[0].tokens, a[1].tokens, (size_t)N * sizeof(int)) != 0);
+    for (int g = 0; g < 4; g++) smp_seq_free(&a[g]), smp_seq_free(&b[g]), smp_seq_free(&c[g]);
+    /* top-k 1 at temperature 1 is greedy */
+    smp_opts gk = {.n = 2, .max_new = N, .temperature = 1.0f, .top_k = 1, .seed = 5};
+    smp_opts gr = {.n = 1, .max_new = N, .temperature = 0.0f};
+    REQUIRE(smp_generate(s, prompt, P, &gk, a) == 0);
+    REQUIRE(smp_generate(s, prompt, P, &gr, b) == 0);
+    CHECK(!memcmp(a[0].tokens, b[0].tokens, (size_t)N * sizeof(int)));
+    CHECK(!memcmp(a[1].tokens, b[0].tokens, (size_t)N * sizeof(int)));
+    smp_seq_free(&a[0]);
+    smp_seq_free(&a[1]);
+    smp_seq_free(&b[0]);
+    smp_free(s);
+    nn_free(m);
+}
+
+/* sample i of a group of 8 equals the lone sample of a G=1 call with the matching seed, also when
+ * samples end at different steps (an EOS id makes the batch shrink) */
+TEST(sampler_group_of_8_matches_single_samples) {
+    int V = 40, P = 6, N = 30;
+    nn_model *m = small_model(V, 2, 4, 2, 0, 11);
+    REQUIRE(m);
+    smp_sampler *s = smp_new(m);
+    int prompt[6], eos[] = {3, 17};
+    random_prompt(prompt, P, V, 2);
+    smp_opts o = {.n = 8, .max_new = N, .temperature = 1.0f, .seed = 1234, .eos_ids = eos, .neos = 2};
+    smp_seq g8[8];
+    REQUIRE(smp_generate(s, prompt, P, &o, g8) == 0);
+    int lens_differ = 0;
+    for (int i = 0; i < 8; i++) {
+        smp_opts o1 = o;
+        o1.n = 1;
+        o1.seed = o.seed + (uint64_t)i * 0x9E3779B97F4A7C15ull;
+        smp_seq one;
+        REQUIRE(smp_generate(s, prompt, P, &o1, &one) == 0);
+        CHECK_MSG(one.ntokens == g8[i].ntokens && !memcmp(one.tokens, g8[i].tokens, (size_t)one.ntokens * sizeof(int)),
+                  "sample %d differs between G=8 and G=1", i);
+        for (int k = 0; k < one.ntokens && k < g8[i].ntokens; k++) CHECK_NEAR(one.logprobs[k], g8[i].logprobs[k], 1e-4);
+        CHECK(g8[i].finish == (g8[i].ntokens < N ? SMP_EOS : g8[i].finish));
+        if (g8[i].ntokens != g8[0].ntokens) lens_differ = 1;
+        smp_seq_free(&one);
+    }
+    CHECK(lens_differ); /* the batch really shrank during the run */
+    for (int i = 0; i < 8; i++) smp_seq_free(&g8[i]);
+    smp_free(s);
+    nn_free(m);
+}
+
+TEST(sampler_stop_strings_and_eos) {
+    /* a byte-level tokenizer (no merges): one token per byte, so positions are easy to predict */
+    tok_train_opts to = {.vocab_size = 256 + tok_default_nspecials, .quiet = 1};
+    const char *empty[] = {""};
+    tok_tokenizer *t = tok_train(empty, NULL, 1, &to);
+    REQUIRE(t);
+    int V = tok_vocab_size(t), P = 3, N = 40;
+    nn_model *m = small_model(V, 2, 2, 2, 1, 21);
+    REQUIRE(m);
+    smp_sampler *s = smp_new(m);
+    int prompt[3];
+    random_prompt(prompt, P, 256, 8);
+    smp_opts o = {.n = 1, .max_new = N, .temperature = 0.0f, .tok = t};
+    smp_seq base;
+    REQUIRE(smp_generate(s, prompt, P, &o, &base) == 0);
+    REQUIRE(base.ntokens == N && base.text_len > 10);
+    /* stop string = bytes 6..8 of the greedy text: generation ends at its first occurrence */
+    char stop[3] = {base.text[6], base.text[7], 0};
+    const char *stops[] = {"\x01\x02\x03never", stop};
+    size_t first = 0;
+    while (memcmp(base.text + first, stop, 2)) first++;
+    o.stop = stops;
+    o.nstop = 2;
+    smp_seq q;
+    REQUIRE(smp_generate(s, prompt, P, &o, &q) == 0);
+    CHECK(q.finish == SMP_STOP);
+    CHECK(q.text_len == first && !memcmp(q.text, base.text, first));
+    CHECK(q.ntokens == (int)first + 2 && !memcmp(q.tokens, base.tokens, (size_t)q.ntokens * sizeof(int)));
+    smp_seq_free(&q);
+    /* EOS: the id is kept in the tokens, left out of the text */
+    int eos = base.tokens[5], at = 0;
+    while (base.tokens[at] != eos) at++;
+    smp_opts oe = {.n = 1, .max_new = N, .temperature = 0.0f, .tok = t, .eos_ids = &eos, .neos = 1};
+    REQUIRE(smp_generate(s, prompt, P, &oe, &q) == 0);
+    CHECK(q.finish == SMP_EOS && q.ntokens == at + 1 && q.tokens[at] == eos);
+    CHECK(q.text_len == (size_t)at && !memcmp(q.text, base.text, (size_t)at));
+    smp_seq_free(&q);
+    smp_seq_free(&base);
+    smp_free(s);
+    nn_free(m);
+    tok_free(t);
+}
+
+/* the sampling rule against analytic frequencies on fixed logits */
+TEST(sampler_sample_row_frequencies) {
+    float z[4] = {logf(0.5f), logf(0.3f), logf(0.15f), logf(0.05f)};
+    float pw[4];
+    int idx[4];
+    ut_rng r;
+    ut_rng_seed(&r, 1);
+    enum { DRAWS = 40000 };
+    struct {
+        float temp, top_p;
+        int top_k;
+        double want[4];
+    } cases[] = {
+        {1.0f, 1.0f, 0, {0.5, 0.3, 0.15, 0.05}},
+        {1.0f, 0.7f, 0, {0.625, 0.375, 0, 0}},            /* 0.5 + 0.3 >= 0.7: two tokens */
+        {1.0f, 1.0f, 3, {0.5 / 0.95, 0.3 / 0.95, 0.15 / 0.95, 0}},
+        {1.0f, 0.5f, 3, {1, 0, 0, 0}},                      /* 0.5/0.95 >= 0.5: one token */
+        {0.5f, 1.0f, 0, {0.25 / 0.365, 0.09 / 0.365, 0.0225 / 0.365, 0.0025 / 0.365}}, /* p^2 renormalised */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int cnt[4] = {0};
+        for (int d = 0; d < DRAWS; d++) {
+            float lp;
+            int t = smp_sample_row(z, 4, cases[c].temp, cases[c].top_k, cases[c].top_p, &r, pw, idx, &lp);
+            REQUIRE(t >= 0 && t < 4);
+            cnt[t]++;
+            CHECK_NEAR(lp, z[t], 1e-5); /* unmodified distribution: log p_t */
+        }
+        for (int i = 0; i < 4; i++)
+            CHECK_MSG(fabs(cnt[i] / (double)DRAWS - cases[c].want[i]) < 0.01, "case %zu token %d: %.4f vs %.4f", c, i,
+                      cnt[i] / (double)DRAWS, cases[c].want[i]);
+    }
+    /* greedy: lowest id on ties */
+    float tie[3] = {1.0f, 2.0f, 2.0f};
+    float lp;
+    CHECK(smp_sample_row(tie, 3, 0.0f, 0, 1.0f, &r, pw, idx, &lp) == 1);
+    /* a large vocabulary with top_p needs the growing sorted head: compare with a brute-force nucleus */
+    int V = 2000;
+    float *zz = malloc(V * sizeof(float)), *pp = malloc(V * sizeof(float));
+    int *ii = malloc(V * sizeof(int));
+    for (int i = 0; i < V; i++) zz[i] = 0.01f * (float)ut_rng_normal(&r); /* flat: nucleus of ~1800 tokens */
+    int seen_max = -1, hits = 0;
+    for (int d = 0; d < 500; d++) {
+        int t = smp_sample_row(zz, V, 1.0f, 0, 0.9f, &r, pp, ii, &lp);
+        /* t must be in the nucleus: the mass of tokens strictly more likely than t is below 0.9 */
+        double above = 0, tot = 0;
+        for (int i = 0; i < V; i++) {
+            double e = exp(zz[i]);
+            tot += e;
+            if (zz[i] > zz[t] || (zz[i] == zz[t] && i < t)) above += e;
+        }
+        if (above / tot < 0.9) hits++;
+        seen_max = t > seen_max ? t : seen_max;
+    }
+    CHECK(hits == 500);
+    free(zz);
+    free(pp);
+    free(ii);
+}
+
+TEST(sampler_rejects_bad_requests) {
+    nn_model *m = small_model(30, 1, 2, 2, 1, 1);
+    REQUIRE(m);
+    smp_sampler *s = smp_new(m);
+    int prompt[3] = {1, 2, 3}, bad[2] = {1, 30};
+    smp_seq q[2];
+    smp_opts o = {.n = 1, .max_new = 95, .temperature = 1.0f};
+    CHECK(smp_generate(s, prompt, 3, &o, q) == -1 && strstr(ut_error(), "positions"));
+    o.max_new = 5;
+    CHECK(smp_generate(s, bad, 2, &o, q) == -1 && strstr(ut_error(), "outside the vocabulary"));
+    o.n = 0;
+    CHECK(smp_generate(s, prompt, 3, &o, q) == -1);
+    const char *stops[] = {"x"};
+    smp_opts os = {.n = 1, .max_new = 5, .stop = stops, .nstop = 1};
+    CHECK(smp_generate(s, prompt, 3, &os, q) == -1 && strstr(ut_error(), "tokenizer"));
+    smp_free(s);
+    nn_free(m);
+}
