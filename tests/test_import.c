@@ -9,6 +9,7 @@
 #include "import.h"
 #include "tf.h"
 #include "util.h"
+#include "validate.h"
 
 /* ---- helpers ---- */
 
@@ -146,6 +147,7 @@ static void ti_check_file(const char *rel) {
         ti_rej++;
     } else {
         CHECK_MSG(rc == 0 && m.nextrudes > 0, "%s: %s", rel, ut_error());
+        CHECK_MSG(rc != 0 || cad_validate(&m) == 0, "%s: %s", rel, ut_error());
         ti_ok++;
     }
     cad_free(&m);
@@ -644,6 +646,31 @@ TEST(import_open_loop_rejected) {
     im_report_free(&r);
     cad_free(&m);
     free(doc);
+}
+
+TEST(import_collinear_arc_becomes_its_chord) {
+    cad_model m;
+    im_report r;
+    /* quantised Text2CAD arc: three collinear points, the middle between the ends */
+    const char *doc =
+        "{\"parts\": {\"part_1\": {\"coordinate_system\": {\"Euler Angles\": [0, 0, 0], \"Translation Vector\": [0, 0, 0]},"
+        " \"sketch\": {\"face_1\": {\"loop_1\": {\"line_1\": {\"Start Point\": [0, 0], \"End Point\": [1, 0]},"
+        " \"arc_1\": {\"Start Point\": [1, 0], \"Mid Point\": [1, 0.4], \"End Point\": [1, 1]},"
+        " \"line_2\": {\"Start Point\": [1, 1], \"End Point\": [0, 0]}}}},"
+        " \"extrusion\": {\"extrude_depth_towards_normal\": 0.1, \"extrude_depth_opposite_normal\": 0, \"sketch_scale\": 1,"
+        " \"operation\": \"NewBodyFeatureOperation\"}}}}";
+    REQUIRE(ti_parse(doc, &m, &r) == 0);
+    CHECK(m.ncurves == 3 && m.curves[1].kind == CAD_LINE && ti_has(&r, "collinear"));
+    CHECK(cad_validate(&m) == 0);
+    cad_free(&m);
+    im_report_free(&r);
+    /* folding back (middle outside the chord) is rejected */
+    char *bad = ut_strdup(doc);
+    ti_replace(bad, "[1, 0.4]", "[1, 2.0]");
+    CHECK(ti_parse(bad, &m, &r) == -1 && strstr(ut_error(), "degenerate arc"));
+    cad_free(&m);
+    im_report_free(&r);
+    free(bad);
 }
 
 /* ---- Text2CAD ---- */
