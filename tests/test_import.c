@@ -762,3 +762,35 @@ TEST(import_damaged_files_fail_cleanly) {
     }
     CHECK(ok > 0 && failed > 0);
 }
+
+/* ---- recad import ---- */
+
+TEST(import_cli_directory_summary_and_exit_codes) {
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/data --json 2>/dev/null", tf_shared());
+    REQUIRE(tf_run_cmd(cmd, &out) == 0);
+    cJSON *root = cJSON_Parse(out);
+    REQUIRE_MSG(root, "not one JSON object: %.200s", out);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "converted")) == 37);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "skipped")) == 4);
+    const cJSON *groups = cJSON_GetObjectItem(root, "skipped_by_reason");
+    CHECK(cJSON_GetArraySize(groups) == 2);
+    const cJSON *f;
+    int levels = 0;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(root, "files")) levels += cJSON_GetObjectItem(f, "level") != NULL;
+    CHECK(levels == 37);
+    cJSON_Delete(root);
+    free(out);
+    /* a folder of bad files only -> 1; a missing path -> 3; usage -> 2; --help -> 0 */
+    char path[600];
+    snprintf(path, sizeof path, "%s/bad.json", tf_tmpdir());
+    REQUIRE(ut_write_atomic(path, "{\"parts\": 3", 11) == 0);
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s", tf_tmpdir());
+    CHECK(tf_run_cmd(cmd, &out) == 1);
+    CHECK_MSG(strstr(out, "malformed JSON") && strstr(out, "bad.json"), "%s", out);
+    free(out);
+    CHECK(tf_run_cmd("build/recad import /nonexistent/x.json", NULL) == 3);
+    CHECK(tf_run_cmd("build/recad import", NULL) == 2);
+    CHECK(tf_run_cmd("build/recad import --format nope x.json", NULL) == 2);
+    CHECK(tf_run_cmd("build/recad import --help", NULL) == 0);
+}
