@@ -11,17 +11,19 @@
 #include "cli.h"
 #include "import.h"
 #include "level.h"
+#include "occt.h"
 #include "util.h"
 #include "validate.h"
 
 static void ci_usage(FILE *f) {
     fprintf(f,
-            "usage: recad import FILE|DIR [--format auto|deepcad|fusion|text2cad] [--text2cad-mm X] [--json]\n"
+            "usage: recad import FILE|DIR [--format auto|deepcad|fusion|text2cad] [--text2cad-mm X] [--occt] [--json]\n"
             "  Imports DeepCAD, Fusion 360 Gallery (reconstruction) and Text2CAD minimal JSON files into CAD\n"
             "  models (millimetres) and validates them. A DIR is searched recursively for *.json. Bad files are\n"
             "  skipped with their reason; a summary ends the run (docs/import.md).\n"
             "  -f, --format F       input format (default auto: detected per file)\n"
             "      --text2cad-mm X  millimetres per Text2CAD unit (default 1)\n"
+            "      --occt           also build each model with OpenCASCADE (occt-draw): volume, box vs stored\n"
             "      --json           print one JSON object: per-file results and the summary\n"
             "exit: 0 if at least one file was converted, 1 if none was (every file invalid or no *.json),\n"
             "      2 usage error, 3 the input could not be read\n");
@@ -100,7 +102,20 @@ static double ci_bbox_err(const double lo[3], const double hi[3], const im_repor
 }
 
 /* imports, validates and measures one file; fills rec (one JSON object of the --json "files") */
-static int ci_convert(const char *in, const im_options *opt, cJSON *rec, ci_result *res) {
+/* OpenCASCADE's volume and box of the model, and their errors against what the file stores */
+static void ci_occt(const cad_model *m, const im_report *rep, cJSON *rec) {
+    oc_props p;
+    if (oc_measure(m, NULL, &p)) {
+        cJSON_AddStringToObject(rec, "occt_error", ut_error());
+        return;
+    }
+    cJSON_AddNumberToObject(rec, "occt_volume_mm3", p.volume);
+    double e = ci_bbox_err(p.lo, p.hi, rep);
+    if (!isnan(e)) cJSON_AddNumberToObject(rec, "occt_bbox_err", e);
+    if (rep->has_props) cJSON_AddNumberToObject(rec, "occt_volume_rel_err", fabs(p.volume - rep->volume) / rep->volume);
+}
+
+static int ci_convert(const char *in, const im_options *opt, int occt, cJSON *rec, ci_result *res) {
     cad_model m;
     im_report rep;
     memset(res, 0, sizeof *res);
@@ -125,6 +140,8 @@ static int ci_convert(const char *in, const im_options *opt, cJSON *rec, ci_resu
         }
         if (rep.skipped_empty) cJSON_AddNumberToObject(rec, "skipped_empty_extrudes", rep.skipped_empty);
         if (rep.has_intersect) cJSON_AddBoolToObject(rec, "intersect", 1);
+        if (rep.has_props) cJSON_AddNumberToObject(rec, "stored_volume_mm3", rep.volume);
+        if (occt) ci_occt(&m, &rep, rec);
     }
     cJSON *w = cJSON_AddArrayToObject(rec, "warnings");
     for (int i = 0; i < rep.nwarnings; i++) cJSON_AddItemToArray(w, cJSON_CreateString(rep.warnings[i]));
@@ -170,9 +187,9 @@ static void ci_summary(cJSON *files, int converted, int skipped, int json) {
 CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON files and report") {
     static const struct option longopts[] = {{"format", required_argument, 0, 'f'},      {"json", no_argument, 0, 'j'},
                                              {"text2cad-mm", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
+                                             {"occt", no_argument, 0, 'O'},              {0, 0, 0, 0}};
     im_options opt = {IM_AUTO, 1.0};
-    int json = 0, c;
+    int json = 0, occt = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -180,6 +197,10 @@ CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON f
             if (im_format_parse(optarg, &opt.format)) return cli_error(CLI_USAGE, "import", "unknown format '%s'", optarg);
             break;
         case 'j': json = 1; break;
+        case 'O':
+            if (!oc_binary()) return cli_error(CLI_USAGE, "import", "--occt: %s", ut_error());
+            occt = 1;
+            break;
         case 't':
             if (cli_parse_double("import", "--text2cad-mm", optarg, &opt.text2cad_mm)) return CLI_USAGE;
             if (!(opt.text2cad_mm > 0)) return cli_error(CLI_USAGE, "import", "--text2cad-mm must be positive");
@@ -212,7 +233,7 @@ CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON f
         cJSON *rec = cJSON_CreateObject();
         cJSON_AddStringToObject(rec, "file", files.v[i]);
         ci_result res;
-        if (ci_convert(files.v[i], &opt, rec, &res) == 0) converted++;
+        if (ci_convert(files.v[i], &opt, occt, rec, &res) == 0) converted++;
         else {
             skipped++;
             io |= res.io_error;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "import.h"
+#include "occt.h"
 #include "tf.h"
 #include "util.h"
 #include "validate.h"
@@ -221,6 +222,40 @@ static void ti_check_arcs(const char *rel) {
     }
     cad_free(&m);
     im_report_free(&r);
+}
+
+/* the imported Fusion models built by OpenCASCADE (an independent kernel) reproduce the volume,
+ * area and centre of mass that Fusion stored; the box too, Z0Intersect included */
+static int ti_nocct;
+
+static void ti_check_occt(const char *rel) {
+    cad_model m;
+    im_report r;
+    oc_props p;
+    if (im_load(ti_path(rel), NULL, &m, &r) == 0) {
+        REQUIRE(r.has_props && r.has_bbox);
+        REQUIRE_MSG(oc_measure(&m, NULL, &p) == 0, "%s: %s", rel, ut_error());
+        double size = ti_size(&r);
+        CHECK_REL(p.volume, r.volume, 1e-9);
+        CHECK_REL(p.area, r.area, 1e-9);
+        for (int k = 0; k < 3; k++) {
+            CHECK_NEAR(p.centroid[k], r.com[k], 1e-9 * size);
+            CHECK_NEAR(p.lo[k], r.bbox_lo[k], 1e-9 * size);
+            CHECK_NEAR(p.hi[k], r.bbox_hi[k], 1e-9 * size);
+        }
+        ti_nocct++;
+    }
+    cad_free(&m);
+    im_report_free(&r);
+}
+
+TEST(import_fusion_stored_properties_match_occt) {
+    if (!oc_binary()) {
+        fprintf(stderr, "    skipped: %s\n", ut_error());
+        return;
+    }
+    ti_each("fusion360", ti_check_occt);
+    CHECK(ti_nocct == 14);
 }
 
 TEST(import_arc_ends_match_stored_points) {
