@@ -179,19 +179,33 @@ int mt_iou_best_exact(const sd_solid *gt, const mt_frame *fg, const sd_solid *pr
 
 /* ---- IoU_best: voxels ---- */
 
-/* box of the normalised image Q R (p - c) / rg of a solid's bounding box */
-static void mt_frame_box(const mt_frame *f, const double Q[9], double lo[3], double hi[3]) {
-    double QR[9];
-    m3_mul(Q, f->R, QR);
+/* Box of the solid in its normalised frame x' = R (p - c) / rg: the exact box of the transformed
+ * solid. Falls back to the image of the world box's corners (larger) if the transform fails. */
+static void mt_norm_box(const sd_solid *s, const mt_frame *f, double lo[3], double hi[3]) {
+    double t[3], Rc[3];
+    m3_apply(f->R, f->c, Rc);
+    for (int d = 0; d < 3; d++) t[d] = -Rc[d] / f->rg;
+    sd_solid *n = sd_transform(s, f->R, 1 / f->rg, t);
+    int ok = n && sd_bbox(n, lo, hi) == 0;
+    sd_free(n);
+    if (ok) return;
     for (int d = 0; d < 3; d++) lo[d] = INFINITY, hi[d] = -INFINITY;
     for (int k = 0; k < 8; k++) {
         double p[3], x[3];
         for (int d = 0; d < 3; d++) p[d] = (((k >> d) & 1) ? f->hi[d] : f->lo[d]) - f->c[d];
-        m3_apply(QR, p, x);
-        for (int d = 0; d < 3; d++) {
-            lo[d] = fmin(lo[d], x[d] / f->rg);
-            hi[d] = fmax(hi[d], x[d] / f->rg);
-        }
+        m3_apply(f->R, p, x);
+        for (int d = 0; d < 3; d++) lo[d] = fmin(lo[d], x[d] / f->rg), hi[d] = fmax(hi[d], x[d] / f->rg);
+    }
+}
+
+/* box of the image Q x of the box [lo, hi] */
+static void mt_rotate_box(const double Q[9], const double lo[3], const double hi[3], double olo[3], double ohi[3]) {
+    for (int d = 0; d < 3; d++) olo[d] = INFINITY, ohi[d] = -INFINITY;
+    for (int k = 0; k < 8; k++) {
+        double p[3], x[3];
+        for (int d = 0; d < 3; d++) p[d] = ((k >> d) & 1) ? hi[d] : lo[d];
+        m3_apply(Q, p, x);
+        for (int d = 0; d < 3; d++) olo[d] = fmin(olo[d], x[d]), ohi[d] = fmax(ohi[d], x[d]);
     }
 }
 
@@ -233,11 +247,11 @@ int mt_iou_best_voxel(const sd_solid *gt, const mt_frame *fg, const sd_solid *pr
     if (mt_frames(gt, &fg, &bg, pred, &fp, &bp) != 0) return -1;
     double (*Q)[9] = ut_malloc(MT_MAX_ROT * sizeof *Q);
     int nq = mt_candidates(fg, fp, o && o->refine, Q);
-    static const double I[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
-    double lo[3], hi[3], l2[3], h2[3];
-    mt_frame_box(fg, I, lo, hi);
+    double lo[3], hi[3], plo[3], phi[3], l2[3], h2[3];
+    mt_norm_box(gt, fg, lo, hi);
+    mt_norm_box(pred, fp, plo, phi);
     for (int k = 0; k < nq; k++) {
-        mt_frame_box(fp, Q[k], l2, h2);
+        mt_rotate_box(Q[k], plo, phi, l2, h2);
         for (int d = 0; d < 3; d++) lo[d] = fmin(lo[d], l2[d]), hi[d] = fmax(hi[d], h2[d]);
     }
     mt_grid g;
