@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
     if (pts_out && !pf) return fprintf(stderr, "bench_metrics: cannot write %s\n", pts_out), 3;
     int maxthr = omp_get_max_threads(), np = 0;
     double t1[BM_MAX], tn[BM_MAX], tex[BM_MAX], tvx[BM_MAX];
-    printf("%-16s %12s %10s %10s %10s %10s %8s %8s\n", "pair", "cd_x1000", "cd_1t_ms", "cd_mt_ms", "best_ex", "ex_ms",
+    printf("%-16s %-22s %10s %10s %10s %10s %8s %8s\n", "pair", "cd_x1000", "cd_1t_ms", "cd_mt_ms", "best_ex", "ex_ms",
            "best_vx", "vx_ms");
     for (int f = 0; f < nfiles && np < max_pairs; f++) {
         char path[600];
@@ -118,7 +118,7 @@ int main(int argc, char **argv) {
             ok = ok && mt_iou_best_voxel(gs, NULL, ps, NULL, NULL, &bv) == 0;
             tvx[np] = (ut_now() - t) * 1e3;
             if (!ok) fprintf(stderr, "%s: IoU_best failed: %s\n", names[f], ut_error());
-            printf("%-16s %12.9g %10.3f %10.3f %10.5f %10.1f %8.4f %8.1f\n", names[f], cd * 1000, t1[np], tn[np], be.iou,
+            printf("%-16s %.17g %10.3f %10.3f %10.5f %10.1f %8.4f %8.1f\n", names[f], cd * 1000, t1[np], tn[np], be.iou,
                    tex[np], bv.iou, tvx[np]);
             if (pf) {
                 int64_t h[2] = {npts, npts};
