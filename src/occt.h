@@ -83,4 +83,34 @@ int oc_measure_step(const char *step_path, double timeout_s, oc_props *out);
  * ut_error() if s holds a control character. */
 char *oc_tcl_quote(const char *s);
 
+/* ---- cross-check of one data file (occt_check.c) ----
+ * Imports a DeepCAD / Fusion 360 / Text2CAD JSON file (import.h), builds and measures it with
+ * recad's kernel (solid.h: sd_build + sd_mass_props, best of 3 timed runs) and with OCCT
+ * (oc_measure), and compares. Relative differences are divided by OCCT's value; box and centroid
+ * differences by the part's size (largest extent of OCCT's box). */
+typedef struct {
+    int ok;            /* 1: both kernels built the part and the numbers below are set */
+    char stage[16];    /* when not ok, the step that failed: "import", "recad" or "occt" */
+    char reason[512];  /* and its error message */
+    char format[16];   /* "deepcad", "fusion", "text2cad" */
+    int nextrudes;     /* extrudes imported */
+    int skipped_empty; /* extrudes without profiles the importer skipped (they still count in the
+                          box stored in the file) */
+    double vol_ours, vol_occt, vol_rel;    /* mm^3; |ours - occt| / occt */
+    double area_ours, area_occt, area_rel; /* mm^2 */
+    double size;                           /* mm */
+    double bbox_diff;                      /* max corner-coordinate difference / size */
+    double centroid_diff;                  /* max coordinate difference / size */
+    int has_file_bbox;
+    double file_bbox_diff;                 /* OCCT's box vs the box stored in the file, / size */
+    int has_file_volume;
+    double file_vol_rel;                   /* Fusion: OCCT's volume vs the stored volume */
+    int occt_valid, occt_solids;
+    double t_import, t_ours, t_occt;       /* seconds */
+} oc_check;
+
+/* 0 when both kernels measured the part; -1 + ut_error() (and out->stage / out->reason) when the
+ * importer rejected the file or a kernel failed. opt (OCCT options) may be NULL. */
+int oc_cross_check(const char *path, const oc_options *opt, oc_check *out);
+
 #endif
