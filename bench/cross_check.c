@@ -142,7 +142,7 @@ int main(int argc, char **argv) {
             char fb[64] = "-";
             if (c.has_file_bbox)
                 snprintf(fb, sizeof fb, "%.1e%s", c.file_bbox_diff, c.skipped_empty ? " (empty extrude)" : "");
-            printf("| %s | %s | %.10g | %.10g | %.1e | %.1e | %s | %s | %.2f | %.0f |\n", cc_base(files[i]), c.format, c.vol_ours, c.vol_occt,
+            printf("| %s | %s | %.10g | %.10g | %.1e | %.1e | %s | %s | %.3f | %.0f |\n", cc_base(files[i]), c.format, c.vol_ours, c.vol_occt,
                    c.vol_rel, c.bbox_diff, fb, c.occt_valid ? "yes" : "NO", c.t_ours * 1e3, c.t_occt * 1e3);
         }
     }

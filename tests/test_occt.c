@@ -552,3 +552,27 @@ TEST(occt_cli_export_errors) {
     CHECK(tf_run_cmd(cmd, &out) != 0 || atoi(out) == 0); /* no STEP file or temporary left behind */
     free(out);
 }
+
+TEST(occt_cli_export_example_part) {
+    /* the shipped plate example: 60 x 40 x 6 with four holes of radius 3 */
+    char cmd[2048], *out = NULL, step[600], stl[600];
+    snprintf(step, sizeof step, "%s/plate.step", tf_tmpdir());
+    snprintf(stl, sizeof stl, "%s/plate.stl", tf_tmpdir());
+    snprintf(cmd, sizeof cmd, "build/recad export examples/plate.lua --step %s --stl %s", step, stl);
+    int rc = tf_run_cmd(cmd, &out);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
+    free(out);
+    size_t len = 0;
+    char *txt = ut_read_file(step, &len);
+    REQUIRE(txt);
+    CHECK(strncmp(txt, "ISO-10303-21;", 13) == 0);
+    free(txt);
+    txt = ut_read_file(stl, &len);
+    REQUIRE(txt);
+    CHECK(len > 84);
+    free(txt);
+    oc_props p;
+    REQUIRE_MSG(oc_measure_step(step, 0, &p) == 0, "%s", ut_error());
+    CHECK_REL(p.volume, (2400 - 4 * M_PI * 9) * 6, 1e-9);
+    CHECK(p.valid);
+}
