@@ -93,8 +93,8 @@ int main(int argc, char **argv) {
     double max_vol = 0, max_box = 0, max_file = 0, max_cen = 0;
     cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "files");
     if (!json) {
-        printf("| file | format | recad volume | OCCT volume | rel. diff | box diff | stored-box diff | OCCT valid | recad ms | OCCT ms |\n");
-        printf("|---|---|---:|---:|---:|---:|---:|---|---:|---:|\n");
+        printf("| file | format | recad volume | OCCT volume | rel. diff | box diff | stored-box diff | stored-volume diff | OCCT valid | recad ms | OCCT ms |\n");
+        printf("|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
     }
     ut_progress pr;
     ut_progress_start(&pr, "cross-check", n);
@@ -114,7 +114,7 @@ int main(int argc, char **argv) {
             cJSON_AddStringToObject(o, "stage", c.stage);
             cJSON_AddStringToObject(o, "reason", c.reason);
             const char *r = strstr(c.reason, ": ") ? strstr(c.reason, ": ") + 2 : c.reason;
-            if (!json) printf("| %s | %s | %s by %s: %s | | | | | | | |\n", cc_base(files[i]), c.format, rejected ? "rejected" : "FAILED", c.stage, r);
+            if (!json) printf("| %s | %s | %s by %s: %s | | | | | | | | |\n", cc_base(files[i]), c.format, rejected ? "rejected" : "FAILED", c.stage, r);
             continue;
         }
         to[ncmp] = c.t_occt;
@@ -142,8 +142,10 @@ int main(int argc, char **argv) {
             char fb[64] = "-";
             if (c.has_file_bbox)
                 snprintf(fb, sizeof fb, "%.1e%s", c.file_bbox_diff, c.skipped_empty ? " (empty extrude)" : "");
-            printf("| %s | %s | %.10g | %.10g | %.1e | %.1e | %s | %s | %.3f | %.0f |\n", cc_base(files[i]), c.format, c.vol_ours, c.vol_occt,
-                   c.vol_rel, c.bbox_diff, fb, c.occt_valid ? "yes" : "NO", c.t_ours * 1e3, c.t_occt * 1e3);
+            char fv[32] = "-";
+            if (c.has_file_volume) snprintf(fv, sizeof fv, "%.1e", c.file_vol_rel);
+            printf("| %s | %s | %.10g | %.10g | %.1e | %.1e | %s | %s | %s | %.3f | %.0f |\n", cc_base(files[i]), c.format, c.vol_ours,
+                   c.vol_occt, c.vol_rel, c.bbox_diff, fb, fv, c.occt_valid ? "yes" : "NO", c.t_ours * 1e3, c.t_occt * 1e3);
         }
     }
     ut_progress_finish(&pr);
