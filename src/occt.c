@@ -337,7 +337,10 @@ static int oc_emit_extrude(oc_gen *g, const cad_model *m, int k, double scale, c
     return 0;
 }
 
-char *oc_script(const cad_model *m, const char *result, const char *step_tmp) {
+static void oc_measure_tail(oc_buf *b, const char *r);
+
+/* The script: build, optionally measure, optionally write STEP; always complete and runnable. */
+static char *oc_script_ex(const cad_model *m, const char *result, const char *step_tmp, int measure) {
     if (m->nextrudes <= 0) {
         ut_fail("the model has no extrude");
         return NULL;
@@ -369,20 +372,23 @@ char *oc_script(const cad_model *m, const char *result, const char *step_tmp) {
         oc_printf(&g.b, "stepwrite a %s %s\nputs \"@@STEP written\"\n", result, q);
         free(q);
     }
+    if (measure) oc_measure_tail(&g.b, result);
+    oc_printf(&g.b, "} recad_err]} { puts \"@@ERROR $recad_err\" }\nputs \"@@END\"\nexit\n");
     return g.b.s;
 fail:
     free(g.b.s);
     return NULL;
 }
 
-/* The measuring commands and the script's closing (the catch opened by oc_script). */
+char *oc_script(const cad_model *m, const char *result, const char *step_tmp) { return oc_script_ex(m, result, step_tmp, 0); }
+
+/* The measuring commands (inside the script's catch). */
 static void oc_measure_tail(oc_buf *b, const char *r) {
     oc_printf(b, "puts \"@@VPROPS\"\nputs [vprops %s closed -full]\n", r);
     oc_printf(b, "puts \"@@SPROPS\"\nputs [sprops %s -full]\n", r);
     oc_printf(b, "puts \"@@BBOX [bounding -optimal -noTriangulation %s]\"\n", r);
     oc_printf(b, "puts \"@@CHECK\"\nputs [checkshape %s]\n", r);
     oc_printf(b, "puts \"@@NBSHAPES\"\nputs [nbshapes %s]\n", r);
-    oc_printf(b, "} recad_err]} { puts \"@@ERROR $recad_err\" }\nputs \"@@END\"\nexit\n");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -630,22 +636,20 @@ int oc_measure(const cad_model *m, const oc_options *opt, oc_props *out) {
     if (!oc_binary()) return -1;
     char *tmp = NULL;
     if (step && !(tmp = oc_step_tmp(step))) return -1;
-    char *script = oc_script(m, "recad_result", tmp);
+    char *script = oc_script_ex(m, "recad_result", tmp, 1);
     if (!script) {
         if (tmp) unlink(tmp);
         free(tmp);
         return -1;
     }
-    oc_buf b = {script, strlen(script), strlen(script) + 1};
-    oc_measure_tail(&b, "recad_result");
     char *output = NULL;
-    int rc = oc_run_script(b.s, timeout, &output, &out->seconds);
+    int rc = oc_run_script(script, timeout, &output, &out->seconds);
     if (rc == 0) rc = oc_parse(output, out);
     if (rc == 0 && tmp) rc = oc_step_commit(tmp, step, output);
     if (tmp) unlink(tmp); /* gone already after a successful rename */
     free(tmp);
     free(output);
-    free(b.s);
+    free(script);
     return rc;
 }
 
@@ -667,6 +671,7 @@ int oc_measure_step(const char *step_path, double timeout_s, oc_props *out) {
     oc_printf(&b, "if {[llength $recad_roots] == 0} { error \"no shape in the STEP file\" }\n");
     oc_printf(&b, "eval compound $recad_roots recad_step\n");
     oc_measure_tail(&b, "recad_step");
+    oc_printf(&b, "} recad_err]} { puts \"@@ERROR $recad_err\" }\nputs \"@@END\"\nexit\n");
     free(q);
     char *output = NULL;
     int rc = oc_run_script(b.s, timeout_s, &output, &out->seconds);

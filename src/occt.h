@@ -60,8 +60,9 @@ const char *oc_binary(void);
 /* The Tcl script for a model (malloc'd, caller frees), or NULL + ut_error() for a model that
  * cannot be expressed (no extrude, a loop that does not close, a circle sharing a loop with
  * other curves, non-finite numbers, a zero extent). `result` names the final shape in the
- * script; `step_tmp`, if not NULL, is the path the script writes STEP to. No measuring commands
- * are included: oc_measure_script() appends them. */
+ * script; `step_tmp`, if not NULL, is the path the script writes STEP to. The script is
+ * complete (`occt-draw -b -f script.tcl` runs it: it builds, writes STEP if asked, prints
+ * "@@END" and exits) but measures nothing: oc_measure() adds the measurements. */
 char *oc_script(const cad_model *m, const char *result, const char *step_tmp);
 
 /* Runs a Tcl script in occt-draw with a time limit; *output gets stdout + stderr (malloc'd,

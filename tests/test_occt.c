@@ -348,6 +348,25 @@ TEST(occt_script_uses_full_precision_and_true_arcs) {
     cad_free(&m);
 }
 
+TEST(occt_script_runs_on_its_own) {
+    /* the script of oc_script() is complete: occt-draw runs it and writes the STEP it names */
+    cad_model m;
+    cad_init(&m);
+    box_model(&m, 0, 0, 0, 3, 2, 1, CAD_NEW);
+    char path[600], *out = NULL;
+    snprintf(path, sizeof path, "%s/box.step", tf_tmpdir());
+    char *s = oc_script(&m, "res", path);
+    REQUIRE(s);
+    CHECK(oc_run_script(s, 0, &out, NULL) == 0);
+    CHECK_MSG(out && strstr(out, "@@END") && !strstr(out, "@@ERROR"), "%s", out ? out : "");
+    oc_props p;
+    REQUIRE_MSG(oc_measure_step(path, 0, &p) == 0, "%s", ut_error());
+    CHECK_REL(p.volume, 6, 1e-12);
+    free(out);
+    free(s);
+    cad_free(&m);
+}
+
 TEST(occt_rejects_unbuildable_models) {
     cad_model m;
     cad_init(&m);
