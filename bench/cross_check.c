@@ -78,23 +78,24 @@ int main(int argc, char **argv) {
         return 2;
     }
     /* the interpreter's fixed cost (median of 5): start, load the modelling plugin, exit */
-    double ts[5], t_start;
+    double ts[5], tc[5], t_start, t_start_cpu;
     for (int r = 0; r < 5; r++) {
         char *out = NULL;
-        if (oc_run_script("pload MODELING\nexit\n", 0, &out, &ts[r]) != 0) {
+        if (oc_run_script_cpu("pload MODELING\nexit\n", 0, &out, &ts[r], &tc[r]) != 0) {
             fprintf(stderr, "cross_check: %s\n", ut_error());
             return 3;
         }
         free(out);
     }
     t_start = cc_median(ts, 5);
-    double *to = ut_calloc((size_t)n, sizeof *to), *tr = ut_calloc((size_t)n, sizeof *tr);
+    t_start_cpu = cc_median(tc, 5);
+    double *to = ut_calloc((size_t)n, sizeof *to), *tr = ut_calloc((size_t)n, sizeof *tr), *tcpu = ut_calloc((size_t)n, sizeof *tcpu);
     int ncmp = 0, nrej = 0, nfail = 0;
     double max_vol = 0, max_box = 0, max_file = 0, max_cen = 0;
     cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "files");
     if (!json) {
-        printf("| file | format | recad volume | OCCT volume | rel. diff | box diff | stored-box diff | stored-volume diff | OCCT valid | recad ms | OCCT ms |\n");
-        printf("|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
+        printf("| file | format | recad volume | OCCT volume | rel. diff | box diff | stored-box diff | stored-volume diff | OCCT valid | recad ms | OCCT ms (wall) | OCCT ms (CPU) |\n");
+        printf("|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n");
     }
     ut_progress pr;
     ut_progress_start(&pr, "cross-check", n);
@@ -114,10 +115,11 @@ int main(int argc, char **argv) {
             cJSON_AddStringToObject(o, "stage", c.stage);
             cJSON_AddStringToObject(o, "reason", c.reason);
             const char *r = strstr(c.reason, ": ") ? strstr(c.reason, ": ") + 2 : c.reason;
-            if (!json) printf("| %s | %s | %s by %s: %s | | | | | | | | |\n", cc_base(files[i]), c.format, rejected ? "rejected" : "FAILED", c.stage, r);
+            if (!json) printf("| %s | %s | %s by %s: %s | | | | | | | | | |\n", cc_base(files[i]), c.format, rejected ? "rejected" : "FAILED", c.stage, r);
             continue;
         }
         to[ncmp] = c.t_occt;
+        tcpu[ncmp] = c.t_occt_cpu;
         tr[ncmp] = c.t_ours;
         ncmp++;
         max_vol = fmax(max_vol, c.vol_rel);
@@ -138,18 +140,19 @@ int main(int argc, char **argv) {
         cJSON_AddBoolToObject(o, "occt_valid", c.occt_valid);
         cJSON_AddNumberToObject(o, "seconds_recad", c.t_ours);
         cJSON_AddNumberToObject(o, "seconds_occt", c.t_occt);
+        cJSON_AddNumberToObject(o, "cpu_seconds_occt", c.t_occt_cpu);
         if (!json) {
             char fb[64] = "-";
             if (c.has_file_bbox)
                 snprintf(fb, sizeof fb, "%.1e%s", c.file_bbox_diff, c.skipped_empty ? " (empty extrude)" : "");
             char fv[32] = "-";
             if (c.has_file_volume) snprintf(fv, sizeof fv, "%.1e", c.file_vol_rel);
-            printf("| %s | %s | %.10g | %.10g | %.1e | %.1e | %s | %s | %s | %.3f | %.0f |\n", cc_base(files[i]), c.format, c.vol_ours,
-                   c.vol_occt, c.vol_rel, c.bbox_diff, fb, fv, c.occt_valid ? "yes" : "NO", c.t_ours * 1e3, c.t_occt * 1e3);
+            printf("| %s | %s | %.10g | %.10g | %.1e | %.1e | %s | %s | %s | %.3f | %.0f | %.0f |\n", cc_base(files[i]), c.format, c.vol_ours,
+                   c.vol_occt, c.vol_rel, c.bbox_diff, fb, fv, c.occt_valid ? "yes" : "NO", c.t_ours * 1e3, c.t_occt * 1e3, c.t_occt_cpu * 1e3);
         }
     }
     ut_progress_finish(&pr);
-    double mo = cc_median(to, ncmp), mr = cc_median(tr, ncmp);
+    double mo = cc_median(to, ncmp), mr = cc_median(tr, ncmp), mc = cc_median(tcpu, ncmp);
     cJSON *s = cJSON_AddObjectToObject(root, "summary");
     cJSON_AddNumberToObject(s, "files", n);
     cJSON_AddNumberToObject(s, "compared", ncmp);
@@ -161,7 +164,9 @@ int main(int argc, char **argv) {
     cJSON_AddNumberToObject(s, "max_stored_bbox_diff", max_file);
     cJSON_AddNumberToObject(s, "median_seconds_recad", mr);
     cJSON_AddNumberToObject(s, "median_seconds_occt", mo);
+    cJSON_AddNumberToObject(s, "median_cpu_seconds_occt", mc);
     cJSON_AddNumberToObject(s, "occt_startup_seconds", t_start);
+    cJSON_AddNumberToObject(s, "occt_startup_cpu_seconds", t_start_cpu);
     if (json) {
         char *txt = cJSON_Print(root);
         printf("%s\n", txt);
@@ -171,14 +176,15 @@ int main(int argc, char **argv) {
         printf("Max volume relative difference %.2e; max box difference %.2e and max centroid difference %.2e "
                "(of the part size); max stored-box difference %.2e (files without empty-profile extrudes).\n",
                max_vol, max_box, max_cen, max_file);
-        printf("Median time per part: recad %.3f ms (build + mass properties), OCCT %.1f ms (occt-draw run: start %.1f ms, "
-               "build, measure); ratio %.0fx.\n",
-               mr * 1e3, mo * 1e3, t_start * 1e3, mo / mr);
+        printf("Median time per part: recad %.3f ms (build + mass properties); OCCT %.1f ms wall, %.1f ms CPU (one occt-draw "
+               "run: start and plugin load alone take %.1f ms wall, %.1f ms CPU); ratio of CPU times %.0fx.\n",
+               mr * 1e3, mo * 1e3, mc * 1e3, t_start * 1e3, t_start_cpu * 1e3, mc / mr);
     }
     cJSON_Delete(root);
     for (int i = 0; i < n; i++) free(files[i]);
     free(files);
     free(to);
     free(tr);
+    free(tcpu);
     return nfail ? 1 : 0;
 }

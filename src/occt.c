@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -474,6 +475,11 @@ static int oc_spawn(const char *bin, const char *script_path, int outfd, pid_t *
 }
 
 int oc_run_script(const char *script, double timeout_s, char **output, double *seconds) {
+    return oc_run_script_cpu(script, timeout_s, output, seconds, NULL);
+}
+
+int oc_run_script_cpu(const char *script, double timeout_s, char **output, double *seconds, double *cpu_seconds) {
+    if (cpu_seconds) *cpu_seconds = 0;
     double t0 = ut_now();
     *output = NULL;
     const char *bin = oc_binary();
@@ -504,8 +510,13 @@ int oc_run_script(const char *script, double timeout_s, char **output, double *s
         kill(pid, SIGKILL);
     }
     int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR) {
     }
+    if (cpu_seconds)
+        *cpu_seconds = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+                       1e-6 * (double)ru.ru_stime.tv_usec;
     *output = out.s;
     if (timed_out) ut_fail("occt-draw did not finish within %.0f s (killed)", timeout_s);
     else if (WIFSIGNALED(st)) ut_fail("occt-draw was killed by signal %d", WTERMSIG(st));
@@ -643,7 +654,7 @@ int oc_measure(const cad_model *m, const oc_options *opt, oc_props *out) {
         return -1;
     }
     char *output = NULL;
-    int rc = oc_run_script(script, timeout, &output, &out->seconds);
+    int rc = oc_run_script_cpu(script, timeout, &output, &out->seconds, &out->cpu_seconds);
     if (rc == 0) rc = oc_parse(output, out);
     if (rc == 0 && tmp) rc = oc_step_commit(tmp, step, output);
     if (tmp) unlink(tmp); /* gone already after a successful rename */
@@ -674,7 +685,7 @@ int oc_measure_step(const char *step_path, double timeout_s, oc_props *out) {
     oc_printf(&b, "} recad_err]} { puts \"@@ERROR $recad_err\" }\nputs \"@@END\"\nexit\n");
     free(q);
     char *output = NULL;
-    int rc = oc_run_script(b.s, timeout_s, &output, &out->seconds);
+    int rc = oc_run_script_cpu(b.s, timeout_s, &output, &out->seconds, &out->cpu_seconds);
     if (rc == 0) rc = oc_parse(output, out);
     free(output);
     free(b.s);

@@ -46,6 +46,7 @@ typedef struct {
     int valid;           /* 1 if checkshape found no fault */
     int nsolids;         /* SOLID count of the result (nbshapes) */
     double seconds;      /* wall time of the occt-draw run (start, build, measure, STEP write) */
+    double cpu_seconds;  /* CPU time (user + system) of that run */
 } oc_props;
 
 typedef struct {
@@ -69,6 +70,8 @@ char *oc_script(const cad_model *m, const char *result, const char *step_tmp);
  * NUL-terminated; caller frees). Returns 0 when the interpreter exited normally (whatever the
  * script did), -1 + ut_error() when it could not be started, was killed or timed out. */
 int oc_run_script(const char *script, double timeout_s, char **output, double *seconds);
+/* the same, also giving the child's CPU time (user + system); seconds / cpu_seconds may be NULL */
+int oc_run_script_cpu(const char *script, double timeout_s, char **output, double *seconds, double *cpu_seconds);
 
 /* Builds the model in OCCT and measures it; writes STEP when opt->step_path is set (atomically:
  * OCCT writes a temporary file next to it, which is checked and renamed). opt may be NULL. */
@@ -107,7 +110,8 @@ typedef struct {
     int has_file_volume;
     double file_vol_rel;                   /* Fusion: OCCT's volume vs the stored volume */
     int occt_valid, occt_solids;
-    double t_import, t_ours, t_occt;       /* seconds */
+    double t_import, t_ours, t_occt;       /* seconds (wall) */
+    double t_occt_cpu;                     /* seconds of CPU in the occt-draw process */
 } oc_check;
 
 /* 0 when both kernels measured the part; -1 + ut_error() (and out->stage / out->reason) when the

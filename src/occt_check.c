@@ -78,6 +78,7 @@ int oc_cross_check(const char *path, const oc_options *opt, oc_check *c) {
         c->occt_valid = op.valid;
         c->occt_solids = op.nsolids;
         c->t_occt = op.seconds;
+        c->t_occt_cpu = op.cpu_seconds;
         c->ok = 1;
     }
     cad_free(&m);
