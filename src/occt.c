@@ -549,29 +549,40 @@ static int oc_field(const char *sec, const char *label, double *v) {
     return e == s ? -1 : 0;
 }
 
-/* The first line of the interpreter's output that reports an error, for the message. */
-static void oc_error_line(const char *out, char *line, size_t cap) {
-    const char *keys[] = {"@@ERROR ", "Error", "error", NULL};
-    line[0] = 0;
-    for (int i = 0; keys[i]; i++) {
-        const char *s = strstr(out, keys[i]);
-        if (!s) continue;
-        size_t n = strcspn(s, "\n");
-        snprintf(line, cap, "%.*s", (int)(n < cap - 1 ? n : cap - 1), s);
-        return;
+/* The interpreter's error for the message: the caught Tcl error (every line of it, whitespace
+ * collapsed) or else the first line that reports an error; at most cap - 1 characters. */
+static void oc_error_text(const char *out, char *text, size_t cap) {
+    const char *s = strstr(out, "@@ERROR ");
+    const char *end = NULL;
+    if (s) {
+        s += 8;
+        end = strstr(s, "@@END");
+    } else {
+        const char *keys[] = {"Error", "error", NULL};
+        for (int i = 0; keys[i] && !s; i++) s = strstr(out, keys[i]);
+        if (s) end = s + strcspn(s, "\n");
     }
+    size_t n = 0;
+    int space = 1;
+    for (; s && *s && s != end && n + 1 < cap; s++) {
+        int ws = *s == ' ' || *s == '\n' || *s == '\t' || *s == '\r';
+        if (ws && space) continue;
+        text[n++] = ws ? ' ' : *s;
+        space = ws;
+    }
+    while (n > 0 && text[n - 1] == ' ') n--;
+    text[n] = 0;
 }
 
 static int oc_parse(const char *out, oc_props *p) {
     char err[512];
     if (!strstr(out, "@@END")) {
-        oc_error_line(out, err, sizeof err);
+        oc_error_text(out, err, sizeof err);
         return ut_fail("occt-draw stopped before the end of the script%s%s", err[0] ? ": " : "", err);
     }
-    const char *e = strstr(out, "@@ERROR ");
-    if (e) {
-        oc_error_line(out, err, sizeof err);
-        return ut_fail("OpenCASCADE failed: %s", err + 8);
+    if (strstr(out, "@@ERROR ")) {
+        oc_error_text(out, err, sizeof err);
+        return ut_fail("OpenCASCADE failed: %s", err);
     }
     const char *vp = oc_section(out, "@@VPROPS"), *sp = oc_section(out, "@@SPROPS");
     const char *bb = oc_section(out, "@@BBOX"), *ck = oc_section(out, "@@CHECK"), *nb = oc_section(out, "@@NBSHAPES");

@@ -462,6 +462,18 @@ TEST(occt_step_export_reads_back) {
     cad_free(&m);
 }
 
+TEST(occt_step_read_errors) {
+    oc_props p;
+    char path[600];
+    snprintf(path, sizeof path, "%s/missing.step", tf_tmpdir());
+    CHECK(oc_measure_step(path, 0, &p) == -1);
+    CHECK_MSG(strstr(ut_error(), "cannot read") != NULL, "%s", ut_error());
+    snprintf(path, sizeof path, "%s/garbage.step", tf_tmpdir());
+    REQUIRE(ut_write_atomic(path, "ISO-10303-21;\nnot a step file\n", 30) == 0);
+    CHECK(oc_measure_step(path, 0, &p) == -1);
+    CHECK_MSG(strstr(ut_error(), "Could not read file") != NULL, "%s", ut_error());
+}
+
 TEST(occt_step_failure_leaves_no_file) {
     cad_model m;
     cad_init(&m);
