@@ -95,7 +95,7 @@ TEST(exec_extents_ops_and_planes) {
                       "Extrude(Sketch(XY, sq(10)), -4)\n"
                       "Extrude(Sketch(XZ, sq(5)), {3, 2}, \"join\")\n"
                       "Extrude(Sketch(YZ, sq(4)), {sym = 8}, \"cut\")\n"
-                      "Extrude(Sketch(Plane({1,2,3}, {1,1,0}, {0,0,2}), sq(2)), 1, \"intersect\")\n";
+                      "Extrude(Sketch(Plane({1,-2,3}, {1,1,0}, {0,0,2}), sq(2)), 1, \"intersect\")\n";
     cad_model m;
     REQUIRE_MSG(run(src, &m, NULL) == 0, "%s", ut_error());
     REQUIRE(m.nextrudes == 4 && m.nsketches == 4);
@@ -107,7 +107,7 @@ TEST(exec_extents_ops_and_planes) {
     CHECK(m.sketches[1].plane.n[1] == -1 && m.sketches[1].plane.y[2] == 1); /* XZ */
     CHECK(m.sketches[2].plane.n[0] == 1 && m.sketches[2].plane.x[1] == 1); /* YZ */
     const cad_plane *p = &m.sketches[3].plane;
-    CHECK(p->origin[0] == 1 && p->origin[1] == 2 && p->origin[2] == 3);
+    CHECK(p->origin[0] == 1 && p->origin[1] == -2 && p->origin[2] == 3);
     CHECK_NEAR(p->x[0], sqrt(0.5), 1e-15);
     CHECK_NEAR(p->x[1], sqrt(0.5), 1e-15);
     CHECK_NEAR(p->n[2], 1, 1e-15);
@@ -396,7 +396,7 @@ TEST(exec_examples_run) {
         CHECK_MSG(rc == 0, "%s", ut_error());
         if (rc == 0) {
             CHECK(m.nextrudes >= 1);
-            CHECK(st.seconds < 0.5 && st.instructions < 1000000 && st.peak_memory < (4 << 20));
+            CHECK(st.instructions < 1000000 && st.peak_memory < (4 << 20));
             cad_free(&m);
         }
     }
