@@ -415,3 +415,31 @@ TEST(exec_wall_clock_backstop) {
     CHECK_MSG(strcmp(ut_error(), "prog.lua:3: time limit of 0.05 s exceeded") == 0, "%s", ut_error());
     CHECK_MSG(ut_now() - t0 < 1.0, "%.3f s", ut_now() - t0);
 }
+
+TEST(exec_random_token_soup_never_crashes) {
+    /* programs stitched from CADLib tokens, numbers and punctuation: every run must end with 0 or
+     * with an error located in the program, never a crash (run under `make asan` too) */
+    static const char *tok[] = {"Line(", "Arc(", "Circle(", "Loop(", "Face(", "Sketch(", "Extrude(", "Plane(",
+                                "XY", "XZ", "YZ", ")", ")", ",", ",", ",", "{", "}", "sym =", "'cut'", "'join'",
+                                "0", "1", "-2.5", "10", "1e308", "0/0", "math.huge", "nil", "true", "'x'",
+                                "local a =", "a", "\n", "for i = 1, 3 do", "end", "table.unpack({", "})", "..",
+                                "#", "(", "function() return", "setmetatable({}, {__index = a})", "pcall("};
+    int ntok = (int)(sizeof tok / sizeof *tok), ok = 0;
+    ut_rng r;
+    ut_rng_seed(&r, 11);
+    char src[2048];
+    for (int k = 0; k < 3000; k++) {
+        int n = 0, len = 1 + (int)(ut_rng_u64(&r) % 40);
+        for (int i = 0; i < len && n < (int)sizeof src - 64; i++)
+            n += snprintf(src + n, sizeof src - (size_t)n, "%s ", tok[ut_rng_u64(&r) % (uint64_t)ntok]);
+        cad_model m;
+        int rc = ex_run(src, (size_t)n, "fuzz.lua", NULL, &m);
+        if (rc == 0) {
+            ok++;
+            cad_free(&m);
+        } else {
+            CHECK_MSG(rc == -1 && strncmp(ut_error(), "fuzz.lua:", 9) == 0, "program:\n%s\nerror: %s", src, ut_error());
+        }
+    }
+    fprintf(stderr, "    %d of 3000 random programs built a model\n", ok);
+}
