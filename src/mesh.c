@@ -669,6 +669,29 @@ static void ms_make_manifold(ms_mesh *m) {
 
 /* ---------------------------------------------------------------- entry point */
 
+/* ms_simplify, kept only if the result is closed and its volume did not move (a safety net: the
+   collapses are designed to preserve both; a mesh that was not watertight before stays as it was) */
+static void ms_simplify_checked(ms_mesh *m) {
+    ms_mesh keep = {0};
+    keep.nv = keep.cap_v = m->nv;
+    keep.nt = keep.cap_t = m->nt;
+    keep.v = ut_malloc((size_t)m->nv * 3 * sizeof *keep.v);
+    keep.t = ut_malloc((size_t)m->nt * 3 * sizeof *keep.t);
+    memcpy(keep.v, m->v, (size_t)m->nv * 3 * sizeof *keep.v);
+    memcpy(keep.t, m->t, (size_t)m->nt * 3 * sizeof *keep.t);
+    keep.cap_v *= 3;
+    keep.cap_t *= 3;
+    double v0 = ms_volume(m);
+    ms_simplify(m, 0);
+    if (ms_check_watertight(m) < 0 || !(fabs(ms_volume(m) - v0) <= 1e-9 * fabs(v0))) {
+        ut_clear_error();
+        ms_free(m);
+        *m = keep;
+        return;
+    }
+    ms_free(&keep);
+}
+
 int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
     memset(out, 0, sizeof *out);
     if (ms_check_model(m) < 0) return -1;
@@ -690,7 +713,10 @@ int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
     }
     int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, diag, out);
     ms_profiles_free(&p);
-    if (rc == 0) ms_make_manifold(out);
+    if (rc == 0) {
+        if (parallel) ms_make_manifold(out); /* the grid mesher's output is a 2-manifold already */
+        ms_simplify_checked(out);
+    }
     if (rc < 0) ms_free(out);
     else if (out->nt == 0) {
         ms_free(out);
