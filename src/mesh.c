@@ -585,7 +585,7 @@ static void ms_pair(int *par, const int *t, int h, int g) {
     (void)t;
 }
 
-static void ms_pair_group(const ms_mesh *m, int *par, const ms_he *g, int n) {
+static void ms_pair_group(const ms_mesh *m, int *par, const ms_he *g, int n, int ccw) {
     if (n == 2) {
         ms_pair(par, m->t, g[0].he, g[1].he);
         return;
@@ -613,13 +613,13 @@ static void ms_pair_group(const ms_mesh *m, int *par, const ms_he *g, int n) {
     }
     qsort(f, (size_t)n, sizeof *f, ms_cmp_fan);
     for (int i = 0; i < n; i++) {
-        const ms_fan *nx = &f[(i + 1) % n];
+        const ms_fan *nx = &f[ccw ? (i + 1) % n : (i + n - 1) % n];
         if (!f[i].fwd && nx->fwd) ms_pair(par, m->t, f[i].he, nx->he);
     }
     free(f);
 }
 
-static void ms_make_manifold(ms_mesh *m) {
+static void ms_make_manifold(ms_mesh *m, int ccw) {
     int nh = 3 * m->nt;
     ms_he *h = ut_malloc((size_t)(nh + 1) * sizeof *h);
     for (int i = 0; i < nh; i++) {
@@ -641,7 +641,7 @@ static void ms_make_manifold(ms_mesh *m) {
     for (int i = 0; i < nh;) {
         int j = i;
         while (j < nh && h[j].lo == h[i].lo && h[j].hi == h[i].hi) j++;
-        ms_pair_group(m, par, h + i, j - i);
+        ms_pair_group(m, par, h + i, j - i, ccw);
         i = j;
     }
     /* one vertex per corner class: the first class of a vertex keeps its index */
@@ -665,6 +665,30 @@ static void ms_make_manifold(ms_mesh *m) {
     free(newid);
     free(par);
     free(h);
+}
+
+/* Pairs the triangles of edges shared by more than two of them so that every wedge of solid is
+ * bounded by a pair (ccw) - which separates solid blocks that touch along an edge; if some edge
+ * still ends up in more than two triangles (the touching edge's end points are shared by one fan
+ * only), the other pairing is tried, which treats the solid as connected through the edge. */
+static void ms_manifold(ms_mesh *m) {
+    int nv0 = m->nv;
+    int *t0 = ut_malloc((size_t)m->nt * 3 * sizeof *t0);
+    memcpy(t0, m->t, (size_t)m->nt * 3 * sizeof *t0);
+    ms_make_manifold(m, 1);
+    if (ms_check_watertight(m) < 0) {
+        ut_clear_error();
+        m->nv = nv0;
+        memcpy(m->t, t0, (size_t)m->nt * 3 * sizeof *t0);
+        ms_make_manifold(m, 0);
+        if (ms_check_watertight(m) < 0) { /* neither works: keep the first (closed, not 2-manifold) */
+            ut_clear_error();
+            m->nv = nv0;
+            memcpy(m->t, t0, (size_t)m->nt * 3 * sizeof *t0);
+            ms_make_manifold(m, 1);
+        }
+    }
+    free(t0);
 }
 
 /* ---------------------------------------------------------------- entry point */
@@ -714,7 +738,7 @@ int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
     int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, diag, out);
     ms_profiles_free(&p);
     if (rc == 0) {
-        if (parallel) ms_make_manifold(out); /* the grid mesher's output is a 2-manifold already */
+        if (parallel) ms_manifold(out); /* the grid mesher's output is a 2-manifold already */
         ms_simplify_checked(out);
     }
     if (rc < 0) ms_free(out);

@@ -457,7 +457,7 @@ static void random_models(int mixed, int count) {
     ut_rng r;
     ut_rng_seed(&r, mixed ? 7 : 3);
     double worst = 0;
-    int pinched = 0; /* solids touching themselves along an edge that stays shared by 4 triangles */
+    int pinched = 0; /* meshes closed but not 2-manifold */
     for (int it = 0; it < count; it++) {
         cad_model m;
         cad_init(&m);
@@ -472,7 +472,12 @@ static void random_models(int mixed, int count) {
         CHECK_MSG(ms_check_closed(&ms) == 0, "model %d: %s", it, ut_error());
         if (ms_check_watertight(&ms) < 0) pinched++;
         double lo[3], hi[3], x[3];
-        ms_model_box(&m, lo, hi);
+        ms_model_box(&m, lo, hi); /* arcs by their circles: widen for lifted chord vertices */
+        for (int k = 0; k < 3; k++) {
+            double pad = 0.01 * (hi[k] - lo[k]) + 0.1;
+            lo[k] -= pad;
+            hi[k] += pad;
+        }
         ms_profiles p;
         REQUIRE(ms_polygonise(&m, 0.05, 0, &p) == 0);
         int n = 20000, hit = 0;
@@ -481,19 +486,19 @@ static void random_models(int mixed, int count) {
             hit += sample_inside(&m, &p, x);
         }
         double box = (hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]), est = box * hit / n;
-        double sigma = box * sqrt((double)hit * (n - hit) / n) / n + 1e-9 * box;
+        double sigma = box * sqrt((double)hit * (n - hit) / n) / n + box / n; /* + one sample's worth */
         double v = ms_volume(&ms), z = fabs(v - est) / sigma;
         if (z > worst) worst = z;
-        CHECK_MSG(z < 5 || fabs(v - est) < 0.01 * box, "model %d: mesh volume %g, sampled %g +- %g", it, v, est, sigma);
+        CHECK_MSG(z < 5, "model %d: mesh volume %g, sampled %g +- %g", it, v, est, sigma);
         ms_profiles_free(&p);
         ms_free(&ms);
         cad_free(&m);
     }
     fprintf(stderr, "    %d random %s models: worst |mesh - sampled| = %.2f sigma, %d not 2-manifold\n", count, mixed ? "mixed" : "parallel", worst, pinched);
-    CHECK(pinched * 100 <= count);
+    CHECK(pinched == 0);
 }
 
-TEST(mesh_random_parallel_models) { random_models(0, 300); }
+TEST(mesh_random_parallel_models) { random_models(0, 400); }
 TEST(mesh_random_mixed_models) { random_models(1, 20); }
 
 /* ---- every real file of the shared data: watertight; volume against the file's own numbers ---- */
