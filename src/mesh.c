@@ -786,7 +786,7 @@ int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
     }
     int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, diag, out);
     ms_profiles_free(&p);
-    if (rc == 0) {
+    if (rc == 0 && out->nt > 0) {
         if (parallel) ms_manifold(out); /* the grid mesher's output is a 2-manifold already */
         ms_simplify_checked(out);
     }

@@ -207,7 +207,7 @@ static void mc_split_all(mc_ctx *c) {
     }
     free(ord);
     mc_merge_close(c); /* new crossing vertices may coincide with others */
-    qsort(sp, (size_t)nsp, sizeof *sp, mc_cmp_split);
+    if (nsp > 0) qsort(sp, (size_t)nsp, sizeof *sp, mc_cmp_split);
     int k = 0;
     for (int i = 0; i < n; i++) {
         mc_seg s = c->seg[i];
@@ -220,7 +220,7 @@ static void mc_split_all(mc_ctx *c) {
         mc_add_seg(c, prev, mc_find(c, s.b), s.ring);
     }
     /* drop the originals: the new segments were appended after them */
-    memmove(c->seg, c->seg + n, (size_t)(c->nseg - n) * sizeof *c->seg);
+    if (c->nseg > n) memmove(c->seg, c->seg + n, (size_t)(c->nseg - n) * sizeof *c->seg);
     c->nseg -= n;
     free(sp);
 }
@@ -514,7 +514,7 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
     mc_make_lines(&c);
     int np;
     mc_piece *pc = mc_make_pieces(&c, &np);
-    qsort(pc, (size_t)np, sizeof *pc, mc_cmp_piece);
+    if (np > 0) qsort(pc, (size_t)np, sizeof *pc, mc_cmp_piece);
     /* 3. levels */
     mc_layers L = {0};
     L.Z = ut_malloc((size_t)(2 * ne) * sizeof *L.Z);
