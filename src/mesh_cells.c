@@ -28,6 +28,8 @@
 #include "mesh_int.h"
 #include "util.h"
 
+#define MC_MAX_PIECES 8000000 /* bounds time and memory (about 24 bytes per piece) */
+
 typedef struct {
     int a, b, ring;
 } mc_seg;
@@ -260,11 +262,19 @@ static int mc_cmp_line_y(const void *a, const void *b) {
     return i - j;
 }
 
-/* cuts the segments at the lines they cross; returns the pieces, each spanning one slab */
+/* cuts the segments at the lines they cross; returns the pieces, each spanning one slab
+   (NULL + ut_error() if there would be more than MC_MAX_PIECES) */
 static mc_piece *mc_make_pieces(mc_ctx *c, int *npieces) {
     mc_piece *pc = NULL;
     int np = 0, cap = 0;
     int nseg = c->nseg;
+    double total = 0;
+    for (int i = 0; i < nseg; i++) total += abs(c->line_of[c->seg[i].a] - c->line_of[c->seg[i].b]);
+    if (total > MC_MAX_PIECES) {
+        *npieces = -1;
+        ut_fail("profiles too complex to mesh: %.0f slab pieces (limit %d)", total, MC_MAX_PIECES);
+        return NULL;
+    }
     for (int i = 0; i < nseg; i++) {
         int a = c->seg[i].a, b = c->seg[i].b;
         int la = c->line_of[a], lb = c->line_of[b];
@@ -524,6 +534,19 @@ static void mc_wall(mc_emit *E, int a, int b, int l, int flip) {
 
 /* ---------------------------------------------------------------- driver */
 
+static void mc_ctx_free(mc_ctx *c) {
+    free(c->x);
+    free(c->y);
+    free(c->par);
+    free(c->seg);
+    free(c->X);
+    free(c->line_of);
+    free(c->lfirst);
+    free(c->ln);
+    free(c->lids);
+    free(c->pos);
+}
+
 int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh *out) {
     mc_ctx c = {0};
     c.eps = 1e-9 * diag;
@@ -565,6 +588,12 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
     mc_make_lines(&c);
     int np;
     mc_piece *pc = mc_make_pieces(&c, &np);
+    if (!pc && np < 0) {
+        free(wlo);
+        free(whi);
+        mc_ctx_free(&c);
+        return -1;
+    }
     if (np > 0) qsort(pc, (size_t)np, sizeof *pc, mc_cmp_piece);
     /* 3. levels */
     mc_layers L = {0};
@@ -690,15 +719,6 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
     free(L.elb);
     free(L.esk);
     free(L.eop);
-    free(c.x);
-    free(c.y);
-    free(c.par);
-    free(c.seg);
-    free(c.X);
-    free(c.line_of);
-    free(c.lfirst);
-    free(c.ln);
-    free(c.lids);
-    free(c.pos);
+    mc_ctx_free(&c);
     return 0;
 }

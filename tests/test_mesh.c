@@ -569,3 +569,51 @@ TEST(mesh_real_files) {
     fprintf(stderr, "    %d real files meshed, %d with a stored volume\n", meshed, with_props);
     CHECK(meshed >= 30);
 }
+
+/* ---- hostile models: random curves, planes and extents; never a crash, closed when accepted ---- */
+
+TEST(mesh_garbage_models_fail_cleanly) {
+    ut_rng r;
+    ut_rng_seed(&r, 99);
+    int ok = 0, refused = 0;
+    for (int it = 0; it < 120; it++) {
+        cad_model m;
+        cad_init(&m);
+        int ne = 1 + (int)(ut_rng_uniform(&r) * 3);
+        for (int e = 0; e < ne; e++) {
+            cad_plane pl;
+            double o[3], x[3], n[3];
+            for (int k = 0; k < 3; k++) {
+                o[k] = ut_rng_normal(&r) * 5;
+                x[k] = ut_rng_normal(&r);
+                n[k] = it % 3 ? (k == 2) : ut_rng_normal(&r); /* a third with tilted, mixed planes */
+            }
+            if (cad_plane_make(&pl, o, x, n) < 0) cad_plane_xy(&pl);
+            int first = m.ncurves, nc = 1 + (int)(ut_rng_uniform(&r) * 6);
+            for (int c = 0; c < nc; c++) { /* random curves: open, crossing, collinear arcs, tiny, huge */
+                double p[6];
+                double scale = ut_rng_uniform(&r) < 0.1 ? 1e6 : ut_rng_uniform(&r) < 0.1 ? 1e-7 : 10;
+                for (int k = 0; k < 6; k++) p[k] = ut_rng_normal(&r) * scale;
+                if (ut_rng_uniform(&r) < 0.1) p[2] = p[0], p[3] = p[1]; /* zero length / collinear */
+                cad_curve_kind kind = (cad_curve_kind)(int)(ut_rng_uniform(&r) * 3);
+                cad_add_curve(&m, kind, p, 0);
+            }
+            int loop = cad_add_loop(&m, first, nc);
+            double d = ut_rng_uniform(&r) < 0.1 ? 0 : ut_rng_normal(&r) * 10;
+            extrude(&m, &pl, loop, 1, (cad_extent_kind)(int)(ut_rng_uniform(&r) * 3), d, ut_rng_normal(&r) * 5,
+                    (cad_op)(int)(ut_rng_uniform(&r) * 4));
+        }
+        ms_mesh ms;
+        if (ms_from_model(&m, 0, &ms) == 0) {
+            ok++;
+            CHECK_MSG(ms_check_closed(&ms) == 0, "model %d: %s", it, ut_error());
+            CHECK(isfinite(ms_volume(&ms)));
+            ms_free(&ms);
+        } else {
+            refused++;
+            CHECK(ut_error()[0] != 0);
+        }
+        cad_free(&m);
+    }
+    fprintf(stderr, "    120 garbage models: %d meshed (closed), %d refused\n", ok, refused);
+}
