@@ -135,9 +135,111 @@ static void smp_reserve(smp_sampler *s, int P, int G, int N) {
     }
 }
 
-/* C (M,N) += / = A (M,K) B^T where B is (N,K) row-major (an nn.Linear weight) */
+/* ---- the batch-by-weight product C (M, N) = X (M, K) W^T (+ C when accumulate), W (N, K) ----
+ * Large batches (prefill) use OpenBLAS sgemm. For the few rows of a decode step sgemm spends most
+ * of its time packing W (O(N K) work per call whatever M is), so small batches use a register-
+ * tiled kernel that reads W in place: a tile of 4 rows of X by 4 rows of W keeps 16 vector
+ * accumulators, each loaded W vector feeds 4 FMAs; threads split the rows of W. */
+typedef float smp_v16 __attribute__((vector_size(64)));
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define SMP_FMA(a, b, c) ((smp_v16)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+static inline float smp_hsum(smp_v16 v) { return _mm512_reduce_add_ps((__m512)v); }
+#else
+#define SMP_FMA(a, b, c) ((a) * (b) + (c))
+static inline float smp_hsum(smp_v16 v) {
+    float s = 0.0f;
+    for (int i = 0; i < 16; i++) s += v[i];
+    return s;
+}
+#endif
+
+static inline smp_v16 smp_load(const float *p) {
+    smp_v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void smp_store(float *c, float v, int acc) { *c = acc ? *c + v : v; }
+
+/* the K % 16 tail of one dot product */
+static inline float smp_tail(const float *x, const float *w, int k, int K) {
+    float v = 0.0f;
+    for (; k < K; k++) v += x[k] * w[k];
+    return v;
+}
+
+/* rows 0..3 of X against rows n..n+3 of W: 16 accumulators in registers */
+static void smp_tile4x4(const float *X, const float *W, int K, int n, float *C, int ldc, int acc) {
+    const float *x0 = X, *x1 = X + K, *x2 = X + 2 * (size_t)K, *x3 = X + 3 * (size_t)K;
+    const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+    smp_v16 a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0}, a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
+    smp_v16 a20 = {0}, a21 = {0}, a22 = {0}, a23 = {0}, a30 = {0}, a31 = {0}, a32 = {0}, a33 = {0};
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+        smp_v16 b0 = smp_load(w0 + k), b1 = smp_load(w1 + k), b2 = smp_load(w2 + k), b3 = smp_load(w3 + k);
+        smp_v16 x = smp_load(x0 + k);
+        a00 = SMP_FMA(x, b0, a00), a01 = SMP_FMA(x, b1, a01), a02 = SMP_FMA(x, b2, a02), a03 = SMP_FMA(x, b3, a03);
+        x = smp_load(x1 + k);
+        a10 = SMP_FMA(x, b0, a10), a11 = SMP_FMA(x, b1, a11), a12 = SMP_FMA(x, b2, a12), a13 = SMP_FMA(x, b3, a13);
+        x = smp_load(x2 + k);
+        a20 = SMP_FMA(x, b0, a20), a21 = SMP_FMA(x, b1, a21), a22 = SMP_FMA(x, b2, a22), a23 = SMP_FMA(x, b3, a23);
+        x = smp_load(x3 + k);
+        a30 = SMP_FMA(x, b0, a30), a31 = SMP_FMA(x, b1, a31), a32 = SMP_FMA(x, b2, a32), a33 = SMP_FMA(x, b3, a33);
+    }
+    const float *xs[4] = {x0, x1, x2, x3}, *ws[4] = {w0, w1, w2, w3};
+    smp_v16 av[16] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            smp_store(C + (size_t)i * ldc + n + j, smp_hsum(av[4 * i + j]) + smp_tail(xs[i], ws[j], k, K), acc);
+}
+
+/* one row of X against rows n..n+3 of W */
+static void smp_tile1x4(const float *X, const float *W, int K, int n, float *C, int acc) {
+    const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+    smp_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+        smp_v16 x = smp_load(X + k);
+        a0 = SMP_FMA(x, smp_load(w0 + k), a0);
+        a1 = SMP_FMA(x, smp_load(w1 + k), a1);
+        a2 = SMP_FMA(x, smp_load(w2 + k), a2);
+        a3 = SMP_FMA(x, smp_load(w3 + k), a3);
+    }
+    smp_store(C + n + 0, smp_hsum(a0) + smp_tail(X, w0, k, K), acc);
+    smp_store(C + n + 1, smp_hsum(a1) + smp_tail(X, w1, k, K), acc);
+    smp_store(C + n + 2, smp_hsum(a2) + smp_tail(X, w2, k, K), acc);
+    smp_store(C + n + 3, smp_hsum(a3) + smp_tail(X, w3, k, K), acc);
+}
+
+static void smp_small_gemm(int M, int N, int K, const float *X, const float *W, int acc, float *C) {
+    int nb = (N + 3) / 4;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < nb; b++) {
+        int n = 4 * b;
+        if (n + 4 <= N) {
+            int m = 0;
+            for (; m + 4 <= M; m += 4) smp_tile4x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, N, acc);
+            for (; m < M; m++) smp_tile1x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, acc);
+        } else {
+            for (int m = 0; m < M; m++)
+                for (int j = n; j < N; j++) {
+                    float v = 0.0f;
+                    for (int k = 0; k < K; k++) v += X[(size_t)m * K + k] * W[(size_t)j * K + k];
+                    smp_store(C + (size_t)m * N + j, v, acc);
+                }
+        }
+    }
+}
+
+enum { SMP_SGEMM_MIN_ROWS = 128 }; /* from this batch size on, sgemm's packing pays off */
+
 static void smp_linear(int M, int N, int K, const float *A, const float *W, float beta, float *C) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, W, K, beta, C, N);
+    if (M >= SMP_SGEMM_MIN_ROWS)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, W, K, beta, C, N);
+    else
+        smp_small_gemm(M, N, K, A, W, beta != 0.0f, C);
 }
 
 static inline float smp_dot(const float *a, const float *b, int n) {
