@@ -801,8 +801,9 @@ TEST(import_damaged_files_fail_cleanly) {
 /* ---- recad import ---- */
 
 TEST(import_cli_directory_summary_and_exit_codes) {
-    char cmd[2048], *out = NULL;
-    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/data --json 2>/dev/null", tf_shared());
+    char cmd[2048], *out = NULL, dir[600];
+    snprintf(dir, sizeof dir, "%s/progs", tf_tmpdir());
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/data -o %s --json 2>/dev/null", tf_shared(), dir);
     REQUIRE(tf_run_cmd(cmd, &out) == 0);
     cJSON *root = cJSON_Parse(out);
     REQUIRE_MSG(root, "not one JSON object: %.200s", out);
@@ -811,21 +812,36 @@ TEST(import_cli_directory_summary_and_exit_codes) {
     const cJSON *groups = cJSON_GetObjectItem(root, "skipped_by_reason");
     CHECK(cJSON_GetArraySize(groups) == 2);
     const cJSON *f;
-    int levels = 0;
-    cJSON_ArrayForEach(f, cJSON_GetObjectItem(root, "files")) levels += cJSON_GetObjectItem(f, "level") != NULL;
-    CHECK(levels == 37);
+    int levels = 0, programs = 0;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(root, "files")) {
+        levels += cJSON_GetObjectItem(f, "level") != NULL;
+        const char *prog = cJSON_GetStringValue(cJSON_GetObjectItem(f, "program"));
+        if (prog && ut_read_file(prog, NULL)) programs++; /* leaks a few KB in the test child */
+    }
+    CHECK(levels == 37 && programs == 37);
+    char p2[700];
+    snprintf(p2, sizeof p2, "%s/text2cad_minimal/00000073.lua", dir); /* sub-folders kept: no collision */
+    CHECK(ut_is_dir(dir) && ut_read_file(p2, NULL));
     cJSON_Delete(root);
     free(out);
+    /* one file to an explicit .lua path */
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/data/deepcad/00000356.json -o %s/one.lua", tf_shared(), tf_tmpdir());
+    CHECK(tf_run_cmd(cmd, NULL) == 0);
+    snprintf(p2, sizeof p2, "%s/one.lua", tf_tmpdir());
+    char *prog = ut_read_file(p2, NULL);
+    CHECK(prog && strstr(prog, "Extrude(Sketch(XY"));
+    free(prog);
     /* a folder of bad files only -> 1; a missing path -> 3; usage -> 2; --help -> 0 */
     char path[600];
-    snprintf(path, sizeof path, "%s/bad.json", tf_tmpdir());
+    snprintf(path, sizeof path, "%s/bad/bad.json", tf_tmpdir());
+    REQUIRE(ut_mkdirs(strcat(strcpy(p2, tf_tmpdir()), "/bad")) == 0);
     REQUIRE(ut_write_atomic(path, "{\"parts\": 3", 11) == 0);
-    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s", tf_tmpdir());
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/bad -o %s/o2", tf_tmpdir(), tf_tmpdir());
     CHECK(tf_run_cmd(cmd, &out) == 1);
     CHECK_MSG(strstr(out, "malformed JSON") && strstr(out, "bad.json"), "%s", out);
     free(out);
-    CHECK(tf_run_cmd("build/recad import /nonexistent/x.json", NULL) == 3);
-    CHECK(tf_run_cmd("build/recad import", NULL) == 2);
-    CHECK(tf_run_cmd("build/recad import --format nope x.json", NULL) == 2);
+    CHECK(tf_run_cmd("build/recad import /nonexistent/x.json -o /tmp", NULL) == 3);
+    CHECK(tf_run_cmd("build/recad import x.json", NULL) == 2); /* no -o */
+    CHECK(tf_run_cmd("build/recad import --format nope x.json -o /tmp", NULL) == 2);
     CHECK(tf_run_cmd("build/recad import --help", NULL) == 0);
 }
