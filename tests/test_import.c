@@ -9,6 +9,7 @@
 #include "codewrite.h"
 #include "exec.h"
 #include "import.h"
+#include "metrics.h"
 #include "occt.h"
 #include "solid.h"
 #include "tf.h"
@@ -299,10 +300,12 @@ TEST(import_solid_box_and_fusion_mass_properties) {
     CHECK(ti_nsolid == 19 + 14 && ti_nprops == 14);
 }
 
-/* DeepCAD file -> model -> program (code writer) -> executor -> the same solid. The writer rounds
+/* DeepCAD file -> model -> program (code writer) -> executor -> the same solid (volume, and the
+ * exact IoU of the two solids >= 0.999). The writer rounds
  * coordinates to 1e-9 of the model size; moving an arc's middle point by that much changes the
  * volume by up to ~1e-8 relative (00000070: 6.3e-9), so the bar is 1e-8. */
 static int ti_nround;
+static double ti_min_iou = 2;
 
 static void ti_check_round_trip(const char *rel) {
     cad_model m, back;
@@ -317,6 +320,10 @@ static void ti_check_round_trip(const char *rel) {
         sd_props pa, pb;
         REQUIRE(a && b && sd_mass_props(a, &pa) == 0 && sd_mass_props(b, &pb) == 0);
         CHECK_MSG(fabs(pa.volume - pb.volume) <= 1e-8 * pa.volume, "%s: volume %.17g -> %.17g", rel, pa.volume, pb.volume);
+        double iou = 0;
+        REQUIRE_MSG(mt_iou(a, b, &iou) == 0, "%s: %s", rel, ut_error());
+        CHECK_MSG(iou >= 0.999, "%s: IoU %.9f", rel, iou);
+        if (iou < ti_min_iou) ti_min_iou = iou;
         sd_free(a);
         sd_free(b);
         cad_free(&back);
@@ -330,6 +337,7 @@ static void ti_check_round_trip(const char *rel) {
 TEST(import_deepcad_program_round_trip) {
     ti_each("deepcad", ti_check_round_trip);
     CHECK(ti_nround == 19);
+    fprintf(stderr, "    smallest IoU of a round trip: %.12f\n", ti_min_iou);
 }
 
 TEST(import_arc_ends_match_stored_points) {
