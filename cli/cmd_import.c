@@ -267,7 +267,8 @@ CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON f
         ci_usage(stderr);
         return CLI_USAGE;
     }
-    const char *in = argv[optind];
+    char *in = argv[optind];
+    for (size_t l = strlen(in); l > 1 && in[l - 1] == '/'; l--) in[l - 1] = 0; /* "dir/" -> "dir" */
     struct stat st;
     if (stat(in, &st) != 0) return cli_error(CLI_IO, "import", "cannot open %s", in);
     ci_list files = {0};
@@ -288,7 +289,7 @@ CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON f
     ut_progress_start(&pg, "import", files.n);
     for (int i = 0; i < files.n && io < 2; i++) {
         const char *base = strrchr(files.v[i], '/') ? strrchr(files.v[i], '/') + 1 : files.v[i];
-        const char *rel = single ? base : files.v[i] + strlen(in) + (in[strlen(in) - 1] == '/' ? 0 : 1);
+        const char *rel = single ? base : files.v[i] + strlen(in) + 1;
         char *dst = out_is_file ? ut_strdup(out) : ci_out_path(out, rel);
         cJSON *rec = cJSON_CreateObject();
         cJSON_AddStringToObject(rec, "file", files.v[i]);
