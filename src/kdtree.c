@@ -228,7 +228,7 @@ int kd_nearest(const kd_tree *t, const double q[3], double *d2) {
 }
 
 void kd_nearest_batch(const kd_tree *t, const double *q, int m, int *idx, double *d2) {
-#pragma omp parallel if (m >= 2048)
+#pragma omp parallel if (m >= KD_PARALLEL_MIN)
     {
         int prev = -1;
 #pragma omp for schedule(static)
@@ -321,7 +321,7 @@ void kd_nearest_tree(const kd_tree *t, const kd_tree *qt, int *idx, double *d2) 
     for (int i = 0; i < qt->nnodes; i++)
         if (qt->nodes[i].child < 0) leaves[nleaves++] = i;
     /* leaves in point order (the nodes array is in depth-first order already, but be explicit) */
-#pragma omp parallel if (qt->n >= 2048)
+#pragma omp parallel if (qt->n >= KD_PARALLEL_MIN)
     {
         int prev = -1; /* a data point near the previous leaf: seeds the bounds */
 #pragma omp for schedule(static)

@@ -23,6 +23,9 @@
 #define RECAD_KDTREE_H
 
 #define KD_LEAF 16 /* maximum points per leaf */
+/* batch queries use the OpenMP threads from this many queries on: below it a query set takes
+ * about a millisecond, less than what waking and joining threads costs on a busy machine */
+#define KD_PARALLEL_MIN 32768
 
 typedef struct kd_tree kd_tree; /* opaque */
 
@@ -37,12 +40,12 @@ const int *kd_order(const kd_tree *t);
 /* Index (into the kd_build array) of the nearest point to q; its squared distance in *d2. */
 int kd_nearest(const kd_tree *t, const double q[3], double *d2);
 /* m queries q (m*3): nearest indices in idx (m, or NULL) and squared distances in d2 (m, or
- * NULL). Runs on the OpenMP threads when m is large. */
+ * NULL). Runs on the OpenMP threads when m >= KD_PARALLEL_MIN. */
 void kd_nearest_batch(const kd_tree *t, const double *q, int m, int *idx, double *d2);
 /* All nearest neighbours: for each point of tree qt (in qt's tree order, i.e. kd_points(qt)),
  * the nearest point of t: idx (qt's n, or NULL; indices into t's kd_build array) and squared
  * distances d2 (qt's n, or NULL). One traversal of t per leaf of qt (the leaf's box bounds all of
- * its queries); exact like kd_nearest. Runs on the OpenMP threads when qt is large. */
+ * its queries); exact like kd_nearest. OpenMP threads when qt has >= KD_PARALLEL_MIN points. */
 void kd_nearest_tree(const kd_tree *t, const kd_tree *qt, int *idx, double *d2);
 
 #endif
