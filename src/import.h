@@ -75,8 +75,8 @@ void im_report_free(im_report *r);
 const char *im_format_name(im_format f); /* "auto" "deepcad" "fusion" "text2cad" */
 int im_format_parse(const char *s, im_format *f); /* -1 if unknown */
 
-/* Reads path and imports it. out is initialised here (cad_free it even on failure); rep may be
- * NULL. Returns 0 or -1 + ut_error() ("<path>: <reason>"). opt may be NULL (auto, defaults). */
+/* Reads path and imports it. out and rep are initialised here: cad_free / im_report_free them
+ * even after a failure (the report keeps the warnings so far); rep may be NULL. Returns 0 or -1 + ut_error() ("<path>: <reason>"). opt may be NULL (auto, defaults). */
 int im_load(const char *path, const im_options *opt, cad_model *out, im_report *rep);
 /* The same on JSON text already in memory; name is used in messages. */
 int im_parse(const char *text, const char *name, const im_options *opt, cad_model *out, im_report *rep);

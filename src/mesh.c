@@ -112,6 +112,32 @@ int ms_check_watertight(const ms_mesh *m) {
     return rc;
 }
 
+int ms_check_closed(const ms_mesh *m) {
+    if (m->nt == 0) return ut_fail("mesh has no triangle");
+    size_t ne = (size_t)m->nt * 3;
+    uint64_t *e = ut_malloc(2 * ne * sizeof *e);
+    for (size_t i = 0; i < ne; i++) {
+        uint32_t a = (uint32_t)m->t[i], b = (uint32_t)m->t[i - i % 3 + (i % 3 + 1) % 3];
+        e[2 * i] = (uint64_t)a << 32 | b;     /* the edge ... */
+        e[2 * i + 1] = (uint64_t)b << 32 | a; /* ... and the use its opposite must cancel */
+    }
+    /* each directed edge must occur equally often as itself and as an opposite: compare sorted lists */
+    uint64_t *d = ut_malloc(ne * sizeof *d), *o = ut_malloc(ne * sizeof *o);
+    for (size_t i = 0; i < ne; i++) {
+        d[i] = e[2 * i];
+        o[i] = e[2 * i + 1];
+    }
+    qsort(d, ne, sizeof *d, ms_cmp_u64);
+    qsort(o, ne, sizeof *o, ms_cmp_u64);
+    int rc = 0;
+    for (size_t i = 0; i < ne && rc == 0; i++)
+        if (d[i] != o[i]) rc = ut_fail("edge %u->%u is not matched by an opposite edge", (unsigned)(d[i] >> 32), (unsigned)(uint32_t)d[i]);
+    free(e);
+    free(d);
+    free(o);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- export */
 
 static void ms_put_f32(unsigned char *p, float f) {
@@ -306,6 +332,19 @@ static void ms_pts_add(ms_pts *q, double u, double v) {
     q->n++;
 }
 
+/* Radius of the interior chord vertices of an arc of radius r split into n chords of angle phi
+ * whose two end points stay on the arc: the one that makes the polygon's fan from the centre
+ * exactly as large as the circular sector, so chords lose no area:
+ *   (n-2) r'^2 sin(phi) + 2 r r' sin(phi) = n phi r^2   (n >= 2; a full circle: n r'^2 sin = n phi r^2) */
+static double ms_area_radius(double r, int n, double phi, int closed) {
+    double sp = sin(phi);
+    if (!(sp > 0)) return r;
+    if (closed) return r * sqrt(phi / sp);
+    double a = (n - 2) * sp, b = 2 * r * sp, c = -n * phi * r * r;
+    if (a == 0) return -c / b;
+    return (-b + sqrt(b * b - 4 * a * c)) / (2 * a);
+}
+
 static void ms_curve_points(const cad_curve *c, double tol, double rel, ms_pts *q) {
     q->n = 0;
     double cx, cy, r, a0, sw;
@@ -317,16 +356,20 @@ static void ms_curve_points(const cad_curve *c, double tol, double rel, ms_pts *
         if (!(r > 0)) return;
         int n = ms_arc_segments(r, 2 * MS_PI, tol, rel);
         if (n < 8) n = 8;
+        double rr = ms_area_radius(r, n, 2 * MS_PI / n, 1);
         for (int i = 0; i < n; i++) {
             double a = 2 * MS_PI * i / n;
-            ms_pts_add(q, c->p[0] + r * cos(a), c->p[1] + r * sin(a));
+            ms_pts_add(q, c->p[0] + rr * cos(a), c->p[1] + rr * sin(a));
         }
     } else if (cad_arc_geom(c->p, &cx, &cy, &r, &a0, &sw) == 0) {
-        int n = ms_arc_segments(r, sw, tol, rel);
+        /* 3/4 of the tolerance: with its end points pinned, an arc's lifted interior vertices
+           stand out by up to 4/3 of the chord sagitta (two chords) */
+        int n = ms_arc_segments(r, sw, 0.75 * tol, 0.75 * rel);
+        double rr = n >= 2 ? ms_area_radius(r, n, fabs(sw) / n, 0) : r;
         ms_pts_add(q, c->p[0], c->p[1]);
         for (int i = 1; i < n; i++) {
             double a = a0 + sw * i / n;
-            ms_pts_add(q, cx + r * cos(a), cy + r * sin(a));
+            ms_pts_add(q, cx + rr * cos(a), cy + rr * sin(a));
         }
         ms_pts_add(q, c->p[4], c->p[5]);
     } else { /* collinear three-point arc: the polyline through its points */
@@ -485,6 +528,145 @@ int ms_sketch_contains(const ms_profiles *p, int s, double u, double v) {
     return ms_region(p, s, ms_ring_in_point, &q);
 }
 
+/* ---------------------------------------------------------------- non-manifold repair */
+
+/* Solids that touch themselves along an edge (two blocks meeting edge to edge) give edges with
+ * four or more triangles. Around such an edge, sorted by angle, every wedge of solid runs from a
+ * triangle using the edge b->a counter-clockwise (about a->b) to the next triangle, which uses
+ * a->b; those two are paired. Then the triangle corners at each vertex are grouped into fans
+ * connected through paired edges, and every fan after the first gets its own copy of the vertex:
+ * the surface becomes a proper 2-manifold (each edge in exactly two triangles) without moving
+ * any point. */
+
+typedef struct {
+    int lo, hi; /* undirected key */
+    int he;     /* half-edge = 3 * triangle + corner (edge from corner to corner+1) */
+} ms_he;
+
+static int ms_cmp_he(const void *a, const void *b) {
+    const ms_he *p = a, *q = b;
+    if (p->lo != q->lo) return p->lo < q->lo ? -1 : 1;
+    if (p->hi != q->hi) return p->hi < q->hi ? -1 : 1;
+    return p->he - q->he;
+}
+
+static int ms_uf_find(int *par, int i) {
+    while (par[i] != i) {
+        par[i] = par[par[i]];
+        i = par[i];
+    }
+    return i;
+}
+
+static void ms_uf_union(int *par, int a, int b) {
+    a = ms_uf_find(par, a);
+    b = ms_uf_find(par, b);
+    if (a < b) par[b] = a;
+    else if (b < a) par[a] = b;
+}
+
+typedef struct {
+    double ang;
+    int he, fwd; /* fwd: uses the edge lo->hi */
+} ms_fan;
+
+static int ms_cmp_fan(const void *a, const void *b) {
+    const ms_fan *p = a, *q = b;
+    if (p->ang != q->ang) return p->ang < q->ang ? -1 : 1;
+    return p->he - q->he;
+}
+
+/* joins the corners of the paired half-edges h (a->b) and g (b->a) */
+static void ms_pair(int *par, const int *t, int h, int g) {
+    int th = h / 3, ch = h % 3, tg = g / 3, cg = g % 3;
+    /* h runs t[h] -> t[next(h)], g runs t[g] -> t[next(g)] with t[g] == t[next(h)] */
+    ms_uf_union(par, 3 * th + ch, 3 * tg + (cg + 1) % 3);
+    ms_uf_union(par, 3 * th + (ch + 1) % 3, 3 * tg + cg);
+    (void)t;
+}
+
+static void ms_pair_group(const ms_mesh *m, int *par, const ms_he *g, int n) {
+    if (n == 2) {
+        ms_pair(par, m->t, g[0].he, g[1].he);
+        return;
+    }
+    const double *a = m->v + 3 * g[0].lo, *b = m->v + 3 * g[0].hi;
+    double d[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]}, dl = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+    if (!(dl > 0)) return;
+    for (int k = 0; k < 3; k++) d[k] /= dl;
+    double e1[3] = {0, 0, 0};
+    int ax = fabs(d[0]) < fabs(d[1]) ? (fabs(d[0]) < fabs(d[2]) ? 0 : 2) : (fabs(d[1]) < fabs(d[2]) ? 1 : 2);
+    e1[ax] = 1;
+    double dot = e1[0] * d[0] + e1[1] * d[1] + e1[2] * d[2];
+    for (int k = 0; k < 3; k++) e1[k] -= dot * d[k];
+    double l1 = sqrt(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2]);
+    for (int k = 0; k < 3; k++) e1[k] /= l1;
+    double e2[3] = {d[1] * e1[2] - d[2] * e1[1], d[2] * e1[0] - d[0] * e1[2], d[0] * e1[1] - d[1] * e1[0]};
+    ms_fan *f = ut_malloc((size_t)n * sizeof *f);
+    for (int i = 0; i < n; i++) {
+        int tr = g[i].he / 3, c = g[i].he % 3;
+        const double *p = m->v + 3 * m->t[3 * tr + (c + 2) % 3]; /* the triangle's third vertex */
+        double r[3] = {p[0] - a[0], p[1] - a[1], p[2] - a[2]};
+        f[i].ang = atan2(r[0] * e2[0] + r[1] * e2[1] + r[2] * e2[2], r[0] * e1[0] + r[1] * e1[1] + r[2] * e1[2]);
+        f[i].he = g[i].he;
+        f[i].fwd = m->t[g[i].he] == g[0].lo;
+    }
+    qsort(f, (size_t)n, sizeof *f, ms_cmp_fan);
+    for (int i = 0; i < n; i++) {
+        const ms_fan *nx = &f[(i + 1) % n];
+        if (!f[i].fwd && nx->fwd) ms_pair(par, m->t, f[i].he, nx->he);
+    }
+    free(f);
+}
+
+static void ms_make_manifold(ms_mesh *m) {
+    int nh = 3 * m->nt;
+    ms_he *h = ut_malloc((size_t)(nh + 1) * sizeof *h);
+    for (int i = 0; i < nh; i++) {
+        int a = m->t[i], b = m->t[i - i % 3 + (i % 3 + 1) % 3];
+        h[i].lo = a < b ? a : b;
+        h[i].hi = a < b ? b : a;
+        h[i].he = i;
+    }
+    qsort(h, (size_t)nh, sizeof *h, ms_cmp_he);
+    int bad = 0;
+    for (int i = 0; i + 1 < nh && !bad; i++)
+        if (h[i].lo == h[i + 1].lo && h[i].hi == h[i + 1].hi && i + 2 < nh && h[i + 2].lo == h[i].lo && h[i + 2].hi == h[i].hi) bad = 1;
+    if (!bad) { /* already manifold along edges; vertex fans are fine for the closedness check */
+        free(h);
+        return;
+    }
+    int *par = ut_malloc((size_t)(nh + 1) * sizeof *par);
+    for (int i = 0; i < nh; i++) par[i] = i;
+    for (int i = 0; i < nh;) {
+        int j = i;
+        while (j < nh && h[j].lo == h[i].lo && h[j].hi == h[i].hi) j++;
+        ms_pair_group(m, par, h + i, j - i);
+        i = j;
+    }
+    /* one vertex per corner class: the first class of a vertex keeps its index */
+    int nv0 = m->nv;
+    int *owner = ut_malloc((size_t)(nv0 + 1) * sizeof *owner), *newid = ut_malloc((size_t)(nh + 1) * sizeof *newid);
+    for (int i = 0; i < nv0; i++) owner[i] = -1;
+    for (int i = 0; i < nh; i++) newid[i] = -1;
+    for (int i = 0; i < nh; i++) {
+        int r = ms_uf_find(par, i), v = m->t[i];
+        if (newid[r] < 0) {
+            if (owner[v] < 0) {
+                owner[v] = r;
+                newid[r] = v;
+            } else {
+                newid[r] = ms_add_vertex(m, m->v[3 * v], m->v[3 * v + 1], m->v[3 * v + 2]);
+            }
+        }
+        m->t[i] = newid[r];
+    }
+    free(owner);
+    free(newid);
+    free(par);
+    free(h);
+}
+
 /* ---------------------------------------------------------------- entry point */
 
 int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
@@ -508,6 +690,7 @@ int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
     }
     int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, diag, out);
     ms_profiles_free(&p);
+    if (rc == 0) ms_make_manifold(out);
     if (rc < 0) ms_free(out);
     else if (out->nt == 0) {
         ms_free(out);

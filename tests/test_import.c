@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "import.h"
+#include "occt.h"
 #include "tf.h"
 #include "util.h"
+#include "validate.h"
 
 /* ---- helpers ---- */
 
@@ -146,6 +148,7 @@ static void ti_check_file(const char *rel) {
         ti_rej++;
     } else {
         CHECK_MSG(rc == 0 && m.nextrudes > 0, "%s: %s", rel, ut_error());
+        CHECK_MSG(rc != 0 || cad_validate(&m) == 0, "%s: %s", rel, ut_error());
         ti_ok++;
     }
     cad_free(&m);
@@ -219,6 +222,40 @@ static void ti_check_arcs(const char *rel) {
     }
     cad_free(&m);
     im_report_free(&r);
+}
+
+/* the imported Fusion models built by OpenCASCADE (an independent kernel) reproduce the volume,
+ * area and centre of mass that Fusion stored; the box too, Z0Intersect included */
+static int ti_nocct;
+
+static void ti_check_occt(const char *rel) {
+    cad_model m;
+    im_report r;
+    oc_props p;
+    if (im_load(ti_path(rel), NULL, &m, &r) == 0) {
+        REQUIRE(r.has_props && r.has_bbox);
+        REQUIRE_MSG(oc_measure(&m, NULL, &p) == 0, "%s: %s", rel, ut_error());
+        double size = ti_size(&r);
+        CHECK_REL(p.volume, r.volume, 1e-9);
+        CHECK_REL(p.area, r.area, 1e-9);
+        for (int k = 0; k < 3; k++) {
+            CHECK_NEAR(p.centroid[k], r.com[k], 1e-9 * size);
+            CHECK_NEAR(p.lo[k], r.bbox_lo[k], 1e-9 * size);
+            CHECK_NEAR(p.hi[k], r.bbox_hi[k], 1e-9 * size);
+        }
+        ti_nocct++;
+    }
+    cad_free(&m);
+    im_report_free(&r);
+}
+
+TEST(import_fusion_stored_properties_match_occt) {
+    if (!oc_binary()) {
+        fprintf(stderr, "    skipped: %s\n", ut_error());
+        return;
+    }
+    ti_each("fusion360", ti_check_occt);
+    CHECK(ti_nocct == 14);
 }
 
 TEST(import_arc_ends_match_stored_points) {
@@ -320,12 +357,16 @@ TEST(import_malformed_json_names_the_file) {
     REQUIRE(ut_write_atomic(path, bad, strlen(bad)) == 0);
     CHECK(im_load(path, NULL, &m, &r) == -1);
     CHECK_MSG(strstr(ut_error(), path) && strstr(ut_error(), "malformed JSON at line 3"), "%s", ut_error());
+    im_report_free(&r);
     cad_free(&m);
     CHECK(im_parse("[1, 2]", "x.json", NULL, &m, &r) == -1 && strstr(ut_error(), "not a JSON object"));
+    im_report_free(&r);
     cad_free(&m);
     CHECK(im_parse("{\"foo\": 1}", "x.json", NULL, &m, &r) == -1 && strstr(ut_error(), "unrecognised JSON"));
+    im_report_free(&r);
     cad_free(&m);
     CHECK(im_load("/nonexistent/file.json", NULL, &m, &r) == -1 && strstr(ut_error(), "/nonexistent/file.json"));
+    im_report_free(&r);
     cad_free(&m);
 }
 
@@ -506,6 +547,7 @@ TEST(import_fusion_offset_start_taper_and_symmetric) {
     doc = ti_fusion(TI_XY, TI_SQUARE, TI_FUSION_ONESIDE(1.0, 0.1));
     CHECK(ti_parse(doc, &m, &r) == -1);
     CHECK_MSG(strstr(ut_error(), "taper") && strstr(ut_error(), "Extrude1"), "%s", ut_error());
+    im_report_free(&r);
     cad_free(&m);
     free(doc);
     /* symmetric: is_full_length halves the value per side */
@@ -535,6 +577,7 @@ TEST(import_fusion_spline_and_ellipse_rejected) {
         char *doc = ti_fusion(TI_XY, loops, TI_FUSION_ONESIDE(1.0, 0.0));
         CHECK(ti_parse(doc, &m, &r) == -1);
         CHECK_MSG(strstr(ut_error(), types[i]) && strstr(ut_error(), words[i]) && strstr(ut_error(), "test.json"), "%s", ut_error());
+        im_report_free(&r);
         cad_free(&m);
         free(doc);
     }
@@ -596,6 +639,7 @@ TEST(import_empty_profiles_degenerate_lines_and_multi_profile) {
     ti_replace(doc, "[{\"profile\": \"P1\", \"sketch\": \"S1\"}]", "[]");
     CHECK(ti_parse(doc, &m, &r) == -1);
     CHECK_MSG(strstr(ut_error(), "no buildable extrude"), "%s", ut_error());
+    im_report_free(&r);
     cad_free(&m);
     free(doc);
     /* zero-length line dropped with a warning */
@@ -634,8 +678,34 @@ TEST(import_open_loop_rejected) {
                            TI_ONESIDE(0.001));
     CHECK(ti_parse(doc, &m, &r) == -1);
     CHECK_MSG(strstr(ut_error(), "not closed") && strstr(ut_error(), "Extrude 1"), "%s", ut_error());
+    im_report_free(&r);
     cad_free(&m);
     free(doc);
+}
+
+TEST(import_collinear_arc_becomes_its_chord) {
+    cad_model m;
+    im_report r;
+    /* quantised Text2CAD arc: three collinear points, the middle between the ends */
+    const char *doc =
+        "{\"parts\": {\"part_1\": {\"coordinate_system\": {\"Euler Angles\": [0, 0, 0], \"Translation Vector\": [0, 0, 0]},"
+        " \"sketch\": {\"face_1\": {\"loop_1\": {\"line_1\": {\"Start Point\": [0, 0], \"End Point\": [1, 0]},"
+        " \"arc_1\": {\"Start Point\": [1, 0], \"Mid Point\": [1, 0.4], \"End Point\": [1, 1]},"
+        " \"line_2\": {\"Start Point\": [1, 1], \"End Point\": [0, 0]}}}},"
+        " \"extrusion\": {\"extrude_depth_towards_normal\": 0.1, \"extrude_depth_opposite_normal\": 0, \"sketch_scale\": 1,"
+        " \"operation\": \"NewBodyFeatureOperation\"}}}}";
+    REQUIRE(ti_parse(doc, &m, &r) == 0);
+    CHECK(m.ncurves == 3 && m.curves[1].kind == CAD_LINE && ti_has(&r, "collinear"));
+    CHECK(cad_validate(&m) == 0);
+    cad_free(&m);
+    im_report_free(&r);
+    /* folding back (middle outside the chord) is rejected */
+    char *bad = ut_strdup(doc);
+    ti_replace(bad, "[1, 0.4]", "[1, 2.0]");
+    CHECK(ti_parse(bad, &m, &r) == -1 && strstr(ut_error(), "degenerate arc"));
+    cad_free(&m);
+    im_report_free(&r);
+    free(bad);
 }
 
 /* ---- Text2CAD ---- */
@@ -715,11 +785,47 @@ TEST(import_damaged_files_fail_cleanly) {
             im_report r;
             int rc = im_parse(buf, files[f], NULL, &m, &r);
             if (rc == 0) ok++, im_report_free(&r);
-            else failed++, CHECK_MSG(strstr(ut_error(), files[f]), "error without the file name: %s", ut_error());
+            else {
+                failed++;
+                CHECK_MSG(strstr(ut_error(), files[f]), "error without the file name: %s", ut_error());
+                im_report_free(&r);
+            }
             cad_free(&m);
         }
         free(buf);
         free(orig);
     }
     CHECK(ok > 0 && failed > 0);
+}
+
+/* ---- recad import ---- */
+
+TEST(import_cli_directory_summary_and_exit_codes) {
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/data --json 2>/dev/null", tf_shared());
+    REQUIRE(tf_run_cmd(cmd, &out) == 0);
+    cJSON *root = cJSON_Parse(out);
+    REQUIRE_MSG(root, "not one JSON object: %.200s", out);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "converted")) == 37);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "skipped")) == 4);
+    const cJSON *groups = cJSON_GetObjectItem(root, "skipped_by_reason");
+    CHECK(cJSON_GetArraySize(groups) == 2);
+    const cJSON *f;
+    int levels = 0;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(root, "files")) levels += cJSON_GetObjectItem(f, "level") != NULL;
+    CHECK(levels == 37);
+    cJSON_Delete(root);
+    free(out);
+    /* a folder of bad files only -> 1; a missing path -> 3; usage -> 2; --help -> 0 */
+    char path[600];
+    snprintf(path, sizeof path, "%s/bad.json", tf_tmpdir());
+    REQUIRE(ut_write_atomic(path, "{\"parts\": 3", 11) == 0);
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s", tf_tmpdir());
+    CHECK(tf_run_cmd(cmd, &out) == 1);
+    CHECK_MSG(strstr(out, "malformed JSON") && strstr(out, "bad.json"), "%s", out);
+    free(out);
+    CHECK(tf_run_cmd("build/recad import /nonexistent/x.json", NULL) == 3);
+    CHECK(tf_run_cmd("build/recad import", NULL) == 2);
+    CHECK(tf_run_cmd("build/recad import --format nope x.json", NULL) == 2);
+    CHECK(tf_run_cmd("build/recad import --help", NULL) == 0);
 }
