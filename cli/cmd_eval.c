@@ -77,11 +77,7 @@ static int ev_load_model(const char *src, int is_text, const char *tmpdir, const
         cad_free(m);
         return im_load(src, NULL, m, NULL);
     }
-    char *text = ut_read_file(src, NULL);
-    if (!text) return -1;
-    int rc = ex_run(text, strlen(text), src, NULL, m);
-    free(text);
-    return rc;
+    return ex_run_file(src, NULL, m);
 }
 
 /* ---- one item ---- */
@@ -234,14 +230,17 @@ static int ev_items_from_dirs(const char *pred_dir, const char *gt_dir, ev_item 
     return 0;
 }
 
-/* a JSONL field: a path when it names a readable file, otherwise text */
+/* a JSONL field: a path when it names a readable file or looks like one (one line ending in
+ * .lua or .json: a missing file is then reported as such), otherwise program / JSON text */
 static char *ev_field(const cJSON *o, const char *key, int *is_text) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!cJSON_IsString(v) || !v->valuestring[0]) return NULL;
-    FILE *f = strchr(v->valuestring, '\n') ? NULL : fopen(v->valuestring, "rb");
-    *is_text = f == NULL;
+    const char *s = v->valuestring;
+    int one_line = strchr(s, '\n') == NULL;
+    FILE *f = one_line ? fopen(s, "rb") : NULL;
+    *is_text = f == NULL && !(one_line && !ev_is_json_text(s) && ev_is_model_file(s));
     if (f) fclose(f);
-    return ut_strdup(v->valuestring);
+    return ut_strdup(s);
 }
 
 static int ev_items_from_jsonl(const char *path, ev_item **items, int *n) {
