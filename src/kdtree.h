@@ -2,18 +2,19 @@
  *
  *   kd_tree *t = kd_build(pts, n);            pts: n*3 doubles (x y z per point), copied
  *   double d2; int i = kd_nearest(t, q, &d2);  i: index into the caller's pts, d2: squared distance
- *   kd_nearest_batch(t, qs, m, idx, d2s);      m queries at once, OpenMP threads
+ *   kd_nearest_batch(t, qs, m, idx, d2s);      m queries at once
+ *   kd_nearest_tree(t, qt, idx, d2s);          every point of tree qt (fastest for clouds)
  *   kd_free(t);
  *
  * Construction: O(n log n) at worst, linear in practice. The points are sorted by their Morton
- * code (21 bits per axis on the cube that holds them; radix sort), and each node splits at the
+ * code (10 bits per axis on the cube that holds them; radix sort), and each node splits at the
  * midplane of its Morton cell, the axes taken in turn: a midpoint k-d tree (ranges of identical
  * codes split in the middle). Leaves hold at most KD_LEAF points, stored contiguously in tree
  * order (kd_points()); every node keeps the tight bounding box of its points. Queries descend to
  * the nearer child first and skip a subtree when the squared distance from the query to its box
- * is not below the best distance found so far, so the answer is exact. Batch queries start each search from the previous query's answer (a
- * real distance, hence a valid upper bound): queries given in a spatially coherent order, such as
- * another tree's kd_points(), prune far more.
+ * is not below the best distance found so far, so the answer is exact. Batch queries start each
+ * search from the previous query's answer (a real distance, hence a valid upper bound): queries
+ * given in a spatially coherent order, such as another tree's kd_points(), prune far more.
  *
  * Ties: when several points are at the same distance any one of them may be returned; the
  * distance is exact either way. Thread safety: a built tree is read-only; queries may run
