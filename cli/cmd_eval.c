@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <getopt.h>
 #include <math.h>
+#include <omp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,7 @@ typedef struct {
 
 typedef struct {
     mt_protocol protocol;
-    int points, floor_items, voxel, visual, refine, json, quiet;
+    int points, floor_items, voxel, visual, refine, json, quiet, threads;
     long seed;
     double pitch;
     const char *out;
@@ -62,15 +63,19 @@ static int ev_is_json_text(const char *s) {
     return *s == '{';
 }
 
-/* a model from a path (.lua program or .json file) or from text (program or JSON) */
-static int ev_load_model(const char *src, int is_text, const char *tmpdir, const char *role, cad_model *m) {
+/* a model from a path (.lua program or .json file) or from text (program or JSON; JSON text goes
+ * through a temporary file tmpdir/<item>_<role>.json, removed at once) */
+static int ev_load_model(const char *src, int is_text, const char *tmpdir, int item, const char *role, cad_model *m) {
     cad_init(m);
     if (is_text && ev_is_json_text(src)) {
         char path[1200];
-        snprintf(path, sizeof path, "%s/%s.json", tmpdir, role);
+        snprintf(path, sizeof path, "%s/%d_%s.json", tmpdir, item, role);
         if (ut_write_atomic(path, src, strlen(src)) != 0) return -1;
         cad_free(m);
-        return im_load(path, NULL, m, NULL);
+        int rc = im_load(path, NULL, m, NULL);
+        if (rc != 0) ut_fail("%s JSON text: %s", role, strstr(ut_error(), ".json: ") ? strstr(ut_error(), ".json: ") + 7 : ut_error());
+        remove(path);
+        return rc;
     }
     if (is_text) return ex_run(src, strlen(src), role, NULL, m);
     if (!strcmp(ut_path_ext(src), ".json")) {
@@ -108,7 +113,7 @@ static void ev_metrics(const ev_opts *o, const ev_item *it, const cad_model *gm,
     mt_pf1_sample(gm, pm, &r->pf1);
 }
 
-static void ev_run_item(const ev_opts *o, const ev_item *it, const char *tmpdir, ev_result *r) {
+static void ev_run_item(const ev_opts *o, const ev_item *it, int item, const char *tmpdir, ev_result *r) {
     double t0 = ut_now();
     memset(r, 0, sizeof *r);
     r->level = LV_NONE;
@@ -120,7 +125,7 @@ static void ev_run_item(const ev_opts *o, const ev_item *it, const char *tmpdir,
     }
     cad_model gm, pm;
     sd_solid *gs = NULL, *ps = NULL;
-    if (ev_load_model(it->gt, it->gt_text, tmpdir, "gt", &gm) != 0) {
+    if (ev_load_model(it->gt, it->gt_text, tmpdir, item, "gt", &gm) != 0) {
         ev_fail(r, "ground truth");
     } else if (!(gs = sd_build(&gm))) {
         ev_fail(r, "ground truth solid");
@@ -130,7 +135,7 @@ static void ev_run_item(const ev_opts *o, const ev_item *it, const char *tmpdir,
         r->level = lv_classify(&gm, &li);
         if (!it->pred) {
             snprintf(r->reason, sizeof r->reason, "no prediction");
-        } else if (ev_load_model(it->pred, it->pred_text, tmpdir, "pred", &pm) != 0) {
+        } else if (ev_load_model(it->pred, it->pred_text, tmpdir, item, "pred", &pm) != 0) {
             ev_fail(r, "prediction");
             cad_free(&pm);
         } else {
@@ -158,7 +163,7 @@ static double ev_noise_floor(const ev_opts *o, const ev_item *items, const ev_re
     for (int i = 0; i < n && *used < o->floor_items; i++) {
         if (!res[i].gt_ok || items[i].bad) continue;
         cad_model m;
-        if (ev_load_model(items[i].gt, items[i].gt_text, tmpdir, "gt", &m) == 0) {
+        if (ev_load_model(items[i].gt, items[i].gt_text, tmpdir, i, "gt", &m) == 0) {
             sd_solid *s = sd_build(&m);
             double cd;
             uint64_t h = ev_hash(items[i].id, (uint64_t)o->seed);
@@ -571,6 +576,7 @@ static void ev_usage(FILE *f) {
             "  --no-voxel     skip the voxel IoU_best\n"
             "  --no-visual    skip the render-based visual similarity\n"
             "  --floor N      ground truths used to measure the Chamfer noise floor (default 5)\n"
+            "  --threads N    items evaluated in parallel (default: OpenMP's thread count)\n"
             "  --json         print the summary as one JSON object on stdout\n"
             "  --quiet        no progress bar\n"
             "Invalid predictions (missing, unparseable, failing, empty) count in the invalidity ratio,\n"
@@ -578,7 +584,7 @@ static void ev_usage(FILE *f) {
 }
 
 CLI_COMMAND(cmd_eval, EV_CMD, "score predicted parts against ground truth (CD, IoU, IoU_best, P-F1, IR)") {
-    ev_opts o = {MT_TEXT2CAD, 0, 5, 1, 1, 0, 0, 0, 0, 0.05, "eval_report"};
+    ev_opts o = {MT_TEXT2CAD, 0, 5, 1, 1, 0, 0, 0, 0, 0, 0.05, "eval_report"};
     const char *pairs = NULL;
     static const struct option lo[] = {
         {"protocol", required_argument, 0, 'p'}, {"points", required_argument, 0, 'n'},
@@ -587,6 +593,7 @@ CLI_COMMAND(cmd_eval, EV_CMD, "score predicted parts against ground truth (CD, I
         {"refine", no_argument, 0, 'r'},         {"no-voxel", no_argument, 0, 'X'},
         {"no-visual", no_argument, 0, 'V'},      {"floor", required_argument, 0, 'f'},
         {"json", no_argument, 0, 'j'},           {"quiet", no_argument, 0, 'q'},
+        {"threads", required_argument, 0, 't'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     optind = 1;
     int c;
@@ -612,6 +619,11 @@ CLI_COMMAND(cmd_eval, EV_CMD, "score predicted parts against ground truth (CD, I
         case 'v':
             if (cli_parse_double(EV_CMD, "--pitch", optarg, &o.pitch) != 0) return CLI_USAGE;
             if (!(o.pitch >= 0.005 && o.pitch <= 1)) return cli_error(CLI_USAGE, EV_CMD, "--pitch must be 0.005..1");
+            break;
+        case 't':
+            if (cli_parse_long(EV_CMD, "--threads", optarg, &lv) != 0) return CLI_USAGE;
+            if (lv < 1 || lv > 1024) return cli_error(CLI_USAGE, EV_CMD, "--threads must be 1..1024");
+            o.threads = (int)lv;
             break;
         case 'o': o.out = optarg; break;
         case 'P': pairs = optarg; break;
@@ -648,21 +660,25 @@ CLI_COMMAND(cmd_eval, EV_CMD, "score predicted parts against ground truth (CD, I
     pb.quiet = o.quiet;
     ev_summary s = {0};
     mt_pf1_acc acc = {{0}, {0}};
+    if (o.threads > 0) omp_set_num_threads(o.threads);
+    long done = 0;
+    /* items in parallel (each item's own work then runs on its thread alone) */
+#pragma omp parallel for schedule(dynamic, 1)
     for (int i = 0; i < n; i++) {
-        ev_run_item(&o, &items[i], tmpdir, &res[i]);
+        ev_run_item(&o, &items[i], i, tmpdir, &res[i]);
+#pragma omp critical(ev_progress)
+        ut_progress_update(&pb, ++done);
+    }
+    ut_progress_finish(&pb);
+    for (int i = 0; i < n; i++) {
         if (!res[i].gt_ok) s.gt_bad++;
         else if (!res[i].valid) s.invalid++;
         else s.valid++, mt_pf1_add(&acc, &res[i].pf1);
-        ut_progress_update(&pb, i + 1);
     }
-    ut_progress_finish(&pb);
     s.items = n;
     s.ir = mt_invalidity_ratio(s.invalid, n - s.gt_bad);
     s.pf1 = mt_pf1_value(&acc, s.pf1_type);
     s.floor = o.floor_items ? ev_noise_floor(&o, items, res, n, tmpdir, &s.floor_items) : NAN;
-    char tf[1200];
-    snprintf(tf, sizeof tf, "%s/gt.json", tmpdir), remove(tf);
-    snprintf(tf, sizeof tf, "%s/pred.json", tmpdir), remove(tf);
     remove(tmpdir);
     cJSON *summary = NULL;
     rc = ev_write_reports(&o, items, res, n, &s, o.json ? &summary : NULL);
