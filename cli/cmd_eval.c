@@ -142,7 +142,8 @@ static void ev_run_item(const ev_opts *o, const ev_item *it, int item, const cha
             if (!(ps = sd_build(&pm))) ev_fail(r, "prediction solid");
             else {
                 sd_props pr;
-                if (sd_mass_props(ps, &pr) != 0 || !(pr.volume > 0)) ev_fail(r, "prediction solid is empty");
+                if (sd_mass_props(ps, &pr) != 0 || !(pr.volume > 0))
+                    snprintf(r->reason, sizeof r->reason, "prediction solid is empty");
                 else r->valid = 1;
             }
             if (r->valid) ev_metrics(o, it, &gm, gs, &pm, ps, r);
