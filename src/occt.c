@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -337,7 +338,10 @@ static int oc_emit_extrude(oc_gen *g, const cad_model *m, int k, double scale, c
     return 0;
 }
 
-char *oc_script(const cad_model *m, const char *result, const char *step_tmp) {
+static void oc_measure_tail(oc_buf *b, const char *r);
+
+/* The script: build, optionally measure, optionally write STEP; always complete and runnable. */
+static char *oc_script_ex(const cad_model *m, const char *result, const char *step_tmp, int measure) {
     if (m->nextrudes <= 0) {
         ut_fail("the model has no extrude");
         return NULL;
@@ -369,20 +373,23 @@ char *oc_script(const cad_model *m, const char *result, const char *step_tmp) {
         oc_printf(&g.b, "stepwrite a %s %s\nputs \"@@STEP written\"\n", result, q);
         free(q);
     }
+    if (measure) oc_measure_tail(&g.b, result);
+    oc_printf(&g.b, "} recad_err]} { puts \"@@ERROR $recad_err\" }\nputs \"@@END\"\nexit\n");
     return g.b.s;
 fail:
     free(g.b.s);
     return NULL;
 }
 
-/* The measuring commands and the script's closing (the catch opened by oc_script). */
+char *oc_script(const cad_model *m, const char *result, const char *step_tmp) { return oc_script_ex(m, result, step_tmp, 0); }
+
+/* The measuring commands (inside the script's catch). */
 static void oc_measure_tail(oc_buf *b, const char *r) {
     oc_printf(b, "puts \"@@VPROPS\"\nputs [vprops %s closed -full]\n", r);
     oc_printf(b, "puts \"@@SPROPS\"\nputs [sprops %s -full]\n", r);
     oc_printf(b, "puts \"@@BBOX [bounding -optimal -noTriangulation %s]\"\n", r);
     oc_printf(b, "puts \"@@CHECK\"\nputs [checkshape %s]\n", r);
     oc_printf(b, "puts \"@@NBSHAPES\"\nputs [nbshapes %s]\n", r);
-    oc_printf(b, "} recad_err]} { puts \"@@ERROR $recad_err\" }\nputs \"@@END\"\nexit\n");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -468,6 +475,11 @@ static int oc_spawn(const char *bin, const char *script_path, int outfd, pid_t *
 }
 
 int oc_run_script(const char *script, double timeout_s, char **output, double *seconds) {
+    return oc_run_script_cpu(script, timeout_s, output, seconds, NULL);
+}
+
+int oc_run_script_cpu(const char *script, double timeout_s, char **output, double *seconds, double *cpu_seconds) {
+    if (cpu_seconds) *cpu_seconds = 0;
     double t0 = ut_now();
     *output = NULL;
     const char *bin = oc_binary();
@@ -498,8 +510,13 @@ int oc_run_script(const char *script, double timeout_s, char **output, double *s
         kill(pid, SIGKILL);
     }
     int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR) {
     }
+    if (cpu_seconds)
+        *cpu_seconds = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+                       1e-6 * (double)ru.ru_stime.tv_usec;
     *output = out.s;
     if (timed_out) ut_fail("occt-draw did not finish within %.0f s (killed)", timeout_s);
     else if (WIFSIGNALED(st)) ut_fail("occt-draw was killed by signal %d", WTERMSIG(st));
@@ -630,22 +647,20 @@ int oc_measure(const cad_model *m, const oc_options *opt, oc_props *out) {
     if (!oc_binary()) return -1;
     char *tmp = NULL;
     if (step && !(tmp = oc_step_tmp(step))) return -1;
-    char *script = oc_script(m, "recad_result", tmp);
+    char *script = oc_script_ex(m, "recad_result", tmp, 1);
     if (!script) {
         if (tmp) unlink(tmp);
         free(tmp);
         return -1;
     }
-    oc_buf b = {script, strlen(script), strlen(script) + 1};
-    oc_measure_tail(&b, "recad_result");
     char *output = NULL;
-    int rc = oc_run_script(b.s, timeout, &output, &out->seconds);
+    int rc = oc_run_script_cpu(script, timeout, &output, &out->seconds, &out->cpu_seconds);
     if (rc == 0) rc = oc_parse(output, out);
     if (rc == 0 && tmp) rc = oc_step_commit(tmp, step, output);
     if (tmp) unlink(tmp); /* gone already after a successful rename */
     free(tmp);
     free(output);
-    free(b.s);
+    free(script);
     return rc;
 }
 
@@ -667,9 +682,10 @@ int oc_measure_step(const char *step_path, double timeout_s, oc_props *out) {
     oc_printf(&b, "if {[llength $recad_roots] == 0} { error \"no shape in the STEP file\" }\n");
     oc_printf(&b, "eval compound $recad_roots recad_step\n");
     oc_measure_tail(&b, "recad_step");
+    oc_printf(&b, "} recad_err]} { puts \"@@ERROR $recad_err\" }\nputs \"@@END\"\nexit\n");
     free(q);
     char *output = NULL;
-    int rc = oc_run_script(b.s, timeout_s, &output, &out->seconds);
+    int rc = oc_run_script_cpu(b.s, timeout_s, &output, &out->seconds, &out->cpu_seconds);
     if (rc == 0) rc = oc_parse(output, out);
     free(output);
     free(b.s);
