@@ -1,10 +1,12 @@
 /* cmd_info.c - `recad info PROGRAM.lua`: volume, area, centroid, bounding box, counts, level. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"
+#include "codewrite.h"
 #include "level.h"
 #include "prog.h"
 #include "solid.h"
@@ -62,16 +64,29 @@ static void info_json(const char *path, int rc, const char *err, const cli_count
     cJSON_Delete(j);
 }
 
+/* a length printed without float noise: within 1e-9 of the part size (codewrite's rounding) */
+static const char *info_num(double v, double size, char *buf) {
+    if (cw_number(v, 1e-9 * (size > 0 ? size : 1), buf, 64) < 0) snprintf(buf, 64, "%g", v);
+    return buf;
+}
+
 static void info_text(const char *path, const cli_counts *c, const lv_info *lv, const sd_props *p) {
+    double size = 0;
+    for (int k = 0; k < 3; k++) size = fmax(size, fmax(fabs(p->lo[k]), fabs(p->hi[k])));
+    char b[9][64];
     printf("program   %s\n", path);
     printf("level     %s\n", lv_name(lv->level));
     printf("counts    %d extrudes, %d sketches, %d faces, %d loops (%d holes), %d curves (%d lines, %d arcs, %d circles)\n",
            c->extrudes, c->sketches, c->faces, c->loops, lv->holes, c->curves, c->lines, c->arcs, c->circles);
     printf("volume    %.10g mm^3%s\n", p->volume, p->exact ? "" : " (quadrature, 1e-6 relative)");
     printf("area      %.10g mm^2\n", p->area);
-    printf("centroid  %.10g %.10g %.10g mm\n", p->centroid[0], p->centroid[1], p->centroid[2]);
-    printf("bbox      min %.10g %.10g %.10g  max %.10g %.10g %.10g  size %.10g x %.10g x %.10g mm\n", p->lo[0], p->lo[1],
-           p->lo[2], p->hi[0], p->hi[1], p->hi[2], p->hi[0] - p->lo[0], p->hi[1] - p->lo[1], p->hi[2] - p->lo[2]);
+    printf("centroid  %s %s %s mm\n", info_num(p->centroid[0], size, b[0]), info_num(p->centroid[1], size, b[1]),
+           info_num(p->centroid[2], size, b[2]));
+    printf("bbox      min %s %s %s  max %s %s %s mm\n", info_num(p->lo[0], size, b[0]), info_num(p->lo[1], size, b[1]),
+           info_num(p->lo[2], size, b[2]), info_num(p->hi[0], size, b[3]), info_num(p->hi[1], size, b[4]),
+           info_num(p->hi[2], size, b[5]));
+    printf("size      %s x %s x %s mm\n", info_num(p->hi[0] - p->lo[0], size, b[6]), info_num(p->hi[1] - p->lo[1], size, b[7]),
+           info_num(p->hi[2] - p->lo[2], size, b[8]));
 }
 
 CLI_COMMAND(cmd_info, "info", "report volume, area, centroid, bbox, counts and level of a CADLib program") {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Markdown table of `recad import DIR --json [--occt]` results (read from stdin).
 
-    build/recad import ../shared/data --occt --json | python3 scripts/import_table.py ../shared/data
+    build/recad import ../shared/data -o /tmp/progs --json | python3 scripts/import_table.py ../shared/data
 """
 import json
 import sys

@@ -145,6 +145,7 @@ static void ex_hook(lua_State *L, lua_Debug *ar) {
 /* charges n instructions for work a C library function is about to do; raises if over budget */
 static void ex_charge_now(lua_State *L, double n) {
     ex_ctx *c = ex_ctx_of(L);
+    if (!(n >= 1)) return; /* nothing to charge (also NaN) */
     ex_charge(c, n > 9e18 ? c->lim.max_instructions + 1 : (long)n);
     if (c->steps > c->lim.max_instructions) {
         ex_stop(c, L, 1, ex_lua_line(L, 1));

@@ -48,7 +48,8 @@ typedef struct {
 } ex_limits;
 
 typedef struct {
-    long instructions;  /* VM instructions executed (multiple of EX_HOOK_STEP, rounded down) */
+    long instructions;  /* budget charged: VM instructions in whole EX_HOOK_STEPs, plus the
+                           allocation and C-library charges (see docs/cadlib.md, Limits) */
     size_t peak_memory; /* largest number of bytes the Lua state held */
     double seconds;     /* wall time of the whole call, validation included */
 } ex_stats;

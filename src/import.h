@@ -25,7 +25,8 @@
  * validation message names the N-th feature; rep->features[N-1] holds its name.
  *
  * Skipped with a warning (rep->warnings): extrudes without profiles, zero-depth extrudes,
- * zero-length lines. Rejected (-1, ut_error() names the file and the feature): malformed JSON,
+ * zero-length lines; a three-point arc whose points are collinear (Text2CAD quantisation) becomes
+ * its chord, with a warning. Rejected (-1, ut_error() names the file and the feature): malformed JSON,
  * unknown format, splines / ellipses / unknown curve types, taper angles, unsupported extent or
  * start definitions, dangling profile or point references, open loops, and a file in which no
  * extrude is buildable ("no buildable extrude").

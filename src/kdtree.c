@@ -228,7 +228,7 @@ int kd_nearest(const kd_tree *t, const double q[3], double *d2) {
 }
 
 void kd_nearest_batch(const kd_tree *t, const double *q, int m, int *idx, double *d2) {
-#pragma omp parallel if (m >= 2048)
+#pragma omp parallel if (m >= KD_PARALLEL_MIN)
     {
         int prev = -1;
 #pragma omp for schedule(static)
@@ -316,12 +316,20 @@ static void kd_group(const kd_tree *t, const kd_tree *qt, const kd_node *ql, dou
 }
 
 void kd_nearest_tree(const kd_tree *t, const kd_tree *qt, int *idx, double *d2) {
-    int nleaves = 0;
+    /* the query leaves in point order (depth-first, left first): neighbours follow each other */
+    int nleaves = 0, top = 0, stack[KD_STACK];
     int *leaves = ut_malloc((size_t)qt->nnodes * sizeof *leaves);
-    for (int i = 0; i < qt->nnodes; i++)
-        if (qt->nodes[i].child < 0) leaves[nleaves++] = i;
-    /* leaves in point order (the nodes array is in depth-first order already, but be explicit) */
-#pragma omp parallel if (qt->n >= 2048)
+    stack[top++] = 0;
+    while (top > 0) {
+        const kd_node *nd = &qt->nodes[stack[--top]];
+        if (nd->child < 0) {
+            leaves[nleaves++] = (int)(nd - qt->nodes);
+        } else {
+            stack[top++] = nd->child + 1;
+            stack[top++] = nd->child;
+        }
+    }
+#pragma omp parallel if (qt->n >= KD_PARALLEL_MIN)
     {
         int prev = -1; /* a data point near the previous leaf: seeds the bounds */
 #pragma omp for schedule(static)

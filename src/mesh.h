@@ -56,6 +56,12 @@ int ms_write_obj(const ms_mesh *m, const char *path); /* Wavefront OBJ, atomic *
 int ms_add_vertex(ms_mesh *m, double x, double y, double z); /* returns the new vertex index */
 void ms_add_tri(ms_mesh *m, int a, int b, int c);
 int ms_bbox(const ms_mesh *m, double lo[3], double hi[3]); /* -1 if the mesh has no vertex */
+/* Removes vertices without changing the surface: a vertex goes when its triangles are coplanar
+   (within eps mm; eps <= 0: 1e-9 of the bounding-box diagonal) or lie in two planes and it slides
+   along their straight crease onto a neighbour; collapses that would break the manifold, flip or
+   degenerate a triangle are refused. Returns the number of vertices removed. ms_from_model()
+   applies it to its result. */
+int ms_simplify(ms_mesh *m, double eps);
 /* the automatic chord tolerance of a model (mm): 1e-3 of its bounding-box diagonal; -1 if none */
 double ms_default_tol(const cad_model *m);
 

@@ -163,7 +163,7 @@ static void mg_features(const mg_ctx *g, mg_axis feat[3]) {
 
 /* grid coordinates on [lo, hi]: features +- delta, gaps filled with spacing <= h */
 static void mg_make_axis(mg_axis *feat, double lo, double hi, double h, double delta, mg_axis *out) {
-    qsort(feat->c, (size_t)feat->n, sizeof *feat->c, mg_cmp_double);
+    if (feat->n > 0) qsort(feat->c, (size_t)feat->n, sizeof *feat->c, mg_cmp_double);
     mg_axis knots = {0};
     mg_axis_push(&knots, lo);
     for (int i = 0; i < feat->n; i++) {

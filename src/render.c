@@ -213,19 +213,21 @@ static unsigned char *rd_edges(const rd_buf *b, int thick) {
             if (j + 1 < b->h && rd_is_edge(b, p, p + b->w, 0, 1)) e[b->depth[p] <= b->depth[p + b->w] ? p : p + b->w] = 1;
         }
     if (!thick) return e;
-    unsigned char *d = ut_calloc(np, 1);
-    for (int j = 0; j < b->h; j++)
-        for (int i = 0; i < b->w; i++) {
-            int on = 0;
-            for (int dj = -1; dj <= 1 && !on; dj++)
-                for (int di = -1; di <= 1 && !on; di++) {
-                    int ii = i + di, jj = j + dj;
-                    if (ii >= 0 && jj >= 0 && ii < b->w && jj < b->h) on = e[(size_t)jj * b->w + ii];
-                }
-            d[(size_t)j * b->w + i] = (unsigned char)on;
-        }
-    free(e);
-    return d;
+    /* 3x3 dilation, separable: rows then columns */
+    unsigned char *r = ut_calloc(np, 1);
+    for (int j = 0; j < b->h; j++) {
+        const unsigned char *src = e + (size_t)j * b->w;
+        unsigned char *dst = r + (size_t)j * b->w;
+        for (int i = 0; i < b->w; i++) dst[i] = src[i] | (i > 0 ? src[i - 1] : 0) | (i + 1 < b->w ? src[i + 1] : 0);
+    }
+    for (int j = 0; j < b->h; j++) {
+        const unsigned char *up = j > 0 ? r + (size_t)(j - 1) * b->w : NULL, *mid = r + (size_t)j * b->w;
+        const unsigned char *dn = j + 1 < b->h ? r + (size_t)(j + 1) * b->w : NULL;
+        unsigned char *dst = e + (size_t)j * b->w;
+        for (int i = 0; i < b->w; i++) dst[i] = mid[i] | (up ? up[i] : 0) | (dn ? dn[i] : 0);
+    }
+    free(r);
+    return e;
 }
 
 static unsigned char rd_u8(double x) {

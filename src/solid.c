@@ -111,6 +111,7 @@ static void sd_prism_finish(sd_prism *p) {
     g2_region_free(&p->rg);
     g2_region_init(&p->rg);
     g2_region_add(&p->rg, p->c, p->nc);
+    g2_region_index(&p->rg);
     sd_box_empty(p->lo, p->hi);
     p->perim = 0;
     for (int i = 0; i < p->nc; i++) {
@@ -298,6 +299,7 @@ static int sd_append(sd_solid *s, const sd_solid *a) {
         memcpy(p.c, a->pr[i].c, (size_t)p.nc * sizeof *p.c);
         g2_region_init(&p.rg);
         g2_region_add(&p.rg, p.c, p.nc);
+        g2_region_index(&p.rg);
         *UT_PUSH(s->pr, s->npr, s->cap_pr) = p;
     }
     for (int i = 0; i < a->nnd; i++) {
@@ -374,7 +376,7 @@ static int sd_eval(const sd_solid *s, int k, const double q[3]) {
 int sd_contains(const sd_solid *s, const double p[3]) { return sd_eval(s, s->root, p); }
 
 /* membership of two points at once: bit 0 for qa, bit 1 for qb */
-static int sd_eval2(const sd_solid *s, int k, const double qa[3], const double qb[3]) {
+static __attribute__((unused)) int sd_eval2(const sd_solid *s, int k, const double qa[3], const double qb[3]) {
     const sd_node *n = &s->nd[k];
     int mask = (sd_box_has(n->lo, n->hi, qa, 0) ? 1 : 0) | (sd_box_has(n->lo, n->hi, qb, 0) ? 2 : 0);
     if (!mask) return 0;
@@ -693,6 +695,7 @@ static void sd_sec_frame(const sd_solid *s, sd_sec *S) {
             S->cpr[S->nc++] = i;
         }
         g2_region_add(&S->rg[i], S->c + S->nc - p->nc, p->nc);
+        g2_region_index(&S->rg[i]);
     }
     /* distinct cut positions (ends closer than 1e-12 of the size are one cut) */
     S->cut = ut_malloc((size_t)2 * npr * sizeof *S->cut);
@@ -1550,16 +1553,95 @@ int sd_mass_props(const sd_solid *s, sd_props *out) {
 
 /* ---------------------------------------------------------------- surface sampling */
 
+/* per-prism sampling aids, rebuilt for each call (cheap next to the samples themselves) */
+typedef struct {
+    signed char *side;  /* per curve: +1 if the profile lies on the curve's left, -1 right */
+    double (*cb)[4];    /* per curve 2-D box: lo u, lo v, hi u, hi v */
+    int g;              /* cap grid: g x g cells over the profile box */
+    double cw, ch;      /* cell width and height */
+    int *cell, ncell;   /* cells not outside the profile: 2 * index + (1 if a curve crosses it) */
+} sd_aid;
+
+#define SD_GRID 24
+
+/* marks the cells that the curve g touches (conservatively: boxes of short pieces) */
+static void sd_mark_cells(const sd_prism *p, const g2_curve *c, sd_aid *a, unsigned char *mixed) {
+    double len = g2_length(c), cell = fmin(a->cw, a->ch);
+    int np = 1 + (int)(len / cell);
+    for (int k = 0; k < np; k++) {
+        g2_curve sub;
+        double lo[2], hi[2];
+        g2_sub(c, (double)k / np, (double)(k + 1) / np, &sub);
+        g2_bbox(&sub, lo, hi);
+        int i0 = (int)floor((lo[0] - p->rg.lo[0]) / a->cw) - 1, i1 = (int)floor((hi[0] - p->rg.lo[0]) / a->cw) + 1;
+        int j0 = (int)floor((lo[1] - p->rg.lo[1]) / a->ch) - 1, j1 = (int)floor((hi[1] - p->rg.lo[1]) / a->ch) + 1;
+        for (int j = j0 < 0 ? 0 : j0; j <= j1 && j < a->g; j++)
+            for (int i = i0 < 0 ? 0 : i0; i <= i1 && i < a->g; i++) mixed[j * a->g + i] = 1;
+    }
+}
+
+static void sd_aid_build(const sd_solid *s, const sd_prism *p, sd_aid *a) {
+    double del = 1e-9 * s->size;
+    a->side = ut_malloc((size_t)p->nc);
+    a->cb = ut_malloc((size_t)p->nc * sizeof *a->cb);
+    for (int k = 0; k < p->nc; k++) {
+        double m[2], d[2];
+        g2_eval(&p->c[k], 0.5, m);
+        g2_deriv(&p->c[k], 0.5, d);
+        double dl = hypot(d[0], d[1]);
+        a->side[k] = g2_region_inside(&p->rg, m[0] - del * d[1] / dl, m[1] + del * d[0] / dl) ? 1 : -1;
+        g2_bbox(&p->c[k], a->cb[k], a->cb[k] + 2);
+    }
+    a->g = SD_GRID;
+    a->cw = (p->rg.hi[0] - p->rg.lo[0]) / a->g;
+    a->ch = (p->rg.hi[1] - p->rg.lo[1]) / a->g;
+    unsigned char *mixed = ut_calloc((size_t)a->g * a->g, 1);
+    for (int k = 0; k < p->nc; k++) sd_mark_cells(p, &p->c[k], a, mixed);
+    a->cell = ut_malloc((size_t)a->g * a->g * sizeof *a->cell);
+    a->ncell = 0;
+    for (int j = 0; j < a->g; j++)
+        for (int i = 0; i < a->g; i++) {
+            int id = j * a->g + i;
+            double u = p->rg.lo[0] + (i + 0.5) * a->cw, v = p->rg.lo[1] + (j + 0.5) * a->ch;
+            if (mixed[id] || g2_region_inside(&p->rg, u, v)) a->cell[a->ncell++] = 2 * id + mixed[id];
+        }
+    free(mixed);
+}
+
+static void sd_aid_free(sd_aid *a) {
+    free(a->side), free(a->cb), free(a->cell);
+}
+
 /* is q on the boundary of prism p (within tol)? */
-static int sd_prism_on_boundary(const sd_prism *p, const double q[3], double tol) {
+static int sd_prism_on_boundary(const sd_prism *p, const sd_aid *a, const double q[3], double tol) {
     if (!sd_box_has(p->lo, p->hi, q, tol)) return 0;
     double l[3], t;
     sd_to_local(p, q, l);
     if (l[2] < p->w0 - tol || l[2] > p->w1 + tol) return 0;
     if ((fabs(l[2] - p->w0) <= tol || fabs(l[2] - p->w1) <= tol) && g2_region_inside(&p->rg, l[0], l[1])) return 1;
-    for (int k = 0; k < p->nc; k++)
+    for (int k = 0; k < p->nc; k++) {
+        const double *b = a->cb[k];
+        if (l[0] < b[0] - tol || l[0] > b[2] + tol || l[1] < b[1] - tol || l[1] > b[3] + tol) continue;
         if (g2_closest(&p->c[k], l, &t) <= tol) return 1;
+    }
     return 0;
+}
+
+/* membership of two points (bit 0: qa, bit 1: qb) with leaf `known` given as `kbits` */
+static int sd_eval2k(const sd_solid *s, int k, const double qa[3], const double qb[3], int known, int kbits) {
+    const sd_node *n = &s->nd[k];
+    if (n->op == SD_LEAF && n->a == known) return kbits;
+    int mask = (sd_box_has(n->lo, n->hi, qa, 0) ? 1 : 0) | (sd_box_has(n->lo, n->hi, qb, 0) ? 2 : 0);
+    if (!mask) return 0;
+    if (n->op == SD_LEAF) {
+        const sd_prism *p = &s->pr[n->a];
+        return ((mask & 1) && sd_prism_has(p, qa) ? 1 : 0) | ((mask & 2) && sd_prism_has(p, qb) ? 2 : 0);
+    }
+    int a = sd_eval2k(s, n->a, qa, qb, known, kbits) & mask;
+    if (n->op == CAD_JOIN) return a == mask ? a : a | (sd_eval2k(s, n->b, qa, qb, known, kbits) & mask);
+    if (!a) return 0;
+    int b = sd_eval2k(s, n->b, qa, qb, known, kbits);
+    return n->op == CAD_CUT ? a & ~b : a & b;
 }
 
 typedef struct {
@@ -1587,29 +1669,37 @@ static int sd_faces(const sd_solid *s, sd_face **out) {
     return n;
 }
 
-/* a candidate point uniform on face f: position q and a unit normal nf of the face plane
-   (either side); 0 if the cap rejection failed */
-static int sd_face_point(const sd_solid *s, const sd_face *f, ut_rng *r, double q[3], double nf[3]) {
+/* a candidate point uniform on face f: position q, the face normal nf pointing out of the
+   prism; 0 if the cap rejection failed */
+static int sd_face_point(const sd_solid *s, const sd_face *f, const sd_aid *a, ut_rng *r, double q[3], double nf[3]) {
     const sd_prism *p = &s->pr[f->prism];
     if (f->curve < 0) {
-        const g2_region *rg = &p->rg;
-        for (int tries = 0; tries < 64; tries++) {
-            double u = rg->lo[0] + (rg->hi[0] - rg->lo[0]) * ut_rng_uniform(r);
-            double v = rg->lo[1] + (rg->hi[1] - rg->lo[1]) * ut_rng_uniform(r);
-            if (!g2_region_inside(rg, u, v)) continue;
+        for (int tries = 0; tries < 64 && a->ncell > 0; tries++) {
+            int c = a->cell[(int)(ut_rng_uniform(r) * a->ncell)], id = c >> 1;
+            double u = p->rg.lo[0] + (id % a->g + ut_rng_uniform(r)) * a->cw;
+            double v = p->rg.lo[1] + (id / a->g + ut_rng_uniform(r)) * a->ch;
+            if ((c & 1) && !g2_region_inside(&p->rg, u, v)) continue;
+            double sg = f->curve == -1 ? -1 : 1;
             sd_to_world(p, u, v, f->curve == -1 ? p->w0 : p->w1, q);
-            memcpy(nf, p->N, 3 * sizeof *nf);
+            for (int k = 0; k < 3; k++) nf[k] = sg * p->N[k];
             return 1;
         }
         return 0;
     }
     const g2_curve *c = &p->c[f->curve];
-    double t = ut_rng_uniform(r), w = p->w0 + (p->w1 - p->w0) * ut_rng_uniform(r), p2[2], d2[2];
-    g2_eval(c, t, p2);
-    g2_deriv(c, t, d2);
-    double sp = hypot(d2[0], d2[1]);
-    sd_to_world(p, p2[0], p2[1], w, q);
-    for (int k = 0; k < 3; k++) nf[k] = (-d2[1] * p->X[k] + d2[0] * p->Y[k]) / sp;
+    double t = ut_rng_uniform(r), w = p->w0 + (p->w1 - p->w0) * ut_rng_uniform(r), u, v, nu, nv;
+    if (c->kind == G2_SEG) {
+        double ex = c->p1[0] - c->p0[0], ey = c->p1[1] - c->p0[1], el = hypot(ex, ey);
+        u = c->p0[0] + t * ex, v = c->p0[1] + t * ey;
+        nu = -ey / el, nv = ex / el; /* left normal */
+    } else {
+        double th = c->a0 + t * c->sw, ct = cos(th), st = sin(th), sg = c->sw > 0 ? -1 : 1;
+        u = c->c[0] + c->r * ct, v = c->c[1] + c->r * st;
+        nu = sg * ct, nv = sg * st; /* left normal: towards the centre when counter-clockwise */
+    }
+    double out = -a->side[f->curve]; /* the outward side of the prism */
+    sd_to_world(p, u, v, w, q);
+    for (int k = 0; k < 3; k++) nf[k] = out * (nu * p->X[k] + nv * p->Y[k]);
     return 1;
 }
 
@@ -1617,6 +1707,8 @@ int sd_sample_surface(const sd_solid *s, int n, uint64_t seed, double *pts, doub
     if (n <= 0) return 0;
     sd_face *f;
     int nf = sd_faces(s, &f), got = 0;
+    sd_aid *aid = ut_calloc((size_t)s->npr, sizeof *aid);
+    for (int i = 0; i < s->npr; i++) sd_aid_build(s, &s->pr[i], &aid[i]);
     double total = f[nf - 1].cum, del = 1e-9 * s->size, tol = 1e-9 * s->size;
     ut_rng r;
     ut_rng_seed(&r, seed);
@@ -1629,21 +1721,23 @@ int sd_sample_surface(const sd_solid *s, int n, uint64_t seed, double *pts, doub
             if (f[mid].cum > x) hi = mid;
             else lo = mid + 1;
         }
+        int pi = f[lo].prism;
         double q[3], nrm[3], qa[3], qb[3];
-        if (!sd_face_point(s, &f[lo], &r, q, nrm)) continue;
+        if (!sd_face_point(s, &f[lo], &aid[pi], &r, q, nrm)) continue;
         for (int k = 0; k < 3; k++) qa[k] = q[k] + del * nrm[k], qb[k] = q[k] - del * nrm[k];
-        int bits = sd_eval2(s, s->root, qa, qb);
-        if (bits == 0 || bits == 3) continue; /* same membership on both sides: not boundary */
+        /* the prism itself: qb (behind the outward normal) inside, qa outside */
+        if (sd_eval2k(s, s->root, qa, qb, pi, 2) != 2) continue; /* not (outside at qa, inside at qb) */
         int claimed = 0;
-        for (int j = 0; j < f[lo].prism && !claimed; j++) claimed = sd_prism_on_boundary(&s->pr[j], q, tol);
+        for (int j = 0; j < pi && !claimed; j++) claimed = sd_prism_on_boundary(&s->pr[j], &aid[j], q, tol);
         if (claimed) continue;
-        double sg = bits == 2 ? 1 : -1; /* inside behind the normal: it points out */
         for (int k = 0; k < 3; k++) {
             pts[3 * got + k] = q[k];
-            if (normals) normals[3 * got + k] = sg * nrm[k];
+            if (normals) normals[3 * got + k] = nrm[k];
         }
         got++;
     }
+    for (int i = 0; i < s->npr; i++) sd_aid_free(&aid[i]);
+    free(aid);
     free(f);
     if (got < n) return ut_fail(got ? "surface sampling found too little boundary" : "the solid is empty");
     return n;

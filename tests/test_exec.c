@@ -95,7 +95,7 @@ TEST(exec_extents_ops_and_planes) {
                       "Extrude(Sketch(XY, sq(10)), -4)\n"
                       "Extrude(Sketch(XZ, sq(5)), {3, 2}, \"join\")\n"
                       "Extrude(Sketch(YZ, sq(4)), {sym = 8}, \"cut\")\n"
-                      "Extrude(Sketch(Plane({1,2,3}, {1,1,0}, {0,0,2}), sq(2)), 1, \"intersect\")\n";
+                      "Extrude(Sketch(Plane({1,-2,3}, {1,1,0}, {0,0,2}), sq(2)), 1, \"intersect\")\n";
     cad_model m;
     REQUIRE_MSG(run(src, &m, NULL) == 0, "%s", ut_error());
     REQUIRE(m.nextrudes == 4 && m.nsketches == 4);
@@ -107,7 +107,7 @@ TEST(exec_extents_ops_and_planes) {
     CHECK(m.sketches[1].plane.n[1] == -1 && m.sketches[1].plane.y[2] == 1); /* XZ */
     CHECK(m.sketches[2].plane.n[0] == 1 && m.sketches[2].plane.x[1] == 1); /* YZ */
     const cad_plane *p = &m.sketches[3].plane;
-    CHECK(p->origin[0] == 1 && p->origin[1] == 2 && p->origin[2] == 3);
+    CHECK(p->origin[0] == 1 && p->origin[1] == -2 && p->origin[2] == 3);
     CHECK_NEAR(p->x[0], sqrt(0.5), 1e-15);
     CHECK_NEAR(p->x[1], sqrt(0.5), 1e-15);
     CHECK_NEAR(p->n[2], 1, 1e-15);
@@ -396,7 +396,7 @@ TEST(exec_examples_run) {
         CHECK_MSG(rc == 0, "%s", ut_error());
         if (rc == 0) {
             CHECK(m.nextrudes >= 1);
-            CHECK(st.seconds < 0.5 && st.instructions < 1000000 && st.peak_memory < (4 << 20));
+            CHECK(st.instructions < 1000000 && st.peak_memory < (4 << 20));
             cad_free(&m);
         }
     }
@@ -414,4 +414,32 @@ TEST(exec_wall_clock_backstop) {
     CHECK(ex_run(src, strlen(src), "prog.lua", &lim, &m) == -1);
     CHECK_MSG(strcmp(ut_error(), "prog.lua:3: time limit of 0.05 s exceeded") == 0, "%s", ut_error());
     CHECK_MSG(ut_now() - t0 < 1.0, "%.3f s", ut_now() - t0);
+}
+
+TEST(exec_random_token_soup_never_crashes) {
+    /* programs stitched from CADLib tokens, numbers and punctuation: every run must end with 0 or
+     * with an error located in the program, never a crash (run under `make asan` too) */
+    static const char *tok[] = {"Line(", "Arc(", "Circle(", "Loop(", "Face(", "Sketch(", "Extrude(", "Plane(",
+                                "XY", "XZ", "YZ", ")", ")", ",", ",", ",", "{", "}", "sym =", "'cut'", "'join'",
+                                "0", "1", "-2.5", "10", "1e308", "0/0", "math.huge", "nil", "true", "'x'",
+                                "local a =", "a", "\n", "for i = 1, 3 do", "end", "table.unpack({", "})", "..",
+                                "#", "(", "function() return", "setmetatable({}, {__index = a})", "pcall("};
+    int ntok = (int)(sizeof tok / sizeof *tok), ok = 0;
+    ut_rng r;
+    ut_rng_seed(&r, 11);
+    char src[2048];
+    for (int k = 0; k < 3000; k++) {
+        int n = 0, len = 1 + (int)(ut_rng_u64(&r) % 40);
+        for (int i = 0; i < len && n < (int)sizeof src - 64; i++)
+            n += snprintf(src + n, sizeof src - (size_t)n, "%s ", tok[ut_rng_u64(&r) % (uint64_t)ntok]);
+        cad_model m;
+        int rc = ex_run(src, (size_t)n, "fuzz.lua", NULL, &m);
+        if (rc == 0) {
+            ok++;
+            cad_free(&m);
+        } else {
+            CHECK_MSG(rc == -1 && strncmp(ut_error(), "fuzz.lua:", 9) == 0, "program:\n%s\nerror: %s", src, ut_error());
+        }
+    }
+    fprintf(stderr, "    %d of 3000 random programs built a model\n", ok);
 }

@@ -6,8 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codewrite.h"
+#include "exec.h"
 #include "import.h"
+#include "metrics.h"
 #include "occt.h"
+#include "solid.h"
 #include "tf.h"
 #include "util.h"
 #include "validate.h"
@@ -256,6 +260,84 @@ TEST(import_fusion_stored_properties_match_occt) {
     }
     ti_each("fusion360", ti_check_occt);
     CHECK(ti_nocct == 14);
+}
+
+/* recad's exact solid of each imported file: its box against the stored box (the documented
+ * exceptions aside), and for Fusion the stored volume, area and centre of mass */
+static int ti_nsolid, ti_nprops;
+
+static void ti_check_solid(const char *rel) {
+    cad_model m;
+    im_report r;
+    if (im_load(ti_path(rel), NULL, &m, &r) == 0) {
+        REQUIRE_MSG(cad_validate(&m) == 0, "%s: %s", rel, ut_error());
+        sd_solid *s = sd_build(&m);
+        REQUIRE_MSG(s, "%s: %s", rel, ut_error());
+        double lo[3], hi[3], size = ti_size(&r), e = 0;
+        REQUIRE(sd_bbox(s, lo, hi) == 0);
+        for (int k = 0; k < 3; k++) e = fmax(e, fmax(fabs(lo[k] - r.bbox_lo[k]), fabs(hi[k] - r.bbox_hi[k])) / size);
+        if (r.skipped_empty == 0) CHECK_MSG(e <= 1e-6, "%s: solid box error %.3g of the model size", rel, e);
+        else CHECK_MSG(e > 1e-3, "%s: expected the documented box mismatch, got %.3g", rel, e);
+        sd_props p;
+        REQUIRE(sd_mass_props(s, &p) == 0);
+        if (r.has_props) {
+            double tol = p.exact ? 1e-9 : 1e-5;
+            CHECK_REL(p.volume, r.volume, tol);
+            CHECK_REL(p.area, r.area, tol);
+            for (int k = 0; k < 3; k++) CHECK_NEAR(p.centroid[k], r.com[k], tol * size);
+            ti_nprops++;
+        }
+        ti_nsolid++;
+        sd_free(s);
+    }
+    cad_free(&m);
+    im_report_free(&r);
+}
+
+TEST(import_solid_box_and_fusion_mass_properties) {
+    ti_each("deepcad", ti_check_solid);
+    ti_each("fusion360", ti_check_solid);
+    CHECK(ti_nsolid == 19 + 14 && ti_nprops == 14);
+}
+
+/* DeepCAD file -> model -> program (code writer) -> executor -> the same solid (volume, and the
+ * exact IoU of the two solids >= 0.999). The writer rounds
+ * coordinates to 1e-9 of the model size; moving an arc's middle point by that much changes the
+ * volume by up to ~1e-8 relative (00000070: 6.3e-9), so the bar is 1e-8. */
+static int ti_nround;
+static double ti_min_iou = 2;
+
+static void ti_check_round_trip(const char *rel) {
+    cad_model m, back;
+    im_report r;
+    if (im_load(ti_path(rel), NULL, &m, &r) == 0) {
+        REQUIRE(cad_validate(&m) == 0);
+        char *prog = cw_program(&m);
+        REQUIRE_MSG(prog, "%s: %s", rel, ut_error());
+        REQUIRE_MSG(ex_run(prog, strlen(prog), rel, NULL, &back) == 0, "%s: %s", rel, ut_error());
+        CHECK(back.nextrudes == m.nextrudes && back.ncurves == m.ncurves);
+        sd_solid *a = sd_build(&m), *b = sd_build(&back);
+        sd_props pa, pb;
+        REQUIRE(a && b && sd_mass_props(a, &pa) == 0 && sd_mass_props(b, &pb) == 0);
+        CHECK_MSG(fabs(pa.volume - pb.volume) <= 1e-8 * pa.volume, "%s: volume %.17g -> %.17g", rel, pa.volume, pb.volume);
+        double iou = 0;
+        REQUIRE_MSG(mt_iou(a, b, &iou) == 0, "%s: %s", rel, ut_error());
+        CHECK_MSG(iou >= 0.999, "%s: IoU %.9f", rel, iou);
+        if (iou < ti_min_iou) ti_min_iou = iou;
+        sd_free(a);
+        sd_free(b);
+        cad_free(&back);
+        free(prog);
+        ti_nround++;
+    }
+    cad_free(&m);
+    im_report_free(&r);
+}
+
+TEST(import_deepcad_program_round_trip) {
+    ti_each("deepcad", ti_check_round_trip);
+    CHECK(ti_nround == 19);
+    fprintf(stderr, "    smallest IoU of a round trip: %.12f\n", ti_min_iou);
 }
 
 TEST(import_arc_ends_match_stored_points) {
@@ -801,8 +883,9 @@ TEST(import_damaged_files_fail_cleanly) {
 /* ---- recad import ---- */
 
 TEST(import_cli_directory_summary_and_exit_codes) {
-    char cmd[2048], *out = NULL;
-    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/data --json 2>/dev/null", tf_shared());
+    char cmd[2048], *out = NULL, dir[600];
+    snprintf(dir, sizeof dir, "%s/progs", tf_tmpdir());
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/data -o %s --json 2>/dev/null", tf_shared(), dir);
     REQUIRE(tf_run_cmd(cmd, &out) == 0);
     cJSON *root = cJSON_Parse(out);
     REQUIRE_MSG(root, "not one JSON object: %.200s", out);
@@ -811,21 +894,36 @@ TEST(import_cli_directory_summary_and_exit_codes) {
     const cJSON *groups = cJSON_GetObjectItem(root, "skipped_by_reason");
     CHECK(cJSON_GetArraySize(groups) == 2);
     const cJSON *f;
-    int levels = 0;
-    cJSON_ArrayForEach(f, cJSON_GetObjectItem(root, "files")) levels += cJSON_GetObjectItem(f, "level") != NULL;
-    CHECK(levels == 37);
+    int levels = 0, programs = 0;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(root, "files")) {
+        levels += cJSON_GetObjectItem(f, "level") != NULL;
+        const char *prog = cJSON_GetStringValue(cJSON_GetObjectItem(f, "program"));
+        if (prog && ut_read_file(prog, NULL)) programs++; /* leaks a few KB in the test child */
+    }
+    CHECK(levels == 37 && programs == 37);
+    char p2[700];
+    snprintf(p2, sizeof p2, "%s/text2cad_minimal/00000073.lua", dir); /* sub-folders kept: no collision */
+    CHECK(ut_is_dir(dir) && ut_read_file(p2, NULL));
     cJSON_Delete(root);
     free(out);
+    /* one file to an explicit .lua path */
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/data/deepcad/00000356.json -o %s/one.lua", tf_shared(), tf_tmpdir());
+    CHECK(tf_run_cmd(cmd, NULL) == 0);
+    snprintf(p2, sizeof p2, "%s/one.lua", tf_tmpdir());
+    char *prog = ut_read_file(p2, NULL);
+    CHECK(prog && strstr(prog, "Extrude(Sketch(XY"));
+    free(prog);
     /* a folder of bad files only -> 1; a missing path -> 3; usage -> 2; --help -> 0 */
     char path[600];
-    snprintf(path, sizeof path, "%s/bad.json", tf_tmpdir());
+    snprintf(path, sizeof path, "%s/bad/bad.json", tf_tmpdir());
+    REQUIRE(ut_mkdirs(strcat(strcpy(p2, tf_tmpdir()), "/bad")) == 0);
     REQUIRE(ut_write_atomic(path, "{\"parts\": 3", 11) == 0);
-    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s", tf_tmpdir());
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/bad -o %s/o2", tf_tmpdir(), tf_tmpdir());
     CHECK(tf_run_cmd(cmd, &out) == 1);
     CHECK_MSG(strstr(out, "malformed JSON") && strstr(out, "bad.json"), "%s", out);
     free(out);
-    CHECK(tf_run_cmd("build/recad import /nonexistent/x.json", NULL) == 3);
-    CHECK(tf_run_cmd("build/recad import", NULL) == 2);
-    CHECK(tf_run_cmd("build/recad import --format nope x.json", NULL) == 2);
+    CHECK(tf_run_cmd("build/recad import /nonexistent/x.json -o /tmp", NULL) == 3);
+    CHECK(tf_run_cmd("build/recad import x.json", NULL) == 2); /* no -o */
+    CHECK(tf_run_cmd("build/recad import --format nope x.json -o /tmp", NULL) == 2);
     CHECK(tf_run_cmd("build/recad import --help", NULL) == 0);
 }

@@ -457,7 +457,7 @@ static void random_models(int mixed, int count) {
     ut_rng r;
     ut_rng_seed(&r, mixed ? 7 : 3);
     double worst = 0;
-    int pinched = 0; /* solids touching themselves along an edge that stays shared by 4 triangles */
+    int pinched = 0; /* meshes closed but not 2-manifold */
     for (int it = 0; it < count; it++) {
         cad_model m;
         cad_init(&m);
@@ -472,7 +472,12 @@ static void random_models(int mixed, int count) {
         CHECK_MSG(ms_check_closed(&ms) == 0, "model %d: %s", it, ut_error());
         if (ms_check_watertight(&ms) < 0) pinched++;
         double lo[3], hi[3], x[3];
-        ms_model_box(&m, lo, hi);
+        ms_model_box(&m, lo, hi); /* arcs by their circles: widen for lifted chord vertices */
+        for (int k = 0; k < 3; k++) {
+            double pad = 0.01 * (hi[k] - lo[k]) + 0.1;
+            lo[k] -= pad;
+            hi[k] += pad;
+        }
         ms_profiles p;
         REQUIRE(ms_polygonise(&m, 0.05, 0, &p) == 0);
         int n = 20000, hit = 0;
@@ -481,19 +486,19 @@ static void random_models(int mixed, int count) {
             hit += sample_inside(&m, &p, x);
         }
         double box = (hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]), est = box * hit / n;
-        double sigma = box * sqrt((double)hit * (n - hit) / n) / n + 1e-9 * box;
+        double sigma = box * sqrt((double)hit * (n - hit) / n) / n + box / n; /* + one sample's worth */
         double v = ms_volume(&ms), z = fabs(v - est) / sigma;
         if (z > worst) worst = z;
-        CHECK_MSG(z < 5 || fabs(v - est) < 0.01 * box, "model %d: mesh volume %g, sampled %g +- %g", it, v, est, sigma);
+        CHECK_MSG(z < 5, "model %d: mesh volume %g, sampled %g +- %g", it, v, est, sigma);
         ms_profiles_free(&p);
         ms_free(&ms);
         cad_free(&m);
     }
     fprintf(stderr, "    %d random %s models: worst |mesh - sampled| = %.2f sigma, %d not 2-manifold\n", count, mixed ? "mixed" : "parallel", worst, pinched);
-    CHECK(pinched * 100 <= count);
+    CHECK(pinched == 0);
 }
 
-TEST(mesh_random_parallel_models) { random_models(0, 300); }
+TEST(mesh_random_parallel_models) { random_models(0, 400); }
 TEST(mesh_random_mixed_models) { random_models(1, 20); }
 
 /* ---- every real file of the shared data: watertight; volume against the file's own numbers ---- */
@@ -563,4 +568,52 @@ TEST(mesh_real_files) {
     }
     fprintf(stderr, "    %d real files meshed, %d with a stored volume\n", meshed, with_props);
     CHECK(meshed >= 30);
+}
+
+/* ---- hostile models: random curves, planes and extents; never a crash, closed when accepted ---- */
+
+TEST(mesh_garbage_models_fail_cleanly) {
+    ut_rng r;
+    ut_rng_seed(&r, 99);
+    int ok = 0, refused = 0;
+    for (int it = 0; it < 120; it++) {
+        cad_model m;
+        cad_init(&m);
+        int ne = 1 + (int)(ut_rng_uniform(&r) * 3);
+        for (int e = 0; e < ne; e++) {
+            cad_plane pl;
+            double o[3], x[3], n[3];
+            for (int k = 0; k < 3; k++) {
+                o[k] = ut_rng_normal(&r) * 5;
+                x[k] = ut_rng_normal(&r);
+                n[k] = it % 3 ? (k == 2) : ut_rng_normal(&r); /* a third with tilted, mixed planes */
+            }
+            if (cad_plane_make(&pl, o, x, n) < 0) cad_plane_xy(&pl);
+            int first = m.ncurves, nc = 1 + (int)(ut_rng_uniform(&r) * 6);
+            for (int c = 0; c < nc; c++) { /* random curves: open, crossing, collinear arcs, tiny, huge */
+                double p[6];
+                double scale = ut_rng_uniform(&r) < 0.1 ? 1e6 : ut_rng_uniform(&r) < 0.1 ? 1e-7 : 10;
+                for (int k = 0; k < 6; k++) p[k] = ut_rng_normal(&r) * scale;
+                if (ut_rng_uniform(&r) < 0.1) p[2] = p[0], p[3] = p[1]; /* zero length / collinear */
+                cad_curve_kind kind = (cad_curve_kind)(int)(ut_rng_uniform(&r) * 3);
+                cad_add_curve(&m, kind, p, 0);
+            }
+            int loop = cad_add_loop(&m, first, nc);
+            double d = ut_rng_uniform(&r) < 0.1 ? 0 : ut_rng_normal(&r) * 10;
+            extrude(&m, &pl, loop, 1, (cad_extent_kind)(int)(ut_rng_uniform(&r) * 3), d, ut_rng_normal(&r) * 5,
+                    (cad_op)(int)(ut_rng_uniform(&r) * 4));
+        }
+        ms_mesh ms;
+        if (ms_from_model(&m, 0, &ms) == 0) {
+            ok++;
+            CHECK_MSG(ms_check_closed(&ms) == 0, "model %d: %s", it, ut_error());
+            CHECK(isfinite(ms_volume(&ms)));
+            ms_free(&ms);
+        } else {
+            refused++;
+            CHECK(ut_error()[0] != 0);
+        }
+        cad_free(&m);
+    }
+    fprintf(stderr, "    120 garbage models: %d meshed (closed), %d refused\n", ok, refused);
 }
