@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
     t_start_cpu = cc_median(tc, 5);
     double *to = ut_calloc((size_t)n, sizeof *to), *tr = ut_calloc((size_t)n, sizeof *tr), *tcpu = ut_calloc((size_t)n, sizeof *tcpu);
     int ncmp = 0, nrej = 0, nfail = 0;
-    double max_vol = 0, max_box = 0, max_file = 0, max_cen = 0;
+    double max_vol = 0, max_box = 0, max_file = 0, max_cen = 0, max_in = 0;
     cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "files");
     if (!json) {
         printf("| file | format | recad volume | OCCT volume | rel. diff | box diff | stored-box diff | stored-volume diff | OCCT valid | recad ms | OCCT ms (wall) | OCCT ms (CPU) |\n");
@@ -125,6 +125,7 @@ int main(int argc, char **argv) {
         max_vol = fmax(max_vol, c.vol_rel);
         max_box = fmax(max_box, c.bbox_diff);
         max_cen = fmax(max_cen, c.centroid_diff);
+        max_in = fmax(max_in, c.inertia_diff);
         int file_box_checked = c.has_file_bbox && c.skipped_empty == 0;
         if (file_box_checked) max_file = fmax(max_file, c.file_bbox_diff);
         cJSON_AddStringToObject(o, "status", "compared");
@@ -134,6 +135,7 @@ int main(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "area_rel_diff", c.area_rel);
         cJSON_AddNumberToObject(o, "bbox_diff", c.bbox_diff);
         cJSON_AddNumberToObject(o, "centroid_diff", c.centroid_diff);
+        cJSON_AddNumberToObject(o, "inertia_diff", c.inertia_diff);
         if (c.has_file_bbox) cJSON_AddNumberToObject(o, "stored_bbox_diff", c.file_bbox_diff);
         if (c.has_file_volume) cJSON_AddNumberToObject(o, "stored_volume_rel_diff", c.file_vol_rel);
         cJSON_AddNumberToObject(o, "skipped_empty_extrudes", c.skipped_empty);
@@ -161,6 +163,7 @@ int main(int argc, char **argv) {
     cJSON_AddNumberToObject(s, "max_volume_rel_diff", max_vol);
     cJSON_AddNumberToObject(s, "max_bbox_diff", max_box);
     cJSON_AddNumberToObject(s, "max_centroid_diff", max_cen);
+    cJSON_AddNumberToObject(s, "max_inertia_diff", max_in);
     cJSON_AddNumberToObject(s, "max_stored_bbox_diff", max_file);
     cJSON_AddNumberToObject(s, "median_seconds_recad", mr);
     cJSON_AddNumberToObject(s, "median_seconds_occt", mo);
@@ -174,8 +177,9 @@ int main(int argc, char **argv) {
     } else {
         printf("\n%d files: %d compared, %d rejected by the importer, %d kernel failures.\n", n, ncmp, nrej, nfail);
         printf("Max volume relative difference %.2e; max box difference %.2e and max centroid difference %.2e "
-               "(of the part size); max stored-box difference %.2e (files without empty-profile extrudes).\n",
-               max_vol, max_box, max_cen, max_file);
+               "(of the part size); max inertia-tensor difference %.2e (of its largest entry); max stored-box difference "
+               "%.2e (files without empty-profile extrudes).\n",
+               max_vol, max_box, max_cen, max_in, max_file);
         printf("Median time per part: recad %.3f ms (build + mass properties); OCCT %.1f ms wall, %.1f ms CPU (one occt-draw "
                "run: start and plugin load alone take %.1f ms wall, %.1f ms CPU); ratio of CPU times %.0fx.\n",
                mr * 1e3, mo * 1e3, mc * 1e3, t_start * 1e3, t_start_cpu * 1e3, mc / mr);

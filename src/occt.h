@@ -105,6 +105,8 @@ typedef struct {
     double size;                           /* mm */
     double bbox_diff;                      /* max corner-coordinate difference / size */
     double centroid_diff;                  /* max coordinate difference / size */
+    double inertia_diff;                   /* max entry difference of the inertia tensors about
+                                              the centroid / largest entry of OCCT's */
     int has_file_bbox;
     double file_bbox_diff;                 /* OCCT's box vs the box stored in the file, / size */
     int has_file_volume;

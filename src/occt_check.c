@@ -71,6 +71,12 @@ int oc_cross_check(const char *path, const oc_options *opt, oc_check *c) {
         double cd = 0;
         for (int k = 0; k < 3; k++) cd = fmax(cd, fabs(sp.centroid[k] - op.centroid[k]));
         c->centroid_diff = cd / c->size;
+        double id = 0, imax = 0;
+        for (int k = 0; k < 9; k++) {
+            id = fmax(id, fabs(sp.inertia[k] - op.inertia[k]));
+            imax = fmax(imax, fabs(op.inertia[k]));
+        }
+        c->inertia_diff = imax > 0 ? id / imax : id;
         c->has_file_bbox = rep.has_bbox;
         if (rep.has_bbox) c->file_bbox_diff = oc_box_diff(rep.bbox_lo, rep.bbox_hi, op.lo, op.hi) / c->size;
         c->has_file_volume = rep.has_props;

@@ -516,6 +516,7 @@ TEST(occt_cross_check_real_data) {
             CHECK_MSG(c.vol_rel <= 5e-3, "%s: volume recad %.17g, OCCT %.17g", path, c.vol_ours, c.vol_occt);
             CHECK_MSG(c.bbox_diff <= 1e-6, "%s: boxes differ by %.3g of the part size", path, c.bbox_diff);
             CHECK_MSG(c.centroid_diff <= 1e-6, "%s: centroids differ by %.3g of the part size", path, c.centroid_diff);
+            CHECK_MSG(c.inertia_diff <= 1e-6, "%s: inertia tensors differ by %.3g of the largest entry", path, c.inertia_diff);
             CHECK_MSG(c.occt_valid, "%s: OCCT's checkshape reports faults", path);
             /* the box stored in DeepCAD / Fusion files; an extrude without profiles still counts
              * in it (formats.md), so such files are only reported */
