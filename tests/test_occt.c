@@ -483,6 +483,20 @@ TEST(occt_step_failure_leaves_no_file) {
     CHECK(oc_write_step(&m, path, NULL) == -1);
     CHECK(access(path, F_OK) != 0);
     cad_free(&m);
+    /* OCCT builds an empty solid: an error, and neither the STEP file nor its temporary remains */
+    cad_init(&m);
+    box_model(&m, 0, 0, 0, 1, 1, 1, CAD_NEW);
+    box_model(&m, -1, -1, -1, 2, 2, 2, CAD_CUT);
+    char dir[400], *ls = NULL, cmd[800];
+    snprintf(dir, sizeof dir, "%s/empty", tf_tmpdir());
+    REQUIRE(ut_mkdirs(dir) == 0);
+    snprintf(path, sizeof path, "%s/x.step", dir);
+    CHECK(oc_write_step(&m, path, NULL) == -1);
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+    tf_run_cmd(cmd, &ls);
+    CHECK_MSG(atoi(ls) == 0, "folder holds %s files", ls);
+    free(ls);
+    cad_free(&m);
 }
 
 /* ---- real data: both kernels on every shared file ---- */
@@ -591,7 +605,7 @@ TEST(occt_cli_export_example_part) {
     char cmd[2048], *out = NULL, step[600], stl[600];
     snprintf(step, sizeof step, "%s/plate.step", tf_tmpdir());
     snprintf(stl, sizeof stl, "%s/plate.stl", tf_tmpdir());
-    snprintf(cmd, sizeof cmd, "build/recad export examples/plate.lua --step %s --stl %s", step, stl);
+    snprintf(cmd, sizeof cmd, "build/recad export examples/plate.lua --step %s --stl %s --obj %s/plate.obj", step, stl, tf_tmpdir());
     int rc = tf_run_cmd(cmd, &out);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
     free(out);
@@ -603,6 +617,11 @@ TEST(occt_cli_export_example_part) {
     txt = ut_read_file(stl, &len);
     REQUIRE(txt);
     CHECK(len > 84);
+    free(txt);
+    snprintf(stl, sizeof stl, "%s/plate.obj", tf_tmpdir());
+    txt = ut_read_file(stl, &len);
+    REQUIRE(txt);
+    CHECK(strstr(txt, "\nf ") != NULL);
     free(txt);
     oc_props p;
     REQUIRE_MSG(oc_measure_step(step, 0, &p) == 0, "%s", ut_error());
