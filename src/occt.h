@@ -12,14 +12,14 @@
  *     vertices and its own middle point), and oriented from its signed area: outer loops
  *     counter-clockwise, holes clockwise about the sketch normal;
  *   - lines are straight edges, arcs true circle arcs (a circle through the arc's centre with its
- *     x direction at the arc start, trimmed to [0, |sweep|]), circles closed circular edges; a three-point
- *     arc whose points are collinear, the middle one between the ends, is its straight chord
- *     (the limit of infinite radius; quantised Text2CAD arcs contain such);
+ *     x direction at the arc start, trimmed to [0, |sweep|]), circles closed circular edges; a
+ *     three-point arc whose points are collinear, the middle one between the ends, is its
+ *     straight chord (the limit of infinite radius; quantised Text2CAD arcs contain such);
  *   - a face is `mkplane` on the outer wire plus `add` of each hole wire, placed in world
  *     coordinates at w = w0 of the extrude's slab, then `prism` by (w1 - w0) * normal;
  *   - the prisms of one sketch are fused in one general fuse (baddobjects, baddtools, bfillds,
- *     bbop 1), then applied to the running body in order: the first
- *     extrude starts the body, new/join -> bfuse, cut -> bcut, intersect -> bcommon.
+ *     bbop 1), then applied to the running body in order: the first extrude starts the body,
+ *     new/join -> bfuse, cut -> bcut, intersect -> bcommon.
  * Numbers are printed with %.17g (round-trip exact). Measurements: `vprops R closed -full`
  * (volume, centroid, inertia), `sprops R -full` (area), `bounding -optimal -noTriangulation R`
  * (exact box), `checkshape R`, `nbshapes R`.
@@ -29,6 +29,8 @@
  * stdin, its own process group, and is killed (SIGKILL to the group) when the time limit passes.
  *
  * Units: whatever the model uses (millimetres). Errors: -1 + ut_error() as everywhere in recad.
+ * Thread safety: calls are independent (each run has its own temporary folder and child).
+ * docs/occt.md describes the cross-check and holds its measured per-file table.
  */
 #ifndef RECAD_OCCT_H
 #define RECAD_OCCT_H
