@@ -1,4 +1,5 @@
 /* occt.c - see occt.h. */
+#define _GNU_SOURCE /* pipe2: close-on-exec from the start, so concurrent spawns never inherit it */
 #include "occt.h"
 
 #include <errno.h>
@@ -493,12 +494,10 @@ int oc_run_script_cpu(const char *script, double timeout_s, char **output, doubl
     int rc = -1, fds[2] = {-1, -1};
     pid_t pid = -1;
     if (oc_write_file(path, script) < 0) goto done;
-    if (pipe(fds) < 0) {
+    if (pipe2(fds, O_CLOEXEC) < 0) {
         ut_fail("pipe: %s", strerror(errno));
         goto done;
     }
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
     if (oc_spawn(bin, path, fds[1], &pid) < 0) goto done;
     close(fds[1]);
     fds[1] = -1;

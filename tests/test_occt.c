@@ -628,3 +628,23 @@ TEST(occt_cli_export_example_part) {
     CHECK_REL(p.volume, (2400 - 4 * M_PI * 9) * 6, 1e-9);
     CHECK(p.valid);
 }
+
+TEST(occt_concurrent_runs) {
+    /* four measurements from parallel threads: each gets its own child and temporary folder */
+    double vol[4] = {0, 0, 0, 0};
+    int rc[4] = {-1, -1, -1, -1};
+#pragma omp parallel for num_threads(2)
+    for (int i = 0; i < 4; i++) {
+        cad_model m;
+        cad_init(&m);
+        box_model(&m, 0, 0, 0, 1 + i, 2, 3, CAD_NEW);
+        oc_props p;
+        rc[i] = oc_measure(&m, NULL, &p);
+        vol[i] = p.volume;
+        cad_free(&m);
+    }
+    for (int i = 0; i < 4; i++) {
+        CHECK(rc[i] == 0);
+        CHECK_REL(vol[i], 6.0 * (1 + i), 1e-12);
+    }
+}
