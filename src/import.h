@@ -84,6 +84,10 @@ int im_parse(const char *text, const char *name, const im_options *opt, cad_mode
 /* Detects the format of JSON text: IM_DEEPCAD / IM_FUSION / IM_TEXT2CAD, or -1 + ut_error(). */
 int im_detect(const char *text);
 
+/* cad_validate() (orients the model too) with its "line N: " prefix replaced by the feature it
+ * came from: "feature 'Extrude 2' (extrude feature 2): ...". 0 or -1 + ut_error(). */
+int im_validate(cad_model *m, const im_report *rep);
+
 /* Axis-aligned box (mm) of the union of the model's new/join prisms, arcs exact, booleans
  * ignored: equal to the solid's box unless a cut or intersect removes an extreme. -1 if none. */
 int im_prism_bbox(const cad_model *m, double lo[3], double hi[3]);
