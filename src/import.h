@@ -21,8 +21,9 @@
  * sketch coordinates, each loop chained start-to-end, outer loops counter-clockwise and holes
  * clockwise. Extents: one-sided (signed), two-sided, symmetric (total thickness), after unit
  * conversion. Every curve, sketch and extrude gets .line = 1 + the index of its extrude in the
- * source's feature order (sequence / timeline position; Text2CAD: part number), so "line N" in a
- * validation message names the N-th feature; rep->features[N-1] holds its name.
+ * source's extrude features (in sequence / timeline order; Text2CAD: part order), so "line N" in
+ * a validation message means the N-th extrude feature; rep->features[N-1] holds its name and
+ * im_validate() writes it into the message.
  *
  * Skipped with a warning (rep->warnings): extrudes without profiles, zero-depth extrudes,
  * zero-length lines; a three-point arc whose points are collinear (Text2CAD quantisation) becomes
