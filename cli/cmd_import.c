@@ -163,7 +163,7 @@ static int ci_convert(const char *in, const char *dst, const im_options *opt, in
     memset(res, 0, sizeof *res);
     int rc = im_load(in, opt, &m, &rep);
     if (rc && strstr(ut_error(), "cannot open")) res->io_error = 1;
-    if (rc == 0 && cad_validate(&m)) rc = ut_fail("%s: invalid geometry: %s", in, ut_error());
+    if (rc == 0 && im_validate(&m, &rep)) rc = ut_fail("%s: invalid geometry: %s", in, ut_error());
     cJSON *meas = cJSON_CreateObject();
     if (rc == 0 && ci_measure(&m, &rep, meas)) rc = ut_fail("%s: invalid geometry: %s", in, ut_error());
     if (rc == 0 && cw_write_file(&m, dst)) {

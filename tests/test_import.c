@@ -751,6 +751,22 @@ TEST(import_empty_profiles_degenerate_lines_and_multi_profile) {
     im_report_free(&r);
 }
 
+TEST(import_validation_names_the_feature) {
+    cad_model m;
+    im_report r;
+    /* two squares crossing each other in one profile: imports, but validation rejects it */
+    char *doc = ti_deepcad(TI_XY,
+                           TI_SQUARE ", {\"is_outer\": true, \"profile_curves\": [" TI_LINE(0.005, 0.005, 0.015, 0.005) ", " TI_LINE(
+                               0.015, 0.005, 0.015, 0.015) ", " TI_LINE(0.015, 0.015, 0.005, 0.015) ", " TI_LINE(0.005, 0.015, 0.005, 0.005) "]}",
+                           TI_ONESIDE(0.001));
+    REQUIRE(ti_parse(doc, &m, &r) == 0);
+    CHECK(im_validate(&m, &r) == -1);
+    CHECK_MSG(strstr(ut_error(), "feature 'Extrude 1' (extrude feature 1): "), "%s", ut_error());
+    cad_free(&m);
+    im_report_free(&r);
+    free(doc);
+}
+
 TEST(import_open_loop_rejected) {
     cad_model m;
     im_report r;
