@@ -77,38 +77,110 @@ double ms_area(const ms_mesh *m) {
     return s;
 }
 
-static int ms_cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+static int ms_cmp_pair(const void *a, const void *b) {
+    const uint64_t *x = a, *y = b; /* key, value */
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
 }
+
+/* sorts keys[0..n-1] ascending, moving vals (may be NULL) along; equal keys keep their order.
+   LSD radix with 16-bit digits; small inputs go through qsort on (key, position) pairs. */
+static void ms_radix_sort(uint64_t *keys, int *vals, size_t n) {
+    if (n < 16384) {
+        uint64_t *p = ut_malloc((2 * n + 1) * sizeof *p);
+        for (size_t i = 0; i < n; i++) {
+            p[2 * i] = keys[i];
+            p[2 * i + 1] = i;
+        }
+        qsort(p, n, 2 * sizeof *p, ms_cmp_pair);
+        int *vt = vals ? ut_malloc((n + 1) * sizeof *vt) : NULL;
+        for (size_t i = 0; i < n; i++) {
+            keys[i] = p[2 * i];
+            if (vals) vt[i] = vals[p[2 * i + 1]];
+        }
+        if (vals) memcpy(vals, vt, n * sizeof *vals);
+        free(vt);
+        free(p);
+        return;
+    }
+    uint64_t *kt = ut_malloc((n + 1) * sizeof *kt);
+    int *vt = vals ? ut_malloc((n + 1) * sizeof *vt) : NULL;
+    size_t *cnt = ut_malloc(65537 * sizeof *cnt);
+    for (int pass = 0; pass < 4; pass++) {
+        int sh = 16 * pass;
+        memset(cnt, 0, 65537 * sizeof *cnt);
+        for (size_t i = 0; i < n; i++) cnt[((keys[i] >> sh) & 0xffff) + 1]++;
+        if (cnt[1] == n) continue; /* every key has this digit 0 */
+        for (int d = 0; d < 65536; d++) cnt[d + 1] += cnt[d];
+        for (size_t i = 0; i < n; i++) {
+            size_t j = cnt[(keys[i] >> sh) & 0xffff]++;
+            kt[j] = keys[i];
+            if (vals) vt[j] = vals[i];
+        }
+        memcpy(keys, kt, n * sizeof *keys);
+        if (vals) memcpy(vals, vt, n * sizeof *vals);
+    }
+    free(kt);
+    free(vt);
+    free(cnt);
+}
+
 
 int ms_check_watertight(const ms_mesh *m) {
     if (m->nt == 0) return ut_fail("mesh has no triangle");
     size_t ne = (size_t)m->nt * 3;
-    uint64_t *e = ut_malloc(ne * sizeof *e);
+    uint64_t *e = ut_malloc(ne * sizeof *e), *r = ut_malloc(ne * sizeof *r);
     for (int i = 0; i < m->nt; i++)
         for (int k = 0; k < 3; k++) {
             int a = m->t[3 * i + k], b = m->t[3 * i + (k + 1) % 3];
             if (a < 0 || a >= m->nv || b < 0 || b >= m->nv) {
                 free(e);
+                free(r);
                 return ut_fail("triangle %d has a vertex index out of range", i);
             }
             if (a == b) {
                 free(e);
+                free(r);
                 return ut_fail("triangle %d repeats vertex %d", i, a);
             }
             e[3 * (size_t)i + k] = (uint64_t)(uint32_t)a << 32 | (uint32_t)b;
+            r[3 * (size_t)i + k] = (uint64_t)(uint32_t)b << 32 | (uint32_t)a;
         }
-    qsort(e, ne, sizeof *e, ms_cmp_u64);
+    /* closed and consistently oriented <=> the directed edges are distinct and their set equals
+       the set of reversed edges */
+    ms_radix_sort(e, NULL, ne);
+    ms_radix_sort(r, NULL, ne);
     int rc = 0;
     for (size_t i = 0; i < ne && rc == 0; i++) {
-        uint32_t a = (uint32_t)(e[i] >> 32), b = (uint32_t)e[i];
-        if (i + 1 < ne && e[i + 1] == e[i]) rc = ut_fail("edge %u->%u is used twice in the same direction", a, b);
-        uint64_t rev = (uint64_t)b << 32 | a;
-        if (rc == 0 && !bsearch(&rev, e, ne, sizeof *e, ms_cmp_u64))
-            rc = ut_fail("edge %u->%u has no opposite edge (open or inconsistently oriented)", a, b);
+        if (i + 1 < ne && e[i + 1] == e[i])
+            rc = ut_fail("edge %u->%u is used twice in the same direction", (unsigned)(e[i] >> 32), (unsigned)(uint32_t)e[i]);
+        else if (e[i] != r[i]) {
+            uint64_t x = e[i] < r[i] ? e[i] : r[i]; /* the smaller one lacks its partner */
+            rc = ut_fail("edge %u->%u has no opposite edge (open or inconsistently oriented)", (unsigned)(x >> 32), (unsigned)(uint32_t)x);
+        }
     }
     free(e);
+    free(r);
+    return rc;
+}
+
+int ms_check_closed(const ms_mesh *m) {
+    if (m->nt == 0) return ut_fail("mesh has no triangle");
+    size_t ne = (size_t)m->nt * 3;
+    uint64_t *d = ut_malloc(ne * sizeof *d), *o = ut_malloc(ne * sizeof *o);
+    for (size_t i = 0; i < ne; i++) {
+        uint32_t a = (uint32_t)m->t[i], b = (uint32_t)m->t[i - i % 3 + (i % 3 + 1) % 3];
+        d[i] = (uint64_t)a << 32 | b; /* the edge, and the opposite use that must cancel it */
+        o[i] = (uint64_t)b << 32 | a;
+    }
+    /* each directed edge must occur as often as its reverse: the sorted lists must be equal */
+    ms_radix_sort(d, NULL, ne);
+    ms_radix_sort(o, NULL, ne);
+    int rc = 0;
+    for (size_t i = 0; i < ne && rc == 0; i++)
+        if (d[i] != o[i]) rc = ut_fail("edge %u->%u is not matched by an opposite edge", (unsigned)(d[i] >> 32), (unsigned)(uint32_t)d[i]);
+    free(d);
+    free(o);
     return rc;
 }
 
@@ -306,6 +378,19 @@ static void ms_pts_add(ms_pts *q, double u, double v) {
     q->n++;
 }
 
+/* Radius of the interior chord vertices of an arc of radius r split into n chords of angle phi
+ * whose two end points stay on the arc: the one that makes the polygon's fan from the centre
+ * exactly as large as the circular sector, so chords lose no area:
+ *   (n-2) r'^2 sin(phi) + 2 r r' sin(phi) = n phi r^2   (n >= 2; a full circle: n r'^2 sin = n phi r^2) */
+static double ms_area_radius(double r, int n, double phi, int closed) {
+    double sp = sin(phi);
+    if (!(sp > 0)) return r;
+    if (closed) return r * sqrt(phi / sp);
+    double a = (n - 2) * sp, b = 2 * r * sp, c = -n * phi * r * r;
+    if (a == 0) return -c / b;
+    return (-b + sqrt(b * b - 4 * a * c)) / (2 * a);
+}
+
 static void ms_curve_points(const cad_curve *c, double tol, double rel, ms_pts *q) {
     q->n = 0;
     double cx, cy, r, a0, sw;
@@ -317,16 +402,20 @@ static void ms_curve_points(const cad_curve *c, double tol, double rel, ms_pts *
         if (!(r > 0)) return;
         int n = ms_arc_segments(r, 2 * MS_PI, tol, rel);
         if (n < 8) n = 8;
+        double rr = ms_area_radius(r, n, 2 * MS_PI / n, 1);
         for (int i = 0; i < n; i++) {
             double a = 2 * MS_PI * i / n;
-            ms_pts_add(q, c->p[0] + r * cos(a), c->p[1] + r * sin(a));
+            ms_pts_add(q, c->p[0] + rr * cos(a), c->p[1] + rr * sin(a));
         }
     } else if (cad_arc_geom(c->p, &cx, &cy, &r, &a0, &sw) == 0) {
-        int n = ms_arc_segments(r, sw, tol, rel);
+        /* 3/4 of the tolerance: with its end points pinned, an arc's lifted interior vertices
+           stand out by up to 4/3 of the chord sagitta (two chords) */
+        int n = ms_arc_segments(r, sw, 0.75 * tol, 0.75 * rel);
+        double rr = n >= 2 ? ms_area_radius(r, n, fabs(sw) / n, 0) : r;
         ms_pts_add(q, c->p[0], c->p[1]);
         for (int i = 1; i < n; i++) {
             double a = a0 + sw * i / n;
-            ms_pts_add(q, cx + r * cos(a), cy + r * sin(a));
+            ms_pts_add(q, cx + rr * cos(a), cy + rr * sin(a));
         }
         ms_pts_add(q, c->p[4], c->p[5]);
     } else { /* collinear three-point arc: the polyline through its points */
@@ -485,7 +574,196 @@ int ms_sketch_contains(const ms_profiles *p, int s, double u, double v) {
     return ms_region(p, s, ms_ring_in_point, &q);
 }
 
+/* ---------------------------------------------------------------- non-manifold repair */
+
+/* Solids that touch themselves along an edge (two blocks meeting edge to edge) give edges with
+ * four or more triangles. Around such an edge, sorted by angle, every wedge of solid runs from a
+ * triangle using the edge b->a counter-clockwise (about a->b) to the next triangle, which uses
+ * a->b; those two are paired. Then the triangle corners at each vertex are grouped into fans
+ * connected through paired edges, and every fan after the first gets its own copy of the vertex:
+ * the surface becomes a proper 2-manifold (each edge in exactly two triangles) without moving
+ * any point. */
+
+typedef struct {
+    int lo, hi; /* undirected key */
+    int he;     /* half-edge = 3 * triangle + corner (edge from corner to corner+1) */
+} ms_he;
+
+
+static int ms_uf_find(int *par, int i) {
+    while (par[i] != i) {
+        par[i] = par[par[i]];
+        i = par[i];
+    }
+    return i;
+}
+
+static void ms_uf_union(int *par, int a, int b) {
+    a = ms_uf_find(par, a);
+    b = ms_uf_find(par, b);
+    if (a < b) par[b] = a;
+    else if (b < a) par[a] = b;
+}
+
+typedef struct {
+    double ang;
+    int he, fwd; /* fwd: uses the edge lo->hi */
+} ms_fan;
+
+static int ms_cmp_fan(const void *a, const void *b) {
+    const ms_fan *p = a, *q = b;
+    if (p->ang != q->ang) return p->ang < q->ang ? -1 : 1;
+    return p->he - q->he;
+}
+
+/* joins the corners of the paired half-edges h (a->b) and g (b->a) */
+static void ms_pair(int *par, const int *t, int h, int g) {
+    int th = h / 3, ch = h % 3, tg = g / 3, cg = g % 3;
+    /* h runs t[h] -> t[next(h)], g runs t[g] -> t[next(g)] with t[g] == t[next(h)] */
+    ms_uf_union(par, 3 * th + ch, 3 * tg + (cg + 1) % 3);
+    ms_uf_union(par, 3 * th + (ch + 1) % 3, 3 * tg + cg);
+    (void)t;
+}
+
+static void ms_pair_group(const ms_mesh *m, int *par, const ms_he *g, int n, int ccw) {
+    if (n == 2) {
+        ms_pair(par, m->t, g[0].he, g[1].he);
+        return;
+    }
+    const double *a = m->v + 3 * g[0].lo, *b = m->v + 3 * g[0].hi;
+    double d[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]}, dl = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+    if (!(dl > 0)) return;
+    for (int k = 0; k < 3; k++) d[k] /= dl;
+    double e1[3] = {0, 0, 0};
+    int ax = fabs(d[0]) < fabs(d[1]) ? (fabs(d[0]) < fabs(d[2]) ? 0 : 2) : (fabs(d[1]) < fabs(d[2]) ? 1 : 2);
+    e1[ax] = 1;
+    double dot = e1[0] * d[0] + e1[1] * d[1] + e1[2] * d[2];
+    for (int k = 0; k < 3; k++) e1[k] -= dot * d[k];
+    double l1 = sqrt(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2]);
+    for (int k = 0; k < 3; k++) e1[k] /= l1;
+    double e2[3] = {d[1] * e1[2] - d[2] * e1[1], d[2] * e1[0] - d[0] * e1[2], d[0] * e1[1] - d[1] * e1[0]};
+    ms_fan *f = ut_malloc((size_t)n * sizeof *f);
+    for (int i = 0; i < n; i++) {
+        int tr = g[i].he / 3, c = g[i].he % 3;
+        const double *p = m->v + 3 * m->t[3 * tr + (c + 2) % 3]; /* the triangle's third vertex */
+        double r[3] = {p[0] - a[0], p[1] - a[1], p[2] - a[2]};
+        f[i].ang = atan2(r[0] * e2[0] + r[1] * e2[1] + r[2] * e2[2], r[0] * e1[0] + r[1] * e1[1] + r[2] * e1[2]);
+        f[i].he = g[i].he;
+        f[i].fwd = m->t[g[i].he] == g[0].lo;
+    }
+    qsort(f, (size_t)n, sizeof *f, ms_cmp_fan);
+    for (int i = 0; i < n; i++) {
+        const ms_fan *nx = &f[ccw ? (i + 1) % n : (i + n - 1) % n];
+        if (!f[i].fwd && nx->fwd) ms_pair(par, m->t, f[i].he, nx->he);
+    }
+    free(f);
+}
+
+/* returns 1 if some edge had more than two triangles (and the mesh was changed), else 0 */
+static int ms_make_manifold(ms_mesh *m, int ccw) {
+    int nh = 3 * m->nt;
+    uint64_t *key = ut_malloc((size_t)(nh + 1) * sizeof *key);
+    int *hid = ut_malloc((size_t)(nh + 1) * sizeof *hid);
+    for (int i = 0; i < nh; i++) {
+        uint32_t a = (uint32_t)m->t[i], b = (uint32_t)m->t[i - i % 3 + (i % 3 + 1) % 3];
+        key[i] = a < b ? (uint64_t)a << 32 | b : (uint64_t)b << 32 | a;
+        hid[i] = i;
+    }
+    ms_radix_sort(key, hid, (size_t)nh); /* stable: equal keys keep increasing half-edge ids */
+    int bad = 0;
+    for (int i = 0; i + 2 < nh && !bad; i++) bad = key[i] == key[i + 2];
+    if (!bad) {
+        free(key);
+        free(hid);
+        return 0;
+    }
+    ms_he *h = ut_malloc((size_t)(nh + 1) * sizeof *h);
+    for (int i = 0; i < nh; i++) {
+        h[i].lo = (int)(key[i] >> 32);
+        h[i].hi = (int)(uint32_t)key[i];
+        h[i].he = hid[i];
+    }
+    free(key);
+    free(hid);
+    int *par = ut_malloc((size_t)(nh + 1) * sizeof *par);
+    for (int i = 0; i < nh; i++) par[i] = i;
+    for (int i = 0; i < nh;) {
+        int j = i;
+        while (j < nh && h[j].lo == h[i].lo && h[j].hi == h[i].hi) j++;
+        ms_pair_group(m, par, h + i, j - i, ccw);
+        i = j;
+    }
+    /* one vertex per corner class: the first class of a vertex keeps its index */
+    int nv0 = m->nv;
+    int *owner = ut_malloc((size_t)(nv0 + 1) * sizeof *owner), *newid = ut_malloc((size_t)(nh + 1) * sizeof *newid);
+    for (int i = 0; i < nv0; i++) owner[i] = -1;
+    for (int i = 0; i < nh; i++) newid[i] = -1;
+    for (int i = 0; i < nh; i++) {
+        int r = ms_uf_find(par, i), v = m->t[i];
+        if (newid[r] < 0) {
+            if (owner[v] < 0) {
+                owner[v] = r;
+                newid[r] = v;
+            } else {
+                newid[r] = ms_add_vertex(m, m->v[3 * v], m->v[3 * v + 1], m->v[3 * v + 2]);
+            }
+        }
+        m->t[i] = newid[r];
+    }
+    free(owner);
+    free(newid);
+    free(par);
+    free(h);
+    return 1;
+}
+
+/* Pairs the triangles of edges shared by more than two of them so that every wedge of solid is
+ * bounded by a pair (ccw) - which separates solid blocks that touch along an edge; if some edge
+ * still ends up in more than two triangles (the touching edge's end points are shared by one fan
+ * only), the other pairing is tried, which treats the solid as connected through the edge. */
+static void ms_manifold(ms_mesh *m) {
+    int nv0 = m->nv;
+    int *t0 = ut_malloc((size_t)m->nt * 3 * sizeof *t0);
+    memcpy(t0, m->t, (size_t)m->nt * 3 * sizeof *t0);
+    if (ms_make_manifold(m, 1) && ms_check_watertight(m) < 0) {
+        ut_clear_error();
+        m->nv = nv0;
+        memcpy(m->t, t0, (size_t)m->nt * 3 * sizeof *t0);
+        ms_make_manifold(m, 0);
+        if (ms_check_watertight(m) < 0) { /* neither works: keep the first (closed, not 2-manifold) */
+            ut_clear_error();
+            m->nv = nv0;
+            memcpy(m->t, t0, (size_t)m->nt * 3 * sizeof *t0);
+            ms_make_manifold(m, 1);
+        }
+    }
+    free(t0);
+}
+
 /* ---------------------------------------------------------------- entry point */
+
+/* ms_simplify, kept only if the result is closed and its volume did not move (a safety net: the
+   collapses are designed to preserve both; a mesh that was not watertight before stays as it was) */
+static void ms_simplify_checked(ms_mesh *m) {
+    ms_mesh keep = {0};
+    keep.nv = keep.cap_v = m->nv;
+    keep.nt = keep.cap_t = m->nt;
+    keep.v = ut_malloc((size_t)m->nv * 3 * sizeof *keep.v);
+    keep.t = ut_malloc((size_t)m->nt * 3 * sizeof *keep.t);
+    memcpy(keep.v, m->v, (size_t)m->nv * 3 * sizeof *keep.v);
+    memcpy(keep.t, m->t, (size_t)m->nt * 3 * sizeof *keep.t);
+    keep.cap_v *= 3;
+    keep.cap_t *= 3;
+    double v0 = ms_volume(m);
+    ms_simplify(m, 0);
+    if (ms_check_watertight(m) < 0 || !(fabs(ms_volume(m) - v0) <= 1e-9 * fabs(v0))) {
+        ut_clear_error();
+        ms_free(m);
+        *m = keep;
+        return;
+    }
+    ms_free(&keep);
+}
 
 int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
     memset(out, 0, sizeof *out);
@@ -508,6 +786,10 @@ int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
     }
     int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, diag, out);
     ms_profiles_free(&p);
+    if (rc == 0 && out->nt > 0) {
+        if (parallel) ms_manifold(out); /* the grid mesher's output is a 2-manifold already */
+        ms_simplify_checked(out);
+    }
     if (rc < 0) ms_free(out);
     else if (out->nt == 0) {
         ms_free(out);

@@ -4,13 +4,16 @@
  * triangles that traverse it in opposite directions, and triangles are counter-clockwise seen
  * from outside (outward orientation), so the mesh encloses a volume (ms_volume > 0).
  *
- * Chord tolerance: arcs and circles are replaced by chords whose sagitta (the largest distance
- * between a chord and its arc) is at most `tol` millimetres; every arc gets at least one chord
- * per 45 degrees. tol <= 0 (MS_DEFAULT_TOL) selects the automatic tolerance: sagitta at most
- * 1e-3 of the model's bounding-box diagonal AND at most 5e-4 of the arc's own radius (so a small
- * cylinder in a large part is still accurate: about 100 chords per full circle, area error of an
- * inscribed circle below 0.07%). Chord vertices lie exactly on the true arcs, so the mesh is
- * inscribed in curved faces (its volume is slightly smaller for convex arcs, larger for holes).
+ * Chord tolerance: arcs and circles become polygons that stay within `tol` millimetres of the
+ * true curve everywhere (Hausdorff distance; about 2/3 tol in practice); every arc gets at least
+ * one chord per 45 degrees. tol <= 0 (MS_DEFAULT_TOL) selects the automatic tolerance: at most
+ * 1e-3 of the model's bounding-box diagonal AND at most 5e-4 of the arc's own radius (about 100
+ * chords per full circle, so a small hole in a large part stays round). The polygons are
+ * area-preserving: an arc's end points lie on the arc and its interior vertices on a slightly
+ * larger concentric circle chosen so that the polygon encloses exactly the arc's sector area.
+ * Chords therefore bias no volume: when all extrusions are parallel and the faces do not cut
+ * arcs against each other, the mesh volume equals the exact volume up to rounding; where one
+ * profile clips another's arc, the error is second order in the chord size.
  *
  * Method (docs/mesh_render.md): when every extrusion direction is parallel (up to sign) - the
  * usual case - all profiles are mapped into one 2-D frame, the plane is cut into cells along the
@@ -43,6 +46,9 @@ void ms_free(ms_mesh *m);
 double ms_volume(const ms_mesh *m);       /* enclosed (signed) volume, mm^3 */
 double ms_area(const ms_mesh *m);         /* mm^2 */
 int ms_check_watertight(const ms_mesh *m); /* 0 if closed and consistently oriented, else -1 + ut_error() */
+/* weaker: every directed edge a->b is matched by as many b->a (a closed, oriented surface that
+   may touch itself along an edge); 0 or -1 + ut_error() */
+int ms_check_closed(const ms_mesh *m);
 int ms_write_stl(const ms_mesh *m, const char *path); /* binary STL, atomic */
 int ms_write_obj(const ms_mesh *m, const char *path); /* Wavefront OBJ, atomic */
 
@@ -50,6 +56,12 @@ int ms_write_obj(const ms_mesh *m, const char *path); /* Wavefront OBJ, atomic *
 int ms_add_vertex(ms_mesh *m, double x, double y, double z); /* returns the new vertex index */
 void ms_add_tri(ms_mesh *m, int a, int b, int c);
 int ms_bbox(const ms_mesh *m, double lo[3], double hi[3]); /* -1 if the mesh has no vertex */
+/* Removes vertices without changing the surface: a vertex goes when its triangles are coplanar
+   (within eps mm; eps <= 0: 1e-9 of the bounding-box diagonal) or lie in two planes and it slides
+   along their straight crease onto a neighbour; collapses that would break the manifold, flip or
+   degenerate a triangle are refused. Returns the number of vertices removed. ms_from_model()
+   applies it to its result. */
+int ms_simplify(ms_mesh *m, double eps);
 /* the automatic chord tolerance of a model (mm): 1e-3 of its bounding-box diagonal; -1 if none */
 double ms_default_tol(const cad_model *m);
 

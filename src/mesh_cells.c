@@ -28,6 +28,8 @@
 #include "mesh_int.h"
 #include "util.h"
 
+#define MC_MAX_PIECES 8000000 /* bounds time and memory (about 24 bytes per piece) */
+
 typedef struct {
     int a, b, ring;
 } mc_seg;
@@ -207,7 +209,7 @@ static void mc_split_all(mc_ctx *c) {
     }
     free(ord);
     mc_merge_close(c); /* new crossing vertices may coincide with others */
-    qsort(sp, (size_t)nsp, sizeof *sp, mc_cmp_split);
+    if (nsp > 0) qsort(sp, (size_t)nsp, sizeof *sp, mc_cmp_split);
     int k = 0;
     for (int i = 0; i < n; i++) {
         mc_seg s = c->seg[i];
@@ -220,7 +222,7 @@ static void mc_split_all(mc_ctx *c) {
         mc_add_seg(c, prev, mc_find(c, s.b), s.ring);
     }
     /* drop the originals: the new segments were appended after them */
-    memmove(c->seg, c->seg + n, (size_t)(c->nseg - n) * sizeof *c->seg);
+    if (c->nseg > n) memmove(c->seg, c->seg + n, (size_t)(c->nseg - n) * sizeof *c->seg);
     c->nseg -= n;
     free(sp);
 }
@@ -260,11 +262,19 @@ static int mc_cmp_line_y(const void *a, const void *b) {
     return i - j;
 }
 
-/* cuts the segments at the lines they cross; returns the pieces, each spanning one slab */
+/* cuts the segments at the lines they cross; returns the pieces, each spanning one slab
+   (NULL + ut_error() if there would be more than MC_MAX_PIECES) */
 static mc_piece *mc_make_pieces(mc_ctx *c, int *npieces) {
     mc_piece *pc = NULL;
     int np = 0, cap = 0;
     int nseg = c->nseg;
+    double total = 0;
+    for (int i = 0; i < nseg; i++) total += abs(c->line_of[c->seg[i].a] - c->line_of[c->seg[i].b]);
+    if (total > MC_MAX_PIECES) {
+        *npieces = -1;
+        ut_fail("profiles too complex to mesh: %.0f slab pieces (limit %d)", total, MC_MAX_PIECES);
+        return NULL;
+    }
     for (int i = 0; i < nseg; i++) {
         int a = c->seg[i].a, b = c->seg[i].b;
         int la = c->line_of[a], lb = c->line_of[b];
@@ -346,19 +356,70 @@ typedef struct {
     cad_op *eop;
 } mc_layers;
 
-static int mc_ring_in_parity(const ms_profiles *p, int ring, const void *ctx) {
-    (void)p;
-    return ((const unsigned char *)ctx)[ring];
+/* Which sketches contain the current cell, updated ring toggle by ring toggle in O(1):
+ * a loop's parity is the XOR of its rings' parities; a face is in when its outer loop is and
+ * none of its holes is; a sketch is in when at least one of its faces is (as in ms_region). */
+typedef struct {
+    int *ring_loop;          /* per ring: loop slot */
+    int *loop_face;          /* per loop slot: face slot */
+    unsigned char *loop_hole, *loop_par;
+    unsigned char *face_outer;
+    int *face_holes, *face_sk; /* per face slot: holes whose parity is 1; sketch */
+    int *sk_in;              /* per sketch: faces that are in */
+} mc_regions;
+
+static void mc_regions_init(mc_regions *R, const ms_profiles *p, int nsk) {
+    int nr = p->nrings;
+    R->ring_loop = ut_malloc((size_t)(nr + 1) * sizeof(int));
+    R->loop_face = ut_malloc((size_t)(nr + 1) * sizeof(int));
+    R->loop_hole = ut_calloc((size_t)nr + 1, 1);
+    R->loop_par = ut_calloc((size_t)nr + 1, 1);
+    R->face_outer = ut_calloc((size_t)nr + 1, 1);
+    R->face_holes = ut_calloc((size_t)nr + 1, sizeof(int));
+    R->face_sk = ut_calloc((size_t)nr + 1, sizeof(int));
+    R->sk_in = ut_calloc((size_t)nsk + 1, sizeof(int));
+    int nl = -1, nf = -1;
+    for (int s = 0; s < nsk; s++)
+        for (int r = p->sk_first[s]; r < p->sk_first[s] + p->sk_n[s]; r++) {
+            const ms_ring *g = &p->rings[r];
+            int new_face = r == p->sk_first[s] || p->rings[r - 1].face != g->face;
+            int new_loop = new_face || p->rings[r - 1].loop != g->loop;
+            if (new_face) R->face_sk[++nf] = s;
+            if (new_loop) {
+                R->loop_face[++nl] = nf;
+                R->loop_hole[nl] = (unsigned char)g->hole;
+            }
+            R->ring_loop[r] = nl;
+        }
 }
 
-/* solid status of one cell for every layer, from the parity of every ring */
-static void mc_classify(const cad_model *m, const ms_profiles *p, const mc_layers *L, const unsigned char *parity,
-                        char *skin, unsigned char *solid) {
-    for (int s = 0; s < m->nsketches; s++) skin[s] = p->sk_n[s] > 0 ? (char)ms_region(p, s, mc_ring_in_parity, parity) : 0;
+static void mc_regions_free(mc_regions *R) {
+    free(R->ring_loop);
+    free(R->loop_face);
+    free(R->loop_hole);
+    free(R->loop_par);
+    free(R->face_outer);
+    free(R->face_holes);
+    free(R->face_sk);
+    free(R->sk_in);
+}
+
+static void mc_toggle(mc_regions *R, int ring) {
+    int l = R->ring_loop[ring], f = R->loop_face[l];
+    int was = R->face_outer[f] && R->face_holes[f] == 0;
+    R->loop_par[l] ^= 1;
+    if (R->loop_hole[l]) R->face_holes[f] += R->loop_par[l] ? 1 : -1;
+    else R->face_outer[f] = R->loop_par[l];
+    int now = R->face_outer[f] && R->face_holes[f] == 0;
+    if (now != was) R->sk_in[R->face_sk[f]] += now ? 1 : -1;
+}
+
+/* solid status of one cell for every layer, from the sketches that contain it */
+static void mc_classify(const cad_model *m, const mc_regions *R, const mc_layers *L, unsigned char *solid) {
     for (int l = 0; l < L->nlevels - 1; l++) {
         int body = 0;
         for (int e = 0; e < m->nextrudes; e++) {
-            int in = skin[L->esk[e]] && L->ela[e] <= l && l < L->elb[e];
+            int in = R->sk_in[L->esk[e]] > 0 && L->ela[e] <= l && l < L->elb[e];
             if (e == 0) body = in;
             else if (L->eop[e] == CAD_CUT) body = body && !in;
             else if (L->eop[e] == CAD_INTERSECT) body = body && in;
@@ -473,6 +534,19 @@ static void mc_wall(mc_emit *E, int a, int b, int l, int flip) {
 
 /* ---------------------------------------------------------------- driver */
 
+static void mc_ctx_free(mc_ctx *c) {
+    free(c->x);
+    free(c->y);
+    free(c->par);
+    free(c->seg);
+    free(c->X);
+    free(c->line_of);
+    free(c->lfirst);
+    free(c->ln);
+    free(c->lids);
+    free(c->pos);
+}
+
 int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh *out) {
     mc_ctx c = {0};
     c.eps = 1e-9 * diag;
@@ -514,7 +588,13 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
     mc_make_lines(&c);
     int np;
     mc_piece *pc = mc_make_pieces(&c, &np);
-    qsort(pc, (size_t)np, sizeof *pc, mc_cmp_piece);
+    if (!pc && np < 0) {
+        free(wlo);
+        free(whi);
+        mc_ctx_free(&c);
+        return -1;
+    }
+    if (np > 0) qsort(pc, (size_t)np, sizeof *pc, mc_cmp_piece);
     /* 3. levels */
     mc_layers L = {0};
     L.Z = ut_malloc((size_t)(2 * ne) * sizeof *L.Z);
@@ -543,8 +623,8 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
     mc_edge *edges = NULL;
     unsigned char *solid = NULL;
     int ncells = 0, cap_cells = 0, nedges = 0, cap_edges = 0, cap_solid = 0;
-    unsigned char *parity = ut_calloc((size_t)p->nrings + 1, 1);
-    char *skin = ut_calloc((size_t)m->nsketches + 1, 1);
+    mc_regions R;
+    mc_regions_init(&R, p, m->nsketches);
     int *gstart = ut_malloc((size_t)(np + 1) * sizeof *gstart), *rpos = ut_malloc((size_t)(np + 1) * sizeof *rpos);
     for (int i = 0; i < np && nlay > 0;) {
         int slab = pc[i].slab, j = i, ng = 0;
@@ -571,7 +651,7 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
             ed->r = r;
             ed->below = g > 0 ? first_cell + g - 1 : -1;
             ed->above = g < ng - 1 ? first_cell + g : -1;
-            for (int k = gstart[g]; k < gstart[g + 1]; k++) parity[pc[k].ring] ^= 1;
+            for (int k = gstart[g]; k < gstart[g + 1]; k++) mc_toggle(&R, pc[k].ring);
             if (g == ng - 1) break;
             mc_cell *cl = UT_PUSH(cells, ncells, cap_cells);
             cl->slab = slab;
@@ -580,15 +660,15 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
             cl->ib0 = rpos[g];
             cl->ib1 = rpos[g + 1];
             ut_grow((void **)&solid, &cap_solid, ncells * nlay, 1);
-            mc_classify(m, p, &L, parity, skin, solid + (size_t)(ncells - 1) * nlay);
+            mc_classify(m, &R, &L, solid + (size_t)(ncells - 1) * nlay);
         }
-        for (int k = i; k < j; k++) parity[pc[k].ring] = 0;
+        for (int g = 0; g < ng; g++) /* toggle once more: back to the all-outside state */
+            for (int k = gstart[g]; k < gstart[g + 1]; k++) mc_toggle(&R, pc[k].ring);
         i = j;
     }
     free(gstart);
     free(rpos);
-    free(parity);
-    free(skin);
+    mc_regions_free(&R);
     free(pc);
     /* neighbours across the lines: the cells left and right of each line sub-edge */
     int nl_total = c.nlines ? c.lfirst[c.nlines - 1] + c.ln[c.nlines - 1] : 0;
@@ -639,15 +719,6 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
     free(L.elb);
     free(L.esk);
     free(L.eop);
-    free(c.x);
-    free(c.y);
-    free(c.par);
-    free(c.seg);
-    free(c.X);
-    free(c.line_of);
-    free(c.lfirst);
-    free(c.ln);
-    free(c.lids);
-    free(c.pos);
+    mc_ctx_free(&c);
     return 0;
 }

@@ -163,7 +163,7 @@ static void mg_features(const mg_ctx *g, mg_axis feat[3]) {
 
 /* grid coordinates on [lo, hi]: features +- delta, gaps filled with spacing <= h */
 static void mg_make_axis(mg_axis *feat, double lo, double hi, double h, double delta, mg_axis *out) {
-    qsort(feat->c, (size_t)feat->n, sizeof *feat->c, mg_cmp_double);
+    if (feat->n > 0) qsort(feat->c, (size_t)feat->n, sizeof *feat->c, mg_cmp_double);
     mg_axis knots = {0};
     mg_axis_push(&knots, lo);
     for (int i = 0; i < feat->n; i++) {
@@ -249,26 +249,26 @@ static int mg_edge_vertex(mg_run *R, int64_t a, int64_t b) {
     return R->map.val[i];
 }
 
-static void mg_sub(const double *a, const double *b, double *o) {
-    for (int k = 0; k < 3; k++) o[k] = a[k] - b[k];
+/* sign of det(b - a, c - a, d - a) for grid points: > 0 when (a, b, c, d) is positively oriented */
+static double mg_det(const mg_run *R, int64_t a, int64_t b, int64_t c, int64_t d) {
+    double pa[3], pb[3], pc[3], pd[3];
+    mg_point(R, a, pa);
+    mg_point(R, b, pb);
+    mg_point(R, c, pc);
+    mg_point(R, d, pd);
+    double u[3], v[3], w[3];
+    for (int k = 0; k < 3; k++) {
+        u[k] = pb[k] - pa[k];
+        v[k] = pc[k] - pa[k];
+        w[k] = pd[k] - pa[k];
+    }
+    return u[0] * (v[1] * w[2] - v[2] * w[1]) - u[1] * (v[0] * w[2] - v[2] * w[0]) + u[2] * (v[0] * w[1] - v[1] * w[0]);
 }
 
-/* emits the polygon v[0..n-1] (3 or 4 surface vertices in cyclic order) facing dir */
-static void mg_emit(mg_run *R, const int *v, int n, const double dir[3]) {
-    double nn[3] = {0, 0, 0};
-    for (int i = 0; i < n; i++) { /* Newell normal */
-        const double *p = R->out->v + 3 * v[i], *q = R->out->v + 3 * v[(i + 1) % n];
-        nn[0] += (p[1] - q[1]) * (p[2] + q[2]);
-        nn[1] += (p[2] - q[2]) * (p[0] + q[0]);
-        nn[2] += (p[0] - q[0]) * (p[1] + q[1]);
-    }
-    int flip = nn[0] * dir[0] + nn[1] * dir[1] + nn[2] * dir[2] < 0;
-    for (int i = 1; i + 1 < n; i++) {
-        if (flip) ms_add_tri(R->out, v[0], v[i + 1], v[i]);
-        else ms_add_tri(R->out, v[0], v[i], v[i + 1]);
-    }
-}
-
+/* The surface piece of one tetrahedron. Orientation is decided on the grid points, never on the
+ * surface points (which may nearly coincide inside the thin feature layers): a surface point on
+ * the edge p->q is p + t (q - p) with 0 < t < 1, so a triangle of such points around a single
+ * vertex p faces away from p exactly when the triangle of the far ends does. */
 static void mg_tet(mg_run *R, const int64_t t[4]) {
     int64_t ins[4], outs[4];
     int ni = 0, no = 0;
@@ -277,29 +277,32 @@ static void mg_tet(mg_run *R, const int64_t t[4]) {
         else outs[no++] = t[k];
     }
     if (ni == 0 || no == 0) return;
-    double ci[3] = {0, 0, 0}, co[3] = {0, 0, 0}, x[3], dir[3];
-    for (int k = 0; k < ni; k++) {
-        mg_point(R, ins[k], x);
-        for (int d = 0; d < 3; d++) ci[d] += x[d] / ni;
-    }
-    for (int k = 0; k < no; k++) {
-        mg_point(R, outs[k], x);
-        for (int d = 0; d < 3; d++) co[d] += x[d] / no;
-    }
-    mg_sub(co, ci, dir);
     int v[4];
-    if (ni == 1) {
-        for (int k = 0; k < 3; k++) v[k] = mg_edge_vertex(R, ins[0], outs[k]);
-        mg_emit(R, v, 3, dir);
-    } else if (no == 1) {
-        for (int k = 0; k < 3; k++) v[k] = mg_edge_vertex(R, ins[k], outs[0]);
-        mg_emit(R, v, 3, dir);
+    if (ni == 1 || no == 1) {
+        /* apex p alone on its side; the normal must point away from p if p is inside */
+        int64_t p = ni == 1 ? ins[0] : outs[0];
+        const int64_t *q = ni == 1 ? outs : ins;
+        for (int k = 0; k < 3; k++) v[k] = mg_edge_vertex(R, p, q[k]);
+        int away = mg_det(R, p, q[0], q[1], q[2]) > 0;
+        if (away != (ni == 1)) {
+            int tmp = v[1];
+            v[1] = v[2];
+            v[2] = tmp;
+        }
+        ms_add_tri(R->out, v[0], v[1], v[2]);
     } else {
+        /* quad e(i0,o0) e(i0,o1) e(i1,o1) e(i1,o0): outward when (i0, i1, o0, o1) is positive */
         v[0] = mg_edge_vertex(R, ins[0], outs[0]);
         v[1] = mg_edge_vertex(R, ins[0], outs[1]);
         v[2] = mg_edge_vertex(R, ins[1], outs[1]);
         v[3] = mg_edge_vertex(R, ins[1], outs[0]);
-        mg_emit(R, v, 4, dir);
+        if (mg_det(R, ins[0], ins[1], outs[0], outs[1]) > 0) {
+            ms_add_tri(R->out, v[0], v[1], v[2]);
+            ms_add_tri(R->out, v[0], v[2], v[3]);
+        } else {
+            ms_add_tri(R->out, v[0], v[2], v[1]);
+            ms_add_tri(R->out, v[0], v[3], v[2]);
+        }
     }
 }
 
