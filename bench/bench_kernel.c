@@ -1,14 +1,16 @@
-/* bench_kernel.c - time of the exact solid kernel per model: sd_build + sd_mass_props +
- * sd_sample_surface(8192 points), on a set of DeepCAD-like parts built in C (plates with holes,
- * brackets, flanges, stepped shafts, pockets, slots, arcs) and, if given, on real files.
+/* bench_kernel.c - time per model of the exact solid kernel, sd_build + sd_mass_props +
+ * sd_sample_surface(8192 points), and of the whole path from a CADLib program: execute it (Lua,
+ * sandbox, validation) + the same kernel calls. Models: a set of DeepCAD-like parts built in C
+ * (plates with holes, brackets, flanges, stepped shafts, pockets, slots, arcs) and, if given,
+ * real files (DeepCAD / Fusion 360 / Text2CAD JSON, or CADLib .lua programs).
  *
- *   build/bench/bench_kernel [--reps N] [FILE.json ...]
+ *   build/bench/bench_kernel [--reps N] [FILE.json|FILE.lua ...]
  *
- * Each model runs N times (default 20); its time is the median over the runs, measured as CPU
- * time of the calling thread (one core; on a shared machine wall time also counts other
- * processes' turns, so both are printed). The summary is the median and mean over models.
- * Real files (DeepCAD / Fusion 360 / Text2CAD JSON) are imported first; import time is not
- * counted.
+ * Every model is also written as a hard-coded CADLib program (cw_program) and that program is
+ * what the "program" column executes. Each model runs N times (default 20); its time is the
+ * median over the runs, measured as CPU time of the calling thread (one core; on a shared
+ * machine wall time also counts other processes' turns, so the kernel's wall time is printed
+ * too). The summary is the median and mean over models. Import time is not counted.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +19,8 @@
 #include <time.h>
 
 #include "cad.h"
+#include "codewrite.h"
+#include "exec.h"
 #include "import.h"
 #include "solid.h"
 #include "util.h"
@@ -272,19 +276,54 @@ static int bk_time(const cad_model *m, int reps, double *pts, double *cpu_ms, do
     return rc;
 }
 
+/* median CPU time (ms) of executing the program + build + mass props + samples; -1 on failure */
+static int bk_time_program(const char *prog, int reps, double *pts, double *cpu_ms) {
+    double *c = malloc(sizeof(double) * reps);
+    int rc = 0;
+    for (int r = 0; r < reps && rc == 0; r++) {
+        double c0 = bk_cpu();
+        cad_model m;
+        sd_props p;
+        if (ex_run(prog, strlen(prog), "bench.lua", NULL, &m) != 0) {
+            rc = -1;
+            break;
+        }
+        sd_solid *s = sd_build(&m);
+        if (!s || sd_mass_props(s, &p) != 0 || sd_sample_surface(s, NSAMP, (uint64_t)r, pts, NULL) != NSAMP) rc = -1;
+        sd_free(s);
+        cad_free(&m);
+        c[r] = 1e3 * (bk_cpu() - c0);
+    }
+    *cpu_ms = rc == 0 ? bk_median(c, reps) : 0;
+    free(c);
+    return rc;
+}
+
+/* the model of argument `path`: a .lua program is executed, anything else imported */
+static int bk_load(const char *path, cad_model *m) {
+    const char *ext = ut_path_ext(path);
+    if (strcmp(ext, ".lua") == 0) return ex_run_file(path, NULL, m);
+    if (im_load(path, NULL, m, NULL) != 0) {
+        cad_free(m);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     int reps = 20, first_file = 1;
-    if (argc > 2 && strcmp(argv[1], "--reps") == 0) reps = atoi(argv[2]), first_file = 3;
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: bench_kernel [--reps N] [FILE.json ...]\n");
+        printf("usage: bench_kernel [--reps N] [FILE.json|FILE.lua ...]\n");
         return 0;
     }
+    if (argc > 2 && strcmp(argv[1], "--reps") == 0) reps = atoi(argv[2]), first_file = 3;
     if (reps < 1) reps = 1;
     double *pts = malloc(sizeof(double) * 3 * NSAMP);
     int nmax = BK_NSYN + argc;
-    double *cpu = malloc(sizeof(double) * nmax), *wall = malloc(sizeof(double) * nmax);
+    double *cpu = malloc(sizeof(double) * nmax), *wall = malloc(sizeof(double) * nmax), *full = malloc(sizeof(double) * nmax);
     int n = 0;
-    printf("%-34s %7s %5s %12s %12s %9s %9s\n", "model", "prisms", "exact", "volume", "area", "cpu_ms", "wall_ms");
+    printf("%-34s %6s %5s %12s %12s %9s %9s %10s\n", "model", "prisms", "exact", "volume", "area", "cpu_ms", "wall_ms",
+           "program_ms");
     for (int k = 0; k < BK_NSYN + argc - first_file; k++) {
         cad_model m;
         char name[64];
@@ -294,9 +333,8 @@ int main(int argc, char **argv) {
             snprintf(name, sizeof name, "synthetic %02d", k);
         } else {
             const char *path = argv[first_file + k - BK_NSYN];
-            if (im_load(path, NULL, &m, NULL) != 0) {
+            if (bk_load(path, &m) != 0) {
                 fprintf(stderr, "skipped: %s\n", ut_error());
-                cad_free(&m);
                 continue;
             }
             const char *base = strrchr(path, '/');
@@ -308,27 +346,31 @@ int main(int argc, char **argv) {
             continue;
         }
         sd_props p;
-        double c, w;
-        if (bk_time(&m, reps, pts, &c, &w, &p) != 0) {
+        double c, w, f = 0;
+        char *prog = cw_program(&m);
+        if (bk_time(&m, reps, pts, &c, &w, &p) != 0 || !prog || bk_time_program(prog, reps, pts, &f) != 0) {
             fprintf(stderr, "failed %s: %s\n", name, ut_error());
+            free(prog);
             cad_free(&m);
             continue;
         }
+        free(prog);
         int nfaces = 0;
         for (int e = 0; e < m.nextrudes; e++) nfaces += m.sketches[m.extrudes[e].sketch].n;
-        printf("%-34s %7d %5d %12.6g %12.6g %9.3f %9.3f\n", name, nfaces, p.exact, p.volume, p.area, c, w);
-        cpu[n] = c, wall[n] = w, n++;
+        printf("%-34s %6d %5d %12.6g %12.6g %9.3f %9.3f %10.3f\n", name, nfaces, p.exact, p.volume, p.area, c, w, f);
+        cpu[n] = c, wall[n] = w, full[n] = f, n++;
         cad_free(&m);
     }
-    double mc = 0, mw = 0;
-    for (int i = 0; i < n; i++) mc += cpu[i], mw += wall[i];
     if (n > 0) {
-        mc /= n, mw /= n;
-        double medc = bk_median(cpu, n), medw = bk_median(wall, n);
+        double mc = 0, mw = 0, mf = 0;
+        for (int i = 0; i < n; i++) mc += cpu[i], mw += wall[i], mf += full[i];
+        mc /= n, mw /= n, mf /= n;
+        double medc = bk_median(cpu, n), medw = bk_median(wall, n), medf = bk_median(full, n);
         printf("models %d, %d samples each, %d runs per model\n", n, NSAMP, reps);
-        printf("build + mass props + samples per model: median %.3f ms, mean %.3f ms (cpu); median %.3f ms, mean %.3f ms (wall)\n",
+        printf("kernel (build + mass props + samples): median %.3f ms, mean %.3f ms (cpu); median %.3f ms, mean %.3f ms (wall)\n",
                medc, mc, medw, mw);
+        printf("program (execute + validate + build + mass props + samples): median %.3f ms, mean %.3f ms (cpu)\n", medf, mf);
     }
-    free(pts), free(cpu), free(wall);
+    free(pts), free(cpu), free(wall), free(full);
     return n > 0 ? 0 : 1;
 }

@@ -1105,7 +1105,7 @@ static void sd_arc_plane(const sd_cut *c, const sd_prism *p, const g2_curve *g, 
     if (fabs(k) > 1) return;
     double phi = atan2(vn, un), dt = acos(k);
     int tag = b->tag;
-    b->tag = 1; /* curved geometry: the substitution keeps near-tangent ends cheap */
+    if (fabs(k) > 1 - 1e-3) b->tag = 1; /* the plane (nearly) grazes the arc */
     for (int s = -1; s <= 1; s += 2)
         if (g2_arc_param(g, phi + s * dt, 1e-12, &t)) sd_arc_point(p, g, phi + s * dt, w, q), sd_cut_put(c, q, b);
     b->tag = tag;
@@ -1574,19 +1574,23 @@ static void sd_cosq_fn(void *ctx, double u, double *f) {
     for (int i = 0; i < q->D; i++) f[i] *= jac;
 }
 
-/* sum over the pieces between consecutive breakpoints: pieces with a tangency end get the
-   cosine substitution and the 15-point rule, the others (smooth, often polynomial) the plain
-   7-point rule */
+/* sum over the pieces between consecutive breakpoints. A piece first gets one 7-point
+   Gauss-Kronrod step (exact for the polynomial pieces of planar geometry); if its error is too
+   large, or an end is a tangency, it is integrated adaptively with the 15-point rule after the
+   cosine substitution */
 static void sd_pieces_integrate(sd_qfn fn, void *ctx, int D, const sd_vals *br, double rel, double abs_tol, double *out) {
     for (int q = 0; q < D; q++) out[q] = 0;
     double span = br->n > 1 ? br->v[br->n - 1] - br->v[0] : 0;
     for (int i = 0; i + 1 < br->n; i++) {
         double f[SD_QD], share = span > 0 ? (br->v[i + 1] - br->v[i]) / span : 1;
-        if (br->f[i] || br->f[i + 1]) {
+        int done = 0;
+        if (!br->f[i] && !br->f[i + 1]) {
+            double err = sd_gk(fn, ctx, D, br->v[i], br->v[i + 1], 7, f);
+            done = err <= fmax(rel * fabs(f[0]), abs_tol * share);
+        }
+        if (!done) {
             sd_cosq cq = {fn, ctx, D, br->v[i], br->v[i + 1]};
             sd_adapt(sd_cosq_fn, &cq, D, 0, G2_PI, rel, abs_tol * share, 64, 15, f);
-        } else {
-            sd_adapt(fn, ctx, D, br->v[i], br->v[i + 1], rel, abs_tol * share, 64, 7, f);
         }
         for (int q = 0; q < D; q++) out[q] += f[q];
     }
