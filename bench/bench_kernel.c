@@ -5,6 +5,7 @@
  * real files (DeepCAD / Fusion 360 / Text2CAD JSON, or CADLib .lua programs).
  *
  *   build/bench/bench_kernel [--reps N] [FILE.json|FILE.lua ...]
+ *   build/bench/bench_kernel --rotated     the IoU_best situation instead (see bk_rotated)
  *
  * Every model is also written as a hard-coded CADLib program (cw_program) and that program is
  * what the "program" column executes. Each model runs N times (default 20); its time is the
@@ -310,8 +311,64 @@ static int bk_load(const char *path, cad_model *m) {
     return 0;
 }
 
+/* a random proper rotation (uniform, from a normalised Gaussian quaternion), row-major */
+static void bk_random_rotation(ut_rng *r, double R[9]) {
+    double q[4], n = 0;
+    for (int i = 0; i < 4; i++) q[i] = ut_rng_normal(r), n += q[i] * q[i];
+    n = sqrt(n);
+    double a = q[0] / n, b = q[1] / n, c = q[2] / n, d = q[3] / n;
+    double M[9] = {a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c),
+                   2 * (b * c + a * d), a * a - b * b + c * c - d * d, 2 * (c * d - a * b),
+                   2 * (b * d - a * c), 2 * (c * d + a * b), a * a - b * b - c * c + d * d};
+    memcpy(R, M, sizeof M);
+}
+
+/* every synthetic part against a copy of itself turned by a random rotation about its centroid:
+   time of sd_volume of the intersection (several directions: quadrature), in both operand
+   orders (each order integrates in another frame, so their agreement checks the accuracy) */
+static int bk_rotated(void) {
+    ut_rng r;
+    ut_rng_seed(&r, 3);
+    double t_all[2 * BK_NSYN], worst = 0;
+    int n = 0;
+    printf("%-14s %14s %10s %10s %10s\n", "model", "volume", "rel_diff", "ms_ab", "ms_ba");
+    for (int k = 0; k < BK_NSYN; k++) {
+        cad_model m;
+        cad_init(&m);
+        bk_model(&m, k);
+        sd_solid *a = cad_validate(&m) == 0 ? sd_build(&m) : NULL;
+        sd_props pa;
+        if (!a || sd_mass_props(a, &pa) != 0) {
+            sd_free(a);
+            cad_free(&m);
+            continue;
+        }
+        double R[9], t[3];
+        bk_random_rotation(&r, R);
+        for (int i = 0; i < 3; i++)
+            t[i] = pa.centroid[i] - (R[3 * i] * pa.centroid[0] + R[3 * i + 1] * pa.centroid[1] + R[3 * i + 2] * pa.centroid[2]);
+        sd_solid *b = sd_transform(a, R, 1, t), *ab = sd_combine(a, b, CAD_INTERSECT), *ba = sd_combine(b, a, CAD_INTERSECT);
+        double c0 = bk_cpu(), v1 = sd_volume(ab), c1 = bk_cpu(), v2 = sd_volume(ba), c2 = bk_cpu();
+        double rel = fabs(v1 / v2 - 1);
+        worst = fmax(worst, rel);
+        t_all[n++] = 1e3 * (c1 - c0), t_all[n++] = 1e3 * (c2 - c1);
+        printf("synthetic %02d %14.10g %10.2e %10.1f %10.1f\n", k, v1, rel, 1e3 * (c1 - c0), 1e3 * (c2 - c1));
+        sd_free(a), sd_free(b), sd_free(ab), sd_free(ba);
+        cad_free(&m);
+    }
+    if (n == 0) return 1;
+    double mean = 0;
+    for (int i = 0; i < n; i++) mean += t_all[i];
+    mean /= n;
+    double med = bk_median(t_all, n);
+    printf("sd_volume of part ^ rotated part: %d volumes, median %.1f ms, mean %.1f ms, min %.1f, max %.1f (cpu); "
+           "largest difference between frame orders %.2e\n", n, med, mean, t_all[0], t_all[n - 1], worst);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     int reps = 20, first_file = 1;
+    if (argc > 1 && strcmp(argv[1], "--rotated") == 0) return bk_rotated();
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: bench_kernel [--reps N] [FILE.json|FILE.lua ...]\n");
         return 0;
