@@ -205,10 +205,9 @@ static int vl_extrudes(const cad_model *m, double size) {
 static int vl_nonempty(const cad_model *m) {
     sd_solid *s = sd_build(m);
     if (!s) return -1;
-    sd_props p;
-    int rc = sd_mass_props(s, &p);
+    double v = sd_volume(s);
     sd_free(s);
-    if (rc != 0) return VL_FAIL(m->extrudes[m->nextrudes - 1].line, "the resulting solid is empty");
+    if (!(v > 0)) return VL_FAIL(m->extrudes[m->nextrudes - 1].line, "the resulting solid is empty");
     return 0;
 }
 
