@@ -19,6 +19,7 @@
 #include "solid.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -375,22 +376,6 @@ static int sd_eval(const sd_solid *s, int k, const double q[3]) {
 
 int sd_contains(const sd_solid *s, const double p[3]) { return sd_eval(s, s->root, p); }
 
-/* membership of two points at once: bit 0 for qa, bit 1 for qb */
-static __attribute__((unused)) int sd_eval2(const sd_solid *s, int k, const double qa[3], const double qb[3]) {
-    const sd_node *n = &s->nd[k];
-    int mask = (sd_box_has(n->lo, n->hi, qa, 0) ? 1 : 0) | (sd_box_has(n->lo, n->hi, qb, 0) ? 2 : 0);
-    if (!mask) return 0;
-    if (n->op == SD_LEAF) {
-        const sd_prism *p = &s->pr[n->a];
-        return ((mask & 1) && sd_prism_has(p, qa) ? 1 : 0) | ((mask & 2) && sd_prism_has(p, qb) ? 2 : 0);
-    }
-    int a = sd_eval2(s, n->a, qa, qb) & mask;
-    if (n->op == CAD_JOIN) return a == mask ? a : a | (sd_eval2(s, n->b, qa, qb) & mask);
-    if (!a) return 0;
-    int b = sd_eval2(s, n->b, qa, qb);
-    return n->op == CAD_CUT ? a & ~b : a & b;
-}
-
 /* ---------------------------------------------------------------- rays and interval CSG */
 
 /* an inside interval of a line o + t d with the outward unit normals at its two ends */
@@ -414,11 +399,10 @@ static _Thread_local sd_ws sd_scratch;
 
 static sd_iv *sd_ws_block(sd_ws *ws) {
     if (ws->used >= ws->nblocks) {
-        int nb = ws->nblocks ? 2 * ws->nblocks : 16;
-        /* blocks in use are addressed by index only through their pointer: grow keeps them valid
-           only if we never grow while blocks are live, so size the buffer up front (sd_ws_reserve) */
-        ws->buf = ut_realloc(ws->buf, (size_t)nb * SD_MAXIV * sizeof *ws->buf);
-        ws->nblocks = nb;
+        /* sd_ws_reserve sizes the buffer for the deepest tree walk (2 blocks per level plus the
+           callers' few); growing here would move blocks that are in use */
+        fprintf(stderr, "recad: solid scratch exhausted (internal error)\n");
+        abort();
     }
     return ws->buf + (size_t)SD_MAXIV * ws->used++;
 }
