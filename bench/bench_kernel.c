@@ -6,6 +6,7 @@
  *
  *   build/bench/bench_kernel [--reps N] [FILE.json|FILE.lua ...]
  *   build/bench/bench_kernel --rotated     the IoU_best situation instead (see bk_rotated)
+ *   build/bench/bench_kernel --occt        the synthetic parts against OpenCASCADE (bk_occt)
  *
  * Every model is also written as a hard-coded CADLib program (cw_program) and that program is
  * what the "program" column executes. Each model runs N times (default 20); its time is the
@@ -23,6 +24,7 @@
 #include "codewrite.h"
 #include "exec.h"
 #include "import.h"
+#include "occt.h"
 #include "solid.h"
 #include "util.h"
 #include "validate.h"
@@ -366,9 +368,49 @@ static int bk_rotated(void) {
     return 0;
 }
 
+/* every synthetic part measured by OpenCASCADE (occt-draw) too: largest relative differences */
+static int bk_occt(void) {
+    if (!oc_binary()) {
+        fprintf(stderr, "bench_kernel: %s\n", ut_error());
+        return 1;
+    }
+    printf("%-14s %5s %10s %10s %10s %10s %10s\n", "model", "exact", "volume", "area", "centroid", "inertia", "box");
+    double worst[5] = {0};
+    for (int k = 0; k < BK_NSYN; k++) {
+        cad_model m;
+        cad_init(&m);
+        bk_model(&m, k);
+        sd_solid *s = cad_validate(&m) == 0 ? sd_build(&m) : NULL;
+        sd_props p;
+        oc_props o;
+        if (!s || sd_mass_props(s, &p) != 0 || oc_measure(&m, NULL, &o) != 0) {
+            fprintf(stderr, "synthetic %02d: %s\n", k, ut_error());
+            sd_free(s);
+            cad_free(&m);
+            continue;
+        }
+        double size = 0, d[5] = {fabs(p.volume / o.volume - 1), fabs(p.area / o.area - 1), 0, 0, 0};
+        for (int i = 0; i < 3; i++) size = fmax(size, o.hi[i] - o.lo[i]);
+        double itr = fabs(o.inertia[0] + o.inertia[4] + o.inertia[8]);
+        for (int i = 0; i < 3; i++) {
+            d[2] = fmax(d[2], fabs(p.centroid[i] - o.centroid[i]) / size);
+            d[4] = fmax(d[4], fmax(fabs(p.lo[i] - o.lo[i]), fabs(p.hi[i] - o.hi[i])) / size);
+        }
+        for (int i = 0; i < 9; i++) d[3] = fmax(d[3], fabs(p.inertia[i] - o.inertia[i]) / itr);
+        printf("synthetic %02d %5d %10.1e %10.1e %10.1e %10.1e %10.1e\n", k, p.exact, d[0], d[1], d[2], d[3], d[4]);
+        for (int i = 0; i < 5; i++) worst[i] = fmax(worst[i], d[i]);
+        sd_free(s);
+        cad_free(&m);
+    }
+    printf("largest relative differences to OCCT: volume %.1e, area %.1e, centroid %.1e (of the size), inertia %.1e "
+           "(of the trace), box %.1e (of the size)\n", worst[0], worst[1], worst[2], worst[3], worst[4]);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     int reps = 20, first_file = 1;
     if (argc > 1 && strcmp(argv[1], "--rotated") == 0) return bk_rotated();
+    if (argc > 1 && strcmp(argv[1], "--occt") == 0) return bk_occt();
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: bench_kernel [--reps N] [FILE.json|FILE.lua ...]\n");
         return 0;
