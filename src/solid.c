@@ -375,7 +375,7 @@ int sd_line_crossings(const sd_prism *p, const double o[2], const double d[2], s
             double ts[2] = {q / A, C / q};
             for (int k = 0; k < 2; k++) {
                 double x = fx + ts[k] * d[0], y = fy + ts[k] * d[1], ta;
-                if (!g2_arc_param(c, atan2(y, x), 1e-12, &ta)) continue;
+                if (fabs(c->sw) < G2_TWO_PI && !g2_arc_param(c, atan2(y, x), 1e-12, &ta)) continue;
                 cr[n].t = ts[k];
                 cr[n].n[0] = x / c->r, cr[n].n[1] = y / c->r;
                 n++;
@@ -408,7 +408,7 @@ static int sd_prism_ray(const sd_prism *p, const double o[3], const double d[3],
         for (int i = 0; i < 3; i++) nA[i] = up ? -p->N[i] : p->N[i], nB[i] = -nA[i];
     }
     double d2[2] = {dl[0], dl[1]};
-    if (hypot(d2[0], d2[1]) <= 1e-12 * dlen) { /* along the extrusion */
+    if (d2[0] * d2[0] + d2[1] * d2[1] <= 1e-24 * dlen * dlen) { /* along the extrusion */
         if (!g2_region_inside(&p->rg, ol[0], ol[1]) || !isfinite(ta)) return 0;
         out[0].t0 = ta, out[0].t1 = tb;
         memcpy(out[0].n0, nA, sizeof nA);
@@ -483,10 +483,15 @@ int sd_line_box(const double lo[3], const double hi[3], const double o[3], const
             continue;
         }
         double a = (lo[i] - o[i]) / d[i], b = (hi[i] - o[i]) / d[i];
-        t0 = fmax(t0, fmin(a, b));
-        t1 = fmin(t1, fmax(a, b));
+        if (a > b) { /* plain comparisons: this runs for every node of every ray */
+            double t = a;
+            a = b, b = t;
+        }
+        if (a > t0) t0 = a;
+        if (b < t1) t1 = b;
+        if (t0 > t1) return 0;
     }
-    return t0 <= t1;
+    return 1;
 }
 
 /* inside intervals of the line in node k, written to out (SD_MAXIV room) */
