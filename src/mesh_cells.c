@@ -443,6 +443,12 @@ static int mc_level_index(const double *Z, int n, double w) {
 
 /* ---------------------------------------------------------------- output */
 
+/* 1 if b lies on the straight line from a to d (within eps) */
+static int mc_collinear(const mc_ctx *c, int a, int b, int d) {
+    double dx = c->x[d] - c->x[a], dy = c->y[d] - c->y[a], l = sqrt(dx * dx + dy * dy);
+    return fabs(mc_orient(c, a, d, b)) <= c->eps * l;
+}
+
 typedef struct {
     int64_t *key;
     int *val;
@@ -505,15 +511,17 @@ static void mc_tri(mc_emit *E, int a, int b, int c, int flip) {
     else ms_add_tri(E->out, a, b, c);
 }
 
-/* cap of a cell at level z; up = 1: normal +W (counter-clockwise in U,V) */
-static void mc_cap(mc_emit *E, const mc_cell *cl, int z, int up) {
+/* cap of a trapezoid whose only vertices are its two vertical sides (line la positions
+   ia0..ia1, line lb positions ib0..ib1) at level z, as a zipper between them (no degenerate
+   triangle); up = 1: normal +W (counter-clockwise in U,V) */
+static void mc_cap(mc_emit *E, int la, int ia0, int ia1, int lb, int ib0, int ib1, int z, int up) {
     const mc_ctx *c = E->c;
-    const int *A = c->lids + c->lfirst[cl->slab], *B = c->lids + c->lfirst[cl->slab + 1];
-    int i = cl->ia0, j = cl->ib0;
-    while (i < cl->ia1 || j < cl->ib1) {
+    const int *A = c->lids + c->lfirst[la], *B = c->lids + c->lfirst[lb];
+    int i = ia0, j = ib0;
+    while (i < ia1 || j < ib1) {
         int adv_b;
-        if (i == cl->ia1) adv_b = 1;
-        else if (j == cl->ib1) adv_b = 0;
+        if (i == ia1) adv_b = 1;
+        else if (j == ib1) adv_b = 0;
         else adv_b = c->y[B[j + 1]] <= c->y[A[i + 1]];
         if (adv_b) {
             mc_tri(E, mc_v3(E, A[i], z), mc_v3(E, B[j], z), mc_v3(E, B[j + 1], z), !up);
@@ -523,6 +531,15 @@ static void mc_cap(mc_emit *E, const mc_cell *cl, int z, int up) {
             i++;
         }
     }
+}
+
+/* cap of a convex polygon (2-D vertex ids, counter-clockwise) at level z: a fan from a new
+   vertex at (cx, cy), strictly inside, so collinear boundary points give no degenerate triangle */
+static void mc_cap_fan(mc_emit *E, const int *poly, int n, double cx, double cy, int z, int up) {
+    double p[3], W = E->L->Z[z];
+    for (int d = 0; d < 3; d++) p[d] = E->o[d] + cx * E->ax[d] + cy * E->ay[d] + W * E->an[d];
+    int ctr = ms_add_vertex(E->out, p[0], p[1], p[2]);
+    for (int i = 0; i < n; i++) mc_tri(E, ctr, mc_v3(E, poly[i], z), mc_v3(E, poly[(i + 1) % n], z), !up);
 }
 
 /* wall on the 2-D edge a->b over layer l; the quad (a,b,b',a') faces right of a->b */
@@ -679,24 +696,102 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
         for (int q = cl->ia0; q < cl->ia1; q++) rightc[c.lfirst[cl->slab] + q] = k;
         for (int q = cl->ib0; q < cl->ib1; q++) leftc[c.lfirst[cl->slab + 1] + q] = k;
     }
-    /* 5. output */
+    /* 5. trapezoids: a cell merges with the cell right of it when they meet along a single line
+       sub-edge, have the same status in every layer and their bottom and top edges run straight on */
+    int *nextc = ut_malloc((size_t)(ncells + 1) * sizeof(int)), *prevc = ut_malloc((size_t)(ncells + 1) * sizeof(int));
+    for (int k = 0; k < ncells; k++) nextc[k] = prevc[k] = -1;
+    for (int k = 0; k < ncells; k++) {
+        const mc_cell *a = &cells[k];
+        if (a->ib1 != a->ib0 + 1 || a->slab + 2 >= c.nlines) continue;
+        int n2 = rightc[c.lfirst[a->slab + 1] + a->ib0];
+        if (n2 < 0) continue;
+        const mc_cell *b = &cells[n2];
+        if (b->ia0 != a->ib0 || b->ia1 != a->ib1) continue;
+        if (memcmp(solid + (size_t)k * nlay, solid + (size_t)n2 * nlay, (size_t)nlay) != 0) continue;
+        const int *L0 = c.lids + c.lfirst[a->slab], *L1 = c.lids + c.lfirst[a->slab + 1], *L2 = c.lids + c.lfirst[a->slab + 2];
+        if (!mc_collinear(&c, L0[a->ia0], L1[a->ib0], L2[b->ib0]) || !mc_collinear(&c, L0[a->ia1], L1[a->ib1], L2[b->ib1])) continue;
+        nextc[k] = n2;
+        prevc[n2] = k;
+    }
+    /* vertices that must appear in the output: every point of a trapezoid's vertical sides */
+    unsigned char *needed = ut_calloc((size_t)c.nv + 1, 1);
+    for (int k = 0; k < ncells; k++) {
+        const mc_cell *a = &cells[k];
+        if (prevc[k] < 0)
+            for (int q = a->ia0; q <= a->ia1; q++) needed[c.lids[c.lfirst[a->slab] + q]] = 1;
+        if (nextc[k] < 0)
+            for (int q = a->ib0; q <= a->ib1; q++) needed[c.lids[c.lfirst[a->slab + 1] + q]] = 1;
+    }
+    /* 6. output */
     mc_emit E = {.c = &c, .L = &L, .o = pl0->origin, .ax = pl0->x, .ay = pl0->y, .an = pl0->n, .out = out};
     mc_map_grow(&E);
+    int *poly = NULL, npoly = 0, cap_poly = 0;
     for (int k = 0; k < ncells; k++) {
+        if (prevc[k] >= 0) continue; /* not the first cell of its trapezoid */
         const unsigned char *st = solid + (size_t)k * nlay;
-        for (int z = 0; z <= nlay; z++) {
-            int below = z > 0 ? st[z - 1] : 0, above = z < nlay ? st[z] : 0;
-            if (below != above) mc_cap(&E, &cells[k], z, below);
+        int changes = 0;
+        for (int z = 0; z <= nlay && !changes; z++) changes = (z > 0 ? st[z - 1] : 0) != (z < nlay ? st[z] : 0);
+        if (!changes) continue;
+        const mc_cell *first = &cells[k], *last = first;
+        int extra = 0;
+        for (int j = k; nextc[j] >= 0; j = nextc[j]) {
+            const mc_cell *a = &cells[j];
+            extra |= needed[c.lids[c.lfirst[a->slab + 1] + a->ib0]] | needed[c.lids[c.lfirst[a->slab + 1] + a->ib1]];
+            last = &cells[nextc[j]];
+        }
+        if (extra) { /* the polygon, counter-clockwise: bottom, right side, top, left side */
+            npoly = 0;
+            *UT_PUSH(poly, npoly, cap_poly) = c.lids[c.lfirst[first->slab] + first->ia0];
+            for (int j = k; nextc[j] >= 0; j = nextc[j]) {
+                int v = c.lids[c.lfirst[cells[j].slab + 1] + cells[j].ib0];
+                if (needed[v]) *UT_PUSH(poly, npoly, cap_poly) = v;
+            }
+            for (int q = last->ib0; q <= last->ib1; q++) *UT_PUSH(poly, npoly, cap_poly) = c.lids[c.lfirst[last->slab + 1] + q];
+            int mark = npoly;
+            for (int j = k; nextc[j] >= 0; j = nextc[j]) {
+                int v = c.lids[c.lfirst[cells[j].slab + 1] + cells[j].ib1];
+                if (needed[v]) *UT_PUSH(poly, npoly, cap_poly) = v;
+            }
+            for (int a = mark, b = npoly - 1; a < b; a++, b--) { /* top points right to left */
+                int t = poly[a];
+                poly[a] = poly[b];
+                poly[b] = t;
+            }
+            for (int q = first->ia1; q > first->ia0; q--) *UT_PUSH(poly, npoly, cap_poly) = c.lids[c.lfirst[first->slab] + q];
+            const int *A = c.lids + c.lfirst[first->slab], *B = c.lids + c.lfirst[last->slab + 1];
+            double cx = 0.25 * (c.x[A[first->ia0]] + c.x[A[first->ia1]] + c.x[B[last->ib0]] + c.x[B[last->ib1]]);
+            double cy = 0.25 * (c.y[A[first->ia0]] + c.y[A[first->ia1]] + c.y[B[last->ib0]] + c.y[B[last->ib1]]);
+            for (int z = 0; z <= nlay; z++) {
+                int below = z > 0 ? st[z - 1] : 0, above = z < nlay ? st[z] : 0;
+                if (below != above) mc_cap_fan(&E, poly, npoly, cx, cy, z, below);
+            }
+        } else {
+            for (int z = 0; z <= nlay; z++) {
+                int below = z > 0 ? st[z - 1] : 0, above = z < nlay ? st[z] : 0;
+                if (below != above) mc_cap(&E, first->slab, first->ia0, first->ia1, last->slab + 1, last->ib0, last->ib1, z, below);
+            }
         }
     }
+    free(poly);
+    /* walls on the piece edges, merged along straight runs through vertices that are not needed */
+    int *edge_from = ut_malloc((size_t)(c.nv + 1) * sizeof(int));
+    for (int i = 0; i < c.nv; i++) edge_from[i] = -1;
+    for (int i = 0; i < nedges; i++) edge_from[edges[i].l] = i;
     for (int i = 0; i < nedges; i++) {
         const mc_edge *ed = &edges[i];
+        if (!needed[ed->l]) continue; /* inside a run that starts further left */
+        int r = ed->r;
+        while (!needed[r] && edge_from[r] >= 0) r = edges[edge_from[r]].r;
         for (int l = 0; l < nlay; l++) {
             int sb = ed->below >= 0 ? solid[(size_t)ed->below * nlay + l] : 0;
             int sa = ed->above >= 0 ? solid[(size_t)ed->above * nlay + l] : 0;
-            if (sb != sa) mc_wall(&E, ed->l, ed->r, l, sb); /* quad faces below */
+            if (sb != sa) mc_wall(&E, ed->l, r, l, sb); /* quad faces below */
         }
     }
+    free(edge_from);
+    free(needed);
+    free(nextc);
+    free(prevc);
     for (int k = 0; k < c.nlines; k++)
         for (int q = 0; q + 1 < c.ln[k]; q++) {
             int idx = c.lfirst[k] + q, cl = leftc[idx], cr = rightc[idx];
