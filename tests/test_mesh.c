@@ -642,3 +642,21 @@ TEST(mesh_perforated_plate) {
     ms_free(&ms);
     cad_free(&m);
 }
+
+TEST(mesh_blocks_touching_along_edges) {
+    /* boxes meeting only along a vertical edge, and along a horizontal one (different layers):
+       the touching edge gets four triangles; the mesh must still be a 2-manifold */
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY(), up = XY();
+    up.origin[2] = 10;
+    extrude(&m, &pl, rect(&m, 0, 0, 10, 10, 0), 1, CAD_EXT_ONE, 10, 0, CAD_NEW);
+    extrude(&m, &pl, rect(&m, 10, 10, 20, 20, 0), 1, CAD_EXT_ONE, 10, 0, CAD_JOIN); /* vertical edge x=y=10 */
+    extrude(&m, &up, rect(&m, 20, 0, 30, 10, 0), 1, CAD_EXT_ONE, 10, 0, CAD_JOIN);  /* box 2 at one point */
+    extrude(&m, &up, rect(&m, 0, 10, 10, 20, 0), 1, CAD_EXT_ONE, 5, 0, CAD_JOIN);   /* boxes 1, 2 along edges */
+    ms_mesh ms;
+    double v = mesh_volume(&m, &ms);
+    CHECK_REL(v, 1000 + 1000 + 1000 + 500, 1e-12);
+    ms_free(&ms);
+    cad_free(&m);
+}
