@@ -419,6 +419,8 @@ void g2_region_init(g2_region *rg) {
 
 void g2_region_free(g2_region *rg) {
     free(rg->m);
+    free(rg->start);
+    free(rg->idx);
     memset(rg, 0, sizeof *rg);
 }
 
@@ -468,11 +470,48 @@ void g2_region_add(g2_region *rg, const g2_curve *c, int n) {
     }
 }
 
+void g2_region_index(g2_region *rg) {
+    free(rg->start), free(rg->idx);
+    rg->start = rg->idx = NULL;
+    rg->nband = 0;
+    double h = rg->hi[1] - rg->lo[1];
+    if (rg->n < 8 || !(h > 0)) return;
+    int nb = rg->n < 64 ? rg->n : 64;
+    rg->nband = nb;
+    rg->bh = h / nb;
+    rg->start = ut_calloc((size_t)nb + 1, sizeof *rg->start);
+    for (int pass = 0; pass < 2; pass++) { /* count, then fill */
+        int *fill = pass ? ut_calloc((size_t)nb, sizeof *fill) : NULL;
+        for (int i = 0; i < rg->n; i++) {
+            const g2_mono *m = &rg->m[i];
+            int b0 = (int)floor((fmin(m->y0, m->y1) - rg->lo[1]) / rg->bh);
+            int b1 = (int)floor((fmax(m->y0, m->y1) - rg->lo[1]) / rg->bh);
+            b0 = b0 < 0 ? 0 : b0 >= nb ? nb - 1 : b0;
+            b1 = b1 < 0 ? 0 : b1 >= nb ? nb - 1 : b1;
+            for (int b = b0; b <= b1; b++) {
+                if (pass) rg->idx[rg->start[b] + fill[b]++] = i;
+                else rg->start[b + 1]++;
+            }
+        }
+        if (!pass) {
+            for (int b = 0; b < nb; b++) rg->start[b + 1] += rg->start[b];
+            rg->idx = ut_malloc((size_t)(rg->start[nb] > 0 ? rg->start[nb] : 1) * sizeof *rg->idx);
+        }
+        free(fill);
+    }
+}
+
 int g2_region_inside(const g2_region *rg, double x, double y) {
     if (x < rg->lo[0] || x > rg->hi[0] || y < rg->lo[1] || y > rg->hi[1]) return 0;
-    int in = 0;
-    for (int i = 0; i < rg->n; i++) {
-        const g2_mono *m = &rg->m[i];
+    int in = 0, i0 = 0, i1 = rg->n;
+    const int *idx = NULL;
+    if (rg->nband) {
+        int b = (int)((y - rg->lo[1]) / rg->bh);
+        b = b < 0 ? 0 : b >= rg->nband ? rg->nband - 1 : b;
+        idx = rg->idx, i0 = rg->start[b], i1 = rg->start[b + 1];
+    }
+    for (int k = i0; k < i1; k++) {
+        const g2_mono *m = &rg->m[idx ? idx[k] : k];
         if ((m->y0 > y) == (m->y1 > y)) continue; /* half-open rule: no double counts at joints */
         double xc;
         if (m->r == 0) {

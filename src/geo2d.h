@@ -91,10 +91,15 @@ typedef struct {
     g2_mono *m;
     int n, cap;
     double lo[2], hi[2]; /* bounding box of all curves */
+    /* optional index (g2_region_index): nband horizontal bands of height bh from lo[1]; band k
+       lists the pieces overlapping it: idx[start[k] .. start[k+1]) */
+    int nband, *start, *idx;
+    double bh;
 } g2_region;
 
 void g2_region_init(g2_region *rg);
 void g2_region_add(g2_region *rg, const g2_curve *c, int n); /* adds the curves of closed loops */
+void g2_region_index(g2_region *rg); /* after the last add: speeds up queries on many curves */
 void g2_region_free(g2_region *rg);
 int g2_region_inside(const g2_region *rg, double x, double y); /* 1 inside, 0 outside */
 

@@ -49,7 +49,7 @@ static int im_order(const cJSON *root, const cJSON *ents, im_format f, im_item *
         t->pos = pos;
         t->entity = id;
     }
-    qsort(it, (size_t)n, sizeof *it, im_item_cmp);
+    if (n) qsort(it, (size_t)n, sizeof *it, im_item_cmp);
     *out = it;
     return n;
 }

@@ -156,6 +156,18 @@ static int im_chain(im_ctx *x, im_loop *l, const char *what) {
             im_warn(x, "%s: zero-length line dropped", what);
             continue;
         }
+        double cx, cy, r, a0, sw;
+        if (c->kind == CAD_ARC && (cad_arc_geom(c->p, &cx, &cy, &r, &a0, &sw) || !isfinite(r))) {
+            /* three collinear points (quantised Text2CAD arcs): the chord, if the middle lies on it */
+            double dx = c->p[4] - c->p[0], dy = c->p[5] - c->p[1], len2 = dx * dx + dy * dy;
+            double t = len2 > 0 ? ((c->p[2] - c->p[0]) * dx + (c->p[3] - c->p[1]) * dy) / len2 : -1;
+            if (!(t > 0 && t < 1)) return im_fail(x, "%s: degenerate arc (its three points coincide or fold back)", what);
+            im_warn(x, "%s: arc with collinear points imported as a line", what);
+            double p[4] = {c->p[0], c->p[1], c->p[4], c->p[5]};
+            memset(c->p, 0, sizeof c->p);
+            memcpy(c->p, p, sizeof p);
+            c->kind = CAD_LINE;
+        }
         l->c[n++] = *c;
     }
     l->n = n;

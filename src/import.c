@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "im_internal.h"
+#include "validate.h"
 
 void im_report_free(im_report *r) {
     if (!r) return;
@@ -219,4 +220,13 @@ int im_load(const char *path, const im_options *opt, cad_model *out, im_report *
     int rc = im_parse(text, path, opt, out, rep);
     free(text);
     return rc;
+}
+
+int im_validate(cad_model *m, const im_report *rep) {
+    if (cad_validate(m) == 0) return 0;
+    int line = 0, used = 0;
+    const char *e = ut_error();
+    if (sscanf(e, "line %d: %n", &line, &used) >= 1 && used > 0 && rep && line >= 1 && line <= rep->nfeatures)
+        return ut_fail("feature '%s' (extrude feature %d): %s", rep->features[line - 1], line, e + used);
+    return -1;
 }

@@ -21,11 +21,13 @@
  * sketch coordinates, each loop chained start-to-end, outer loops counter-clockwise and holes
  * clockwise. Extents: one-sided (signed), two-sided, symmetric (total thickness), after unit
  * conversion. Every curve, sketch and extrude gets .line = 1 + the index of its extrude in the
- * source's feature order (sequence / timeline position; Text2CAD: part number), so "line N" in a
- * validation message names the N-th feature; rep->features[N-1] holds its name.
+ * source's extrude features (in sequence / timeline order; Text2CAD: part order), so "line N" in
+ * a validation message means the N-th extrude feature; rep->features[N-1] holds its name and
+ * im_validate() writes it into the message.
  *
  * Skipped with a warning (rep->warnings): extrudes without profiles, zero-depth extrudes,
- * zero-length lines. Rejected (-1, ut_error() names the file and the feature): malformed JSON,
+ * zero-length lines; a three-point arc whose points are collinear (Text2CAD quantisation) becomes
+ * its chord, with a warning. Rejected (-1, ut_error() names the file and the feature): malformed JSON,
  * unknown format, splines / ellipses / unknown curve types, taper angles, unsupported extent or
  * start definitions, dangling profile or point references, open loops, and a file in which no
  * extrude is buildable ("no buildable extrude").
@@ -75,13 +77,17 @@ void im_report_free(im_report *r);
 const char *im_format_name(im_format f); /* "auto" "deepcad" "fusion" "text2cad" */
 int im_format_parse(const char *s, im_format *f); /* -1 if unknown */
 
-/* Reads path and imports it. out is initialised here (cad_free it even on failure); rep may be
- * NULL. Returns 0 or -1 + ut_error() ("<path>: <reason>"). opt may be NULL (auto, defaults). */
+/* Reads path and imports it. out and rep are initialised here: cad_free / im_report_free them
+ * even after a failure (the report keeps the warnings so far); rep may be NULL. Returns 0 or -1 + ut_error() ("<path>: <reason>"). opt may be NULL (auto, defaults). */
 int im_load(const char *path, const im_options *opt, cad_model *out, im_report *rep);
 /* The same on JSON text already in memory; name is used in messages. */
 int im_parse(const char *text, const char *name, const im_options *opt, cad_model *out, im_report *rep);
 /* Detects the format of JSON text: IM_DEEPCAD / IM_FUSION / IM_TEXT2CAD, or -1 + ut_error(). */
 int im_detect(const char *text);
+
+/* cad_validate() (orients the model too) with its "line N: " prefix replaced by the feature it
+ * came from: "feature 'Extrude 2' (extrude feature 2): ...". 0 or -1 + ut_error(). */
+int im_validate(cad_model *m, const im_report *rep);
 
 /* Axis-aligned box (mm) of the union of the model's new/join prisms, arcs exact, booleans
  * ignored: equal to the solid's box unless a cut or intersect removes an extreme. -1 if none. */

@@ -34,7 +34,7 @@ static int kd_new_nodes(kd_tree *t, int count) {
 }
 
 /* first index in [lo, hi) of sorted keys whose key has `bit` set (keys agree above bit) */
-static int kd_first_set(const uint64_t *key, int lo, int hi, int bit) {
+static int kd_first_set(const uint32_t *key, int lo, int hi, int bit) {
     while (lo < hi) {
         int mid = lo + (hi - lo) / 2;
         if ((key[mid] >> bit) & 1) hi = mid;
@@ -47,11 +47,11 @@ static int kd_first_set(const uint64_t *key, int lo, int hi, int bit) {
  * the highest bit that differs among its keys turns on, i.e. at the midplane of its Morton cell
  * (axes taken in turn), so it is a midpoint kd-tree; ranges of equal keys split in the middle.
  * Tight boxes are computed at the leaves and merged upwards. */
-static void kd_build_node(kd_tree *t, const uint64_t *key, int id, int lo, int hi) {
+static void kd_build_node(kd_tree *t, const uint32_t *key, int id, int lo, int hi) {
     kd_node nd = {{DBL_MAX, DBL_MAX, DBL_MAX}, {-DBL_MAX, -DBL_MAX, -DBL_MAX}, lo, hi, -1};
     if (hi - lo > KD_LEAF) {
-        uint64_t diff = key[lo] ^ key[hi - 1];
-        int mid = diff ? kd_first_set(key, lo, hi, 63 - __builtin_clzll(diff)) : lo + (hi - lo) / 2;
+        uint32_t diff = key[lo] ^ key[hi - 1];
+        int mid = diff ? kd_first_set(key, lo, hi, 31 - __builtin_clz(diff)) : lo + (hi - lo) / 2;
         nd.child = kd_new_nodes(t, 2); /* may move t->nodes: keep indices, not pointers */
         kd_build_node(t, key, nd.child, lo, mid);
         kd_build_node(t, key, nd.child + 1, mid, hi);
@@ -71,40 +71,44 @@ static void kd_build_node(kd_tree *t, const uint64_t *key, int id, int lo, int h
     t->nodes[id] = nd;
 }
 
-/* 21 bits of v spread to every third bit */
-static uint64_t kd_spread(uint64_t v) {
-    v &= 0x1fffff;
-    v = (v | v << 32) & 0x1f00000000ffffULL;
-    v = (v | v << 16) & 0x1f0000ff0000ffULL;
-    v = (v | v << 8) & 0x100f00f00f00f00fULL;
-    v = (v | v << 4) & 0x10c30c30c30c30c3ULL;
-    v = (v | v << 2) & 0x1249249249249249ULL;
+#define KD_BITS 10 /* Morton bits per axis: cells far smaller than a leaf for any practical n */
+
+/* the KD_BITS low bits of v spread to every third bit */
+static uint32_t kd_spread(uint32_t v) {
+    v &= 0x3ff;
+    v = (v | v << 16) & 0x030000ffu;
+    v = (v | v << 8) & 0x0300f00fu;
+    v = (v | v << 4) & 0x030c30c3u;
+    v = (v | v << 2) & 0x09249249u;
     return v;
 }
 
-/* sorts (key, index) pairs by key: LSD radix sort, 11-bit digits, passes with one digit value skipped */
-static void kd_radix_sort(uint64_t *key, int *idx, int n) {
-    uint64_t *k2 = ut_malloc((size_t)n * sizeof *k2);
+/* sorts (key, index) pairs by their 30-bit keys: LSD radix sort, three 10-bit digits (a pass
+ * whose digit is the same for every key is skipped) */
+static void kd_radix_sort(uint32_t *key, int *idx, int n) {
+    uint32_t *k2 = ut_malloc((size_t)n * sizeof *k2);
     int *i2 = ut_malloc((size_t)n * sizeof *i2);
-    int *cnt = ut_malloc(2048 * sizeof *cnt);
-    for (int shift = 0; shift < 64; shift += 11) {
-        for (int b = 0; b < 2048; b++) cnt[b] = 0;
-        for (int i = 0; i < n; i++) cnt[(key[i] >> shift) & 2047]++;
-        if (cnt[(key[0] >> shift) & 2047] == n) continue; /* every key has the same digit */
-        for (int b = 0, sum = 0; b < 2048; b++) {
+    int cnt[1024];
+    for (int shift = 0; shift < 30; shift += 10) {
+        memset(cnt, 0, sizeof cnt);
+        for (int i = 0; i < n; i++) cnt[(key[i] >> shift) & 1023]++;
+        if (cnt[(key[0] >> shift) & 1023] == n) continue;
+        for (int b = 0, sum = 0; b < 1024; b++) {
             int c = cnt[b];
             cnt[b] = sum;
             sum += c;
         }
         for (int i = 0; i < n; i++) {
-            int pos = cnt[(key[i] >> shift) & 2047]++;
+            int pos = cnt[(key[i] >> shift) & 1023]++;
             k2[pos] = key[i];
             i2[pos] = idx[i];
         }
-        memcpy(key, k2, (size_t)n * sizeof *key);
-        memcpy(idx, i2, (size_t)n * sizeof *idx);
+        uint32_t *tk = key;
+        int *ti = idx;
+        memcpy(tk, k2, (size_t)n * sizeof *key);
+        memcpy(ti, i2, (size_t)n * sizeof *idx);
     }
-    free(k2), free(i2), free(cnt);
+    free(k2), free(i2);
 }
 
 kd_tree *kd_build(const double *pts, int n) {
@@ -113,18 +117,18 @@ kd_tree *kd_build(const double *pts, int n) {
         if (!isfinite(pts[i])) return ut_fail("kd_build: point %ld has a non-finite coordinate", i / 3), NULL;
     kd_tree *t = ut_calloc(1, sizeof *t);
     t->n = n;
-    /* Morton order on a cube around the points, 21 bits per axis */
+    /* Morton order on a cube around the points, KD_BITS bits per axis */
     double lo[3] = {DBL_MAX, DBL_MAX, DBL_MAX}, ext = 0;
     for (int i = 0; i < n; i++)
         for (int d = 0; d < 3; d++) lo[d] = pts[3 * i + d] < lo[d] ? pts[3 * i + d] : lo[d];
     for (int i = 0; i < n; i++)
         for (int d = 0; d < 3; d++) ext = pts[3 * i + d] - lo[d] > ext ? pts[3 * i + d] - lo[d] : ext;
-    double sc = ext > 0 ? 2097151.0 / ext : 0;
-    uint64_t *key = ut_malloc((size_t)n * sizeof *key);
+    double sc = ext > 0 ? ((1 << KD_BITS) - 1) / ext : 0;
+    uint32_t *key = ut_malloc((size_t)n * sizeof *key);
     t->ord = ut_malloc((size_t)n * sizeof *t->ord);
     for (int i = 0; i < n; i++) {
-        uint64_t c[3];
-        for (int d = 0; d < 3; d++) c[d] = (uint64_t)((pts[3 * i + d] - lo[d]) * sc);
+        uint32_t c[3];
+        for (int d = 0; d < 3; d++) c[d] = (uint32_t)((pts[3 * i + d] - lo[d]) * sc);
         key[i] = kd_spread(c[0]) | kd_spread(c[1]) << 1 | kd_spread(c[2]) << 2;
         t->ord[i] = i;
     }
@@ -224,7 +228,7 @@ int kd_nearest(const kd_tree *t, const double q[3], double *d2) {
 }
 
 void kd_nearest_batch(const kd_tree *t, const double *q, int m, int *idx, double *d2) {
-#pragma omp parallel if (m >= 2048)
+#pragma omp parallel if (m >= KD_PARALLEL_MIN)
     {
         int prev = -1;
 #pragma omp for schedule(static)
@@ -312,12 +316,20 @@ static void kd_group(const kd_tree *t, const kd_tree *qt, const kd_node *ql, dou
 }
 
 void kd_nearest_tree(const kd_tree *t, const kd_tree *qt, int *idx, double *d2) {
-    int nleaves = 0;
+    /* the query leaves in point order (depth-first, left first): neighbours follow each other */
+    int nleaves = 0, top = 0, stack[KD_STACK];
     int *leaves = ut_malloc((size_t)qt->nnodes * sizeof *leaves);
-    for (int i = 0; i < qt->nnodes; i++)
-        if (qt->nodes[i].child < 0) leaves[nleaves++] = i;
-    /* leaves in point order (the nodes array is in depth-first order already, but be explicit) */
-#pragma omp parallel if (qt->n >= 2048)
+    stack[top++] = 0;
+    while (top > 0) {
+        const kd_node *nd = &qt->nodes[stack[--top]];
+        if (nd->child < 0) {
+            leaves[nleaves++] = (int)(nd - qt->nodes);
+        } else {
+            stack[top++] = nd->child + 1;
+            stack[top++] = nd->child;
+        }
+    }
+#pragma omp parallel if (qt->n >= KD_PARALLEL_MIN)
     {
         int prev = -1; /* a data point near the previous leaf: seeds the bounds */
 #pragma omp for schedule(static)

@@ -24,7 +24,9 @@
  * (-1,1,-1), (-1,-1,1) - never mirror images - and the best IoU is kept. Voxel variant (the
  * published protocol): IoU of the voxels of one grid of pitch 0.05 (r_g units) whose centres lie
  * inside each solid. Exact variant: the kernel's volume of the aligned solids' intersection,
- * IoU = V(A n B) / (V(A) + V(B) - V(A n B)).
+ * IoU = V(A n B) / (V(A) + V(B) - V(A n B)), computed for the rotations whose coarse voxel IoU
+ * (pitch 0.1) is within 0.1 of the best coarse one (the others cannot win; exact volumes of
+ * non-parallel prisms are costly).
  *
  * Errors: functions returning int give 0 on success, -1 + ut_error() on failure. Thread safety:
  * every function may run concurrently on different (or the same read-only) solids.
@@ -92,8 +94,8 @@ typedef struct {
 typedef struct {
     double iou;     /* best IoU over the tried rotations */
     int flip;       /* index into MT_FLIPS of the best (refined rotations: -1) */
-    int tried;      /* rotations tried */
-    long voxels;    /* voxel variant: grid cells tested per rotation */
+    int tried;      /* voxel: rotations scored; exact: rotations whose exact volumes were computed */
+    long voxels;    /* grid cells per rotation (exact: of the screening grid, 0 if none) */
 } mt_best;
 /* fg, fp: frames of gt and pred (from mt_frame_of), or NULL to compute them here. */
 int mt_iou_best_exact(const sd_solid *gt, const mt_frame *fg, const sd_solid *pred, const mt_frame *fp,

@@ -11,6 +11,8 @@ const double MT_FLIPS[MT_NFLIPS][3] = {{1, 1, 1}, {1, -1, -1}, {-1, 1, -1}, {-1,
 #define MT_MAX_ROT 160       /* rotations tried at most (4 flips x refinements) */
 #define MT_DEGENERATE 0.02   /* eigenvalues closer than this (relative) make an axis pair ambiguous */
 #define MT_REFINE_STEPS 24   /* refinement: rotations about an ambiguous axis in steps of 15 degrees */
+#define MT_SCREEN_PITCH 0.1  /* exact variant: pitch (r_g units) of the coarse voxel screening */
+#define MT_SCREEN_MARGIN 0.1 /* exact variant: rotations whose coarse estimate is within this of the best get exact volumes */
 
 /* ---- small 3x3 helpers (row-major) ---- */
 
@@ -153,14 +155,27 @@ static int mt_frames(const sd_solid *gt, const mt_frame **fg, mt_frame *bg, cons
     return 0;
 }
 
+static int mt_voxel_scores(const sd_solid *gt, const mt_frame *fg, const sd_solid *pred, const mt_frame *fp,
+                           double (*Q)[9], int nq, double pitch, const double *offset, double *score, long *cells);
+
 int mt_iou_best_exact(const sd_solid *gt, const mt_frame *fg, const sd_solid *pred, const mt_frame *fp,
                       const mt_best_opts *o, mt_best *out) {
     mt_frame bg, bp;
     if (mt_frames(gt, &fg, &bg, pred, &fp, &bp) != 0) return -1;
-    double (*Q)[9] = ut_malloc(MT_MAX_ROT * sizeof *Q);
+    double (*Q)[9] = ut_malloc(MT_MAX_ROT * sizeof *Q), est[MT_MAX_ROT], best_est = 0;
     int nq = mt_candidates(fg, fp, o && o->refine, Q);
-    *out = (mt_best){-1, 0, nq, 0};
+    *out = (mt_best){-1, 0, 0, 0};
+    /* screening: a coarse voxel IoU per rotation; the exact volumes (expensive when the aligned
+     * prisms are not parallel) only for the rotations that come close to the best estimate */
+    if (nq > 1 && mt_voxel_scores(gt, fg, pred, fp, Q, nq, MT_SCREEN_PITCH, NULL, est, &out->voxels) == 0) {
+        for (int k = 0; k < nq; k++) best_est = fmax(best_est, est[k]);
+    } else {
+        for (int k = 0; k < nq; k++) est[k] = 1;
+        best_est = 1;
+    }
     for (int k = 0; k < nq; k++) {
+        if (est[k] < best_est - MT_SCREEN_MARGIN) continue;
+        out->tried++;
         double M[9], sc, t[3], vi;
         mt_alignment(fg, fp, Q[k], M, &sc, t);
         sd_solid *moved = sd_transform(pred, M, sc, t);
@@ -179,19 +194,33 @@ int mt_iou_best_exact(const sd_solid *gt, const mt_frame *fg, const sd_solid *pr
 
 /* ---- IoU_best: voxels ---- */
 
-/* box of the normalised image Q R (p - c) / rg of a solid's bounding box */
-static void mt_frame_box(const mt_frame *f, const double Q[9], double lo[3], double hi[3]) {
-    double QR[9];
-    m3_mul(Q, f->R, QR);
+/* Box of the solid in its normalised frame x' = R (p - c) / rg: the exact box of the transformed
+ * solid. Falls back to the image of the world box's corners (larger) if the transform fails. */
+static void mt_norm_box(const sd_solid *s, const mt_frame *f, double lo[3], double hi[3]) {
+    double t[3], Rc[3];
+    m3_apply(f->R, f->c, Rc);
+    for (int d = 0; d < 3; d++) t[d] = -Rc[d] / f->rg;
+    sd_solid *n = sd_transform(s, f->R, 1 / f->rg, t);
+    int ok = n && sd_bbox(n, lo, hi) == 0;
+    sd_free(n);
+    if (ok) return;
     for (int d = 0; d < 3; d++) lo[d] = INFINITY, hi[d] = -INFINITY;
     for (int k = 0; k < 8; k++) {
         double p[3], x[3];
         for (int d = 0; d < 3; d++) p[d] = (((k >> d) & 1) ? f->hi[d] : f->lo[d]) - f->c[d];
-        m3_apply(QR, p, x);
-        for (int d = 0; d < 3; d++) {
-            lo[d] = fmin(lo[d], x[d] / f->rg);
-            hi[d] = fmax(hi[d], x[d] / f->rg);
-        }
+        m3_apply(f->R, p, x);
+        for (int d = 0; d < 3; d++) lo[d] = fmin(lo[d], x[d] / f->rg), hi[d] = fmax(hi[d], x[d] / f->rg);
+    }
+}
+
+/* box of the image Q x of the box [lo, hi] */
+static void mt_rotate_box(const double Q[9], const double lo[3], const double hi[3], double olo[3], double ohi[3]) {
+    for (int d = 0; d < 3; d++) olo[d] = INFINITY, ohi[d] = -INFINITY;
+    for (int k = 0; k < 8; k++) {
+        double p[3], x[3];
+        for (int d = 0; d < 3; d++) p[d] = ((k >> d) & 1) ? hi[d] : lo[d];
+        m3_apply(Q, p, x);
+        for (int d = 0; d < 3; d++) olo[d] = fmin(olo[d], x[d]), ohi[d] = fmax(ohi[d], x[d]);
     }
 }
 
@@ -227,48 +256,56 @@ static long mt_voxelise(const sd_solid *s, const mt_frame *f, const double QRt[9
     return count;
 }
 
-int mt_iou_best_voxel(const sd_solid *gt, const mt_frame *fg, const sd_solid *pred, const mt_frame *fp,
-                      const mt_best_opts *o, mt_best *out) {
-    mt_frame bg, bp;
-    if (mt_frames(gt, &fg, &bg, pred, &fp, &bp) != 0) return -1;
-    double (*Q)[9] = ut_malloc(MT_MAX_ROT * sizeof *Q);
-    int nq = mt_candidates(fg, fp, o && o->refine, Q);
-    static const double I[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
-    double lo[3], hi[3], l2[3], h2[3];
-    mt_frame_box(fg, I, lo, hi);
+/* Voxel IoU of gt against pred under each rotation Q[k] (score[k]), on one grid of the given
+ * pitch and offset (pitches) covering every candidate; *cells = grid size. */
+static int mt_voxel_scores(const sd_solid *gt, const mt_frame *fg, const sd_solid *pred, const mt_frame *fp,
+                           double (*Q)[9], int nq, double pitch, const double *offset, double *score, long *cells) {
+    double lo[3], hi[3], plo[3], phi[3], l2[3], h2[3];
+    mt_norm_box(gt, fg, lo, hi);
+    mt_norm_box(pred, fp, plo, phi);
     for (int k = 0; k < nq; k++) {
-        mt_frame_box(fp, Q[k], l2, h2);
+        mt_rotate_box(Q[k], plo, phi, l2, h2);
         for (int d = 0; d < 3; d++) lo[d] = fmin(lo[d], l2[d]), hi[d] = fmax(hi[d], h2[d]);
     }
     mt_grid g;
-    g.pitch = o && o->pitch > 0 ? o->pitch : 0.05;
+    g.pitch = pitch;
     for (int d = 0; d < 3; d++) {
-        g.off[d] = o ? o->offset[d] - floor(o->offset[d]) : 0;
+        g.off[d] = offset ? offset[d] - floor(offset[d]) : 0;
         g.first[d] = (long)floor(lo[d] / g.pitch - 0.5 - g.off[d]);
         long last = (long)ceil(hi[d] / g.pitch - 0.5 - g.off[d]);
         g.n[d] = (int)(last - g.first[d] + 1);
     }
     long total = (long)g.n[0] * g.n[1] * g.n[2];
-    if (total > 200L * 1000 * 1000) {
-        free(Q);
-        return ut_fail("voxel grid too large (%ld cells)", total);
-    }
+    if (total > 200L * 1000 * 1000) return ut_fail("voxel grid too large (%ld cells)", total);
+    *cells = total;
     unsigned char *og = ut_malloc((size_t)total), *op = ut_malloc((size_t)total);
     double Rt[9];
     m3_transpose(fg->R, Rt);
     long ng = mt_voxelise(gt, fg, Rt, &g, og);
-    *out = (mt_best){-1, 0, nq, total};
     for (int k = 0; k < nq; k++) {
         double QR[9];
         m3_mul(Q[k], fp->R, QR);
         m3_transpose(QR, Rt);
         long np = mt_voxelise(pred, fp, Rt, &g, op), ni = 0;
         for (long i = 0; i < total; i++) ni += og[i] & op[i];
-        double iou = ng + np - ni > 0 ? (double)ni / (double)(ng + np - ni) : 0.0;
-        if (iou > out->iou) out->iou = iou, out->flip = k < MT_NFLIPS ? k : -1;
+        score[k] = ng + np - ni > 0 ? (double)ni / (double)(ng + np - ni) : 0.0;
     }
     free(og);
     free(op);
-    free(Q);
     return 0;
+}
+
+int mt_iou_best_voxel(const sd_solid *gt, const mt_frame *fg, const sd_solid *pred, const mt_frame *fp,
+                      const mt_best_opts *o, mt_best *out) {
+    mt_frame bg, bp;
+    if (mt_frames(gt, &fg, &bg, pred, &fp, &bp) != 0) return -1;
+    double (*Q)[9] = ut_malloc(MT_MAX_ROT * sizeof *Q), score[MT_MAX_ROT];
+    int nq = mt_candidates(fg, fp, o && o->refine, Q);
+    *out = (mt_best){-1, 0, nq, 0};
+    int rc = mt_voxel_scores(gt, fg, pred, fp, Q, nq, o && o->pitch > 0 ? o->pitch : 0.05, o ? o->offset : NULL,
+                             score, &out->voxels);
+    for (int k = 0; rc == 0 && k < nq; k++)
+        if (score[k] > out->iou) out->iou = score[k], out->flip = k < MT_NFLIPS ? k : -1;
+    free(Q);
+    return rc;
 }

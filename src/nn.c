@@ -23,7 +23,7 @@ void nn_set_threads(int n) {
     if (n <= 0) n = omp_get_num_procs();
     nn_threads = n;
     omp_set_num_threads(n);
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1); /* parallelism comes from our OpenMP loops only */
 }
 
 int nn_get_threads(void) {
@@ -309,7 +309,8 @@ double nn_train_flops(const nn_config *c, int B, int T) {
 static inline float nn_expf(float x) {
     x = x < -87.0f ? -87.0f : x;
     x = x > 88.0f ? 88.0f : x;
-    float n = floorf(x * 1.44269504088896341f + 0.5f);
+    /* round to nearest by the 1.5 * 2^23 trick (floorf would not vectorise) */
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
     float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f + r * 0.00138888892f)))));
     int32_t bits = ((int32_t)n + 127) << 23;
@@ -349,11 +350,39 @@ static void nn_rope_row_back(float *g, int hd, const float *c, const float *s) {
     }
 }
 
-/* C (M,N) = alpha * op(A) op(B) + beta * C, row-major */
-static void nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
-                    float beta, float *C, int ldc) {
+/* C (M,N) = alpha * op(A) op(B) + beta * C, row-major, on the calling thread */
+static void nn_gemm1(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                     float beta, float *C, int ldc) {
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B,
                 ldb, beta, C, ldc);
+}
+
+/* The same, split over our OpenMP threads: each thread computes a block of rows of C (or of
+ * columns when C is wide) with a single-threaded OpenBLAS call. OpenBLAS itself always runs
+ * with one thread (nn_set_threads), so there is only one thread pool and nothing nests. */
+static void nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                    float beta, float *C, int ldc) {
+    int nth = nn_get_threads();
+    if (nth <= 1 || (double)M * N * K < 1e6) {
+        nn_gemm1(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    int split_m = M >= N;
+    int len = split_m ? M : N;
+#pragma omp parallel num_threads(nth)
+    {
+        int t = omp_get_thread_num(), n = omp_get_num_threads();
+        /* chunk boundaries rounded to multiples of 16 */
+        int per = ((len + n - 1) / n + 15) / 16 * 16;
+        int i0 = t * per, i1 = i0 + per < len ? i0 + per : len;
+        if (i0 < i1) {
+            if (split_m)
+                nn_gemm1(ta, tb, i1 - i0, N, K, alpha, ta ? A + i0 : A + (size_t)i0 * lda, lda, B, ldb, beta,
+                         C + (size_t)i0 * ldc, ldc);
+            else
+                nn_gemm1(ta, tb, M, i1 - i0, K, alpha, A, lda, tb ? B + (size_t)i0 * ldb : B + i0, ldb, beta, C + i0, ldc);
+        }
+    }
 }
 
 /* rmsnorm over N rows of D, saving 1/rms per row */
@@ -414,14 +443,32 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += sizes[i];
     nn_acts *a = &m->acts;
-    if (a->mem && a->B == B && a->T == T) return 0;
-    if (total > ((size_t)1 << 36)) return ut_fail("nn: activations for B=%d T=%d need %zu MB", B, T, total * 4 >> 20);
-    free(a->mem);
-    a->mem = malloc(total * sizeof(float));
-    if (!a->mem) return ut_fail("nn: out of memory for activations (B=%d T=%d, %zu MB)", B, T, total * 4 >> 20);
+    if (!a->mem || total > a->cap_N) { /* a smaller batch re-slices the same memory */
+        if (total > ((size_t)1 << 36)) return ut_fail("nn: activations for B=%d T=%d need %zu MB", B, T, total * 4 >> 20);
+        free(a->mem);
+        free(m->inputs);
+        free(m->targets);
+        free(m->weights);
+        a->mem = malloc(total * sizeof(float));
+        if (!a->mem) return ut_fail("nn: out of memory for activations (B=%d T=%d, %zu MB)", B, T, total * 4 >> 20);
+        a->cap_N = total;
+        /* per-token arrays sized for the largest row count this allocation can hold */
+        m->inputs = ut_malloc(N * sizeof(int));
+        m->targets = ut_malloc(N * sizeof(int));
+        m->weights = ut_malloc(N * sizeof(float));
+        a->cap_rows = N;
+    }
+    if (N > a->cap_rows) {
+        free(m->inputs);
+        free(m->targets);
+        free(m->weights);
+        m->inputs = ut_malloc(N * sizeof(int));
+        m->targets = ut_malloc(N * sizeof(int));
+        m->weights = ut_malloc(N * sizeof(float));
+        a->cap_rows = N;
+    }
     a->B = B;
     a->T = T;
-    a->cap_N = total;
     float **views[] = {&a->res, &a->mid, &a->ln1, &a->ln2, &a->rstd1, &a->rstd2, &a->qkv, &a->att, &a->atto, &a->gu,
                        &a->act, &a->lnf, &a->rstdf, &a->logits, &a->lse, &a->tok_loss, &a->dres, &a->dln, &a->dqkv,
                        &a->datto, &a->dgu, &a->dact, &a->dscratch};
@@ -430,12 +477,6 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
         *views[i] = p;
         p += sizes[i];
     }
-    free(m->inputs);
-    free(m->targets);
-    free(m->weights);
-    m->inputs = ut_malloc(N * sizeof(int));
-    m->targets = ut_malloc(N * sizeof(int));
-    m->weights = ut_malloc(N * sizeof(float));
     return 0;
 }
 
@@ -455,7 +496,7 @@ static void nn_attn_fwd_task(const nn_dims *d, int T, int b, int g, const float 
         float *ob = out + (size_t)b * T * d->Q + (size_t)h * d->hd;
         for (int r0 = 0; r0 < T; r0 += NN_ATT_BS) {
             int r1 = r0 + NN_ATT_BS < T ? r0 + NN_ATT_BS : T, nr = r1 - r0;
-            nn_gemm(0, 1, nr, r1, d->hd, scale, qb + (size_t)r0 * d->QKV, d->QKV, kb, d->QKV, 0.0f, pb + (size_t)r0 * T, T);
+            nn_gemm1(0, 1, nr, r1, d->hd, scale, qb + (size_t)r0 * d->QKV, d->QKV, kb, d->QKV, 0.0f, pb + (size_t)r0 * T, T);
             for (int t = r0; t < r1; t++) {
                 float *row = pb + (size_t)t * T, mx = -INFINITY, sum = 0.0f;
                 for (int s = 0; s <= t; s++) mx = row[s] > mx ? row[s] : mx;
@@ -469,7 +510,7 @@ static void nn_attn_fwd_task(const nn_dims *d, int T, int b, int g, const float 
                 for (int s = 0; s <= t; s++) row[s] *= inv;
                 for (int s = t + 1; s < r1; s++) row[s] = 0.0f;
             }
-            nn_gemm(0, 0, nr, d->hd, r1, 1.0f, pb + (size_t)r0 * T, T, vb, d->QKV, 0.0f, ob + (size_t)r0 * d->Q, d->Q);
+            nn_gemm1(0, 0, nr, d->hd, r1, 1.0f, pb + (size_t)r0 * T, T, vb, d->QKV, 0.0f, ob + (size_t)r0 * d->Q, d->Q);
         }
     }
 }
@@ -496,9 +537,9 @@ static void nn_attn_bwd_task(const nn_dims *d, int T, int b, int g, const float 
             int r1 = r0 + NN_ATT_BS < T ? r0 + NN_ATT_BS : T, nr = r1 - r0;
             const float *pblk = pb + (size_t)r0 * T, *doblk = dob + (size_t)r0 * d->Q;
             /* dP = dO V^T (nr, r1) */
-            nn_gemm(0, 1, nr, r1, d->hd, 1.0f, doblk, d->Q, vb, d->QKV, 0.0f, scratch, T);
+            nn_gemm1(0, 1, nr, r1, d->hd, 1.0f, doblk, d->Q, vb, d->QKV, 0.0f, scratch, T);
             /* dV[0:r1] += P^T dO */
-            nn_gemm(1, 0, r1, d->hd, nr, 1.0f, pblk, T, doblk, d->Q, 1.0f, dvb, d->QKV);
+            nn_gemm1(1, 0, r1, d->hd, nr, 1.0f, pblk, T, doblk, d->Q, 1.0f, dvb, d->QKV);
             /* dS = P * (dP - sum_s P dP) * scale, zero above the diagonal */
             for (int i = 0; i < nr; i++) {
                 int t = r0 + i;
@@ -511,8 +552,8 @@ static void nn_attn_bwd_task(const nn_dims *d, int T, int b, int g, const float 
                 for (int s = t + 1; s < r1; s++) dr[s] = 0.0f;
             }
             /* dQ = dS K, dK[0:r1] += dS^T Q */
-            nn_gemm(0, 0, nr, d->hd, r1, 1.0f, scratch, T, kb, d->QKV, 0.0f, dqb + (size_t)r0 * d->QKV, d->QKV);
-            nn_gemm(1, 0, r1, d->hd, nr, 1.0f, scratch, T, qb + (size_t)r0 * d->QKV, d->QKV, 1.0f, dkb, d->QKV);
+            nn_gemm1(0, 0, nr, d->hd, r1, 1.0f, scratch, T, kb, d->QKV, 0.0f, dqb + (size_t)r0 * d->QKV, d->QKV);
+            nn_gemm1(1, 0, r1, d->hd, nr, 1.0f, scratch, T, qb + (size_t)r0 * d->QKV, d->QKV, 1.0f, dkb, d->QKV);
         }
     }
 }
@@ -531,7 +572,6 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
     if (targets)
         for (size_t i = 0; i < N; i++)
             if (targets[i] >= d.V) return ut_fail("nn_forward: target id %d out of range [0, %d)", targets[i], d.V);
-    int nth = nn_get_threads();
     if (nn_acts_alloc(m, B, T)) return -1;
     nn_acts *a = &m->acts;
     const nn_params *p = &m->params;
@@ -562,10 +602,8 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
             for (int h = 0; h < d.H + d.KV; h++) nn_rope_row(row + (size_t)h * d.hd, d.hd, cs, sn);
         }
         /* attention: one task per (batch row, kv head); OpenBLAS single-threaded inside */
-        openblas_set_num_threads(1);
 #pragma omp parallel for schedule(dynamic, 1)
         for (int task = 0; task < B * d.KV; task++) nn_attn_fwd_task(&d, T, task / d.KV, task % d.KV, qkv, att, atto, B);
-        openblas_set_num_threads(nth);
         /* x + attention @ wo^T */
         memcpy(mid, x, N * d.D * sizeof(float));
         nn_gemm(0, 1, (int)N, d.D, d.Q, 1.0f, atto, d.Q, p->wo + (size_t)l * d.D * d.Q, d.Q, 1.0f, mid, d.D);
@@ -679,12 +717,10 @@ int nn_backward(nn_model *m) {
         /* attention: dres now holds d(mid) = d(res[l]) through the residual */
         nn_gemm(0, 0, (int)N, d.Q, d.D, 1.0f, a->dres, d.D, wo, d.Q, 0.0f, a->datto, d.Q);
         nn_gemm(1, 0, d.D, d.Q, (int)N, 1.0f, a->dres, d.D, atto, d.Q, 1.0f, g->wo + (size_t)l * d.D * d.Q, d.Q);
-        openblas_set_num_threads(1);
 #pragma omp parallel for schedule(dynamic, 1)
         for (int task = 0; task < B * d.KV; task++)
             nn_attn_bwd_task(&d, T, task / d.KV, task % d.KV, qkv, att, a->datto, a->dqkv,
                              a->dscratch + (size_t)omp_get_thread_num() * NN_ATT_BS * T);
-        openblas_set_num_threads(nth);
         /* RoPE backward on dq, dk; bias gradient in fixed chunks */
         memset(part, 0, (size_t)NN_CHUNKS * d.QKV * sizeof(float));
 #pragma omp parallel for schedule(static)

@@ -91,8 +91,9 @@ typedef struct {
 
 /* Training activations for a batch of B rows of T tokens, kept for the backward pass. */
 typedef struct {
-    int B, T;           /* batch shape the buffers were sized for */
-    size_t cap_N;       /* floats in mem */
+    int B, T;           /* shape of the last batch (views are laid out for it) */
+    size_t cap_N;       /* floats in mem; a batch that fits re-slices mem without reallocating */
+    size_t cap_rows;    /* rows the per-token arrays of nn_model hold */
     float *mem;         /* one allocation */
     float *res;         /* (L+1, N, D) residual stream entering each layer, [L] = final */
     float *mid;         /* (L, N, D)   residual after attention */

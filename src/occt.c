@@ -1,4 +1,5 @@
 /* occt.c - see occt.h. */
+#define _GNU_SOURCE /* pipe2: close-on-exec from the start, so concurrent spawns never inherit it */
 #include "occt.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -337,7 +339,10 @@ static int oc_emit_extrude(oc_gen *g, const cad_model *m, int k, double scale, c
     return 0;
 }
 
-char *oc_script(const cad_model *m, const char *result, const char *step_tmp) {
+static void oc_measure_tail(oc_buf *b, const char *r);
+
+/* The script: build, optionally measure, optionally write STEP; always complete and runnable. */
+static char *oc_script_ex(const cad_model *m, const char *result, const char *step_tmp, int measure) {
     if (m->nextrudes <= 0) {
         ut_fail("the model has no extrude");
         return NULL;
@@ -369,20 +374,23 @@ char *oc_script(const cad_model *m, const char *result, const char *step_tmp) {
         oc_printf(&g.b, "stepwrite a %s %s\nputs \"@@STEP written\"\n", result, q);
         free(q);
     }
+    if (measure) oc_measure_tail(&g.b, result);
+    oc_printf(&g.b, "} recad_err]} { puts \"@@ERROR $recad_err\" }\nputs \"@@END\"\nexit\n");
     return g.b.s;
 fail:
     free(g.b.s);
     return NULL;
 }
 
-/* The measuring commands and the script's closing (the catch opened by oc_script). */
+char *oc_script(const cad_model *m, const char *result, const char *step_tmp) { return oc_script_ex(m, result, step_tmp, 0); }
+
+/* The measuring commands (inside the script's catch). */
 static void oc_measure_tail(oc_buf *b, const char *r) {
     oc_printf(b, "puts \"@@VPROPS\"\nputs [vprops %s closed -full]\n", r);
     oc_printf(b, "puts \"@@SPROPS\"\nputs [sprops %s -full]\n", r);
     oc_printf(b, "puts \"@@BBOX [bounding -optimal -noTriangulation %s]\"\n", r);
     oc_printf(b, "puts \"@@CHECK\"\nputs [checkshape %s]\n", r);
     oc_printf(b, "puts \"@@NBSHAPES\"\nputs [nbshapes %s]\n", r);
-    oc_printf(b, "} recad_err]} { puts \"@@ERROR $recad_err\" }\nputs \"@@END\"\nexit\n");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -468,6 +476,11 @@ static int oc_spawn(const char *bin, const char *script_path, int outfd, pid_t *
 }
 
 int oc_run_script(const char *script, double timeout_s, char **output, double *seconds) {
+    return oc_run_script_cpu(script, timeout_s, output, seconds, NULL);
+}
+
+int oc_run_script_cpu(const char *script, double timeout_s, char **output, double *seconds, double *cpu_seconds) {
+    if (cpu_seconds) *cpu_seconds = 0;
     double t0 = ut_now();
     *output = NULL;
     const char *bin = oc_binary();
@@ -481,12 +494,10 @@ int oc_run_script(const char *script, double timeout_s, char **output, double *s
     int rc = -1, fds[2] = {-1, -1};
     pid_t pid = -1;
     if (oc_write_file(path, script) < 0) goto done;
-    if (pipe(fds) < 0) {
+    if (pipe2(fds, O_CLOEXEC) < 0) {
         ut_fail("pipe: %s", strerror(errno));
         goto done;
     }
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
     if (oc_spawn(bin, path, fds[1], &pid) < 0) goto done;
     close(fds[1]);
     fds[1] = -1;
@@ -498,8 +509,13 @@ int oc_run_script(const char *script, double timeout_s, char **output, double *s
         kill(pid, SIGKILL);
     }
     int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR) {
     }
+    if (cpu_seconds)
+        *cpu_seconds = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+                       1e-6 * (double)ru.ru_stime.tv_usec;
     *output = out.s;
     if (timed_out) ut_fail("occt-draw did not finish within %.0f s (killed)", timeout_s);
     else if (WIFSIGNALED(st)) ut_fail("occt-draw was killed by signal %d", WTERMSIG(st));
@@ -532,29 +548,40 @@ static int oc_field(const char *sec, const char *label, double *v) {
     return e == s ? -1 : 0;
 }
 
-/* The first line of the interpreter's output that reports an error, for the message. */
-static void oc_error_line(const char *out, char *line, size_t cap) {
-    const char *keys[] = {"@@ERROR ", "Error", "error", NULL};
-    line[0] = 0;
-    for (int i = 0; keys[i]; i++) {
-        const char *s = strstr(out, keys[i]);
-        if (!s) continue;
-        size_t n = strcspn(s, "\n");
-        snprintf(line, cap, "%.*s", (int)(n < cap - 1 ? n : cap - 1), s);
-        return;
+/* The interpreter's error for the message: the caught Tcl error (every line of it, whitespace
+ * collapsed) or else the first line that reports an error; at most cap - 1 characters. */
+static void oc_error_text(const char *out, char *text, size_t cap) {
+    const char *s = strstr(out, "@@ERROR ");
+    const char *end = NULL;
+    if (s) {
+        s += 8;
+        end = strstr(s, "@@END");
+    } else {
+        const char *keys[] = {"Error", "error", NULL};
+        for (int i = 0; keys[i] && !s; i++) s = strstr(out, keys[i]);
+        if (s) end = s + strcspn(s, "\n");
     }
+    size_t n = 0;
+    int space = 1;
+    for (; s && *s && s != end && n + 1 < cap; s++) {
+        int ws = *s == ' ' || *s == '\n' || *s == '\t' || *s == '\r';
+        if (ws && space) continue;
+        text[n++] = ws ? ' ' : *s;
+        space = ws;
+    }
+    while (n > 0 && text[n - 1] == ' ') n--;
+    text[n] = 0;
 }
 
 static int oc_parse(const char *out, oc_props *p) {
     char err[512];
     if (!strstr(out, "@@END")) {
-        oc_error_line(out, err, sizeof err);
+        oc_error_text(out, err, sizeof err);
         return ut_fail("occt-draw stopped before the end of the script%s%s", err[0] ? ": " : "", err);
     }
-    const char *e = strstr(out, "@@ERROR ");
-    if (e) {
-        oc_error_line(out, err, sizeof err);
-        return ut_fail("OpenCASCADE failed: %s", err + 8);
+    if (strstr(out, "@@ERROR ")) {
+        oc_error_text(out, err, sizeof err);
+        return ut_fail("OpenCASCADE failed: %s", err);
     }
     const char *vp = oc_section(out, "@@VPROPS"), *sp = oc_section(out, "@@SPROPS");
     const char *bb = oc_section(out, "@@BBOX"), *ck = oc_section(out, "@@CHECK"), *nb = oc_section(out, "@@NBSHAPES");
@@ -630,22 +657,20 @@ int oc_measure(const cad_model *m, const oc_options *opt, oc_props *out) {
     if (!oc_binary()) return -1;
     char *tmp = NULL;
     if (step && !(tmp = oc_step_tmp(step))) return -1;
-    char *script = oc_script(m, "recad_result", tmp);
+    char *script = oc_script_ex(m, "recad_result", tmp, 1);
     if (!script) {
         if (tmp) unlink(tmp);
         free(tmp);
         return -1;
     }
-    oc_buf b = {script, strlen(script), strlen(script) + 1};
-    oc_measure_tail(&b, "recad_result");
     char *output = NULL;
-    int rc = oc_run_script(b.s, timeout, &output, &out->seconds);
+    int rc = oc_run_script_cpu(script, timeout, &output, &out->seconds, &out->cpu_seconds);
     if (rc == 0) rc = oc_parse(output, out);
     if (rc == 0 && tmp) rc = oc_step_commit(tmp, step, output);
     if (tmp) unlink(tmp); /* gone already after a successful rename */
     free(tmp);
     free(output);
-    free(b.s);
+    free(script);
     return rc;
 }
 
@@ -667,9 +692,10 @@ int oc_measure_step(const char *step_path, double timeout_s, oc_props *out) {
     oc_printf(&b, "if {[llength $recad_roots] == 0} { error \"no shape in the STEP file\" }\n");
     oc_printf(&b, "eval compound $recad_roots recad_step\n");
     oc_measure_tail(&b, "recad_step");
+    oc_printf(&b, "} recad_err]} { puts \"@@ERROR $recad_err\" }\nputs \"@@END\"\nexit\n");
     free(q);
     char *output = NULL;
-    int rc = oc_run_script(b.s, timeout_s, &output, &out->seconds);
+    int rc = oc_run_script_cpu(b.s, timeout_s, &output, &out->seconds, &out->cpu_seconds);
     if (rc == 0) rc = oc_parse(output, out);
     free(output);
     free(b.s);

@@ -9,6 +9,20 @@
 
 #include "util.h"
 
+/* buffers for R rows of one forward pass */
+typedef struct {
+    int rcap, lcap;
+    float *x;      /* (R, D)   residual stream */
+    float *h;      /* (R, D)   normalised */
+    float *qkv;    /* (R, QKV) */
+    float *att;    /* (R, Q)   attention output */
+    float *gu;     /* (R, 2F)  gate | up */
+    float *act;    /* (R, F)   silu(gate) * up */
+    float *logits; /* (lcap, V) */
+    float *pscr;   /* (V) sampling scratch */
+    int *iscr;     /* (V) */
+} smp_ws;
+
 struct smp_sampler {
     nn_model *m;
     int V, D, F, L, H, KV, hd, Q, K, QKV;
@@ -17,22 +31,9 @@ struct smp_sampler {
     float *gk, *gv;     /* (L, G, KV, N, hd) */
     size_t pcap, gcap;  /* floats allocated in each */
     int P, N, G;
-    /* row buffers for up to rcap rows */
-    int rcap;
-    float *x;           /* (R, D)   residual stream */
-    float *h;           /* (R, D)   normalised */
-    float *qkv;         /* (R, QKV) */
-    float *att;         /* (R, Q)   attention output */
-    float *gu;          /* (R, 2F)  gate | up */
-    float *act;         /* (R, F)   silu(gate) * up */
-    float *logits;      /* (min(R, G cap), V) */
-    int lcap;
-    /* per-thread scratch */
-    int nthr;
-    float *scores;      /* (nthr, P + N) */
-    size_t scap;
-    float *pscr;        /* (nthr, V) */
-    int *iscr;          /* (nthr, V) */
+    smp_ws pre;         /* prefill rows */
+    smp_ws *ws;         /* [nws] one per decode thread */
+    int nws;
     smp_stats st;
 };
 
@@ -53,22 +54,56 @@ smp_sampler *smp_new(nn_model *m) {
     return s;
 }
 
+static void smp_ws_free(smp_ws *w) {
+    free(w->x);
+    free(w->h);
+    free(w->qkv);
+    free(w->att);
+    free(w->gu);
+    free(w->act);
+    free(w->logits);
+    free(w->pscr);
+    free(w->iscr);
+    memset(w, 0, sizeof *w);
+}
+
+/* room for R rows and nlog logits rows */
+static void smp_ws_reserve(const smp_sampler *s, smp_ws *w, int R, int nlog) {
+    if (R > w->rcap) {
+        free(w->x);
+        free(w->h);
+        free(w->qkv);
+        free(w->att);
+        free(w->gu);
+        free(w->act);
+        w->x = ut_malloc((size_t)R * s->D * sizeof(float));
+        w->h = ut_malloc((size_t)R * s->D * sizeof(float));
+        w->qkv = ut_malloc((size_t)R * s->QKV * sizeof(float));
+        w->att = ut_malloc((size_t)R * s->Q * sizeof(float));
+        w->gu = ut_malloc((size_t)R * 2 * s->F * sizeof(float));
+        w->act = ut_malloc((size_t)R * s->F * sizeof(float));
+        w->rcap = R;
+    }
+    if (nlog > w->lcap) {
+        free(w->logits);
+        w->logits = ut_malloc((size_t)nlog * s->V * sizeof(float));
+        w->lcap = nlog;
+    }
+    if (!w->pscr) {
+        w->pscr = ut_malloc((size_t)s->V * sizeof(float));
+        w->iscr = ut_malloc((size_t)s->V * sizeof(int));
+    }
+}
+
 void smp_free(smp_sampler *s) {
     if (!s) return;
     free(s->pk);
     free(s->pv);
     free(s->gk);
     free(s->gv);
-    free(s->x);
-    free(s->h);
-    free(s->qkv);
-    free(s->att);
-    free(s->gu);
-    free(s->act);
-    free(s->logits);
-    free(s->scores);
-    free(s->pscr);
-    free(s->iscr);
+    smp_ws_free(&s->pre);
+    for (int i = 0; i < s->nws; i++) smp_ws_free(&s->ws[i]);
+    free(s->ws);
     free(s);
 }
 
@@ -88,56 +123,145 @@ static float *smp_regrow(float *p, size_t *cap, size_t need) {
     return ut_malloc(need * sizeof(float));
 }
 
-/* sizes the cache for prompt P, G samples of up to N new tokens, and rows for R at once */
-static void smp_reserve(smp_sampler *s, int P, int G, int N) {
-    size_t pc = s->pcap, gc = s->gcap;
-    s->pk = smp_regrow(s->pk, &pc, (size_t)s->L * s->KV * P * s->hd);
+/* sizes the cache for prompt P and G samples of up to N new tokens, and nthr decode workspaces */
+static void smp_reserve(smp_sampler *s, int P, int G, int N, int nthr) {
+    size_t pc = s->pcap, gc = s->gcap, pn = (size_t)s->L * s->KV * P * s->hd, gn = (size_t)s->L * G * s->KV * N * s->hd;
+    s->pk = smp_regrow(s->pk, &pc, pn);
     pc = s->pcap;
-    s->pv = smp_regrow(s->pv, &pc, (size_t)s->L * s->KV * P * s->hd);
+    s->pv = smp_regrow(s->pv, &pc, pn);
     s->pcap = pc;
-    s->gk = smp_regrow(s->gk, &gc, (size_t)s->L * G * s->KV * N * s->hd);
+    s->gk = smp_regrow(s->gk, &gc, gn);
     gc = s->gcap;
-    s->gv = smp_regrow(s->gv, &gc, (size_t)s->L * G * s->KV * N * s->hd);
+    s->gv = smp_regrow(s->gv, &gc, gn);
     s->gcap = gc;
     s->P = P;
     s->N = N;
     s->G = G;
-    int R = P > G ? P : G;
-    if (R > s->rcap) {
-        free(s->x);
-        free(s->h);
-        free(s->qkv);
-        free(s->att);
-        free(s->gu);
-        free(s->act);
-        s->x = ut_malloc((size_t)R * s->D * sizeof(float));
-        s->h = ut_malloc((size_t)R * s->D * sizeof(float));
-        s->qkv = ut_malloc((size_t)R * s->QKV * sizeof(float));
-        s->att = ut_malloc((size_t)R * s->Q * sizeof(float));
-        s->gu = ut_malloc((size_t)R * 2 * s->F * sizeof(float));
-        s->act = ut_malloc((size_t)R * s->F * sizeof(float));
-        s->rcap = R;
+    smp_ws_reserve(s, &s->pre, P, 1);
+    if (nthr > s->nws) {
+        s->ws = ut_realloc(s->ws, (size_t)nthr * sizeof *s->ws);
+        memset(s->ws + s->nws, 0, (size_t)(nthr - s->nws) * sizeof *s->ws);
+        s->nws = nthr;
     }
-    if (G > s->lcap) {
-        free(s->logits);
-        s->logits = ut_malloc((size_t)G * s->V * sizeof(float));
-        s->lcap = G;
+    for (int t = 0; t < nthr; t++) smp_ws_reserve(s, &s->ws[t], G, G); /* any split of G fits */
+}
+
+/* ---- the batch-by-weight product C (M, N) = X (M, K) W^T (+ C when accumulate), W (N, K) ----
+ * Large batches (prefill) use OpenBLAS sgemm. For the few rows of a decode step sgemm spends most
+ * of its time packing W (O(N K) work per call whatever M is), so small batches use a register-
+ * tiled kernel that reads W in place: a tile of 4 rows of X by 4 rows of W keeps 16 vector
+ * accumulators, each loaded W vector feeds 4 FMAs; threads split the rows of W. */
+typedef float smp_v16 __attribute__((vector_size(64)));
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define SMP_FMA(a, b, c) ((smp_v16)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+static inline float smp_hsum(smp_v16 v) { return _mm512_reduce_add_ps((__m512)v); }
+#else
+#define SMP_FMA(a, b, c) ((a) * (b) + (c))
+static inline float smp_hsum(smp_v16 v) {
+    float s = 0.0f;
+    for (int i = 0; i < 16; i++) s += v[i];
+    return s;
+}
+#endif
+
+static inline smp_v16 smp_load(const float *p) {
+    smp_v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void smp_store(float *c, float v, int acc) { *c = acc ? *c + v : v; }
+
+/* the K % 16 tail of one dot product */
+static inline float smp_tail(const float *x, const float *w, int k, int K) {
+    float v = 0.0f;
+    for (; k < K; k++) v += x[k] * w[k];
+    return v;
+}
+
+/* rows 0..3 of X against rows n..n+3 of W: 16 accumulators in registers */
+static void smp_tile4x4(const float *X, const float *W, int K, int n, float *C, int ldc, int acc) {
+    const float *x0 = X, *x1 = X + K, *x2 = X + 2 * (size_t)K, *x3 = X + 3 * (size_t)K;
+    const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+    smp_v16 a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0}, a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
+    smp_v16 a20 = {0}, a21 = {0}, a22 = {0}, a23 = {0}, a30 = {0}, a31 = {0}, a32 = {0}, a33 = {0};
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+        smp_v16 b0 = smp_load(w0 + k), b1 = smp_load(w1 + k), b2 = smp_load(w2 + k), b3 = smp_load(w3 + k);
+        smp_v16 x = smp_load(x0 + k);
+        a00 = SMP_FMA(x, b0, a00), a01 = SMP_FMA(x, b1, a01), a02 = SMP_FMA(x, b2, a02), a03 = SMP_FMA(x, b3, a03);
+        x = smp_load(x1 + k);
+        a10 = SMP_FMA(x, b0, a10), a11 = SMP_FMA(x, b1, a11), a12 = SMP_FMA(x, b2, a12), a13 = SMP_FMA(x, b3, a13);
+        x = smp_load(x2 + k);
+        a20 = SMP_FMA(x, b0, a20), a21 = SMP_FMA(x, b1, a21), a22 = SMP_FMA(x, b2, a22), a23 = SMP_FMA(x, b3, a23);
+        x = smp_load(x3 + k);
+        a30 = SMP_FMA(x, b0, a30), a31 = SMP_FMA(x, b1, a31), a32 = SMP_FMA(x, b2, a32), a33 = SMP_FMA(x, b3, a33);
     }
-    int nthr = omp_get_max_threads();
-    size_t need = (size_t)nthr * (size_t)(P + N);
-    s->scores = smp_regrow(s->scores, &s->scap, need);
-    if (nthr > s->nthr) {
-        free(s->pscr);
-        free(s->iscr);
-        s->pscr = ut_malloc((size_t)nthr * s->V * sizeof(float));
-        s->iscr = ut_malloc((size_t)nthr * s->V * sizeof(int));
-        s->nthr = nthr;
+    const float *xs[4] = {x0, x1, x2, x3}, *ws[4] = {w0, w1, w2, w3};
+    smp_v16 av[16] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            smp_store(C + (size_t)i * ldc + n + j, smp_hsum(av[4 * i + j]) + smp_tail(xs[i], ws[j], k, K), acc);
+}
+
+/* one row of X against rows n..n+3 of W */
+static void smp_tile1x4(const float *X, const float *W, int K, int n, float *C, int acc) {
+    const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+    smp_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+        smp_v16 x = smp_load(X + k);
+        a0 = SMP_FMA(x, smp_load(w0 + k), a0);
+        a1 = SMP_FMA(x, smp_load(w1 + k), a1);
+        a2 = SMP_FMA(x, smp_load(w2 + k), a2);
+        a3 = SMP_FMA(x, smp_load(w3 + k), a3);
+    }
+    smp_store(C + n + 0, smp_hsum(a0) + smp_tail(X, w0, k, K), acc);
+    smp_store(C + n + 1, smp_hsum(a1) + smp_tail(X, w1, k, K), acc);
+    smp_store(C + n + 2, smp_hsum(a2) + smp_tail(X, w2, k, K), acc);
+    smp_store(C + n + 3, smp_hsum(a3) + smp_tail(X, w3, k, K), acc);
+}
+
+static void smp_small_gemm(int M, int N, int K, const float *X, const float *W, int acc, float *C, int par) {
+    int nb = (N + 3) / 4;
+#pragma omp parallel for schedule(static) if (par)
+    for (int b = 0; b < nb; b++) {
+        int n = 4 * b;
+        if (n + 4 <= N) {
+            int m = 0;
+            for (; m + 4 <= M; m += 4) smp_tile4x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, N, acc);
+            for (; m < M; m++) smp_tile1x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, acc);
+        } else {
+            for (int m = 0; m < M; m++)
+                for (int j = n; j < N; j++) {
+                    float v = 0.0f;
+                    for (int k = 0; k < K; k++) v += X[(size_t)m * K + k] * W[(size_t)j * K + k];
+                    smp_store(C + (size_t)m * N + j, v, acc);
+                }
+        }
     }
 }
 
-/* C (M,N) += / = A (M,K) B^T where B is (N,K) row-major (an nn.Linear weight) */
-static void smp_linear(int M, int N, int K, const float *A, const float *W, float beta, float *C) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, W, K, beta, C, N);
+enum { SMP_SGEMM_MIN_ROWS = 8 }; /* from this batch size on sgemm (with its packing) is as fast or faster */
+
+/* C = X W^T (+ C when beta = 1). The threads split the rows of W (the output columns); each calls a
+ * single-threaded OpenBLAS sgemm (or the small kernel) on its slice, so there is one thread pool
+ * (OpenMP) and OpenBLAS threads never run inside or beside it. */
+static void smp_linear(int M, int N, int K, const float *A, const float *W, float beta, float *C, int par) {
+    if (M < SMP_SGEMM_MIN_ROWS) {
+        smp_small_gemm(M, N, K, A, W, beta != 0.0f, C, par);
+        return;
+    }
+#pragma omp parallel if (par)
+    {
+        int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int per = ((N + nt - 1) / nt + 15) & ~15, n0 = t * per, n1 = n0 + per < N ? n0 + per : N;
+        if (n1 > n0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n1 - n0, K, 1.0f, A, K, W + (size_t)n0 * K, K, beta,
+                        C + n0, N);
+    }
 }
 
 static inline float smp_dot(const float *a, const float *b, int n) {
@@ -147,63 +271,63 @@ static inline float smp_dot(const float *a, const float *b, int n) {
     return acc;
 }
 
-/* Attention of one query head vector q (hd) over np prompt positions (K/V rows at kp/vp) then
- * ng own positions (kg/vg); out (hd); sc scratch of np + ng floats. */
-static void smp_attend(const float *q, const float *kp, const float *vp, int np, const float *kg, const float *vg, int ng,
-                       int hd, float scale, float *sc, float *out) {
-    float mx = -INFINITY;
-    for (int j = 0; j < np; j++) {
-        sc[j] = smp_dot(q, kp + (size_t)j * hd, hd) * scale;
-        mx = sc[j] > mx ? sc[j] : mx;
-    }
-    for (int j = 0; j < ng; j++) {
-        float v = smp_dot(q, kg + (size_t)j * hd, hd) * scale;
-        sc[np + j] = v;
-        mx = v > mx ? v : mx;
-    }
-    float sum = 0.0f;
-    int n = np + ng;
-    for (int j = 0; j < n; j++) {
-        sc[j] = expf(sc[j] - mx);
-        sum += sc[j];
-    }
-    float inv = 1.0f / sum;
-    for (int i = 0; i < hd; i++) out[i] = 0.0f;
-    for (int j = 0; j < np; j++) {
-        const float *v = vp + (size_t)j * hd;
-        float w = sc[j] * inv;
+enum { SMP_ATT_BLOCK = 64, SMP_PAR_MIN_ROWS = 256 };
+
+/* Attention of one query head vector q (hd) over n cached positions (rows of k and v, hd each),
+ * folded into the running softmax state (max *mx, denominator *den, unnormalised out) block by
+ * block, so no scratch of the sequence length is needed. */
+static void smp_attend_part(const float *q, const float *k, const float *v, int n, int hd, float scale, float *mx,
+                            float *den, float *out) {
+    float sc[SMP_ATT_BLOCK];
+    for (int j0 = 0; j0 < n; j0 += SMP_ATT_BLOCK) {
+        int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK;
+        float bm = -INFINITY;
+        for (int j = 0; j < nb; j++) {
+            sc[j] = smp_dot(q, k + (size_t)(j0 + j) * hd, hd) * scale;
+            bm = sc[j] > bm ? sc[j] : bm;
+        }
+        if (bm > *mx) { /* rescale what was accumulated under the old maximum */
+            float f = expf(*mx - bm);
+            *den *= f;
+            for (int i = 0; i < hd; i++) out[i] *= f;
+            *mx = bm;
+        }
+        for (int j = 0; j < nb; j++) {
+            float w = expf(sc[j] - *mx);
+            const float *vr = v + (size_t)(j0 + j) * hd;
+            *den += w;
 #pragma omp simd
-        for (int i = 0; i < hd; i++) out[i] += w * v[i];
-    }
-    for (int j = 0; j < ng; j++) {
-        const float *v = vg + (size_t)j * hd;
-        float w = sc[np + j] * inv;
-#pragma omp simd
-        for (int i = 0; i < hd; i++) out[i] += w * v[i];
+            for (int i = 0; i < hd; i++) out[i] += w * vr[i];
+        }
     }
 }
 
-/* Runs R rows through the model. Row r has token tok[r] at position pos[r]; slot[r] < 0 marks a
- * prompt row (its K/V go to the prompt cache, it attends to prompt positions 0..pos), otherwise
- * the row belongs to sample slot[r] (K/V go to its own cache at pos - P; it attends to the whole
- * prompt and its own positions up to pos). Logits of the last nlog rows go to s->logits. */
-static void smp_forward(smp_sampler *s, const int *tok, const int *pos, const int *slot, int R, int nlog) {
+/* Runs R rows through the model with workspace w. Row r has token tok[r] at position pos[r];
+ * slot[r] < 0 marks a prompt row (its K/V go to the prompt cache, it attends to prompt positions
+ * 0..pos), otherwise the row belongs to sample slot[r] (K/V go to its own cache at pos - P; it
+ * attends to the whole prompt and its own positions up to pos). Logits of the last nlog rows go to
+ * w->logits. Called outside a parallel region the loops and products use all threads; called
+ * from inside one (a decode thread with its own rows) everything runs on the calling thread. */
+static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *pos, const int *slot, int R, int nlog) {
     const nn_model *m = s->m;
     const nn_params *p = &m->params;
     const int D = s->D, F = s->F, H = s->H, KV = s->KV, hd = s->hd, QKV = s->QKV, Q = s->Q, K = s->K;
     const int P = s->P, N = s->N, G = s->G, grp = H / KV, hd2 = hd / 2;
     const float eps = m->cfg.rms_norm_eps, scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel for schedule(static)
-    for (int r = 0; r < R; r++) memcpy(s->x + (size_t)r * D, p->embed + (size_t)tok[r] * D, D * sizeof(float));
+    /* small batches run on the calling thread: a parallel region per operation costs more than
+     * it saves below a few hundred rows, and far more when the cores are shared */
+    const int par = !omp_in_parallel() && R >= SMP_PAR_MIN_ROWS && omp_get_max_threads() > 1;
+#pragma omp parallel for schedule(static) if (par)
+    for (int r = 0; r < R; r++) memcpy(w->x + (size_t)r * D, p->embed + (size_t)tok[r] * D, D * sizeof(float));
     for (int l = 0; l < s->L; l++) {
-#pragma omp parallel for schedule(static)
-        for (int r = 0; r < R; r++) nn_rmsnorm_row(s->h + (size_t)r * D, s->x + (size_t)r * D, p->ln1 + (size_t)l * D, D, eps);
-        smp_linear(R, QKV, D, s->h, p->wqkv + (size_t)l * QKV * D, 0.0f, s->qkv);
+#pragma omp parallel for schedule(static) if (par)
+        for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln1 + (size_t)l * D, D, eps);
+        smp_linear(R, QKV, D, w->h, p->wqkv + (size_t)l * QKV * D, 0.0f, w->qkv, par);
         /* bias, RoPE on q and k heads, keys and values into the cache */
         const float *bq = p->bqkv + (size_t)l * QKV;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
         for (int r = 0; r < R; r++) {
-            float *row = s->qkv + (size_t)r * QKV;
+            float *row = w->qkv + (size_t)r * QKV;
 #pragma omp simd
             for (int j = 0; j < QKV; j++) row[j] += bq[j];
             const float *cs = m->rope_cos + (size_t)pos[r] * hd2, *sn = m->rope_sin + (size_t)pos[r] * hd2;
@@ -223,33 +347,38 @@ static void smp_forward(smp_sampler *s, const int *tok, const int *pos, const in
                 memcpy(vd, row + Q + K + (size_t)g * hd, hd * sizeof(float));
             }
         }
-        /* attention, one task per (row, query head) */
-#pragma omp parallel for schedule(dynamic, 4)
+        /* attention, one task per (row, query head): the prompt part, then the sample's own part */
+#pragma omp parallel for schedule(dynamic, 4) if (par)
         for (int task = 0; task < R * H; task++) {
             int r = task / H, hh = task % H, g = hh / grp;
-            float *sc = s->scores + (size_t)omp_get_thread_num() * (size_t)(P + N);
+            const float *q = w->qkv + (size_t)r * QKV + (size_t)hh * hd;
+            float *o = w->att + (size_t)r * Q + (size_t)hh * hd, mx = -INFINITY, den = 0.0f;
+            for (int i = 0; i < hd; i++) o[i] = 0.0f;
             size_t poff = ((size_t)l * KV + g) * P * hd;
-            int np = slot[r] < 0 ? pos[r] + 1 : P, ng = slot[r] < 0 ? 0 : pos[r] - P + 1;
-            size_t goff = slot[r] < 0 ? 0 : (((size_t)l * G + slot[r]) * KV + g) * N * hd;
-            smp_attend(s->qkv + (size_t)r * QKV + (size_t)hh * hd, s->pk + poff, s->pv + poff, np, s->gk + goff,
-                       s->gv + goff, ng, hd, scale, sc, s->att + (size_t)r * Q + (size_t)hh * hd);
+            smp_attend_part(q, s->pk + poff, s->pv + poff, slot[r] < 0 ? pos[r] + 1 : P, hd, scale, &mx, &den, o);
+            if (slot[r] >= 0) {
+                size_t goff = (((size_t)l * G + slot[r]) * KV + g) * N * hd;
+                smp_attend_part(q, s->gk + goff, s->gv + goff, pos[r] - P + 1, hd, scale, &mx, &den, o);
+            }
+            float inv = 1.0f / den;
+            for (int i = 0; i < hd; i++) o[i] *= inv;
         }
-        smp_linear(R, D, Q, s->att, p->wo + (size_t)l * D * Q, 1.0f, s->x);
-#pragma omp parallel for schedule(static)
-        for (int r = 0; r < R; r++) nn_rmsnorm_row(s->h + (size_t)r * D, s->x + (size_t)r * D, p->ln2 + (size_t)l * D, D, eps);
-        smp_linear(R, 2 * F, D, s->h, p->wgu + (size_t)l * 2 * F * D, 0.0f, s->gu);
-#pragma omp parallel for schedule(static)
+        smp_linear(R, D, Q, w->att, p->wo + (size_t)l * D * Q, 1.0f, w->x, par);
+#pragma omp parallel for schedule(static) if (par)
+        for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln2 + (size_t)l * D, D, eps);
+        smp_linear(R, 2 * F, D, w->h, p->wgu + (size_t)l * 2 * F * D, 0.0f, w->gu, par);
+#pragma omp parallel for schedule(static) if (par)
         for (int r = 0; r < R; r++) {
-            const float *gr = s->gu + (size_t)r * 2 * F, *ur = gr + F;
-            float *ar = s->act + (size_t)r * F;
+            const float *gr = w->gu + (size_t)r * 2 * F, *ur = gr + F;
+            float *ar = w->act + (size_t)r * F;
             for (int j = 0; j < F; j++) ar[j] = gr[j] / (1.0f + expf(-gr[j])) * ur[j];
         }
-        smp_linear(R, D, F, s->act, p->wdown + (size_t)l * D * F, 1.0f, s->x);
+        smp_linear(R, D, F, w->act, p->wdown + (size_t)l * D * F, 1.0f, w->x, par);
     }
     int r0 = R - nlog;
-#pragma omp parallel for schedule(static)
-    for (int r = r0; r < R; r++) nn_rmsnorm_row(s->h + (size_t)r * D, s->x + (size_t)r * D, p->norm, D, eps);
-    smp_linear(nlog, s->V, D, s->h + (size_t)r0 * D, p->lm_head, 0.0f, s->logits);
+#pragma omp parallel for schedule(static) if (par)
+    for (int r = r0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->norm, D, eps);
+    smp_linear(nlog, s->V, D, w->h + (size_t)r0 * D, p->lm_head, 0.0f, w->logits, par);
 }
 
 /* ------------------------------------------------------------------ sampling */
@@ -402,11 +531,14 @@ int smp_prefill_logits(smp_sampler *s, const int *prompt, int P, float *logits) 
         return ut_fail("prompt length %d is outside 1..%d", P, s->m->cfg.max_position_embeddings);
     for (int i = 0; i < P; i++)
         if (prompt[i] < 0 || prompt[i] >= s->V) return ut_fail("prompt token %d (id %d) is outside the vocabulary 0..%d", i, prompt[i], s->V - 1);
-    smp_reserve(s, P, 1, 1);
+    smp_reserve(s, P, 1, 1, 1);
     int *pos = ut_malloc((size_t)P * 2 * sizeof(int)), *slot = pos + P;
     for (int i = 0; i < P; i++) pos[i] = i, slot[i] = -1;
-    smp_forward(s, prompt, pos, slot, P, 1);
-    memcpy(logits, s->logits, (size_t)s->V * sizeof(float));
+    int nth = nn_get_threads();
+    openblas_set_num_threads(1);
+    smp_forward(s, &s->pre, prompt, pos, slot, P, 1);
+    openblas_set_num_threads(nth);
+    memcpy(logits, s->pre.logits, (size_t)s->V * sizeof(float));
     free(pos);
     return 0;
 }
@@ -438,65 +570,32 @@ static int smp_append_text(const smp_opts *o, smp_seq *q, size_t *cap, int id) {
     return 0;
 }
 
-int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, smp_seq *out) {
-    int G = o->n, N = o->max_new, maxpos = s->m->cfg.max_position_embeddings;
-    if (G < 1) return ut_fail("the number of samples must be at least 1 (got %d)", G);
-    if (N < 1) return ut_fail("max new tokens must be at least 1 (got %d)", N);
-    if (P < 1) return ut_fail("the prompt is empty");
-    if (P + N > maxpos)
-        return ut_fail("prompt (%d tokens) + max new tokens (%d) exceed the model's %d positions", P, N, maxpos);
-    if (o->nstop > 0 && !o->tok) return ut_fail("stop strings need a tokenizer");
-    if (o->tok && tok_vocab_size(o->tok) > s->V)
-        return ut_fail("the tokenizer has %d ids but the model only %d", tok_vocab_size(o->tok), s->V);
-    for (int i = 0; i < P; i++)
-        if (prompt[i] < 0 || prompt[i] >= s->V) return ut_fail("prompt token %d (id %d) is outside the vocabulary 0..%d", i, prompt[i], s->V - 1);
-    double t0 = ut_now();
-    smp_reserve(s, P, G, N);
-    int R = P > G ? P : G;
-    int *tok = ut_malloc((size_t)R * 3 * sizeof(int)), *pos = tok + R, *slot = pos + R;
-    for (int i = 0; i < P; i++) tok[i] = prompt[i], pos[i] = i, slot[i] = -1;
-    smp_forward(s, tok, pos, slot, P, 1);
-    double t1 = ut_now();
-
-    ut_rng *rng = ut_malloc((size_t)G * sizeof *rng);
-    size_t *tcap = ut_malloc((size_t)G * sizeof *tcap);
-    int *live = ut_malloc((size_t)G * 2 * sizeof(int)), *next = live + G;
-    float *nextlp = ut_malloc((size_t)G * sizeof(float));
-    for (int i = 0; i < G; i++) {
-        memset(&out[i], 0, sizeof out[i]);
-        out[i].tokens = ut_malloc((size_t)N * sizeof(int));
-        out[i].logprobs = ut_malloc((size_t)N * sizeof(float));
-        out[i].finish = SMP_LENGTH;
-        if (o->tok) {
-            tcap[i] = 256;
-            out[i].text = ut_malloc(tcap[i]);
-            out[i].text[0] = 0;
-        }
-        ut_rng_seed(&rng[i], o->seed + (uint64_t)i * 0x9E3779B97F4A7C15ull);
-        live[i] = i;
-    }
-    /* first token of every sample from the prompt's last logits */
-    int B = G;
+/* Decode loop of one thread for samples [i0, i1): record each sampled token, drop finished samples,
+ * run the live ones as one batch, sample the next tokens. Returns the tokens sampled in steps. */
+static long smp_decode_range(smp_sampler *s, smp_ws *w, const smp_opts *o, smp_seq *out, ut_rng *rng, size_t *tcap,
+                             int i0, int i1) {
+    int n = i1 - i0, N = o->max_new, P = s->P;
     size_t V = (size_t)s->V;
-    if (o->logits_out)
-        for (int i = 0; i < G; i++) memcpy(o->logits_out + (size_t)i * N * V, s->logits, V * sizeof(float));
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < B; b++) {
-        int th = omp_get_thread_num();
-        next[b] = smp_sample_row(s->logits, s->V, o->temperature, o->top_k, o->top_p, &rng[b], s->pscr + (size_t)th * s->V,
-                                 s->iscr + (size_t)th * s->V, &nextlp[b]);
+    if (n <= 0) return 0;
+    int *live = ut_malloc((size_t)n * 5 * sizeof(int)), *next = live + n, *tok = next + n, *pos = tok + n, *slot = pos + n;
+    float *lp = ut_malloc((size_t)n * sizeof(float));
+    /* first token of every sample from the prompt's last logits */
+    for (int b = 0; b < n; b++) {
+        live[b] = i0 + b;
+        next[b] = smp_sample_row(s->pre.logits, s->V, o->temperature, o->top_k, o->top_p, &rng[i0 + b], w->pscr, w->iscr,
+                                 &lp[b]);
+        if (o->logits_out) memcpy(o->logits_out + (size_t)(i0 + b) * N * V, s->pre.logits, V * sizeof(float));
     }
-    long decode_tokens = 0;
+    long steps = 0;
+    int B = n;
     for (;;) {
-        /* record the sampled tokens; finished samples leave the batch */
         int nb = 0;
         for (int b = 0; b < B; b++) {
-            int i = live[b], id = next[b];
+            int i = live[b], id = next[b], done = 0;
             smp_seq *q = &out[i];
             q->tokens[q->ntokens] = id;
-            q->logprobs[q->ntokens] = nextlp[b];
+            q->logprobs[q->ntokens] = lp[b];
             q->ntokens++;
-            int done = 0;
             for (int e = 0; e < o->neos && !done; e++)
                 if (o->eos_ids[e] == id) q->finish = SMP_EOS, done = 1;
             if (!done && o->tok && smp_append_text(o, q, &tcap[i], id)) q->finish = SMP_STOP, done = 1;
@@ -511,27 +610,70 @@ int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, sm
             pos[b] = P + q->ntokens - 1;
             slot[b] = live[b];
         }
-        smp_forward(s, tok, pos, slot, B, B);
-        if (o->logits_out)
-            for (int b = 0; b < B; b++)
-                memcpy(o->logits_out + ((size_t)live[b] * N + (size_t)out[live[b]].ntokens) * V, s->logits + (size_t)b * V,
-                       V * sizeof(float));
-#pragma omp parallel for schedule(static)
+        smp_forward(s, w, tok, pos, slot, B, B);
         for (int b = 0; b < B; b++) {
-            int th = omp_get_thread_num();
-            next[b] = smp_sample_row(s->logits + (size_t)b * s->V, s->V, o->temperature, o->top_k, o->top_p, &rng[live[b]],
-                                     s->pscr + (size_t)th * s->V, s->iscr + (size_t)th * s->V, &nextlp[b]);
+            const float *z = w->logits + (size_t)b * V;
+            if (o->logits_out) memcpy(o->logits_out + ((size_t)live[b] * N + (size_t)out[live[b]].ntokens) * V, z, V * sizeof(float));
+            next[b] = smp_sample_row(z, s->V, o->temperature, o->top_k, o->top_p, &rng[live[b]], w->pscr, w->iscr, &lp[b]);
         }
-        decode_tokens += B;
+        steps += B;
     }
+    free(live);
+    free(lp);
+    return steps;
+}
+
+int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, smp_seq *out) {
+    int G = o->n, N = o->max_new, maxpos = s->m->cfg.max_position_embeddings;
+    if (G < 1) return ut_fail("the number of samples must be at least 1 (got %d)", G);
+    if (N < 1) return ut_fail("max new tokens must be at least 1 (got %d)", N);
+    if (P < 1) return ut_fail("the prompt is empty");
+    if (P + N > maxpos)
+        return ut_fail("prompt (%d tokens) + max new tokens (%d) exceed the model's %d positions", P, N, maxpos);
+    if (o->nstop > 0 && !o->tok) return ut_fail("stop strings need a tokenizer");
+    if (o->tok && tok_vocab_size(o->tok) > s->V)
+        return ut_fail("the tokenizer has %d ids but the model only %d", tok_vocab_size(o->tok), s->V);
+    for (int i = 0; i < P; i++)
+        if (prompt[i] < 0 || prompt[i] >= s->V) return ut_fail("prompt token %d (id %d) is outside the vocabulary 0..%d", i, prompt[i], s->V - 1);
+    double t0 = ut_now();
+    int nth = nn_get_threads(), nt = nth < G ? nth : G;
+    openblas_set_num_threads(1);
+    smp_reserve(s, P, G, N, nt);
+    int *tok = ut_malloc((size_t)P * 3 * sizeof(int)), *pos = tok + P, *slot = pos + P;
+    for (int i = 0; i < P; i++) tok[i] = prompt[i], pos[i] = i, slot[i] = -1;
+    smp_forward(s, &s->pre, tok, pos, slot, P, 1);
+    free(tok);
+    double t1 = ut_now();
+
+    ut_rng *rng = ut_malloc((size_t)G * sizeof *rng);
+    size_t *tcap = ut_malloc((size_t)G * sizeof *tcap);
+    for (int i = 0; i < G; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].tokens = ut_malloc((size_t)N * sizeof(int));
+        out[i].logprobs = ut_malloc((size_t)N * sizeof(float));
+        out[i].finish = SMP_LENGTH;
+        if (o->tok) {
+            tcap[i] = 256;
+            out[i].text = ut_malloc(tcap[i]);
+            out[i].text[0] = 0;
+        }
+        ut_rng_seed(&rng[i], o->seed + (uint64_t)i * 0x9E3779B97F4A7C15ull);
+    }
+    /* the samples are split into nt contiguous ranges, one per thread; each thread decodes its
+     * range as one batch with no synchronisation until the end */
+    long steps = 0;
+#pragma omp parallel num_threads(nt) reduction(+ : steps)
+    {
+        int t = omp_get_thread_num(), k = omp_get_num_threads();
+        int i0 = (int)((long)G * t / k), i1 = (int)((long)G * (t + 1) / k);
+        steps += smp_decode_range(s, &s->ws[t], o, out, rng, tcap, i0, i1);
+    }
+    openblas_set_num_threads(nth);
     double t2 = ut_now();
     s->st.prefill_s = t1 - t0;
     s->st.decode_s = t2 - t1;
-    s->st.decode_tokens = decode_tokens;
-    free(tok);
+    s->st.decode_tokens = steps;
     free(rng);
     free(tcap);
-    free(live);
-    free(nextlp);
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "geo2d.h"
+#include "solid.h"
 #include "util.h"
 
 /* "line N: " prefix, or nothing when the line is unknown */
@@ -200,6 +201,17 @@ static int vl_extrudes(const cad_model *m, double size) {
 }
 
 
+/* the final solid must have volume */
+static int vl_nonempty(const cad_model *m) {
+    sd_solid *s = sd_build(m);
+    if (!s) return -1;
+    sd_props p;
+    int rc = sd_mass_props(s, &p);
+    sd_free(s);
+    if (rc != 0) return VL_FAIL(m->extrudes[m->nextrudes - 1].line, "the resulting solid is empty");
+    return 0;
+}
+
 int cad_validate(cad_model *m) {
     if (vl_structure(m) != 0) return -1;
     for (int i = 0; i < m->ncurves; i++) {
@@ -211,5 +223,6 @@ int cad_validate(cad_model *m) {
     double size = vl_model_size(m);
     for (int i = 0; i < m->nfaces; i++)
         if (vl_face(m, i, size) != 0) return -1;
-    return vl_extrudes(m, size);
+    if (vl_extrudes(m, size) != 0) return -1;
+    return vl_nonempty(m);
 }

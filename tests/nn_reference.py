@@ -2,6 +2,7 @@
 """PyTorch reference of recad's Qwen2 decoder (src/nn.h), in float64, for the golden test.
 
 usage: nn_reference.py DIR
+       nn_reference.py --make-checkpoint DIR DTYPE   (DTYPE F32, BF16 or F16)
 reads  DIR/config.json        Hugging Face Qwen2 keys
        DIR/model.safetensors  weights (Hugging Face names)
        DIR/batch.json         {"B", "T", "inputs", "targets", "weights" (or null), "norm",
@@ -14,6 +15,11 @@ The model follows Hugging Face Qwen2: RMSNorm, rotate_half RoPE, grouped-query a
 q/k/v bias, SwiGLU; loss = sum_i w_i CE_i / norm (norm <= 0: sum of w over targets >= 0);
 AdamW is torch.optim.AdamW with weight decay only on 2-D tensors, after clip_grad_norm_.
 The safetensors format is read and written by hand (struct + json).
+
+--make-checkpoint writes a small random Qwen2 checkpoint as the Hugging Face tooling lays it out
+(config.json with the usual extra keys, model.safetensors in DTYPE with tensors in a shuffled
+order and a __metadata__ entry, untied lm_head, grouped-query attention) and, computed from the
+stored (rounded) weights, DIR/expected.json: {"tokens": [...], "logits": [[...], ...]}.
 """
 import json, math, struct, sys
 
@@ -33,17 +39,26 @@ def st_read(path):
             continue
         b, en = e["data_offsets"]
         raw = data[8 + n + b:8 + n + en]
-        assert e["dtype"] == "F32", e["dtype"]
-        t = torch.frombuffer(bytearray(raw), dtype=torch.float32).clone()
+        dt = DTYPES[e["dtype"]]
+        if dt == torch.float32:
+            t = torch.frombuffer(bytearray(raw), dtype=torch.float32).clone()
+        else:
+            t = torch.frombuffer(bytearray(raw), dtype=torch.int16).clone().view(dt)
         out[name] = t.reshape(e["shape"]).to(torch.float64)
     return out
 
 
-def st_write(path, tensors):
+DTYPES = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16}
+
+
+def st_write(path, tensors, dtype="F32", metadata=None):
     hdr, blobs, off = {}, [], 0
+    if metadata:
+        hdr["__metadata__"] = metadata
     for name, t in tensors.items():
-        b = t.detach().to(torch.float32).contiguous().numpy().tobytes()
-        hdr[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+        t = t.detach().to(DTYPES[dtype]).contiguous()
+        b = t.view(torch.int16).numpy().tobytes() if dtype != "F32" else t.numpy().tobytes()
+        hdr[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
         blobs.append(b)
         off += len(b)
     h = json.dumps(hdr).encode()
@@ -145,5 +160,44 @@ def main():
     st_write(d + "/ref.safetensors", out)
 
 
+def make_checkpoint(d, dtype):
+    import random
+    torch.manual_seed(1234)
+    cfg = {"architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 1,
+           "eos_token_id": 2, "hidden_act": "silu", "hidden_size": 48, "initializer_range": 0.02,
+           "intermediate_size": 96, "max_position_embeddings": 128, "max_window_layers": 2,
+           "model_type": "qwen2", "num_attention_heads": 6, "num_hidden_layers": 2,
+           "num_key_value_heads": 2, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0,
+           "sliding_window": 128, "tie_word_embeddings": False, "torch_dtype": dtype.lower(),
+           "transformers_version": "4.40.0", "use_cache": True, "use_sliding_window": False,
+           "vocab_size": 100}
+    D, F, V, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"], cfg["num_hidden_layers"]
+    hd = D // cfg["num_attention_heads"]
+    Q, K = cfg["num_attention_heads"] * hd, cfg["num_key_value_heads"] * hd
+    P = {"model.embed_tokens.weight": torch.randn(V, D) * 0.5, "model.norm.weight": 1 + 0.1 * torch.randn(D),
+         "lm_head.weight": torch.randn(V, D) * 0.2}
+    for l in range(L):
+        pre = f"model.layers.{l}."
+        P[pre + "input_layernorm.weight"] = 1 + 0.1 * torch.randn(D)
+        P[pre + "post_attention_layernorm.weight"] = 1 + 0.1 * torch.randn(D)
+        for n, (o, i) in {"self_attn.q_proj": (Q, D), "self_attn.k_proj": (K, D), "self_attn.v_proj": (K, D),
+                          "self_attn.o_proj": (D, Q), "mlp.gate_proj": (F, D), "mlp.up_proj": (F, D),
+                          "mlp.down_proj": (D, F)}.items():
+            P[pre + n + ".weight"] = torch.randn(o, i) * 0.15
+        for n, o in (("q_proj", Q), ("k_proj", K), ("v_proj", K)):
+            P[pre + "self_attn." + n + ".bias"] = 0.1 * torch.randn(o)
+    names = list(P)
+    random.Random(5).shuffle(names)
+    st_write(d + "/model.safetensors", {k: P[k] for k in names}, dtype, {"format": "pt"})
+    json.dump(cfg, open(d + "/config.json", "w"), indent=2)
+    W = st_read(d + "/model.safetensors")  # the rounded weights, as the C side sees them
+    tokens = [random.Random(9).randrange(V) for _ in range(20)]
+    logits = forward(W, cfg, torch.tensor(tokens).view(1, -1))
+    json.dump({"tokens": tokens, "logits": logits.tolist()}, open(d + "/expected.json", "w"))
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "--make-checkpoint":
+        make_checkpoint(sys.argv[2], sys.argv[3])
+    else:
+        main()

@@ -6,9 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codewrite.h"
+#include "exec.h"
 #include "import.h"
+#include "metrics.h"
+#include "occt.h"
+#include "solid.h"
 #include "tf.h"
 #include "util.h"
+#include "validate.h"
 
 /* ---- helpers ---- */
 
@@ -146,6 +152,7 @@ static void ti_check_file(const char *rel) {
         ti_rej++;
     } else {
         CHECK_MSG(rc == 0 && m.nextrudes > 0, "%s: %s", rel, ut_error());
+        CHECK_MSG(rc != 0 || cad_validate(&m) == 0, "%s: %s", rel, ut_error());
         ti_ok++;
     }
     cad_free(&m);
@@ -219,6 +226,118 @@ static void ti_check_arcs(const char *rel) {
     }
     cad_free(&m);
     im_report_free(&r);
+}
+
+/* the imported Fusion models built by OpenCASCADE (an independent kernel) reproduce the volume,
+ * area and centre of mass that Fusion stored; the box too, Z0Intersect included */
+static int ti_nocct;
+
+static void ti_check_occt(const char *rel) {
+    cad_model m;
+    im_report r;
+    oc_props p;
+    if (im_load(ti_path(rel), NULL, &m, &r) == 0) {
+        REQUIRE(r.has_props && r.has_bbox);
+        REQUIRE_MSG(oc_measure(&m, NULL, &p) == 0, "%s: %s", rel, ut_error());
+        double size = ti_size(&r);
+        CHECK_REL(p.volume, r.volume, 1e-9);
+        CHECK_REL(p.area, r.area, 1e-9);
+        for (int k = 0; k < 3; k++) {
+            CHECK_NEAR(p.centroid[k], r.com[k], 1e-9 * size);
+            CHECK_NEAR(p.lo[k], r.bbox_lo[k], 1e-9 * size);
+            CHECK_NEAR(p.hi[k], r.bbox_hi[k], 1e-9 * size);
+        }
+        ti_nocct++;
+    }
+    cad_free(&m);
+    im_report_free(&r);
+}
+
+TEST(import_fusion_stored_properties_match_occt) {
+    if (!oc_binary()) {
+        fprintf(stderr, "    skipped: %s\n", ut_error());
+        return;
+    }
+    ti_each("fusion360", ti_check_occt);
+    CHECK(ti_nocct == 14);
+}
+
+/* recad's exact solid of each imported file: its box against the stored box (the documented
+ * exceptions aside), and for Fusion the stored volume, area and centre of mass */
+static int ti_nsolid, ti_nprops;
+
+static void ti_check_solid(const char *rel) {
+    cad_model m;
+    im_report r;
+    if (im_load(ti_path(rel), NULL, &m, &r) == 0) {
+        REQUIRE_MSG(cad_validate(&m) == 0, "%s: %s", rel, ut_error());
+        sd_solid *s = sd_build(&m);
+        REQUIRE_MSG(s, "%s: %s", rel, ut_error());
+        double lo[3], hi[3], size = ti_size(&r), e = 0;
+        REQUIRE(sd_bbox(s, lo, hi) == 0);
+        for (int k = 0; k < 3; k++) e = fmax(e, fmax(fabs(lo[k] - r.bbox_lo[k]), fabs(hi[k] - r.bbox_hi[k])) / size);
+        if (r.skipped_empty == 0) CHECK_MSG(e <= 1e-6, "%s: solid box error %.3g of the model size", rel, e);
+        else CHECK_MSG(e > 1e-3, "%s: expected the documented box mismatch, got %.3g", rel, e);
+        sd_props p;
+        REQUIRE(sd_mass_props(s, &p) == 0);
+        if (r.has_props) {
+            double tol = p.exact ? 1e-9 : 1e-5;
+            CHECK_REL(p.volume, r.volume, tol);
+            CHECK_REL(p.area, r.area, tol);
+            for (int k = 0; k < 3; k++) CHECK_NEAR(p.centroid[k], r.com[k], tol * size);
+            ti_nprops++;
+        }
+        ti_nsolid++;
+        sd_free(s);
+    }
+    cad_free(&m);
+    im_report_free(&r);
+}
+
+TEST(import_solid_box_and_fusion_mass_properties) {
+    ti_each("deepcad", ti_check_solid);
+    ti_each("fusion360", ti_check_solid);
+    CHECK(ti_nsolid == 19 + 14 && ti_nprops == 14);
+}
+
+/* DeepCAD file -> model -> program (code writer) -> executor -> the same solid (volume, and the
+ * exact IoU of the two solids >= 0.999). The writer rounds
+ * coordinates to 1e-9 of the model size; moving an arc's middle point by that much changes the
+ * volume by up to ~1e-8 relative (00000070: 6.3e-9), so the bar is 1e-8. */
+static int ti_nround;
+static double ti_min_iou = 2;
+
+static void ti_check_round_trip(const char *rel) {
+    cad_model m, back;
+    im_report r;
+    if (im_load(ti_path(rel), NULL, &m, &r) == 0) {
+        REQUIRE(cad_validate(&m) == 0);
+        char *prog = cw_program(&m);
+        REQUIRE_MSG(prog, "%s: %s", rel, ut_error());
+        REQUIRE_MSG(ex_run(prog, strlen(prog), rel, NULL, &back) == 0, "%s: %s", rel, ut_error());
+        CHECK(back.nextrudes == m.nextrudes && back.ncurves == m.ncurves);
+        sd_solid *a = sd_build(&m), *b = sd_build(&back);
+        sd_props pa, pb;
+        REQUIRE(a && b && sd_mass_props(a, &pa) == 0 && sd_mass_props(b, &pb) == 0);
+        CHECK_MSG(fabs(pa.volume - pb.volume) <= 1e-8 * pa.volume, "%s: volume %.17g -> %.17g", rel, pa.volume, pb.volume);
+        double iou = 0;
+        REQUIRE_MSG(mt_iou(a, b, &iou) == 0, "%s: %s", rel, ut_error());
+        CHECK_MSG(iou >= 0.999, "%s: IoU %.9f", rel, iou);
+        if (iou < ti_min_iou) ti_min_iou = iou;
+        sd_free(a);
+        sd_free(b);
+        cad_free(&back);
+        free(prog);
+        ti_nround++;
+    }
+    cad_free(&m);
+    im_report_free(&r);
+}
+
+TEST(import_deepcad_program_round_trip) {
+    ti_each("deepcad", ti_check_round_trip);
+    CHECK(ti_nround == 19);
+    fprintf(stderr, "    smallest IoU of a round trip: %.12f\n", ti_min_iou);
 }
 
 TEST(import_arc_ends_match_stored_points) {
@@ -320,12 +439,16 @@ TEST(import_malformed_json_names_the_file) {
     REQUIRE(ut_write_atomic(path, bad, strlen(bad)) == 0);
     CHECK(im_load(path, NULL, &m, &r) == -1);
     CHECK_MSG(strstr(ut_error(), path) && strstr(ut_error(), "malformed JSON at line 3"), "%s", ut_error());
+    im_report_free(&r);
     cad_free(&m);
     CHECK(im_parse("[1, 2]", "x.json", NULL, &m, &r) == -1 && strstr(ut_error(), "not a JSON object"));
+    im_report_free(&r);
     cad_free(&m);
     CHECK(im_parse("{\"foo\": 1}", "x.json", NULL, &m, &r) == -1 && strstr(ut_error(), "unrecognised JSON"));
+    im_report_free(&r);
     cad_free(&m);
     CHECK(im_load("/nonexistent/file.json", NULL, &m, &r) == -1 && strstr(ut_error(), "/nonexistent/file.json"));
+    im_report_free(&r);
     cad_free(&m);
 }
 
@@ -506,6 +629,7 @@ TEST(import_fusion_offset_start_taper_and_symmetric) {
     doc = ti_fusion(TI_XY, TI_SQUARE, TI_FUSION_ONESIDE(1.0, 0.1));
     CHECK(ti_parse(doc, &m, &r) == -1);
     CHECK_MSG(strstr(ut_error(), "taper") && strstr(ut_error(), "Extrude1"), "%s", ut_error());
+    im_report_free(&r);
     cad_free(&m);
     free(doc);
     /* symmetric: is_full_length halves the value per side */
@@ -535,6 +659,7 @@ TEST(import_fusion_spline_and_ellipse_rejected) {
         char *doc = ti_fusion(TI_XY, loops, TI_FUSION_ONESIDE(1.0, 0.0));
         CHECK(ti_parse(doc, &m, &r) == -1);
         CHECK_MSG(strstr(ut_error(), types[i]) && strstr(ut_error(), words[i]) && strstr(ut_error(), "test.json"), "%s", ut_error());
+        im_report_free(&r);
         cad_free(&m);
         free(doc);
     }
@@ -596,6 +721,7 @@ TEST(import_empty_profiles_degenerate_lines_and_multi_profile) {
     ti_replace(doc, "[{\"profile\": \"P1\", \"sketch\": \"S1\"}]", "[]");
     CHECK(ti_parse(doc, &m, &r) == -1);
     CHECK_MSG(strstr(ut_error(), "no buildable extrude"), "%s", ut_error());
+    im_report_free(&r);
     cad_free(&m);
     free(doc);
     /* zero-length line dropped with a warning */
@@ -625,6 +751,22 @@ TEST(import_empty_profiles_degenerate_lines_and_multi_profile) {
     im_report_free(&r);
 }
 
+TEST(import_validation_names_the_feature) {
+    cad_model m;
+    im_report r;
+    /* two squares crossing each other in one profile: imports, but validation rejects it */
+    char *doc = ti_deepcad(TI_XY,
+                           TI_SQUARE ", {\"is_outer\": true, \"profile_curves\": [" TI_LINE(0.005, 0.005, 0.015, 0.005) ", " TI_LINE(
+                               0.015, 0.005, 0.015, 0.015) ", " TI_LINE(0.015, 0.015, 0.005, 0.015) ", " TI_LINE(0.005, 0.015, 0.005, 0.005) "]}",
+                           TI_ONESIDE(0.001));
+    REQUIRE(ti_parse(doc, &m, &r) == 0);
+    CHECK(im_validate(&m, &r) == -1);
+    CHECK_MSG(strstr(ut_error(), "feature 'Extrude 1' (extrude feature 1): "), "%s", ut_error());
+    cad_free(&m);
+    im_report_free(&r);
+    free(doc);
+}
+
 TEST(import_open_loop_rejected) {
     cad_model m;
     im_report r;
@@ -634,8 +776,34 @@ TEST(import_open_loop_rejected) {
                            TI_ONESIDE(0.001));
     CHECK(ti_parse(doc, &m, &r) == -1);
     CHECK_MSG(strstr(ut_error(), "not closed") && strstr(ut_error(), "Extrude 1"), "%s", ut_error());
+    im_report_free(&r);
     cad_free(&m);
     free(doc);
+}
+
+TEST(import_collinear_arc_becomes_its_chord) {
+    cad_model m;
+    im_report r;
+    /* quantised Text2CAD arc: three collinear points, the middle between the ends */
+    const char *doc =
+        "{\"parts\": {\"part_1\": {\"coordinate_system\": {\"Euler Angles\": [0, 0, 0], \"Translation Vector\": [0, 0, 0]},"
+        " \"sketch\": {\"face_1\": {\"loop_1\": {\"line_1\": {\"Start Point\": [0, 0], \"End Point\": [1, 0]},"
+        " \"arc_1\": {\"Start Point\": [1, 0], \"Mid Point\": [1, 0.4], \"End Point\": [1, 1]},"
+        " \"line_2\": {\"Start Point\": [1, 1], \"End Point\": [0, 0]}}}},"
+        " \"extrusion\": {\"extrude_depth_towards_normal\": 0.1, \"extrude_depth_opposite_normal\": 0, \"sketch_scale\": 1,"
+        " \"operation\": \"NewBodyFeatureOperation\"}}}}";
+    REQUIRE(ti_parse(doc, &m, &r) == 0);
+    CHECK(m.ncurves == 3 && m.curves[1].kind == CAD_LINE && ti_has(&r, "collinear"));
+    CHECK(cad_validate(&m) == 0);
+    cad_free(&m);
+    im_report_free(&r);
+    /* folding back (middle outside the chord) is rejected */
+    char *bad = ut_strdup(doc);
+    ti_replace(bad, "[1, 0.4]", "[1, 2.0]");
+    CHECK(ti_parse(bad, &m, &r) == -1 && strstr(ut_error(), "degenerate arc"));
+    cad_free(&m);
+    im_report_free(&r);
+    free(bad);
 }
 
 /* ---- Text2CAD ---- */
@@ -715,11 +883,63 @@ TEST(import_damaged_files_fail_cleanly) {
             im_report r;
             int rc = im_parse(buf, files[f], NULL, &m, &r);
             if (rc == 0) ok++, im_report_free(&r);
-            else failed++, CHECK_MSG(strstr(ut_error(), files[f]), "error without the file name: %s", ut_error());
+            else {
+                failed++;
+                CHECK_MSG(strstr(ut_error(), files[f]), "error without the file name: %s", ut_error());
+                im_report_free(&r);
+            }
             cad_free(&m);
         }
         free(buf);
         free(orig);
     }
     CHECK(ok > 0 && failed > 0);
+}
+
+/* ---- recad import ---- */
+
+TEST(import_cli_directory_summary_and_exit_codes) {
+    char cmd[2048], *out = NULL, dir[600];
+    snprintf(dir, sizeof dir, "%s/progs", tf_tmpdir());
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/data -o %s --json 2>/dev/null", tf_shared(), dir);
+    REQUIRE(tf_run_cmd(cmd, &out) == 0);
+    cJSON *root = cJSON_Parse(out);
+    REQUIRE_MSG(root, "not one JSON object: %.200s", out);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "converted")) == 37);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "skipped")) == 4);
+    const cJSON *groups = cJSON_GetObjectItem(root, "skipped_by_reason");
+    CHECK(cJSON_GetArraySize(groups) == 2);
+    const cJSON *f;
+    int levels = 0, programs = 0;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(root, "files")) {
+        levels += cJSON_GetObjectItem(f, "level") != NULL;
+        const char *prog = cJSON_GetStringValue(cJSON_GetObjectItem(f, "program"));
+        if (prog && ut_read_file(prog, NULL)) programs++; /* leaks a few KB in the test child */
+    }
+    CHECK(levels == 37 && programs == 37);
+    char p2[700];
+    snprintf(p2, sizeof p2, "%s/text2cad_minimal/00000073.lua", dir); /* sub-folders kept: no collision */
+    CHECK(ut_is_dir(dir) && ut_read_file(p2, NULL));
+    cJSON_Delete(root);
+    free(out);
+    /* one file to an explicit .lua path */
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/data/deepcad/00000356.json -o %s/one.lua", tf_shared(), tf_tmpdir());
+    CHECK(tf_run_cmd(cmd, NULL) == 0);
+    snprintf(p2, sizeof p2, "%s/one.lua", tf_tmpdir());
+    char *prog = ut_read_file(p2, NULL);
+    CHECK(prog && strstr(prog, "Extrude(Sketch(XY"));
+    free(prog);
+    /* a folder of bad files only -> 1; a missing path -> 3; usage -> 2; --help -> 0 */
+    char path[600];
+    snprintf(path, sizeof path, "%s/bad/bad.json", tf_tmpdir());
+    REQUIRE(ut_mkdirs(strcat(strcpy(p2, tf_tmpdir()), "/bad")) == 0);
+    REQUIRE(ut_write_atomic(path, "{\"parts\": 3", 11) == 0);
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/bad -o %s/o2", tf_tmpdir(), tf_tmpdir());
+    CHECK(tf_run_cmd(cmd, &out) == 1);
+    CHECK_MSG(strstr(out, "malformed JSON") && strstr(out, "bad.json"), "%s", out);
+    free(out);
+    CHECK(tf_run_cmd("build/recad import /nonexistent/x.json -o /tmp", NULL) == 3);
+    CHECK(tf_run_cmd("build/recad import x.json", NULL) == 2); /* no -o */
+    CHECK(tf_run_cmd("build/recad import --format nope x.json -o /tmp", NULL) == 2);
+    CHECK(tf_run_cmd("build/recad import --help", NULL) == 0);
 }

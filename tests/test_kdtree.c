@@ -63,21 +63,25 @@ TEST(kdtree_matches_brute_force) {
         }
 }
 
+/* enough queries for the OpenMP path (KD_PARALLEL_MIN), both query kinds, against brute force */
 TEST(kdtree_batch_large_parallel_exact) {
     ut_rng r;
     ut_rng_seed(&r, 11);
-    int n = 20000, m = 6000;
+    int n = 3000, m = KD_PARALLEL_MIN + 5000;
     double *pts = kdt_cloud(&r, n, 0), *q = kdt_cloud(&r, m, 0);
-    kd_tree *t = kd_build(pts, n);
-    REQUIRE(t);
-    double *d2 = malloc((size_t)m * sizeof *d2);
+    kd_tree *t = kd_build(pts, n), *qt = kd_build(q, m);
+    REQUIRE(t && qt);
+    double *d2 = malloc((size_t)m * sizeof *d2), *d3 = malloc((size_t)m * sizeof *d3);
     kd_nearest_batch(t, q, m, NULL, d2);
+    kd_nearest_tree(t, qt, NULL, d3);
+    const double *qp = kd_points(qt);
     int bad = 0;
     for (int j = 0; j < m; j++) {
         int bi;
         if (d2[j] != kdt_brute(pts, n, q + 3 * j, &bi)) bad++;
+        if (d3[j] != kdt_brute(pts, n, qp + 3 * j, &bi)) bad++;
     }
-    CHECK(bad == 0);
+    CHECK_MSG(bad == 0, "%d of %d answers differ from brute force", bad, 2 * m);
     /* the tree-order view is a permutation of the input */
     const int *ord = kd_order(t);
     const double *tp = kd_points(t);
@@ -88,8 +92,8 @@ TEST(kdtree_batch_large_parallel_exact) {
         seen[ord[i]] = 1;
     }
     CHECK(okperm);
-    free(seen), free(d2), free(pts), free(q);
-    kd_free(t);
+    free(seen), free(d2), free(d3), free(pts), free(q);
+    kd_free(t), kd_free(qt);
 }
 
 TEST(kdtree_rejects_empty_and_nonfinite) {

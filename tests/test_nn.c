@@ -171,7 +171,10 @@ static void golden(int tied, int KV, int signed_w, float norm) {
     batch b = make_batch(B, T, c.vocab_size, 5, signed_w, norm);
     const char *dir = tf_tmpdir();
     REQUIRE(nn_save(m, dir) == 0);
-    opt_hparams hp = {3e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f};
+    /* eps 1e-6 rather than 1e-8: Adam turns a gradient that is float32 rounding noise (|g| << eps
+     * otherwise) into a full-size step of random sign, which no float32 implementation can
+     * reproduce; with eps above that noise the comparison tests the update rule, not the noise */
+    opt_hparams hp = {3e-3f, 0.9f, 0.95f, 1e-6f, 0.1f, 0.5f};
     const int steps = 3;
     /* batch.json */
     char path[512];

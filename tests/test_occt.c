@@ -348,6 +348,25 @@ TEST(occt_script_uses_full_precision_and_true_arcs) {
     cad_free(&m);
 }
 
+TEST(occt_script_runs_on_its_own) {
+    /* the script of oc_script() is complete: occt-draw runs it and writes the STEP it names */
+    cad_model m;
+    cad_init(&m);
+    box_model(&m, 0, 0, 0, 3, 2, 1, CAD_NEW);
+    char path[600], *out = NULL;
+    snprintf(path, sizeof path, "%s/box.step", tf_tmpdir());
+    char *s = oc_script(&m, "res", path);
+    REQUIRE(s);
+    CHECK(oc_run_script(s, 0, &out, NULL) == 0);
+    CHECK_MSG(out && strstr(out, "@@END") && !strstr(out, "@@ERROR"), "%s", out ? out : "");
+    oc_props p;
+    REQUIRE_MSG(oc_measure_step(path, 0, &p) == 0, "%s", ut_error());
+    CHECK_REL(p.volume, 6, 1e-12);
+    free(out);
+    free(s);
+    cad_free(&m);
+}
+
 TEST(occt_rejects_unbuildable_models) {
     cad_model m;
     cad_init(&m);
@@ -443,6 +462,18 @@ TEST(occt_step_export_reads_back) {
     cad_free(&m);
 }
 
+TEST(occt_step_read_errors) {
+    oc_props p;
+    char path[600];
+    snprintf(path, sizeof path, "%s/missing.step", tf_tmpdir());
+    CHECK(oc_measure_step(path, 0, &p) == -1);
+    CHECK_MSG(strstr(ut_error(), "cannot read") != NULL, "%s", ut_error());
+    snprintf(path, sizeof path, "%s/garbage.step", tf_tmpdir());
+    REQUIRE(ut_write_atomic(path, "ISO-10303-21;\nnot a step file\n", 30) == 0);
+    CHECK(oc_measure_step(path, 0, &p) == -1);
+    CHECK_MSG(strstr(ut_error(), "Could not read file") != NULL, "%s", ut_error());
+}
+
 TEST(occt_step_failure_leaves_no_file) {
     cad_model m;
     cad_init(&m);
@@ -452,4 +483,168 @@ TEST(occt_step_failure_leaves_no_file) {
     CHECK(oc_write_step(&m, path, NULL) == -1);
     CHECK(access(path, F_OK) != 0);
     cad_free(&m);
+    /* OCCT builds an empty solid: an error, and neither the STEP file nor its temporary remains */
+    cad_init(&m);
+    box_model(&m, 0, 0, 0, 1, 1, 1, CAD_NEW);
+    box_model(&m, -1, -1, -1, 2, 2, 2, CAD_CUT);
+    char dir[400], *ls = NULL, cmd[800];
+    snprintf(dir, sizeof dir, "%s/empty", tf_tmpdir());
+    REQUIRE(ut_mkdirs(dir) == 0);
+    snprintf(path, sizeof path, "%s/x.step", dir);
+    CHECK(oc_write_step(&m, path, NULL) == -1);
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+    tf_run_cmd(cmd, &ls);
+    CHECK_MSG(atoi(ls) == 0, "folder holds %s files", ls);
+    free(ls);
+    cad_free(&m);
+}
+
+/* ---- real data: both kernels on every shared file ---- */
+
+/* files the importer must reject: the deliberately corrupt Fusion file, and files in which no
+ * extrude has a profile */
+static int expected_rejection(const char *path, const char *reason) {
+    return strstr(path, "SingleSketchExtrude_Invalid.json") != NULL || strstr(reason, "no buildable extrude") != NULL;
+}
+
+TEST(occt_cross_check_real_data) {
+    const char *dirs[3] = {"deepcad", "fusion360", "text2cad_minimal"};
+    int ncmp = 0, nrej = 0;
+    double max_vol = 0, max_box = 0, max_file = 0;
+    for (int d = 0; d < 3; d++) {
+        char dir[512], cmd[700], *ls = NULL;
+        snprintf(dir, sizeof dir, "%s/data/%s", tf_shared(), dirs[d]);
+        snprintf(cmd, sizeof cmd, "ls '%s' | grep '\\.json$'", dir);
+        REQUIRE(tf_run_cmd(cmd, &ls) == 0);
+        for (char *name = strtok(ls, "\n"); name; name = strtok(NULL, "\n")) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", dir, name);
+            oc_check c;
+            if (oc_cross_check(path, NULL, &c) != 0) {
+                int ok = !strcmp(c.stage, "import") && expected_rejection(path, c.reason);
+                CHECK_MSG(ok, "%s: %s failed: %s", path, c.stage, c.reason);
+                nrej += ok;
+                continue;
+            }
+            ncmp++;
+            CHECK_MSG(c.vol_rel <= 5e-3, "%s: volume recad %.17g, OCCT %.17g", path, c.vol_ours, c.vol_occt);
+            CHECK_MSG(c.bbox_diff <= 1e-6, "%s: boxes differ by %.3g of the part size", path, c.bbox_diff);
+            CHECK_MSG(c.centroid_diff <= 1e-6, "%s: centroids differ by %.3g of the part size", path, c.centroid_diff);
+            CHECK_MSG(c.inertia_diff <= 1e-6, "%s: inertia tensors differ by %.3g of the largest entry", path, c.inertia_diff);
+            CHECK_MSG(c.occt_valid, "%s: OCCT's checkshape reports faults", path);
+            /* the box stored in DeepCAD / Fusion files; an extrude without profiles still counts
+             * in it (formats.md), so such files are only reported */
+            if (c.has_file_bbox && c.skipped_empty == 0) {
+                CHECK_MSG(c.file_bbox_diff <= 1e-6, "%s: OCCT box vs stored box: %.3g of the part size", path, c.file_bbox_diff);
+                max_file = fmax(max_file, c.file_bbox_diff);
+            }
+            if (c.has_file_volume) CHECK_MSG(c.file_vol_rel <= 1e-6, "%s: stored volume differs by %.3g", path, c.file_vol_rel);
+            max_vol = fmax(max_vol, c.vol_rel);
+            max_box = fmax(max_box, c.bbox_diff);
+        }
+        free(ls);
+    }
+    fprintf(stderr, "    %d files compared, %d rejected as expected; max volume rel. diff %.2e, max box diff %.2e, "
+                    "max stored-box diff %.2e\n", ncmp, nrej, max_vol, max_box, max_file);
+    CHECK(ncmp >= 30); /* 22 DeepCAD + 15 Fusion + 4 Text2CAD files, minus the rejections */
+}
+
+/* ---- recad export ---- */
+
+TEST(occt_cli_export_step_and_json) {
+    char cmd[2048], *out = NULL, step[600];
+    snprintf(step, sizeof step, "%s/couch.step", tf_tmpdir());
+    snprintf(cmd, sizeof cmd, "build/recad export %s/data/fusion360/Couch.json --step %s --json", tf_shared(), step);
+    int rc = tf_run_cmd(cmd, &out);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
+    /* the stored volume of this Fusion 360 file is 25.86000077 cm^3 */
+    const char *v = strstr(out, "\"volume\":");
+    REQUIRE_MSG(v, "%s", out);
+    CHECK_REL(atof(v + 9), 25860.00077, 1e-9);
+    free(out);
+    size_t len;
+    char *txt = ut_read_file(step, &len);
+    REQUIRE(txt);
+    CHECK(strncmp(txt, "ISO-10303-21;", 13) == 0);
+    free(txt);
+    oc_props p;
+    REQUIRE_MSG(oc_measure_step(step, 0, &p) == 0, "%s", ut_error());
+    CHECK_REL(p.volume, 25860.00077, 1e-9);
+}
+
+TEST(occt_cli_export_errors) {
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, "RECAD_OCCT_DRAW=/nonexistent/occt-draw build/recad export %s/data/fusion360/Couch.json --step %s/x.step",
+             tf_shared(), tf_tmpdir());
+    CHECK(tf_run_cmd(cmd, &out) == 3);
+    CHECK_MSG(strstr(out, "recad export: occt-draw is not installed (apt-get install occt-draw libocct-draw-dev libocct-data-exchange-dev)"),
+              "%s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "build/recad export %s/data/fusion360/Couch.json", tf_shared());
+    CHECK(tf_run_cmd(cmd, &out) == 2); /* nothing to write */
+    free(out);
+    snprintf(cmd, sizeof cmd, "build/recad export %s/missing.json --step %s/x.step", tf_tmpdir(), tf_tmpdir());
+    CHECK(tf_run_cmd(cmd, &out) == 3);
+    free(out);
+    snprintf(cmd, sizeof cmd, "printf '{\"entities\": [' > %s/bad.json && build/recad export %s/bad.json --step %s/x.step", tf_tmpdir(),
+             tf_tmpdir(), tf_tmpdir());
+    CHECK(tf_run_cmd(cmd, &out) == 1);
+    CHECK_MSG(strstr(out, "bad.json") != NULL, "%s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "build/recad export --help");
+    CHECK(tf_run_cmd(cmd, &out) == 0);
+    CHECK(strstr(out, "--step") != NULL);
+    free(out);
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c step", tf_tmpdir());
+    CHECK(tf_run_cmd(cmd, &out) != 0 || atoi(out) == 0); /* no STEP file or temporary left behind */
+    free(out);
+}
+
+TEST(occt_cli_export_example_part) {
+    /* the shipped plate example: 60 x 40 x 6 with four holes of radius 3 */
+    char cmd[2048], *out = NULL, step[600], stl[600];
+    snprintf(step, sizeof step, "%s/plate.step", tf_tmpdir());
+    snprintf(stl, sizeof stl, "%s/plate.stl", tf_tmpdir());
+    snprintf(cmd, sizeof cmd, "build/recad export examples/plate.lua --step %s --stl %s --obj %s/plate.obj", step, stl, tf_tmpdir());
+    int rc = tf_run_cmd(cmd, &out);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
+    free(out);
+    size_t len = 0;
+    char *txt = ut_read_file(step, &len);
+    REQUIRE(txt);
+    CHECK(strncmp(txt, "ISO-10303-21;", 13) == 0);
+    free(txt);
+    txt = ut_read_file(stl, &len);
+    REQUIRE(txt);
+    CHECK(len > 84);
+    free(txt);
+    snprintf(stl, sizeof stl, "%s/plate.obj", tf_tmpdir());
+    txt = ut_read_file(stl, &len);
+    REQUIRE(txt);
+    CHECK(strstr(txt, "\nf ") != NULL);
+    free(txt);
+    oc_props p;
+    REQUIRE_MSG(oc_measure_step(step, 0, &p) == 0, "%s", ut_error());
+    CHECK_REL(p.volume, (2400 - 4 * M_PI * 9) * 6, 1e-9);
+    CHECK(p.valid);
+}
+
+TEST(occt_concurrent_runs) {
+    /* four measurements from parallel threads: each gets its own child and temporary folder */
+    double vol[4] = {0, 0, 0, 0};
+    int rc[4] = {-1, -1, -1, -1};
+#pragma omp parallel for num_threads(2)
+    for (int i = 0; i < 4; i++) {
+        cad_model m;
+        cad_init(&m);
+        box_model(&m, 0, 0, 0, 1 + i, 2, 3, CAD_NEW);
+        oc_props p;
+        rc[i] = oc_measure(&m, NULL, &p);
+        vol[i] = p.volume;
+        cad_free(&m);
+    }
+    for (int i = 0; i < 4; i++) {
+        CHECK(rc[i] == 0);
+        CHECK_REL(vol[i], 6.0 * (1 + i), 1e-12);
+    }
 }

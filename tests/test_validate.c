@@ -126,6 +126,16 @@ TEST(validate_reports_lines) {
     cad_init(&m);
     vt_poly(&m, sq, 4, 80);
     vt_expect(&m, "no extrude");
+
+    /* a cut that removes everything */
+    cad_init(&m);
+    l = vt_poly(&m, sq, 4, 90);
+    vt_finish(&m, l, 1, 3);
+    double big[] = {-1, -1, 11, -1, 11, 11, -1, 11};
+    int f = cad_add_face(&m, vt_poly(&m, big, 4, 95), 1);
+    int s = cad_add_sketch(&m, &m.sketches[0].plane, f, 1, 97);
+    cad_add_extrude(&m, s, CAD_EXT_ONE, 3, 0, CAD_CUT, 98);
+    vt_expect(&m, "line 98: the resulting solid is empty");
 }
 
 TEST(validate_arc_loops_and_tangent_slot) {
