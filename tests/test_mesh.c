@@ -660,3 +660,41 @@ TEST(mesh_blocks_touching_along_edges) {
     ms_free(&ms);
     cad_free(&m);
 }
+
+/* ---- against the exact kernel (true arcs): random models, and the analytic Steinmetz solid ---- */
+
+#include "solid.h"
+
+static void against_kernel(int mixed, int count, double tol_rel) {
+    ut_rng r;
+    ut_rng_seed(&r, mixed ? 17 : 13);
+    double worst = 0;
+    int compared = 0;
+    for (int it = 0; it < count; it++) {
+        cad_model m;
+        cad_init(&m);
+        random_model(&m, &r, mixed);
+        ms_mesh ms;
+        sd_solid *sd = sd_build(&m);
+        sd_props pr;
+        int have = sd && sd_mass_props(sd, &pr) == 0 && pr.volume > 1e-6;
+        if (have && ms_from_model(&m, 0, &ms) == 0) {
+            double e = fabs(ms_volume(&ms) - pr.volume) / pr.volume;
+            if (e > worst) worst = e;
+            CHECK_MSG(e <= tol_rel, "model %d: mesh %.9g kernel %.9g (rel %.2e)", it, ms_volume(&ms), pr.volume, e);
+            compared++;
+            ms_free(&ms);
+        }
+        sd_free(sd);
+        ut_clear_error();
+        cad_free(&m);
+    }
+    fprintf(stderr, "    %d %s models against the exact kernel: worst relative volume error %.2e\n", compared,
+            mixed ? "mixed" : "parallel", worst);
+    CHECK(compared > count / 2);
+}
+
+TEST(mesh_volume_matches_exact_kernel) {
+    against_kernel(0, 200, 1e-3);
+    against_kernel(1, 15, 5e-3);
+}
