@@ -274,6 +274,7 @@ int rd_render(const ms_mesh *m, rd_view view, rd_mode mode, int w, int h, rd_ima
     if (w < 8 || h < 8 || w > RD_MAX_SIDE || h > RD_MAX_SIDE) return ut_fail("image size %dx%d outside [8, %d]", w, h, RD_MAX_SIDE);
     if (m->nv <= 0 || m->nt <= 0) return ut_fail("nothing to render: the mesh is empty");
     int s = mode == RD_SHADED ? RD_SUPERSAMPLE : 1;
+    while (s > 1 && (double)w * h * s * s > RD_MAX_SAMPLES) s--; /* bounds memory for huge images */
     rd_buf b = {.w = w * s, .h = h * s};
     rd_project(m, view, b.w, b.h, RD_MARGIN * (w < h ? w : h) * s, &b);
     rd_raster(m, &b);
