@@ -16,7 +16,8 @@
  * Modes (images are RGB8, row-major, top row first):
  *   RD_SHADED  flat Lambert + ambient shading of a neutral blue-grey on a white background,
  *              lit from the upper left of the viewer; dark grey lines on silhouettes, depth
- *              discontinuities and creases (normals differing by more than 30 degrees);
+ *              discontinuities and creases (normals differing by more than 30 degrees), about
+ *              one pixel wide (wider from 600 pixels up);
  *              RD_SUPERSAMPLE^2 samples per pixel (box-filtered) for anti-aliasing (fewer for
               images above about 1300 x 1300 pixels, see RD_MAX_SAMPLES).
  *   RD_NORMAL  view-space unit normal n (x = screen right, y = screen up, z = towards the
