@@ -19,7 +19,7 @@
  *              discontinuities and creases (normals differing by more than 30 degrees), about
  *              one pixel wide (wider from 600 pixels up);
  *              RD_SUPERSAMPLE^2 samples per pixel (box-filtered) for anti-aliasing (fewer for
-              images above about 1300 x 1300 pixels, see RD_MAX_SAMPLES).
+ *              images above about 1300 x 1300 pixels, see RD_MAX_SAMPLES).
  *   RD_NORMAL  view-space unit normal n (x = screen right, y = screen up, z = towards the
  *              viewer) as RGB = round(255 * (n + 1) / 2); background (0, 0, 0), which no
  *              visible face produces (visible faces have z >= 0, so B >= 128). One sample per
