@@ -457,10 +457,18 @@ static void mg_sharpen(mg_run *R) {
         sp[i].id = nv + i;
         memcpy(P + 3 * (nv + i), sp[i].x, sizeof sp[i].x);
     }
+    /* the triangles touched by a candidate split */
+    int *touched = ut_malloc((size_t)(nt + 1) * sizeof *touched), ntouched = 0;
+    for (int t = 0; t < nt; t++) {
+        const int *v = m->t + 3 * t;
+        int any = 0;
+        for (int k = 0; k < 3 && !any; k++) any = mg_find_split(sp, nsp, v[k], v[(k + 1) % 3]) != NULL;
+        if (any) touched[ntouched++] = t;
+    }
     for (int round = 0, changed = 1; changed && round < 10; round++) {
         changed = 0;
-        for (int t = 0; t < nt; t++) {
-            const int *v = m->t + 3 * t;
+        for (int ti = 0; ti < ntouched; ti++) {
+            const int *v = m->t + 3 * touched[ti];
             mg_split *f[3];
             int s[3], sub[12], flip = 0;
             for (int k = 0; k < 3; k++) {
@@ -480,6 +488,7 @@ static void mg_sharpen(mg_run *R) {
                     if (f[k]) f[k]->ok = 0, changed = 1;
         }
     }
+    free(touched);
     /* new vertices for the accepted splits, then the new triangle list */
     for (int i = 0; i < nsp; i++)
         if (sp[i].ok) sp[i].id = ms_add_vertex(m, sp[i].x[0], sp[i].x[1], sp[i].x[2]);

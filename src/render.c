@@ -318,7 +318,7 @@ int rd_render(const ms_mesh *m, rd_view view, rd_mode mode, int w, int h, rd_ima
 
 /* writes text with stb_easy_font (its quads are axis-aligned rectangles), scaled by k */
 static void rd_text(rd_image *img, int x, int y, int k, const char *text) {
-    static char vbuf[16 * 4 * 600];
+    static _Thread_local char vbuf[16 * 4 * 600]; /* stb_easy_font output: 64 bytes per quad */
     char tmp[64];
     snprintf(tmp, sizeof tmp, "%s", text);
     unsigned char col[4] = {90, 90, 90, 255};
