@@ -31,6 +31,8 @@
  * Input: the model need not be validated: loops may run either way and each curve's direction
  * may be reversed; only the chain order of a loop's curves is used (and even that is recovered
  * greedily from the end points). Broken indices or non-finite numbers give -1 + ut_error().
+ *
+ * Thread safety: no shared mutable state; different models may be meshed concurrently.
  */
 #ifndef RECAD_MESH_H
 #define RECAD_MESH_H

@@ -29,6 +29,7 @@
  *              farthest 55; background 0 (black). One sample per pixel.
  * Deterministic: the same mesh, view, mode and size give the same bytes (single-threaded,
  * fixed operation order; triangles drawn in mesh order, ties in depth keep the first).
+ * Thread safety: no shared mutable state; images may be rendered concurrently.
  */
 #ifndef RECAD_RENDER_H
 #define RECAD_RENDER_H
