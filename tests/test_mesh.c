@@ -698,3 +698,33 @@ TEST(mesh_volume_matches_exact_kernel) {
     against_kernel(0, 200, 1e-3);
     against_kernel(1, 15, 5e-3);
 }
+
+TEST(mesh_concurrent_threads_match_serial) {
+    /* the same models meshed in parallel threads give the same meshes as one by one */
+    enum { N = 8 };
+    cad_model m[N];
+    ms_mesh serial[N], par[N];
+    ut_rng r;
+    ut_rng_seed(&r, 21);
+    for (int i = 0; i < N; i++) {
+        cad_init(&m[i]);
+        random_model(&m[i], &r, i % 4 == 3);
+    }
+    int rc_s[N], rc_p[N];
+    for (int i = 0; i < N; i++) rc_s[i] = ms_from_model(&m[i], 0.05, &serial[i]);
+#pragma omp parallel for num_threads(4) schedule(dynamic)
+    for (int i = 0; i < N; i++) rc_p[i] = ms_from_model(&m[i], 0.05, &par[i]);
+    for (int i = 0; i < N; i++) {
+        CHECK(rc_s[i] == rc_p[i]);
+        if (rc_s[i] == 0 && rc_p[i] == 0) {
+            CHECK(serial[i].nv == par[i].nv && serial[i].nt == par[i].nt);
+            if (serial[i].nt == par[i].nt && serial[i].nv == par[i].nv) {
+                CHECK(memcmp(serial[i].t, par[i].t, (size_t)serial[i].nt * 3 * sizeof(int)) == 0);
+                CHECK(memcmp(serial[i].v, par[i].v, (size_t)serial[i].nv * 3 * sizeof(double)) == 0);
+            }
+            ms_free(&serial[i]);
+            ms_free(&par[i]);
+        }
+        cad_free(&m[i]);
+    }
+}
