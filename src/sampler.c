@@ -279,13 +279,6 @@ static void smp_linear(int M, int N, int K, const float *A, const float *W, floa
     }
 }
 
-static inline float smp_dot(const float *a, const float *b, int n) {
-    float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-    for (int i = 0; i < n; i++) acc += a[i] * b[i];
-    return acc;
-}
-
 enum { SMP_ATT_BLOCK = 64, SMP_PAR_MIN_ROWS = 256 };
 
 /* exp(x) for the softmax, SiLU and sampling loops, written so that `omp simd` loops vectorise:
@@ -303,34 +296,86 @@ static inline float smp_expf(float x) {
     return p * sc;
 }
 
-/* Attention of one query head vector q (hd) over n cached positions (rows of k and v, hd each),
- * folded into the running softmax state (max *mx, denominator *den, unnormalised out) block by
- * block, so no scratch of the sequence length is needed. */
-static void smp_attend_part(const float *q, const float *k, const float *v, int n, int hd, float scale, float *mx,
-                            float *den, float *out) {
+/* Attention of one query head vector q (hd) over n cached positions - keys transposed, kt
+ * (hd, ldk) with position j in column j; values v (n, hd) - folded into the running softmax state
+ * (max *mx, denominator *den, unnormalised out) block by block. Scores of a block come from hd
+ * vector multiply-adds over contiguous key rows (no horizontal sums), and no scratch of the
+ * sequence length is needed. */
+static void smp_attend_part(const float *q, const float *kt, int ldk, const float *v, int n, int hd, float scale,
+                            float *mx, float *den, float *out) {
     float sc[SMP_ATT_BLOCK];
     for (int j0 = 0; j0 < n; j0 += SMP_ATT_BLOCK) {
-        int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK;
-        float bm = -INFINITY;
-        for (int j = 0; j < nb; j++) {
-            sc[j] = smp_dot(q, k + (size_t)(j0 + j) * hd, hd) * scale;
-            bm = sc[j] > bm ? sc[j] : bm;
+        int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK, jv = nb & ~15;
+        /* scores: 16 positions per vector accumulator, hd multiply-adds each; a full block of 64
+         * positions keeps 4 independent accumulators */
+        int j = 0;
+        if (jv == SMP_ATT_BLOCK) {
+            smp_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            for (int d = 0; d < hd; d++) {
+                const float *kr = kt + (size_t)d * ldk + j0;
+                smp_v16 qd = (smp_v16){0} + q[d];
+                a0 = SMP_FMA(smp_load(kr), qd, a0);
+                a1 = SMP_FMA(smp_load(kr + 16), qd, a1);
+                a2 = SMP_FMA(smp_load(kr + 32), qd, a2);
+                a3 = SMP_FMA(smp_load(kr + 48), qd, a3);
+            }
+            a0 *= scale, a1 *= scale, a2 *= scale, a3 *= scale;
+            memcpy(sc, &a0, sizeof a0);
+            memcpy(sc + 16, &a1, sizeof a1);
+            memcpy(sc + 32, &a2, sizeof a2);
+            memcpy(sc + 48, &a3, sizeof a3);
+            j = SMP_ATT_BLOCK;
         }
+        for (; j < jv; j += 16) {
+            smp_v16 a = {0};
+            for (int d = 0; d < hd; d++) a = SMP_FMA(smp_load(kt + (size_t)d * ldk + j0 + j), (smp_v16){0} + q[d], a);
+            a *= scale;
+            memcpy(sc + j, &a, sizeof a);
+        }
+        for (j = jv; j < nb; j++) {
+            float a = 0.0f;
+            for (int d = 0; d < hd; d++) a += kt[(size_t)d * ldk + j0 + j] * q[d];
+            sc[j] = a * scale;
+        }
+        float bm = -INFINITY;
+        for (int t = 0; t < nb; t++) bm = sc[t] > bm ? sc[t] : bm;
         if (bm > *mx) { /* rescale what was accumulated under the old maximum */
             float f = *mx == -INFINITY ? 0.0f : smp_expf(*mx - bm);
             *den *= f;
             for (int i = 0; i < hd; i++) out[i] *= f;
             *mx = bm;
         }
-#pragma omp simd
-        for (int j = 0; j < nb; j++) sc[j] = smp_expf(sc[j] - *mx);
-        for (int j = 0; j < nb; j++) {
-            float w = sc[j];
-            const float *vr = v + (size_t)(j0 + j) * hd;
-            *den += w;
-#pragma omp simd
-            for (int i = 0; i < hd; i++) out[i] += w * vr[i];
+        float m = *mx, dsum = 0.0f;
+#pragma omp simd reduction(+ : dsum)
+        for (int t = 0; t < nb; t++) {
+            sc[t] = smp_expf(sc[t] - m);
+            dsum += sc[t];
         }
+        *den += dsum;
+        /* out += sum_j w_j v_j: 16 output dimensions per vector accumulator */
+        int iv = hd & ~15, i = 0;
+        for (; i + 64 <= iv; i += 64) { /* 4 independent accumulators over one 256-byte slice of each row */
+            smp_v16 a0 = smp_load(out + i), a1 = smp_load(out + i + 16), a2 = smp_load(out + i + 32), a3 = smp_load(out + i + 48);
+            for (int jj = 0; jj < nb; jj++) {
+                const float *vr = v + (size_t)(j0 + jj) * hd + i;
+                smp_v16 wj = (smp_v16){0} + sc[jj];
+                a0 = SMP_FMA(smp_load(vr), wj, a0);
+                a1 = SMP_FMA(smp_load(vr + 16), wj, a1);
+                a2 = SMP_FMA(smp_load(vr + 32), wj, a2);
+                a3 = SMP_FMA(smp_load(vr + 48), wj, a3);
+            }
+            memcpy(out + i, &a0, sizeof a0);
+            memcpy(out + i + 16, &a1, sizeof a1);
+            memcpy(out + i + 32, &a2, sizeof a2);
+            memcpy(out + i + 48, &a3, sizeof a3);
+        }
+        for (; i < iv; i += 16) {
+            smp_v16 a = smp_load(out + i);
+            for (int jj = 0; jj < nb; jj++) a = SMP_FMA(smp_load(v + (size_t)(j0 + jj) * hd + i), (smp_v16){0} + sc[jj], a);
+            memcpy(out + i, &a, sizeof a);
+        }
+        for (i = iv; i < hd; i++)
+            for (int jj = 0; jj < nb; jj++) out[i] += sc[jj] * v[(size_t)(j0 + jj) * hd + i];
     }
 }
 
@@ -365,17 +410,22 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             const float *cs = m->rope_cos + (size_t)pos[r] * hd2, *sn = m->rope_sin + (size_t)pos[r] * hd2;
             for (int hh = 0; hh < H + KV; hh++) nn_rope_row(row + (size_t)hh * hd, hd, cs, sn);
             for (int g = 0; g < KV; g++) {
+                /* keys go in transposed, (hd, positions); values as rows, (positions, hd) */
+                const float *kr = row + Q + (size_t)g * hd;
                 float *kd, *vd;
+                size_t ld;
                 if (slot[r] < 0) {
-                    size_t off = (((size_t)l * KV + g) * P + pos[r]) * hd;
-                    kd = s->pk + off;
-                    vd = s->pv + off;
+                    size_t head = ((size_t)l * KV + g) * P * hd;
+                    kd = s->pk + head + pos[r];
+                    vd = s->pv + head + (size_t)pos[r] * hd;
+                    ld = (size_t)P;
                 } else {
-                    size_t off = ((((size_t)l * G + slot[r]) * KV + g) * N + (pos[r] - P)) * hd;
-                    kd = s->gk + off;
-                    vd = s->gv + off;
+                    size_t head = (((size_t)l * G + slot[r]) * KV + g) * N * hd;
+                    kd = s->gk + head + (pos[r] - P);
+                    vd = s->gv + head + (size_t)(pos[r] - P) * hd;
+                    ld = (size_t)N;
                 }
-                memcpy(kd, row + Q + (size_t)g * hd, hd * sizeof(float));
+                for (int i = 0; i < hd; i++) kd[(size_t)i * ld] = kr[i];
                 memcpy(vd, row + Q + K + (size_t)g * hd, hd * sizeof(float));
             }
         }
@@ -387,10 +437,10 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             float *o = w->att + (size_t)r * Q + (size_t)hh * hd, mx = -INFINITY, den = 0.0f;
             for (int i = 0; i < hd; i++) o[i] = 0.0f;
             size_t poff = ((size_t)l * KV + g) * P * hd;
-            smp_attend_part(q, s->pk + poff, s->pv + poff, slot[r] < 0 ? pos[r] + 1 : P, hd, scale, &mx, &den, o);
+            smp_attend_part(q, s->pk + poff, P, s->pv + poff, slot[r] < 0 ? pos[r] + 1 : P, hd, scale, &mx, &den, o);
             if (slot[r] >= 0) {
                 size_t goff = (((size_t)l * G + slot[r]) * KV + g) * N * hd;
-                smp_attend_part(q, s->gk + goff, s->gv + goff, pos[r] - P + 1, hd, scale, &mx, &den, o);
+                smp_attend_part(q, s->gk + goff, N, s->gv + goff, pos[r] - P + 1, hd, scale, &mx, &den, o);
             }
             float inv = 1.0f / den;
             for (int i = 0; i < hd; i++) o[i] *= inv;

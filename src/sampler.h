@@ -9,9 +9,10 @@
  *      own cache (blockwise online softmax), fused RMSNorm / bias + RoPE / SwiGLU loops; samples
  *      that finish drop out of the batch.
  *
- * KV cache layout (float32, keys after RoPE):
- *   prompt  (L, KV, P, hd)          shared by the group
- *   own     (L, G, KV, max_new, hd) one contiguous (positions, hd) block per sample and kv head
+ * KV cache layout (float32, keys after RoPE; keys transposed so that attention scores are
+ * vector multiply-adds over positions):
+ *   prompt  keys (L, KV, hd, P), values (L, KV, P, hd)                shared by the group
+ *   own     keys (L, G, KV, hd, max_new), values (L, G, KV, max_new, hd)   per sample and kv head
  * Positions: prompt token t sits at position t; the k-th generated token (k = 0, 1, ...) at P + k.
  *
  * Sampling from logits z (V) of one sample:
