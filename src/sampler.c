@@ -186,13 +186,15 @@ static inline float smp_tail(const float *x, const float *w, int k, int K) {
 }
 
 /* rows 0..3 of X against rows n..n+3 of W: 16 accumulators in registers */
-static void smp_tile4x4(const float *X, const float *W, int K, int n, float *C, int ldc, int acc) {
+static void smp_tile4x4(const float *X, const float *W, int K, int n, float *C, int ldc, int acc, const float *pf) {
     const float *x0 = X, *x1 = X + K, *x2 = X + 2 * (size_t)K, *x3 = X + 3 * (size_t)K;
     const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
     smp_v16 a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0}, a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
     smp_v16 a20 = {0}, a21 = {0}, a22 = {0}, a23 = {0}, a30 = {0}, a31 = {0}, a32 = {0}, a33 = {0};
     int k = 0;
     for (; k + 16 <= K; k += 16) {
+        if (pf) /* the weight rows of a later tile: hardware prefetch stops at each 4 KB page */
+            for (int r = 0; r < 4; r++) __builtin_prefetch(pf + (size_t)r * K + k, 0, 0);
         smp_v16 b0 = smp_load(w0 + k), b1 = smp_load(w1 + k), b2 = smp_load(w2 + k), b3 = smp_load(w3 + k);
         SMP_KEEP(b0);
         SMP_KEEP(b1);
@@ -219,11 +221,13 @@ static void smp_tile4x4(const float *X, const float *W, int K, int n, float *C, 
 }
 
 /* one row of X against rows n..n+3 of W */
-static void smp_tile1x4(const float *X, const float *W, int K, int n, float *C, int acc) {
+static void smp_tile1x4(const float *X, const float *W, int K, int n, float *C, int acc, const float *pf) {
     const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
     smp_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
     int k = 0;
     for (; k + 16 <= K; k += 16) {
+        if (pf)
+            for (int r = 0; r < 4; r++) __builtin_prefetch(pf + (size_t)r * K + k, 0, 0);
         smp_v16 x = smp_load(X + k);
         a0 = SMP_FMA(x, smp_load(w0 + k), a0);
         a1 = SMP_FMA(x, smp_load(w1 + k), a1);
@@ -236,12 +240,16 @@ static void smp_tile1x4(const float *X, const float *W, int K, int n, float *C, 
     smp_store(C + n + 3, smp_hsum(a3) + smp_tail(X, w3, k, K), acc);
 }
 
+enum { SMP_PF_TILES = 2 };
+
 /* rows [m0, m1) of X against rows [n, n+4) of W (or the N % 4 leftover rows) */
 static void smp_small_block(int m0, int m1, int n, int N, int K, const float *X, const float *W, int acc, float *C) {
     if (n + 4 <= N) {
+        /* prefetch the tile SMP_PF_TILES ahead while this one computes (first row block only) */
+        const float *pf = n + 4 * (SMP_PF_TILES + 1) <= N ? W + (size_t)(n + 4 * SMP_PF_TILES) * K : NULL;
         int m = m0;
-        for (; m + 4 <= m1; m += 4) smp_tile4x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, N, acc);
-        for (; m < m1; m++) smp_tile1x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, acc);
+        for (; m + 4 <= m1; m += 4, pf = NULL) smp_tile4x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, N, acc, pf);
+        for (; m < m1; m++, pf = NULL) smp_tile1x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, acc, pf);
         return;
     }
     for (int m = m0; m < m1; m++)
