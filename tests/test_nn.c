@@ -1,0 +1,249 @@
+/* test_nn.c - transformer: finite-difference gradients, golden test against PyTorch, AdamW,
+ * schedule, config parsing, checkpoints of Qwen2 layout. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nn.h"
+#include "nn_opt.h"
+#include "safetensors.h"
+#include "tf.h"
+#include "util.h"
+
+static nn_config small_config(int V, int D, int F, int L, int H, int KV, int tied) {
+    nn_config c;
+    memset(&c, 0, sizeof c);
+    c.vocab_size = V;
+    c.hidden_size = D;
+    c.intermediate_size = F;
+    c.num_hidden_layers = L;
+    c.num_attention_heads = H;
+    c.num_key_value_heads = KV;
+    c.max_position_embeddings = 256;
+    c.tie_word_embeddings = tied;
+    c.rope_theta = 1000.0f;
+    c.rms_norm_eps = 1e-5f;
+    return c;
+}
+
+/* random weights, with norm weights near 1 and biases non-zero so every term matters */
+static void randomise(nn_model *m, uint64_t seed, float std) {
+    nn_init_random(m, seed, std);
+    ut_rng r;
+    ut_rng_seed(&r, seed + 1);
+    for (int i = 0; i < m->num_tensors; i++) {
+        const nn_tensor *t = &m->tensors[i];
+        if (t->ndim == 2) continue;
+        float *p = m->param_mem + t->offset;
+        for (size_t j = 0; j < t->numel; j++) p[j] += 0.2f * (float)ut_rng_normal(&r);
+    }
+}
+
+typedef struct {
+    int B, T, *in, *tg;
+    float *w, norm;
+} batch;
+
+static batch make_batch(int B, int T, int V, uint64_t seed, int signed_weights, float norm) {
+    batch b = {B, T, ut_malloc(sizeof(int) * B * T), ut_malloc(sizeof(int) * B * T), ut_malloc(sizeof(float) * B * T), norm};
+    ut_rng r;
+    ut_rng_seed(&r, seed);
+    for (int i = 0; i < B * T; i++) {
+        b.in[i] = (int)(ut_rng_u64(&r) % (uint64_t)V);
+        b.tg[i] = (ut_rng_u64(&r) % 7 == 0) ? -1 : (int)(ut_rng_u64(&r) % (uint64_t)V);
+        b.w[i] = signed_weights ? (float)(2.0 * ut_rng_uniform(&r) - 0.7) : (float)(2.0 * ut_rng_uniform(&r));
+    }
+    return b;
+}
+
+static void free_batch(batch *b) {
+    free(b->in);
+    free(b->tg);
+    free(b->w);
+}
+
+static double loss_at(nn_model *m, const batch *b) {
+    REQUIRE(nn_forward(m, b->in, b->tg, b->w, b->norm, b->B, b->T) == 0);
+    return m->loss;
+}
+
+/* Finite differences over every parameter tensor (several entries each) and along random
+ * directions through all parameters at once. Every op (embedding, RMSNorm, q/k/v with bias,
+ * RoPE, grouped-query causal attention, o_proj, SwiGLU, final norm, lm_head, weighted CE)
+ * lies on the path of some parameter gradient checked here. */
+static void gradcheck(int tied, int signed_w, float norm) {
+    nn_set_threads(2);
+    nn_config c = small_config(13, 8, 12, 2, 4, 2, tied);
+    nn_model *m = nn_new(&c);
+    REQUIRE(m);
+    randomise(m, 7, 0.5f);
+    batch b = make_batch(2, 9, c.vocab_size, 3, signed_w, norm);
+    nn_zero_grad(m);
+    loss_at(m, &b);
+    REQUIRE(nn_backward(m) == 0);
+    const float h = 2e-3f;
+    ut_rng r;
+    ut_rng_seed(&r, 11);
+    int bad = 0, checked = 0;
+    for (int ti = 0; ti < m->num_tensors; ti++) {
+        const nn_tensor *t = &m->tensors[ti];
+        for (int k = 0; k < 3; k++) {
+            size_t j = t->offset + (size_t)(ut_rng_u64(&r) % t->numel);
+            float save = m->param_mem[j];
+            m->param_mem[j] = save + h;
+            double lp = loss_at(m, &b);
+            m->param_mem[j] = save - h;
+            double lm = loss_at(m, &b);
+            m->param_mem[j] = save;
+            double fd = (lp - lm) / (2 * h), an = m->grad_mem[j];
+            checked++;
+            if (fabs(fd - an) > 2e-2 * fabs(an) + 3e-4) {
+                bad++;
+                fprintf(stderr, "    %s[%zu]: analytic %.6g finite-difference %.6g\n", t->name, j - t->offset, an, fd);
+            }
+        }
+    }
+    CHECK_MSG(bad == 0, "%d of %d finite-difference checks failed", bad, checked);
+    /* directional derivatives through every parameter at once */
+    float *dir = ut_malloc(m->num_params * sizeof(float)), *p0 = ut_malloc(m->num_params * sizeof(float));
+    memcpy(p0, m->param_mem, m->num_params * sizeof(float));
+    for (int rep = 0; rep < 3; rep++) {
+        double gd = 0.0;
+        for (size_t i = 0; i < m->num_params; i++) {
+            dir[i] = (float)ut_rng_normal(&r);
+            gd += (double)dir[i] * m->grad_mem[i];
+        }
+        const float e = 1e-3f;
+        for (size_t i = 0; i < m->num_params; i++) m->param_mem[i] = p0[i] + e * dir[i];
+        double lp = loss_at(m, &b);
+        for (size_t i = 0; i < m->num_params; i++) m->param_mem[i] = p0[i] - e * dir[i];
+        double lm = loss_at(m, &b);
+        double fd = (lp - lm) / (2 * e);
+        CHECK_REL(fd, gd, 2e-2);
+    }
+    memcpy(m->param_mem, p0, m->num_params * sizeof(float));
+    free(dir);
+    free(p0);
+    free_batch(&b);
+    nn_free(m);
+}
+
+TEST(nn_gradcheck_untied_mean) { gradcheck(0, 0, 0.0f); }
+TEST(nn_gradcheck_tied_signed_weights) { gradcheck(1, 1, 7.0f); }
+
+/* ---- golden test against tests/nn_reference.py (PyTorch, float64) ---- */
+
+static int have_torch(void) {
+    char *out = NULL;
+    int rc = tf_run_cmd("/usr/bin/python3 -c 'import torch' 2>&1", &out);
+    free(out);
+    return rc == 0;
+}
+
+/* max |a - b| <= rel * max |b| over the tensor */
+static void check_tensor(const char *what, const float *a, const float *b, size_t n, double rel) {
+    double md = 0.0, mb = 0.0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (d > md) {
+            md = d;
+            at = i;
+        }
+        if (fabs(b[i]) > mb) mb = fabs(b[i]);
+    }
+    CHECK_MSG(md <= rel * mb, "%s: max difference %.3g at %zu (ours %.8g, torch %.8g) exceeds %.1g x max|torch| %.3g", what,
+              md, at, a[at], b[at], rel, mb);
+}
+
+static void golden(int tied, int KV, int signed_w, float norm) {
+    if (!have_torch()) {
+        fprintf(stderr, "    SKIP: /usr/bin/python3 has no torch (scripts/setup.sh --test installs python3-torch)\n");
+        return;
+    }
+    nn_set_threads(2);
+    nn_config c = small_config(37, 32, 40, 2, 4, KV, tied);
+    nn_model *m = nn_new(&c);
+    REQUIRE(m);
+    randomise(m, 21, 0.15f);
+    const int B = 2, T = 80; /* T > 64: two causal attention blocks */
+    batch b = make_batch(B, T, c.vocab_size, 5, signed_w, norm);
+    const char *dir = tf_tmpdir();
+    REQUIRE(nn_save(m, dir) == 0);
+    /* eps 1e-6 rather than 1e-8: Adam turns a gradient that is float32 rounding noise (|g| << eps
+     * otherwise) into a full-size step of random sign, which no float32 implementation can
+     * reproduce; with eps above that noise the comparison tests the update rule, not the noise */
+    opt_hparams hp = {3e-3f, 0.9f, 0.95f, 1e-6f, 0.1f, 0.5f};
+    const int steps = 3;
+    /* batch.json */
+    char path[512];
+    snprintf(path, sizeof path, "%s/batch.json", dir);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f);
+    fprintf(f, "{\"B\":%d,\"T\":%d,\"norm\":%.9g,\"lr\":%.9g,\"beta1\":%.9g,\"beta2\":%.9g,\"eps\":%.9g,", B, T, b.norm, hp.lr,
+            hp.beta1, hp.beta2, hp.eps);
+    fprintf(f, "\"weight_decay\":%.9g,\"clip\":%.9g,\"steps\":%d,\"inputs\":[", hp.weight_decay, hp.clip, steps);
+    for (int i = 0; i < B * T; i++) fprintf(f, "%s%d", i ? "," : "", b.in[i]);
+    fprintf(f, "],\"targets\":[");
+    for (int i = 0; i < B * T; i++) fprintf(f, "%s%d", i ? "," : "", b.tg[i]);
+    fprintf(f, "],\"weights\":[");
+    for (int i = 0; i < B * T; i++) fprintf(f, "%s%.9g", i ? "," : "", b.w[i]);
+    fprintf(f, "]}\n");
+    fclose(f);
+    char cmd[1024], *out = NULL;
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/nn_reference.py %s 2>&1", dir);
+    int rc = tf_run_cmd(cmd, &out);
+    REQUIRE_MSG(rc == 0, "nn_reference.py failed: %s", out ? out : "");
+    free(out);
+    st_file ref;
+    snprintf(path, sizeof path, "%s/ref.safetensors", dir);
+    REQUIRE(st_open(&ref, path) == 0);
+    float *buf = ut_malloc(m->num_params * sizeof(float) + (size_t)B * T * c.vocab_size * sizeof(float));
+    /* our step 0: logits, loss, gradients */
+    opt_adamw opt;
+    opt_init(&opt, m, &hp);
+    nn_zero_grad(m);
+    REQUIRE(nn_forward(m, b.in, b.tg, b.w, b.norm, B, T) == 0);
+    const st_tensor *t = st_find(&ref, "logits");
+    REQUIRE(t && t->numel == (size_t)B * T * c.vocab_size);
+    REQUIRE(st_read_f32(&ref, t, buf) == 0);
+    check_tensor("logits", m->acts.logits, buf, t->numel, 1e-4);
+    REQUIRE(st_read_f32(&ref, st_find(&ref, "loss"), buf) == 0);
+    CHECK_REL(m->loss, buf[0], 1e-4);
+    REQUIRE(nn_backward(m) == 0);
+    char name[160];
+    for (int i = 0; i < m->num_tensors; i++) {
+        const nn_tensor *nt = &m->tensors[i];
+        snprintf(name, sizeof name, "grad.%s", nt->name);
+        const st_tensor *rt = st_find(&ref, name);
+        REQUIRE_MSG(rt && rt->numel == nt->numel, "reference lacks %s", name);
+        REQUIRE(st_read_f32(&ref, rt, buf) == 0);
+        check_tensor(name, m->grad_mem + nt->offset, buf, nt->numel, 1e-4);
+    }
+    REQUIRE(st_read_f32(&ref, st_find(&ref, "grad_norm"), buf) == 0);
+    double gn = opt_step(&opt, hp.lr);
+    CHECK_REL(gn, buf[0], 1e-4);
+    for (int s = 1; s < steps; s++) {
+        nn_zero_grad(m);
+        REQUIRE(nn_forward(m, b.in, b.tg, b.w, b.norm, B, T) == 0);
+        REQUIRE(nn_backward(m) == 0);
+        opt_step(&opt, hp.lr);
+    }
+    for (int i = 0; i < m->num_tensors; i++) {
+        const nn_tensor *nt = &m->tensors[i];
+        snprintf(name, sizeof name, "step%d.%s", steps, nt->name);
+        const st_tensor *rt = st_find(&ref, name);
+        REQUIRE_MSG(rt && rt->numel == nt->numel, "reference lacks %s", name);
+        REQUIRE(st_read_f32(&ref, rt, buf) == 0);
+        check_tensor(name, m->param_mem + nt->offset, buf, nt->numel, 1e-4);
+    }
+    st_close(&ref);
+    opt_free(&opt);
+    free(buf);
+    free_batch(&b);
+    nn_free(m);
+}
+
+TEST(nn_golden_torch_gqa_untied) { golden(0, 2, 0, 0.0f); }
+TEST(nn_golden_torch_tied_signed_weights) { golden(1, 4, 1, 100.0f); }
