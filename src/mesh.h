@@ -26,7 +26,9 @@
  * blocks: exact up to the chord approximation, and closed by construction. Otherwise the solid is
  * contoured by marching tetrahedra on a grid whose planes follow the model's axis-aligned faces,
  * with every surface vertex placed exactly on the (chord-approximated) boundary and chamfers
- * across sharp edges split at the true edge (volume error of order 1e-4 on curved faces).
+ * across sharp edges split at the true edge (volume error of order 1e-4 on curved faces); its
+ * grid has 128 cells along the diagonal at the default tolerance, proportionally fewer for a
+ * larger tol (at least 32: faster, coarser) and more for a smaller one (at most 256).
  *
  * Input: the model need not be validated: loops may run either way and each curve's direction
  * may be reversed; only the chain order of a loop's curves is used (and even that is recovered

@@ -8,7 +8,9 @@
  * crossings). Surface vertices are shared through a map keyed by the edge, so the mesh is closed;
  * each triangle is oriented away from the tetrahedron's inside vertices.
  *
- * Grid planes: uniform spacing h = diag / MG_CELLS, plus, for every face of the model that is
+ * Grid planes: uniform spacing h = diag / cells, cells = MG_CELLS at the default chord tolerance
+ * (1e-3 diag) and proportionally more or fewer for other tolerances (clamped to [MG_MIN_CELLS,
+ * MG_MAX_CELLS], and fewer if the grid would exceed MG_MAX_POINTS), plus, for every face of the model that is
  * perpendicular to a world axis (slab ends of axis-aligned extrusions, axis-parallel lines of
  * axis-aligned sketches), a pair of planes at +-delta around it, so those faces and their sharp
  * edges are reproduced to within delta = 1e-6 diag instead of being chamfered by the grid.
@@ -21,7 +23,9 @@
 #include "mesh_int.h"
 #include "util.h"
 
-#define MG_CELLS 128      /* grid cells along the bounding-box diagonal */
+#define MG_CELLS 128      /* grid cells along the bounding-box diagonal at the default tolerance */
+#define MG_MIN_CELLS 32
+#define MG_MAX_CELLS 256
 #define MG_MAX_POINTS 6e6 /* grid point budget */
 
 typedef struct {
@@ -510,7 +514,7 @@ static void mg_sharpen(mg_run *R) {
     free(sp);
 }
 
-int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, ms_mesh *out) {
+int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, double tol, ms_mesh *out) {
     mg_ctx g = {.m = m, .p = p};
     g.box = ut_malloc((size_t)(m->nsketches + 1) * sizeof *g.box);
     for (int s = 0; s < m->nsketches; s++) {
@@ -531,7 +535,10 @@ int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, ms_mesh 
     for (int e = 0; e < m->nextrudes; e++) cad_extrude_slab(&m->extrudes[e], &g.w0[e], &g.w1[e]);
     double lo[3], hi[3];
     ms_model_box(m, lo, hi);
-    double h = diag / MG_CELLS, delta = 1e-6 * diag;
+    double cells = MG_CELLS * (1e-3 * diag) / tol;
+    if (!(cells >= MG_MIN_CELLS)) cells = MG_MIN_CELLS;
+    if (cells > MG_MAX_CELLS) cells = MG_MAX_CELLS;
+    double h = diag / cells, delta = 1e-6 * diag;
     mg_run R = {.g = &g, .out = out};
     mg_axis feat[3] = {{0}};
     mg_features(&g, feat);

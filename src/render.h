@@ -42,7 +42,7 @@ typedef enum { RD_SHADED = 0, RD_NORMAL, RD_DEPTH } rd_mode;
 #define RD_MARGIN 0.05     /* fraction of the smaller image side left free on each side */
 #define RD_SUPERSAMPLE 3   /* shaded mode: samples per pixel along each axis ... */
 #define RD_MAX_SAMPLES 16e6 /* ... reduced (down to 1) so that w*h*s*s stays below this */
-#define RD_MAX_SIDE 8192   /* largest accepted image side, pixels */
+#define RD_MAX_SIDE 4096   /* largest accepted image side, pixels (about 200 MB of buffers) */
 
 typedef struct {
     int w, h;
