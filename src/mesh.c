@@ -784,7 +784,7 @@ int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
         const double *n = m->sketches[m->extrudes[i].sketch].plane.n;
         if (fabs(n[0] * n0[0] + n[1] * n0[1] + n[2] * n0[2]) < 1 - 1e-9) parallel = 0;
     }
-    int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, diag, out);
+    int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, diag, tol, out);
     ms_profiles_free(&p);
     if (rc == 0 && out->nt > 0) {
         if (parallel) ms_manifold(out); /* the grid mesher's output is a 2-manifold already */

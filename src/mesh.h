@@ -15,17 +15,26 @@
  * arcs against each other, the mesh volume equals the exact volume up to rounding; where one
  * profile clips another's arc, the error is second order in the chord size.
  *
+ * Output: every edge in exactly two triangles, once per direction (solids that touch themselves
+ * along an edge get the touching edge doubled with coincident vertices); no degenerate triangle
+ * from the exact mesher; flat regions are reduced to few triangles by ms_simplify().
+ *
  * Method (docs/mesh_render.md): when every extrusion direction is parallel (up to sign) - the
  * usual case - all profiles are mapped into one 2-D frame, the plane is cut into cells along the
  * arrangement of every profile edge and the extrusion axis into layers at every slab end; each
  * (cell, layer) block is classified by the CSG and the mesh is the boundary of the union of solid
  * blocks: exact up to the chord approximation, and closed by construction. Otherwise the solid is
  * contoured by marching tetrahedra on a grid whose planes follow the model's axis-aligned faces,
- * with every surface vertex placed on the (chord-approximated) boundary by bisection.
+ * with every surface vertex placed exactly on the (chord-approximated) boundary and chamfers
+ * across sharp edges split at the true edge (volume error of order 1e-4 on curved faces); its
+ * grid has 128 cells along the diagonal at the default tolerance, proportionally fewer for a
+ * larger tol (at least 32: faster, coarser) and more for a smaller one (at most 256).
  *
  * Input: the model need not be validated: loops may run either way and each curve's direction
  * may be reversed; only the chain order of a loop's curves is used (and even that is recovered
  * greedily from the end points). Broken indices or non-finite numbers give -1 + ut_error().
+ *
+ * Thread safety: no shared mutable state; different models may be meshed concurrently.
  */
 #ifndef RECAD_MESH_H
 #define RECAD_MESH_H

@@ -14,11 +14,15 @@
  *    status for every ring, exactly (no point tests).
  * 3. Layers: the distinct W of every slab end define levels Z_0 < Z_1 < ...; each (cell, layer)
  *    block is solid or not by the CSG of the extrudes.
- * 4. Output: the boundary of the union of solid blocks: cap triangles (a cell's zipper
- *    triangulation between its two vertical sides) where the status changes between layers,
- *    and wall quads on piece edges and line sub-edges whose two sides differ. 3-D vertices are
- *    (2-D vertex, level) pairs, shared by every face that uses them, so the surface is closed
- *    and consistently oriented by construction.
+ * 4. Trapezoids: cells merge left to right where they meet along one line sub-edge, have the same
+ *    status in every layer and their bottom and top edges go on straight; the output uses only
+ *    the vertices on the trapezoids' vertical sides (and the crossing points they need).
+ * 5. Output: the boundary of the union of solid blocks: cap triangles of each trapezoid where the
+ *    status changes between layers (a zipper between its vertical sides, or a fan from an inner
+ *    point when its bottom or top edge carries vertices), and wall quads on straight runs of
+ *    piece edges and on line sub-edges whose two sides differ. 3-D vertices are (2-D vertex,
+ *    level) pairs shared by every face that uses them, so the surface is closed and
+ *    consistently oriented by construction.
  */
 #include <math.h>
 #include <stdint.h>
@@ -443,6 +447,12 @@ static int mc_level_index(const double *Z, int n, double w) {
 
 /* ---------------------------------------------------------------- output */
 
+/* 1 if b lies on the straight line from a to d (within eps) */
+static int mc_collinear(const mc_ctx *c, int a, int b, int d) {
+    double dx = c->x[d] - c->x[a], dy = c->y[d] - c->y[a], l = sqrt(dx * dx + dy * dy);
+    return fabs(mc_orient(c, a, d, b)) <= c->eps * l;
+}
+
 typedef struct {
     int64_t *key;
     int *val;
@@ -505,15 +515,17 @@ static void mc_tri(mc_emit *E, int a, int b, int c, int flip) {
     else ms_add_tri(E->out, a, b, c);
 }
 
-/* cap of a cell at level z; up = 1: normal +W (counter-clockwise in U,V) */
-static void mc_cap(mc_emit *E, const mc_cell *cl, int z, int up) {
+/* cap of a trapezoid whose only vertices are its two vertical sides (line la positions
+   ia0..ia1, line lb positions ib0..ib1) at level z, as a zipper between them (no degenerate
+   triangle); up = 1: normal +W (counter-clockwise in U,V) */
+static void mc_cap(mc_emit *E, int la, int ia0, int ia1, int lb, int ib0, int ib1, int z, int up) {
     const mc_ctx *c = E->c;
-    const int *A = c->lids + c->lfirst[cl->slab], *B = c->lids + c->lfirst[cl->slab + 1];
-    int i = cl->ia0, j = cl->ib0;
-    while (i < cl->ia1 || j < cl->ib1) {
+    const int *A = c->lids + c->lfirst[la], *B = c->lids + c->lfirst[lb];
+    int i = ia0, j = ib0;
+    while (i < ia1 || j < ib1) {
         int adv_b;
-        if (i == cl->ia1) adv_b = 1;
-        else if (j == cl->ib1) adv_b = 0;
+        if (i == ia1) adv_b = 1;
+        else if (j == ib1) adv_b = 0;
         else adv_b = c->y[B[j + 1]] <= c->y[A[i + 1]];
         if (adv_b) {
             mc_tri(E, mc_v3(E, A[i], z), mc_v3(E, B[j], z), mc_v3(E, B[j + 1], z), !up);
@@ -523,6 +535,15 @@ static void mc_cap(mc_emit *E, const mc_cell *cl, int z, int up) {
             i++;
         }
     }
+}
+
+/* cap of a convex polygon (2-D vertex ids, counter-clockwise) at level z: a fan from a new
+   vertex at (cx, cy), strictly inside, so collinear boundary points give no degenerate triangle */
+static void mc_cap_fan(mc_emit *E, const int *poly, int n, double cx, double cy, int z, int up) {
+    double p[3], W = E->L->Z[z];
+    for (int d = 0; d < 3; d++) p[d] = E->o[d] + cx * E->ax[d] + cy * E->ay[d] + W * E->an[d];
+    int ctr = ms_add_vertex(E->out, p[0], p[1], p[2]);
+    for (int i = 0; i < n; i++) mc_tri(E, ctr, mc_v3(E, poly[i], z), mc_v3(E, poly[(i + 1) % n], z), !up);
 }
 
 /* wall on the 2-D edge a->b over layer l; the quad (a,b,b',a') faces right of a->b */
@@ -547,15 +568,42 @@ static void mc_ctx_free(mc_ctx *c) {
     free(c->pos);
 }
 
-int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh *out) {
-    mc_ctx c = {0};
-    c.eps = 1e-9 * diag;
-    const cad_plane *pl0 = &m->sketches[m->extrudes[0].sketch].plane;
-    /* 1. profiles into the common frame, extrude slabs into W */
-    int ne = m->nextrudes;
-    double *wlo = ut_malloc((size_t)ne * sizeof *wlo), *whi = ut_malloc((size_t)ne * sizeof *whi);
+/* the cell complex of the slabs and its classification */
+typedef struct {
+    mc_cell *cells;
+    int ncells, cap_cells;
+    mc_edge *edges; /* piece edges (one per group of identical pieces) with their two cells */
+    int nedges, cap_edges;
+    unsigned char *solid; /* ncells * nlay: status of each (cell, layer) */
+    int cap_solid, nlay;
+    int *leftc, *rightc;  /* per line point: the cell left / right of the sub-edge above it */
+    int *nextc, *prevc;   /* trapezoid runs: the next / previous cell of the same trapezoid */
+    unsigned char *needed; /* per 2-D vertex: used by some trapezoid's vertical side */
+} mc_cx;
+
+static void mc_cx_free(mc_cx *x) {
+    free(x->cells);
+    free(x->edges);
+    free(x->solid);
+    free(x->leftc);
+    free(x->rightc);
+    free(x->nextc);
+    free(x->prevc);
+    free(x->needed);
+}
+
+static void mc_layers_free(mc_layers *L) {
+    free(L->Z);
+    free(L->ela);
+    free(L->elb);
+    free(L->esk);
+    free(L->eop);
+}
+
+/* 1. profiles into the common frame (vertices and segments of c), extrude slabs into W */
+static void mc_profiles(const cad_model *m, const ms_profiles *p, const cad_plane *pl0, mc_ctx *c, double *wlo, double *whi) {
     char *done = ut_calloc((size_t)m->nsketches + 1, 1);
-    for (int e = 0; e < ne; e++) {
+    for (int e = 0; e < m->nextrudes; e++) {
         int s = m->extrudes[e].sketch;
         const cad_plane *pl = &m->sketches[s].plane;
         double w0, w1, q[3], loc[3];
@@ -567,18 +615,229 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
         if (done[s]) continue;
         done[s] = 1;
         for (int r = p->sk_first[s]; r < p->sk_first[s] + p->sk_n[s]; r++) {
-            int base = c.nv, n = p->rings[r].n;
+            int base = c->nv, n = p->rings[r].n;
             for (int i = 0; i < n; i++) {
                 const double *uv = p->pt + 2 * (p->rings[r].first + i);
                 cad_plane_to_world(pl, uv[0], uv[1], 0, q);
                 cad_plane_to_local(pl0, q, loc);
-                mc_vertex(&c, loc[0], loc[1]);
+                mc_vertex(c, loc[0], loc[1]);
             }
-            for (int i = 0; i < n; i++) mc_add_seg(&c, base + i, base + (i + 1) % n, r);
+            for (int i = 0; i < n; i++) mc_add_seg(c, base + i, base + (i + 1) % n, r);
         }
     }
     free(done);
-    /* 2. arrangement */
+}
+
+/* 3. levels: the distinct slab ends; each extrude covers layers [ela, elb) */
+static void mc_levels(const cad_model *m, const double *wlo, const double *whi, double eps, mc_layers *L) {
+    int ne = m->nextrudes;
+    memset(L, 0, sizeof *L);
+    L->Z = ut_malloc((size_t)(2 * ne) * sizeof *L->Z);
+    for (int e = 0; e < ne; e++) {
+        L->Z[2 * e] = wlo[e];
+        L->Z[2 * e + 1] = whi[e];
+    }
+    qsort(L->Z, (size_t)(2 * ne), sizeof *L->Z, mc_cmp_double);
+    for (int i = 0; i < 2 * ne; i++)
+        if (L->nlevels == 0 || L->Z[i] - L->Z[L->nlevels - 1] > eps) L->Z[L->nlevels++] = L->Z[i];
+    L->ela = ut_malloc((size_t)ne * sizeof(int));
+    L->elb = ut_malloc((size_t)ne * sizeof(int));
+    L->esk = ut_malloc((size_t)ne * sizeof(int));
+    L->eop = ut_malloc((size_t)ne * sizeof(cad_op));
+    for (int e = 0; e < ne; e++) {
+        L->ela[e] = mc_level_index(L->Z, L->nlevels, wlo[e]);
+        L->elb[e] = mc_level_index(L->Z, L->nlevels, whi[e]);
+        L->esk[e] = m->extrudes[e].sketch;
+        L->eop[e] = m->extrudes[e].op;
+    }
+}
+
+/* 4. cells, piece edges and their classification, slab by slab (pieces sorted by slab) */
+static void mc_cells(const cad_model *m, const ms_profiles *p, const mc_ctx *c, const mc_piece *pc, int np, const mc_layers *L,
+                     mc_cx *x) {
+    mc_regions R;
+    mc_regions_init(&R, p, m->nsketches);
+    int *gstart = ut_malloc((size_t)(np + 1) * sizeof *gstart), *rpos = ut_malloc((size_t)(np + 1) * sizeof *rpos);
+    for (int i = 0; i < np && x->nlay > 0;) {
+        int slab = pc[i].slab, j = i, ng = 0;
+        while (j < np && pc[j].slab == slab) { /* groups of identical pieces */
+            gstart[ng] = j;
+            rpos[ng] = pc[j].pr;
+            int k = j;
+            while (k < np && pc[k].slab == slab && pc[k].pl == pc[j].pl && pc[k].pr == pc[j].pr) k++;
+            ng++;
+            j = k;
+        }
+        gstart[ng] = j;
+        /* pieces of a slab never cross; if rounding made two cross, pair the sorted ends */
+        int sorted = 1;
+        for (int g = 1; g < ng; g++)
+            if (rpos[g] < rpos[g - 1]) sorted = 0;
+        if (!sorted) qsort(rpos, (size_t)ng, sizeof *rpos, mc_cmp_int);
+        int first_cell = x->ncells;
+        for (int g = 0; g < ng; g++) {
+            mc_edge *ed = UT_PUSH(x->edges, x->nedges, x->cap_edges);
+            ed->l = pc[gstart[g]].l;
+            ed->r = c->lids[c->lfirst[slab + 1] + rpos[g]];
+            ed->below = g > 0 ? first_cell + g - 1 : -1;
+            ed->above = g < ng - 1 ? first_cell + g : -1;
+            for (int k = gstart[g]; k < gstart[g + 1]; k++) mc_toggle(&R, pc[k].ring);
+            if (g == ng - 1) break;
+            mc_cell *cl = UT_PUSH(x->cells, x->ncells, x->cap_cells);
+            cl->slab = slab;
+            cl->ia0 = pc[gstart[g]].pl;
+            cl->ia1 = pc[gstart[g + 1]].pl;
+            cl->ib0 = rpos[g];
+            cl->ib1 = rpos[g + 1];
+            ut_grow((void **)&x->solid, &x->cap_solid, x->ncells * x->nlay, 1);
+            mc_classify(m, &R, L, x->solid + (size_t)(x->ncells - 1) * x->nlay);
+        }
+        for (int g = 0; g < ng; g++) /* toggle once more: back to the all-outside state */
+            for (int k = gstart[g]; k < gstart[g + 1]; k++) mc_toggle(&R, pc[k].ring);
+        i = j;
+    }
+    free(gstart);
+    free(rpos);
+    mc_regions_free(&R);
+    /* neighbours across the lines: the cells left and right of each line sub-edge */
+    int nl_total = c->nlines ? c->lfirst[c->nlines - 1] + c->ln[c->nlines - 1] : 0;
+    x->leftc = ut_malloc((size_t)(nl_total + 1) * sizeof(int));
+    x->rightc = ut_malloc((size_t)(nl_total + 1) * sizeof(int));
+    for (int i = 0; i < nl_total; i++) x->leftc[i] = x->rightc[i] = -1;
+    for (int k = 0; k < x->ncells; k++) {
+        const mc_cell *cl = &x->cells[k];
+        for (int q = cl->ia0; q < cl->ia1; q++) x->rightc[c->lfirst[cl->slab] + q] = k;
+        for (int q = cl->ib0; q < cl->ib1; q++) x->leftc[c->lfirst[cl->slab + 1] + q] = k;
+    }
+}
+
+/* 5. trapezoids: a cell merges with the cell right of it when they meet along a single line
+   sub-edge, have the same status in every layer and their bottom and top edges run straight on;
+   the vertices the output needs are those of the trapezoids' vertical sides */
+static void mc_trapezoids(const mc_ctx *c, mc_cx *x) {
+    int n = x->ncells, nlay = x->nlay;
+    x->nextc = ut_malloc((size_t)(n + 1) * sizeof(int));
+    x->prevc = ut_malloc((size_t)(n + 1) * sizeof(int));
+    for (int k = 0; k < n; k++) x->nextc[k] = x->prevc[k] = -1;
+    for (int k = 0; k < n; k++) {
+        const mc_cell *a = &x->cells[k];
+        if (a->ib1 != a->ib0 + 1 || a->slab + 2 >= c->nlines) continue;
+        int n2 = x->rightc[c->lfirst[a->slab + 1] + a->ib0];
+        if (n2 < 0) continue;
+        const mc_cell *b = &x->cells[n2];
+        if (b->ia0 != a->ib0 || b->ia1 != a->ib1) continue;
+        if (memcmp(x->solid + (size_t)k * nlay, x->solid + (size_t)n2 * nlay, (size_t)nlay) != 0) continue;
+        const int *L0 = c->lids + c->lfirst[a->slab], *L1 = c->lids + c->lfirst[a->slab + 1], *L2 = c->lids + c->lfirst[a->slab + 2];
+        if (!mc_collinear(c, L0[a->ia0], L1[a->ib0], L2[b->ib0]) || !mc_collinear(c, L0[a->ia1], L1[a->ib1], L2[b->ib1])) continue;
+        x->nextc[k] = n2;
+        x->prevc[n2] = k;
+    }
+    x->needed = ut_calloc((size_t)c->nv + 1, 1);
+    for (int k = 0; k < n; k++) {
+        const mc_cell *a = &x->cells[k];
+        if (x->prevc[k] < 0)
+            for (int q = a->ia0; q <= a->ia1; q++) x->needed[c->lids[c->lfirst[a->slab] + q]] = 1;
+        if (x->nextc[k] < 0)
+            for (int q = a->ib0; q <= a->ib1; q++) x->needed[c->lids[c->lfirst[a->slab + 1] + q]] = 1;
+    }
+}
+
+/* the cap polygon of the trapezoid starting at cell k, counter-clockwise: bottom (with its
+   needed points), right side, top (needed points), left side; returns its size */
+static int mc_trapezoid_polygon(const mc_ctx *c, const mc_cx *x, int k, int **poly, int *cap) {
+    const mc_cell *first = &x->cells[k], *last = first;
+    int n = 0;
+    *UT_PUSH(*poly, n, *cap) = c->lids[c->lfirst[first->slab] + first->ia0];
+    for (int j = k; x->nextc[j] >= 0; j = x->nextc[j]) {
+        int v = c->lids[c->lfirst[x->cells[j].slab + 1] + x->cells[j].ib0];
+        if (x->needed[v]) *UT_PUSH(*poly, n, *cap) = v;
+        last = &x->cells[x->nextc[j]];
+    }
+    for (int q = last->ib0; q <= last->ib1; q++) *UT_PUSH(*poly, n, *cap) = c->lids[c->lfirst[last->slab + 1] + q];
+    int mark = n;
+    for (int j = k; x->nextc[j] >= 0; j = x->nextc[j]) {
+        int v = c->lids[c->lfirst[x->cells[j].slab + 1] + x->cells[j].ib1];
+        if (x->needed[v]) *UT_PUSH(*poly, n, *cap) = v;
+    }
+    for (int a = mark, b = n - 1; a < b; a++, b--) { /* top points right to left */
+        int t = (*poly)[a];
+        (*poly)[a] = (*poly)[b];
+        (*poly)[b] = t;
+    }
+    for (int q = first->ia1; q > first->ia0; q--) *UT_PUSH(*poly, n, *cap) = c->lids[c->lfirst[first->slab] + q];
+    return n;
+}
+
+/* 6a. caps of every trapezoid whose status changes between layers */
+static void mc_emit_caps(mc_emit *E, const mc_cx *x) {
+    const mc_ctx *c = E->c;
+    int nlay = x->nlay, *poly = NULL, cap_poly = 0;
+    for (int k = 0; k < x->ncells; k++) {
+        if (x->prevc[k] >= 0) continue; /* not the first cell of its trapezoid */
+        const unsigned char *st = x->solid + (size_t)k * nlay;
+        int changes = 0;
+        for (int z = 0; z <= nlay && !changes; z++) changes = (z > 0 ? st[z - 1] : 0) != (z < nlay ? st[z] : 0);
+        if (!changes) continue;
+        const mc_cell *first = &x->cells[k], *last = first;
+        int extra = 0; /* needed points on the bottom or top edge */
+        for (int j = k; x->nextc[j] >= 0; j = x->nextc[j]) {
+            const mc_cell *a = &x->cells[j];
+            extra |= x->needed[c->lids[c->lfirst[a->slab + 1] + a->ib0]] | x->needed[c->lids[c->lfirst[a->slab + 1] + a->ib1]];
+            last = &x->cells[x->nextc[j]];
+        }
+        int npoly = extra ? mc_trapezoid_polygon(c, x, k, &poly, &cap_poly) : 0;
+        const int *A = c->lids + c->lfirst[first->slab], *B = c->lids + c->lfirst[last->slab + 1];
+        double cx = 0.25 * (c->x[A[first->ia0]] + c->x[A[first->ia1]] + c->x[B[last->ib0]] + c->x[B[last->ib1]]);
+        double cy = 0.25 * (c->y[A[first->ia0]] + c->y[A[first->ia1]] + c->y[B[last->ib0]] + c->y[B[last->ib1]]);
+        for (int z = 0; z <= nlay; z++) {
+            int below = z > 0 ? st[z - 1] : 0, above = z < nlay ? st[z] : 0;
+            if (below == above) continue;
+            if (extra) mc_cap_fan(E, poly, npoly, cx, cy, z, below);
+            else mc_cap(E, first->slab, first->ia0, first->ia1, last->slab + 1, last->ib0, last->ib1, z, below);
+        }
+    }
+    free(poly);
+}
+
+/* 6b. walls: on the piece edges, merged along straight runs through vertices that are not
+   needed; on the line sub-edges */
+static void mc_emit_walls(mc_emit *E, const mc_cx *x) {
+    const mc_ctx *c = E->c;
+    int nlay = x->nlay;
+    int *edge_from = ut_malloc((size_t)(c->nv + 1) * sizeof(int));
+    for (int i = 0; i < c->nv; i++) edge_from[i] = -1;
+    for (int i = 0; i < x->nedges; i++) edge_from[x->edges[i].l] = i;
+    for (int i = 0; i < x->nedges; i++) {
+        const mc_edge *ed = &x->edges[i];
+        if (!x->needed[ed->l]) continue; /* inside a run that starts further left */
+        int r = ed->r;
+        while (!x->needed[r] && edge_from[r] >= 0) r = x->edges[edge_from[r]].r;
+        for (int l = 0; l < nlay; l++) {
+            int sb = ed->below >= 0 ? x->solid[(size_t)ed->below * nlay + l] : 0;
+            int sa = ed->above >= 0 ? x->solid[(size_t)ed->above * nlay + l] : 0;
+            if (sb != sa) mc_wall(E, ed->l, r, l, sb); /* quad faces below */
+        }
+    }
+    free(edge_from);
+    for (int k = 0; k < c->nlines; k++)
+        for (int q = 0; q + 1 < c->ln[k]; q++) {
+            int idx = c->lfirst[k] + q, cl = x->leftc[idx], cr = x->rightc[idx];
+            if (cl < 0 && cr < 0) continue;
+            int a = c->lids[idx], b = c->lids[idx + 1];
+            for (int l = 0; l < nlay; l++) {
+                int sl = cl >= 0 ? x->solid[(size_t)cl * nlay + l] : 0, sr = cr >= 0 ? x->solid[(size_t)cr * nlay + l] : 0;
+                if (sl != sr) mc_wall(E, a, b, l, sr); /* quad on a->b (upwards) faces +U */
+            }
+        }
+}
+
+int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh *out) {
+    mc_ctx c = {0};
+    c.eps = 1e-9 * diag;
+    const cad_plane *pl0 = &m->sketches[m->extrudes[0].sketch].plane;
+    double *wlo = ut_malloc((size_t)m->nextrudes * sizeof *wlo), *whi = ut_malloc((size_t)m->nextrudes * sizeof *whi);
+    mc_profiles(m, p, pl0, &c, wlo, whi);
+    /* 2. arrangement, lines and pieces */
     mc_merge_close(&c);
     for (int i = 0; i < c.nseg; i++) {
         c.seg[i].a = mc_find(&c, c.seg[i].a);
@@ -595,130 +854,22 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
         return -1;
     }
     if (np > 0) qsort(pc, (size_t)np, sizeof *pc, mc_cmp_piece);
-    /* 3. levels */
-    mc_layers L = {0};
-    L.Z = ut_malloc((size_t)(2 * ne) * sizeof *L.Z);
-    for (int e = 0; e < ne; e++) {
-        L.Z[2 * e] = wlo[e];
-        L.Z[2 * e + 1] = whi[e];
-    }
-    qsort(L.Z, (size_t)(2 * ne), sizeof *L.Z, mc_cmp_double);
-    for (int i = 0; i < 2 * ne; i++)
-        if (L.nlevels == 0 || L.Z[i] - L.Z[L.nlevels - 1] > c.eps) L.Z[L.nlevels++] = L.Z[i];
-    int nlay = L.nlevels - 1;
-    L.ela = ut_malloc((size_t)ne * sizeof(int));
-    L.elb = ut_malloc((size_t)ne * sizeof(int));
-    L.esk = ut_malloc((size_t)ne * sizeof(int));
-    L.eop = ut_malloc((size_t)ne * sizeof(cad_op));
-    for (int e = 0; e < ne; e++) {
-        L.ela[e] = mc_level_index(L.Z, L.nlevels, wlo[e]);
-        L.elb[e] = mc_level_index(L.Z, L.nlevels, whi[e]);
-        L.esk[e] = m->extrudes[e].sketch;
-        L.eop[e] = m->extrudes[e].op;
-    }
+    mc_layers L;
+    mc_levels(m, wlo, whi, c.eps, &L);
     free(wlo);
     free(whi);
-    /* 4. cells, edges and their classification, slab by slab */
-    mc_cell *cells = NULL;
-    mc_edge *edges = NULL;
-    unsigned char *solid = NULL;
-    int ncells = 0, cap_cells = 0, nedges = 0, cap_edges = 0, cap_solid = 0;
-    mc_regions R;
-    mc_regions_init(&R, p, m->nsketches);
-    int *gstart = ut_malloc((size_t)(np + 1) * sizeof *gstart), *rpos = ut_malloc((size_t)(np + 1) * sizeof *rpos);
-    for (int i = 0; i < np && nlay > 0;) {
-        int slab = pc[i].slab, j = i, ng = 0;
-        /* groups of identical pieces */
-        while (j < np && pc[j].slab == slab) {
-            gstart[ng] = j;
-            rpos[ng] = pc[j].pr;
-            int k = j;
-            while (k < np && pc[k].slab == slab && pc[k].pl == pc[j].pl && pc[k].pr == pc[j].pr) k++;
-            ng++;
-            j = k;
-        }
-        gstart[ng] = j;
-        /* pieces of a slab never cross; if rounding made two cross, pair the sorted ends */
-        int sorted = 1;
-        for (int g = 1; g < ng; g++)
-            if (rpos[g] < rpos[g - 1]) sorted = 0;
-        if (!sorted) qsort(rpos, (size_t)ng, sizeof *rpos, mc_cmp_int);
-        int first_cell = ncells;
-        for (int g = 0; g < ng; g++) {
-            int r = c.lids[c.lfirst[slab + 1] + rpos[g]];
-            mc_edge *ed = UT_PUSH(edges, nedges, cap_edges);
-            ed->l = pc[gstart[g]].l;
-            ed->r = r;
-            ed->below = g > 0 ? first_cell + g - 1 : -1;
-            ed->above = g < ng - 1 ? first_cell + g : -1;
-            for (int k = gstart[g]; k < gstart[g + 1]; k++) mc_toggle(&R, pc[k].ring);
-            if (g == ng - 1) break;
-            mc_cell *cl = UT_PUSH(cells, ncells, cap_cells);
-            cl->slab = slab;
-            cl->ia0 = pc[gstart[g]].pl;
-            cl->ia1 = pc[gstart[g + 1]].pl;
-            cl->ib0 = rpos[g];
-            cl->ib1 = rpos[g + 1];
-            ut_grow((void **)&solid, &cap_solid, ncells * nlay, 1);
-            mc_classify(m, &R, &L, solid + (size_t)(ncells - 1) * nlay);
-        }
-        for (int g = 0; g < ng; g++) /* toggle once more: back to the all-outside state */
-            for (int k = gstart[g]; k < gstart[g + 1]; k++) mc_toggle(&R, pc[k].ring);
-        i = j;
-    }
-    free(gstart);
-    free(rpos);
-    mc_regions_free(&R);
+    mc_cx x = {.nlay = L.nlevels - 1};
+    mc_cells(m, p, &c, pc, np, &L, &x);
     free(pc);
-    /* neighbours across the lines: the cells left and right of each line sub-edge */
-    int nl_total = c.nlines ? c.lfirst[c.nlines - 1] + c.ln[c.nlines - 1] : 0;
-    int *leftc = ut_malloc((size_t)(nl_total + 1) * sizeof(int)), *rightc = ut_malloc((size_t)(nl_total + 1) * sizeof(int));
-    for (int i = 0; i < nl_total; i++) leftc[i] = rightc[i] = -1;
-    for (int k = 0; k < ncells; k++) {
-        const mc_cell *cl = &cells[k];
-        for (int q = cl->ia0; q < cl->ia1; q++) rightc[c.lfirst[cl->slab] + q] = k;
-        for (int q = cl->ib0; q < cl->ib1; q++) leftc[c.lfirst[cl->slab + 1] + q] = k;
-    }
-    /* 5. output */
+    mc_trapezoids(&c, &x);
     mc_emit E = {.c = &c, .L = &L, .o = pl0->origin, .ax = pl0->x, .ay = pl0->y, .an = pl0->n, .out = out};
     mc_map_grow(&E);
-    for (int k = 0; k < ncells; k++) {
-        const unsigned char *st = solid + (size_t)k * nlay;
-        for (int z = 0; z <= nlay; z++) {
-            int below = z > 0 ? st[z - 1] : 0, above = z < nlay ? st[z] : 0;
-            if (below != above) mc_cap(&E, &cells[k], z, below);
-        }
-    }
-    for (int i = 0; i < nedges; i++) {
-        const mc_edge *ed = &edges[i];
-        for (int l = 0; l < nlay; l++) {
-            int sb = ed->below >= 0 ? solid[(size_t)ed->below * nlay + l] : 0;
-            int sa = ed->above >= 0 ? solid[(size_t)ed->above * nlay + l] : 0;
-            if (sb != sa) mc_wall(&E, ed->l, ed->r, l, sb); /* quad faces below */
-        }
-    }
-    for (int k = 0; k < c.nlines; k++)
-        for (int q = 0; q + 1 < c.ln[k]; q++) {
-            int idx = c.lfirst[k] + q, cl = leftc[idx], cr = rightc[idx];
-            if (cl < 0 && cr < 0) continue;
-            int a = c.lids[idx], b = c.lids[idx + 1];
-            for (int l = 0; l < nlay; l++) {
-                int sl = cl >= 0 ? solid[(size_t)cl * nlay + l] : 0, sr = cr >= 0 ? solid[(size_t)cr * nlay + l] : 0;
-                if (sl != sr) mc_wall(&E, a, b, l, sr); /* quad on a->b (upwards) faces +U */
-            }
-        }
+    mc_emit_caps(&E, &x);
+    mc_emit_walls(&E, &x);
     free(E.map.key);
     free(E.map.val);
-    free(leftc);
-    free(rightc);
-    free(cells);
-    free(edges);
-    free(solid);
-    free(L.Z);
-    free(L.ela);
-    free(L.elb);
-    free(L.esk);
-    free(L.eop);
+    mc_cx_free(&x);
+    mc_layers_free(&L);
     mc_ctx_free(&c);
     return 0;
 }

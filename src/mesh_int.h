@@ -45,9 +45,10 @@ int ms_ring_contains(const ms_profiles *p, int r, double u, double v);
 /* 1 if (u, v) lies inside the region of sketch s */
 int ms_sketch_contains(const ms_profiles *p, int s, double u, double v);
 
-/* the two meshers; out is empty on entry. diag = model bounding-box diagonal (mm) */
+/* the two meshers; out is empty on entry. diag = model bounding-box diagonal, tol = chord
+   tolerance (mm; the grid mesher's spacing follows it) */
 int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh *out);
-int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, ms_mesh *out);
+int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, double tol, ms_mesh *out);
 
 /* conservative bounding box of the model's extrudes (arcs by their full circles); -1 if none */
 int ms_model_box(const cad_model *m, double lo[3], double hi[3]);

@@ -74,42 +74,34 @@ static int sp_live(sp_ctx *c, int v) {
 static int sp_planes(sp_ctx *c, int v, sp_plane pl[2]) {
     const ms_mesh *m = c->m;
     const sp_list *l = &c->inc[v];
-    unsigned char *done = ut_calloc((size_t)l->n + 1, 1);
+    if (l->n > SP_MAX) return 3;
+    unsigned char done[SP_MAX];
+    double nrm[SP_MAX][3], area[SP_MAX];
+    for (int i = 0; i < l->n; i++) {
+        done[i] = 0;
+        sp_normal(m, m->t + 3 * l->t[i], nrm[i]);
+        area[i] = sp_dot(nrm[i], nrm[i]);
+    }
     int np = 0, left = l->n;
     while (left > 0) {
-        if (np == 2) {
-            np = 3;
-            break;
-        }
+        if (np == 2) return 3;
         /* the plane of the largest unassigned triangle */
         int best = -1;
-        double ba = 0, bn[3] = {0, 0, 0};
-        for (int i = 0; i < l->n; i++) {
-            if (done[i]) continue;
-            double n[3];
-            sp_normal(m, m->t + 3 * l->t[i], n);
-            double a = sp_dot(n, n);
-            if (best < 0 || a > ba) best = i, ba = a, memcpy(bn, n, sizeof bn);
-        }
-        if (!(ba > c->min_area2)) {
-            np = 3;
-            break;
-        }
-        double len = sqrt(ba);
-        for (int k = 0; k < 3; k++) pl[np].n[k] = bn[k] / len;
+        for (int i = 0; i < l->n; i++)
+            if (!done[i] && (best < 0 || area[i] > area[best])) best = i;
+        if (!(area[best] > c->min_area2)) return 3;
+        double len = sqrt(area[best]);
+        for (int k = 0; k < 3; k++) pl[np].n[k] = nrm[best][k] / len;
         pl[np].q = m->v + 3 * v;
         for (int i = 0; i < l->n; i++) {
             if (done[i]) continue;
             const int *tv = m->t + 3 * l->t[i];
-            double n[3];
-            sp_normal(m, tv, n);
-            int in = sp_dot(n, pl[np].n) > 0;
+            int in = sp_dot(nrm[i], pl[np].n) > 0;
             for (int k = 0; k < 3 && in; k++) in = sp_dist(m->v + 3 * tv[k], pl[np].q, pl[np].n) <= c->eps;
             if (in) done[i] = 1, left--;
         }
         np++;
     }
-    free(done);
     return np;
 }
 

@@ -13,9 +13,6 @@
 /* rows of the causal attention computed per sgemm block: block [r0, r0+NN_ATT_BS) only needs
  * key columns [0, r0+NN_ATT_BS), so about half of the T x T products are skipped */
 #define NN_ATT_BS 64
-/* column reductions (bias / norm-weight gradients) use this many fixed row chunks, so the
- * summation order, and therefore the result, does not depend on the thread count */
-#define NN_CHUNKS 16
 
 static int nn_threads = 0;
 
@@ -357,63 +354,289 @@ static void nn_gemm1(int ta, int tb, int M, int N, int K, float alpha, const flo
                 ldb, beta, C, ldc);
 }
 
-/* The same, split over our OpenMP threads: each thread computes a block of rows of C (or of
- * columns when C is wide) with a single-threaded OpenBLAS call. OpenBLAS itself always runs
- * with one thread (nn_set_threads), so there is only one thread pool and nothing nests. */
-static void nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
-                    float beta, float *C, int ldc) {
-    int nth = nn_get_threads();
-    if (nth <= 1 || (double)M * N * K < 1e6) {
-        nn_gemm1(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
+/* ------------------------------------------------------------------ parallel jobs
+ *
+ * One OpenMP region runs a list of jobs, each cut into chunks of rows that threads take
+ * dynamically. A job is an optional matrix product, split over the rows of C (each chunk one
+ * single-threaded sgemm call; OpenBLAS itself always runs with one thread, so nothing nests),
+ * followed by an optional epilogue on the same rows (bias, RoPE, residual add, RMSNorm, SwiGLU,
+ * loss...), which runs while those rows are still in cache. Independent products (the input
+ * gradient and the weight gradient of a layer) share one region, so a step has few barriers.
+ * Chunk sizes are constants, so per-chunk partial sums (norm-weight and bias gradients) are
+ * added in the same order for every thread count: results do not depend on the thread count.
+ */
+
+#define NN_ROWS 128 /* token rows per chunk */
+#define NN_WROWS 64 /* weight rows per chunk of a weight-gradient product */
+
+typedef void (*nn_epi)(void *ctx, int i0, int i1, int chunk);
+
+typedef struct {
+    int gemm, ta, tb, M, N, K, lda, ldb, ldc;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+    int rows, per;
+    nn_epi epi;
+    void *ctx;
+} nn_job;
+
+static nn_job nn_gemm_job(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
+                          float *C, int ldc, int per, nn_epi epi, void *ctx) {
+    nn_job j = {1, ta, tb, M, N, K, lda, ldb, ldc, 1.0f, beta, A, B, C, M, per, epi, ctx};
+    return j;
+}
+
+static nn_job nn_rows_job(int rows, int per, nn_epi epi, void *ctx) {
+    nn_job j;
+    memset(&j, 0, sizeof j);
+    j.rows = rows;
+    j.per = per;
+    j.epi = epi;
+    j.ctx = ctx;
+    return j;
+}
+
+static int nn_chunks(int rows, int per) { return (rows + per - 1) / per; }
+
+static void nn_run(const nn_job *jobs, int nj) {
+    int start[8], total = 0;
+    for (int j = 0; j < nj; j++) {
+        start[j] = total;
+        total += nn_chunks(jobs[j].rows, jobs[j].per);
     }
-    int split_m = M >= N;
-    int len = split_m ? M : N;
-#pragma omp parallel num_threads(nth)
-    {
-        int t = omp_get_thread_num(), n = omp_get_num_threads();
-        /* chunk boundaries rounded to multiples of 16 */
-        int per = ((len + n - 1) / n + 15) / 16 * 16;
-        int i0 = t * per, i1 = i0 + per < len ? i0 + per : len;
-        if (i0 < i1) {
-            if (split_m)
-                nn_gemm1(ta, tb, i1 - i0, N, K, alpha, ta ? A + i0 : A + (size_t)i0 * lda, lda, B, ldb, beta,
-                         C + (size_t)i0 * ldc, ldc);
-            else
-                nn_gemm1(ta, tb, M, i1 - i0, K, alpha, A, lda, tb ? B + (size_t)i0 * ldb : B + i0, ldb, beta, C + i0, ldc);
-        }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int t = 0; t < total; t++) {
+        int j = nj - 1;
+        while (start[j] > t) j--;
+        const nn_job *jb = &jobs[j];
+        int ch = t - start[j], i0 = ch * jb->per, i1 = i0 + jb->per < jb->rows ? i0 + jb->per : jb->rows;
+        if (jb->gemm)
+            nn_gemm1(jb->ta, jb->tb, i1 - i0, jb->N, jb->K, jb->alpha, jb->ta ? jb->A + i0 : jb->A + (size_t)i0 * jb->lda,
+                     jb->lda, jb->B, jb->ldb, jb->beta, jb->C + (size_t)i0 * jb->ldc, jb->ldc);
+        if (jb->epi) jb->epi(jb->ctx, i0, i1, ch);
     }
 }
 
-/* rmsnorm over N rows of D, saving 1/rms per row */
-static void nn_rmsnorm_fwd(float *out, float *rstd, const float *x, const float *w, int N, int D, float eps) {
-#pragma omp parallel for schedule(static)
-    for (int i = 0; i < N; i++) rstd[i] = nn_rmsnorm_row(out + (size_t)i * D, x + (size_t)i * D, w, D, eps);
+/* sum of per-chunk partials (nchunk, n) into out (n), in chunk order */
+static void nn_reduce(float *out, const float *part, int nchunk, int n) {
+    for (int c = 0; c < nchunk; c++)
+        for (int j = 0; j < n; j++) out[j] += part[(size_t)c * n + j];
 }
 
-/* rmsnorm backward: dx += d(out)/dx^T dy; dw += sum_i dy_i * x_i * r_i.  part: NN_CHUNKS*D scratch */
-static void nn_rmsnorm_bwd(float *dx, float *dw, const float *dy, const float *x, const float *rstd, const float *w,
-                           int N, int D, float *part) {
-    memset(part, 0, (size_t)NN_CHUNKS * D * sizeof(float));
-#pragma omp parallel for schedule(static)
-    for (int c = 0; c < NN_CHUNKS; c++) {
-        int i0 = (int)((long)N * c / NN_CHUNKS), i1 = (int)((long)N * (c + 1) / NN_CHUNKS);
-        float *pw = part + (size_t)c * D;
-        for (int i = i0; i < i1; i++) {
-            const float *xi = x + (size_t)i * D, *gi = dy + (size_t)i * D;
-            float *dxi = dx + (size_t)i * D, r = rstd[i], dot = 0.0f;
+/* rmsnorm backward of one row: dx (+)= r*dy*w - x * r^3/D * sum(dy*w*x); pw += dy*x*r */
+static void nn_rmsnorm_bwd_row(float *dx, float *pw, const float *dy, const float *x, float r, const float *w, int D,
+                               int assign) {
+    float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
-            for (int j = 0; j < D; j++) dot += gi[j] * w[j] * xi[j];
-            float k = dot * r * r * r / (float)D;
+    for (int j = 0; j < D; j++) dot += dy[j] * w[j] * x[j];
+    float k = dot * r * r * r / (float)D;
+    if (assign) {
 #pragma omp simd
-            for (int j = 0; j < D; j++) {
-                dxi[j] += r * gi[j] * w[j] - k * xi[j];
-                pw[j] += gi[j] * xi[j] * r;
-            }
+        for (int j = 0; j < D; j++) dx[j] = r * dy[j] * w[j] - k * x[j];
+    } else {
+#pragma omp simd
+        for (int j = 0; j < D; j++) dx[j] += r * dy[j] * w[j] - k * x[j];
+    }
+#pragma omp simd
+    for (int j = 0; j < D; j++) pw[j] += dy[j] * x[j] * r;
+}
+
+/* everything an epilogue may need for the current layer */
+typedef struct {
+    nn_model *m;
+    nn_dims d;
+    int T, l;
+    const int *inputs;
+    float *x, *ln1, *rstd1, *qkv, *mid, *ln2, *rstd2, *gu, *act, *xout;
+    float *part, *part2; /* (chunks, D) and (chunks, QKV) partial sums */
+} nn_ctx;
+
+static void nn_ctx_layer(nn_ctx *c, int l) {
+    nn_acts *a = &c->m->acts;
+    const nn_dims *d = &c->d;
+    size_t N = (size_t)a->B * a->T;
+    c->l = l;
+    c->x = a->res + (size_t)l * N * d->D;
+    c->xout = a->res + (size_t)(l + 1) * N * d->D;
+    c->ln1 = a->ln1 + (size_t)l * N * d->D;
+    c->rstd1 = a->rstd1 + (size_t)l * N;
+    c->qkv = a->qkv + (size_t)l * N * d->QKV;
+    c->mid = a->mid + (size_t)l * N * d->D;
+    c->ln2 = a->ln2 + (size_t)l * N * d->D;
+    c->rstd2 = a->rstd2 + (size_t)l * N;
+    c->gu = a->gu + (size_t)l * N * 2 * d->F;
+    c->act = a->act + (size_t)l * N * d->F;
+}
+
+/* ---- forward epilogues ---- */
+
+static void nn_epi_embed(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    const nn_params *p = &c->m->params;
+    int D = c->d.D;
+    for (int i = i0; i < i1; i++) {
+        memcpy(c->x + (size_t)i * D, p->embed + (size_t)c->inputs[i] * D, D * sizeof(float));
+        c->rstd1[i] = nn_rmsnorm_row(c->ln1 + (size_t)i * D, c->x + (size_t)i * D, p->ln1, D, c->m->cfg.rms_norm_eps);
+    }
+}
+
+static void nn_epi_qkv(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    const nn_dims *d = &c->d;
+    const float *bq = c->m->params.bqkv + (size_t)c->l * d->QKV;
+    int hd2 = d->hd / 2;
+    for (int i = i0; i < i1; i++) {
+        float *row = c->qkv + (size_t)i * d->QKV;
+        int t = i % c->T;
+#pragma omp simd
+        for (int j = 0; j < d->QKV; j++) row[j] += bq[j];
+        const float *cs = c->m->rope_cos + (size_t)t * hd2, *sn = c->m->rope_sin + (size_t)t * hd2;
+        for (int h = 0; h < d->H + d->KV; h++) nn_rope_row(row + (size_t)h * d->hd, d->hd, cs, sn);
+    }
+}
+
+static void nn_epi_attn_out(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    int D = c->d.D;
+    const float *w = c->m->params.ln2 + (size_t)c->l * D;
+    for (int i = i0; i < i1; i++) {
+        float *mr = c->mid + (size_t)i * D;
+        const float *xr = c->x + (size_t)i * D;
+#pragma omp simd
+        for (int j = 0; j < D; j++) mr[j] += xr[j];
+        c->rstd2[i] = nn_rmsnorm_row(c->ln2 + (size_t)i * D, mr, w, D, c->m->cfg.rms_norm_eps);
+    }
+}
+
+static void nn_epi_swiglu(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    int F = c->d.F;
+    for (int i = i0; i < i1; i++) {
+        const float *gr = c->gu + (size_t)i * 2 * F, *ur = gr + F;
+        float *ar = c->act + (size_t)i * F;
+#pragma omp simd
+        for (int j = 0; j < F; j++) ar[j] = gr[j] / (1.0f + nn_expf(-gr[j])) * ur[j];
+    }
+}
+
+/* xout = mlp + mid, then the next layer's input norm (or the final norm) of the same rows */
+static void nn_epi_mlp_out(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    nn_model *m = c->m;
+    int D = c->d.D, last = c->l + 1 == c->d.L;
+    size_t N = (size_t)m->acts.B * m->acts.T;
+    float *nout = last ? m->acts.lnf : m->acts.ln1 + (size_t)(c->l + 1) * N * D;
+    float *rout = last ? m->acts.rstdf : m->acts.rstd1 + (size_t)(c->l + 1) * N;
+    const float *w = last ? m->params.norm : m->params.ln1 + (size_t)(c->l + 1) * D;
+    for (int i = i0; i < i1; i++) {
+        float *xr = c->xout + (size_t)i * D;
+        const float *mr = c->mid + (size_t)i * D;
+#pragma omp simd
+        for (int j = 0; j < D; j++) xr[j] += mr[j];
+        rout[i] = nn_rmsnorm_row(nout + (size_t)i * D, xr, w, D, m->cfg.rms_norm_eps);
+    }
+}
+
+/* log-sum-exp and cross-entropy of logits rows */
+static void nn_epi_loss(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    nn_acts *a = &c->m->acts;
+    int V = c->d.V;
+    for (int i = i0; i < i1; i++) {
+        const float *row = a->logits + (size_t)i * V;
+        float mx = -INFINITY, sum = 0.0f;
+        for (int j = 0; j < V; j++) mx = row[j] > mx ? row[j] : mx;
+#pragma omp simd reduction(+ : sum)
+        for (int j = 0; j < V; j++) sum += nn_expf(row[j] - mx);
+        a->lse[i] = mx + logf(sum);
+        int tg = c->m->targets[i];
+        a->tok_loss[i] = tg >= 0 ? a->lse[i] - row[tg] : 0.0f;
+    }
+}
+
+/* ---- backward epilogues ---- */
+
+/* dlogits in place: w_i/norm * (softmax - onehot) */
+static void nn_epi_dlogits(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    nn_model *m = c->m;
+    int V = c->d.V;
+    for (int i = i0; i < i1; i++) {
+        float *row = m->acts.logits + (size_t)i * V, w = m->weights[i], lse = m->acts.lse[i];
+        if (w == 0.0f) {
+            memset(row, 0, V * sizeof(float));
+            continue;
+        }
+#pragma omp simd
+        for (int j = 0; j < V; j++) row[j] = w * nn_expf(row[j] - lse);
+        row[m->targets[i]] -= w;
+    }
+}
+
+static void nn_epi_normf_bwd(void *vc, int i0, int i1, int ch) {
+    nn_ctx *c = vc;
+    nn_acts *a = &c->m->acts;
+    int D = c->d.D;
+    const float *x = a->res + (size_t)c->d.L * a->B * a->T * D;
+    for (int i = i0; i < i1; i++)
+        nn_rmsnorm_bwd_row(a->dres + (size_t)i * D, c->part + (size_t)ch * D, a->dln + (size_t)i * D, x + (size_t)i * D,
+                           a->rstdf[i], c->m->params.norm, D, 1);
+}
+
+static void nn_epi_swiglu_bwd(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    nn_acts *a = &c->m->acts;
+    int F = c->d.F;
+    for (int i = i0; i < i1; i++) {
+        const float *gr = c->gu + (size_t)i * 2 * F, *ur = gr + F, *da = a->dact + (size_t)i * F;
+        float *dg = a->dgu + (size_t)i * 2 * F, *du = dg + F;
+#pragma omp simd
+        for (int j = 0; j < F; j++) {
+            float s = 1.0f / (1.0f + nn_expf(-gr[j])), silu = gr[j] * s;
+            dg[j] = da[j] * ur[j] * s * (1.0f + gr[j] * (1.0f - s));
+            du[j] = da[j] * silu;
         }
     }
-    for (int c = 0; c < NN_CHUNKS; c++)
-        for (int j = 0; j < D; j++) dw[j] += part[(size_t)c * D + j];
+}
+
+static void nn_epi_norm2_bwd(void *vc, int i0, int i1, int ch) {
+    nn_ctx *c = vc;
+    nn_acts *a = &c->m->acts;
+    int D = c->d.D;
+    const float *w = c->m->params.ln2 + (size_t)c->l * D;
+    for (int i = i0; i < i1; i++)
+        nn_rmsnorm_bwd_row(a->dres + (size_t)i * D, c->part + (size_t)ch * D, a->dln + (size_t)i * D, c->mid + (size_t)i * D,
+                           c->rstd2[i], w, D, 0);
+}
+
+static void nn_epi_norm1_bwd(void *vc, int i0, int i1, int ch) {
+    nn_ctx *c = vc;
+    nn_acts *a = &c->m->acts;
+    int D = c->d.D;
+    const float *w = c->m->params.ln1 + (size_t)c->l * D;
+    for (int i = i0; i < i1; i++)
+        nn_rmsnorm_bwd_row(a->dres + (size_t)i * D, c->part + (size_t)ch * D, a->dln + (size_t)i * D, c->x + (size_t)i * D,
+                           c->rstd1[i], w, D, 0);
+}
+
+static void nn_epi_bias_bwd(void *vc, int i0, int i1, int ch) {
+    nn_ctx *c = vc;
+    int QKV = c->d.QKV;
+    float *pb = c->part2 + (size_t)ch * QKV;
+    for (int i = i0; i < i1; i++) {
+        const float *row = c->m->acts.dqkv + (size_t)i * QKV;
+#pragma omp simd
+        for (int j = 0; j < QKV; j++) pb[j] += row[j];
+    }
 }
 
 /* ------------------------------------------------------------------ activations */
@@ -422,8 +645,6 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
     nn_dims d = nn_dims_of(&m->cfg);
     size_t N = (size_t)B * T, L = (size_t)d.L;
     size_t nth = (size_t)nn_get_threads();
-    size_t maxw = (size_t)d.QKV > (size_t)2 * d.F ? (size_t)d.QKV : (size_t)2 * d.F;
-    if ((size_t)d.V > maxw) maxw = d.V;
     size_t sizes[] = {
         (L + 1) * N * d.D,               /* res */
         L * N * d.D,                     /* mid */
@@ -438,7 +659,7 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
         N * d.V, N, N,                   /* logits, lse, tok_loss */
         N * d.D, N * d.D, N * d.QKV,     /* dres, dln, dqkv */
         N * d.Q, N * 2 * d.F, N * d.F,   /* datto, dgu, dact */
-        nth * NN_ATT_BS * (size_t)T + (size_t)NN_CHUNKS * maxw, /* dscratch */
+        nth * NN_ATT_BS * (size_t)T + (size_t)nn_chunks((int)N, NN_ROWS) * (d.D + d.QKV), /* dscratch */
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += sizes[i];
@@ -516,9 +737,9 @@ static void nn_attn_fwd_task(const nn_dims *d, int T, int b, int g, const float 
 }
 
 /* Backward of nn_attn_fwd_task: datto (N, Q) -> dqkv (N, QKV) (q, k, v parts of this task's
- * heads, overwritten). scratch: NN_ATT_BS * T floats. */
-static void nn_attn_bwd_task(const nn_dims *d, int T, int b, int g, const float *qkv, const float *P, const float *datto,
-                             float *dqkv, float *scratch) {
+ * heads, overwritten), then the RoPE backward of those dq and dk slices. scratch: NN_ATT_BS * T. */
+static void nn_attn_bwd_task(const nn_model *m, const nn_dims *d, int T, int b, int g, const float *qkv, const float *P,
+                             const float *datto, float *dqkv, float *scratch) {
     int grp = d->H / d->KV;
     float scale = 1.0f / sqrtf((float)d->hd);
     size_t rowoff = (size_t)b * T * d->QKV;
@@ -556,6 +777,13 @@ static void nn_attn_bwd_task(const nn_dims *d, int T, int b, int g, const float 
             nn_gemm1(1, 0, r1, d->hd, nr, 1.0f, scratch, T, qb + (size_t)r0 * d->QKV, d->QKV, 1.0f, dkb, d->QKV);
         }
     }
+    /* RoPE backward: the gradients were taken w.r.t. the rotated q and k */
+    int hd2 = d->hd / 2;
+    for (int t = 0; t < T; t++) {
+        const float *cs = m->rope_cos + (size_t)t * hd2, *sn = m->rope_sin + (size_t)t * hd2;
+        for (int h = g * grp; h < (g + 1) * grp; h++) nn_rope_row_back(dqkv + rowoff + (size_t)t * d->QKV + (size_t)h * d->hd, d->hd, cs, sn);
+        nn_rope_row_back(dkb + (size_t)t * d->QKV, d->hd, cs, sn);
+    }
 }
 
 /* ------------------------------------------------------------------ forward */
@@ -567,80 +795,55 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
     if (T > c->max_position_embeddings)
         return ut_fail("nn_forward: sequence length %d exceeds max_position_embeddings %d", T, c->max_position_embeddings);
     size_t N = (size_t)B * T;
+    if (N > (size_t)1 << 30) return ut_fail("nn_forward: batch too large");
     for (size_t i = 0; i < N; i++)
         if (inputs[i] < 0 || inputs[i] >= d.V) return ut_fail("nn_forward: token id %d out of range [0, %d)", inputs[i], d.V);
     if (targets)
         for (size_t i = 0; i < N; i++)
             if (targets[i] >= d.V) return ut_fail("nn_forward: target id %d out of range [0, %d)", targets[i], d.V);
+    nn_get_threads();
     if (nn_acts_alloc(m, B, T)) return -1;
     nn_acts *a = &m->acts;
     const nn_params *p = &m->params;
     memcpy(m->inputs, inputs, N * sizeof(int));
-    /* embedding */
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < N; i++) memcpy(a->res + i * d.D, p->embed + (size_t)inputs[i] * d.D, d.D * sizeof(float));
-    int hd2 = d.hd / 2;
-    for (int l = 0; l < d.L; l++) {
-        const float *x = a->res + (size_t)l * N * d.D;
-        float *ln1 = a->ln1 + (size_t)l * N * d.D, *rstd1 = a->rstd1 + (size_t)l * N;
-        float *qkv = a->qkv + (size_t)l * N * d.QKV, *att = a->att + (size_t)l * B * d.H * T * T;
-        float *atto = a->atto + (size_t)l * N * d.Q, *mid = a->mid + (size_t)l * N * d.D;
-        float *ln2 = a->ln2 + (size_t)l * N * d.D, *rstd2 = a->rstd2 + (size_t)l * N;
-        float *gu = a->gu + (size_t)l * N * 2 * d.F, *act = a->act + (size_t)l * N * d.F;
-        float *xout = a->res + (size_t)(l + 1) * N * d.D;
-        const float *bq = p->bqkv + (size_t)l * d.QKV;
-        nn_rmsnorm_fwd(ln1, rstd1, x, p->ln1 + (size_t)l * d.D, (int)N, d.D, c->rms_norm_eps);
-        nn_gemm(0, 1, (int)N, d.QKV, d.D, 1.0f, ln1, d.D, p->wqkv + (size_t)l * d.QKV * d.D, d.D, 0.0f, qkv, d.QKV);
-        /* bias, then RoPE on the q and k heads */
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < N; i++) {
-            float *row = qkv + i * d.QKV;
-            int t = (int)(i % (size_t)T);
-#pragma omp simd
-            for (int j = 0; j < d.QKV; j++) row[j] += bq[j];
-            const float *cs = m->rope_cos + (size_t)t * hd2, *sn = m->rope_sin + (size_t)t * hd2;
-            for (int h = 0; h < d.H + d.KV; h++) nn_rope_row(row + (size_t)h * d.hd, d.hd, cs, sn);
-        }
-        /* attention: one task per (batch row, kv head); OpenBLAS single-threaded inside */
-#pragma omp parallel for schedule(dynamic, 1)
-        for (int task = 0; task < B * d.KV; task++) nn_attn_fwd_task(&d, T, task / d.KV, task % d.KV, qkv, att, atto, B);
-        /* x + attention @ wo^T */
-        memcpy(mid, x, N * d.D * sizeof(float));
-        nn_gemm(0, 1, (int)N, d.D, d.Q, 1.0f, atto, d.Q, p->wo + (size_t)l * d.D * d.Q, d.Q, 1.0f, mid, d.D);
-        nn_rmsnorm_fwd(ln2, rstd2, mid, p->ln2 + (size_t)l * d.D, (int)N, d.D, c->rms_norm_eps);
-        nn_gemm(0, 1, (int)N, 2 * d.F, d.D, 1.0f, ln2, d.D, p->wgu + (size_t)l * 2 * d.F * d.D, d.D, 0.0f, gu, 2 * d.F);
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < N; i++) {
-            const float *gr = gu + i * 2 * d.F, *ur = gr + d.F;
-            float *ar = act + i * d.F;
-#pragma omp simd
-            for (int j = 0; j < d.F; j++) ar[j] = gr[j] / (1.0f + nn_expf(-gr[j])) * ur[j];
-        }
-        memcpy(xout, mid, N * d.D * sizeof(float));
-        nn_gemm(0, 1, (int)N, d.D, d.F, 1.0f, act, d.F, p->wdown + (size_t)l * d.D * d.F, d.F, 1.0f, xout, d.D);
-    }
-    const float *xf = a->res + (size_t)d.L * N * d.D;
-    nn_rmsnorm_fwd(a->lnf, a->rstdf, xf, p->norm, (int)N, d.D, c->rms_norm_eps);
-    nn_gemm(0, 1, (int)N, d.V, d.D, 1.0f, a->lnf, d.D, p->lm_head, d.D, 0.0f, a->logits, d.V);
+    if (targets) memcpy(m->targets, targets, N * sizeof(int));
+    else memset(m->targets, 0xff, N * sizeof(int)); /* all -1 */
     m->loss = NAN;
     m->weight_sum = 0.0;
     m->have_loss = 0;
-    if (!targets) {
-        memset(m->targets, 0xff, N * sizeof(int)); /* all -1: backward has nothing to do */
-        return 0;
+    int n = (int)N;
+    nn_ctx cx = {m, d, T, 0, m->inputs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    nn_ctx_layer(&cx, 0);
+    nn_job e = nn_rows_job(n, NN_ROWS, nn_epi_embed, &cx);
+    nn_run(&e, 1);
+    for (int l = 0; l < d.L; l++) {
+        nn_ctx_layer(&cx, l);
+        float *att = a->att + (size_t)l * B * d.H * T * T, *atto = a->atto + (size_t)l * N * d.Q;
+        /* qkv = ln1 @ wqkv^T, then bias and RoPE */
+        nn_job j1 = nn_gemm_job(0, 1, n, d.QKV, d.D, cx.ln1, d.D, p->wqkv + (size_t)l * d.QKV * d.D, d.D, 0.0f, cx.qkv, d.QKV,
+                                NN_ROWS, nn_epi_qkv, &cx);
+        nn_run(&j1, 1);
+        /* attention: one task per (batch row, kv head) */
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int task = 0; task < B * d.KV; task++) nn_attn_fwd_task(&d, T, task / d.KV, task % d.KV, cx.qkv, att, atto, B);
+        /* mid = x + atto @ wo^T, then ln2 */
+        nn_job j3 = nn_gemm_job(0, 1, n, d.D, d.Q, atto, d.Q, p->wo + (size_t)l * d.D * d.Q, d.Q, 0.0f, cx.mid, d.D, NN_ROWS,
+                                nn_epi_attn_out, &cx);
+        nn_run(&j3, 1);
+        /* gate/up, then SwiGLU */
+        nn_job j4 = nn_gemm_job(0, 1, n, 2 * d.F, d.D, cx.ln2, d.D, p->wgu + (size_t)l * 2 * d.F * d.D, d.D, 0.0f, cx.gu,
+                                2 * d.F, NN_ROWS, nn_epi_swiglu, &cx);
+        nn_run(&j4, 1);
+        /* xout = mid + act @ wdown^T, then the next norm */
+        nn_job j5 = nn_gemm_job(0, 1, n, d.D, d.F, cx.act, d.F, p->wdown + (size_t)l * d.D * d.F, d.F, 0.0f, cx.xout, d.D,
+                                NN_ROWS, nn_epi_mlp_out, &cx);
+        nn_run(&j5, 1);
     }
-    memcpy(m->targets, targets, N * sizeof(int));
-    /* log-sum-exp and CE per row */
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < N; i++) {
-        const float *row = a->logits + i * d.V;
-        float mx = -INFINITY, sum = 0.0f;
-        for (int j = 0; j < d.V; j++) mx = row[j] > mx ? row[j] : mx;
-#pragma omp simd reduction(+ : sum)
-        for (int j = 0; j < d.V; j++) sum += nn_expf(row[j] - mx);
-        a->lse[i] = mx + logf(sum);
-        a->tok_loss[i] = targets[i] >= 0 ? a->lse[i] - row[targets[i]] : 0.0f;
-    }
+    /* logits = lnf @ lm_head^T, with the per-row loss while the rows are in cache */
+    nn_job jl = nn_gemm_job(0, 1, n, d.V, d.D, a->lnf, d.D, p->lm_head, d.D, 0.0f, a->logits, d.V, NN_ROWS / 4,
+                            targets ? nn_epi_loss : NULL, &cx);
+    nn_run(&jl, 1);
+    if (!targets) return 0;
     double wsum = 0.0, lsum = 0.0;
     for (size_t i = 0; i < N; i++) {
         if (targets[i] < 0) continue;
@@ -651,8 +854,7 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
     m->weight_sum = wsum;
     double nrm = norm > 0 ? (double)norm : wsum;
     if (nrm == 0.0) nrm = 1.0; /* nothing counted: loss 0, zero gradient */
-    for (size_t i = 0; i < N; i++)
-        m->weights[i] = targets[i] < 0 ? 0.0f : (float)((weights ? weights[i] : 1.0) / nrm);
+    for (size_t i = 0; i < N; i++) m->weights[i] = targets[i] < 0 ? 0.0f : (float)((weights ? weights[i] : 1.0) / nrm);
     m->loss = (float)(lsum / nrm);
     m->have_loss = 1;
     return 0;
@@ -664,84 +866,61 @@ int nn_backward(nn_model *m) {
     nn_acts *a = &m->acts;
     if (!a->mem || !m->have_loss) return ut_fail("nn_backward: no forward pass with targets to differentiate");
     m->have_loss = 0; /* the logits are overwritten below */
-    const nn_config *c = &m->cfg;
-    nn_dims d = nn_dims_of(c);
+    nn_dims d = nn_dims_of(&m->cfg);
     int B = a->B, T = a->T, nth = nn_get_threads();
     size_t N = (size_t)B * T;
+    int n = (int)N, nch = nn_chunks(n, NN_ROWS);
     const nn_params *p = &m->params;
     nn_params *g = &m->grads;
-    float *part = a->dscratch + (size_t)nth * NN_ATT_BS * T; /* NN_CHUNKS * max width */
-    /* dlogits, in place: w_i/norm * (softmax - onehot) */
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < N; i++) {
-        float *row = a->logits + i * d.V, w = m->weights[i], lse = a->lse[i];
-        if (w == 0.0f) {
-            memset(row, 0, d.V * sizeof(float));
-            continue;
-        }
-#pragma omp simd
-        for (int j = 0; j < d.V; j++) row[j] = w * nn_expf(row[j] - lse);
-        row[m->targets[i]] -= w;
-    }
-    nn_gemm(1, 0, d.V, d.D, (int)N, 1.0f, a->logits, d.V, a->lnf, d.D, 1.0f, g->lm_head, d.D);
-    nn_gemm(0, 0, (int)N, d.D, d.V, 1.0f, a->logits, d.V, p->lm_head, d.D, 0.0f, a->dln, d.D);
-    memset(a->dres, 0, N * d.D * sizeof(float));
-    nn_rmsnorm_bwd(a->dres, g->norm, a->dln, a->res + (size_t)d.L * N * d.D, a->rstdf, p->norm, (int)N, d.D, part);
-    int hd2 = d.hd / 2;
+    nn_ctx cx = {m, d, T, 0, m->inputs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    cx.part = a->dscratch + (size_t)nth * NN_ATT_BS * T;
+    cx.part2 = cx.part + (size_t)nch * d.D;
+    /* dlogits, then d lm_head and d lnf -> d res[L] through the final norm */
+    nn_job jd = nn_rows_job(n, NN_ROWS / 4, nn_epi_dlogits, &cx);
+    nn_run(&jd, 1);
+    memset(cx.part, 0, (size_t)nch * d.D * sizeof(float));
+    nn_job j0[2] = {
+        nn_gemm_job(1, 0, d.V, d.D, n, a->logits, d.V, a->lnf, d.D, 1.0f, g->lm_head, d.D, NN_WROWS, NULL, NULL),
+        nn_gemm_job(0, 0, n, d.D, d.V, a->logits, d.V, p->lm_head, d.D, 0.0f, a->dln, d.D, NN_ROWS, nn_epi_normf_bwd, &cx)};
+    nn_run(j0, 2);
+    nn_reduce(g->norm, cx.part, nch, d.D);
     for (int l = d.L - 1; l >= 0; l--) {
-        const float *x = a->res + (size_t)l * N * d.D;
-        const float *ln1 = a->ln1 + (size_t)l * N * d.D, *rstd1 = a->rstd1 + (size_t)l * N;
-        const float *qkv = a->qkv + (size_t)l * N * d.QKV, *att = a->att + (size_t)l * B * d.H * T * T;
-        const float *atto = a->atto + (size_t)l * N * d.Q, *mid = a->mid + (size_t)l * N * d.D;
-        const float *ln2 = a->ln2 + (size_t)l * N * d.D, *rstd2 = a->rstd2 + (size_t)l * N;
-        const float *gu = a->gu + (size_t)l * N * 2 * d.F, *act = a->act + (size_t)l * N * d.F;
+        nn_ctx_layer(&cx, l);
+        const float *att = a->att + (size_t)l * B * d.H * T * T, *atto = a->atto + (size_t)l * N * d.Q;
         const float *wqkv = p->wqkv + (size_t)l * d.QKV * d.D, *wo = p->wo + (size_t)l * d.D * d.Q;
         const float *wgu = p->wgu + (size_t)l * 2 * d.F * d.D, *wdown = p->wdown + (size_t)l * d.D * d.F;
-        /* MLP: dres holds d(res[l+1]) = d(mid) through the residual */
-        nn_gemm(0, 0, (int)N, d.F, d.D, 1.0f, a->dres, d.D, wdown, d.F, 0.0f, a->dact, d.F);
-        nn_gemm(1, 0, d.D, d.F, (int)N, 1.0f, a->dres, d.D, act, d.F, 1.0f, g->wdown + (size_t)l * d.D * d.F, d.F);
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < N; i++) {
-            const float *gr = gu + i * 2 * d.F, *ur = gr + d.F, *da = a->dact + i * d.F;
-            float *dg = a->dgu + i * 2 * d.F, *du = dg + d.F;
-#pragma omp simd
-            for (int j = 0; j < d.F; j++) {
-                float s = 1.0f / (1.0f + nn_expf(-gr[j])), silu = gr[j] * s;
-                dg[j] = da[j] * ur[j] * s * (1.0f + gr[j] * (1.0f - s));
-                du[j] = da[j] * silu;
-            }
-        }
-        nn_gemm(1, 0, 2 * d.F, d.D, (int)N, 1.0f, a->dgu, 2 * d.F, ln2, d.D, 1.0f, g->wgu + (size_t)l * 2 * d.F * d.D, d.D);
-        nn_gemm(0, 0, (int)N, d.D, 2 * d.F, 1.0f, a->dgu, 2 * d.F, wgu, d.D, 0.0f, a->dln, d.D);
-        nn_rmsnorm_bwd(a->dres, g->ln2 + (size_t)l * d.D, a->dln, mid, rstd2, p->ln2 + (size_t)l * d.D, (int)N, d.D, part);
+        /* MLP: dres holds d(res[l+1]), which is also d(mid) through the residual */
+        nn_job j1[2] = {
+            nn_gemm_job(0, 0, n, d.F, d.D, a->dres, d.D, wdown, d.F, 0.0f, a->dact, d.F, NN_ROWS, nn_epi_swiglu_bwd, &cx),
+            nn_gemm_job(1, 0, d.D, d.F, n, a->dres, d.D, cx.act, d.F, 1.0f, g->wdown + (size_t)l * d.D * d.F, d.F, NN_WROWS,
+                        NULL, NULL)};
+        nn_run(j1, 2);
+        memset(cx.part, 0, (size_t)nch * d.D * sizeof(float));
+        nn_job j2[2] = {
+            nn_gemm_job(0, 0, n, d.D, 2 * d.F, a->dgu, 2 * d.F, wgu, d.D, 0.0f, a->dln, d.D, NN_ROWS, nn_epi_norm2_bwd, &cx),
+            nn_gemm_job(1, 0, 2 * d.F, d.D, n, a->dgu, 2 * d.F, cx.ln2, d.D, 1.0f, g->wgu + (size_t)l * 2 * d.F * d.D, d.D,
+                        NN_WROWS, NULL, NULL)};
+        nn_run(j2, 2);
+        nn_reduce(g->ln2 + (size_t)l * d.D, cx.part, nch, d.D);
         /* attention: dres now holds d(mid) = d(res[l]) through the residual */
-        nn_gemm(0, 0, (int)N, d.Q, d.D, 1.0f, a->dres, d.D, wo, d.Q, 0.0f, a->datto, d.Q);
-        nn_gemm(1, 0, d.D, d.Q, (int)N, 1.0f, a->dres, d.D, atto, d.Q, 1.0f, g->wo + (size_t)l * d.D * d.Q, d.Q);
+        nn_job j3[2] = {
+            nn_gemm_job(0, 0, n, d.Q, d.D, a->dres, d.D, wo, d.Q, 0.0f, a->datto, d.Q, NN_ROWS, NULL, NULL),
+            nn_gemm_job(1, 0, d.D, d.Q, n, a->dres, d.D, atto, d.Q, 1.0f, g->wo + (size_t)l * d.D * d.Q, d.Q, NN_WROWS, NULL,
+                        NULL)};
+        nn_run(j3, 2);
 #pragma omp parallel for schedule(dynamic, 1)
         for (int task = 0; task < B * d.KV; task++)
-            nn_attn_bwd_task(&d, T, task / d.KV, task % d.KV, qkv, att, a->datto, a->dqkv,
+            nn_attn_bwd_task(m, &d, T, task / d.KV, task % d.KV, cx.qkv, att, a->datto, a->dqkv,
                              a->dscratch + (size_t)omp_get_thread_num() * NN_ATT_BS * T);
-        /* RoPE backward on dq, dk; bias gradient in fixed chunks */
-        memset(part, 0, (size_t)NN_CHUNKS * d.QKV * sizeof(float));
-#pragma omp parallel for schedule(static)
-        for (int ch = 0; ch < NN_CHUNKS; ch++) {
-            size_t i0 = N * ch / NN_CHUNKS, i1 = N * (ch + 1) / NN_CHUNKS;
-            float *pb = part + (size_t)ch * d.QKV;
-            for (size_t i = i0; i < i1; i++) {
-                float *row = a->dqkv + i * d.QKV;
-                int t = (int)(i % (size_t)T);
-                const float *cs = m->rope_cos + (size_t)t * hd2, *sn = m->rope_sin + (size_t)t * hd2;
-                for (int h = 0; h < d.H + d.KV; h++) nn_rope_row_back(row + (size_t)h * d.hd, d.hd, cs, sn);
-#pragma omp simd
-                for (int j = 0; j < d.QKV; j++) pb[j] += row[j];
-            }
-        }
-        float *gb = g->bqkv + (size_t)l * d.QKV;
-        for (int ch = 0; ch < NN_CHUNKS; ch++)
-            for (int j = 0; j < d.QKV; j++) gb[j] += part[(size_t)ch * d.QKV + j];
-        nn_gemm(1, 0, d.QKV, d.D, (int)N, 1.0f, a->dqkv, d.QKV, ln1, d.D, 1.0f, g->wqkv + (size_t)l * d.QKV * d.D, d.D);
-        nn_gemm(0, 0, (int)N, d.D, d.QKV, 1.0f, a->dqkv, d.QKV, wqkv, d.D, 0.0f, a->dln, d.D);
-        nn_rmsnorm_bwd(a->dres, g->ln1 + (size_t)l * d.D, a->dln, x, rstd1, p->ln1 + (size_t)l * d.D, (int)N, d.D, part);
+        memset(cx.part, 0, (size_t)nch * (d.D + d.QKV) * sizeof(float));
+        nn_job j4[3] = {
+            nn_gemm_job(0, 0, n, d.D, d.QKV, a->dqkv, d.QKV, wqkv, d.D, 0.0f, a->dln, d.D, NN_ROWS, nn_epi_norm1_bwd, &cx),
+            nn_gemm_job(1, 0, d.QKV, d.D, n, a->dqkv, d.QKV, cx.ln1, d.D, 1.0f, g->wqkv + (size_t)l * d.QKV * d.D, d.D,
+                        NN_WROWS, NULL, NULL),
+            nn_rows_job(n, NN_ROWS, nn_epi_bias_bwd, &cx)};
+        nn_run(j4, 3);
+        nn_reduce(g->ln1 + (size_t)l * d.D, cx.part, nch, d.D);
+        nn_reduce(g->bqkv + (size_t)l * d.QKV, cx.part2, nch, d.QKV);
     }
     /* embedding rows (serial: tokens repeat, the scatter-add must not race) */
     for (size_t i = 0; i < N; i++) {

@@ -55,13 +55,15 @@ double opt_step(opt_adamw *o, float lr) {
     const float b1 = o->hp.beta1, b2 = o->hp.beta2, eps = o->hp.eps;
     const float bc1 = 1.0f - powf(b1, (float)o->step), bc2 = 1.0f - powf(b2, (float)o->step);
     const float step_size = lr / bc1, bc2_sqrt = sqrtf(bc2);
+    /* one parallel region for all tensors (a barrier per tensor costs more than the update) */
+#pragma omp parallel
     for (int ti = 0; ti < mod->num_tensors; ti++) {
         const nn_tensor *t = &mod->tensors[ti];
         float *p = mod->param_mem + t->offset, *g = mod->grad_mem + t->offset;
         float *m = o->m + t->offset, *v = o->v + t->offset;
         const float decay = t->decay ? 1.0f - lr * o->hp.weight_decay : 1.0f;
         const long n = (long)t->numel;
-#pragma omp parallel for simd schedule(static)
+#pragma omp for simd schedule(static) nowait
         for (long i = 0; i < n; i++) {
             float gi = g[i] * gscale;
             m[i] = b1 * m[i] + (1.0f - b1) * gi;

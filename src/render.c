@@ -202,8 +202,9 @@ static int rd_is_edge(const rd_buf *b, size_t p, size_t q, double dx, double dy)
     return fabs(zq - pred_q) > tol && fabs(zp - pred_p) > tol;
 }
 
-/* marks line pixels (on the nearer side of each boundary), then thickens them by one pixel */
-static unsigned char *rd_edges(const rd_buf *b, int thick) {
+/* marks line pixels (on the nearer side of each boundary), then thickens them by rad pixels on
+   each side (a (2 rad + 1)^2 square, done separably) */
+static unsigned char *rd_edges(const rd_buf *b, int rad) {
     size_t np = (size_t)b->w * b->h;
     unsigned char *e = ut_calloc(np, 1);
     for (int j = 0; j < b->h; j++)
@@ -212,19 +213,21 @@ static unsigned char *rd_edges(const rd_buf *b, int thick) {
             if (i + 1 < b->w && rd_is_edge(b, p, p + 1, 1, 0)) e[b->depth[p] <= b->depth[p + 1] ? p : p + 1] = 1;
             if (j + 1 < b->h && rd_is_edge(b, p, p + b->w, 0, 1)) e[b->depth[p] <= b->depth[p + b->w] ? p : p + b->w] = 1;
         }
-    if (!thick) return e;
-    /* 3x3 dilation, separable: rows then columns */
+    if (rad <= 0) return e;
     unsigned char *r = ut_calloc(np, 1);
     for (int j = 0; j < b->h; j++) {
         const unsigned char *src = e + (size_t)j * b->w;
         unsigned char *dst = r + (size_t)j * b->w;
-        for (int i = 0; i < b->w; i++) dst[i] = src[i] | (i > 0 ? src[i - 1] : 0) | (i + 1 < b->w ? src[i + 1] : 0);
+        for (int i = 0; i < b->w; i++)
+            if (src[i])
+                for (int d = i - rad < 0 ? 0 : i - rad; d <= i + rad && d < b->w; d++) dst[d] = 1;
     }
+    memset(e, 0, np);
     for (int j = 0; j < b->h; j++) {
-        const unsigned char *up = j > 0 ? r + (size_t)(j - 1) * b->w : NULL, *mid = r + (size_t)j * b->w;
-        const unsigned char *dn = j + 1 < b->h ? r + (size_t)(j + 1) * b->w : NULL;
-        unsigned char *dst = e + (size_t)j * b->w;
-        for (int i = 0; i < b->w; i++) dst[i] = mid[i] | (up ? up[i] : 0) | (dn ? dn[i] : 0);
+        const unsigned char *src = r + (size_t)j * b->w;
+        for (int i = 0; i < b->w; i++)
+            if (src[i])
+                for (int d = j - rad < 0 ? 0 : j - rad; d <= j + rad && d < b->h; d++) e[(size_t)d * b->w + i] = 1;
     }
     free(r);
     return e;
@@ -274,6 +277,7 @@ int rd_render(const ms_mesh *m, rd_view view, rd_mode mode, int w, int h, rd_ima
     if (w < 8 || h < 8 || w > RD_MAX_SIDE || h > RD_MAX_SIDE) return ut_fail("image size %dx%d outside [8, %d]", w, h, RD_MAX_SIDE);
     if (m->nv <= 0 || m->nt <= 0) return ut_fail("nothing to render: the mesh is empty");
     int s = mode == RD_SHADED ? RD_SUPERSAMPLE : 1;
+    while (s > 1 && (double)w * h * s * s > RD_MAX_SAMPLES) s--; /* bounds memory for huge images */
     rd_buf b = {.w = w * s, .h = h * s};
     rd_project(m, view, b.w, b.h, RD_MARGIN * (w < h ? w : h) * s, &b);
     rd_raster(m, &b);
@@ -281,7 +285,9 @@ int rd_render(const ms_mesh *m, rd_view view, rd_mode mode, int w, int h, rd_ima
     out->h = h;
     out->rgb = ut_malloc((size_t)w * h * 3);
     if (mode == RD_SHADED) {
-        unsigned char *edge = rd_edges(&b, s > 1);
+        /* lines about 1 pixel wide, a little wider on large images */
+        int rad = s > 1 ? 1 + (w < h ? w : h) / 600 : 0;
+        unsigned char *edge = rd_edges(&b, rad);
         unsigned char *big = ut_malloc((size_t)b.w * b.h * 3);
         rd_shade(&b, edge, big);
         rd_downsample(big, w, h, s, out->rgb);
@@ -312,7 +318,7 @@ int rd_render(const ms_mesh *m, rd_view view, rd_mode mode, int w, int h, rd_ima
 
 /* writes text with stb_easy_font (its quads are axis-aligned rectangles), scaled by k */
 static void rd_text(rd_image *img, int x, int y, int k, const char *text) {
-    static char vbuf[16 * 4 * 600];
+    static _Thread_local char vbuf[16 * 4 * 600]; /* stb_easy_font output: 64 bytes per quad */
     char tmp[64];
     snprintf(tmp, sizeof tmp, "%s", text);
     unsigned char col[4] = {90, 90, 90, 255};

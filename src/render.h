@@ -16,8 +16,10 @@
  * Modes (images are RGB8, row-major, top row first):
  *   RD_SHADED  flat Lambert + ambient shading of a neutral blue-grey on a white background,
  *              lit from the upper left of the viewer; dark grey lines on silhouettes, depth
- *              discontinuities and creases (normals differing by more than 30 degrees);
- *              RD_SUPERSAMPLE^2 samples per pixel (box-filtered) for anti-aliasing.
+ *              discontinuities and creases (normals differing by more than 30 degrees), about
+ *              one pixel wide (wider from 600 pixels up);
+ *              RD_SUPERSAMPLE^2 samples per pixel (box-filtered) for anti-aliasing (fewer for
+ *              images above about 1300 x 1300 pixels, see RD_MAX_SAMPLES).
  *   RD_NORMAL  view-space unit normal n (x = screen right, y = screen up, z = towards the
  *              viewer) as RGB = round(255 * (n + 1) / 2); background (0, 0, 0), which no
  *              visible face produces (visible faces have z >= 0, so B >= 128). One sample per
@@ -27,6 +29,7 @@
  *              farthest 55; background 0 (black). One sample per pixel.
  * Deterministic: the same mesh, view, mode and size give the same bytes (single-threaded,
  * fixed operation order; triangles drawn in mesh order, ties in depth keep the first).
+ * Thread safety: no shared mutable state; images may be rendered concurrently.
  */
 #ifndef RECAD_RENDER_H
 #define RECAD_RENDER_H
@@ -37,8 +40,9 @@ typedef enum { RD_ISO = 0, RD_FRONT, RD_TOP, RD_RIGHT } rd_view;
 typedef enum { RD_SHADED = 0, RD_NORMAL, RD_DEPTH } rd_mode;
 
 #define RD_MARGIN 0.05     /* fraction of the smaller image side left free on each side */
-#define RD_SUPERSAMPLE 3   /* shaded mode: samples per pixel along each axis */
-#define RD_MAX_SIDE 8192   /* largest accepted image side, pixels */
+#define RD_SUPERSAMPLE 3   /* shaded mode: samples per pixel along each axis ... */
+#define RD_MAX_SAMPLES 16e6 /* ... reduced (down to 1) so that w*h*s*s stays below this */
+#define RD_MAX_SIDE 4096   /* largest accepted image side, pixels (about 200 MB of buffers) */
 
 typedef struct {
     int w, h;

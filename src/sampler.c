@@ -156,9 +156,13 @@ typedef float smp_v16 __attribute__((vector_size(64)));
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #define SMP_FMA(a, b, c) ((smp_v16)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+/* pins a loaded vector in a register: without it GCC re-reads W from memory for every FMA, and the
+ * kernel becomes bound by loads instead of FMAs */
+#define SMP_KEEP(v) __asm__("" : "+v"(v))
 static inline float smp_hsum(smp_v16 v) { return _mm512_reduce_add_ps((__m512)v); }
 #else
 #define SMP_FMA(a, b, c) ((a) * (b) + (c))
+#define SMP_KEEP(v) ((void)0)
 static inline float smp_hsum(smp_v16 v) {
     float s = 0.0f;
     for (int i = 0; i < 16; i++) s += v[i];
@@ -182,21 +186,31 @@ static inline float smp_tail(const float *x, const float *w, int k, int K) {
 }
 
 /* rows 0..3 of X against rows n..n+3 of W: 16 accumulators in registers */
-static void smp_tile4x4(const float *X, const float *W, int K, int n, float *C, int ldc, int acc) {
+static void smp_tile4x4(const float *X, const float *W, int K, int n, float *C, int ldc, int acc, const float *pf) {
     const float *x0 = X, *x1 = X + K, *x2 = X + 2 * (size_t)K, *x3 = X + 3 * (size_t)K;
     const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
     smp_v16 a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0}, a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
     smp_v16 a20 = {0}, a21 = {0}, a22 = {0}, a23 = {0}, a30 = {0}, a31 = {0}, a32 = {0}, a33 = {0};
     int k = 0;
     for (; k + 16 <= K; k += 16) {
+        if (pf) /* the weight rows of a later tile: hardware prefetch stops at each 4 KB page */
+            for (int r = 0; r < 4; r++) __builtin_prefetch(pf + (size_t)r * K + k, 0, 0);
         smp_v16 b0 = smp_load(w0 + k), b1 = smp_load(w1 + k), b2 = smp_load(w2 + k), b3 = smp_load(w3 + k);
+        SMP_KEEP(b0);
+        SMP_KEEP(b1);
+        SMP_KEEP(b2);
+        SMP_KEEP(b3);
         smp_v16 x = smp_load(x0 + k);
+        SMP_KEEP(x);
         a00 = SMP_FMA(x, b0, a00), a01 = SMP_FMA(x, b1, a01), a02 = SMP_FMA(x, b2, a02), a03 = SMP_FMA(x, b3, a03);
         x = smp_load(x1 + k);
+        SMP_KEEP(x);
         a10 = SMP_FMA(x, b0, a10), a11 = SMP_FMA(x, b1, a11), a12 = SMP_FMA(x, b2, a12), a13 = SMP_FMA(x, b3, a13);
         x = smp_load(x2 + k);
+        SMP_KEEP(x);
         a20 = SMP_FMA(x, b0, a20), a21 = SMP_FMA(x, b1, a21), a22 = SMP_FMA(x, b2, a22), a23 = SMP_FMA(x, b3, a23);
         x = smp_load(x3 + k);
+        SMP_KEEP(x);
         a30 = SMP_FMA(x, b0, a30), a31 = SMP_FMA(x, b1, a31), a32 = SMP_FMA(x, b2, a32), a33 = SMP_FMA(x, b3, a33);
     }
     const float *xs[4] = {x0, x1, x2, x3}, *ws[4] = {w0, w1, w2, w3};
@@ -207,11 +221,13 @@ static void smp_tile4x4(const float *X, const float *W, int K, int n, float *C, 
 }
 
 /* one row of X against rows n..n+3 of W */
-static void smp_tile1x4(const float *X, const float *W, int K, int n, float *C, int acc) {
+static void smp_tile1x4(const float *X, const float *W, int K, int n, float *C, int acc, const float *pf) {
     const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
     smp_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
     int k = 0;
     for (; k + 16 <= K; k += 16) {
+        if (pf)
+            for (int r = 0; r < 4; r++) __builtin_prefetch(pf + (size_t)r * K + k, 0, 0);
         smp_v16 x = smp_load(X + k);
         a0 = SMP_FMA(x, smp_load(w0 + k), a0);
         a1 = SMP_FMA(x, smp_load(w1 + k), a1);
@@ -224,27 +240,34 @@ static void smp_tile1x4(const float *X, const float *W, int K, int n, float *C, 
     smp_store(C + n + 3, smp_hsum(a3) + smp_tail(X, w3, k, K), acc);
 }
 
+enum { SMP_PF_TILES = 2 };
+
+/* rows [m0, m1) of X against rows [n, n+4) of W (or the N % 4 leftover rows) */
+static void smp_small_block(int m0, int m1, int n, int N, int K, const float *X, const float *W, int acc, float *C) {
+    if (n + 4 <= N) {
+        /* prefetch the tile SMP_PF_TILES ahead while this one computes (first row block only) */
+        const float *pf = n + 4 * (SMP_PF_TILES + 1) <= N ? W + (size_t)(n + 4 * SMP_PF_TILES) * K : NULL;
+        int m = m0;
+        for (; m + 4 <= m1; m += 4, pf = NULL) smp_tile4x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, N, acc, pf);
+        for (; m < m1; m++, pf = NULL) smp_tile1x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, acc, pf);
+        return;
+    }
+    for (int m = m0; m < m1; m++)
+        for (int j = n; j < N; j++) smp_store(C + (size_t)m * N + j, smp_tail(X + (size_t)m * K, W + (size_t)j * K, 0, K), acc);
+}
+
+enum { SMP_SMALL_CHUNK = 16 }; /* rows of X kept in L1 while all of W streams past */
+
 static void smp_small_gemm(int M, int N, int K, const float *X, const float *W, int acc, float *C, int par) {
     int nb = (N + 3) / 4;
+    for (int m0 = 0; m0 < M; m0 += SMP_SMALL_CHUNK) {
+        int m1 = m0 + SMP_SMALL_CHUNK < M ? m0 + SMP_SMALL_CHUNK : M;
 #pragma omp parallel for schedule(static) if (par)
-    for (int b = 0; b < nb; b++) {
-        int n = 4 * b;
-        if (n + 4 <= N) {
-            int m = 0;
-            for (; m + 4 <= M; m += 4) smp_tile4x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, N, acc);
-            for (; m < M; m++) smp_tile1x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, acc);
-        } else {
-            for (int m = 0; m < M; m++)
-                for (int j = n; j < N; j++) {
-                    float v = 0.0f;
-                    for (int k = 0; k < K; k++) v += X[(size_t)m * K + k] * W[(size_t)j * K + k];
-                    smp_store(C + (size_t)m * N + j, v, acc);
-                }
-        }
+        for (int b = 0; b < nb; b++) smp_small_block(m0, m1, 4 * b, N, K, X, W, acc, C);
     }
 }
 
-enum { SMP_SGEMM_MIN_ROWS = 8 }; /* from this batch size on sgemm (with its packing) is as fast or faster */
+enum { SMP_SGEMM_MIN_ROWS = 24 }; /* from about this batch size on, sgemm (packing included) is as fast */
 
 /* C = X W^T (+ C when beta = 1). The threads split the rows of W (the output columns); each calls a
  * single-threaded OpenBLAS sgemm (or the small kernel) on its slice, so there is one thread pool
@@ -264,41 +287,103 @@ static void smp_linear(int M, int N, int K, const float *A, const float *W, floa
     }
 }
 
-static inline float smp_dot(const float *a, const float *b, int n) {
-    float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-    for (int i = 0; i < n; i++) acc += a[i] * b[i];
-    return acc;
-}
-
 enum { SMP_ATT_BLOCK = 64, SMP_PAR_MIN_ROWS = 256 };
 
-/* Attention of one query head vector q (hd) over n cached positions (rows of k and v, hd each),
- * folded into the running softmax state (max *mx, denominator *den, unnormalised out) block by
- * block, so no scratch of the sequence length is needed. */
-static void smp_attend_part(const float *q, const float *k, const float *v, int n, int hd, float scale, float *mx,
-                            float *den, float *out) {
+/* exp(x) for the softmax, SiLU and sampling loops, written so that `omp simd` loops vectorise:
+ * x = n ln2 + r with |r| <= ln2/2 (ln2 split in two parts), e^r by its degree-6 Taylor
+ * polynomial (relative error below 3e-7), 2^n built in the exponent bits. x is clamped to
+ * [-87, 88], so the result is never 0, inf or NaN for finite x. */
+static inline float smp_expf(float x) {
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    float n = floorf(x * 1.44269504088896341f + 0.5f);
+    float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f + r * 0.00138888892f)))));
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float sc;
+    memcpy(&sc, &bits, sizeof sc);
+    return p * sc;
+}
+
+/* Attention of one query head vector q (hd) over n cached positions - keys transposed, kt
+ * (hd, ldk) with position j in column j; values v (n, hd) - folded into the running softmax state
+ * (max *mx, denominator *den, unnormalised out) block by block. Scores of a block come from hd
+ * vector multiply-adds over contiguous key rows (no horizontal sums), and no scratch of the
+ * sequence length is needed. */
+static void smp_attend_part(const float *q, const float *kt, int ldk, const float *v, int n, int hd, float scale,
+                            float *mx, float *den, float *out) {
     float sc[SMP_ATT_BLOCK];
     for (int j0 = 0; j0 < n; j0 += SMP_ATT_BLOCK) {
-        int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK;
-        float bm = -INFINITY;
-        for (int j = 0; j < nb; j++) {
-            sc[j] = smp_dot(q, k + (size_t)(j0 + j) * hd, hd) * scale;
-            bm = sc[j] > bm ? sc[j] : bm;
+        int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK, jv = nb & ~15;
+        /* scores: 16 positions per vector accumulator, hd multiply-adds each; a full block of 64
+         * positions keeps 4 independent accumulators */
+        int j = 0;
+        if (jv == SMP_ATT_BLOCK) {
+            smp_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            for (int d = 0; d < hd; d++) {
+                const float *kr = kt + (size_t)d * ldk + j0;
+                smp_v16 qd = (smp_v16){0} + q[d];
+                a0 = SMP_FMA(smp_load(kr), qd, a0);
+                a1 = SMP_FMA(smp_load(kr + 16), qd, a1);
+                a2 = SMP_FMA(smp_load(kr + 32), qd, a2);
+                a3 = SMP_FMA(smp_load(kr + 48), qd, a3);
+            }
+            a0 *= scale, a1 *= scale, a2 *= scale, a3 *= scale;
+            memcpy(sc, &a0, sizeof a0);
+            memcpy(sc + 16, &a1, sizeof a1);
+            memcpy(sc + 32, &a2, sizeof a2);
+            memcpy(sc + 48, &a3, sizeof a3);
+            j = SMP_ATT_BLOCK;
         }
+        for (; j < jv; j += 16) {
+            smp_v16 a = {0};
+            for (int d = 0; d < hd; d++) a = SMP_FMA(smp_load(kt + (size_t)d * ldk + j0 + j), (smp_v16){0} + q[d], a);
+            a *= scale;
+            memcpy(sc + j, &a, sizeof a);
+        }
+        for (j = jv; j < nb; j++) {
+            float a = 0.0f;
+            for (int d = 0; d < hd; d++) a += kt[(size_t)d * ldk + j0 + j] * q[d];
+            sc[j] = a * scale;
+        }
+        float bm = -INFINITY;
+        for (int t = 0; t < nb; t++) bm = sc[t] > bm ? sc[t] : bm;
         if (bm > *mx) { /* rescale what was accumulated under the old maximum */
-            float f = expf(*mx - bm);
+            float f = *mx == -INFINITY ? 0.0f : smp_expf(*mx - bm);
             *den *= f;
             for (int i = 0; i < hd; i++) out[i] *= f;
             *mx = bm;
         }
-        for (int j = 0; j < nb; j++) {
-            float w = expf(sc[j] - *mx);
-            const float *vr = v + (size_t)(j0 + j) * hd;
-            *den += w;
-#pragma omp simd
-            for (int i = 0; i < hd; i++) out[i] += w * vr[i];
+        float m = *mx, dsum = 0.0f;
+#pragma omp simd reduction(+ : dsum)
+        for (int t = 0; t < nb; t++) {
+            sc[t] = smp_expf(sc[t] - m);
+            dsum += sc[t];
         }
+        *den += dsum;
+        /* out += sum_j w_j v_j: 16 output dimensions per vector accumulator */
+        int iv = hd & ~15, i = 0;
+        for (; i + 64 <= iv; i += 64) { /* 4 independent accumulators over one 256-byte slice of each row */
+            smp_v16 a0 = smp_load(out + i), a1 = smp_load(out + i + 16), a2 = smp_load(out + i + 32), a3 = smp_load(out + i + 48);
+            for (int jj = 0; jj < nb; jj++) {
+                const float *vr = v + (size_t)(j0 + jj) * hd + i;
+                smp_v16 wj = (smp_v16){0} + sc[jj];
+                a0 = SMP_FMA(smp_load(vr), wj, a0);
+                a1 = SMP_FMA(smp_load(vr + 16), wj, a1);
+                a2 = SMP_FMA(smp_load(vr + 32), wj, a2);
+                a3 = SMP_FMA(smp_load(vr + 48), wj, a3);
+            }
+            memcpy(out + i, &a0, sizeof a0);
+            memcpy(out + i + 16, &a1, sizeof a1);
+            memcpy(out + i + 32, &a2, sizeof a2);
+            memcpy(out + i + 48, &a3, sizeof a3);
+        }
+        for (; i < iv; i += 16) {
+            smp_v16 a = smp_load(out + i);
+            for (int jj = 0; jj < nb; jj++) a = SMP_FMA(smp_load(v + (size_t)(j0 + jj) * hd + i), (smp_v16){0} + sc[jj], a);
+            memcpy(out + i, &a, sizeof a);
+        }
+        for (i = iv; i < hd; i++)
+            for (int jj = 0; jj < nb; jj++) out[i] += sc[jj] * v[(size_t)(j0 + jj) * hd + i];
     }
 }
 
@@ -333,17 +418,22 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             const float *cs = m->rope_cos + (size_t)pos[r] * hd2, *sn = m->rope_sin + (size_t)pos[r] * hd2;
             for (int hh = 0; hh < H + KV; hh++) nn_rope_row(row + (size_t)hh * hd, hd, cs, sn);
             for (int g = 0; g < KV; g++) {
+                /* keys go in transposed, (hd, positions); values as rows, (positions, hd) */
+                const float *kr = row + Q + (size_t)g * hd;
                 float *kd, *vd;
+                size_t ld;
                 if (slot[r] < 0) {
-                    size_t off = (((size_t)l * KV + g) * P + pos[r]) * hd;
-                    kd = s->pk + off;
-                    vd = s->pv + off;
+                    size_t head = ((size_t)l * KV + g) * P * hd;
+                    kd = s->pk + head + pos[r];
+                    vd = s->pv + head + (size_t)pos[r] * hd;
+                    ld = (size_t)P;
                 } else {
-                    size_t off = ((((size_t)l * G + slot[r]) * KV + g) * N + (pos[r] - P)) * hd;
-                    kd = s->gk + off;
-                    vd = s->gv + off;
+                    size_t head = (((size_t)l * G + slot[r]) * KV + g) * N * hd;
+                    kd = s->gk + head + (pos[r] - P);
+                    vd = s->gv + head + (size_t)(pos[r] - P) * hd;
+                    ld = (size_t)N;
                 }
-                memcpy(kd, row + Q + (size_t)g * hd, hd * sizeof(float));
+                for (int i = 0; i < hd; i++) kd[(size_t)i * ld] = kr[i];
                 memcpy(vd, row + Q + K + (size_t)g * hd, hd * sizeof(float));
             }
         }
@@ -355,10 +445,10 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             float *o = w->att + (size_t)r * Q + (size_t)hh * hd, mx = -INFINITY, den = 0.0f;
             for (int i = 0; i < hd; i++) o[i] = 0.0f;
             size_t poff = ((size_t)l * KV + g) * P * hd;
-            smp_attend_part(q, s->pk + poff, s->pv + poff, slot[r] < 0 ? pos[r] + 1 : P, hd, scale, &mx, &den, o);
+            smp_attend_part(q, s->pk + poff, P, s->pv + poff, slot[r] < 0 ? pos[r] + 1 : P, hd, scale, &mx, &den, o);
             if (slot[r] >= 0) {
                 size_t goff = (((size_t)l * G + slot[r]) * KV + g) * N * hd;
-                smp_attend_part(q, s->gk + goff, s->gv + goff, pos[r] - P + 1, hd, scale, &mx, &den, o);
+                smp_attend_part(q, s->gk + goff, N, s->gv + goff, pos[r] - P + 1, hd, scale, &mx, &den, o);
             }
             float inv = 1.0f / den;
             for (int i = 0; i < hd; i++) o[i] *= inv;
@@ -371,7 +461,8 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
         for (int r = 0; r < R; r++) {
             const float *gr = w->gu + (size_t)r * 2 * F, *ur = gr + F;
             float *ar = w->act + (size_t)r * F;
-            for (int j = 0; j < F; j++) ar[j] = gr[j] / (1.0f + expf(-gr[j])) * ur[j];
+#pragma omp simd
+            for (int j = 0; j < F; j++) ar[j] = gr[j] / (1.0f + smp_expf(-gr[j])) * ur[j];
         }
         smp_linear(R, D, F, w->act, p->wdown + (size_t)l * D * F, 1.0f, w->x, par);
     }
@@ -453,16 +544,22 @@ int smp_sample_row(const float *z, int V, float temperature, int top_k, float to
     int amax = 0;
     for (int i = 0; i < V; i++)
         if (z[i] > mx) mx = z[i], amax = i;
-    double se = 0.0;
-    for (int i = 0; i < V; i++) se += expf(z[i] - mx);
-    float lse = mx + (float)log(se);
+    float se = 0.0f;
+#pragma omp simd reduction(+ : se)
+    for (int i = 0; i < V; i++) se += (pw[i] = smp_expf(z[i] - mx));
+    float lse = mx + logf(se);
     int tok;
     if (temperature <= 0.0f || top_k == 1) {
         tok = amax;
     } else {
         float it = 1.0f / temperature;
-        double sum = 0.0;
-        for (int i = 0; i < V; i++) sum += (pw[i] = expf((z[i] - mx) * it));
+        double sum = se; /* pw already holds exp(z - max) for temperature 1 */
+        if (temperature != 1.0f) {
+            float s2 = 0.0f;
+#pragma omp simd reduction(+ : s2)
+            for (int i = 0; i < V; i++) s2 += (pw[i] = smp_expf((z[i] - mx) * it));
+            sum = s2;
+        }
         int filter_k = top_k > 0 && top_k < V, filter_p = top_p > 0.0f && top_p < 1.0f;
         if (!filter_k && !filter_p) {
             double u = ut_rng_uniform(rng) * sum, c = 0.0;
@@ -525,23 +622,6 @@ int smp_sample_row(const float *z, int V, float temperature, int top_k, float to
 }
 
 /* ------------------------------------------------------------------ generation */
-
-int smp_prefill_logits(smp_sampler *s, const int *prompt, int P, float *logits) {
-    if (P < 1 || P > s->m->cfg.max_position_embeddings)
-        return ut_fail("prompt length %d is outside 1..%d", P, s->m->cfg.max_position_embeddings);
-    for (int i = 0; i < P; i++)
-        if (prompt[i] < 0 || prompt[i] >= s->V) return ut_fail("prompt token %d (id %d) is outside the vocabulary 0..%d", i, prompt[i], s->V - 1);
-    smp_reserve(s, P, 1, 1, 1);
-    int *pos = ut_malloc((size_t)P * 2 * sizeof(int)), *slot = pos + P;
-    for (int i = 0; i < P; i++) pos[i] = i, slot[i] = -1;
-    int nth = nn_get_threads();
-    openblas_set_num_threads(1);
-    smp_forward(s, &s->pre, prompt, pos, slot, P, 1);
-    openblas_set_num_threads(nth);
-    memcpy(logits, s->pre.logits, (size_t)s->V * sizeof(float));
-    free(pos);
-    return 0;
-}
 
 /* appends token bytes to q's text; returns 1 when a stop string now occurs (text cut before it) */
 static int smp_append_text(const smp_opts *o, smp_seq *q, size_t *cap, int id) {
@@ -636,7 +716,7 @@ int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, sm
     for (int i = 0; i < P; i++)
         if (prompt[i] < 0 || prompt[i] >= s->V) return ut_fail("prompt token %d (id %d) is outside the vocabulary 0..%d", i, prompt[i], s->V - 1);
     double t0 = ut_now();
-    int nth = nn_get_threads(), nt = nth < G ? nth : G;
+    int nth = nn_get_threads(), nt = nth < G ? nth : G, blas_threads = openblas_get_num_threads();
     openblas_set_num_threads(1);
     smp_reserve(s, P, G, N, nt);
     int *tok = ut_malloc((size_t)P * 3 * sizeof(int)), *pos = tok + P, *slot = pos + P;
@@ -668,7 +748,7 @@ int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, sm
         int i0 = (int)((long)G * t / k), i1 = (int)((long)G * (t + 1) / k);
         steps += smp_decode_range(s, &s->ws[t], o, out, rng, tcap, i0, i1);
     }
-    openblas_set_num_threads(nth);
+    openblas_set_num_threads(blas_threads);
     double t2 = ut_now();
     s->st.prefill_s = t1 - t0;
     s->st.decode_s = t2 - t1;

@@ -88,19 +88,20 @@ TEST(sampler_greedy_cache_matches_full_forward) {
     }
 }
 
-/* sampled (not greedy) tokens: log-probabilities are those of the full forward */
+/* sampled (not greedy) tokens: log-probabilities are those of the full forward (a prompt of 30
+ * tokens: the prefill goes through sgemm, the decode steps through the small-batch kernel) */
 TEST(sampler_logprobs_match_full_forward_when_sampling) {
-    int V = 61, P = 5, N = 16, G = 3;
+    int V = 61, P = 30, N = 16, G = 3;
     nn_model *m = small_model(V, 2, 4, 4, 1, 7);
     REQUIRE(m);
     smp_sampler *s = smp_new(m);
-    int prompt[5];
+    int prompt[30];
     random_prompt(prompt, P, V, 9);
     smp_opts o = {.n = G, .max_new = N, .temperature = 1.3f, .top_p = 0.95f, .seed = 4};
     smp_seq q[3];
     REQUIRE(smp_generate(s, prompt, P, &o, q) == 0);
     for (int g = 0; g < G; g++) {
-        int seq[5 + 16];
+        int seq[30 + 16];
         memcpy(seq, prompt, sizeof prompt);
         memcpy(seq + P, q[g].tokens, (size_t)q[g].ntokens * sizeof(int));
         REQUIRE(nn_forward(m, seq, NULL, NULL, 0.0f, 1, P + q[g].ntokens) == 0);
@@ -178,6 +179,15 @@ TEST(sampler_group_of_8_matches_single_samples) {
         smp_seq_free(&one);
     }
     CHECK(lens_differ); /* the batch really shrank during the run */
+    /* a group of 32 on one thread (decode steps through sgemm) starts with the same 8 samples */
+    smp_seq g32[32];
+    o.n = 32;
+    REQUIRE(smp_generate(s, prompt, P, &o, g32) == 0);
+    for (int i = 0; i < 8; i++) {
+        CHECK(g32[i].ntokens == g8[i].ntokens && !memcmp(g32[i].tokens, g8[i].tokens, (size_t)g8[i].ntokens * sizeof(int)));
+        for (int k = 0; k < g8[i].ntokens && k < g32[i].ntokens; k++) CHECK_NEAR(g32[i].logprobs[k], g8[i].logprobs[k], 1e-4);
+    }
+    for (int i = 0; i < 32; i++) smp_seq_free(&g32[i]);
     for (int i = 0; i < 8; i++) smp_seq_free(&g8[i]);
     smp_free(s);
     nn_free(m);
