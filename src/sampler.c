@@ -9,6 +9,20 @@
 
 #include "util.h"
 
+/* buffers for R rows of one forward pass */
+typedef struct {
+    int rcap, lcap;
+    float *x;      /* (R, D)   residual stream */
+    float *h;      /* (R, D)   normalised */
+    float *qkv;    /* (R, QKV) */
+    float *att;    /* (R, Q)   attention output */
+    float *gu;     /* (R, 2F)  gate | up */
+    float *act;    /* (R, F)   silu(gate) * up */
+    float *logits; /* (lcap, V) */
+    float *pscr;   /* (V) sampling scratch */
+    int *iscr;     /* (V) */
+} smp_ws;
+
 struct smp_sampler {
     nn_model *m;
     int V, D, F, L, H, KV, hd, Q, K, QKV;
@@ -17,22 +31,9 @@ struct smp_sampler {
     float *gk, *gv;     /* (L, G, KV, N, hd) */
     size_t pcap, gcap;  /* floats allocated in each */
     int P, N, G;
-    /* row buffers for up to rcap rows */
-    int rcap;
-    float *x;           /* (R, D)   residual stream */
-    float *h;           /* (R, D)   normalised */
-    float *qkv;         /* (R, QKV) */
-    float *att;         /* (R, Q)   attention output */
-    float *gu;          /* (R, 2F)  gate | up */
-    float *act;         /* (R, F)   silu(gate) * up */
-    float *logits;      /* (min(R, G cap), V) */
-    int lcap;
-    /* per-thread scratch */
-    int nthr;
-    float *scores;      /* (nthr, P + N) */
-    size_t scap;
-    float *pscr;        /* (nthr, V) */
-    int *iscr;          /* (nthr, V) */
+    smp_ws pre;         /* prefill rows */
+    smp_ws *ws;         /* [nws] one per decode thread */
+    int nws;
     smp_stats st;
 };
 
@@ -53,22 +54,56 @@ smp_sampler *smp_new(nn_model *m) {
     return s;
 }
 
+static void smp_ws_free(smp_ws *w) {
+    free(w->x);
+    free(w->h);
+    free(w->qkv);
+    free(w->att);
+    free(w->gu);
+    free(w->act);
+    free(w->logits);
+    free(w->pscr);
+    free(w->iscr);
+    memset(w, 0, sizeof *w);
+}
+
+/* room for R rows and nlog logits rows */
+static void smp_ws_reserve(const smp_sampler *s, smp_ws *w, int R, int nlog) {
+    if (R > w->rcap) {
+        free(w->x);
+        free(w->h);
+        free(w->qkv);
+        free(w->att);
+        free(w->gu);
+        free(w->act);
+        w->x = ut_malloc((size_t)R * s->D * sizeof(float));
+        w->h = ut_malloc((size_t)R * s->D * sizeof(float));
+        w->qkv = ut_malloc((size_t)R * s->QKV * sizeof(float));
+        w->att = ut_malloc((size_t)R * s->Q * sizeof(float));
+        w->gu = ut_malloc((size_t)R * 2 * s->F * sizeof(float));
+        w->act = ut_malloc((size_t)R * s->F * sizeof(float));
+        w->rcap = R;
+    }
+    if (nlog > w->lcap) {
+        free(w->logits);
+        w->logits = ut_malloc((size_t)nlog * s->V * sizeof(float));
+        w->lcap = nlog;
+    }
+    if (!w->pscr) {
+        w->pscr = ut_malloc((size_t)s->V * sizeof(float));
+        w->iscr = ut_malloc((size_t)s->V * sizeof(int));
+    }
+}
+
 void smp_free(smp_sampler *s) {
     if (!s) return;
     free(s->pk);
     free(s->pv);
     free(s->gk);
     free(s->gv);
-    free(s->x);
-    free(s->h);
-    free(s->qkv);
-    free(s->att);
-    free(s->gu);
-    free(s->act);
-    free(s->logits);
-    free(s->scores);
-    free(s->pscr);
-    free(s->iscr);
+    smp_ws_free(&s->pre);
+    for (int i = 0; i < s->nws; i++) smp_ws_free(&s->ws[i]);
+    free(s->ws);
     free(s);
 }
 
@@ -88,168 +123,353 @@ static float *smp_regrow(float *p, size_t *cap, size_t need) {
     return ut_malloc(need * sizeof(float));
 }
 
-/* sizes the cache for prompt P, G samples of up to N new tokens, and rows for R at once */
-static void smp_reserve(smp_sampler *s, int P, int G, int N) {
-    size_t pc = s->pcap, gc = s->gcap;
-    s->pk = smp_regrow(s->pk, &pc, (size_t)s->L * s->KV * P * s->hd);
+/* sizes the cache for prompt P and G samples of up to N new tokens, and nthr decode workspaces */
+static void smp_reserve(smp_sampler *s, int P, int G, int N, int nthr) {
+    size_t pc = s->pcap, gc = s->gcap, pn = (size_t)s->L * s->KV * P * s->hd, gn = (size_t)s->L * G * s->KV * N * s->hd;
+    s->pk = smp_regrow(s->pk, &pc, pn);
     pc = s->pcap;
-    s->pv = smp_regrow(s->pv, &pc, (size_t)s->L * s->KV * P * s->hd);
+    s->pv = smp_regrow(s->pv, &pc, pn);
     s->pcap = pc;
-    s->gk = smp_regrow(s->gk, &gc, (size_t)s->L * G * s->KV * N * s->hd);
+    s->gk = smp_regrow(s->gk, &gc, gn);
     gc = s->gcap;
-    s->gv = smp_regrow(s->gv, &gc, (size_t)s->L * G * s->KV * N * s->hd);
+    s->gv = smp_regrow(s->gv, &gc, gn);
     s->gcap = gc;
     s->P = P;
     s->N = N;
     s->G = G;
-    int R = P > G ? P : G;
-    if (R > s->rcap) {
-        free(s->x);
-        free(s->h);
-        free(s->qkv);
-        free(s->att);
-        free(s->gu);
-        free(s->act);
-        s->x = ut_malloc((size_t)R * s->D * sizeof(float));
-        s->h = ut_malloc((size_t)R * s->D * sizeof(float));
-        s->qkv = ut_malloc((size_t)R * s->QKV * sizeof(float));
-        s->att = ut_malloc((size_t)R * s->Q * sizeof(float));
-        s->gu = ut_malloc((size_t)R * 2 * s->F * sizeof(float));
-        s->act = ut_malloc((size_t)R * s->F * sizeof(float));
-        s->rcap = R;
+    smp_ws_reserve(s, &s->pre, P, 1);
+    if (nthr > s->nws) {
+        s->ws = ut_realloc(s->ws, (size_t)nthr * sizeof *s->ws);
+        memset(s->ws + s->nws, 0, (size_t)(nthr - s->nws) * sizeof *s->ws);
+        s->nws = nthr;
     }
-    if (G > s->lcap) {
-        free(s->logits);
-        s->logits = ut_malloc((size_t)G * s->V * sizeof(float));
-        s->lcap = G;
+    for (int t = 0; t < nthr; t++) smp_ws_reserve(s, &s->ws[t], G, G); /* any split of G fits */
+}
+
+/* ---- the batch-by-weight product C (M, N) = X (M, K) W^T (+ C when accumulate), W (N, K) ----
+ * Large batches (prefill) use OpenBLAS sgemm. For the few rows of a decode step sgemm spends most
+ * of its time packing W (O(N K) work per call whatever M is), so small batches use a register-
+ * tiled kernel that reads W in place: a tile of 4 rows of X by 4 rows of W keeps 16 vector
+ * accumulators, each loaded W vector feeds 4 FMAs; threads split the rows of W. */
+typedef float smp_v16 __attribute__((vector_size(64)));
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define SMP_FMA(a, b, c) ((smp_v16)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+/* pins a loaded vector in a register: without it GCC re-reads W from memory for every FMA, and the
+ * kernel becomes bound by loads instead of FMAs */
+#define SMP_KEEP(v) __asm__("" : "+v"(v))
+static inline float smp_hsum(smp_v16 v) { return _mm512_reduce_add_ps((__m512)v); }
+#else
+#define SMP_FMA(a, b, c) ((a) * (b) + (c))
+#define SMP_KEEP(v) ((void)0)
+static inline float smp_hsum(smp_v16 v) {
+    float s = 0.0f;
+    for (int i = 0; i < 16; i++) s += v[i];
+    return s;
+}
+#endif
+
+static inline smp_v16 smp_load(const float *p) {
+    smp_v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void smp_store(float *c, float v, int acc) { *c = acc ? *c + v : v; }
+
+/* the K % 16 tail of one dot product */
+static inline float smp_tail(const float *x, const float *w, int k, int K) {
+    float v = 0.0f;
+    for (; k < K; k++) v += x[k] * w[k];
+    return v;
+}
+
+/* rows 0..3 of X against rows n..n+3 of W: 16 accumulators in registers */
+static void smp_tile4x4(const float *X, const float *W, int K, int n, float *C, int ldc, int acc, const float *pf) {
+    const float *x0 = X, *x1 = X + K, *x2 = X + 2 * (size_t)K, *x3 = X + 3 * (size_t)K;
+    const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+    smp_v16 a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0}, a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
+    smp_v16 a20 = {0}, a21 = {0}, a22 = {0}, a23 = {0}, a30 = {0}, a31 = {0}, a32 = {0}, a33 = {0};
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+        if (pf) /* the weight rows of a later tile: hardware prefetch stops at each 4 KB page */
+            for (int r = 0; r < 4; r++) __builtin_prefetch(pf + (size_t)r * K + k, 0, 0);
+        smp_v16 b0 = smp_load(w0 + k), b1 = smp_load(w1 + k), b2 = smp_load(w2 + k), b3 = smp_load(w3 + k);
+        SMP_KEEP(b0);
+        SMP_KEEP(b1);
+        SMP_KEEP(b2);
+        SMP_KEEP(b3);
+        smp_v16 x = smp_load(x0 + k);
+        SMP_KEEP(x);
+        a00 = SMP_FMA(x, b0, a00), a01 = SMP_FMA(x, b1, a01), a02 = SMP_FMA(x, b2, a02), a03 = SMP_FMA(x, b3, a03);
+        x = smp_load(x1 + k);
+        SMP_KEEP(x);
+        a10 = SMP_FMA(x, b0, a10), a11 = SMP_FMA(x, b1, a11), a12 = SMP_FMA(x, b2, a12), a13 = SMP_FMA(x, b3, a13);
+        x = smp_load(x2 + k);
+        SMP_KEEP(x);
+        a20 = SMP_FMA(x, b0, a20), a21 = SMP_FMA(x, b1, a21), a22 = SMP_FMA(x, b2, a22), a23 = SMP_FMA(x, b3, a23);
+        x = smp_load(x3 + k);
+        SMP_KEEP(x);
+        a30 = SMP_FMA(x, b0, a30), a31 = SMP_FMA(x, b1, a31), a32 = SMP_FMA(x, b2, a32), a33 = SMP_FMA(x, b3, a33);
     }
-    int nthr = omp_get_max_threads();
-    size_t need = (size_t)nthr * (size_t)(P + N);
-    s->scores = smp_regrow(s->scores, &s->scap, need);
-    if (nthr > s->nthr) {
-        free(s->pscr);
-        free(s->iscr);
-        s->pscr = ut_malloc((size_t)nthr * s->V * sizeof(float));
-        s->iscr = ut_malloc((size_t)nthr * s->V * sizeof(int));
-        s->nthr = nthr;
+    const float *xs[4] = {x0, x1, x2, x3}, *ws[4] = {w0, w1, w2, w3};
+    smp_v16 av[16] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            smp_store(C + (size_t)i * ldc + n + j, smp_hsum(av[4 * i + j]) + smp_tail(xs[i], ws[j], k, K), acc);
+}
+
+/* one row of X against rows n..n+3 of W */
+static void smp_tile1x4(const float *X, const float *W, int K, int n, float *C, int acc, const float *pf) {
+    const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+    smp_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+        if (pf)
+            for (int r = 0; r < 4; r++) __builtin_prefetch(pf + (size_t)r * K + k, 0, 0);
+        smp_v16 x = smp_load(X + k);
+        a0 = SMP_FMA(x, smp_load(w0 + k), a0);
+        a1 = SMP_FMA(x, smp_load(w1 + k), a1);
+        a2 = SMP_FMA(x, smp_load(w2 + k), a2);
+        a3 = SMP_FMA(x, smp_load(w3 + k), a3);
+    }
+    smp_store(C + n + 0, smp_hsum(a0) + smp_tail(X, w0, k, K), acc);
+    smp_store(C + n + 1, smp_hsum(a1) + smp_tail(X, w1, k, K), acc);
+    smp_store(C + n + 2, smp_hsum(a2) + smp_tail(X, w2, k, K), acc);
+    smp_store(C + n + 3, smp_hsum(a3) + smp_tail(X, w3, k, K), acc);
+}
+
+enum { SMP_PF_TILES = 2 };
+
+/* rows [m0, m1) of X against rows [n, n+4) of W (or the N % 4 leftover rows) */
+static void smp_small_block(int m0, int m1, int n, int N, int K, const float *X, const float *W, int acc, float *C) {
+    if (n + 4 <= N) {
+        /* prefetch the tile SMP_PF_TILES ahead while this one computes (first row block only) */
+        const float *pf = n + 4 * (SMP_PF_TILES + 1) <= N ? W + (size_t)(n + 4 * SMP_PF_TILES) * K : NULL;
+        int m = m0;
+        for (; m + 4 <= m1; m += 4, pf = NULL) smp_tile4x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, N, acc, pf);
+        for (; m < m1; m++, pf = NULL) smp_tile1x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, acc, pf);
+        return;
+    }
+    for (int m = m0; m < m1; m++)
+        for (int j = n; j < N; j++) smp_store(C + (size_t)m * N + j, smp_tail(X + (size_t)m * K, W + (size_t)j * K, 0, K), acc);
+}
+
+enum { SMP_SMALL_CHUNK = 16 }; /* rows of X kept in L1 while all of W streams past */
+
+static void smp_small_gemm(int M, int N, int K, const float *X, const float *W, int acc, float *C, int par) {
+    int nb = (N + 3) / 4;
+    for (int m0 = 0; m0 < M; m0 += SMP_SMALL_CHUNK) {
+        int m1 = m0 + SMP_SMALL_CHUNK < M ? m0 + SMP_SMALL_CHUNK : M;
+#pragma omp parallel for schedule(static) if (par)
+        for (int b = 0; b < nb; b++) smp_small_block(m0, m1, 4 * b, N, K, X, W, acc, C);
     }
 }
 
-/* C (M,N) += / = A (M,K) B^T where B is (N,K) row-major (an nn.Linear weight) */
-static void smp_linear(int M, int N, int K, const float *A, const float *W, float beta, float *C) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, W, K, beta, C, N);
-}
+enum { SMP_SGEMM_MIN_ROWS = 24 }; /* from about this batch size on, sgemm (packing included) is as fast */
 
-static inline float smp_dot(const float *a, const float *b, int n) {
-    float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-    for (int i = 0; i < n; i++) acc += a[i] * b[i];
-    return acc;
-}
-
-/* Attention of one query head vector q (hd) over np prompt positions (K/V rows at kp/vp) then
- * ng own positions (kg/vg); out (hd); sc scratch of np + ng floats. */
-static void smp_attend(const float *q, const float *kp, const float *vp, int np, const float *kg, const float *vg, int ng,
-                       int hd, float scale, float *sc, float *out) {
-    float mx = -INFINITY;
-    for (int j = 0; j < np; j++) {
-        sc[j] = smp_dot(q, kp + (size_t)j * hd, hd) * scale;
-        mx = sc[j] > mx ? sc[j] : mx;
+/* C = X W^T (+ C when beta = 1). The threads split the rows of W (the output columns); each calls a
+ * single-threaded OpenBLAS sgemm (or the small kernel) on its slice, so there is one thread pool
+ * (OpenMP) and OpenBLAS threads never run inside or beside it. */
+static void smp_linear(int M, int N, int K, const float *A, const float *W, float beta, float *C, int par) {
+    if (M < SMP_SGEMM_MIN_ROWS) {
+        smp_small_gemm(M, N, K, A, W, beta != 0.0f, C, par);
+        return;
     }
-    for (int j = 0; j < ng; j++) {
-        float v = smp_dot(q, kg + (size_t)j * hd, hd) * scale;
-        sc[np + j] = v;
-        mx = v > mx ? v : mx;
-    }
-    float sum = 0.0f;
-    int n = np + ng;
-    for (int j = 0; j < n; j++) {
-        sc[j] = expf(sc[j] - mx);
-        sum += sc[j];
-    }
-    float inv = 1.0f / sum;
-    for (int i = 0; i < hd; i++) out[i] = 0.0f;
-    for (int j = 0; j < np; j++) {
-        const float *v = vp + (size_t)j * hd;
-        float w = sc[j] * inv;
-#pragma omp simd
-        for (int i = 0; i < hd; i++) out[i] += w * v[i];
-    }
-    for (int j = 0; j < ng; j++) {
-        const float *v = vg + (size_t)j * hd;
-        float w = sc[np + j] * inv;
-#pragma omp simd
-        for (int i = 0; i < hd; i++) out[i] += w * v[i];
+#pragma omp parallel if (par)
+    {
+        int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int per = ((N + nt - 1) / nt + 15) & ~15, n0 = t * per, n1 = n0 + per < N ? n0 + per : N;
+        if (n1 > n0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n1 - n0, K, 1.0f, A, K, W + (size_t)n0 * K, K, beta,
+                        C + n0, N);
     }
 }
 
-/* Runs R rows through the model. Row r has token tok[r] at position pos[r]; slot[r] < 0 marks a
- * prompt row (its K/V go to the prompt cache, it attends to prompt positions 0..pos), otherwise
- * the row belongs to sample slot[r] (K/V go to its own cache at pos - P; it attends to the whole
- * prompt and its own positions up to pos). Logits of the last nlog rows go to s->logits. */
-static void smp_forward(smp_sampler *s, const int *tok, const int *pos, const int *slot, int R, int nlog) {
+enum { SMP_ATT_BLOCK = 64, SMP_PAR_MIN_ROWS = 256 };
+
+/* exp(x) for the softmax, SiLU and sampling loops, written so that `omp simd` loops vectorise:
+ * x = n ln2 + r with |r| <= ln2/2 (ln2 split in two parts), e^r by its degree-6 Taylor
+ * polynomial (relative error below 3e-7), 2^n built in the exponent bits. x is clamped to
+ * [-87, 88], so the result is never 0, inf or NaN for finite x. */
+static inline float smp_expf(float x) {
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    float n = floorf(x * 1.44269504088896341f + 0.5f);
+    float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f + r * 0.00138888892f)))));
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float sc;
+    memcpy(&sc, &bits, sizeof sc);
+    return p * sc;
+}
+
+/* Attention of one query head vector q (hd) over n cached positions - keys transposed, kt
+ * (hd, ldk) with position j in column j; values v (n, hd) - folded into the running softmax state
+ * (max *mx, denominator *den, unnormalised out) block by block. Scores of a block come from hd
+ * vector multiply-adds over contiguous key rows (no horizontal sums), and no scratch of the
+ * sequence length is needed. */
+static void smp_attend_part(const float *q, const float *kt, int ldk, const float *v, int n, int hd, float scale,
+                            float *mx, float *den, float *out) {
+    float sc[SMP_ATT_BLOCK];
+    for (int j0 = 0; j0 < n; j0 += SMP_ATT_BLOCK) {
+        int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK, jv = nb & ~15;
+        /* scores: 16 positions per vector accumulator, hd multiply-adds each; a full block of 64
+         * positions keeps 4 independent accumulators */
+        int j = 0;
+        if (jv == SMP_ATT_BLOCK) {
+            smp_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            for (int d = 0; d < hd; d++) {
+                const float *kr = kt + (size_t)d * ldk + j0;
+                smp_v16 qd = (smp_v16){0} + q[d];
+                a0 = SMP_FMA(smp_load(kr), qd, a0);
+                a1 = SMP_FMA(smp_load(kr + 16), qd, a1);
+                a2 = SMP_FMA(smp_load(kr + 32), qd, a2);
+                a3 = SMP_FMA(smp_load(kr + 48), qd, a3);
+            }
+            a0 *= scale, a1 *= scale, a2 *= scale, a3 *= scale;
+            memcpy(sc, &a0, sizeof a0);
+            memcpy(sc + 16, &a1, sizeof a1);
+            memcpy(sc + 32, &a2, sizeof a2);
+            memcpy(sc + 48, &a3, sizeof a3);
+            j = SMP_ATT_BLOCK;
+        }
+        for (; j < jv; j += 16) {
+            smp_v16 a = {0};
+            for (int d = 0; d < hd; d++) a = SMP_FMA(smp_load(kt + (size_t)d * ldk + j0 + j), (smp_v16){0} + q[d], a);
+            a *= scale;
+            memcpy(sc + j, &a, sizeof a);
+        }
+        for (j = jv; j < nb; j++) {
+            float a = 0.0f;
+            for (int d = 0; d < hd; d++) a += kt[(size_t)d * ldk + j0 + j] * q[d];
+            sc[j] = a * scale;
+        }
+        float bm = -INFINITY;
+        for (int t = 0; t < nb; t++) bm = sc[t] > bm ? sc[t] : bm;
+        if (bm > *mx) { /* rescale what was accumulated under the old maximum */
+            float f = *mx == -INFINITY ? 0.0f : smp_expf(*mx - bm);
+            *den *= f;
+            for (int i = 0; i < hd; i++) out[i] *= f;
+            *mx = bm;
+        }
+        float m = *mx, dsum = 0.0f;
+#pragma omp simd reduction(+ : dsum)
+        for (int t = 0; t < nb; t++) {
+            sc[t] = smp_expf(sc[t] - m);
+            dsum += sc[t];
+        }
+        *den += dsum;
+        /* out += sum_j w_j v_j: 16 output dimensions per vector accumulator */
+        int iv = hd & ~15, i = 0;
+        for (; i + 64 <= iv; i += 64) { /* 4 independent accumulators over one 256-byte slice of each row */
+            smp_v16 a0 = smp_load(out + i), a1 = smp_load(out + i + 16), a2 = smp_load(out + i + 32), a3 = smp_load(out + i + 48);
+            for (int jj = 0; jj < nb; jj++) {
+                const float *vr = v + (size_t)(j0 + jj) * hd + i;
+                smp_v16 wj = (smp_v16){0} + sc[jj];
+                a0 = SMP_FMA(smp_load(vr), wj, a0);
+                a1 = SMP_FMA(smp_load(vr + 16), wj, a1);
+                a2 = SMP_FMA(smp_load(vr + 32), wj, a2);
+                a3 = SMP_FMA(smp_load(vr + 48), wj, a3);
+            }
+            memcpy(out + i, &a0, sizeof a0);
+            memcpy(out + i + 16, &a1, sizeof a1);
+            memcpy(out + i + 32, &a2, sizeof a2);
+            memcpy(out + i + 48, &a3, sizeof a3);
+        }
+        for (; i < iv; i += 16) {
+            smp_v16 a = smp_load(out + i);
+            for (int jj = 0; jj < nb; jj++) a = SMP_FMA(smp_load(v + (size_t)(j0 + jj) * hd + i), (smp_v16){0} + sc[jj], a);
+            memcpy(out + i, &a, sizeof a);
+        }
+        for (i = iv; i < hd; i++)
+            for (int jj = 0; jj < nb; jj++) out[i] += sc[jj] * v[(size_t)(j0 + jj) * hd + i];
+    }
+}
+
+/* Runs R rows through the model with workspace w. Row r has token tok[r] at position pos[r];
+ * slot[r] < 0 marks a prompt row (its K/V go to the prompt cache, it attends to prompt positions
+ * 0..pos), otherwise the row belongs to sample slot[r] (K/V go to its own cache at pos - P; it
+ * attends to the whole prompt and its own positions up to pos). Logits of the last nlog rows go to
+ * w->logits. Called outside a parallel region the loops and products use all threads; called
+ * from inside one (a decode thread with its own rows) everything runs on the calling thread. */
+static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *pos, const int *slot, int R, int nlog) {
     const nn_model *m = s->m;
     const nn_params *p = &m->params;
     const int D = s->D, F = s->F, H = s->H, KV = s->KV, hd = s->hd, QKV = s->QKV, Q = s->Q, K = s->K;
     const int P = s->P, N = s->N, G = s->G, grp = H / KV, hd2 = hd / 2;
     const float eps = m->cfg.rms_norm_eps, scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel for schedule(static)
-    for (int r = 0; r < R; r++) memcpy(s->x + (size_t)r * D, p->embed + (size_t)tok[r] * D, D * sizeof(float));
+    /* small batches run on the calling thread: a parallel region per operation costs more than
+     * it saves below a few hundred rows, and far more when the cores are shared */
+    const int par = !omp_in_parallel() && R >= SMP_PAR_MIN_ROWS && omp_get_max_threads() > 1;
+#pragma omp parallel for schedule(static) if (par)
+    for (int r = 0; r < R; r++) memcpy(w->x + (size_t)r * D, p->embed + (size_t)tok[r] * D, D * sizeof(float));
     for (int l = 0; l < s->L; l++) {
-#pragma omp parallel for schedule(static)
-        for (int r = 0; r < R; r++) nn_rmsnorm_row(s->h + (size_t)r * D, s->x + (size_t)r * D, p->ln1 + (size_t)l * D, D, eps);
-        smp_linear(R, QKV, D, s->h, p->wqkv + (size_t)l * QKV * D, 0.0f, s->qkv);
+#pragma omp parallel for schedule(static) if (par)
+        for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln1 + (size_t)l * D, D, eps);
+        smp_linear(R, QKV, D, w->h, p->wqkv + (size_t)l * QKV * D, 0.0f, w->qkv, par);
         /* bias, RoPE on q and k heads, keys and values into the cache */
         const float *bq = p->bqkv + (size_t)l * QKV;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
         for (int r = 0; r < R; r++) {
-            float *row = s->qkv + (size_t)r * QKV;
+            float *row = w->qkv + (size_t)r * QKV;
 #pragma omp simd
             for (int j = 0; j < QKV; j++) row[j] += bq[j];
             const float *cs = m->rope_cos + (size_t)pos[r] * hd2, *sn = m->rope_sin + (size_t)pos[r] * hd2;
             for (int hh = 0; hh < H + KV; hh++) nn_rope_row(row + (size_t)hh * hd, hd, cs, sn);
             for (int g = 0; g < KV; g++) {
+                /* keys go in transposed, (hd, positions); values as rows, (positions, hd) */
+                const float *kr = row + Q + (size_t)g * hd;
                 float *kd, *vd;
+                size_t ld;
                 if (slot[r] < 0) {
-                    size_t off = (((size_t)l * KV + g) * P + pos[r]) * hd;
-                    kd = s->pk + off;
-                    vd = s->pv + off;
+                    size_t head = ((size_t)l * KV + g) * P * hd;
+                    kd = s->pk + head + pos[r];
+                    vd = s->pv + head + (size_t)pos[r] * hd;
+                    ld = (size_t)P;
                 } else {
-                    size_t off = ((((size_t)l * G + slot[r]) * KV + g) * N + (pos[r] - P)) * hd;
-                    kd = s->gk + off;
-                    vd = s->gv + off;
+                    size_t head = (((size_t)l * G + slot[r]) * KV + g) * N * hd;
+                    kd = s->gk + head + (pos[r] - P);
+                    vd = s->gv + head + (size_t)(pos[r] - P) * hd;
+                    ld = (size_t)N;
                 }
-                memcpy(kd, row + Q + (size_t)g * hd, hd * sizeof(float));
+                for (int i = 0; i < hd; i++) kd[(size_t)i * ld] = kr[i];
                 memcpy(vd, row + Q + K + (size_t)g * hd, hd * sizeof(float));
             }
         }
-        /* attention, one task per (row, query head) */
-#pragma omp parallel for schedule(dynamic, 4)
+        /* attention, one task per (row, query head): the prompt part, then the sample's own part */
+#pragma omp parallel for schedule(dynamic, 4) if (par)
         for (int task = 0; task < R * H; task++) {
             int r = task / H, hh = task % H, g = hh / grp;
-            float *sc = s->scores + (size_t)omp_get_thread_num() * (size_t)(P + N);
+            const float *q = w->qkv + (size_t)r * QKV + (size_t)hh * hd;
+            float *o = w->att + (size_t)r * Q + (size_t)hh * hd, mx = -INFINITY, den = 0.0f;
+            for (int i = 0; i < hd; i++) o[i] = 0.0f;
             size_t poff = ((size_t)l * KV + g) * P * hd;
-            int np = slot[r] < 0 ? pos[r] + 1 : P, ng = slot[r] < 0 ? 0 : pos[r] - P + 1;
-            size_t goff = slot[r] < 0 ? 0 : (((size_t)l * G + slot[r]) * KV + g) * N * hd;
-            smp_attend(s->qkv + (size_t)r * QKV + (size_t)hh * hd, s->pk + poff, s->pv + poff, np, s->gk + goff,
-                       s->gv + goff, ng, hd, scale, sc, s->att + (size_t)r * Q + (size_t)hh * hd);
+            smp_attend_part(q, s->pk + poff, P, s->pv + poff, slot[r] < 0 ? pos[r] + 1 : P, hd, scale, &mx, &den, o);
+            if (slot[r] >= 0) {
+                size_t goff = (((size_t)l * G + slot[r]) * KV + g) * N * hd;
+                smp_attend_part(q, s->gk + goff, N, s->gv + goff, pos[r] - P + 1, hd, scale, &mx, &den, o);
+            }
+            float inv = 1.0f / den;
+            for (int i = 0; i < hd; i++) o[i] *= inv;
         }
-        smp_linear(R, D, Q, s->att, p->wo + (size_t)l * D * Q, 1.0f, s->x);
-#pragma omp parallel for schedule(static)
-        for (int r = 0; r < R; r++) nn_rmsnorm_row(s->h + (size_t)r * D, s->x + (size_t)r * D, p->ln2 + (size_t)l * D, D, eps);
-        smp_linear(R, 2 * F, D, s->h, p->wgu + (size_t)l * 2 * F * D, 0.0f, s->gu);
-#pragma omp parallel for schedule(static)
+        smp_linear(R, D, Q, w->att, p->wo + (size_t)l * D * Q, 1.0f, w->x, par);
+#pragma omp parallel for schedule(static) if (par)
+        for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln2 + (size_t)l * D, D, eps);
+        smp_linear(R, 2 * F, D, w->h, p->wgu + (size_t)l * 2 * F * D, 0.0f, w->gu, par);
+#pragma omp parallel for schedule(static) if (par)
         for (int r = 0; r < R; r++) {
-            const float *gr = s->gu + (size_t)r * 2 * F, *ur = gr + F;
-            float *ar = s->act + (size_t)r * F;
-            for (int j = 0; j < F; j++) ar[j] = gr[j] / (1.0f + expf(-gr[j])) * ur[j];
+            const float *gr = w->gu + (size_t)r * 2 * F, *ur = gr + F;
+            float *ar = w->act + (size_t)r * F;
+#pragma omp simd
+            for (int j = 0; j < F; j++) ar[j] = gr[j] / (1.0f + smp_expf(-gr[j])) * ur[j];
         }
-        smp_linear(R, D, F, s->act, p->wdown + (size_t)l * D * F, 1.0f, s->x);
+        smp_linear(R, D, F, w->act, p->wdown + (size_t)l * D * F, 1.0f, w->x, par);
     }
     int r0 = R - nlog;
-#pragma omp parallel for schedule(static)
-    for (int r = r0; r < R; r++) nn_rmsnorm_row(s->h + (size_t)r * D, s->x + (size_t)r * D, p->norm, D, eps);
-    smp_linear(nlog, s->V, D, s->h + (size_t)r0 * D, p->lm_head, 0.0f, s->logits);
+#pragma omp parallel for schedule(static) if (par)
+    for (int r = r0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->norm, D, eps);
+    smp_linear(nlog, s->V, D, w->h + (size_t)r0 * D, p->lm_head, 0.0f, w->logits, par);
 }
 
 /* ------------------------------------------------------------------ sampling */
@@ -324,16 +544,22 @@ int smp_sample_row(const float *z, int V, float temperature, int top_k, float to
     int amax = 0;
     for (int i = 0; i < V; i++)
         if (z[i] > mx) mx = z[i], amax = i;
-    double se = 0.0;
-    for (int i = 0; i < V; i++) se += expf(z[i] - mx);
-    float lse = mx + (float)log(se);
+    float se = 0.0f;
+#pragma omp simd reduction(+ : se)
+    for (int i = 0; i < V; i++) se += (pw[i] = smp_expf(z[i] - mx));
+    float lse = mx + logf(se);
     int tok;
     if (temperature <= 0.0f || top_k == 1) {
         tok = amax;
     } else {
         float it = 1.0f / temperature;
-        double sum = 0.0;
-        for (int i = 0; i < V; i++) sum += (pw[i] = expf((z[i] - mx) * it));
+        double sum = se; /* pw already holds exp(z - max) for temperature 1 */
+        if (temperature != 1.0f) {
+            float s2 = 0.0f;
+#pragma omp simd reduction(+ : s2)
+            for (int i = 0; i < V; i++) s2 += (pw[i] = smp_expf((z[i] - mx) * it));
+            sum = s2;
+        }
         int filter_k = top_k > 0 && top_k < V, filter_p = top_p > 0.0f && top_p < 1.0f;
         if (!filter_k && !filter_p) {
             double u = ut_rng_uniform(rng) * sum, c = 0.0;
@@ -397,20 +623,6 @@ int smp_sample_row(const float *z, int V, float temperature, int top_k, float to
 
 /* ------------------------------------------------------------------ generation */
 
-int smp_prefill_logits(smp_sampler *s, const int *prompt, int P, float *logits) {
-    if (P < 1 || P > s->m->cfg.max_position_embeddings)
-        return ut_fail("prompt length %d is outside 1..%d", P, s->m->cfg.max_position_embeddings);
-    for (int i = 0; i < P; i++)
-        if (prompt[i] < 0 || prompt[i] >= s->V) return ut_fail("prompt token %d (id %d) is outside the vocabulary 0..%d", i, prompt[i], s->V - 1);
-    smp_reserve(s, P, 1, 1);
-    int *pos = ut_malloc((size_t)P * 2 * sizeof(int)), *slot = pos + P;
-    for (int i = 0; i < P; i++) pos[i] = i, slot[i] = -1;
-    smp_forward(s, prompt, pos, slot, P, 1);
-    memcpy(logits, s->logits, (size_t)s->V * sizeof(float));
-    free(pos);
-    return 0;
-}
-
 /* appends token bytes to q's text; returns 1 when a stop string now occurs (text cut before it) */
 static int smp_append_text(const smp_opts *o, smp_seq *q, size_t *cap, int id) {
     int len;
@@ -438,65 +650,32 @@ static int smp_append_text(const smp_opts *o, smp_seq *q, size_t *cap, int id) {
     return 0;
 }
 
-int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, smp_seq *out) {
-    int G = o->n, N = o->max_new, maxpos = s->m->cfg.max_position_embeddings;
-    if (G < 1) return ut_fail("the number of samples must be at least 1 (got %d)", G);
-    if (N < 1) return ut_fail("max new tokens must be at least 1 (got %d)", N);
-    if (P < 1) return ut_fail("the prompt is empty");
-    if (P + N > maxpos)
-        return ut_fail("prompt (%d tokens) + max new tokens (%d) exceed the model's %d positions", P, N, maxpos);
-    if (o->nstop > 0 && !o->tok) return ut_fail("stop strings need a tokenizer");
-    if (o->tok && tok_vocab_size(o->tok) > s->V)
-        return ut_fail("the tokenizer has %d ids but the model only %d", tok_vocab_size(o->tok), s->V);
-    for (int i = 0; i < P; i++)
-        if (prompt[i] < 0 || prompt[i] >= s->V) return ut_fail("prompt token %d (id %d) is outside the vocabulary 0..%d", i, prompt[i], s->V - 1);
-    double t0 = ut_now();
-    smp_reserve(s, P, G, N);
-    int R = P > G ? P : G;
-    int *tok = ut_malloc((size_t)R * 3 * sizeof(int)), *pos = tok + R, *slot = pos + R;
-    for (int i = 0; i < P; i++) tok[i] = prompt[i], pos[i] = i, slot[i] = -1;
-    smp_forward(s, tok, pos, slot, P, 1);
-    double t1 = ut_now();
-
-    ut_rng *rng = ut_malloc((size_t)G * sizeof *rng);
-    size_t *tcap = ut_malloc((size_t)G * sizeof *tcap);
-    int *live = ut_malloc((size_t)G * 2 * sizeof(int)), *next = live + G;
-    float *nextlp = ut_malloc((size_t)G * sizeof(float));
-    for (int i = 0; i < G; i++) {
-        memset(&out[i], 0, sizeof out[i]);
-        out[i].tokens = ut_malloc((size_t)N * sizeof(int));
-        out[i].logprobs = ut_malloc((size_t)N * sizeof(float));
-        out[i].finish = SMP_LENGTH;
-        if (o->tok) {
-            tcap[i] = 256;
-            out[i].text = ut_malloc(tcap[i]);
-            out[i].text[0] = 0;
-        }
-        ut_rng_seed(&rng[i], o->seed + (uint64_t)i * 0x9E3779B97F4A7C15ull);
-        live[i] = i;
-    }
-    /* first token of every sample from the prompt's last logits */
-    int B = G;
+/* Decode loop of one thread for samples [i0, i1): record each sampled token, drop finished samples,
+ * run the live ones as one batch, sample the next tokens. Returns the tokens sampled in steps. */
+static long smp_decode_range(smp_sampler *s, smp_ws *w, const smp_opts *o, smp_seq *out, ut_rng *rng, size_t *tcap,
+                             int i0, int i1) {
+    int n = i1 - i0, N = o->max_new, P = s->P;
     size_t V = (size_t)s->V;
-    if (o->logits_out)
-        for (int i = 0; i < G; i++) memcpy(o->logits_out + (size_t)i * N * V, s->logits, V * sizeof(float));
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < B; b++) {
-        int th = omp_get_thread_num();
-        next[b] = smp_sample_row(s->logits, s->V, o->temperature, o->top_k, o->top_p, &rng[b], s->pscr + (size_t)th * s->V,
-                                 s->iscr + (size_t)th * s->V, &nextlp[b]);
+    if (n <= 0) return 0;
+    int *live = ut_malloc((size_t)n * 5 * sizeof(int)), *next = live + n, *tok = next + n, *pos = tok + n, *slot = pos + n;
+    float *lp = ut_malloc((size_t)n * sizeof(float));
+    /* first token of every sample from the prompt's last logits */
+    for (int b = 0; b < n; b++) {
+        live[b] = i0 + b;
+        next[b] = smp_sample_row(s->pre.logits, s->V, o->temperature, o->top_k, o->top_p, &rng[i0 + b], w->pscr, w->iscr,
+                                 &lp[b]);
+        if (o->logits_out) memcpy(o->logits_out + (size_t)(i0 + b) * N * V, s->pre.logits, V * sizeof(float));
     }
-    long decode_tokens = 0;
+    long steps = 0;
+    int B = n;
     for (;;) {
-        /* record the sampled tokens; finished samples leave the batch */
         int nb = 0;
         for (int b = 0; b < B; b++) {
-            int i = live[b], id = next[b];
+            int i = live[b], id = next[b], done = 0;
             smp_seq *q = &out[i];
             q->tokens[q->ntokens] = id;
-            q->logprobs[q->ntokens] = nextlp[b];
+            q->logprobs[q->ntokens] = lp[b];
             q->ntokens++;
-            int done = 0;
             for (int e = 0; e < o->neos && !done; e++)
                 if (o->eos_ids[e] == id) q->finish = SMP_EOS, done = 1;
             if (!done && o->tok && smp_append_text(o, q, &tcap[i], id)) q->finish = SMP_STOP, done = 1;
@@ -511,27 +690,70 @@ int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, sm
             pos[b] = P + q->ntokens - 1;
             slot[b] = live[b];
         }
-        smp_forward(s, tok, pos, slot, B, B);
-        if (o->logits_out)
-            for (int b = 0; b < B; b++)
-                memcpy(o->logits_out + ((size_t)live[b] * N + (size_t)out[live[b]].ntokens) * V, s->logits + (size_t)b * V,
-                       V * sizeof(float));
-#pragma omp parallel for schedule(static)
+        smp_forward(s, w, tok, pos, slot, B, B);
         for (int b = 0; b < B; b++) {
-            int th = omp_get_thread_num();
-            next[b] = smp_sample_row(s->logits + (size_t)b * s->V, s->V, o->temperature, o->top_k, o->top_p, &rng[live[b]],
-                                     s->pscr + (size_t)th * s->V, s->iscr + (size_t)th * s->V, &nextlp[b]);
+            const float *z = w->logits + (size_t)b * V;
+            if (o->logits_out) memcpy(o->logits_out + ((size_t)live[b] * N + (size_t)out[live[b]].ntokens) * V, z, V * sizeof(float));
+            next[b] = smp_sample_row(z, s->V, o->temperature, o->top_k, o->top_p, &rng[live[b]], w->pscr, w->iscr, &lp[b]);
         }
-        decode_tokens += B;
+        steps += B;
     }
+    free(live);
+    free(lp);
+    return steps;
+}
+
+int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, smp_seq *out) {
+    int G = o->n, N = o->max_new, maxpos = s->m->cfg.max_position_embeddings;
+    if (G < 1) return ut_fail("the number of samples must be at least 1 (got %d)", G);
+    if (N < 1) return ut_fail("max new tokens must be at least 1 (got %d)", N);
+    if (P < 1) return ut_fail("the prompt is empty");
+    if (P + N > maxpos)
+        return ut_fail("prompt (%d tokens) + max new tokens (%d) exceed the model's %d positions", P, N, maxpos);
+    if (o->nstop > 0 && !o->tok) return ut_fail("stop strings need a tokenizer");
+    if (o->tok && tok_vocab_size(o->tok) > s->V)
+        return ut_fail("the tokenizer has %d ids but the model only %d", tok_vocab_size(o->tok), s->V);
+    for (int i = 0; i < P; i++)
+        if (prompt[i] < 0 || prompt[i] >= s->V) return ut_fail("prompt token %d (id %d) is outside the vocabulary 0..%d", i, prompt[i], s->V - 1);
+    double t0 = ut_now();
+    int nth = nn_get_threads(), nt = nth < G ? nth : G, blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    smp_reserve(s, P, G, N, nt);
+    int *tok = ut_malloc((size_t)P * 3 * sizeof(int)), *pos = tok + P, *slot = pos + P;
+    for (int i = 0; i < P; i++) tok[i] = prompt[i], pos[i] = i, slot[i] = -1;
+    smp_forward(s, &s->pre, tok, pos, slot, P, 1);
+    free(tok);
+    double t1 = ut_now();
+
+    ut_rng *rng = ut_malloc((size_t)G * sizeof *rng);
+    size_t *tcap = ut_malloc((size_t)G * sizeof *tcap);
+    for (int i = 0; i < G; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].tokens = ut_malloc((size_t)N * sizeof(int));
+        out[i].logprobs = ut_malloc((size_t)N * sizeof(float));
+        out[i].finish = SMP_LENGTH;
+        if (o->tok) {
+            tcap[i] = 256;
+            out[i].text = ut_malloc(tcap[i]);
+            out[i].text[0] = 0;
+        }
+        ut_rng_seed(&rng[i], o->seed + (uint64_t)i * 0x9E3779B97F4A7C15ull);
+    }
+    /* the samples are split into nt contiguous ranges, one per thread; each thread decodes its
+     * range as one batch with no synchronisation until the end */
+    long steps = 0;
+#pragma omp parallel num_threads(nt) reduction(+ : steps)
+    {
+        int t = omp_get_thread_num(), k = omp_get_num_threads();
+        int i0 = (int)((long)G * t / k), i1 = (int)((long)G * (t + 1) / k);
+        steps += smp_decode_range(s, &s->ws[t], o, out, rng, tcap, i0, i1);
+    }
+    openblas_set_num_threads(blas_threads);
     double t2 = ut_now();
     s->st.prefill_s = t1 - t0;
     s->st.decode_s = t2 - t1;
-    s->st.decode_tokens = decode_tokens;
-    free(tok);
+    s->st.decode_tokens = steps;
     free(rng);
     free(tcap);
-    free(live);
-    free(nextlp);
     return 0;
 }

@@ -59,6 +59,11 @@ typedef struct {
 /* -1 + ut_error() if the solid is empty (zero volume). */
 int sd_mass_props(const sd_solid *s, sd_props *out);
 
+/* Volume only (mm^3), same accuracy as sd_mass_props but without the surface area, which is
+ * the costly part for solids of several directions (e.g. a solid and a rotated copy). 0 if
+ * the solid is empty. */
+double sd_volume(const sd_solid *s);
+
 /* n points uniformly distributed by area on the solid's boundary, reproducible from seed.
  * pts: n*3 doubles; normals: n*3 doubles (outward unit) or NULL. Returns n, or -1 if empty. */
 int sd_sample_surface(const sd_solid *s, int n, uint64_t seed, double *pts, double *normals);

@@ -1,5 +1,6 @@
 /* Tests of sampler.c: the KV-cache decode path against the full (uncached) nn_forward, the
  * sampling rules against analytic frequencies, seeds, batching consistency, stop rules. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ static nn_model *small_model(int V, int L, int H, int KV, int tie, uint64_t seed
                    .tie_word_embeddings = tie, .rope_theta = 10000.0f, .rms_norm_eps = 1e-6f};
     nn_model *m = nn_new(&c);
     if (!m) return NULL;
+    nn_set_threads(1); /* tests run beside others on few cores; one test checks two threads */
     nn_init_random(m, seed, 0.25f);
     ut_rng r;
     ut_rng_seed(&r, seed + 1);
@@ -86,19 +88,20 @@ TEST(sampler_greedy_cache_matches_full_forward) {
     }
 }
 
-/* sampled (not greedy) tokens: log-probabilities are those of the full forward */
+/* sampled (not greedy) tokens: log-probabilities are those of the full forward (a prompt of 30
+ * tokens: the prefill goes through sgemm, the decode steps through the small-batch kernel) */
 TEST(sampler_logprobs_match_full_forward_when_sampling) {
-    int V = 61, P = 5, N = 16, G = 3;
+    int V = 61, P = 30, N = 16, G = 3;
     nn_model *m = small_model(V, 2, 4, 4, 1, 7);
     REQUIRE(m);
     smp_sampler *s = smp_new(m);
-    int prompt[5];
+    int prompt[30];
     random_prompt(prompt, P, V, 9);
     smp_opts o = {.n = G, .max_new = N, .temperature = 1.3f, .top_p = 0.95f, .seed = 4};
     smp_seq q[3];
     REQUIRE(smp_generate(s, prompt, P, &o, q) == 0);
     for (int g = 0; g < G; g++) {
-        int seq[5 + 16];
+        int seq[30 + 16];
         memcpy(seq, prompt, sizeof prompt);
         memcpy(seq + P, q[g].tokens, (size_t)q[g].ntokens * sizeof(int));
         REQUIRE(nn_forward(m, seq, NULL, NULL, 0.0f, 1, P + q[g].ntokens) == 0);
@@ -158,7 +161,9 @@ TEST(sampler_group_of_8_matches_single_samples) {
     random_prompt(prompt, P, V, 2);
     smp_opts o = {.n = 8, .max_new = N, .temperature = 1.0f, .seed = 1234, .eos_ids = eos, .neos = 2};
     smp_seq g8[8];
+    nn_set_threads(2); /* the group is split over two decode threads */
     REQUIRE(smp_generate(s, prompt, P, &o, g8) == 0);
+    nn_set_threads(1);
     int lens_differ = 0;
     for (int i = 0; i < 8; i++) {
         smp_opts o1 = o;
@@ -174,6 +179,15 @@ TEST(sampler_group_of_8_matches_single_samples) {
         smp_seq_free(&one);
     }
     CHECK(lens_differ); /* the batch really shrank during the run */
+    /* a group of 32 on one thread (decode steps through sgemm) starts with the same 8 samples */
+    smp_seq g32[32];
+    o.n = 32;
+    REQUIRE(smp_generate(s, prompt, P, &o, g32) == 0);
+    for (int i = 0; i < 8; i++) {
+        CHECK(g32[i].ntokens == g8[i].ntokens && !memcmp(g32[i].tokens, g8[i].tokens, (size_t)g8[i].ntokens * sizeof(int)));
+        for (int k = 0; k < g8[i].ntokens && k < g32[i].ntokens; k++) CHECK_NEAR(g32[i].logprobs[k], g8[i].logprobs[k], 1e-4);
+    }
+    for (int i = 0; i < 32; i++) smp_seq_free(&g32[i]);
     for (int i = 0; i < 8; i++) smp_seq_free(&g8[i]);
     smp_free(s);
     nn_free(m);
@@ -299,4 +313,57 @@ TEST(sampler_rejects_bad_requests) {
     CHECK(smp_generate(s, prompt, 3, &os, q) == -1 && strstr(ut_error(), "tokenizer"));
     smp_free(s);
     nn_free(m);
+}
+
+/* `recad sample` on a checkpoint folder: JSON output, reproducible with a seed, clear errors */
+TEST(sampler_cli_sample_json) {
+    const char *texts[] = {"local w, d = 60, 40\nExtrude(Sketch(XY, Face(Loop(Circle(0, 0, 5)))), 10, \"new\")\n"};
+    tok_train_opts to = {.vocab_size = 300, .quiet = 1};
+    tok_tokenizer *t = tok_train(texts, NULL, 1, &to);
+    REQUIRE(t);
+    nn_model *m = small_model(tok_vocab_size(t), 2, 4, 2, 1, 5);
+    REQUIRE(m);
+    char dir[600], path[700], cmd[2048];
+    snprintf(dir, sizeof dir, "%s/ckpt", tf_tmpdir());
+    REQUIRE(nn_save(m, dir) == 0);
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    REQUIRE(tok_save(t, path) == 0);
+    snprintf(cmd, sizeof cmd,
+             "build/recad sample --model %s --prompt '<|im_start|>user\nplate<|im_end|>' -n 3 --max-new 12 --seed 9 "
+             "--top-p 0.9 --threads 1 --json",
+             dir);
+    char *o1 = NULL, *o2 = NULL;
+    REQUIRE(tf_run_cmd(cmd, &o1) == 0);
+    REQUIRE(tf_run_cmd(cmd, &o2) == 0);
+    cJSON *a = cJSON_Parse(o1), *b = cJSON_Parse(o2);
+    REQUIRE_MSG(a && b, "output: %s", o1);
+    cJSON *sa = cJSON_GetObjectItem(a, "samples"), *sb = cJSON_GetObjectItem(b, "samples");
+    REQUIRE(cJSON_GetArraySize(sa) == 3);
+    CHECK(cJSON_GetObjectItem(a, "prompt_tokens")->valueint >= 3);
+    for (int i = 0; i < 3; i++) {
+        cJSON *x = cJSON_GetArrayItem(sa, i), *y = cJSON_GetArrayItem(sb, i);
+        cJSON *ids = cJSON_GetObjectItem(x, "ids"), *lps = cJSON_GetObjectItem(x, "logprobs");
+        CHECK(cJSON_GetArraySize(ids) >= 1 && cJSON_GetArraySize(ids) <= 12);
+        CHECK(cJSON_GetArraySize(lps) == cJSON_GetArraySize(ids));
+        for (cJSON *l = lps->child; l; l = l->next) CHECK(l->valuedouble <= 0.0);
+        /* reproducible: same text and ids with the same seed */
+        CHECK(!strcmp(cJSON_GetObjectItem(x, "text")->valuestring, cJSON_GetObjectItem(y, "text")->valuestring));
+        char *i1 = cJSON_PrintUnformatted(ids), *i2 = cJSON_PrintUnformatted(cJSON_GetObjectItem(y, "ids"));
+        CHECK(!strcmp(i1, i2));
+        free(i1);
+        free(i2);
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    free(o1);
+    free(o2);
+    /* a missing folder is a file error (3); a bad option a usage error (2) */
+    CHECK(tf_run_cmd("build/recad sample --model /nonexistent/ckpt --prompt x", &o1) == 3);
+    CHECK(strstr(o1, "/nonexistent/ckpt/tokenizer.json") != NULL);
+    free(o1);
+    snprintf(cmd, sizeof cmd, "build/recad sample --model %s --prompt x --top-p 1.5", dir);
+    CHECK(tf_run_cmd(cmd, &o1) == 2);
+    free(o1);
+    nn_free(m);
+    tok_free(t);
 }

@@ -425,3 +425,45 @@ TEST(tokenizer_long_piece_and_large_corpus_are_fast) {
     free(big);
     tok_free(t);
 }
+
+/* `recad tokenizer train|encode|decode` round trip through files, JSONL fields included */
+TEST(tokenizer_cli_train_encode_decode) {
+    char corpus[600], jl[600], tj[600], cmd[4096];
+    snprintf(corpus, sizeof corpus, "%s/corpus.lua", tf_tmpdir());
+    snprintf(jl, sizeof jl, "%s/data.jsonl", tf_tmpdir());
+    snprintf(tj, sizeof tj, "%s/tokenizer.json", tf_tmpdir());
+    REQUIRE(ut_write_atomic(corpus, cad_corpus[0], strlen(cad_corpus[0])) == 0);
+    const char *jsonl = "{\"prompt\": \"a plate with four holes\", \"program\": \"Extrude(Sketch(XY, Face(p)), 6, \\\"new\\\")\"}\n"
+                        "{\"prompt\": \"a flange\", \"program\": \"local R = 40\"}\n";
+    REQUIRE(ut_write_atomic(jl, jsonl, strlen(jsonl)) == 0);
+    snprintf(cmd, sizeof cmd, "build/recad tokenizer train --vocab 320 --out %s --field program --json %s %s", tj, corpus, jl);
+    char *out = NULL;
+    REQUIRE_MSG(tf_run_cmd(cmd, &out) == 0, "%s", out);
+    CHECK(strstr(out, "\"vocab_size\":") != NULL);
+    free(out);
+    tok_tokenizer *t = tok_load(tj);
+    REQUIRE(t);
+    snprintf(cmd, sizeof cmd, "build/recad tokenizer encode --tokenizer %s %s | build/recad tokenizer decode --tokenizer %s",
+             tj, corpus, tj);
+    REQUIRE(tf_run_cmd(cmd, &out) == 0);
+    CHECK(!strcmp(out, cad_corpus[0]));
+    free(out);
+    /* --special makes <|endoftext|> one id */
+    snprintf(cmd, sizeof cmd, "build/recad tokenizer encode --tokenizer %s --special --text 'x<|endoftext|>'", tj);
+    REQUIRE(tf_run_cmd(cmd, &out) == 0);
+    char want[64];
+    snprintf(want, sizeof want, "120 %d\n", tok_special_id(t, "<|endoftext|>"));
+    CHECK_MSG(!strcmp(out, want), "got '%s' want '%s'", out, want);
+    free(out);
+    /* errors: malformed JSONL line (1), missing tokenizer (3, the path named), no --vocab (2) */
+    REQUIRE(ut_write_atomic(jl, "{\"a\": 1}\nnot json\n", 18) == 0);
+    snprintf(cmd, sizeof cmd, "build/recad tokenizer train --vocab 300 --out %s/x.json %s", tf_tmpdir(), jl);
+    CHECK(tf_run_cmd(cmd, &out) == 1 && strstr(out, "data.jsonl:2"));
+    free(out);
+    CHECK(tf_run_cmd("build/recad tokenizer encode --tokenizer /nonexistent/t.json --text a", &out) == 3 &&
+          strstr(out, "/nonexistent/t.json"));
+    free(out);
+    CHECK(tf_run_cmd("build/recad tokenizer train --out x.json foo", &out) == 2);
+    free(out);
+    tok_free(t);
+}

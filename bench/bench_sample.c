@@ -1,0 +1,63 @@
+/* bench_sample.c - batched sampling throughput, the configuration of shared/bench/torch_sample_bench.py.
+ *
+ *   build/bench/bench_sample [V D L H FF G P N]      (defaults 4096 256 6 4 704 8 64 256)
+ *   THREADS=n sets the thread count (default 2).
+ *
+ * Random weights (tied embeddings, like the PyTorch program), one random prompt of P tokens shared
+ * by G samples, N new tokens each, multinomial sampling at temperature 1. One warm-up group, then
+ * the mean over 3 groups; decode tokens/s = G*N / seconds per group (prefill included, as in the
+ * PyTorch program). Prints one line in the PyTorch program's format plus the time split. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nn.h"
+#include "sampler.h"
+#include "util.h"
+
+int main(int argc, char **argv) {
+    int a[8] = {4096, 256, 6, 4, 704, 8, 64, 256};
+    for (int i = 1; i < argc && i <= 8; i++) a[i - 1] = atoi(argv[i]);
+    int V = a[0], D = a[1], L = a[2], H = a[3], FF = a[4], G = a[5], P = a[6], N = a[7];
+    const char *th = getenv("THREADS");
+    int threads = th ? atoi(th) : 2;
+    nn_set_threads(threads);
+    nn_config c = {.vocab_size = V, .hidden_size = D, .intermediate_size = FF, .num_hidden_layers = L,
+                   .num_attention_heads = H, .num_key_value_heads = H, .max_position_embeddings = P + N,
+                   .tie_word_embeddings = 1, .rope_theta = 10000.0f, .rms_norm_eps = 1e-6f};
+    nn_model *m = nn_new(&c);
+    if (!m) {
+        fprintf(stderr, "bench_sample: %s\n", ut_error());
+        return 1;
+    }
+    nn_init_random(m, 0, 0.02f);
+    smp_sampler *s = smp_new(m);
+    int *prompt = malloc((size_t)P * sizeof(int));
+    ut_rng r;
+    ut_rng_seed(&r, 1);
+    for (int i = 0; i < P; i++) prompt[i] = (int)(ut_rng_u64(&r) % (uint64_t)V);
+    smp_seq *out = calloc((size_t)G, sizeof *out);
+    smp_opts o = {.n = G, .max_new = N, .temperature = 1.0f, .seed = 0};
+    const int R = 3;
+    double total = 0, pre = 0;
+    for (int rep = 0; rep <= R; rep++) {
+        o.seed = (uint64_t)rep;
+        double t0 = ut_now();
+        if (smp_generate(s, prompt, P, &o, out)) {
+            fprintf(stderr, "bench_sample: %s\n", ut_error());
+            return 1;
+        }
+        double dt = ut_now() - t0;
+        long ntok = 0;
+        for (int g = 0; g < G; g++) ntok += out[g].ntokens, smp_seq_free(&out[g]);
+        if (ntok != (long)G * N) fprintf(stderr, "bench_sample: %ld tokens instead of %ld\n", ntok, (long)G * N);
+        if (rep > 0) total += dt, pre += smp_last_stats(s)->prefill_s;
+    }
+    double dt = total / R;
+    printf("G=%d P=%d N=%d s_per_group=%.3f decode_tokens_per_s=%.0f prefill_ms=%.1f recad threads=%d\n", G, P, N, dt,
+           (double)G * N / dt, 1e3 * pre / R, threads);
+    free(out);
+    free(prompt);
+    smp_free(s);
+    nn_free(m);
+    return 0;
+}

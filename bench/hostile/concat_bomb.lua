@@ -1,0 +1,3 @@
+-- string doubling
+local s = 'x'
+while true do s = s .. s end

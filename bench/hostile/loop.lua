@@ -1,0 +1,3 @@
+-- an infinite loop
+local x = 0
+while true do x = x + 1 end

@@ -1,0 +1,2 @@
+-- not a number
+Line(0,0, 0/0, 1)

@@ -1,0 +1,2 @@
+-- escape attempts
+os.execute('touch /tmp/escaped')

@@ -1,0 +1,2 @@
+-- work hidden in a C loop
+local s = string.rep('', 1e15)

@@ -1,0 +1,206 @@
+/* Tests of geo2d.c: evaluation, bounding boxes, intersections, regions, Green's integrals. */
+#include <math.h>
+
+#include "geo2d.h"
+#include "tf.h"
+#include "util.h"
+
+static void sum_moments(const g2_curve *c, int n, double m[6]) {
+    for (int k = 0; k < 6; k++) m[k] = 0;
+    for (int i = 0; i < n; i++) {
+        double p[6];
+        g2_moments(&c[i], 0, 1, p);
+        for (int k = 0; k < 6; k++) m[k] += p[k];
+    }
+}
+
+TEST(geo2d_arc_from_three_points_and_bbox) {
+    /* 270-degree ccw arc of radius 2 about (1,1): from (3,1) through (1,3), (-1,1) to (1,-1) */
+    cad_curve cc = {CAD_ARC, {3, 1, -1, 1, 1, -1}, 7};
+    g2_curve a;
+    REQUIRE(g2_from_cad(&cc, &a) == 0);
+    CHECK_NEAR(a.c[0], 1, 1e-12);
+    CHECK_NEAR(a.c[1], 1, 1e-12);
+    CHECK_NEAR(a.r, 2, 1e-12);
+    CHECK_NEAR(a.sw, 1.5 * G2_PI, 1e-12);
+    CHECK_NEAR(g2_length(&a), 3 * G2_PI, 1e-12);
+    double lo[2], hi[2], p[2];
+    g2_bbox(&a, lo, hi);
+    CHECK_NEAR(lo[0], -1, 1e-12);
+    CHECK_NEAR(lo[1], -1, 1e-12);
+    CHECK_NEAR(hi[0], 3, 1e-12);
+    CHECK_NEAR(hi[1], 3, 1e-12);
+    g2_eval(&a, 1.0 / 3, p);
+    CHECK_NEAR(p[0], 1, 1e-12);
+    CHECK_NEAR(p[1], 3, 1e-12);
+    /* a 90-degree arc's bbox is its end points only */
+    cad_curve q = {CAD_ARC, {1, 0, M_SQRT1_2, M_SQRT1_2, 0, 1}, 1};
+    REQUIRE(g2_from_cad(&q, &a) == 0);
+    g2_bbox(&a, lo, hi);
+    CHECK_NEAR(lo[0], 0, 1e-15);
+    CHECK_NEAR(hi[0], 1, 1e-15);
+    CHECK_NEAR(hi[1], 1, 1e-15);
+    cad_curve col = {CAD_ARC, {0, 0, 1, 1, 2, 2}, 1}, same = {CAD_ARC, {0, 0, 0, 0, 2, 2}, 1};
+    CHECK(g2_from_cad(&col, &a) == -1);
+    CHECK(g2_from_cad(&same, &a) == -1);
+    cad_curve zero = {CAD_LINE, {1, 1, 1, 1}, 1}, nan = {CAD_LINE, {NAN, 1, 1, 2}, 1};
+    CHECK(g2_from_cad(&zero, &a) == -1);
+    CHECK(g2_from_cad(&nan, &a) == -1);
+}
+
+TEST(geo2d_segment_intersections) {
+    g2_curve a, b;
+    g2_isect is[8];
+    g2_seg(&a, 0, 0, 4, 0);
+    g2_seg(&b, 1, -1, 1, 3);
+    REQUIRE(g2_intersect(&a, &b, 1e-9, is, 8) == 1);
+    CHECK_NEAR(is[0].ta, 0.25, 1e-15);
+    CHECK_NEAR(is[0].tb, 0.25, 1e-15);
+    /* collinear overlap [1, 4] on a: its two end points */
+    g2_seg(&b, 6, 0, 1, 0);
+    REQUIRE(g2_intersect(&a, &b, 1e-9, is, 8) == 2);
+    CHECK_NEAR(is[0].ta, 0.25, 1e-15);
+    CHECK_NEAR(is[0].tb, 1, 1e-15);
+    CHECK_NEAR(is[1].ta, 1, 1e-15);
+    CHECK_NEAR(is[1].tb, 0.4, 1e-15);
+    /* parallel, apart; touching at an end */
+    g2_seg(&b, 0, 1, 4, 1);
+    CHECK(g2_intersect(&a, &b, 1e-9, is, 8) == 0);
+    g2_seg(&b, 4, 0, 5, 5);
+    REQUIRE(g2_intersect(&a, &b, 1e-9, is, 8) == 1);
+    CHECK(is[0].ta == 1 && is[0].tb == 0);
+}
+
+TEST(geo2d_arc_intersections) {
+    g2_curve a, b;
+    g2_isect is[8];
+    g2_arc(&a, 0, 0, 1, 0, G2_TWO_PI);
+    g2_seg(&b, -2, 0.5, 2, 0.5);
+    REQUIRE(g2_intersect(&b, &a, 1e-9, is, 8) == 2);
+    double x = sqrt(0.75);
+    CHECK_NEAR(is[0].ta, (2 - x) / 4, 1e-12);
+    CHECK_NEAR(is[1].ta, (2 + x) / 4, 1e-12);
+    CHECK_NEAR(is[1].tb, (G2_PI / 6) / G2_TWO_PI, 1e-12);
+    CHECK_NEAR(is[0].tb, (5 * G2_PI / 6) / G2_TWO_PI, 1e-12);
+    /* tangent line: one point */
+    g2_seg(&b, -2, 1, 2, 1);
+    REQUIRE(g2_intersect(&a, &b, 1e-9, is, 8) == 1);
+    CHECK_NEAR(is[0].ta, 0.25, 1e-12);
+    /* two unit circles at distance 1 meet at angles +-60 degrees of the first */
+    g2_arc(&b, 1, 0, 1, 0, G2_TWO_PI);
+    REQUIRE(g2_intersect(&a, &b, 1e-9, is, 8) == 2);
+    CHECK_NEAR(is[0].ta, 1.0 / 6, 1e-12);
+    CHECK_NEAR(is[1].ta, 5.0 / 6, 1e-12);
+    /* upper half arc against a cw arc on the same circle over [45, 135] degrees reversed */
+    g2_arc(&a, 0, 0, 1, 0, G2_PI);
+    g2_arc(&b, 0, 0, 1, 0.75 * G2_PI, -0.5 * G2_PI);
+    REQUIRE(g2_intersect(&a, &b, 1e-9, is, 8) == 2);
+    CHECK_NEAR(is[0].ta, 0.25, 1e-12);
+    CHECK_NEAR(is[0].tb, 1, 1e-12);
+    CHECK_NEAR(is[1].ta, 0.75, 1e-12);
+    CHECK_NEAR(is[1].tb, 0, 1e-12);
+    /* the lower half of the circle misses the upper arc except at the ends */
+    g2_arc(&b, 0, 0, 1, G2_PI, G2_PI);
+    CHECK(g2_intersect(&a, &b, 1e-9, is, 8) == 2);
+}
+
+TEST(geo2d_green_integrals_exact) {
+    /* disc of radius 2 at (1, -1) */
+    g2_curve c[4];
+    g2_arc(&c[0], 1, -1, 2, 0.3, G2_TWO_PI);
+    double m[6];
+    sum_moments(c, 1, m);
+    double A = 4 * G2_PI;
+    CHECK_REL(m[0], A, 1e-14);
+    CHECK_REL(m[1], A * 1, 1e-13);
+    CHECK_REL(m[2], A * -1, 1e-13);
+    CHECK_REL(m[3], A * (1 + 1), 1e-13); /* int x^2 = A (cx^2 + r^2/4) */
+    CHECK_REL(m[4], A * (1 + 1), 1e-13);
+    CHECK_REL(m[5], A * -1, 1e-13);
+    /* upper half disc of radius r: y_c = 4r/(3pi), int y^2 = pi r^4/8 */
+    double r = 3;
+    g2_arc(&c[0], 0, 0, r, 0, G2_PI);
+    g2_seg(&c[1], -r, 0, r, 0);
+    sum_moments(c, 2, m);
+    CHECK_REL(m[0], G2_PI * r * r / 2, 1e-14);
+    CHECK_NEAR(m[1], 0, 1e-12);
+    CHECK_REL(m[2] / m[0], 4 * r / (3 * G2_PI), 1e-14);
+    CHECK_REL(m[4], G2_PI * r * r * r * r / 8, 1e-14);
+    CHECK_REL(m[3], G2_PI * r * r * r * r / 8, 1e-14);
+    /* rectangle [1,4] x [2,3], clockwise: negated integrals */
+    g2_seg(&c[0], 1, 2, 1, 3);
+    g2_seg(&c[1], 1, 3, 4, 3);
+    g2_seg(&c[2], 4, 3, 4, 2);
+    g2_seg(&c[3], 4, 2, 1, 2);
+    sum_moments(c, 4, m);
+    CHECK_NEAR(m[0], -3, 1e-14);
+    CHECK_NEAR(m[1], -3 * 2.5, 1e-13);
+    CHECK_NEAR(m[2], -3 * 2.5, 1e-13);
+    CHECK_NEAR(m[3], -(64 - 1) / 3.0, 1e-12);
+    CHECK_NEAR(m[4], -(27 - 8) / 3.0 * 3, 1e-12);
+    CHECK_NEAR(m[5], -(16 - 1) / 2.0 * (9 - 4) / 2.0, 1e-12);
+    /* sub-pieces add up */
+    double a[6], b[6], whole[6];
+    g2_arc(&c[0], 0.5, 0.2, 1.5, 1.0, -4.0);
+    g2_moments(&c[0], 0, 1, whole);
+    g2_moments(&c[0], 0, 0.37, a);
+    g2_moments(&c[0], 0.37, 1, b);
+    for (int k = 0; k < 6; k++) CHECK_NEAR(a[k] + b[k], whole[k], 1e-12);
+}
+
+TEST(geo2d_region_inside_square_with_hole) {
+    /* square [0,10]^2 listed with mixed directions, hole of radius 3 at (5,5) */
+    g2_curve sq[4], hole;
+    g2_seg(&sq[0], 0, 0, 10, 0);
+    g2_seg(&sq[1], 10, 10, 10, 0); /* reversed */
+    g2_seg(&sq[2], 10, 10, 0, 10);
+    g2_seg(&sq[3], 0, 10, 0, 0);
+    double gap;
+    REQUIRE(g2_chain(sq, 4, 1e-9, &gap) == -1);
+    CHECK(sq[1].p0[0] == 10 && sq[1].p0[1] == 0);
+    CHECK_NEAR(g2_loop_area(sq, 4), 100, 1e-12);
+    g2_arc(&hole, 5, 5, 3, 1.0, G2_TWO_PI);
+    g2_region rg;
+    g2_region_init(&rg);
+    g2_region_add(&rg, sq, 4);
+    g2_region_add(&rg, &hole, 1);
+    ut_rng r;
+    ut_rng_seed(&r, 5);
+    int bad = 0, hits = 0;
+    for (int i = 0; i < 20000; i++) {
+        double x = -1 + 12 * ut_rng_uniform(&r), y = -1 + 12 * ut_rng_uniform(&r);
+        int want = x > 0 && x < 10 && y > 0 && y < 10 && hypot(x - 5, y - 5) > 3;
+        int got = g2_region_inside(&rg, x, y);
+        bad += want != got;
+        hits += got;
+    }
+    CHECK(bad == 0);
+    CHECK(hits > 9000 && hits < 11000);
+    /* on the horizontal through the hole's top and bottom and through corners */
+    CHECK(g2_region_inside(&rg, 5, 8.5) == 1);
+    CHECK(g2_region_inside(&rg, 5, 7.9) == 0);
+    CHECK(g2_region_inside(&rg, 1, 8) == 1);
+    g2_region_free(&rg);
+    /* an open loop reports its gap */
+    g2_seg(&sq[3], 0, 10, 0, 0.5);
+    CHECK(g2_chain(sq, 4, 1e-9, &gap) == 3);
+    CHECK_NEAR(gap, 0.5, 1e-12);
+}
+
+TEST(geo2d_map_reflection_keeps_arcs) {
+    g2_curve a;
+    g2_arc(&a, 1, 2, 1, 0.2, 1.0);
+    double M[4] = {1, 0, 0, -1}, t[2] = {0, 0}, before[6], after[6];
+    g2_moments(&a, 0, 1, before);
+    g2_map(&a, M, t);
+    g2_moments(&a, 0, 1, after);
+    double p[2];
+    g2_eval(&a, 0.5, p);
+    CHECK_NEAR(p[0], 1 + cos(0.7), 1e-12);
+    CHECK_NEAR(p[1], -(2 + sin(0.7)), 1e-12);
+    CHECK_NEAR(after[0], -before[0], 1e-12); /* a mirror reverses orientation */
+    double S[4] = {2, 0, 0, 2}, z[2] = {1, 0};
+    g2_map(&a, S, z);
+    CHECK_NEAR(a.r, 2, 1e-15);
+    CHECK_NEAR(g2_length(&a), 2, 1e-12);
+}
