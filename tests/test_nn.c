@@ -247,3 +247,38 @@ static void golden(int tied, int KV, int signed_w, float norm) {
 
 TEST(nn_golden_torch_gqa_untied) { golden(0, 2, 0, 0.0f); }
 TEST(nn_golden_torch_tied_signed_weights) { golden(1, 4, 1, 100.0f); }
+/* small work chunks: every product and reduction is split into many uneven pieces */
+TEST(nn_golden_torch_small_chunks) {
+    nn_set_chunk_rows(48, 24);
+    golden(0, 2, 1, 0.0f);
+}
+
+/* the same gradients for every thread count and chunking (bit-identical when only the thread
+ * count changes) */
+TEST(nn_threads_and_chunks_agree) {
+    nn_config c = small_config(37, 32, 40, 2, 4, 2, 0);
+    nn_model *m = nn_new(&c);
+    REQUIRE(m);
+    randomise(m, 4, 0.2f);
+    batch b = make_batch(3, 70, c.vocab_size, 8, 1, 0.0f);
+    float *g[3];
+    float loss[3];
+    for (int k = 0; k < 3; k++) {
+        nn_set_threads(k == 1 ? 1 : 2);
+        nn_set_chunk_rows(k == 2 ? 40 : 0, k == 2 ? 16 : 0);
+        nn_zero_grad(m);
+        REQUIRE(nn_forward(m, b.in, b.tg, b.w, b.norm, b.B, b.T) == 0);
+        loss[k] = m->loss;
+        REQUIRE(nn_backward(m) == 0);
+        g[k] = ut_malloc(m->num_params * sizeof(float));
+        memcpy(g[k], m->grad_mem, m->num_params * sizeof(float));
+    }
+    nn_set_chunk_rows(0, 0);
+    CHECK(loss[0] == loss[1]);
+    CHECK(memcmp(g[0], g[1], m->num_params * sizeof(float)) == 0);
+    CHECK_REL(loss[2], loss[0], 1e-6);
+    check_tensor("gradients with small chunks", g[2], g[0], m->num_params, 1e-5);
+    for (int k = 0; k < 3; k++) free(g[k]);
+    free_batch(&b);
+    nn_free(m);
+}
