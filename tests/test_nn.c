@@ -224,6 +224,7 @@ static void golden(int tied, int KV, int signed_w, float norm) {
     REQUIRE(st_read_f32(&ref, st_find(&ref, "grad_norm"), buf) == 0);
     double gn = opt_step(&opt, hp.lr);
     CHECK_REL(gn, buf[0], 1e-4);
+    CHECK_MSG(gn > hp.clip, "gradient norm %.3g below the clip %.3g: clipping untested", gn, hp.clip);
     for (int s = 1; s < steps; s++) {
         nn_zero_grad(m);
         REQUIRE(nn_forward(m, b.in, b.tg, b.w, b.norm, B, T) == 0);
@@ -281,4 +282,15 @@ TEST(nn_threads_and_chunks_agree) {
     for (int k = 0; k < 3; k++) free(g[k]);
     free_batch(&b);
     nn_free(m);
+}
+
+TEST(nn_lr_schedule) {
+    /* linear warmup to the peak, cosine down to lr_min at the last step */
+    CHECK_NEAR(opt_lr(0, 10, 110, 1.0f, 0.1f), 0.1, 1e-7);
+    CHECK_NEAR(opt_lr(9, 10, 110, 1.0f, 0.1f), 1.0, 1e-7);
+    CHECK_NEAR(opt_lr(10, 10, 110, 1.0f, 0.1f), 1.0, 1e-7);
+    CHECK_NEAR(opt_lr(60, 10, 110, 1.0f, 0.1f), 0.55, 1e-6); /* half way: mean of peak and floor */
+    CHECK_NEAR(opt_lr(110, 10, 110, 1.0f, 0.1f), 0.1, 1e-7);
+    CHECK_NEAR(opt_lr(500, 10, 110, 1.0f, 0.1f), 0.1, 1e-7);
+    CHECK_NEAR(opt_lr(0, 0, 100, 2.0f, 0.0f), 2.0, 1e-7);
 }
