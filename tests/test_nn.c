@@ -294,3 +294,34 @@ TEST(nn_lr_schedule) {
     CHECK_NEAR(opt_lr(500, 10, 110, 1.0f, 0.1f), 0.1, 1e-7);
     CHECK_NEAR(opt_lr(0, 0, 100, 2.0f, 0.0f), 2.0, 1e-7);
 }
+
+/* batches of changing shape reuse or regrow the activation memory without changing results */
+TEST(nn_batch_shapes_change) {
+    nn_set_threads(2);
+    nn_config c = small_config(29, 16, 24, 2, 2, 1, 1);
+    nn_model *m = nn_new(&c), *fresh = nn_new(&c);
+    REQUIRE(m && fresh);
+    randomise(m, 9, 0.3f);
+    memcpy(fresh->param_mem, m->param_mem, m->num_params * sizeof(float));
+    int shapes[4][2] = {{2, 40}, {1, 7}, {4, 90}, {3, 33}};
+    for (int k = 0; k < 4; k++) {
+        int B = shapes[k][0], T = shapes[k][1];
+        batch b = make_batch(B, T, c.vocab_size, 30 + k, 0, 0.0f);
+        REQUIRE(nn_forward(m, b.in, b.tg, NULL, 0, B, T) == 0);
+        float l1 = m->loss;
+        nn_model *f = nn_new(&c);
+        memcpy(f->param_mem, m->param_mem, m->num_params * sizeof(float));
+        REQUIRE(nn_forward(f, b.in, b.tg, NULL, 0, B, T) == 0);
+        CHECK(l1 == f->loss);
+        CHECK(memcmp(m->acts.logits, f->acts.logits, sizeof(float) * (size_t)B * T * c.vocab_size) == 0);
+        nn_free(f);
+        free_batch(&b);
+    }
+    /* bad input */
+    int bad[2] = {0, 29};
+    CHECK(nn_forward(m, bad, NULL, NULL, 0, 1, 2) == -1 && strstr(ut_error(), "token id 29"));
+    CHECK(nn_forward(m, bad, NULL, NULL, 0, 1, 300) == -1 && strstr(ut_error(), "max_position_embeddings"));
+    CHECK(nn_backward(fresh) == -1 && strstr(ut_error(), "no forward pass"));
+    nn_free(fresh);
+    nn_free(m);
+}
