@@ -27,4 +27,7 @@ mo=$(median "${ours[@]}") mt=$(median "${theirs[@]}") mg=$(median "${gflops[@]}"
 echo "threads=$THREADS rounds=$ROUNDS load=$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "recad tokens/s (median)   : $mo  (${mg} GFLOP/s)"
 echo "pytorch tokens/s (median) : $mt"
-awk -v a="$mo" -v b="$mt" 'BEGIN { printf "ratio recad/pytorch       : %.2fx\n", a / b }'
+awk -v a="$mo" -v b="$mt" 'BEGIN { printf "ratio recad/pytorch       : %.2fx (of the medians)\n", a / b }'
+ratios=()
+for i in "${!ours[@]}"; do ratios+=("$(awk -v a="${ours[$i]}" -v b="${theirs[$i]}" 'BEGIN { printf "%.2f", a / b }')"); done
+echo "ratio per round           : ${ratios[*]} (median $(median "${ratios[@]}")x)"

@@ -366,8 +366,16 @@ static void nn_gemm1(int ta, int tb, int M, int N, int K, float alpha, const flo
  * added in the same order for every thread count: results do not depend on the thread count.
  */
 
-#define NN_ROWS 128 /* token rows per chunk */
-#define NN_WROWS 64 /* weight rows per chunk of a weight-gradient product */
+/* token rows per chunk (large: each chunk re-packs the weight matrix) and weight rows per chunk
+ * of a weight-gradient product; nn_set_chunk_rows changes them (tests use small chunks) */
+static int nn_rows_per_chunk = 512, nn_wrows_per_chunk = 256;
+#define NN_ROWS nn_rows_per_chunk
+#define NN_WROWS nn_wrows_per_chunk
+
+void nn_set_chunk_rows(int token_rows, int weight_rows) {
+    nn_rows_per_chunk = token_rows > 0 ? token_rows : 512;
+    nn_wrows_per_chunk = weight_rows > 0 ? weight_rows : 256;
+}
 
 typedef void (*nn_epi)(void *ctx, int i0, int i1, int chunk);
 
@@ -840,7 +848,7 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
         nn_run(&j5, 1);
     }
     /* logits = lnf @ lm_head^T, with the per-row loss while the rows are in cache */
-    nn_job jl = nn_gemm_job(0, 1, n, d.V, d.D, a->lnf, d.D, p->lm_head, d.D, 0.0f, a->logits, d.V, NN_ROWS / 4,
+    nn_job jl = nn_gemm_job(0, 1, n, d.V, d.D, a->lnf, d.D, p->lm_head, d.D, 0.0f, a->logits, d.V, NN_ROWS,
                             targets ? nn_epi_loss : NULL, &cx);
     nn_run(&jl, 1);
     if (!targets) return 0;
@@ -876,7 +884,7 @@ int nn_backward(nn_model *m) {
     cx.part = a->dscratch + (size_t)nth * NN_ATT_BS * T;
     cx.part2 = cx.part + (size_t)nch * d.D;
     /* dlogits, then d lm_head and d lnf -> d res[L] through the final norm */
-    nn_job jd = nn_rows_job(n, NN_ROWS / 4, nn_epi_dlogits, &cx);
+    nn_job jd = nn_rows_job(n, NN_ROWS, nn_epi_dlogits, &cx);
     nn_run(&jd, 1);
     memset(cx.part, 0, (size_t)nch * d.D * sizeof(float));
     nn_job j0[2] = {

@@ -142,6 +142,10 @@ nn_model *nn_new(const nn_config *cfg);
 void nn_free(nn_model *m);
 /* Deterministic init: matrices ~ N(0, std^2) (embed too), biases 0, norm weights 1. */
 void nn_init_random(nn_model *m, uint64_t seed, float std);
+/* Rows per work chunk: token rows of C (default 512) and weight rows of weight-gradient products
+ * (default 256); <= 0 restores a default. Results depend on these only through the summation
+ * order of norm-weight and bias gradients (tests use small chunks to exercise the splitting). */
+void nn_set_chunk_rows(int token_rows, int weight_rows);
 /* Threads of our OpenMP loops (<= 0: all cores); OpenBLAS is set to one thread (see above). */
 void nn_set_threads(int n);
 int nn_get_threads(void);

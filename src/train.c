@@ -472,6 +472,13 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
             tr_read_metrics(o->out_dir, opt.step, &rows, &nrows, &caprows);
         }
     }
+    if (!o->resume) {
+        char lp[4200];
+        snprintf(lp, sizeof lp, "%s/latest", o->out_dir);
+        if (access(lp, F_OK) == 0)
+            fprintf(stderr, "recad train: warning: %s already holds checkpoints; starting over (--resume continues)\n",
+                    o->out_dir);
+    }
     res->start_step = opt.step;
     res->losses = ut_calloc((size_t)o->steps + 1, sizeof(float));
     for (int i = 0; i < nrows; i++)

@@ -224,6 +224,7 @@ static void golden(int tied, int KV, int signed_w, float norm) {
     REQUIRE(st_read_f32(&ref, st_find(&ref, "grad_norm"), buf) == 0);
     double gn = opt_step(&opt, hp.lr);
     CHECK_REL(gn, buf[0], 1e-4);
+    CHECK_MSG(gn > hp.clip, "gradient norm %.3g below the clip %.3g: clipping untested", gn, hp.clip);
     for (int s = 1; s < steps; s++) {
         nn_zero_grad(m);
         REQUIRE(nn_forward(m, b.in, b.tg, b.w, b.norm, B, T) == 0);
@@ -247,3 +248,80 @@ static void golden(int tied, int KV, int signed_w, float norm) {
 
 TEST(nn_golden_torch_gqa_untied) { golden(0, 2, 0, 0.0f); }
 TEST(nn_golden_torch_tied_signed_weights) { golden(1, 4, 1, 100.0f); }
+/* small work chunks: every product and reduction is split into many uneven pieces */
+TEST(nn_golden_torch_small_chunks) {
+    nn_set_chunk_rows(48, 24);
+    golden(0, 2, 1, 0.0f);
+}
+
+/* the same gradients for every thread count and chunking (bit-identical when only the thread
+ * count changes) */
+TEST(nn_threads_and_chunks_agree) {
+    nn_config c = small_config(37, 32, 40, 2, 4, 2, 0);
+    nn_model *m = nn_new(&c);
+    REQUIRE(m);
+    randomise(m, 4, 0.2f);
+    batch b = make_batch(3, 70, c.vocab_size, 8, 1, 0.0f);
+    float *g[3];
+    float loss[3];
+    for (int k = 0; k < 3; k++) {
+        nn_set_threads(k == 1 ? 1 : 2);
+        nn_set_chunk_rows(k == 2 ? 40 : 0, k == 2 ? 16 : 0);
+        nn_zero_grad(m);
+        REQUIRE(nn_forward(m, b.in, b.tg, b.w, b.norm, b.B, b.T) == 0);
+        loss[k] = m->loss;
+        REQUIRE(nn_backward(m) == 0);
+        g[k] = ut_malloc(m->num_params * sizeof(float));
+        memcpy(g[k], m->grad_mem, m->num_params * sizeof(float));
+    }
+    nn_set_chunk_rows(0, 0);
+    CHECK(loss[0] == loss[1]);
+    CHECK(memcmp(g[0], g[1], m->num_params * sizeof(float)) == 0);
+    CHECK_REL(loss[2], loss[0], 1e-6);
+    check_tensor("gradients with small chunks", g[2], g[0], m->num_params, 1e-5);
+    for (int k = 0; k < 3; k++) free(g[k]);
+    free_batch(&b);
+    nn_free(m);
+}
+
+TEST(nn_lr_schedule) {
+    /* linear warmup to the peak, cosine down to lr_min at the last step */
+    CHECK_NEAR(opt_lr(0, 10, 110, 1.0f, 0.1f), 0.1, 1e-7);
+    CHECK_NEAR(opt_lr(9, 10, 110, 1.0f, 0.1f), 1.0, 1e-7);
+    CHECK_NEAR(opt_lr(10, 10, 110, 1.0f, 0.1f), 1.0, 1e-7);
+    CHECK_NEAR(opt_lr(60, 10, 110, 1.0f, 0.1f), 0.55, 1e-6); /* half way: mean of peak and floor */
+    CHECK_NEAR(opt_lr(110, 10, 110, 1.0f, 0.1f), 0.1, 1e-7);
+    CHECK_NEAR(opt_lr(500, 10, 110, 1.0f, 0.1f), 0.1, 1e-7);
+    CHECK_NEAR(opt_lr(0, 0, 100, 2.0f, 0.0f), 2.0, 1e-7);
+}
+
+/* batches of changing shape reuse or regrow the activation memory without changing results */
+TEST(nn_batch_shapes_change) {
+    nn_set_threads(2);
+    nn_config c = small_config(29, 16, 24, 2, 2, 1, 1);
+    nn_model *m = nn_new(&c), *fresh = nn_new(&c);
+    REQUIRE(m && fresh);
+    randomise(m, 9, 0.3f);
+    memcpy(fresh->param_mem, m->param_mem, m->num_params * sizeof(float));
+    int shapes[4][2] = {{2, 40}, {1, 7}, {4, 90}, {3, 33}};
+    for (int k = 0; k < 4; k++) {
+        int B = shapes[k][0], T = shapes[k][1];
+        batch b = make_batch(B, T, c.vocab_size, 30 + k, 0, 0.0f);
+        REQUIRE(nn_forward(m, b.in, b.tg, NULL, 0, B, T) == 0);
+        float l1 = m->loss;
+        nn_model *f = nn_new(&c);
+        memcpy(f->param_mem, m->param_mem, m->num_params * sizeof(float));
+        REQUIRE(nn_forward(f, b.in, b.tg, NULL, 0, B, T) == 0);
+        CHECK(l1 == f->loss);
+        CHECK(memcmp(m->acts.logits, f->acts.logits, sizeof(float) * (size_t)B * T * c.vocab_size) == 0);
+        nn_free(f);
+        free_batch(&b);
+    }
+    /* bad input */
+    int bad[2] = {0, 29};
+    CHECK(nn_forward(m, bad, NULL, NULL, 0, 1, 2) == -1 && strstr(ut_error(), "token id 29"));
+    CHECK(nn_forward(m, bad, NULL, NULL, 0, 1, 300) == -1 && strstr(ut_error(), "max_position_embeddings"));
+    CHECK(nn_backward(fresh) == -1 && strstr(ut_error(), "no forward pass"));
+    nn_free(fresh);
+    nn_free(m);
+}

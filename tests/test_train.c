@@ -10,6 +10,7 @@
 
 #include "nn.h"
 #include "tf.h"
+#include "tokenizer.h"
 #include "train.h"
 #include "util.h"
 
@@ -264,4 +265,56 @@ TEST(train_cli) {
     snprintf(cmd, sizeof cmd, "build/recad train --config %s --data %s --out %s/x", data, data, dir);
     CHECK(tf_run_cmd(cmd, &out) == 1 && strstr(out, "recad train:"));
     free(out);
+}
+
+TEST(train_data_with_bpe_tokenizer) {
+    const char *texts[] = {"add 1 2 = 3", "add 4 5 = 9", "add add add"};
+    size_t lens[3] = {11, 11, 11};
+    tok_train_opts to = {0};
+    to.vocab_size = 270;
+    to.min_frequency = 2;
+    to.quiet = 1;
+    tok_tokenizer *tok = tok_train(texts, lens, 3, &to);
+    REQUIRE_MSG(tok, "%s", ut_error());
+    tr_data d;
+    tr_data_init(&d);
+    REQUIRE(tr_data_load_jsonl(&d, toy_jsonl(), tok) == 0);
+    REQUIRE(d.n == 16);
+    int eos = tok_special_id(tok, "<|endoftext|>");
+    for (int i = 0; i < d.n; i++) {
+        const int *x = d.tok + d.off[i];
+        int len = (int)(d.off[i + 1] - d.off[i]), np = 0;
+        while (!d.train[d.off[i] + np]) np++;
+        CHECK(x[len - 1] == eos);
+        size_t n1 = 0, n2 = 0;
+        char *prompt = tok_decode(tok, x, np, 0, &n1), *answer = tok_decode(tok, x + np, len - np - 1, 0, &n2);
+        REQUIRE(prompt && answer);
+        CHECK(!strncmp(prompt, "add ", 4) && prompt[n1 - 1] == '=');
+        CHECK(answer[0] == ' ' && n2 >= 2);
+        free(prompt);
+        free(answer);
+    }
+    tr_data_free(&d);
+    /* the same through the command line */
+    const char *dir = tf_tmpdir();
+    char tpath[512], cfg[512], cmd[2048], *out = NULL;
+    snprintf(tpath, sizeof tpath, "%s/tokenizer.json", dir);
+    REQUIRE(tok_save(tok, tpath) == 0);
+    snprintf(cfg, sizeof cfg, "%s/cfg.json", dir);
+    const char *c = "{\"vocab_size\":280,\"hidden_size\":32,\"intermediate_size\":64,\"num_hidden_layers\":1,"
+                    "\"num_attention_heads\":2,\"max_position_embeddings\":32}";
+    REQUIRE(ut_write_atomic(cfg, c, strlen(c)) == 0);
+    snprintf(cmd, sizeof cmd,
+             "build/recad train --config %s --tokenizer %s --data %s --out %s/o --steps 5 --batch 4 --seq 24 --threads 1 "
+             "--quiet --json",
+             cfg, tpath, toy_jsonl(), dir);
+    CHECK_MSG(tf_run_cmd(cmd, &out) == 0, "%s", out);
+    free(out);
+    /* a tokenizer larger than the model's vocabulary is refused */
+    const char *small = "{\"vocab_size\":100,\"hidden_size\":32,\"intermediate_size\":64,\"num_hidden_layers\":1,"
+                        "\"num_attention_heads\":2}";
+    REQUIRE(ut_write_atomic(cfg, small, strlen(small)) == 0);
+    CHECK(tf_run_cmd(cmd, &out) == 1 && strstr(out, "vocab_size is 100"));
+    free(out);
+    tok_free(tok);
 }
