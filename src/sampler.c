@@ -9,6 +9,10 @@
 
 #include "util.h"
 
+/* positions per attention block (keys are cached in blocks of this many positions); batches of
+ * fewer rows than SMP_PAR_MIN_ROWS run on the calling thread */
+enum { SMP_ATT_BLOCK = 64, SMP_PAR_MIN_ROWS = 256 };
+
 /* buffers for R rows of one forward pass */
 typedef struct {
     int rcap, lcap;
@@ -29,8 +33,8 @@ struct smp_sampler {
     /* KV cache; strides use the current call's P (prompt) and N (max_new) and G */
     float *pk, *pv;     /* (L, KV, P, hd) */
     float *gk, *gv;     /* (L, G, KV, N, hd) */
-    size_t pcap, gcap;  /* floats allocated in each */
-    int P, N, G;
+    size_t pkcap, pvcap, gkcap, gvcap; /* floats allocated in each */
+    int P, N, G;        /* key blocks are padded to multiples of SMP_ATT_BLOCK positions */
     smp_ws pre;         /* prefill rows */
     smp_ws *ws;         /* [nws] one per decode thread */
     int nws;
@@ -125,15 +129,13 @@ static float *smp_regrow(float *p, size_t *cap, size_t need) {
 
 /* sizes the cache for prompt P and G samples of up to N new tokens, and nthr decode workspaces */
 static void smp_reserve(smp_sampler *s, int P, int G, int N, int nthr) {
-    size_t pc = s->pcap, gc = s->gcap, pn = (size_t)s->L * s->KV * P * s->hd, gn = (size_t)s->L * G * s->KV * N * s->hd;
-    s->pk = smp_regrow(s->pk, &pc, pn);
-    pc = s->pcap;
-    s->pv = smp_regrow(s->pv, &pc, pn);
-    s->pcap = pc;
-    s->gk = smp_regrow(s->gk, &gc, gn);
-    gc = s->gcap;
-    s->gv = smp_regrow(s->gv, &gc, gn);
-    s->gcap = gc;
+    size_t P64 = (size_t)(P + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
+    size_t N64 = (size_t)(N + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
+    size_t lkh = (size_t)s->L * s->KV * s->hd;
+    s->pk = smp_regrow(s->pk, &s->pkcap, lkh * P64);
+    s->pv = smp_regrow(s->pv, &s->pvcap, lkh * (size_t)P);
+    s->gk = smp_regrow(s->gk, &s->gkcap, lkh * (size_t)G * N64);
+    s->gv = smp_regrow(s->gv, &s->gvcap, lkh * (size_t)G * N);
     s->P = P;
     s->N = N;
     s->G = G;
@@ -287,7 +289,7 @@ static void smp_linear(int M, int N, int K, const float *A, const float *W, floa
     }
 }
 
-enum { SMP_ATT_BLOCK = 64, SMP_PAR_MIN_ROWS = 256 };
+
 
 /* exp(x) for the softmax, SiLU and sampling loops, written so that `omp simd` loops vectorise:
  * x = n ln2 + r with |r| <= ln2/2 (ln2 split in two parts), e^r by its degree-6 Taylor
@@ -304,15 +306,17 @@ static inline float smp_expf(float x) {
     return p * sc;
 }
 
-/* Attention of one query head vector q (hd) over n cached positions - keys transposed, kt
- * (hd, ldk) with position j in column j; values v (n, hd) - folded into the running softmax state
+/* Attention of one query head vector q (hd) over n cached positions - keys in transposed blocks,
+ * block b = positions [64b, 64b+64) stored as (hd, 64) at kblocks + 64 b hd; values v (n, hd) -
+ * folded into the running softmax state
  * (max *mx, denominator *den, unnormalised out) block by block. Scores of a block come from hd
  * vector multiply-adds over contiguous key rows (no horizontal sums), and no scratch of the
  * sequence length is needed. */
-static void smp_attend_part(const float *q, const float *kt, int ldk, const float *v, int n, int hd, float scale,
+static void smp_attend_part(const float *q, const float *kblocks, const float *v, int n, int hd, float scale,
                             float *mx, float *den, float *out) {
     float sc[SMP_ATT_BLOCK];
     for (int j0 = 0; j0 < n; j0 += SMP_ATT_BLOCK) {
+        const float *kb = kblocks + (size_t)j0 * hd; /* this block's keys, (hd, SMP_ATT_BLOCK) */
         int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK, jv = nb & ~15;
         /* scores: 16 positions per vector accumulator, hd multiply-adds each; a full block of 64
          * positions keeps 4 independent accumulators */
@@ -320,7 +324,7 @@ static void smp_attend_part(const float *q, const float *kt, int ldk, const floa
         if (jv == SMP_ATT_BLOCK) {
             smp_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
             for (int d = 0; d < hd; d++) {
-                const float *kr = kt + (size_t)d * ldk + j0;
+                const float *kr = kb + (size_t)d * SMP_ATT_BLOCK;
                 smp_v16 qd = (smp_v16){0} + q[d];
                 a0 = SMP_FMA(smp_load(kr), qd, a0);
                 a1 = SMP_FMA(smp_load(kr + 16), qd, a1);
@@ -336,13 +340,13 @@ static void smp_attend_part(const float *q, const float *kt, int ldk, const floa
         }
         for (; j < jv; j += 16) {
             smp_v16 a = {0};
-            for (int d = 0; d < hd; d++) a = SMP_FMA(smp_load(kt + (size_t)d * ldk + j0 + j), (smp_v16){0} + q[d], a);
+            for (int d = 0; d < hd; d++) a = SMP_FMA(smp_load(kb + (size_t)d * SMP_ATT_BLOCK + j), (smp_v16){0} + q[d], a);
             a *= scale;
             memcpy(sc + j, &a, sizeof a);
         }
         for (j = jv; j < nb; j++) {
             float a = 0.0f;
-            for (int d = 0; d < hd; d++) a += kt[(size_t)d * ldk + j0 + j] * q[d];
+            for (int d = 0; d < hd; d++) a += kb[(size_t)d * SMP_ATT_BLOCK + j] * q[d];
             sc[j] = a * scale;
         }
         float bm = -INFINITY;
@@ -398,6 +402,8 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
     const nn_params *p = &m->params;
     const int D = s->D, F = s->F, H = s->H, KV = s->KV, hd = s->hd, QKV = s->QKV, Q = s->Q, K = s->K;
     const int P = s->P, N = s->N, G = s->G, grp = H / KV, hd2 = hd / 2;
+    const size_t P64 = (size_t)(P + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
+    const size_t N64 = (size_t)(N + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
     const float eps = m->cfg.rms_norm_eps, scale = 1.0f / sqrtf((float)hd);
     /* small batches run on the calling thread: a parallel region per operation costs more than
      * it saves below a few hundred rows, and far more when the cores are shared */
@@ -418,22 +424,20 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             const float *cs = m->rope_cos + (size_t)pos[r] * hd2, *sn = m->rope_sin + (size_t)pos[r] * hd2;
             for (int hh = 0; hh < H + KV; hh++) nn_rope_row(row + (size_t)hh * hd, hd, cs, sn);
             for (int g = 0; g < KV; g++) {
-                /* keys go in transposed, (hd, positions); values as rows, (positions, hd) */
+                /* keys go in transposed blocks of 64 positions, (hd, 64) each, contiguous; values
+                 * as rows, (positions, hd) */
                 const float *kr = row + Q + (size_t)g * hd;
                 float *kd, *vd;
-                size_t ld;
+                int j = slot[r] < 0 ? pos[r] : pos[r] - P;
+                size_t kblk = (size_t)(j / SMP_ATT_BLOCK) * hd * SMP_ATT_BLOCK + (size_t)(j % SMP_ATT_BLOCK);
                 if (slot[r] < 0) {
-                    size_t head = ((size_t)l * KV + g) * P * hd;
-                    kd = s->pk + head + pos[r];
-                    vd = s->pv + head + (size_t)pos[r] * hd;
-                    ld = (size_t)P;
+                    kd = s->pk + ((size_t)l * KV + g) * P64 * hd + kblk;
+                    vd = s->pv + (((size_t)l * KV + g) * P + j) * hd;
                 } else {
-                    size_t head = (((size_t)l * G + slot[r]) * KV + g) * N * hd;
-                    kd = s->gk + head + (pos[r] - P);
-                    vd = s->gv + head + (size_t)(pos[r] - P) * hd;
-                    ld = (size_t)N;
+                    kd = s->gk + (((size_t)l * G + slot[r]) * KV + g) * N64 * hd + kblk;
+                    vd = s->gv + ((((size_t)l * G + slot[r]) * KV + g) * N + j) * hd;
                 }
-                for (int i = 0; i < hd; i++) kd[(size_t)i * ld] = kr[i];
+                for (int i = 0; i < hd; i++) kd[(size_t)i * SMP_ATT_BLOCK] = kr[i];
                 memcpy(vd, row + Q + K + (size_t)g * hd, hd * sizeof(float));
             }
         }
@@ -444,11 +448,12 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             const float *q = w->qkv + (size_t)r * QKV + (size_t)hh * hd;
             float *o = w->att + (size_t)r * Q + (size_t)hh * hd, mx = -INFINITY, den = 0.0f;
             for (int i = 0; i < hd; i++) o[i] = 0.0f;
-            size_t poff = ((size_t)l * KV + g) * P * hd;
-            smp_attend_part(q, s->pk + poff, P, s->pv + poff, slot[r] < 0 ? pos[r] + 1 : P, hd, scale, &mx, &den, o);
+            size_t pkv = (size_t)l * KV + g;
+            smp_attend_part(q, s->pk + pkv * P64 * hd, s->pv + pkv * P * hd, slot[r] < 0 ? pos[r] + 1 : P, hd, scale, &mx,
+                            &den, o);
             if (slot[r] >= 0) {
-                size_t goff = (((size_t)l * G + slot[r]) * KV + g) * N * hd;
-                smp_attend_part(q, s->gk + goff, N, s->gv + goff, pos[r] - P + 1, hd, scale, &mx, &den, o);
+                size_t gkv = ((size_t)l * G + slot[r]) * KV + g;
+                smp_attend_part(q, s->gk + gkv * N64 * hd, s->gv + gkv * N * hd, pos[r] - P + 1, hd, scale, &mx, &den, o);
             }
             float inv = 1.0f / den;
             for (int i = 0; i < hd; i++) o[i] *= inv;

@@ -9,10 +9,11 @@
  *      own cache (blockwise online softmax), fused RMSNorm / bias + RoPE / SwiGLU loops; samples
  *      that finish drop out of the batch.
  *
- * KV cache layout (float32, keys after RoPE; keys transposed so that attention scores are
- * vector multiply-adds over positions):
- *   prompt  keys (L, KV, hd, P), values (L, KV, P, hd)                shared by the group
- *   own     keys (L, G, KV, hd, max_new), values (L, G, KV, max_new, hd)   per sample and kv head
+ * KV cache layout (float32, keys after RoPE). Keys are stored transposed in blocks of 64
+ * positions, (hd, 64) per block and contiguous, so that attention scores are vector
+ * multiply-adds over positions read sequentially; positions are padded to a multiple of 64:
+ *   prompt  keys (L, KV, ceil(P/64), hd, 64)          values (L, KV, P, hd)        shared
+ *   own     keys (L, G, KV, ceil(max_new/64), hd, 64) values (L, G, KV, max_new, hd) per sample
  * Positions: prompt token t sits at position t; the k-th generated token (k = 0, 1, ...) at P + k.
  *
  * Sampling from logits z (V) of one sample:
