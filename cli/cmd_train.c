@@ -133,6 +133,7 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
         nn_free(m);
         return cli_error(CLI_INVALID, "train", "byte-level training needs vocab_size >= 257 (or give --tokenizer)");
     }
+    o.tok = tok;
     tr_data d;
     tr_data_init(&d);
     int rc = CLI_OK;

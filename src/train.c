@@ -353,12 +353,21 @@ static void tr_remove_dir(const char *dir) {
     rmdir(dir);
 }
 
+/* model weights + config, and the tokenizer when there is one, into dir */
+static int tr_save_model(const nn_model *m, const tr_options *o, const char *dir) {
+    if (nn_save(m, dir)) return -1;
+    if (!o->tok) return 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    return tok_save(o->tok, path);
+}
+
 static int tr_save_checkpoint(const char *out, const nn_model *m, const opt_adamw *opt, const tr_options *o, int nsamples,
                               float loss) {
     char dir[4096], path[4200], name[64];
     snprintf(name, sizeof name, "step-%08ld", opt->step);
     snprintf(dir, sizeof dir, "%s/%s", out, name);
-    if (nn_save(m, dir)) return -1;
+    if (tr_save_model(m, o, dir)) return -1;
     snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
     if (opt_save(opt, path)) return -1;
     cJSON *j = cJSON_CreateObject();
@@ -528,7 +537,7 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
     if (!rc && opt.step == o->steps) {
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/final", o->out_dir);
-        rc = nn_save(m, dir);
+        rc = tr_save_model(m, o, dir);
     }
     res->steps_done = opt.step;
     res->last_loss = loss;

@@ -67,6 +67,8 @@ typedef struct {
     int resume;            /* continue from OUT/latest when it exists */
     int quiet;             /* no progress bar */
     long stop_after;       /* > 0: stop (with a checkpoint) after this step, as an interruption */
+    const tok_tokenizer *tok; /* the data's tokenizer, saved as tokenizer.json in every checkpoint
+                                 so that a checkpoint folder can be sampled on its own; NULL: byte-level */
 } tr_options;
 
 typedef struct {

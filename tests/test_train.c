@@ -310,6 +310,12 @@ TEST(train_data_with_bpe_tokenizer) {
              cfg, tpath, toy_jsonl(), dir);
     CHECK_MSG(tf_run_cmd(cmd, &out) == 0, "%s", out);
     free(out);
+    /* the checkpoint carries its tokenizer, so `recad sample --model DIR` needs nothing else */
+    char saved[600];
+    snprintf(saved, sizeof saved, "%s/o/final/tokenizer.json", dir);
+    tok_tokenizer *back = tok_load(saved);
+    CHECK_MSG(back && tok_vocab_size(back) == tok_vocab_size(tok), "%s", ut_error());
+    tok_free(back);
     /* a tokenizer larger than the model's vocabulary is refused */
     const char *small = "{\"vocab_size\":100,\"hidden_size\":32,\"intermediate_size\":64,\"num_hidden_layers\":1,"
                         "\"num_attention_heads\":2}";
