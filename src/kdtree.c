@@ -9,16 +9,24 @@
 
 #include "util.h"
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 typedef struct {
     double lo[3], hi[3]; /* tight bounding box of the node's points */
     int a, b;            /* leaf (child < 0): points [a, b) in tree order */
     int child;           /* internal: index of the left child (the right one is child + 1); leaf: -1 */
+    int leaf;            /* leaf: its number in point order (its block in kd_tree.blk); internal: -1 */
 } kd_node;
 
 struct kd_tree {
     int n;
     double *p;   /* n*3, tree order */
-    double *soa; /* 3*n: the same points as x[n], y[n], z[n] (leaf scans) */
+    double *blk; /* nleaf blocks of 3*KD_LEAF: leaf l's points as x[KD_LEAF], y[], z[], the
+                    lanes past its last point set to KD_FAR (vectorised leaf scans) */
+    int *leafnode; /* nleaf: node index of each leaf, in point order */
+    int nleaf;
     int *ord;  /* n: index in the kd_build array of each tree-order point */
     kd_node *nodes;
     int nnodes, cap;
@@ -48,7 +56,7 @@ static int kd_first_set(const uint32_t *key, int lo, int hi, int bit) {
  * (axes taken in turn), so it is a midpoint kd-tree; ranges of equal keys split in the middle.
  * Tight boxes are computed at the leaves and merged upwards. */
 static void kd_build_node(kd_tree *t, const uint32_t *key, int id, int lo, int hi) {
-    kd_node nd = {{DBL_MAX, DBL_MAX, DBL_MAX}, {-DBL_MAX, -DBL_MAX, -DBL_MAX}, lo, hi, -1};
+    kd_node nd = {{DBL_MAX, DBL_MAX, DBL_MAX}, {-DBL_MAX, -DBL_MAX, -DBL_MAX}, lo, hi, -1, -1};
     if (hi - lo > KD_LEAF) {
         uint32_t diff = key[lo] ^ key[hi - 1];
         int mid = diff ? kd_first_set(key, lo, hi, 31 - __builtin_clz(diff)) : lo + (hi - lo) / 2;
@@ -61,6 +69,7 @@ static void kd_build_node(kd_tree *t, const uint32_t *key, int id, int lo, int h
             nd.hi[d] = a->hi[d] > b->hi[d] ? a->hi[d] : b->hi[d];
         }
     } else {
+        nd.leaf = t->nleaf++;
         for (int i = lo; i < hi; i++)
             for (int d = 0; d < 3; d++) {
                 double v = t->p[3 * i + d];
@@ -70,6 +79,10 @@ static void kd_build_node(kd_tree *t, const uint32_t *key, int id, int lo, int h
     }
     t->nodes[id] = nd;
 }
+
+/* coordinate of the padding lanes of leaf blocks: its squared distance to any finite query
+ * point of a sane scale (|coordinate| < 1e100) is huge but finite, never a nearest point */
+#define KD_FAR 1e150
 
 #define KD_BITS 10 /* Morton bits per axis: cells far smaller than a leaf for any practical n */
 
@@ -111,6 +124,20 @@ static void kd_radix_sort(uint32_t *key, int *idx, int n) {
     free(k2), free(i2);
 }
 
+/* the leaves' padded coordinate blocks (kd_tree.blk) and leaf list, from the built nodes */
+static void kd_fill_blocks(kd_tree *t) {
+    t->blk = ut_malloc((size_t)t->nleaf * 3 * KD_LEAF * sizeof *t->blk);
+    t->leafnode = ut_malloc((size_t)t->nleaf * sizeof *t->leafnode);
+    for (int id = 0; id < t->nnodes; id++) {
+        const kd_node *nd = &t->nodes[id];
+        if (nd->child >= 0) continue;
+        t->leafnode[nd->leaf] = id;
+        double *b = t->blk + (size_t)nd->leaf * 3 * KD_LEAF;
+        for (int k = 0; k < KD_LEAF; k++)
+            for (int d = 0; d < 3; d++) b[d * KD_LEAF + k] = nd->a + k < nd->b ? t->p[3 * (nd->a + k) + d] : KD_FAR;
+    }
+}
+
 kd_tree *kd_build(const double *pts, int n) {
     if (n < 1) return ut_fail("kd_build: empty point set"), NULL;
     for (long i = 0; i < 3L * n; i++)
@@ -134,20 +161,21 @@ kd_tree *kd_build(const double *pts, int n) {
     }
     kd_radix_sort(key, t->ord, n);
     t->p = ut_malloc((size_t)n * 3 * sizeof *t->p);
-    t->soa = ut_malloc((size_t)n * 3 * sizeof *t->soa);
     for (int i = 0; i < n; i++)
-        for (int d = 0; d < 3; d++) t->p[3 * i + d] = t->soa[(size_t)d * n + i] = pts[3 * (size_t)t->ord[i] + d];
+        for (int d = 0; d < 3; d++) t->p[3 * i + d] = pts[3 * (size_t)t->ord[i] + d];
     ut_grow((void **)&t->nodes, &t->cap, 2 * (n / KD_LEAF) + 8, sizeof *t->nodes);
     kd_new_nodes(t, 1);
     kd_build_node(t, key, 0, 0, n);
     free(key);
+    kd_fill_blocks(t);
     return t;
 }
 
 void kd_free(kd_tree *t) {
     if (!t) return;
     free(t->p);
-    free(t->soa);
+    free(t->blk);
+    free(t->leafnode);
     free(t->ord);
     free(t->nodes);
     free(t);
@@ -264,28 +292,85 @@ static double kd_centre_gap(const kd_node *a, const kd_node *b) {
     return s;
 }
 
-/* scans data leaf `nd` for query q: best squared distance and tree-order index */
-static void kd_scan_leaf(const kd_tree *t, const kd_node *nd, const double q[3], double *best, int *bi) {
-    const double *x = t->soa, *y = t->soa + t->n, *z = t->soa + 2 * (size_t)t->n;
-    double m = *best;
-    int mi = -1;
-    for (int i = nd->a; i < nd->b; i++) {
-        double dx = x[i] - q[0], dy = y[i] - q[1], dz = z[i] - q[2];
-        double d2 = dx * dx + dy * dy + dz * dz;
-        if (d2 < m) m = d2, mi = i;
+/* KD_LEAF = KD_NV vectors of 8 doubles (GCC vector extensions: AVX-512 registers with
+ * -march=native on such machines, pairs of narrower ones elsewhere); loads may be unaligned */
+typedef double kd_v8 __attribute__((vector_size(64), aligned(8)));
+typedef long long kd_m8 __attribute__((vector_size(64), aligned(8)));
+#define KD_NV (KD_LEAF / 8) /* vectors per leaf */
+_Static_assert(KD_LEAF % 8 == 0 && KD_LEAF <= 32, "leaf lanes: whole vectors, one bit each in a 32-bit mask");
+
+static kd_v8 kd_vmin(kd_v8 a, kd_v8 b) {
+    kd_m8 c = a < b;
+    return (kd_v8)(((kd_m8)a & c) | ((kd_m8)b & ~c));
+}
+
+static kd_v8 kd_vmax(kd_v8 a, kd_v8 b) {
+    kd_m8 c = a > b;
+    return (kd_v8)(((kd_m8)a & c) | ((kd_m8)b & ~c));
+}
+
+/* bit k set where a[k] < b[k] (AVX-512 compare-to-mask where available) */
+static uint32_t kd_vlt(kd_v8 a, kd_v8 b) {
+#ifdef __AVX512F__
+    return _mm512_cmp_pd_mask((__m512d)a, (__m512d)b, _CMP_LT_OQ);
+#else
+    uint32_t m = 0;
+    for (int k = 0; k < 8; k++) m |= (uint32_t)(a[k] < b[k]) << k;
+    return m;
+#endif
+}
+
+static double kd_hmin(kd_v8 v) {
+#ifdef __AVX512F__
+    return _mm512_reduce_min_pd((__m512d)v);
+#else
+    double m = v[0];
+    for (int k = 1; k < 8; k++) m = v[k] < m ? v[k] : m;
+    return m;
+#endif
+}
+
+/* largest of best[KD_LEAF] */
+static double kd_max_best(const double *best) {
+    kd_v8 v = *(const kd_v8 *)best;
+    for (int h = 1; h < KD_NV; h++) v = kd_vmax(v, *(const kd_v8 *)(best + 8 * h));
+#ifdef __AVX512F__
+    return _mm512_reduce_max_pd((__m512d)v);
+#else
+    double m = v[0];
+    for (int k = 1; k < 8; k++) m = v[k] > m ? v[k] : m;
+    return m;
+#endif
+}
+
+/* scans data leaf `nd` for query q (x, y, z): when a point is nearer than *best, the nearest one's
+ * squared distance goes to *best and its tree-order index to *bi */
+static void kd_scan_leaf(const kd_tree *t, const kd_node *nd, double x, double y, double z, double *best, int *bi) {
+    const double *b = t->blk + (size_t)nd->leaf * 3 * KD_LEAF;
+    kd_v8 d2[KD_NV], mv;
+    for (int h = 0; h < KD_NV; h++) {
+        kd_v8 dx = *(const kd_v8 *)(b + 8 * h) - x, dy = *(const kd_v8 *)(b + KD_LEAF + 8 * h) - y;
+        kd_v8 dz = *(const kd_v8 *)(b + 2 * KD_LEAF + 8 * h) - z;
+        d2[h] = dx * dx + dy * dy + dz * dz;
     }
-    if (mi >= 0) *best = m, *bi = mi;
+    mv = d2[0];
+    for (int h = 1; h < KD_NV; h++) mv = kd_vmin(mv, d2[h]);
+    double m = kd_hmin(mv);
+    if (m >= *best) return;
+    uint32_t hit = 0; /* lanes at the minimum (not above it); the first one is taken */
+    kd_v8 mb = d2[0] * 0 + m;
+    for (int h = 0; h < KD_NV; h++) hit |= (~kd_vlt(mb, d2[h]) & 0xffu) << 8 * h;
+    *best = m, *bi = nd->a + __builtin_ctz(hit);
 }
 
 /* Nearest data points of the queries in query leaf ql: a depth-first traversal of the data tree
  * that skips a node when its box is not closer to ql's box than the worst current best of the
  * group; each data leaf reached is scanned for the queries whose own distance to it can still
- * improve. best/bi (KD_LEAF) come in seeded (finite upper bounds or DBL_MAX). */
+ * improve. best/bi (KD_LEAF lanes) come in seeded (finite upper bounds or DBL_MAX; lanes past the
+ * leaf's points hold 0 and are never scanned). */
 static void kd_group(const kd_tree *t, const kd_tree *qt, const kd_node *ql, double *best, int *bi) {
-    int nq = ql->b - ql->a;
-    const double *q = qt->p + 3 * (size_t)ql->a;
-    double bound = 0;
-    for (int k = 0; k < nq; k++) bound = best[k] > bound ? best[k] : bound;
+    const double *qx = qt->blk + (size_t)ql->leaf * 3 * KD_LEAF, *qy = qx + KD_LEAF, *qz = qy + KD_LEAF;
+    double bound = kd_max_best(best);
     int stack[KD_STACK];
     double sdist[KD_STACK];
     int top = 0;
@@ -307,47 +392,47 @@ static void kd_group(const kd_tree *t, const kd_tree *qt, const kd_node *ql, dou
             nd = near;
         }
         if (nd->child >= 0) continue;
-        bound = 0;
-        for (int k = 0; k < nq; k++) {
-            if (kd_box_dist2(nd, q + 3 * k) < best[k]) kd_scan_leaf(t, nd, q + 3 * k, &best[k], &bi[k]);
-            bound = best[k] > bound ? best[k] : bound;
+        kd_v8 bd[KD_NV]; /* squared distance of each query to the leaf's box */
+        for (int h = 0; h < KD_NV; h++) {
+            kd_v8 s = {0};
+            for (int d = 0; d < 3; d++) {
+                kd_v8 c = *(const kd_v8 *)(qx + d * KD_LEAF + 8 * h), zero = {0};
+                kd_v8 e = kd_vmax(kd_vmax(nd->lo[d] - c, c - nd->hi[d]), zero);
+                s += e * e;
+            }
+            bd[h] = s;
         }
+        uint32_t todo = 0; /* queries whose distance to the leaf's box is below their best */
+        for (int h = 0; h < KD_NV; h++) todo |= kd_vlt(bd[h], *(const kd_v8 *)(best + 8 * h)) << 8 * h;
+        for (; todo; todo &= todo - 1) {
+            int k = __builtin_ctz(todo);
+            kd_scan_leaf(t, nd, qx[k], qy[k], qz[k], &best[k], &bi[k]);
+        }
+        bound = kd_max_best(best);
     }
 }
 
 void kd_nearest_tree(const kd_tree *t, const kd_tree *qt, int *idx, double *d2) {
-    /* the query leaves in point order (depth-first, left first): neighbours follow each other */
-    int nleaves = 0, top = 0, stack[KD_STACK];
-    int *leaves = ut_malloc((size_t)qt->nnodes * sizeof *leaves);
-    stack[top++] = 0;
-    while (top > 0) {
-        const kd_node *nd = &qt->nodes[stack[--top]];
-        if (nd->child < 0) {
-            leaves[nleaves++] = (int)(nd - qt->nodes);
-        } else {
-            stack[top++] = nd->child + 1;
-            stack[top++] = nd->child;
-        }
-    }
+    /* the query leaves in point order: neighbours follow each other */
 #pragma omp parallel if (qt->n >= KD_PARALLEL_MIN)
     {
         int prev = -1; /* a data point near the previous leaf: seeds the bounds */
 #pragma omp for schedule(static)
-        for (int l = 0; l < nleaves; l++) {
-            const kd_node *ql = &qt->nodes[leaves[l]];
+        for (int l = 0; l < qt->nleaf; l++) {
+            const kd_node *ql = &qt->nodes[qt->leafnode[l]];
+            int nq = ql->b - ql->a;
             double best[KD_LEAF];
             int bi[KD_LEAF];
-            for (int k = 0; k < ql->b - ql->a; k++) {
+            for (int k = 0; k < KD_LEAF; k++) {
                 bi[k] = prev < 0 ? 0 : prev;
-                best[k] = prev < 0 ? DBL_MAX : kd_dist2(qt->p + 3 * (size_t)(ql->a + k), t->p + 3 * (size_t)prev);
+                best[k] = k >= nq ? 0 : prev < 0 ? DBL_MAX : kd_dist2(qt->p + 3 * (size_t)(ql->a + k), t->p + 3 * (size_t)prev);
             }
             kd_group(t, qt, ql, best, bi);
             prev = bi[0];
-            for (int k = 0; k < ql->b - ql->a; k++) {
+            for (int k = 0; k < nq; k++) {
                 if (idx) idx[ql->a + k] = t->ord[bi[k]];
                 if (d2) d2[ql->a + k] = best[k];
             }
         }
     }
-    free(leaves);
 }

@@ -10,7 +10,9 @@
  * code (10 bits per axis on the cube that holds them; radix sort), and each node splits at the
  * midplane of its Morton cell, the axes taken in turn: a midpoint k-d tree (ranges of identical
  * codes split in the middle). Leaves hold at most KD_LEAF points, stored contiguously in tree
- * order (kd_points()); every node keeps the tight bounding box of its points. Queries descend to
+ * order (kd_points()) and again as one padded block of x[KD_LEAF], y[], z[] per leaf, so that a
+ * leaf scan is a few fixed-width vector operations; every node keeps the tight bounding box of
+ * its points. Queries descend to
  * the nearer child first and skip a subtree when the squared distance from the query to its box
  * is not below the best distance found so far, so the answer is exact. Batch queries start each
  * search from the previous query's answer (a real distance, hence a valid upper bound): queries
@@ -23,7 +25,7 @@
 #ifndef RECAD_KDTREE_H
 #define RECAD_KDTREE_H
 
-#define KD_LEAF 16 /* maximum points per leaf */
+#define KD_LEAF 32 /* maximum points per leaf (a multiple of 8, at most 32) */
 /* batch queries use the OpenMP threads from this many queries on: below it a query set takes
  * about a millisecond, less than what waking and joining threads costs on a busy machine */
 #define KD_PARALLEL_MIN 32768
