@@ -32,6 +32,46 @@ struct kd_tree {
     int nnodes, cap;
 };
 
+/* ---- vectors of 8 doubles ---- */
+
+/* KD_LEAF = KD_NV vectors of 8 doubles (GCC vector extensions: AVX-512 registers with
+ * -march=native on such machines, pairs of narrower ones elsewhere); loads may be unaligned */
+typedef double kd_v8 __attribute__((vector_size(64), aligned(8)));
+typedef long long kd_m8 __attribute__((vector_size(64), aligned(8)));
+#define KD_NV (KD_LEAF / 8) /* vectors per leaf */
+_Static_assert(KD_LEAF % 8 == 0 && KD_LEAF <= 32, "leaf lanes: whole vectors, one bit each in a 32-bit mask");
+
+static kd_v8 kd_vmin(kd_v8 a, kd_v8 b) {
+    kd_m8 c = a < b;
+    return (kd_v8)(((kd_m8)a & c) | ((kd_m8)b & ~c));
+}
+
+static kd_v8 kd_vmax(kd_v8 a, kd_v8 b) {
+    kd_m8 c = a > b;
+    return (kd_v8)(((kd_m8)a & c) | ((kd_m8)b & ~c));
+}
+
+/* bit k set where a[k] < b[k] (AVX-512 compare-to-mask where available) */
+static uint32_t kd_vlt(kd_v8 a, kd_v8 b) {
+#ifdef __AVX512F__
+    return _mm512_cmp_pd_mask((__m512d)a, (__m512d)b, _CMP_LT_OQ);
+#else
+    uint32_t m = 0;
+    for (int k = 0; k < 8; k++) m |= (uint32_t)(a[k] < b[k]) << k;
+    return m;
+#endif
+}
+
+static double kd_hmin(kd_v8 v) {
+#ifdef __AVX512F__
+    return _mm512_reduce_min_pd((__m512d)v);
+#else
+    double m = v[0];
+    for (int k = 1; k < 8; k++) m = v[k] < m ? v[k] : m;
+    return m;
+#endif
+}
+
 /* ---- construction ---- */
 
 static int kd_new_nodes(kd_tree *t, int count) {
@@ -96,30 +136,39 @@ static uint32_t kd_spread(uint32_t v) {
     return v;
 }
 
-/* sorts (key, index) pairs by their 30-bit keys: LSD radix sort, three 10-bit digits (a pass
- * whose digit is the same for every key is skipped) */
+/* sorts (key, index) pairs by their 30-bit keys: LSD radix sort, three 10-bit digits counted in
+ * one pass (a pass whose digit is the same for every key is skipped) */
 static void kd_radix_sort(uint32_t *key, int *idx, int n) {
-    uint32_t *k2 = ut_malloc((size_t)n * sizeof *k2);
-    int *i2 = ut_malloc((size_t)n * sizeof *i2);
-    int cnt[1024];
-    for (int shift = 0; shift < 30; shift += 10) {
-        memset(cnt, 0, sizeof cnt);
-        for (int i = 0; i < n; i++) cnt[(key[i] >> shift) & 1023]++;
-        if (cnt[(key[0] >> shift) & 1023] == n) continue;
+    uint32_t *k2 = ut_malloc((size_t)n * sizeof *k2), *ks = key;
+    int *i2 = ut_malloc((size_t)n * sizeof *i2), *is = idx;
+    static _Thread_local int cnt[3][1024];
+    memset(cnt, 0, sizeof cnt);
+    for (int i = 0; i < n; i++) {
+        cnt[0][key[i] & 1023]++;
+        cnt[1][(key[i] >> 10) & 1023]++;
+        cnt[2][key[i] >> 20]++;
+    }
+    for (int pass = 0; pass < 3; pass++) {
+        int shift = 10 * pass, *c = cnt[pass];
+        if (c[(ks[0] >> shift) & 1023] == n) continue;
         for (int b = 0, sum = 0; b < 1024; b++) {
-            int c = cnt[b];
-            cnt[b] = sum;
-            sum += c;
+            int v = c[b];
+            c[b] = sum;
+            sum += v;
         }
         for (int i = 0; i < n; i++) {
-            int pos = cnt[(key[i] >> shift) & 1023]++;
-            k2[pos] = key[i];
-            i2[pos] = idx[i];
+            int pos = c[(ks[i] >> shift) & 1023]++;
+            k2[pos] = ks[i];
+            i2[pos] = is[i];
         }
-        uint32_t *tk = key;
-        int *ti = idx;
-        memcpy(tk, k2, (size_t)n * sizeof *key);
-        memcpy(ti, i2, (size_t)n * sizeof *idx);
+        uint32_t *tk = ks;
+        int *ti = is;
+        ks = k2, is = i2, k2 = tk, i2 = ti; /* the sorted pairs are now in ks, is */
+    }
+    if (ks != key) {
+        memcpy(key, ks, (size_t)n * sizeof *key);
+        memcpy(idx, is, (size_t)n * sizeof *idx);
+        k2 = ks, i2 = is;
     }
     free(k2), free(i2);
 }
@@ -133,23 +182,57 @@ static void kd_fill_blocks(kd_tree *t) {
         if (nd->child >= 0) continue;
         t->leafnode[nd->leaf] = id;
         double *b = t->blk + (size_t)nd->leaf * 3 * KD_LEAF;
-        for (int k = 0; k < KD_LEAF; k++)
-            for (int d = 0; d < 3; d++) b[d * KD_LEAF + k] = nd->a + k < nd->b ? t->p[3 * (nd->a + k) + d] : KD_FAR;
+        const double *p = t->p + 3 * (size_t)nd->a;
+        int m = nd->b - nd->a;
+        for (int k = 0; k < m; k++) b[k] = p[3 * k], b[KD_LEAF + k] = p[3 * k + 1], b[2 * KD_LEAF + k] = p[3 * k + 2];
+        for (int d = 0; d < 3; d++)
+            for (int k = m; k < KD_LEAF; k++) b[d * KD_LEAF + k] = KD_FAR;
     }
+}
+
+/* Bounding box lo, hi (3 each) of n points (n*3); 0 if a coordinate is not finite. Eight points
+ * (three vectors) per step; the lanes of vector v hold axis (8v + lane) % 3. */
+static int kd_bounds(const double *pts, int n, double lo[3], double hi[3]) {
+    for (int d = 0; d < 3; d++) lo[d] = DBL_MAX, hi[d] = -DBL_MAX;
+    int i = 0;
+    if (n >= 8) {
+        kd_v8 vlo[3], vhi[3], fin = {0}; /* fin: sums of v - v, NaN once a value is not finite */
+        for (int v = 0; v < 3; v++) vlo[v] = vhi[v] = *(const kd_v8 *)(pts + 8 * v);
+        for (; i + 8 <= n; i += 8)
+            for (int v = 0; v < 3; v++) {
+                kd_v8 x = *(const kd_v8 *)(pts + 3 * (size_t)i + 8 * v);
+                vlo[v] = kd_vmin(x, vlo[v]), vhi[v] = kd_vmax(x, vhi[v]);
+                fin += x - x;
+            }
+        for (int v = 0; v < 3; v++)
+            for (int l = 0; l < 8; l++) {
+                int d = (8 * v + l) % 3;
+                if (!(fin[l] == 0)) return 0;
+                lo[d] = vlo[v][l] < lo[d] ? vlo[v][l] : lo[d];
+                hi[d] = vhi[v][l] > hi[d] ? vhi[v][l] : hi[d];
+            }
+    }
+    for (; i < n; i++)
+        for (int d = 0; d < 3; d++) {
+            double x = pts[3 * i + d];
+            if (!isfinite(x)) return 0;
+            lo[d] = x < lo[d] ? x : lo[d];
+            hi[d] = x > hi[d] ? x : hi[d];
+        }
+    return 1;
 }
 
 kd_tree *kd_build(const double *pts, int n) {
     if (n < 1) return ut_fail("kd_build: empty point set"), NULL;
-    for (long i = 0; i < 3L * n; i++)
-        if (!isfinite(pts[i])) return ut_fail("kd_build: point %ld has a non-finite coordinate", i / 3), NULL;
+    double lo[3], hi[3], ext = 0;
+    if (!kd_bounds(pts, n, lo, hi)) {
+        for (long i = 0; i < 3L * n; i++)
+            if (!isfinite(pts[i])) return ut_fail("kd_build: point %ld has a non-finite coordinate", i / 3), NULL;
+    }
     kd_tree *t = ut_calloc(1, sizeof *t);
     t->n = n;
     /* Morton order on a cube around the points, KD_BITS bits per axis */
-    double lo[3] = {DBL_MAX, DBL_MAX, DBL_MAX}, ext = 0;
-    for (int i = 0; i < n; i++)
-        for (int d = 0; d < 3; d++) lo[d] = pts[3 * i + d] < lo[d] ? pts[3 * i + d] : lo[d];
-    for (int i = 0; i < n; i++)
-        for (int d = 0; d < 3; d++) ext = pts[3 * i + d] - lo[d] > ext ? pts[3 * i + d] - lo[d] : ext;
+    for (int d = 0; d < 3; d++) ext = hi[d] - lo[d] > ext ? hi[d] - lo[d] : ext;
     double sc = ext > 0 ? ((1 << KD_BITS) - 1) / ext : 0;
     uint32_t *key = ut_malloc((size_t)n * sizeof *key);
     t->ord = ut_malloc((size_t)n * sizeof *t->ord);
@@ -290,44 +373,6 @@ static double kd_centre_gap(const kd_node *a, const kd_node *b) {
         s += e * e;
     }
     return s;
-}
-
-/* KD_LEAF = KD_NV vectors of 8 doubles (GCC vector extensions: AVX-512 registers with
- * -march=native on such machines, pairs of narrower ones elsewhere); loads may be unaligned */
-typedef double kd_v8 __attribute__((vector_size(64), aligned(8)));
-typedef long long kd_m8 __attribute__((vector_size(64), aligned(8)));
-#define KD_NV (KD_LEAF / 8) /* vectors per leaf */
-_Static_assert(KD_LEAF % 8 == 0 && KD_LEAF <= 32, "leaf lanes: whole vectors, one bit each in a 32-bit mask");
-
-static kd_v8 kd_vmin(kd_v8 a, kd_v8 b) {
-    kd_m8 c = a < b;
-    return (kd_v8)(((kd_m8)a & c) | ((kd_m8)b & ~c));
-}
-
-static kd_v8 kd_vmax(kd_v8 a, kd_v8 b) {
-    kd_m8 c = a > b;
-    return (kd_v8)(((kd_m8)a & c) | ((kd_m8)b & ~c));
-}
-
-/* bit k set where a[k] < b[k] (AVX-512 compare-to-mask where available) */
-static uint32_t kd_vlt(kd_v8 a, kd_v8 b) {
-#ifdef __AVX512F__
-    return _mm512_cmp_pd_mask((__m512d)a, (__m512d)b, _CMP_LT_OQ);
-#else
-    uint32_t m = 0;
-    for (int k = 0; k < 8; k++) m |= (uint32_t)(a[k] < b[k]) << k;
-    return m;
-#endif
-}
-
-static double kd_hmin(kd_v8 v) {
-#ifdef __AVX512F__
-    return _mm512_reduce_min_pd((__m512d)v);
-#else
-    double m = v[0];
-    for (int k = 1; k < 8; k++) m = v[k] < m ? v[k] : m;
-    return m;
-#endif
 }
 
 /* largest of best[KD_LEAF] */
