@@ -30,6 +30,9 @@ struct kd_tree {
     int *ord;  /* n: index in the kd_build array of each tree-order point */
     kd_node *nodes;
     int nnodes, cap;
+    uint32_t *key, *key2; /* construction scratch (n each): Morton keys, radix sort buffer */
+    int *ord2;            /* construction scratch (n): radix sort buffer */
+    int ncap, lcap;       /* capacity of the n-sized arrays and of the nleaf-sized ones */
 };
 
 /* ---- vectors of 8 doubles ---- */
@@ -137,10 +140,10 @@ static uint32_t kd_spread(uint32_t v) {
 }
 
 /* sorts (key, index) pairs by their 30-bit keys: LSD radix sort, three 10-bit digits counted in
- * one pass (a pass whose digit is the same for every key is skipped) */
-static void kd_radix_sort(uint32_t *key, int *idx, int n) {
-    uint32_t *k2 = ut_malloc((size_t)n * sizeof *k2), *ks = key;
-    int *i2 = ut_malloc((size_t)n * sizeof *i2), *is = idx;
+ * one pass (a pass whose digit is the same for every key is skipped); k2, i2: n-sized scratch */
+static void kd_radix_sort(uint32_t *key, int *idx, int n, uint32_t *k2, int *i2) {
+    uint32_t *ks = key;
+    int *is = idx;
     static _Thread_local int cnt[3][1024];
     memset(cnt, 0, sizeof cnt);
     for (int i = 0; i < n; i++) {
@@ -168,15 +171,17 @@ static void kd_radix_sort(uint32_t *key, int *idx, int n) {
     if (ks != key) {
         memcpy(key, ks, (size_t)n * sizeof *key);
         memcpy(idx, is, (size_t)n * sizeof *idx);
-        k2 = ks, i2 = is;
     }
-    free(k2), free(i2);
 }
 
 /* the leaves' padded coordinate blocks (kd_tree.blk) and leaf list, from the built nodes */
 static void kd_fill_blocks(kd_tree *t) {
-    t->blk = ut_malloc((size_t)t->nleaf * 3 * KD_LEAF * sizeof *t->blk);
-    t->leafnode = ut_malloc((size_t)t->nleaf * sizeof *t->leafnode);
+    if (t->nleaf > t->lcap) {
+        free(t->blk), free(t->leafnode);
+        t->lcap = t->nleaf;
+        t->blk = ut_malloc((size_t)t->lcap * 3 * KD_LEAF * sizeof *t->blk);
+        t->leafnode = ut_malloc((size_t)t->lcap * sizeof *t->leafnode);
+    }
     for (int id = 0; id < t->nnodes; id++) {
         const kd_node *nd = &t->nodes[id];
         if (nd->child >= 0) continue;
@@ -222,35 +227,54 @@ static int kd_bounds(const double *pts, int n, double lo[3], double hi[3]) {
     return 1;
 }
 
-kd_tree *kd_build(const double *pts, int n) {
-    if (n < 1) return ut_fail("kd_build: empty point set"), NULL;
+/* makes room for n points in the n-sized arrays (their contents are not kept) */
+static void kd_reserve(kd_tree *t, int n) {
+    if (n <= t->ncap) return;
+    free(t->p), free(t->ord), free(t->key), free(t->key2), free(t->ord2);
+    t->ncap = n;
+    t->p = ut_malloc((size_t)n * 3 * sizeof *t->p);
+    t->ord = ut_malloc((size_t)n * sizeof *t->ord);
+    t->key = ut_malloc((size_t)n * sizeof *t->key);
+    t->key2 = ut_malloc((size_t)n * sizeof *t->key2);
+    t->ord2 = ut_malloc((size_t)n * sizeof *t->ord2);
+}
+
+int kd_rebuild(kd_tree *t, const double *pts, int n) {
+    if (n < 1) return ut_fail("kd_build: empty point set");
     double lo[3], hi[3], ext = 0;
     if (!kd_bounds(pts, n, lo, hi)) {
         for (long i = 0; i < 3L * n; i++)
-            if (!isfinite(pts[i])) return ut_fail("kd_build: point %ld has a non-finite coordinate", i / 3), NULL;
+            if (!isfinite(pts[i])) return ut_fail("kd_build: point %ld has a non-finite coordinate", i / 3);
     }
-    kd_tree *t = ut_calloc(1, sizeof *t);
+    kd_reserve(t, n);
     t->n = n;
     /* Morton order on a cube around the points, KD_BITS bits per axis */
     for (int d = 0; d < 3; d++) ext = hi[d] - lo[d] > ext ? hi[d] - lo[d] : ext;
     double sc = ext > 0 ? ((1 << KD_BITS) - 1) / ext : 0;
-    uint32_t *key = ut_malloc((size_t)n * sizeof *key);
-    t->ord = ut_malloc((size_t)n * sizeof *t->ord);
+    uint32_t *key = t->key;
     for (int i = 0; i < n; i++) {
         uint32_t c[3];
         for (int d = 0; d < 3; d++) c[d] = (uint32_t)((pts[3 * i + d] - lo[d]) * sc);
         key[i] = kd_spread(c[0]) | kd_spread(c[1]) << 1 | kd_spread(c[2]) << 2;
         t->ord[i] = i;
     }
-    kd_radix_sort(key, t->ord, n);
-    t->p = ut_malloc((size_t)n * 3 * sizeof *t->p);
+    kd_radix_sort(key, t->ord, n, t->key2, t->ord2);
     for (int i = 0; i < n; i++)
         for (int d = 0; d < 3; d++) t->p[3 * i + d] = pts[3 * (size_t)t->ord[i] + d];
+    t->nnodes = t->nleaf = 0;
     ut_grow((void **)&t->nodes, &t->cap, 2 * (n / KD_LEAF) + 8, sizeof *t->nodes);
     kd_new_nodes(t, 1);
     kd_build_node(t, key, 0, 0, n);
-    free(key);
     kd_fill_blocks(t);
+    return 0;
+}
+
+kd_tree *kd_build(const double *pts, int n) {
+    kd_tree *t = ut_calloc(1, sizeof *t);
+    if (kd_rebuild(t, pts, n) != 0) {
+        kd_free(t);
+        return NULL;
+    }
     return t;
 }
 
@@ -260,6 +284,7 @@ void kd_free(kd_tree *t) {
     free(t->blk);
     free(t->leafnode);
     free(t->ord);
+    free(t->key), free(t->key2), free(t->ord2);
     free(t->nodes);
     free(t);
 }

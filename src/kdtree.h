@@ -4,6 +4,7 @@
  *   double d2; int i = kd_nearest(t, q, &d2);  i: index into the caller's pts, d2: squared distance
  *   kd_nearest_batch(t, qs, m, idx, d2s);      m queries at once
  *   kd_nearest_tree(t, qt, idx, d2s);          every point of tree qt (fastest for clouds)
+ *   kd_rebuild(t, pts2, n2);                   same tree, new points, memory reused
  *   kd_free(t);
  *
  * Construction: O(n log n) at worst, linear in practice. The points are sorted by their Morton
@@ -35,6 +36,9 @@ typedef struct kd_tree kd_tree; /* opaque */
 /* NULL + ut_error() if n < 1 or a coordinate is not finite. */
 kd_tree *kd_build(const double *pts, int n);
 void kd_free(kd_tree *t);
+/* Rebuilds t on new points (the same contract as kd_build), reusing its memory: repeated builds
+ * of clouds of similar sizes allocate nothing. 0, or -1 + ut_error() with t left unchanged. */
+int kd_rebuild(kd_tree *t, const double *pts, int n);
 int kd_size(const kd_tree *t);
 /* The points in tree order (n*3) and, for each, its index in the array given to kd_build. */
 const double *kd_points(const kd_tree *t);

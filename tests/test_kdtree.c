@@ -173,7 +173,7 @@ TEST(hungarian_empty_and_known) {
 TEST(kdtree_all_nearest_of_tree_matches_brute_force) {
     ut_rng r;
     ut_rng_seed(&r, 5);
-    int sizes[] = {1, 5, 16, 17, 300, 5000};
+    int sizes[] = {1, 5, 32, 33, 300, 5000};
     for (int kind = 0; kind < 4; kind++)
         for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
             int n = sizes[s], m = sizes[(s + 2) % 6];
@@ -196,4 +196,54 @@ TEST(kdtree_all_nearest_of_tree_matches_brute_force) {
             free(idx), free(d2), free(pts), free(q);
             kd_free(t), kd_free(qt);
         }
+}
+
+/* all nearest neighbours of qt's points in t equal brute force over pts (n); count of misses */
+static int kdt_tree_misses(const kd_tree *t, const double *pts, int n, const kd_tree *qt) {
+    int m = kd_size(qt), bad = 0;
+    int *idx = malloc((size_t)m * sizeof *idx);
+    double *d2 = malloc((size_t)m * sizeof *d2);
+    kd_nearest_tree(t, qt, idx, d2);
+    const double *qp = kd_points(qt);
+    for (int j = 0; j < m; j++) {
+        int bi;
+        double want = kdt_brute(pts, n, qp + 3 * j, &bi);
+        double dx = pts[3 * idx[j]] - qp[3 * j], dy = pts[3 * idx[j] + 1] - qp[3 * j + 1],
+               dz = pts[3 * idx[j] + 2] - qp[3 * j + 2];
+        if (d2[j] != want || dx * dx + dy * dy + dz * dz != want) bad++;
+    }
+    free(idx), free(d2);
+    return bad;
+}
+
+TEST(kdtree_rebuild_reuses_tree_for_new_clouds_of_any_size) {
+    ut_rng r;
+    ut_rng_seed(&r, 9);
+    int sizes[] = {300, 5, 5000, 32, 33, 1, 2000};
+    double *p0 = kdt_cloud(&r, 40, 0), *q0 = kdt_cloud(&r, 40, 0);
+    kd_tree *t = kd_build(p0, 40), *qt = kd_build(q0, 40);
+    REQUIRE(t && qt);
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        int n = sizes[s], m = sizes[(s + 3) % 7], kind = (int)s % 4;
+        double *pts = kdt_cloud(&r, n, kind), *q = kdt_cloud(&r, m, kind);
+        REQUIRE(kd_rebuild(t, pts, n) == 0 && kd_rebuild(qt, q, m) == 0);
+        CHECK(kd_size(t) == n && kd_size(qt) == m);
+        const int *ord = kd_order(t);
+        const double *tp = kd_points(t);
+        int moved = 0;
+        for (int i = 0; i < n; i++) moved += memcmp(tp + 3 * i, pts + 3 * ord[i], 3 * sizeof *tp) != 0;
+        CHECK_MSG(moved == 0, "n %d: kd_points disagrees with kd_order at %d points", n, moved);
+        int bad = kdt_tree_misses(t, pts, n, qt);
+        CHECK_MSG(bad == 0, "n %d m %d: %d queries differ after rebuilding", n, m, bad);
+        /* a cloud with a non-finite coordinate is refused and leaves the tree as it was */
+        double keep = q[3 * (m / 2) + 1];
+        q[3 * (m / 2) + 1] = NAN;
+        CHECK(kd_rebuild(qt, q, m) != 0);
+        CHECK(kd_rebuild(qt, q, 0) != 0);
+        q[3 * (m / 2) + 1] = keep;
+        CHECK(kd_size(qt) == m && kdt_tree_misses(t, pts, n, qt) == 0);
+        free(pts), free(q);
+    }
+    free(p0), free(q0);
+    kd_free(t), kd_free(qt);
 }
