@@ -54,7 +54,9 @@ void mt_normalise_cloud(mt_protocol p, double *pts, int n, const double lo[3], c
 int mt_normalisation(mt_protocol p, const double lo[3], const double hi[3], double *scale, double t[3]);
 
 /* ---- Chamfer distance ---- */
-/* CD of two clouds (a: na*3, b: nb*3), raw (not x1000). -1 + ut_error() if a cloud is empty. */
+/* CD of two clouds (a: na*3, b: nb*3), raw (not x1000). -1 + ut_error() if a cloud is empty.
+ * Each calling thread keeps its two k-d trees between calls (rebuilt in place: no allocation for
+ * clouds no larger than before); clouds over 65536 points give that memory back. */
 double mt_chamfer_points(const double *a, int na, const double *b, int nb);
 /* Samples npts points on each solid (gt with seed_gt, pred with seed_pred), normalises each
  * by the protocol and returns the raw CD in *cd. npts <= 0 picks the protocol's count. */

@@ -101,8 +101,10 @@ TEST(metrics_chamfer_known_small_clouds) {
 TEST(metrics_chamfer_matches_brute_force) {
     ut_rng r;
     ut_rng_seed(&r, 42);
-    int sizes[][2] = {{1, 1}, {3, 700}, {700, 3}, {1000, 1000}, {2500, 1800}};
-    for (int k = 0; k < 5; k++) {
+    /* one after the other: the trees kept between calls grow, shrink, and are let go past
+     * 65536 points */
+    int sizes[][2] = {{1, 1}, {3, 700}, {700, 3}, {70000, 40}, {1000, 1000}, {2500, 1800}};
+    for (int k = 0; k < 6; k++) {
         double *a = tm_box_cloud(&r, sizes[k][0], 1, 0.5, 0.1), *b = tm_box_cloud(&r, sizes[k][1], 1, 0.5, 0.12);
         double got = mt_chamfer_points(a, sizes[k][0], b, sizes[k][1]);
         double want = tm_brute_cd(a, sizes[k][0], b, sizes[k][1]);
