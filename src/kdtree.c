@@ -42,7 +42,7 @@ struct kd_tree {
 typedef double kd_v8 __attribute__((vector_size(64), aligned(8)));
 typedef long long kd_m8 __attribute__((vector_size(64), aligned(8)));
 #define KD_NV (KD_LEAF / 8) /* vectors per leaf */
-_Static_assert(KD_LEAF % 8 == 0 && KD_LEAF <= 32, "leaf lanes: whole vectors, one bit each in a 32-bit mask");
+_Static_assert(KD_LEAF % 8 == 0 && KD_LEAF <= 64, "leaf lanes: whole vectors, one bit each in a 64-bit mask");
 
 static kd_v8 kd_vmin(kd_v8 a, kd_v8 b) {
     kd_m8 c = a < b;
@@ -401,7 +401,7 @@ static double kd_centre_gap(const kd_node *a, const kd_node *b) {
 }
 
 /* largest of best[KD_LEAF] */
-static double kd_max_best(const double *best) {
+static inline double kd_max_best(const double *best) {
     kd_v8 v = *(const kd_v8 *)best;
     for (int h = 1; h < KD_NV; h++) v = kd_vmax(v, *(const kd_v8 *)(best + 8 * h));
 #ifdef __AVX512F__
@@ -427,10 +427,10 @@ static void kd_scan_leaf(const kd_tree *t, const kd_node *nd, double x, double y
     for (int h = 1; h < KD_NV; h++) mv = kd_vmin(mv, d2[h]);
     double m = kd_hmin(mv);
     if (m >= *best) return;
-    uint32_t hit = 0; /* lanes at the minimum (not above it); the first one is taken */
+    uint64_t hit = 0; /* lanes at the minimum (not above it); the first one is taken */
     kd_v8 mb = d2[0] * 0 + m;
-    for (int h = 0; h < KD_NV; h++) hit |= (~kd_vlt(mb, d2[h]) & 0xffu) << 8 * h;
-    *best = m, *bi = nd->a + __builtin_ctz(hit);
+    for (int h = 0; h < KD_NV; h++) hit |= (uint64_t)(~kd_vlt(mb, d2[h]) & 0xffu) << 8 * h;
+    *best = m, *bi = nd->a + __builtin_ctzll(hit);
 }
 
 /* Nearest data points of the queries in query leaf ql: a depth-first traversal of the data tree
@@ -472,10 +472,10 @@ static void kd_group(const kd_tree *t, const kd_tree *qt, const kd_node *ql, dou
             }
             bd[h] = s;
         }
-        uint32_t todo = 0; /* queries whose distance to the leaf's box is below their best */
-        for (int h = 0; h < KD_NV; h++) todo |= kd_vlt(bd[h], *(const kd_v8 *)(best + 8 * h)) << 8 * h;
+        uint64_t todo = 0; /* queries whose distance to the leaf's box is below their best */
+        for (int h = 0; h < KD_NV; h++) todo |= (uint64_t)kd_vlt(bd[h], *(const kd_v8 *)(best + 8 * h)) << 8 * h;
         for (; todo; todo &= todo - 1) {
-            int k = __builtin_ctz(todo);
+            int k = __builtin_ctzll(todo);
             kd_scan_leaf(t, nd, qx[k], qy[k], qz[k], &best[k], &bi[k]);
         }
         bound = kd_max_best(best);

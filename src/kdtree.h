@@ -26,7 +26,7 @@
 #ifndef RECAD_KDTREE_H
 #define RECAD_KDTREE_H
 
-#define KD_LEAF 32 /* maximum points per leaf (a multiple of 8, at most 32) */
+#define KD_LEAF 32 /* maximum points per leaf (a multiple of 8, at most 64) */
 /* batch queries use the OpenMP threads from this many queries on: below it a query set takes
  * about a millisecond, less than what waking and joining threads costs on a busy machine */
 #define KD_PARALLEL_MIN 32768
