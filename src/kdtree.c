@@ -39,6 +39,10 @@ struct kd_tree {
 
 /* KD_LEAF = KD_NV vectors of 8 doubles (GCC vector extensions: AVX-512 registers with
  * -march=native on such machines, pairs of narrower ones elsewhere); loads may be unaligned */
+#ifdef __GNUC__
+/* the 64-byte vectors pass between static functions only: no ABI to keep */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 typedef double kd_v8 __attribute__((vector_size(64), aligned(8)));
 typedef long long kd_m8 __attribute__((vector_size(64), aligned(8)));
 #define KD_NV (KD_LEAF / 8) /* vectors per leaf */
