@@ -24,7 +24,9 @@ struct kd_tree {
     int n;
     double *p;   /* n*3, tree order */
     double *blk; /* nleaf blocks of 3*KD_LEAF: leaf l's points as x[KD_LEAF], y[], z[], the
-                    lanes past its last point set to KD_FAR (vectorised leaf scans) */
+                    lanes past its last point repeat its first point (vectorised leaf scans:
+                    a repeat is never nearer than the point itself, and ties go to the first
+                    lane, so the scans return real lanes for any finite coordinates) */
     int *leafnode; /* nleaf: node index of each leaf, in point order */
     int nleaf;
     int *ord;  /* n: index in the kd_build array of each tree-order point */
@@ -127,9 +129,6 @@ static void kd_build_node(kd_tree *t, const uint32_t *key, int id, int lo, int h
     t->nodes[id] = nd;
 }
 
-/* coordinate of the padding lanes of leaf blocks: its squared distance to any finite query
- * point of a sane scale (|coordinate| < 1e100) is huge but finite, never a nearest point */
-#define KD_FAR 1e150
 
 #define KD_BITS 10 /* Morton bits per axis: cells far smaller than a leaf for any practical n */
 
@@ -195,7 +194,7 @@ static void kd_fill_blocks(kd_tree *t) {
         int m = nd->b - nd->a;
         for (int k = 0; k < m; k++) b[k] = p[3 * k], b[KD_LEAF + k] = p[3 * k + 1], b[2 * KD_LEAF + k] = p[3 * k + 2];
         for (int d = 0; d < 3; d++)
-            for (int k = m; k < KD_LEAF; k++) b[d * KD_LEAF + k] = KD_FAR;
+            for (int k = m; k < KD_LEAF; k++) b[d * KD_LEAF + k] = p[d];
     }
 }
 

@@ -247,3 +247,22 @@ TEST(kdtree_rebuild_reuses_tree_for_new_clouds_of_any_size) {
     free(p0), free(q0);
     kd_free(t), kd_free(qt);
 }
+
+TEST(kdtree_exact_for_huge_and_tiny_coordinates) {
+    /* the leaf blocks' padding must never win, whatever the scale of the (finite) points */
+    ut_rng r;
+    ut_rng_seed(&r, 13);
+    double scales[] = {1e150, 1e-150, 1.0}; /* squared distances up to ~3e302: still finite */
+    for (int s = 0; s < 3; s++) {
+        int n = 777, m = 500;
+        double *pts = kdt_cloud(&r, n, 0), *q = kdt_cloud(&r, m, 0);
+        for (int i = 0; i < 3 * n; i++) pts[i] *= scales[s];
+        for (int i = 0; i < 3 * m; i++) q[i] *= scales[s];
+        kd_tree *t = kd_build(pts, n), *qt = kd_build(q, m);
+        REQUIRE(t && qt);
+        int bad = kdt_tree_misses(t, pts, n, qt);
+        CHECK_MSG(bad == 0, "scale %g: %d queries differ", scales[s], bad);
+        free(pts), free(q);
+        kd_free(t), kd_free(qt);
+    }
+}
