@@ -418,7 +418,8 @@ static inline double kd_max_best(const double *best) {
 
 /* scans data leaf `nd` for query q (x, y, z): when a point is nearer than *best, the nearest one's
  * squared distance goes to *best and its tree-order index to *bi */
-static void kd_scan_leaf(const kd_tree *t, const kd_node *nd, double x, double y, double z, double *best, int *bi) {
+static void kd_scan_leaf(const kd_tree *t, const kd_node *nd, double x, double y, double z, double *best, int *bi,
+                         int exact_index) {
     const double *b = t->blk + (size_t)nd->leaf * 3 * KD_LEAF;
     kd_v8 d2[KD_NV], mv;
     for (int h = 0; h < KD_NV; h++) {
@@ -430,6 +431,10 @@ static void kd_scan_leaf(const kd_tree *t, const kd_node *nd, double x, double y
     for (int h = 1; h < KD_NV; h++) mv = kd_vmin(mv, d2[h]);
     double m = kd_hmin(mv);
     if (m >= *best) return;
+    if (!exact_index) { /* a point of the same leaf: enough to seed the next group's bounds */
+        *best = m, *bi = nd->a;
+        return;
+    }
     uint64_t hit = 0; /* lanes at the minimum (not above it); the first one is taken */
     kd_v8 mb = d2[0] * 0 + m;
     for (int h = 0; h < KD_NV; h++) hit |= (uint64_t)(~kd_vlt(mb, d2[h]) & 0xffu) << 8 * h;
@@ -441,7 +446,7 @@ static void kd_scan_leaf(const kd_tree *t, const kd_node *nd, double x, double y
  * group; each data leaf reached is scanned for the queries whose own distance to it can still
  * improve. best/bi (KD_LEAF lanes) come in seeded (finite upper bounds or DBL_MAX; lanes past the
  * leaf's points hold 0 and are never scanned). */
-static void kd_group(const kd_tree *t, const kd_tree *qt, const kd_node *ql, double *best, int *bi) {
+static void kd_group(const kd_tree *t, const kd_tree *qt, const kd_node *ql, double *best, int *bi, int exact_index) {
     const double *qx = qt->blk + (size_t)ql->leaf * 3 * KD_LEAF, *qy = qx + KD_LEAF, *qz = qy + KD_LEAF;
     double bound = kd_max_best(best);
     int stack[KD_STACK];
@@ -479,7 +484,7 @@ static void kd_group(const kd_tree *t, const kd_tree *qt, const kd_node *ql, dou
         for (int h = 0; h < KD_NV; h++) todo |= (uint64_t)kd_vlt(bd[h], *(const kd_v8 *)(best + 8 * h)) << 8 * h;
         for (; todo; todo &= todo - 1) {
             int k = __builtin_ctzll(todo);
-            kd_scan_leaf(t, nd, qx[k], qy[k], qz[k], &best[k], &bi[k]);
+            kd_scan_leaf(t, nd, qx[k], qy[k], qz[k], &best[k], &bi[k], exact_index);
         }
         bound = kd_max_best(best);
     }
@@ -500,7 +505,7 @@ void kd_nearest_tree(const kd_tree *t, const kd_tree *qt, int *idx, double *d2) 
                 bi[k] = prev < 0 ? 0 : prev;
                 best[k] = k >= nq ? 0 : prev < 0 ? DBL_MAX : kd_dist2(qt->p + 3 * (size_t)(ql->a + k), t->p + 3 * (size_t)prev);
             }
-            kd_group(t, qt, ql, best, bi);
+            kd_group(t, qt, ql, best, bi, idx != NULL);
             prev = bi[0];
             for (int k = 0; k < nq; k++) {
                 if (idx) idx[ql->a + k] = t->ord[bi[k]];
