@@ -132,15 +132,14 @@ static void kd_build_node(kd_tree *t, const uint32_t *key, int id, int lo, int h
 
 #define KD_BITS 10 /* Morton bits per axis: cells far smaller than a leaf for any practical n */
 
-/* the KD_BITS low bits of v spread to every third bit */
-static uint32_t kd_spread(uint32_t v) {
-    v &= 0x3ff;
-    v = (v | v << 16) & 0x030000ffu;
-    v = (v | v << 8) & 0x0300f00fu;
-    v = (v | v << 4) & 0x030c30c3u;
-    v = (v | v << 2) & 0x09249249u;
-    return v;
-}
+/* KD_SPREAD[v]: the 10 bits of v spread to every third bit (bit i to bit 3i), as a table */
+#define KD_S1(v) (((v) & 1u) | ((v) & 2u) << 2 | ((v) & 4u) << 4 | ((v) & 8u) << 6 | ((v) & 16u) << 8 | \
+                  ((v) & 32u) << 10 | ((v) & 64u) << 12 | ((v) & 128u) << 14 | ((v) & 256u) << 16 | ((v) & 512u) << 18)
+#define KD_S4(v) KD_S1(v), KD_S1(v + 1u), KD_S1(v + 2u), KD_S1(v + 3u)
+#define KD_S16(v) KD_S4(v), KD_S4(v + 4u), KD_S4(v + 8u), KD_S4(v + 12u)
+#define KD_S64(v) KD_S16(v), KD_S16(v + 16u), KD_S16(v + 32u), KD_S16(v + 48u)
+#define KD_S256(v) KD_S64(v), KD_S64(v + 64u), KD_S64(v + 128u), KD_S64(v + 192u)
+static const uint32_t KD_SPREAD[1024] = {KD_S256(0u), KD_S256(256u), KD_S256(512u), KD_S256(768u)};
 
 /* sorts (key, index) pairs by their 30-bit keys: LSD radix sort, three 10-bit digits counted in
  * one pass (a pass whose digit is the same for every key is skipped); k2, i2: n-sized scratch */
@@ -258,7 +257,7 @@ int kd_rebuild(kd_tree *t, const double *pts, int n) {
     for (int i = 0; i < n; i++) {
         uint32_t c[3];
         for (int d = 0; d < 3; d++) c[d] = (uint32_t)((pts[3 * i + d] - lo[d]) * sc);
-        key[i] = kd_spread(c[0]) | kd_spread(c[1]) << 1 | kd_spread(c[2]) << 2;
+        key[i] = KD_SPREAD[c[0] & 1023] | KD_SPREAD[c[1] & 1023] << 1 | KD_SPREAD[c[2] & 1023] << 2;
         t->ord[i] = i;
     }
     kd_radix_sort(key, t->ord, n, t->key2, t->ord2);
