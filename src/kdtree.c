@@ -3,6 +3,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,17 +382,6 @@ void kd_nearest_batch(const kd_tree *t, const double *q, int m, int *idx, double
 
 /* ---- all nearest neighbours of one tree's points: one traversal per query leaf ---- */
 
-static double kd_box_box_dist2(const kd_node *a, const kd_node *b) {
-    double s = 0;
-    for (int d = 0; d < 3; d++) {
-        double u = a->lo[d] - b->hi[d], v = b->lo[d] - a->hi[d];
-        double e = u > v ? u : v;
-        e = e > 0 ? e : 0;
-        s += e * e;
-    }
-    return s;
-}
-
 /* squared distance between the centres of two boxes (x4): orders children that both touch ql */
 static double kd_centre_gap(const kd_node *a, const kd_node *b) {
     double s = 0;
@@ -400,6 +390,38 @@ static double kd_centre_gap(const kd_node *a, const kd_node *b) {
         s += e * e;
     }
     return s;
+}
+
+/* sum of the 8 lanes */
+static double kd_hsum(kd_v8 v) {
+#ifdef __AVX512F__
+    return _mm512_reduce_add_pd((__m512d)v);
+#else
+    double s = 0;
+    for (int k = 0; k < 8; k++) s += v[k];
+    return s;
+#endif
+}
+
+/* The query box of a group as one vector: (hi x y z, lo x y z, 0, 0) */
+static kd_v8 kd_qbox(const kd_node *q) {
+    return (kd_v8){q->hi[0], q->hi[1], q->hi[2], q->lo[0], q->lo[1], q->lo[2], 0, 0};
+}
+
+_Static_assert(sizeof(kd_node) == 64 && offsetof(kd_node, lo) == 0 && offsetof(kd_node, hi) == 24,
+               "a node is one 8-lane vector: lo[3], hi[3], then its integers");
+
+/* Squared distance between node nd's box and the query box qb (kd_qbox): the node loaded as one
+ * vector (its integer lanes cleared before any arithmetic), per axis lo - qhi and qlo - hi (at
+ * most one of them positive), clamped at 0, squared and summed. */
+static double kd_box_gap(const kd_node *nd, kd_v8 qb) {
+    static const kd_m8 keep = {-1, -1, -1, -1, -1, -1, 0, 0};
+    static const kd_v8 sign = {1, 1, 1, -1, -1, -1, 0, 0}, zero = {0};
+    kd_v8 x;
+    memcpy(&x, nd, sizeof x);
+    x = (kd_v8)((kd_m8)x & keep);
+    kd_v8 w = kd_vmax((x - qb) * sign, zero);
+    return kd_hsum(w * w);
 }
 
 /* largest of best[KD_LEAF] */
@@ -448,17 +470,18 @@ static void kd_scan_leaf(const kd_tree *t, const kd_node *nd, double x, double y
 static void kd_group(const kd_tree *t, const kd_tree *qt, const kd_node *ql, double *best, int *bi, int exact_index) {
     const double *qx = qt->blk + (size_t)ql->leaf * 3 * KD_LEAF, *qy = qx + KD_LEAF, *qz = qy + KD_LEAF;
     double bound = kd_max_best(best);
+    kd_v8 qb = kd_qbox(ql);
     int stack[KD_STACK];
     double sdist[KD_STACK];
     int top = 0;
-    stack[top] = 0, sdist[top++] = kd_box_box_dist2(&t->nodes[0], ql);
+    stack[top] = 0, sdist[top++] = kd_box_gap(&t->nodes[0], qb);
     while (top > 0) {
         top--;
         if (sdist[top] >= bound) continue;
         const kd_node *nd = &t->nodes[stack[top]];
         while (nd->child >= 0) {
             const kd_node *l = &t->nodes[nd->child], *r = l + 1;
-            double dl = kd_box_box_dist2(l, ql), dr = kd_box_box_dist2(r, ql);
+            double dl = kd_box_gap(l, qb), dr = kd_box_gap(r, qb);
             const kd_node *near = l, *far = r;
             double dn = dl, df = dr;
             if (dr < dl || (dr == dl && kd_centre_gap(r, ql) < kd_centre_gap(l, ql))) {
