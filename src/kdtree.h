@@ -13,9 +13,9 @@
  * codes split in the middle). Leaves hold at most KD_LEAF points, stored contiguously in tree
  * order (kd_points()) and again as one padded block of x[KD_LEAF], y[], z[] per leaf, so that a
  * leaf scan is a few fixed-width vector operations; every node keeps the tight bounding box of
- * its points. Queries descend to
- * the nearer child first and skip a subtree when the squared distance from the query to its box
- * is not below the best distance found so far, so the answer is exact. Batch queries start each
+ * its points. Queries descend to the nearer child first and skip a subtree when the squared
+ * distance from the query to its box is not below the best distance found so far, so the answer
+ * is exact. Batch queries start each
  * search from the previous query's answer (a real distance, hence a valid upper bound): queries
  * given in a spatially coherent order, such as another tree's kd_points(), prune far more.
  *
