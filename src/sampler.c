@@ -6,6 +6,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util.h"
 
@@ -127,11 +128,23 @@ void smp_seq_free(smp_seq *q) {
     memset(q, 0, sizeof *q);
 }
 
+/* A buffer of at least need floats (the old one when it is large enough). Buffers of 2 MB and
+ * more are aligned to 2 MB and marked for transparent huge pages: the caches and the packed
+ * weights are streamed every step, and with 4 KB pages nearly every page of them misses the TLB. */
 static float *smp_regrow(float *p, size_t *cap, size_t need) {
+    enum { HUGE = 2 << 20 };
     if (need <= *cap) return p;
     free(p);
     *cap = need;
-    return ut_malloc(need * sizeof(float));
+    size_t bytes = need * sizeof(float);
+    if (bytes < HUGE) return ut_malloc(bytes);
+    bytes = (bytes + HUGE - 1) / HUGE * HUGE;
+    void *q = aligned_alloc(HUGE, bytes);
+    if (!q) return ut_malloc(bytes); /* ut_malloc reports the failure */
+#ifdef MADV_HUGEPAGE
+    madvise(q, bytes, MADV_HUGEPAGE); /* a hint: without huge pages it still works */
+#endif
+    return q;
 }
 
 /* sizes the cache for prompt P and G samples of up to N new tokens, and nthr decode workspaces */
