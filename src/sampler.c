@@ -571,16 +571,16 @@ static void smp_sort(const float *p, int *idx, int n) { /* insertion sort for sh
 int smp_sample_row(const float *z, int V, float temperature, int top_k, float top_p, ut_rng *rng, float *pw, int *idx,
                    float *logprob) {
     float mx = -INFINITY;
-    int amax = 0;
-    for (int i = 0; i < V; i++)
-        if (z[i] > mx) mx = z[i], amax = i;
+#pragma omp simd reduction(max : mx)
+    for (int i = 0; i < V; i++) mx = z[i] > mx ? z[i] : mx;
     float se = 0.0f;
 #pragma omp simd reduction(+ : se)
     for (int i = 0; i < V; i++) se += (pw[i] = smp_expf(z[i] - mx));
     float lse = mx + logf(se);
     int tok;
     if (temperature <= 0.0f || top_k == 1) {
-        tok = amax;
+        tok = 0; /* the first (lowest) id holding the largest logit */
+        while (tok < V - 1 && z[tok] != mx) tok++;
     } else {
         float it = 1.0f / temperature;
         double sum = se; /* pw already holds exp(z - max) for temperature 1 */
@@ -592,14 +592,26 @@ int smp_sample_row(const float *z, int V, float temperature, int top_k, float to
         }
         int filter_k = top_k > 0 && top_k < V, filter_p = top_p > 0.0f && top_p < 1.0f;
         if (!filter_k && !filter_p) {
+            /* the first id whose running sum exceeds u: whole chunks of 64 are skipped by their
+             * (vectorised) sums, and only the chunk holding u is scanned one by one */
             double u = ut_rng_uniform(rng) * sum, c = 0.0;
             tok = V - 1;
-            for (int i = 0; i < V; i++) {
-                c += pw[i];
-                if (c > u) {
-                    tok = i;
-                    break;
+            for (int i0 = 0; i0 < V; i0 += 64) {
+                int i1 = i0 + 64 < V ? i0 + 64 : V;
+                float cs = 0.0f;
+#pragma omp simd reduction(+ : cs)
+                for (int i = i0; i < i1; i++) cs += pw[i];
+                if (c + cs <= u && i1 < V) {
+                    c += cs;
+                    continue;
                 }
+                int i = i0;
+                for (; i < i1; i++) {
+                    c += pw[i];
+                    if (c > u) break;
+                }
+                tok = i < i1 ? i : i1 - 1;
+                if (i < i1 || i1 == V) break;
             }
             while (pw[tok] == 0.0f && tok > 0) tok--; /* rounding at the very end: never pick a zero */
         } else {
