@@ -341,38 +341,25 @@ static void smp_attend_part(const float *q, const float *kblocks, const float *v
     float sc[SMP_ATT_BLOCK];
     for (int j0 = 0; j0 < n; j0 += SMP_ATT_BLOCK) {
         const float *kb = kblocks + (size_t)j0 * hd; /* this block's keys, (hd, SMP_ATT_BLOCK) */
-        int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK, jv = nb & ~15;
-        /* scores: 16 positions per vector accumulator, hd multiply-adds each; a full block of 64
-         * positions keeps 4 independent accumulators */
-        int j = 0;
-        if (jv == SMP_ATT_BLOCK) {
-            smp_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-            for (int d = 0; d < hd; d++) {
-                const float *kr = kb + (size_t)d * SMP_ATT_BLOCK;
-                smp_v16 qd = (smp_v16){0} + q[d];
-                a0 = SMP_FMA(smp_load(kr), qd, a0);
-                a1 = SMP_FMA(smp_load(kr + 16), qd, a1);
-                a2 = SMP_FMA(smp_load(kr + 32), qd, a2);
-                a3 = SMP_FMA(smp_load(kr + 48), qd, a3);
-            }
-            a0 *= scale, a1 *= scale, a2 *= scale, a3 *= scale;
-            memcpy(sc, &a0, sizeof a0);
-            memcpy(sc + 16, &a1, sizeof a1);
-            memcpy(sc + 32, &a2, sizeof a2);
-            memcpy(sc + 48, &a3, sizeof a3);
-            j = SMP_ATT_BLOCK;
+        int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK, ng = (nb + 15) / 16;
+        /* scores: 16 positions per vector accumulator (ng of them, independent), hd multiply-adds
+         * each. A partial block computes whole groups of 16: the extra positions lie in the same
+         * cache lines and hold zeros (a block is zeroed when its first key is written); their
+         * scores are never used. */
+        smp_v16 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+        for (int d = 0; d < hd; d++) {
+            const float *kr = kb + (size_t)d * SMP_ATT_BLOCK;
+            smp_v16 qd = (smp_v16){0} + q[d];
+            s0 = SMP_FMA(smp_load(kr), qd, s0);
+            if (ng > 1) s1 = SMP_FMA(smp_load(kr + 16), qd, s1);
+            if (ng > 2) s2 = SMP_FMA(smp_load(kr + 32), qd, s2);
+            if (ng > 3) s3 = SMP_FMA(smp_load(kr + 48), qd, s3);
         }
-        for (; j < jv; j += 16) {
-            smp_v16 a = {0};
-            for (int d = 0; d < hd; d++) a = SMP_FMA(smp_load(kb + (size_t)d * SMP_ATT_BLOCK + j), (smp_v16){0} + q[d], a);
-            a *= scale;
-            memcpy(sc + j, &a, sizeof a);
-        }
-        for (j = jv; j < nb; j++) {
-            float a = 0.0f;
-            for (int d = 0; d < hd; d++) a += kb[(size_t)d * SMP_ATT_BLOCK + j] * q[d];
-            sc[j] = a * scale;
-        }
+        s0 *= scale, s1 *= scale, s2 *= scale, s3 *= scale;
+        memcpy(sc, &s0, sizeof s0);
+        memcpy(sc + 16, &s1, sizeof s1);
+        memcpy(sc + 32, &s2, sizeof s2);
+        memcpy(sc + 48, &s3, sizeof s3);
         float bm = -INFINITY;
         for (int t = 0; t < nb; t++) bm = sc[t] > bm ? sc[t] : bm;
         if (bm > *mx) { /* rescale what was accumulated under the old maximum */
@@ -462,6 +449,7 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
                     kd = s->gk + (((size_t)l * G + slot[r]) * KV + g) * N64 * hd + kblk;
                     vd = s->gv + ((((size_t)l * G + slot[r]) * KV + g) * N + j) * hd;
                 }
+                if (j % SMP_ATT_BLOCK == 0) memset(kd, 0, (size_t)hd * SMP_ATT_BLOCK * sizeof(float)); /* a new block */
                 for (int i = 0; i < hd; i++) kd[(size_t)i * SMP_ATT_BLOCK] = kr[i];
                 memcpy(vd, row + Q + K + (size_t)g * hd, hd * sizeof(float));
             }
