@@ -315,16 +315,21 @@ static void smp_pack_all(smp_sampler *s) {
     }
 }
 
-/* exp(x) for the softmax, SiLU and sampling loops, written so that `omp simd` loops vectorise:
- * x = n ln2 + r with |r| <= ln2/2 (ln2 split in two parts), e^r by its degree-6 Taylor
- * polynomial (relative error below 3e-7), 2^n built in the exponent bits. x is clamped to
- * [-87, 88], so the result is never 0, inf or NaN for finite x. */
+/* exp(x) for the softmax, SiLU and sampling loops, written so that `omp simd` loops vectorise
+ * (no library call, no float-to-int conversion, which GCC does not vectorise under the default
+ * trapping-math rules): x = n ln2 + r with n = round(x / ln2) by adding 1.5 * 2^23 (n then sits
+ * in the low mantissa bits of the sum), |r| <= ln2/2 (ln2 split in two parts), e^r by its
+ * degree-6 Taylor polynomial (relative error below 3e-7), 2^n built in the exponent bits. x is
+ * clamped to [-87, 88], so the result is never 0, inf or NaN for finite x. */
 static inline float smp_expf(float x) {
     x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    float n = floorf(x * 1.44269504088896341f + 0.5f);
+    float t = x * 1.44269504088896341f + 12582912.0f;
+    float n = t - 12582912.0f;
     float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
     float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f + r * 0.00138888892f)))));
-    int32_t bits = ((int32_t)n + 127) << 23;
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    uint32_t bits = (tb - 0x4B400000u + 127u) << 23; /* (n + 127) << 23 */
     float sc;
     memcpy(&sc, &bits, sizeof sc);
     return p * sc;
