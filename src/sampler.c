@@ -6,6 +6,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util.h"
 
@@ -35,6 +36,12 @@ struct smp_sampler {
     float *gk, *gv;     /* (L, G, KV, N, hd) */
     size_t pkcap, pvcap, gkcap, gvcap; /* floats allocated in each */
     int P, N, G;        /* key blocks are padded to multiples of SMP_ATT_BLOCK positions */
+    /* the weights repacked for the decode kernel at the start of each call (smp_pack): per layer
+     * wqkv, wo, wgu, wdown, then the head; each matrix as column panels, see smp_pack */
+    float *pk_w;
+    size_t pk_wcap;
+    size_t pk_off[5];   /* offsets of layer 0's wqkv, wo, wgu, wdown and of the head */
+    size_t pk_lstride;  /* floats per layer */
     smp_ws pre;         /* prefill rows */
     smp_ws *ws;         /* [nws] one per decode thread */
     int nws;
@@ -105,6 +112,7 @@ void smp_free(smp_sampler *s) {
     free(s->pv);
     free(s->gk);
     free(s->gv);
+    free(s->pk_w);
     smp_ws_free(&s->pre);
     for (int i = 0; i < s->nws; i++) smp_ws_free(&s->ws[i]);
     free(s->ws);
@@ -120,11 +128,23 @@ void smp_seq_free(smp_seq *q) {
     memset(q, 0, sizeof *q);
 }
 
+/* A buffer of at least need floats (the old one when it is large enough). Buffers of 2 MB and
+ * more are aligned to 2 MB and marked for transparent huge pages: the caches and the packed
+ * weights are streamed every step, and with 4 KB pages nearly every page of them misses the TLB. */
 static float *smp_regrow(float *p, size_t *cap, size_t need) {
+    enum { HUGE = 2 << 20 };
     if (need <= *cap) return p;
     free(p);
     *cap = need;
-    return ut_malloc(need * sizeof(float));
+    size_t bytes = need * sizeof(float);
+    if (bytes < HUGE) return ut_malloc(bytes);
+    bytes = (bytes + HUGE - 1) / HUGE * HUGE;
+    void *q = aligned_alloc(HUGE, bytes);
+    if (!q) return ut_malloc(bytes); /* ut_malloc reports the failure */
+#ifdef MADV_HUGEPAGE
+    madvise(q, bytes, MADV_HUGEPAGE); /* a hint: without huge pages it still works */
+#endif
+    return q;
 }
 
 /* sizes the cache for prompt P and G samples of up to N new tokens, and nthr decode workspaces */
@@ -148,28 +168,14 @@ static void smp_reserve(smp_sampler *s, int P, int G, int N, int nthr) {
     for (int t = 0; t < nthr; t++) smp_ws_reserve(s, &s->ws[t], G, G); /* any split of G fits */
 }
 
-/* ---- the batch-by-weight product C (M, N) = X (M, K) W^T (+ C when accumulate), W (N, K) ----
- * Large batches (prefill) use OpenBLAS sgemm. For the few rows of a decode step sgemm spends most
- * of its time packing W (O(N K) work per call whatever M is), so small batches use a register-
- * tiled kernel that reads W in place: a tile of 4 rows of X by 4 rows of W keeps 16 vector
- * accumulators, each loaded W vector feeds 4 FMAs; threads split the rows of W. */
+/* vectors of 16 floats (one AVX-512 register) for the hand-vectorised loops */
 typedef float smp_v16 __attribute__((vector_size(64)));
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #define SMP_FMA(a, b, c) ((smp_v16)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
-/* pins a loaded vector in a register: without it GCC re-reads W from memory for every FMA, and the
- * kernel becomes bound by loads instead of FMAs */
-#define SMP_KEEP(v) __asm__("" : "+v"(v))
-static inline float smp_hsum(smp_v16 v) { return _mm512_reduce_add_ps((__m512)v); }
 #else
 #define SMP_FMA(a, b, c) ((a) * (b) + (c))
-#define SMP_KEEP(v) ((void)0)
-static inline float smp_hsum(smp_v16 v) {
-    float s = 0.0f;
-    for (int i = 0; i < 16; i++) s += v[i];
-    return s;
-}
 #endif
 
 static inline smp_v16 smp_load(const float *p) {
@@ -180,103 +186,97 @@ static inline smp_v16 smp_load(const float *p) {
 
 static inline void smp_store(float *c, float v, int acc) { *c = acc ? *c + v : v; }
 
-/* the K % 16 tail of one dot product */
-static inline float smp_tail(const float *x, const float *w, int k, int K) {
-    float v = 0.0f;
-    for (; k < K; k++) v += x[k] * w[k];
-    return v;
-}
+/* ---- decode products against repacked weights ----
+ * W (N, K) is stored as ceil(N/32) column panels, panel p = (K, 32): element [k][j] = W[32p + j][k]
+ * (zero past N). A tile of up to 8 rows of X by one panel keeps 16 vector accumulators; each k
+ * loads two panel vectors and broadcasts 8 activations, so there are no horizontal sums and the
+ * weights stream once per call, in order, from one contiguous array. The panel (32 K floats)
+ * stays in L1/L2 while the row tiles pass over it. */
+enum { SMP_NR = 32, SMP_MR = 8 };
 
-/* rows 0..3 of X against rows n..n+3 of W: 16 accumulators in registers */
-static void smp_tile4x4(const float *X, const float *W, int K, int n, float *C, int ldc, int acc, const float *pf) {
-    const float *x0 = X, *x1 = X + K, *x2 = X + 2 * (size_t)K, *x3 = X + 3 * (size_t)K;
-    const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
-    smp_v16 a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0}, a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
-    smp_v16 a20 = {0}, a21 = {0}, a22 = {0}, a23 = {0}, a30 = {0}, a31 = {0}, a32 = {0}, a33 = {0};
-    int k = 0;
-    for (; k + 16 <= K; k += 16) {
-        if (pf) /* the weight rows of a later tile: hardware prefetch stops at each 4 KB page */
-            for (int r = 0; r < 4; r++) __builtin_prefetch(pf + (size_t)r * K + k, 0, 0);
-        smp_v16 b0 = smp_load(w0 + k), b1 = smp_load(w1 + k), b2 = smp_load(w2 + k), b3 = smp_load(w3 + k);
-        SMP_KEEP(b0);
-        SMP_KEEP(b1);
-        SMP_KEEP(b2);
-        SMP_KEEP(b3);
-        smp_v16 x = smp_load(x0 + k);
-        SMP_KEEP(x);
-        a00 = SMP_FMA(x, b0, a00), a01 = SMP_FMA(x, b1, a01), a02 = SMP_FMA(x, b2, a02), a03 = SMP_FMA(x, b3, a03);
-        x = smp_load(x1 + k);
-        SMP_KEEP(x);
-        a10 = SMP_FMA(x, b0, a10), a11 = SMP_FMA(x, b1, a11), a12 = SMP_FMA(x, b2, a12), a13 = SMP_FMA(x, b3, a13);
-        x = smp_load(x2 + k);
-        SMP_KEEP(x);
-        a20 = SMP_FMA(x, b0, a20), a21 = SMP_FMA(x, b1, a21), a22 = SMP_FMA(x, b2, a22), a23 = SMP_FMA(x, b3, a23);
-        x = smp_load(x3 + k);
-        SMP_KEEP(x);
-        a30 = SMP_FMA(x, b0, a30), a31 = SMP_FMA(x, b1, a31), a32 = SMP_FMA(x, b2, a32), a33 = SMP_FMA(x, b3, a33);
-    }
-    const float *xs[4] = {x0, x1, x2, x3}, *ws[4] = {w0, w1, w2, w3};
-    smp_v16 av[16] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++)
-            smp_store(C + (size_t)i * ldc + n + j, smp_hsum(av[4 * i + j]) + smp_tail(xs[i], ws[j], k, K), acc);
-}
+static size_t smp_packed_size(int N, int K) { return (size_t)(N + SMP_NR - 1) / SMP_NR * SMP_NR * K; }
 
-/* one row of X against rows n..n+3 of W */
-static void smp_tile1x4(const float *X, const float *W, int K, int n, float *C, int acc, const float *pf) {
-    const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
-    smp_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-    int k = 0;
-    for (; k + 16 <= K; k += 16) {
-        if (pf)
-            for (int r = 0; r < 4; r++) __builtin_prefetch(pf + (size_t)r * K + k, 0, 0);
-        smp_v16 x = smp_load(X + k);
-        a0 = SMP_FMA(x, smp_load(w0 + k), a0);
-        a1 = SMP_FMA(x, smp_load(w1 + k), a1);
-        a2 = SMP_FMA(x, smp_load(w2 + k), a2);
-        a3 = SMP_FMA(x, smp_load(w3 + k), a3);
-    }
-    smp_store(C + n + 0, smp_hsum(a0) + smp_tail(X, w0, k, K), acc);
-    smp_store(C + n + 1, smp_hsum(a1) + smp_tail(X, w1, k, K), acc);
-    smp_store(C + n + 2, smp_hsum(a2) + smp_tail(X, w2, k, K), acc);
-    smp_store(C + n + 3, smp_hsum(a3) + smp_tail(X, w3, k, K), acc);
-}
-
-enum { SMP_PF_TILES = 2 };
-
-/* rows [m0, m1) of X against rows [n, n+4) of W (or the N % 4 leftover rows) */
-static void smp_small_block(int m0, int m1, int n, int N, int K, const float *X, const float *W, int acc, float *C) {
-    if (n + 4 <= N) {
-        /* prefetch the tile SMP_PF_TILES ahead while this one computes (first row block only) */
-        const float *pf = n + 4 * (SMP_PF_TILES + 1) <= N ? W + (size_t)(n + 4 * SMP_PF_TILES) * K : NULL;
-        int m = m0;
-        for (; m + 4 <= m1; m += 4, pf = NULL) smp_tile4x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, N, acc, pf);
-        for (; m < m1; m++, pf = NULL) smp_tile1x4(X + (size_t)m * K, W, K, n, C + (size_t)m * N, acc, pf);
-        return;
-    }
-    for (int m = m0; m < m1; m++)
-        for (int j = n; j < N; j++) smp_store(C + (size_t)m * N + j, smp_tail(X + (size_t)m * K, W + (size_t)j * K, 0, K), acc);
-}
-
-enum { SMP_SMALL_CHUNK = 16 }; /* rows of X kept in L1 while all of W streams past */
-
-static void smp_small_gemm(int M, int N, int K, const float *X, const float *W, int acc, float *C, int par) {
-    int nb = (N + 3) / 4;
-    for (int m0 = 0; m0 < M; m0 += SMP_SMALL_CHUNK) {
-        int m1 = m0 + SMP_SMALL_CHUNK < M ? m0 + SMP_SMALL_CHUNK : M;
-#pragma omp parallel for schedule(static) if (par)
-        for (int b = 0; b < nb; b++) smp_small_block(m0, m1, 4 * b, N, K, X, W, acc, C);
+/* W (N, K) -> panels at dst (smp_packed_size(N, K) floats) */
+static void smp_pack(const float *W, int N, int K, float *dst) {
+    int np = (N + SMP_NR - 1) / SMP_NR;
+    for (int p = 0; p < np; p++) {
+        float *d = dst + (size_t)p * K * SMP_NR;
+        for (int j = 0; j < SMP_NR; j++) {
+            int n = p * SMP_NR + j;
+            const float *w = W + (size_t)n * K;
+            if (n < N)
+                for (int k = 0; k < K; k++) d[(size_t)k * SMP_NR + j] = w[k];
+            else
+                for (int k = 0; k < K; k++) d[(size_t)k * SMP_NR + j] = 0.0f;
+        }
     }
 }
 
-enum { SMP_SGEMM_MIN_ROWS = 24 }; /* from about this batch size on, sgemm (packing included) is as fast */
+/* C[i][j] (+)= sum_k X[i][k] pw[k][j] for i < MR rows of X (stride K), j < nc columns of C (stride
+ * ldc); MR is a constant at every call site, so the accumulators live in registers */
+static inline __attribute__((always_inline)) void smp_panel_tile(const int MR, const float *X, int K, const float *pw,
+                                                                 float *C, int ldc, int nc, int acc) {
+    smp_v16 c0[SMP_MR], c1[SMP_MR];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) c0[i] = c1[i] = (smp_v16){0};
+    for (int k = 0; k < K; k++) {
+        smp_v16 b0 = smp_load(pw + (size_t)k * SMP_NR), b1 = smp_load(pw + (size_t)k * SMP_NR + 16);
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; i++) {
+            smp_v16 x = (smp_v16){0} + X[(size_t)i * K + k];
+            c0[i] = SMP_FMA(x, b0, c0[i]);
+            c1[i] = SMP_FMA(x, b1, c1[i]);
+        }
+    }
+    float t[SMP_NR];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (nc == SMP_NR && !acc) {
+            memcpy(c, &c0[i], sizeof c0[i]);
+            memcpy(c + 16, &c1[i], sizeof c1[i]);
+        } else if (nc == SMP_NR) {
+            smp_v16 o0 = smp_load(c) + c0[i], o1 = smp_load(c + 16) + c1[i];
+            memcpy(c, &o0, sizeof o0);
+            memcpy(c + 16, &o1, sizeof o1);
+        } else {
+            memcpy(t, &c0[i], sizeof c0[i]);
+            memcpy(t + 16, &c1[i], sizeof c1[i]);
+            for (int j = 0; j < nc; j++) smp_store(c + j, t[j], acc);
+        }
+    }
+}
 
-/* C = X W^T (+ C when beta = 1). The threads split the rows of W (the output columns); each calls a
- * single-threaded OpenBLAS sgemm (or the small kernel) on its slice, so there is one thread pool
- * (OpenMP) and OpenBLAS threads never run inside or beside it. */
-static void smp_linear(int M, int N, int K, const float *A, const float *W, float beta, float *C, int par) {
-    if (M < SMP_SGEMM_MIN_ROWS) {
-        smp_small_gemm(M, N, K, A, W, beta != 0.0f, C, par);
+/* C (M, N) = X (M, K) W^T (+ C when acc), W given as panels (smp_pack) */
+static void smp_packed_gemm(int M, int N, int K, const float *X, const float *Wp, int acc, float *C) {
+    int np = (N + SMP_NR - 1) / SMP_NR;
+    for (int p = 0; p < np; p++) {
+        const float *pw = Wp + (size_t)p * K * SMP_NR;
+        int n0 = p * SMP_NR, nc = N - n0 < SMP_NR ? N - n0 : SMP_NR;
+        int m = 0;
+        for (; m + SMP_MR <= M; m += SMP_MR) smp_panel_tile(SMP_MR, X + (size_t)m * K, K, pw, C + (size_t)m * N + n0, N, nc, acc);
+        const float *x = X + (size_t)m * K;
+        float *c = C + (size_t)m * N + n0;
+        switch (M - m) {
+        case 7: smp_panel_tile(7, x, K, pw, c, N, nc, acc); break;
+        case 6: smp_panel_tile(6, x, K, pw, c, N, nc, acc); break;
+        case 5: smp_panel_tile(5, x, K, pw, c, N, nc, acc); break;
+        case 4: smp_panel_tile(4, x, K, pw, c, N, nc, acc); break;
+        case 3: smp_panel_tile(3, x, K, pw, c, N, nc, acc); break;
+        case 2: smp_panel_tile(2, x, K, pw, c, N, nc, acc); break;
+        case 1: smp_panel_tile(1, x, K, pw, c, N, nc, acc); break;
+        default: break;
+        }
+    }
+}
+
+/* C = X W^T (+ C when beta = 1). On one thread with the packed weights Wp at hand, the panel
+ * kernel; otherwise (large prefills) the threads split the rows of W (the output columns) and each
+ * calls a single-threaded OpenBLAS sgemm on its slice, so there is one thread pool (OpenMP) and
+ * OpenBLAS threads never run inside or beside it. */
+static void smp_linear(int M, int N, int K, const float *A, const float *W, const float *Wp, float beta, float *C, int par) {
+    if (!par && Wp) {
+        smp_packed_gemm(M, N, K, A, Wp, beta != 0.0f, C);
         return;
     }
 #pragma omp parallel if (par)
@@ -289,18 +289,47 @@ static void smp_linear(int M, int N, int K, const float *A, const float *W, floa
     }
 }
 
+/* repacks every weight matrix of the model into s->pk_w (the weights may change between calls) */
+static void smp_pack_all(smp_sampler *s) {
+    const nn_params *p = &s->m->params;
+    const int D = s->D, F = s->F, Q = s->Q, QKV = s->QKV;
+    size_t sz[4] = {smp_packed_size(QKV, D), smp_packed_size(D, Q), smp_packed_size(2 * F, D), smp_packed_size(D, F)};
+    s->pk_off[0] = 0;
+    for (int i = 1; i < 4; i++) s->pk_off[i] = s->pk_off[i - 1] + sz[i - 1];
+    s->pk_lstride = s->pk_off[3] + sz[3];
+    s->pk_off[4] = s->pk_lstride * s->L;
+    s->pk_w = smp_regrow(s->pk_w, &s->pk_wcap, s->pk_off[4] + smp_packed_size(s->V, D));
+    int par = omp_get_max_threads() > 1 && !omp_in_parallel();
+#pragma omp parallel for schedule(dynamic, 1) if (par)
+    for (int job = 0; job <= 4 * s->L; job++) {
+        if (job == 4 * s->L) {
+            smp_pack(p->lm_head, s->V, D, s->pk_w + s->pk_off[4]);
+            continue;
+        }
+        int l = job / 4, i = job % 4;
+        float *d = s->pk_w + s->pk_lstride * l + s->pk_off[i];
+        if (i == 0) smp_pack(p->wqkv + (size_t)l * QKV * D, QKV, D, d);
+        else if (i == 1) smp_pack(p->wo + (size_t)l * D * Q, D, Q, d);
+        else if (i == 2) smp_pack(p->wgu + (size_t)l * 2 * F * D, 2 * F, D, d);
+        else smp_pack(p->wdown + (size_t)l * D * F, D, F, d);
+    }
+}
 
-
-/* exp(x) for the softmax, SiLU and sampling loops, written so that `omp simd` loops vectorise:
- * x = n ln2 + r with |r| <= ln2/2 (ln2 split in two parts), e^r by its degree-6 Taylor
- * polynomial (relative error below 3e-7), 2^n built in the exponent bits. x is clamped to
- * [-87, 88], so the result is never 0, inf or NaN for finite x. */
+/* exp(x) for the softmax, SiLU and sampling loops, written so that `omp simd` loops vectorise
+ * (no library call, no float-to-int conversion, which GCC does not vectorise under the default
+ * trapping-math rules): x = n ln2 + r with n = round(x / ln2) by adding 1.5 * 2^23 (n then sits
+ * in the low mantissa bits of the sum), |r| <= ln2/2 (ln2 split in two parts), e^r by its
+ * degree-6 Taylor polynomial (relative error below 3e-7), 2^n built in the exponent bits. x is
+ * clamped to [-87, 88], so the result is never 0, inf or NaN for finite x. */
 static inline float smp_expf(float x) {
     x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    float n = floorf(x * 1.44269504088896341f + 0.5f);
+    float t = x * 1.44269504088896341f + 12582912.0f;
+    float n = t - 12582912.0f;
     float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
     float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f + r * 0.00138888892f)))));
-    int32_t bits = ((int32_t)n + 127) << 23;
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    uint32_t bits = (tb - 0x4B400000u + 127u) << 23; /* (n + 127) << 23 */
     float sc;
     memcpy(&sc, &bits, sizeof sc);
     return p * sc;
@@ -317,38 +346,25 @@ static void smp_attend_part(const float *q, const float *kblocks, const float *v
     float sc[SMP_ATT_BLOCK];
     for (int j0 = 0; j0 < n; j0 += SMP_ATT_BLOCK) {
         const float *kb = kblocks + (size_t)j0 * hd; /* this block's keys, (hd, SMP_ATT_BLOCK) */
-        int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK, jv = nb & ~15;
-        /* scores: 16 positions per vector accumulator, hd multiply-adds each; a full block of 64
-         * positions keeps 4 independent accumulators */
-        int j = 0;
-        if (jv == SMP_ATT_BLOCK) {
-            smp_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-            for (int d = 0; d < hd; d++) {
-                const float *kr = kb + (size_t)d * SMP_ATT_BLOCK;
-                smp_v16 qd = (smp_v16){0} + q[d];
-                a0 = SMP_FMA(smp_load(kr), qd, a0);
-                a1 = SMP_FMA(smp_load(kr + 16), qd, a1);
-                a2 = SMP_FMA(smp_load(kr + 32), qd, a2);
-                a3 = SMP_FMA(smp_load(kr + 48), qd, a3);
-            }
-            a0 *= scale, a1 *= scale, a2 *= scale, a3 *= scale;
-            memcpy(sc, &a0, sizeof a0);
-            memcpy(sc + 16, &a1, sizeof a1);
-            memcpy(sc + 32, &a2, sizeof a2);
-            memcpy(sc + 48, &a3, sizeof a3);
-            j = SMP_ATT_BLOCK;
+        int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK, ng = (nb + 15) / 16;
+        /* scores: 16 positions per vector accumulator (ng of them, independent), hd multiply-adds
+         * each. A partial block computes whole groups of 16: the extra positions lie in the same
+         * cache lines and hold zeros (a block is zeroed when its first key is written); their
+         * scores are never used. */
+        smp_v16 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+        for (int d = 0; d < hd; d++) {
+            const float *kr = kb + (size_t)d * SMP_ATT_BLOCK;
+            smp_v16 qd = (smp_v16){0} + q[d];
+            s0 = SMP_FMA(smp_load(kr), qd, s0);
+            if (ng > 1) s1 = SMP_FMA(smp_load(kr + 16), qd, s1);
+            if (ng > 2) s2 = SMP_FMA(smp_load(kr + 32), qd, s2);
+            if (ng > 3) s3 = SMP_FMA(smp_load(kr + 48), qd, s3);
         }
-        for (; j < jv; j += 16) {
-            smp_v16 a = {0};
-            for (int d = 0; d < hd; d++) a = SMP_FMA(smp_load(kb + (size_t)d * SMP_ATT_BLOCK + j), (smp_v16){0} + q[d], a);
-            a *= scale;
-            memcpy(sc + j, &a, sizeof a);
-        }
-        for (j = jv; j < nb; j++) {
-            float a = 0.0f;
-            for (int d = 0; d < hd; d++) a += kb[(size_t)d * SMP_ATT_BLOCK + j] * q[d];
-            sc[j] = a * scale;
-        }
+        s0 *= scale, s1 *= scale, s2 *= scale, s3 *= scale;
+        memcpy(sc, &s0, sizeof s0);
+        memcpy(sc + 16, &s1, sizeof s1);
+        memcpy(sc + 32, &s2, sizeof s2);
+        memcpy(sc + 48, &s3, sizeof s3);
         float bm = -INFINITY;
         for (int t = 0; t < nb; t++) bm = sc[t] > bm ? sc[t] : bm;
         if (bm > *mx) { /* rescale what was accumulated under the old maximum */
@@ -411,9 +427,10 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
 #pragma omp parallel for schedule(static) if (par)
     for (int r = 0; r < R; r++) memcpy(w->x + (size_t)r * D, p->embed + (size_t)tok[r] * D, D * sizeof(float));
     for (int l = 0; l < s->L; l++) {
+        const float *pw = s->pk_w + s->pk_lstride * l; /* this layer's packed weights */
 #pragma omp parallel for schedule(static) if (par)
         for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln1 + (size_t)l * D, D, eps);
-        smp_linear(R, QKV, D, w->h, p->wqkv + (size_t)l * QKV * D, 0.0f, w->qkv, par);
+        smp_linear(R, QKV, D, w->h, p->wqkv + (size_t)l * QKV * D, pw + s->pk_off[0], 0.0f, w->qkv, par);
         /* bias, RoPE on q and k heads, keys and values into the cache */
         const float *bq = p->bqkv + (size_t)l * QKV;
 #pragma omp parallel for schedule(static) if (par)
@@ -437,6 +454,7 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
                     kd = s->gk + (((size_t)l * G + slot[r]) * KV + g) * N64 * hd + kblk;
                     vd = s->gv + ((((size_t)l * G + slot[r]) * KV + g) * N + j) * hd;
                 }
+                if (j % SMP_ATT_BLOCK == 0) memset(kd, 0, (size_t)hd * SMP_ATT_BLOCK * sizeof(float)); /* a new block */
                 for (int i = 0; i < hd; i++) kd[(size_t)i * SMP_ATT_BLOCK] = kr[i];
                 memcpy(vd, row + Q + K + (size_t)g * hd, hd * sizeof(float));
             }
@@ -458,10 +476,10 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             float inv = 1.0f / den;
             for (int i = 0; i < hd; i++) o[i] *= inv;
         }
-        smp_linear(R, D, Q, w->att, p->wo + (size_t)l * D * Q, 1.0f, w->x, par);
+        smp_linear(R, D, Q, w->att, p->wo + (size_t)l * D * Q, pw + s->pk_off[1], 1.0f, w->x, par);
 #pragma omp parallel for schedule(static) if (par)
         for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln2 + (size_t)l * D, D, eps);
-        smp_linear(R, 2 * F, D, w->h, p->wgu + (size_t)l * 2 * F * D, 0.0f, w->gu, par);
+        smp_linear(R, 2 * F, D, w->h, p->wgu + (size_t)l * 2 * F * D, pw + s->pk_off[2], 0.0f, w->gu, par);
 #pragma omp parallel for schedule(static) if (par)
         for (int r = 0; r < R; r++) {
             const float *gr = w->gu + (size_t)r * 2 * F, *ur = gr + F;
@@ -469,12 +487,12 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
 #pragma omp simd
             for (int j = 0; j < F; j++) ar[j] = gr[j] / (1.0f + smp_expf(-gr[j])) * ur[j];
         }
-        smp_linear(R, D, F, w->act, p->wdown + (size_t)l * D * F, 1.0f, w->x, par);
+        smp_linear(R, D, F, w->act, p->wdown + (size_t)l * D * F, pw + s->pk_off[3], 1.0f, w->x, par);
     }
     int r0 = R - nlog;
 #pragma omp parallel for schedule(static) if (par)
     for (int r = r0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->norm, D, eps);
-    smp_linear(nlog, s->V, D, w->h + (size_t)r0 * D, p->lm_head, 0.0f, w->logits, par);
+    smp_linear(nlog, s->V, D, w->h + (size_t)r0 * D, p->lm_head, s->pk_w + s->pk_off[4], 0.0f, w->logits, par);
 }
 
 /* ------------------------------------------------------------------ sampling */
@@ -546,16 +564,16 @@ static void smp_sort(const float *p, int *idx, int n) { /* insertion sort for sh
 int smp_sample_row(const float *z, int V, float temperature, int top_k, float top_p, ut_rng *rng, float *pw, int *idx,
                    float *logprob) {
     float mx = -INFINITY;
-    int amax = 0;
-    for (int i = 0; i < V; i++)
-        if (z[i] > mx) mx = z[i], amax = i;
+#pragma omp simd reduction(max : mx)
+    for (int i = 0; i < V; i++) mx = z[i] > mx ? z[i] : mx;
     float se = 0.0f;
 #pragma omp simd reduction(+ : se)
     for (int i = 0; i < V; i++) se += (pw[i] = smp_expf(z[i] - mx));
     float lse = mx + logf(se);
     int tok;
     if (temperature <= 0.0f || top_k == 1) {
-        tok = amax;
+        tok = 0; /* the first (lowest) id holding the largest logit */
+        while (tok < V - 1 && z[tok] != mx) tok++;
     } else {
         float it = 1.0f / temperature;
         double sum = se; /* pw already holds exp(z - max) for temperature 1 */
@@ -567,14 +585,26 @@ int smp_sample_row(const float *z, int V, float temperature, int top_k, float to
         }
         int filter_k = top_k > 0 && top_k < V, filter_p = top_p > 0.0f && top_p < 1.0f;
         if (!filter_k && !filter_p) {
+            /* the first id whose running sum exceeds u: whole chunks of 64 are skipped by their
+             * (vectorised) sums, and only the chunk holding u is scanned one by one */
             double u = ut_rng_uniform(rng) * sum, c = 0.0;
             tok = V - 1;
-            for (int i = 0; i < V; i++) {
-                c += pw[i];
-                if (c > u) {
-                    tok = i;
-                    break;
+            for (int i0 = 0; i0 < V; i0 += 64) {
+                int i1 = i0 + 64 < V ? i0 + 64 : V;
+                float cs = 0.0f;
+#pragma omp simd reduction(+ : cs)
+                for (int i = i0; i < i1; i++) cs += pw[i];
+                if (c + cs <= u && i1 < V) {
+                    c += cs;
+                    continue;
                 }
+                int i = i0;
+                for (; i < i1; i++) {
+                    c += pw[i];
+                    if (c > u) break;
+                }
+                tok = i < i1 ? i : i1 - 1;
+                if (i < i1 || i1 == V) break;
             }
             while (pw[tok] == 0.0f && tok > 0) tok--; /* rounding at the very end: never pick a zero */
         } else {
@@ -724,6 +754,7 @@ int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, sm
     int nth = nn_get_threads(), nt = nth < G ? nth : G, blas_threads = openblas_get_num_threads();
     openblas_set_num_threads(1);
     smp_reserve(s, P, G, N, nt);
+    smp_pack_all(s);
     int *tok = ut_malloc((size_t)P * 3 * sizeof(int)), *pos = tok + P, *slot = pos + P;
     for (int i = 0; i < P; i++) tok[i] = prompt[i], pos[i] = i, slot[i] = -1;
     smp_forward(s, &s->pre, tok, pos, slot, P, 1);
