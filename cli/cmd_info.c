@@ -111,12 +111,8 @@ CLI_COMMAND(cmd_info, "info", "report volume, area, centroid, bbox, counts and l
             return CLI_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        info_usage(stderr);
-        return cli_error(CLI_USAGE, cmd, optind >= argc ? "missing PROGRAM.lua" : "expected one program, got %d",
-                         argc - optind);
-    }
-    const char *path = argv[optind];
+    const char *path = cli_prog_operand(cmd, argc, argv, info_usage);
+    if (!path) return CLI_USAGE;
     cad_model m;
     ex_stats st;
     cli_counts cnt = {0};

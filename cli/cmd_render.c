@@ -88,23 +88,18 @@ CLI_COMMAND(cmd_render, "render", "render a CADLib program's part: a view or the
             if (cli_parse_size(cmd, optarg, &w, &h) < 0) return CLI_USAGE;
             break;
         case 't':
-            if (cli_parse_double(cmd, "--tol", optarg, &tol) < 0) return CLI_USAGE;
-            if (!(tol > 0)) return cli_error(CLI_USAGE, cmd, "option --tol: must be a positive number of mm");
+            if (cli_parse_tol(cmd, optarg, &tol) < 0) return CLI_USAGE;
             break;
         case 'j': json = 1; break;
         case 'h': render_usage(stdout); return CLI_OK;
         default: render_usage(stderr); return CLI_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        render_usage(stderr);
-        return cli_error(CLI_USAGE, cmd, optind >= argc ? "missing PROGRAM.lua" : "expected one program, got %d",
-                         argc - optind);
-    }
+    const char *path = cli_prog_operand(cmd, argc, argv, render_usage);
+    if (!path) return CLI_USAGE;
     if (!out) return cli_error(CLI_USAGE, cmd, "missing -o OUT.png");
     if (strcasecmp(ut_path_ext(out), ".png")) return cli_error(CLI_USAGE, cmd, "output %s: must end in .png", out);
     if (view == 4 && (w < 16 || h < 16)) return cli_error(CLI_USAGE, cmd, "option --size: a sheet needs at least 16x16");
-    const char *path = argv[optind];
 
     cad_model m;
     ex_stats st;

@@ -97,8 +97,7 @@ CLI_COMMAND(cmd_run, "run", "execute a CADLib program; write STL / OBJ / PNG / h
         switch (c) {
         case 'o': out = optarg; break;
         case 't':
-            if (cli_parse_double(cmd, "--tol", optarg, &tol) < 0) return CLI_USAGE;
-            if (!(tol > 0)) return cli_error(CLI_USAGE, cmd, "option --tol: must be a positive number of mm");
+            if (cli_parse_tol(cmd, optarg, &tol) < 0) return CLI_USAGE;
             break;
         case 's':
             if (cli_parse_size(cmd, optarg, &w, &h) < 0) return CLI_USAGE;
@@ -108,12 +107,8 @@ CLI_COMMAND(cmd_run, "run", "execute a CADLib program; write STL / OBJ / PNG / h
         default: run_usage(stderr); return CLI_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        run_usage(stderr);
-        return cli_error(CLI_USAGE, cmd, optind >= argc ? "missing PROGRAM.lua" : "expected one program, got %d",
-                         argc - optind);
-    }
-    const char *path = argv[optind];
+    const char *path = cli_prog_operand(cmd, argc, argv, run_usage);
+    if (!path) return CLI_USAGE;
     run_format fmt = out ? run_format_of(out) : OUT_NONE;
     if (out && fmt == OUT_NONE)
         return cli_error(CLI_USAGE, cmd, "output %s: unknown extension '%s' (use .stl, .obj, .png or .lua)", out,

@@ -2,6 +2,7 @@
 #include "prog.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,19 @@ int cli_prog_run(const char *cmd, const char *path, const ex_limits *lim, cad_mo
     free(src);
     if (rc < 0) return cli_error(CLI_INVALID, cmd, "%s", ut_error());
     return CLI_OK;
+}
+
+const char *cli_prog_operand(const char *cmd, int argc, char **argv, void (*usage)(FILE *)) {
+    if (optind == argc - 1) return argv[optind];
+    usage(stderr);
+    cli_error(CLI_USAGE, cmd, optind >= argc ? "missing PROGRAM.lua" : "expected one program, got %d", argc - optind);
+    return NULL;
+}
+
+int cli_parse_tol(const char *cmd, const char *s, double *tol) {
+    if (cli_parse_double(cmd, "--tol", s, tol) < 0) return -1;
+    if (!(*tol > 0)) return cli_error(-1, cmd, "option --tol: must be a positive number of mm");
+    return 0;
 }
 
 int cli_parse_size(const char *cmd, const char *s, int *w, int *h) {

@@ -3,6 +3,8 @@
 #ifndef RECAD_CLI_PROG_H
 #define RECAD_CLI_PROG_H
 
+#include <stdio.h>
+
 #include "cad.h"
 #include "exec.h"
 
@@ -22,6 +24,13 @@ int cli_prog_option(const char *cmd, int opt, const char *arg, ex_limits *lim);
 /* reads and executes a program; prints "recad <cmd>: <reason>" and returns CLI_IO (file) or
  * CLI_INVALID (program error); CLI_OK with *m filled (free it) and *st on success */
 int cli_prog_run(const char *cmd, const char *path, const ex_limits *lim, cad_model *m, ex_stats *st);
+
+/* the single PROGRAM.lua operand left after option parsing (argv[optind]); NULL after printing
+ * the usage and a usage error */
+const char *cli_prog_operand(const char *cmd, int argc, char **argv, void (*usage)(FILE *));
+
+/* --tol: a positive number of mm; -1 after printing a usage error */
+int cli_parse_tol(const char *cmd, const char *s, double *tol);
 
 /* "WxH" with both sides in [8, 8192]; -1 after printing a usage error */
 int cli_parse_size(const char *cmd, const char *s, int *w, int *h);
