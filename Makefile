@@ -17,8 +17,8 @@ CFLAGS  ?= -std=c11 $(OPT) -g $(ARCH) -fopenmp $(WARN) $(SAN)
 LDFLAGS += -fopenmp $(SAN)
 LDLIBS   = -llua5.4 -lcjson -lopenblas -lstb -lm
 
-SRC   := $(sort $(wildcard src/*.c))
-CLI   := $(sort $(wildcard cli/*.c))
+SRC   := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+CLI   := $(sort $(wildcard src/cli/*.c))
 TESTS := $(sort $(wildcard tests/*.c))
 BENCH := $(sort $(wildcard bench/*.c))
 

@@ -20,14 +20,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "cad.h"
-#include "codewrite.h"
-#include "exec.h"
-#include "import.h"
-#include "occt.h"
-#include "solid.h"
-#include "util.h"
-#include "validate.h"
+#include "model/cad.h"
+#include "cad/codewrite.h"
+#include "cad/exec.h"
+#include "data/import.h"
+#include "eval/occt.h"
+#include "geom/solid.h"
+#include "base/util.h"
+#include "geom/validate.h"
 
 #define NSAMP 8192
 

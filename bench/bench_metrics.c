@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "import.h"
-#include "metrics.h"
-#include "solid.h"
-#include "util.h"
+#include "data/import.h"
+#include "eval/metrics.h"
+#include "geom/solid.h"
+#include "base/util.h"
 
 #define BM_MAX 64
 

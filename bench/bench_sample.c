@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "nn.h"
-#include "sampler.h"
-#include "util.h"
+#include "ml/nn.h"
+#include "ml/sampler.h"
+#include "base/util.h"
 
 int main(int argc, char **argv) {
     int a[8] = {4096, 256, 6, 4, 704, 8, 64, 256};

@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "nn.h"
-#include "nn_opt.h"
-#include "util.h"
+#include "ml/nn.h"
+#include "ml/opt.h"
+#include "base/util.h"
 
 int main(int argc, char **argv) {
     int a[7] = {4096, 256, 6, 4, 704, 512, 8};

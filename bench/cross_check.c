@@ -16,8 +16,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "occt.h"
-#include "util.h"
+#include "eval/occt.h"
+#include "base/util.h"
 
 static int cc_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codewrite.h"
-#include "exec.h"
-#include "util.h"
+#include "cad/codewrite.h"
+#include "cad/exec.h"
+#include "base/util.h"
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "import.h"
-#include "mesh.h"
-#include "occt.h"
-#include "render.h"
-#include "util.h"
+#include "data/import.h"
+#include "geom/mesh.h"
+#include "eval/occt.h"
+#include "geom/render.h"
+#include "base/util.h"
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static int cmp_dbl(const void *a, const void *b) {

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "mesh.h"
-#include "util.h"
+#include "geom/mesh.h"
+#include "base/util.h"
 
 static void plate(cad_model *m, int n) {
     cad_plane pl;

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 typedef struct {
     const char *name, *file;

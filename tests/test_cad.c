@@ -1,5 +1,5 @@
 /* Tests of cad.c: planes, slabs, three-point arcs. */
-#include "cad.h"
+#include "model/cad.h"
 #include "tf.h"
 
 TEST(cad_standard_planes_are_right_handed) {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 #define RECAD "build/recad"
 

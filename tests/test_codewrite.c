@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codewrite.h"
-#include "exec.h"
+#include "cad/codewrite.h"
+#include "cad/exec.h"
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 static void num_is(double v, double tol, const char *want, int line) {
     char buf[64];

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "exec.h"
+#include "cad/exec.h"
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 static double cpu_now(void) {
     struct timespec ts;

@@ -1,9 +1,9 @@
 /* Tests of geo2d.c: evaluation, bounding boxes, intersections, regions, Green's integrals. */
 #include <math.h>
 
-#include "geo2d.h"
+#include "geom/geo2d.h"
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 static void sum_moments(const g2_curve *c, int n, double m[6]) {
     for (int k = 0; k < 6; k++) m[k] = 0;

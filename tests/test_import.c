@@ -5,16 +5,17 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "codewrite.h"
-#include "exec.h"
-#include "import.h"
-#include "metrics.h"
-#include "occt.h"
-#include "solid.h"
+#include "cad/codewrite.h"
+#include "cad/exec.h"
+#include "data/import.h"
+#include "eval/metrics.h"
+#include "eval/occt.h"
+#include "geom/solid.h"
 #include "tf.h"
-#include "util.h"
-#include "validate.h"
+#include "base/util.h"
+#include "geom/validate.h"
 
 /* ---- helpers ---- */
 
@@ -899,9 +900,25 @@ TEST(import_damaged_files_fail_cleanly) {
 /* ---- recad import ---- */
 
 TEST(import_cli_directory_summary_and_exit_codes) {
-    char cmd[2048], *out = NULL, dir[600];
+    char cmd[2048], *out = NULL, dir[600], in[600];
+    /* the three original sample folders (41 files), linked into one input folder so that the
+       counts below stay fixed when more data sets join shared/data */
+    snprintf(in, sizeof in, "%s/in", tf_tmpdir());
+    REQUIRE(ut_mkdirs(in) == 0);
+    const char *sets[] = {"deepcad", "fusion360", "text2cad_minimal"};
+    for (int k = 0; k < 3; k++) {
+        char from[600], to[700];
+        snprintf(from, sizeof from, "%s/data/%s", tf_shared(), sets[k]);
+        if (from[0] != '/') {
+            char cwd[400];
+            REQUIRE(getcwd(cwd, sizeof cwd));
+            snprintf(from, sizeof from, "%s/%s/data/%s", cwd, tf_shared(), sets[k]);
+        }
+        snprintf(to, sizeof to, "%s/%s", in, sets[k]);
+        REQUIRE(symlink(from, to) == 0);
+    }
     snprintf(dir, sizeof dir, "%s/progs", tf_tmpdir());
-    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s/data -o %s --json 2>/dev/null", tf_shared(), dir);
+    snprintf(cmd, sizeof cmd, "RECAD_QUIET=1 build/recad import %s -o %s --json 2>/dev/null", in, dir);
     REQUIRE(tf_run_cmd(cmd, &out) == 0);
     cJSON *root = cJSON_Parse(out);
     REQUIRE_MSG(root, "not one JSON object: %.200s", out);

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hungarian.h"
-#include "kdtree.h"
+#include "eval/hungarian.h"
+#include "eval/kdtree.h"
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 static double kdt_brute(const double *pts, int n, const double q[3], int *idx) {
     double best = DBL_MAX;

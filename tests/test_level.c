@@ -1,8 +1,8 @@
 /* Tests of level.c: the ReCAD hierarchy level and the counts, on hand-built models and real files. */
 #include <string.h>
 
-#include "import.h"
-#include "level.h"
+#include "data/import.h"
+#include "model/level.h"
 #include "tf.h"
 
 /* a w x h rectangle loop at (x, y) on the current model; returns the loop index */

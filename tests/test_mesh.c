@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mesh.h"
+#include "geom/mesh.h"
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 #define PI 3.14159265358979323846
 
@@ -421,7 +421,7 @@ TEST(mesh_bad_input_errors) {
 
 /* ---- random models: watertight, and the volume agrees with point sampling ---- */
 
-#include "mesh_int.h"
+#include "geom/mesh_int.h"
 
 /* 1 if x is inside the CSG of the model's chord-approximated prisms (independent of the mesher) */
 static int sample_inside(const cad_model *m, const ms_profiles *p, const double x[3]) {
@@ -515,7 +515,7 @@ TEST(mesh_random_mixed_models) { random_models(1, 20); }
 
 #include <dirent.h>
 
-#include "import.h"
+#include "data/import.h"
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
@@ -673,7 +673,7 @@ TEST(mesh_blocks_touching_along_edges) {
 
 /* ---- against the exact kernel (true arcs): random models, and the analytic Steinmetz solid ---- */
 
-#include "solid.h"
+#include "geom/solid.h"
 
 static void against_kernel(int mixed, int count, double tol_rel) {
     ut_rng r;

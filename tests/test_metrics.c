@@ -9,11 +9,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "cad.h"
-#include "metrics.h"
-#include "solid.h"
+#include "model/cad.h"
+#include "eval/metrics.h"
+#include "geom/solid.h"
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 /* ---- model builders ---- */
 

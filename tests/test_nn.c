@@ -5,11 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nn.h"
-#include "nn_opt.h"
-#include "safetensors.h"
+#include "ml/nn.h"
+#include "ml/opt.h"
+#include "ml/safetensors.h"
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 static nn_config small_config(int V, int D, int F, int L, int H, int KV, int tied) {
     nn_config c;

@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cad.h"
-#include "occt.h"
+#include "model/cad.h"
+#include "eval/occt.h"
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 /* ---- model builders ---- */
 

@@ -5,9 +5,9 @@
 
 #include <stb_image.h>
 
-#include "render.h"
+#include "geom/render.h"
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 static void line(cad_model *m, double x1, double y1, double x2, double y2) {
     double p[4] = {x1, y1, x2, y2};

@@ -7,10 +7,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "nn.h"
-#include "safetensors.h"
+#include "ml/nn.h"
+#include "ml/safetensors.h"
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 TEST(st_half_conversions) {
     CHECK(st_bf16_to_f32(0x3f80) == 1.0f);

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn.h"
-#include "sampler.h"
+#include "ml/nn.h"
+#include "ml/sampler.h"
 #include "tf.h"
-#include "tokenizer.h"
-#include "util.h"
+#include "ml/tokenizer.h"
+#include "base/util.h"
 
 /* a small random model; biases and norm weights randomised too so every path matters */
 static nn_model *small_model(int V, int L, int H, int KV, int tie, uint64_t seed) {

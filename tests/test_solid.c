@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "occt.h"
-#include "solid.h"
+#include "eval/occt.h"
+#include "geom/solid.h"
 #include "tf.h"
-#include "util.h"
-#include "validate.h"
+#include "base/util.h"
+#include "geom/validate.h"
 
 /* ---- model builders ---- */
 

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "tf.h"
-#include "tokenizer.h"
-#include "util.h"
+#include "ml/tokenizer.h"
+#include "base/util.h"
 
 /* a small corpus of parametric CADLib programs, the kind the model learns to write */
 static const char *const cad_corpus[] = {

@@ -8,11 +8,11 @@
 #include <cjson/cJSON.h>
 #include <stb_image.h>
 
-#include "nn.h"
+#include "ml/nn.h"
 #include "tf.h"
-#include "tokenizer.h"
-#include "train.h"
-#include "util.h"
+#include "ml/tokenizer.h"
+#include "train/train.h"
+#include "base/util.h"
 
 /* toy corpus: "add a b =" -> " a+b", byte-level (end-of-text 256) */
 static const char *toy_jsonl(void) {

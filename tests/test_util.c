@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "tf.h"
-#include "util.h"
+#include "base/util.h"
 
 TEST(util_atomic_write_roundtrip) {
     char path[512];

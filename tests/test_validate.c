@@ -3,10 +3,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "geo2d.h"
+#include "geom/geo2d.h"
 #include "tf.h"
-#include "util.h"
-#include "validate.h"
+#include "base/util.h"
+#include "geom/validate.h"
 
 /* polygon loop through n points (x, y pairs); curve k gets source line line0 + k */
 static int vt_poly(cad_model *m, const double *xy, int n, int line0) {

@@ -1,0 +1,72 @@
+/* exec.h - the sandboxed CADLib executor: runs a Lua 5.4 program and yields a CAD model.
+ *
+ * A CADLib program is plain Lua plus these functions (docs/cadlib.md is the full reference):
+ *   Line(x1,y1, x2,y2)  Arc(x1,y1, xm,ym, x2,y2)  Circle(cx,cy, r)      curves, sketch coordinates
+ *   Loop(c1, c2, ...)   Face(outer, hole1, ...)   Sketch(plane, f1, ...) containers
+ *   XY  XZ  YZ  Plane({ox,oy,oz}, {xx,xy,xz}, {nx,ny,nz})                 planes (cad.h conventions)
+ *   Extrude(sketch, extent, op)   extent: d | {d1, d2} | {sym = t};  op: "new" (default) | "join"
+ *                                 | "cut" | "intersect"; the Extrude calls apply in order.
+ * Units are millimetres. Values are typed handles (Lua userdata with locked metatables): a
+ * program cannot forge them, and every argument is checked ("prog.lua:12: Loop: argument 2 is not
+ * a curve (got number)"). Every model element records the program line that created it, so the
+ * validation that follows the run (cad_validate) reports problems as "prog.lua:12: ...".
+ *
+ * Sandbox: only the safe parts of the base library (assert error getmetatable ipairs next pairs
+ * pcall rawequal rawget rawlen rawset select setmetatable tonumber tostring type; setmetatable refuses
+ * __gc, whose finalizers would run outside the budget), math without random/randomseed,
+ * table, and string without dump and without the pattern functions (find, match, gmatch, gsub:
+ * their backtracking runs in C, outside the instruction budget). No io, os, require, package,
+ * load, dofile, loadfile, debug, coroutine, print, collectgarbage, xpcall. Source only: binary chunks are
+ * refused. Limits (ex_limits): an instruction budget (VM instructions, checked every
+ * EX_HOOK_STEP), a memory cap (a custom lua_Alloc counts every byte the Lua state holds; the
+ * handles live in Lua memory too), and a cap on curves per handle / in the model and on extrudes.
+ * Exceeding a limit stops the program ("prog.lua:3: instruction budget of 10000000 exceeded",
+ * "prog.lua:5: memory limit of 64 MB exceeded"); pcall inside the program cannot swallow a budget
+ * stop. Numbers must be finite and within +-EX_MAX_COORD.
+ *
+ * Errors: -1 and ut_error() = "<chunkname>:<line>: <message>" (no line when none applies, e.g. a
+ * syntax error reports its own). The model is only written on success.
+ * Thread safety: every call owns its own Lua state; concurrent calls are fine.
+ */
+#ifndef RECAD_EXEC_H
+#define RECAD_EXEC_H
+
+#include <stddef.h>
+
+#include "model/cad.h"
+
+#define EX_HOOK_STEP 1000   /* the instruction budget is checked every this many VM instructions */
+#define EX_MAX_COORD 1e6    /* |coordinate|, |radius| and |extent| limit, mm */
+#define EX_MAX_SOURCE (16 << 20) /* largest program file ex_read_program accepts, bytes */
+
+typedef struct {
+    long max_instructions; /* VM instruction budget (default 10,000,000) */
+    size_t max_memory;     /* bytes the Lua state may hold (default 64 MiB) */
+    double max_seconds;    /* wall-clock backstop, checked with the budget (default 5; 0 = none) */
+    int max_curves;        /* curves in one handle and in the final model (default 10,000) */
+    int max_extrudes;      /* Extrude calls (default 1,000) */
+} ex_limits;
+
+typedef struct {
+    long instructions;  /* budget charged: VM instructions in whole EX_HOOK_STEPs, plus the
+                           allocation and C-library charges (see docs/cadlib.md, Limits) */
+    size_t peak_memory; /* largest number of bytes the Lua state held */
+    double seconds;     /* wall time of the whole call, validation included */
+} ex_stats;
+
+void ex_default_limits(ex_limits *lim);
+
+/* Runs src[0..len) (need not be NUL-terminated) named chunkname in error messages; lim NULL =
+ * defaults. On success *out is a new validated model (free it with cad_free) and 0 is returned;
+ * on failure -1 + ut_error() and *out is left untouched. */
+int ex_run(const char *src, size_t len, const char *chunkname, const ex_limits *lim, cad_model *out);
+/* the same, also reporting what the run used (st may be NULL; filled on failure too) */
+int ex_run_stats(const char *src, size_t len, const char *chunkname, const ex_limits *lim, cad_model *out,
+                 ex_stats *st);
+/* reads the file (chunkname = path) and runs it */
+int ex_run_file(const char *path, const ex_limits *lim, cad_model *out);
+/* reads a program file: a regular file of at most EX_MAX_SOURCE bytes (NUL-terminated copy;
+ * free it). NULL + ut_error() otherwise. */
+char *ex_read_program(const char *path, size_t *len);
+
+#endif

@@ -1,0 +1,209 @@
+/* cmd_sample.c - `recad sample`: generate continuations of a prompt from a checkpoint folder. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "ml/nn.h"
+#include "ml/sampler.h"
+#include "ml/tokenizer.h"
+#include "base/util.h"
+
+static const char *sp_cmd = "sample";
+
+static void sp_usage(FILE *f) {
+    fprintf(f,
+            "usage: recad sample --model DIR (--prompt TEXT | --prompt-file FILE) [options]\n"
+            "\n"
+            "Generates continuations of the prompt. DIR holds config.json, model.safetensors and\n"
+            "tokenizer.json. The prompt is encoded with special tokens matched (a chat template such\n"
+            "as \"<|im_start|>user\\n...<|im_end|>\\n<|im_start|>assistant\\n\" works as written).\n"
+            "\n"
+            "  -n, --samples G        samples (default 1), generated as one batch\n"
+            "  --temperature T        default 1; 0 = greedy\n"
+            "  --top-p P              nucleus sampling (default 1 = off)\n"
+            "  --top-k K              keep the K most likely tokens (default 0 = off)\n"
+            "  --max-new N            new tokens per sample at most (default 256)\n"
+            "  --seed S               sample i uses seed S + i * golden ratio (default 0)\n"
+            "  --stop S               stop string (repeatable); the text is cut before it\n"
+            "  --eos TOKEN            special token that ends a sample (repeatable; default\n"
+            "                         <|endoftext|> and <|im_end|> when the tokenizer has them)\n"
+            "  --plain-prompt         encode the prompt as plain text (special strings not matched)\n"
+            "  --threads N            threads (default: all cores)\n"
+            "  --json                 one JSON object: samples with text, ids, log-probabilities\n");
+}
+
+static const char *sp_finish_name(int f) { return f == SMP_EOS ? "eos" : f == SMP_STOP ? "stop" : "length"; }
+
+CLI_COMMAND(cmd_sample, "sample", "generate programs from a model checkpoint (batched, KV cache)") {
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'},       {"prompt", required_argument, 0, 'p'},
+        {"prompt-file", required_argument, 0, 'P'}, {"samples", required_argument, 0, 'n'},
+        {"temperature", required_argument, 0, 'T'}, {"top-p", required_argument, 0, 'u'},
+        {"top-k", required_argument, 0, 'k'},       {"max-new", required_argument, 0, 'N'},
+        {"seed", required_argument, 0, 's'},        {"stop", required_argument, 0, 'S'},
+        {"eos", required_argument, 0, 'e'},         {"plain-prompt", no_argument, 0, 'r'},
+        {"threads", required_argument, 0, 't'},     {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
+    const char *dir = NULL, *prompt = NULL, *prompt_file = NULL;
+    long n = 1, top_k = 0, max_new = 256, seed = 0, threads = 0;
+    double temp = 1.0, top_p = 1.0;
+    int json = 0, plain = 0, nstop = 0, neos_names = 0, c;
+    const char **stops = ut_calloc((size_t)argc + 1, sizeof *stops), **eos_names = ut_calloc((size_t)argc + 1, sizeof *eos_names);
+    int rc = CLI_USAGE;
+    char *pbuf = NULL;
+    tok_tokenizer *tok = NULL;
+    nn_model *m = NULL;
+    smp_sampler *s = NULL;
+    smp_seq *out = NULL;
+    int *ids = NULL;
+    while ((c = getopt_long(argc, argv, "m:p:n:h", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'm': dir = optarg; break;
+        case 'p': prompt = optarg; break;
+        case 'P': prompt_file = optarg; break;
+        case 'n': bad = cli_parse_long(sp_cmd, "--samples", optarg, &n); break;
+        case 'T': bad = cli_parse_double(sp_cmd, "--temperature", optarg, &temp); break;
+        case 'u': bad = cli_parse_double(sp_cmd, "--top-p", optarg, &top_p); break;
+        case 'k': bad = cli_parse_long(sp_cmd, "--top-k", optarg, &top_k); break;
+        case 'N': bad = cli_parse_long(sp_cmd, "--max-new", optarg, &max_new); break;
+        case 's': bad = cli_parse_long(sp_cmd, "--seed", optarg, &seed); break;
+        case 'S': stops[nstop++] = optarg; break;
+        case 'e': eos_names[neos_names++] = optarg; break;
+        case 'r': plain = 1; break;
+        case 't': bad = cli_parse_long(sp_cmd, "--threads", optarg, &threads); break;
+        case 'j': json = 1; break;
+        case 'h': sp_usage(stdout); rc = CLI_OK; goto done;
+        default: goto done;
+        }
+        if (bad) goto done;
+    }
+    if (optind < argc) {
+        cli_error(CLI_USAGE, sp_cmd, "unexpected argument '%s'", argv[optind]);
+        goto done;
+    }
+    if (!dir || (!prompt == !prompt_file)) {
+        cli_error(CLI_USAGE, sp_cmd, "needs --model DIR and one of --prompt TEXT / --prompt-file FILE");
+        goto done;
+    }
+    if (n < 1 || n > 4096 || max_new < 1 || max_new > 1 << 20 || top_k < 0 || !(temp >= 0) || !(top_p > 0 && top_p <= 1) ||
+        threads < 0) {
+        cli_error(CLI_USAGE, sp_cmd,
+                  "out of range: -n 1..4096, --max-new >= 1, --top-k >= 0, --temperature >= 0, 0 < --top-p <= 1");
+        goto done;
+    }
+    for (int i = 0; i < nstop; i++)
+        if (!stops[i][0]) {
+            cli_error(CLI_USAGE, sp_cmd, "--stop needs a non-empty string");
+            goto done;
+        }
+    if (prompt_file && !(prompt = pbuf = ut_read_file(prompt_file, NULL))) {
+        rc = cli_error(CLI_IO, sp_cmd, "%s", ut_error());
+        goto done;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    if (!(tok = tok_load(path))) {
+        rc = cli_error(access(path, R_OK) ? CLI_IO : CLI_INVALID, sp_cmd, "%s", ut_error());
+        goto done;
+    }
+    nn_set_threads((int)threads);
+    if (!(m = nn_load(dir))) {
+        snprintf(path, sizeof path, "%s/model.safetensors", dir);
+        rc = cli_error(access(path, R_OK) ? CLI_IO : CLI_INVALID, sp_cmd, "%s", ut_error());
+        goto done;
+    }
+    if (tok_vocab_size(tok) > m->cfg.vocab_size) {
+        rc = cli_error(CLI_INVALID, sp_cmd, "%s: tokenizer has %d ids but the model's vocabulary is %d", dir,
+                       tok_vocab_size(tok), m->cfg.vocab_size);
+        goto done;
+    }
+    int eos[64], neos = 0;
+    if (neos_names == 0) {
+        const char *dflt[] = {"<|endoftext|>", "<|im_end|>"};
+        for (int i = 0; i < 2; i++)
+            if (tok_special_id(tok, dflt[i]) >= 0) eos[neos++] = tok_special_id(tok, dflt[i]);
+    }
+    for (int i = 0; i < neos_names && neos < 64; i++) {
+        int id = tok_special_id(tok, eos_names[i]);
+        if (id < 0) {
+            rc = cli_error(CLI_USAGE, sp_cmd, "--eos '%s' is not a special token of %s", eos_names[i], path);
+            goto done;
+        }
+        eos[neos++] = id;
+    }
+    int P;
+    ids = tok_encode(tok, prompt, strlen(prompt), plain ? 0 : TOK_SPECIAL, &P);
+    if (P == 0) {
+        rc = cli_error(CLI_USAGE, sp_cmd, "the prompt is empty");
+        goto done;
+    }
+    if (P + max_new > m->cfg.max_position_embeddings) {
+        long room = m->cfg.max_position_embeddings - P;
+        if (room < 1) {
+            rc = cli_error(CLI_INVALID, sp_cmd, "the prompt has %d tokens; the model takes %d positions", P,
+                           m->cfg.max_position_embeddings);
+            goto done;
+        }
+        max_new = room; /* generate up to the model's context */
+    }
+    s = smp_new(m);
+    out = ut_calloc((size_t)n, sizeof *out);
+    smp_opts o = {.n = (int)n, .max_new = (int)max_new, .temperature = (float)temp, .top_p = (float)top_p,
+                  .top_k = (int)top_k, .seed = (uint64_t)seed, .eos_ids = eos, .neos = neos,
+                  .stop = (const char *const *)stops, .nstop = nstop, .tok = tok};
+    double t0 = ut_now();
+    if (smp_generate(s, ids, P, &o, out)) {
+        rc = cli_error(CLI_INVALID, sp_cmd, "%s", ut_error());
+        free(out);
+        out = NULL;
+        goto done;
+    }
+    double dt = ut_now() - t0;
+    long total = 0;
+    for (int i = 0; i < n; i++) total += out[i].ntokens;
+    if (json) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddNumberToObject(r, "prompt_tokens", P);
+        cJSON *arr = cJSON_AddArrayToObject(r, "samples");
+        for (int i = 0; i < n; i++) {
+            cJSON *q = cJSON_CreateObject();
+            cJSON_AddStringToObject(q, "text", out[i].text);
+            cJSON_AddItemToObject(q, "ids", cJSON_CreateIntArray(out[i].tokens, out[i].ntokens));
+            cJSON_AddItemToObject(q, "logprobs", cJSON_CreateFloatArray(out[i].logprobs, out[i].ntokens));
+            cJSON_AddStringToObject(q, "finish", sp_finish_name(out[i].finish));
+            cJSON_AddItemToArray(arr, q);
+        }
+        cJSON_AddNumberToObject(r, "new_tokens", (double)total);
+        cJSON_AddNumberToObject(r, "seconds", dt);
+        cJSON_AddNumberToObject(r, "tokens_per_s", dt > 0 ? (double)total / dt : 0);
+        char *js = cJSON_PrintUnformatted(r);
+        printf("%s\n", js);
+        free(js);
+        cJSON_Delete(r);
+    } else {
+        for (int i = 0; i < n; i++) {
+            if (n > 1) printf("=== sample %d (%d tokens, %s)\n", i, out[i].ntokens, sp_finish_name(out[i].finish));
+            fwrite(out[i].text, 1, out[i].text_len, stdout);
+            printf("\n");
+        }
+        fprintf(stderr, "recad sample: %ld new tokens in %.2f s (%.0f tokens/s)\n", total, dt, dt > 0 ? total / dt : 0);
+    }
+    rc = CLI_OK;
+done:
+    if (out)
+        for (int i = 0; i < n; i++) smp_seq_free(&out[i]);
+    free(out);
+    free(ids);
+    smp_free(s);
+    nn_free(m);
+    tok_free(tok);
+    free(pbuf);
+    free(stops);
+    free(eos_names);
+    return rc;
+}

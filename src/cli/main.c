@@ -1,0 +1,71 @@
+/* main.c - `recad <command> [options]`: dispatches to the registered commands (see cli.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "base/util.h"
+
+static const cli_command *cli_cmds[64];
+static int cli_ncmds;
+
+void cli_register(const cli_command *c) {
+    if (cli_ncmds < 64) cli_cmds[cli_ncmds++] = c;
+}
+
+int cli_error(int code, const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "recad %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    return code;
+}
+
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end) return cli_error(-1, cmd, "option %s: '%s' is not a number", opt, s);
+    *out = v;
+    return 0;
+}
+
+int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end) return cli_error(-1, cmd, "option %s: '%s' is not an integer", opt, s);
+    *out = v;
+    return 0;
+}
+
+static int cli_cmp(const void *a, const void *b) {
+    return strcmp((*(const cli_command *const *)a)->name, (*(const cli_command *const *)b)->name);
+}
+
+static void cli_usage(FILE *f) {
+    fprintf(f, "usage: recad <command> [options]   (recad <command> --help for its options)\n\ncommands:\n");
+    for (int i = 0; i < cli_ncmds; i++) fprintf(f, "  %-10s %s\n", cli_cmds[i]->name, cli_cmds[i]->summary);
+    fprintf(f, "\nexit codes: 0 ok, 1 invalid input, 2 usage error, 3 file error\n");
+}
+
+int main(int argc, char **argv) {
+    qsort(cli_cmds, (size_t)cli_ncmds, sizeof *cli_cmds, cli_cmp);
+    if (argc < 2) {
+        cli_usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        cli_usage(stdout);
+        return CLI_OK;
+    }
+    for (int i = 0; i < cli_ncmds; i++)
+        if (!strcmp(argv[1], cli_cmds[i]->name)) return cli_cmds[i]->fn(argc - 1, argv + 1);
+    fprintf(stderr, "recad: unknown command '%s'\n", argv[1]);
+    cli_usage(stderr);
+    return CLI_USAGE;
+}

@@ -1,0 +1,941 @@
+/* nn.c - Qwen2 decoder: config, parameter layout, forward and backward (see nn.h). */
+#include "ml/nn.h"
+
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+
+/* rows of the causal attention computed per sgemm block: block [r0, r0+NN_ATT_BS) only needs
+ * key columns [0, r0+NN_ATT_BS), so about half of the T x T products are skipped */
+#define NN_ATT_BS 64
+
+static int nn_threads = 0;
+
+void nn_set_threads(int n) {
+    if (n <= 0) n = omp_get_num_procs();
+    nn_threads = n;
+    omp_set_num_threads(n);
+    openblas_set_num_threads(1); /* parallelism comes from our OpenMP loops only */
+}
+
+int nn_get_threads(void) {
+    if (nn_threads <= 0) nn_set_threads(0);
+    return nn_threads;
+}
+
+/* ------------------------------------------------------------------ config */
+
+static int nn_json_int(const cJSON *o, const char *key, int def, int *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v || cJSON_IsNull(v)) {
+        if (def < 0) return ut_fail("config: missing key \"%s\"", key);
+        *out = def;
+        return 0;
+    }
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) > 1e9)
+        return ut_fail("config: \"%s\" must be an integer", key);
+    *out = (int)v->valuedouble;
+    return 0;
+}
+
+static int nn_json_float(const cJSON *o, const char *key, double def, float *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v || cJSON_IsNull(v)) {
+        *out = (float)def;
+        return 0;
+    }
+    if (!cJSON_IsNumber(v)) return ut_fail("config: \"%s\" must be a number", key);
+    *out = (float)v->valuedouble;
+    return 0;
+}
+
+int nn_config_validate(nn_config *c) {
+    if (c->vocab_size < 1 || c->vocab_size > 10000000) return ut_fail("config: vocab_size %d out of range", c->vocab_size);
+    if (c->hidden_size < 2 || c->hidden_size > 65536) return ut_fail("config: hidden_size %d out of range", c->hidden_size);
+    if (c->intermediate_size < 1 || c->intermediate_size > 1 << 20)
+        return ut_fail("config: intermediate_size %d out of range", c->intermediate_size);
+    if (c->num_hidden_layers < 1 || c->num_hidden_layers > 1000)
+        return ut_fail("config: num_hidden_layers %d out of range", c->num_hidden_layers);
+    if (c->num_attention_heads < 1 || c->hidden_size % c->num_attention_heads)
+        return ut_fail("config: num_attention_heads %d must divide hidden_size %d", c->num_attention_heads, c->hidden_size);
+    if (c->num_key_value_heads < 1 || c->num_attention_heads % c->num_key_value_heads)
+        return ut_fail("config: num_key_value_heads %d must divide num_attention_heads %d", c->num_key_value_heads,
+                       c->num_attention_heads);
+    c->head_dim = c->hidden_size / c->num_attention_heads;
+    if (c->head_dim % 2) return ut_fail("config: head dimension %d must be even for RoPE", c->head_dim);
+    if (c->max_position_embeddings < 1 || c->max_position_embeddings > 1 << 20)
+        return ut_fail("config: max_position_embeddings %d out of range", c->max_position_embeddings);
+    if (!(c->rope_theta > 0) || !isfinite(c->rope_theta)) return ut_fail("config: rope_theta must be positive");
+    if (!(c->rms_norm_eps >= 0) || !isfinite(c->rms_norm_eps)) return ut_fail("config: rms_norm_eps must be >= 0");
+    c->tie_word_embeddings = c->tie_word_embeddings != 0;
+    return 0;
+}
+
+int nn_config_parse(nn_config *c, const char *json) {
+    memset(c, 0, sizeof *c);
+    cJSON *o = cJSON_Parse(json);
+    if (!o || !cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return ut_fail("config: not a JSON object");
+    }
+    int rc = 0;
+    rc |= nn_json_int(o, "vocab_size", -1, &c->vocab_size);
+    rc |= rc ? 0 : nn_json_int(o, "hidden_size", -1, &c->hidden_size);
+    rc |= rc ? 0 : nn_json_int(o, "intermediate_size", -1, &c->intermediate_size);
+    rc |= rc ? 0 : nn_json_int(o, "num_hidden_layers", -1, &c->num_hidden_layers);
+    rc |= rc ? 0 : nn_json_int(o, "num_attention_heads", -1, &c->num_attention_heads);
+    rc |= rc ? 0 : nn_json_int(o, "num_key_value_heads", c->num_attention_heads, &c->num_key_value_heads);
+    rc |= rc ? 0 : nn_json_int(o, "max_position_embeddings", 2048, &c->max_position_embeddings);
+    rc |= rc ? 0 : nn_json_float(o, "rope_theta", 10000.0, &c->rope_theta);
+    rc |= rc ? 0 : nn_json_float(o, "rms_norm_eps", 1e-6, &c->rms_norm_eps);
+    if (!rc) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "tie_word_embeddings");
+        if (t && !cJSON_IsBool(t) && !cJSON_IsNull(t)) rc = ut_fail("config: \"tie_word_embeddings\" must be true or false");
+        c->tie_word_embeddings = t && cJSON_IsTrue(t);
+    }
+    cJSON_Delete(o);
+    if (rc) return -1;
+    return nn_config_validate(c);
+}
+
+int nn_config_load(nn_config *c, const char *path) {
+    char *text = ut_read_file(path, NULL);
+    if (!text) return -1;
+    int rc = nn_config_parse(c, text);
+    free(text);
+    if (rc) return ut_fail("%s: %s", path, ut_error());
+    return 0;
+}
+
+char *nn_config_to_json(const nn_config *c) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "model_type", "qwen2");
+    cJSON *arch = cJSON_AddArrayToObject(o, "architectures");
+    cJSON_AddItemToArray(arch, cJSON_CreateString("Qwen2ForCausalLM"));
+    cJSON_AddNumberToObject(o, "vocab_size", c->vocab_size);
+    cJSON_AddNumberToObject(o, "hidden_size", c->hidden_size);
+    cJSON_AddNumberToObject(o, "intermediate_size", c->intermediate_size);
+    cJSON_AddNumberToObject(o, "num_hidden_layers", c->num_hidden_layers);
+    cJSON_AddNumberToObject(o, "num_attention_heads", c->num_attention_heads);
+    cJSON_AddNumberToObject(o, "num_key_value_heads", c->num_key_value_heads);
+    cJSON_AddNumberToObject(o, "max_position_embeddings", c->max_position_embeddings);
+    cJSON_AddNumberToObject(o, "rope_theta", c->rope_theta);
+    cJSON_AddNumberToObject(o, "rms_norm_eps", c->rms_norm_eps);
+    cJSON_AddBoolToObject(o, "tie_word_embeddings", c->tie_word_embeddings);
+    cJSON_AddStringToObject(o, "hidden_act", "silu");
+    cJSON_AddStringToObject(o, "torch_dtype", "float32");
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+int nn_config_save(const nn_config *c, const char *path) {
+    char *s = nn_config_to_json(c);
+    int rc = ut_write_atomic(path, s, strlen(s));
+    free(s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ parameters */
+
+/* sizes used everywhere: D, Q = H*hd, K = KV*hd, QKV = Q + 2K, F */
+typedef struct {
+    int V, D, F, L, H, KV, hd, Q, K, QKV;
+} nn_dims;
+
+static nn_dims nn_dims_of(const nn_config *c) {
+    nn_dims d;
+    d.V = c->vocab_size;
+    d.D = c->hidden_size;
+    d.F = c->intermediate_size;
+    d.L = c->num_hidden_layers;
+    d.H = c->num_attention_heads;
+    d.KV = c->num_key_value_heads;
+    d.hd = c->head_dim;
+    d.Q = d.H * d.hd;
+    d.K = d.KV * d.hd;
+    d.QKV = d.Q + 2 * d.K;
+    return d;
+}
+
+static void nn_add_tensor(nn_model *m, int *cap, const char *name, size_t offset, int rows, int cols, int decay) {
+    nn_tensor *t = UT_PUSH(m->tensors, m->num_tensors, *cap);
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->ndim = cols > 0 ? 2 : 1;
+    t->shape[0] = rows;
+    t->shape[1] = cols > 0 ? cols : 0;
+    t->numel = (size_t)rows * (size_t)(cols > 0 ? cols : 1);
+    t->offset = offset;
+    t->decay = decay;
+}
+
+/* Lays out the views of one allocation; returns the number of floats. */
+static size_t nn_layout(const nn_config *c, float *base, nn_params *p) {
+    nn_dims d = nn_dims_of(c);
+    size_t L = (size_t)d.L, off = 0;
+    size_t sz[10] = {(size_t)d.V * d.D, L * d.D, L * d.QKV * d.D, L * d.QKV, L * d.D * d.Q,
+                     L * d.D, L * 2 * d.F * d.D, L * d.D * d.F, (size_t)d.D,
+                     c->tie_word_embeddings ? 0 : (size_t)d.V * d.D};
+    float **views[10] = {&p->embed, &p->ln1, &p->wqkv, &p->bqkv, &p->wo, &p->ln2, &p->wgu, &p->wdown, &p->norm, &p->lm_head};
+    for (int i = 0; i < 10; i++) {
+        *views[i] = base ? base + off : NULL;
+        off += sz[i];
+    }
+    if (c->tie_word_embeddings) p->lm_head = p->embed;
+    return off;
+}
+
+static void nn_build_tensors(nn_model *m) {
+    nn_dims d = nn_dims_of(&m->cfg);
+    int cap = 0;
+    char name[96];
+    const float *b = m->param_mem;
+#define OFF(ptr) ((size_t)((ptr) - b))
+    nn_add_tensor(m, &cap, "model.embed_tokens.weight", OFF(m->params.embed), d.V, d.D, 1);
+    for (int l = 0; l < d.L; l++) {
+        const float *wqkv = m->params.wqkv + (size_t)l * d.QKV * d.D, *bqkv = m->params.bqkv + (size_t)l * d.QKV;
+        const float *wgu = m->params.wgu + (size_t)l * 2 * d.F * d.D;
+        struct {
+            const char *suffix;
+            const float *ptr;
+            int rows, cols, decay;
+        } items[] = {
+            {"input_layernorm.weight", m->params.ln1 + (size_t)l * d.D, d.D, 0, 0},
+            {"self_attn.q_proj.weight", wqkv, d.Q, d.D, 1},
+            {"self_attn.q_proj.bias", bqkv, d.Q, 0, 0},
+            {"self_attn.k_proj.weight", wqkv + (size_t)d.Q * d.D, d.K, d.D, 1},
+            {"self_attn.k_proj.bias", bqkv + d.Q, d.K, 0, 0},
+            {"self_attn.v_proj.weight", wqkv + (size_t)(d.Q + d.K) * d.D, d.K, d.D, 1},
+            {"self_attn.v_proj.bias", bqkv + d.Q + d.K, d.K, 0, 0},
+            {"self_attn.o_proj.weight", m->params.wo + (size_t)l * d.D * d.Q, d.D, d.Q, 1},
+            {"post_attention_layernorm.weight", m->params.ln2 + (size_t)l * d.D, d.D, 0, 0},
+            {"mlp.gate_proj.weight", wgu, d.F, d.D, 1},
+            {"mlp.up_proj.weight", wgu + (size_t)d.F * d.D, d.F, d.D, 1},
+            {"mlp.down_proj.weight", m->params.wdown + (size_t)l * d.D * d.F, d.D, d.F, 1},
+        };
+        for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+            snprintf(name, sizeof name, "model.layers.%d.%s", l, items[i].suffix);
+            nn_add_tensor(m, &cap, name, OFF(items[i].ptr), items[i].rows, items[i].cols, items[i].decay);
+        }
+    }
+    nn_add_tensor(m, &cap, "model.norm.weight", OFF(m->params.norm), d.D, 0, 0);
+    if (!m->cfg.tie_word_embeddings) nn_add_tensor(m, &cap, "lm_head.weight", OFF(m->params.lm_head), d.V, d.D, 1);
+#undef OFF
+}
+
+const nn_tensor *nn_find_tensor(const nn_model *m, const char *name) {
+    for (int i = 0; i < m->num_tensors; i++)
+        if (!strcmp(m->tensors[i].name, name)) return &m->tensors[i];
+    return NULL;
+}
+
+nn_model *nn_new(const nn_config *cfg) {
+    nn_config c = *cfg;
+    if (nn_config_validate(&c)) return NULL;
+    nn_model *m = ut_calloc(1, sizeof *m);
+    m->cfg = c;
+    nn_params tmp;
+    m->num_params = nn_layout(&c, NULL, &tmp);
+    m->param_mem = ut_calloc(m->num_params, sizeof(float));
+    m->grad_mem = ut_calloc(m->num_params, sizeof(float));
+    nn_layout(&c, m->param_mem, &m->params);
+    nn_layout(&c, m->grad_mem, &m->grads);
+    nn_build_tensors(m);
+    int hd2 = c.head_dim / 2, P = c.max_position_embeddings;
+    m->rope_cos = ut_malloc((size_t)P * hd2 * sizeof(float));
+    m->rope_sin = ut_malloc((size_t)P * hd2 * sizeof(float));
+    for (int i = 0; i < hd2; i++) {
+        /* same arithmetic as HF: inv_freq in float32, angle = pos * inv_freq in float32 */
+        float inv = (float)(1.0 / pow((double)c.rope_theta, (double)(2 * i) / c.head_dim));
+        for (int t = 0; t < P; t++) {
+            float ang = (float)t * inv;
+            m->rope_cos[(size_t)t * hd2 + i] = (float)cos((double)ang);
+            m->rope_sin[(size_t)t * hd2 + i] = (float)sin((double)ang);
+        }
+    }
+    m->loss = NAN;
+    return m;
+}
+
+void nn_free(nn_model *m) {
+    if (!m) return;
+    free(m->param_mem);
+    free(m->grad_mem);
+    free(m->tensors);
+    free(m->acts.mem);
+    free(m->rope_cos);
+    free(m->rope_sin);
+    free(m->inputs);
+    free(m->targets);
+    free(m->weights);
+    free(m);
+}
+
+void nn_init_random(nn_model *m, uint64_t seed, float std) {
+    ut_rng r;
+    ut_rng_seed(&r, seed);
+    for (int i = 0; i < m->num_tensors; i++) {
+        const nn_tensor *t = &m->tensors[i];
+        float *p = m->param_mem + t->offset;
+        int is_norm = strstr(t->name, "norm") != NULL;
+        for (size_t j = 0; j < t->numel; j++) p[j] = t->ndim == 2 ? std * (float)ut_rng_normal(&r) : is_norm ? 1.0f : 0.0f;
+    }
+}
+
+void nn_zero_grad(nn_model *m) { memset(m->grad_mem, 0, m->num_params * sizeof(float)); }
+
+double nn_train_flops(const nn_config *c, int B, int T) {
+    nn_dims d = nn_dims_of(c);
+    double N = (double)B * T;
+    double per_tok = (double)d.L * ((double)d.D * d.QKV + (double)d.Q * d.D + 3.0 * d.D * d.F) + (double)d.V * d.D;
+    double lin = 6.0 * N * per_tok; /* forward 2 flops per MAC, backward twice that */
+    /* attention: q k^T and p v, causal half, forward 2 products, backward 4 */
+    double att = 6.0 * 2.0 * (double)B * d.H * ((double)T * (T + 1) / 2.0) * d.hd * d.L;
+    return lin + att;
+}
+
+/* ------------------------------------------------------------------ small kernels */
+
+/* exp(x) for x <= 88, relative error ~2e-7; written so that `omp simd` loops vectorise it */
+static inline float nn_expf(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    x = x > 88.0f ? 88.0f : x;
+    /* round to nearest by the 1.5 * 2^23 trick (floorf would not vectorise) */
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f + r * 0.00138888892f)))));
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float s;
+    memcpy(&s, &bits, sizeof s);
+    return p * s;
+}
+
+float nn_rmsnorm_row(float *out, const float *x, const float *w, int n, float eps) {
+    float ss = 0.0f;
+#pragma omp simd reduction(+ : ss)
+    for (int i = 0; i < n; i++) ss += x[i] * x[i];
+    float r = 1.0f / sqrtf(ss / (float)n + eps);
+#pragma omp simd
+    for (int i = 0; i < n; i++) out[i] = x[i] * r * w[i];
+    return r;
+}
+
+void nn_rope_row(float *x, int hd, const float *c, const float *s) {
+    int h2 = hd / 2;
+#pragma omp simd
+    for (int i = 0; i < h2; i++) {
+        float a = x[i], b = x[i + h2];
+        x[i] = a * c[i] - b * s[i];
+        x[i + h2] = b * c[i] + a * s[i];
+    }
+}
+
+/* inverse rotation (the RoPE backward: R(-angle) applied to the gradient) */
+static void nn_rope_row_back(float *g, int hd, const float *c, const float *s) {
+    int h2 = hd / 2;
+#pragma omp simd
+    for (int i = 0; i < h2; i++) {
+        float a = g[i], b = g[i + h2];
+        g[i] = a * c[i] + b * s[i];
+        g[i + h2] = b * c[i] - a * s[i];
+    }
+}
+
+/* C (M,N) = alpha * op(A) op(B) + beta * C, row-major, on the calling thread */
+static void nn_gemm1(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                     float beta, float *C, int ldc) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B,
+                ldb, beta, C, ldc);
+}
+
+/* ------------------------------------------------------------------ parallel jobs
+ *
+ * One OpenMP region runs a list of jobs, each cut into chunks of rows that threads take
+ * dynamically. A job is an optional matrix product, split over the rows of C (each chunk one
+ * single-threaded sgemm call; OpenBLAS itself always runs with one thread, so nothing nests),
+ * followed by an optional epilogue on the same rows (bias, RoPE, residual add, RMSNorm, SwiGLU,
+ * loss...), which runs while those rows are still in cache. Independent products (the input
+ * gradient and the weight gradient of a layer) share one region, so a step has few barriers.
+ * Chunk sizes are constants, so per-chunk partial sums (norm-weight and bias gradients) are
+ * added in the same order for every thread count: results do not depend on the thread count.
+ */
+
+/* token rows per chunk (large: each chunk re-packs the weight matrix) and weight rows per chunk
+ * of a weight-gradient product; nn_set_chunk_rows changes them (tests use small chunks) */
+static int nn_rows_per_chunk = 512, nn_wrows_per_chunk = 256;
+#define NN_ROWS nn_rows_per_chunk
+#define NN_WROWS nn_wrows_per_chunk
+
+void nn_set_chunk_rows(int token_rows, int weight_rows) {
+    nn_rows_per_chunk = token_rows > 0 ? token_rows : 512;
+    nn_wrows_per_chunk = weight_rows > 0 ? weight_rows : 256;
+}
+
+typedef void (*nn_epi)(void *ctx, int i0, int i1, int chunk);
+
+typedef struct {
+    int gemm, ta, tb, M, N, K, lda, ldb, ldc;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+    int rows, per;
+    nn_epi epi;
+    void *ctx;
+} nn_job;
+
+static nn_job nn_gemm_job(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
+                          float *C, int ldc, int per, nn_epi epi, void *ctx) {
+    nn_job j = {1, ta, tb, M, N, K, lda, ldb, ldc, 1.0f, beta, A, B, C, M, per, epi, ctx};
+    return j;
+}
+
+static nn_job nn_rows_job(int rows, int per, nn_epi epi, void *ctx) {
+    nn_job j;
+    memset(&j, 0, sizeof j);
+    j.rows = rows;
+    j.per = per;
+    j.epi = epi;
+    j.ctx = ctx;
+    return j;
+}
+
+static int nn_chunks(int rows, int per) { return (rows + per - 1) / per; }
+
+static void nn_run(const nn_job *jobs, int nj) {
+    int start[8], total = 0;
+    for (int j = 0; j < nj; j++) {
+        start[j] = total;
+        total += nn_chunks(jobs[j].rows, jobs[j].per);
+    }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int t = 0; t < total; t++) {
+        int j = nj - 1;
+        while (start[j] > t) j--;
+        const nn_job *jb = &jobs[j];
+        int ch = t - start[j], i0 = ch * jb->per, i1 = i0 + jb->per < jb->rows ? i0 + jb->per : jb->rows;
+        if (jb->gemm)
+            nn_gemm1(jb->ta, jb->tb, i1 - i0, jb->N, jb->K, jb->alpha, jb->ta ? jb->A + i0 : jb->A + (size_t)i0 * jb->lda,
+                     jb->lda, jb->B, jb->ldb, jb->beta, jb->C + (size_t)i0 * jb->ldc, jb->ldc);
+        if (jb->epi) jb->epi(jb->ctx, i0, i1, ch);
+    }
+}
+
+/* sum of per-chunk partials (nchunk, n) into out (n), in chunk order */
+static void nn_reduce(float *out, const float *part, int nchunk, int n) {
+    for (int c = 0; c < nchunk; c++)
+        for (int j = 0; j < n; j++) out[j] += part[(size_t)c * n + j];
+}
+
+/* rmsnorm backward of one row: dx (+)= r*dy*w - x * r^3/D * sum(dy*w*x); pw += dy*x*r */
+static void nn_rmsnorm_bwd_row(float *dx, float *pw, const float *dy, const float *x, float r, const float *w, int D,
+                               int assign) {
+    float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+    for (int j = 0; j < D; j++) dot += dy[j] * w[j] * x[j];
+    float k = dot * r * r * r / (float)D;
+    if (assign) {
+#pragma omp simd
+        for (int j = 0; j < D; j++) dx[j] = r * dy[j] * w[j] - k * x[j];
+    } else {
+#pragma omp simd
+        for (int j = 0; j < D; j++) dx[j] += r * dy[j] * w[j] - k * x[j];
+    }
+#pragma omp simd
+    for (int j = 0; j < D; j++) pw[j] += dy[j] * x[j] * r;
+}
+
+/* everything an epilogue may need for the current layer */
+typedef struct {
+    nn_model *m;
+    nn_dims d;
+    int T, l;
+    const int *inputs;
+    float *x, *ln1, *rstd1, *qkv, *mid, *ln2, *rstd2, *gu, *act, *xout;
+    float *part, *part2; /* (chunks, D) and (chunks, QKV) partial sums */
+} nn_ctx;
+
+static void nn_ctx_layer(nn_ctx *c, int l) {
+    nn_acts *a = &c->m->acts;
+    const nn_dims *d = &c->d;
+    size_t N = (size_t)a->B * a->T;
+    c->l = l;
+    c->x = a->res + (size_t)l * N * d->D;
+    c->xout = a->res + (size_t)(l + 1) * N * d->D;
+    c->ln1 = a->ln1 + (size_t)l * N * d->D;
+    c->rstd1 = a->rstd1 + (size_t)l * N;
+    c->qkv = a->qkv + (size_t)l * N * d->QKV;
+    c->mid = a->mid + (size_t)l * N * d->D;
+    c->ln2 = a->ln2 + (size_t)l * N * d->D;
+    c->rstd2 = a->rstd2 + (size_t)l * N;
+    c->gu = a->gu + (size_t)l * N * 2 * d->F;
+    c->act = a->act + (size_t)l * N * d->F;
+}
+
+/* ---- forward epilogues ---- */
+
+static void nn_epi_embed(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    const nn_params *p = &c->m->params;
+    int D = c->d.D;
+    for (int i = i0; i < i1; i++) {
+        memcpy(c->x + (size_t)i * D, p->embed + (size_t)c->inputs[i] * D, D * sizeof(float));
+        c->rstd1[i] = nn_rmsnorm_row(c->ln1 + (size_t)i * D, c->x + (size_t)i * D, p->ln1, D, c->m->cfg.rms_norm_eps);
+    }
+}
+
+static void nn_epi_qkv(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    const nn_dims *d = &c->d;
+    const float *bq = c->m->params.bqkv + (size_t)c->l * d->QKV;
+    int hd2 = d->hd / 2;
+    for (int i = i0; i < i1; i++) {
+        float *row = c->qkv + (size_t)i * d->QKV;
+        int t = i % c->T;
+#pragma omp simd
+        for (int j = 0; j < d->QKV; j++) row[j] += bq[j];
+        const float *cs = c->m->rope_cos + (size_t)t * hd2, *sn = c->m->rope_sin + (size_t)t * hd2;
+        for (int h = 0; h < d->H + d->KV; h++) nn_rope_row(row + (size_t)h * d->hd, d->hd, cs, sn);
+    }
+}
+
+static void nn_epi_attn_out(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    int D = c->d.D;
+    const float *w = c->m->params.ln2 + (size_t)c->l * D;
+    for (int i = i0; i < i1; i++) {
+        float *mr = c->mid + (size_t)i * D;
+        const float *xr = c->x + (size_t)i * D;
+#pragma omp simd
+        for (int j = 0; j < D; j++) mr[j] += xr[j];
+        c->rstd2[i] = nn_rmsnorm_row(c->ln2 + (size_t)i * D, mr, w, D, c->m->cfg.rms_norm_eps);
+    }
+}
+
+static void nn_epi_swiglu(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    int F = c->d.F;
+    for (int i = i0; i < i1; i++) {
+        const float *gr = c->gu + (size_t)i * 2 * F, *ur = gr + F;
+        float *ar = c->act + (size_t)i * F;
+#pragma omp simd
+        for (int j = 0; j < F; j++) ar[j] = gr[j] / (1.0f + nn_expf(-gr[j])) * ur[j];
+    }
+}
+
+/* xout = mlp + mid, then the next layer's input norm (or the final norm) of the same rows */
+static void nn_epi_mlp_out(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    nn_model *m = c->m;
+    int D = c->d.D, last = c->l + 1 == c->d.L;
+    size_t N = (size_t)m->acts.B * m->acts.T;
+    float *nout = last ? m->acts.lnf : m->acts.ln1 + (size_t)(c->l + 1) * N * D;
+    float *rout = last ? m->acts.rstdf : m->acts.rstd1 + (size_t)(c->l + 1) * N;
+    const float *w = last ? m->params.norm : m->params.ln1 + (size_t)(c->l + 1) * D;
+    for (int i = i0; i < i1; i++) {
+        float *xr = c->xout + (size_t)i * D;
+        const float *mr = c->mid + (size_t)i * D;
+#pragma omp simd
+        for (int j = 0; j < D; j++) xr[j] += mr[j];
+        rout[i] = nn_rmsnorm_row(nout + (size_t)i * D, xr, w, D, m->cfg.rms_norm_eps);
+    }
+}
+
+/* log-sum-exp and cross-entropy of logits rows */
+static void nn_epi_loss(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    nn_acts *a = &c->m->acts;
+    int V = c->d.V;
+    for (int i = i0; i < i1; i++) {
+        const float *row = a->logits + (size_t)i * V;
+        float mx = -INFINITY, sum = 0.0f;
+        for (int j = 0; j < V; j++) mx = row[j] > mx ? row[j] : mx;
+#pragma omp simd reduction(+ : sum)
+        for (int j = 0; j < V; j++) sum += nn_expf(row[j] - mx);
+        a->lse[i] = mx + logf(sum);
+        int tg = c->m->targets[i];
+        a->tok_loss[i] = tg >= 0 ? a->lse[i] - row[tg] : 0.0f;
+    }
+}
+
+/* ---- backward epilogues ---- */
+
+/* dlogits in place: w_i/norm * (softmax - onehot) */
+static void nn_epi_dlogits(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    nn_model *m = c->m;
+    int V = c->d.V;
+    for (int i = i0; i < i1; i++) {
+        float *row = m->acts.logits + (size_t)i * V, w = m->weights[i], lse = m->acts.lse[i];
+        if (w == 0.0f) {
+            memset(row, 0, V * sizeof(float));
+            continue;
+        }
+#pragma omp simd
+        for (int j = 0; j < V; j++) row[j] = w * nn_expf(row[j] - lse);
+        row[m->targets[i]] -= w;
+    }
+}
+
+static void nn_epi_normf_bwd(void *vc, int i0, int i1, int ch) {
+    nn_ctx *c = vc;
+    nn_acts *a = &c->m->acts;
+    int D = c->d.D;
+    const float *x = a->res + (size_t)c->d.L * a->B * a->T * D;
+    for (int i = i0; i < i1; i++)
+        nn_rmsnorm_bwd_row(a->dres + (size_t)i * D, c->part + (size_t)ch * D, a->dln + (size_t)i * D, x + (size_t)i * D,
+                           a->rstdf[i], c->m->params.norm, D, 1);
+}
+
+static void nn_epi_swiglu_bwd(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    nn_acts *a = &c->m->acts;
+    int F = c->d.F;
+    for (int i = i0; i < i1; i++) {
+        const float *gr = c->gu + (size_t)i * 2 * F, *ur = gr + F, *da = a->dact + (size_t)i * F;
+        float *dg = a->dgu + (size_t)i * 2 * F, *du = dg + F;
+#pragma omp simd
+        for (int j = 0; j < F; j++) {
+            float s = 1.0f / (1.0f + nn_expf(-gr[j])), silu = gr[j] * s;
+            dg[j] = da[j] * ur[j] * s * (1.0f + gr[j] * (1.0f - s));
+            du[j] = da[j] * silu;
+        }
+    }
+}
+
+static void nn_epi_norm2_bwd(void *vc, int i0, int i1, int ch) {
+    nn_ctx *c = vc;
+    nn_acts *a = &c->m->acts;
+    int D = c->d.D;
+    const float *w = c->m->params.ln2 + (size_t)c->l * D;
+    for (int i = i0; i < i1; i++)
+        nn_rmsnorm_bwd_row(a->dres + (size_t)i * D, c->part + (size_t)ch * D, a->dln + (size_t)i * D, c->mid + (size_t)i * D,
+                           c->rstd2[i], w, D, 0);
+}
+
+static void nn_epi_norm1_bwd(void *vc, int i0, int i1, int ch) {
+    nn_ctx *c = vc;
+    nn_acts *a = &c->m->acts;
+    int D = c->d.D;
+    const float *w = c->m->params.ln1 + (size_t)c->l * D;
+    for (int i = i0; i < i1; i++)
+        nn_rmsnorm_bwd_row(a->dres + (size_t)i * D, c->part + (size_t)ch * D, a->dln + (size_t)i * D, c->x + (size_t)i * D,
+                           c->rstd1[i], w, D, 0);
+}
+
+static void nn_epi_bias_bwd(void *vc, int i0, int i1, int ch) {
+    nn_ctx *c = vc;
+    int QKV = c->d.QKV;
+    float *pb = c->part2 + (size_t)ch * QKV;
+    for (int i = i0; i < i1; i++) {
+        const float *row = c->m->acts.dqkv + (size_t)i * QKV;
+#pragma omp simd
+        for (int j = 0; j < QKV; j++) pb[j] += row[j];
+    }
+}
+
+/* ------------------------------------------------------------------ activations */
+
+static int nn_acts_alloc(nn_model *m, int B, int T) {
+    nn_dims d = nn_dims_of(&m->cfg);
+    size_t N = (size_t)B * T, L = (size_t)d.L;
+    size_t nth = (size_t)nn_get_threads();
+    size_t sizes[] = {
+        (L + 1) * N * d.D,               /* res */
+        L * N * d.D,                     /* mid */
+        L * N * d.D, L * N * d.D,        /* ln1, ln2 */
+        L * N, L * N,                    /* rstd1, rstd2 */
+        L * N * d.QKV,                   /* qkv */
+        L * B * d.H * (size_t)T * T,     /* att */
+        L * N * d.Q,                     /* atto */
+        L * N * 2 * d.F,                 /* gu */
+        L * N * d.F,                     /* act */
+        N * d.D, N,                      /* lnf, rstdf */
+        N * d.V, N, N,                   /* logits, lse, tok_loss */
+        N * d.D, N * d.D, N * d.QKV,     /* dres, dln, dqkv */
+        N * d.Q, N * 2 * d.F, N * d.F,   /* datto, dgu, dact */
+        nth * NN_ATT_BS * (size_t)T + (size_t)nn_chunks((int)N, NN_ROWS) * (d.D + d.QKV), /* dscratch */
+    };
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += sizes[i];
+    nn_acts *a = &m->acts;
+    if (!a->mem || total > a->cap_N) { /* a smaller batch re-slices the same memory */
+        if (total > ((size_t)1 << 36)) return ut_fail("nn: activations for B=%d T=%d need %zu MB", B, T, total * 4 >> 20);
+        free(a->mem);
+        free(m->inputs);
+        free(m->targets);
+        free(m->weights);
+        a->mem = malloc(total * sizeof(float));
+        if (!a->mem) return ut_fail("nn: out of memory for activations (B=%d T=%d, %zu MB)", B, T, total * 4 >> 20);
+        a->cap_N = total;
+        /* per-token arrays sized for the largest row count this allocation can hold */
+        m->inputs = ut_malloc(N * sizeof(int));
+        m->targets = ut_malloc(N * sizeof(int));
+        m->weights = ut_malloc(N * sizeof(float));
+        a->cap_rows = N;
+    }
+    if (N > a->cap_rows) {
+        free(m->inputs);
+        free(m->targets);
+        free(m->weights);
+        m->inputs = ut_malloc(N * sizeof(int));
+        m->targets = ut_malloc(N * sizeof(int));
+        m->weights = ut_malloc(N * sizeof(float));
+        a->cap_rows = N;
+    }
+    a->B = B;
+    a->T = T;
+    float **views[] = {&a->res, &a->mid, &a->ln1, &a->ln2, &a->rstd1, &a->rstd2, &a->qkv, &a->att, &a->atto, &a->gu,
+                       &a->act, &a->lnf, &a->rstdf, &a->logits, &a->lse, &a->tok_loss, &a->dres, &a->dln, &a->dqkv,
+                       &a->datto, &a->dgu, &a->dact, &a->dscratch};
+    float *p = a->mem;
+    for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
+        *views[i] = p;
+        p += sizes[i];
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ attention */
+
+/* Causal attention of batch row b, kv head g (all query heads of the group), layer tensors:
+ * qkv (N, QKV) after RoPE, P (B, H, T, T), out (N, Q). */
+static void nn_attn_fwd_task(const nn_dims *d, int T, int b, int g, const float *qkv, float *P, float *out, int B) {
+    (void)B;
+    int grp = d->H / d->KV;
+    float scale = 1.0f / sqrtf((float)d->hd);
+    const float *kb = qkv + (size_t)b * T * d->QKV + d->Q + (size_t)g * d->hd;
+    const float *vb = kb + d->K;
+    for (int h = g * grp; h < (g + 1) * grp; h++) {
+        const float *qb = qkv + (size_t)b * T * d->QKV + (size_t)h * d->hd;
+        float *pb = P + ((size_t)b * d->H + h) * T * T;
+        float *ob = out + (size_t)b * T * d->Q + (size_t)h * d->hd;
+        for (int r0 = 0; r0 < T; r0 += NN_ATT_BS) {
+            int r1 = r0 + NN_ATT_BS < T ? r0 + NN_ATT_BS : T, nr = r1 - r0;
+            nn_gemm1(0, 1, nr, r1, d->hd, scale, qb + (size_t)r0 * d->QKV, d->QKV, kb, d->QKV, 0.0f, pb + (size_t)r0 * T, T);
+            for (int t = r0; t < r1; t++) {
+                float *row = pb + (size_t)t * T, mx = -INFINITY, sum = 0.0f;
+                for (int s = 0; s <= t; s++) mx = row[s] > mx ? row[s] : mx;
+#pragma omp simd reduction(+ : sum)
+                for (int s = 0; s <= t; s++) {
+                    row[s] = nn_expf(row[s] - mx);
+                    sum += row[s];
+                }
+                float inv = 1.0f / sum;
+#pragma omp simd
+                for (int s = 0; s <= t; s++) row[s] *= inv;
+                for (int s = t + 1; s < r1; s++) row[s] = 0.0f;
+            }
+            nn_gemm1(0, 0, nr, d->hd, r1, 1.0f, pb + (size_t)r0 * T, T, vb, d->QKV, 0.0f, ob + (size_t)r0 * d->Q, d->Q);
+        }
+    }
+}
+
+/* Backward of nn_attn_fwd_task: datto (N, Q) -> dqkv (N, QKV) (q, k, v parts of this task's
+ * heads, overwritten), then the RoPE backward of those dq and dk slices. scratch: NN_ATT_BS * T. */
+static void nn_attn_bwd_task(const nn_model *m, const nn_dims *d, int T, int b, int g, const float *qkv, const float *P,
+                             const float *datto, float *dqkv, float *scratch) {
+    int grp = d->H / d->KV;
+    float scale = 1.0f / sqrtf((float)d->hd);
+    size_t rowoff = (size_t)b * T * d->QKV;
+    const float *kb = qkv + rowoff + d->Q + (size_t)g * d->hd, *vb = kb + d->K;
+    float *dkb = dqkv + rowoff + d->Q + (size_t)g * d->hd, *dvb = dkb + d->K;
+    for (int t = 0; t < T; t++) {
+        memset(dkb + (size_t)t * d->QKV, 0, d->hd * sizeof(float));
+        memset(dvb + (size_t)t * d->QKV, 0, d->hd * sizeof(float));
+    }
+    for (int h = g * grp; h < (g + 1) * grp; h++) {
+        const float *qb = qkv + rowoff + (size_t)h * d->hd;
+        float *dqb = dqkv + rowoff + (size_t)h * d->hd;
+        const float *pb = P + ((size_t)b * d->H + h) * T * T;
+        const float *dob = datto + (size_t)b * T * d->Q + (size_t)h * d->hd;
+        for (int r0 = 0; r0 < T; r0 += NN_ATT_BS) {
+            int r1 = r0 + NN_ATT_BS < T ? r0 + NN_ATT_BS : T, nr = r1 - r0;
+            const float *pblk = pb + (size_t)r0 * T, *doblk = dob + (size_t)r0 * d->Q;
+            /* dP = dO V^T (nr, r1) */
+            nn_gemm1(0, 1, nr, r1, d->hd, 1.0f, doblk, d->Q, vb, d->QKV, 0.0f, scratch, T);
+            /* dV[0:r1] += P^T dO */
+            nn_gemm1(1, 0, r1, d->hd, nr, 1.0f, pblk, T, doblk, d->Q, 1.0f, dvb, d->QKV);
+            /* dS = P * (dP - sum_s P dP) * scale, zero above the diagonal */
+            for (int i = 0; i < nr; i++) {
+                int t = r0 + i;
+                const float *pr = pblk + (size_t)i * T;
+                float *dr = scratch + (size_t)i * T, dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+                for (int s = 0; s <= t; s++) dot += pr[s] * dr[s];
+#pragma omp simd
+                for (int s = 0; s <= t; s++) dr[s] = pr[s] * (dr[s] - dot) * scale;
+                for (int s = t + 1; s < r1; s++) dr[s] = 0.0f;
+            }
+            /* dQ = dS K, dK[0:r1] += dS^T Q */
+            nn_gemm1(0, 0, nr, d->hd, r1, 1.0f, scratch, T, kb, d->QKV, 0.0f, dqb + (size_t)r0 * d->QKV, d->QKV);
+            nn_gemm1(1, 0, r1, d->hd, nr, 1.0f, scratch, T, qb + (size_t)r0 * d->QKV, d->QKV, 1.0f, dkb, d->QKV);
+        }
+    }
+    /* RoPE backward: the gradients were taken w.r.t. the rotated q and k */
+    int hd2 = d->hd / 2;
+    for (int t = 0; t < T; t++) {
+        const float *cs = m->rope_cos + (size_t)t * hd2, *sn = m->rope_sin + (size_t)t * hd2;
+        for (int h = g * grp; h < (g + 1) * grp; h++) nn_rope_row_back(dqkv + rowoff + (size_t)t * d->QKV + (size_t)h * d->hd, d->hd, cs, sn);
+        nn_rope_row_back(dkb + (size_t)t * d->QKV, d->hd, cs, sn);
+    }
+}
+
+/* ------------------------------------------------------------------ forward */
+
+int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *weights, float norm, int B, int T) {
+    const nn_config *c = &m->cfg;
+    nn_dims d = nn_dims_of(c);
+    if (B < 1 || T < 1) return ut_fail("nn_forward: empty batch (B=%d, T=%d)", B, T);
+    if (T > c->max_position_embeddings)
+        return ut_fail("nn_forward: sequence length %d exceeds max_position_embeddings %d", T, c->max_position_embeddings);
+    size_t N = (size_t)B * T;
+    if (N > (size_t)1 << 30) return ut_fail("nn_forward: batch too large");
+    for (size_t i = 0; i < N; i++)
+        if (inputs[i] < 0 || inputs[i] >= d.V) return ut_fail("nn_forward: token id %d out of range [0, %d)", inputs[i], d.V);
+    if (targets)
+        for (size_t i = 0; i < N; i++)
+            if (targets[i] >= d.V) return ut_fail("nn_forward: target id %d out of range [0, %d)", targets[i], d.V);
+    nn_get_threads();
+    if (nn_acts_alloc(m, B, T)) return -1;
+    nn_acts *a = &m->acts;
+    const nn_params *p = &m->params;
+    memcpy(m->inputs, inputs, N * sizeof(int));
+    if (targets) memcpy(m->targets, targets, N * sizeof(int));
+    else memset(m->targets, 0xff, N * sizeof(int)); /* all -1 */
+    m->loss = NAN;
+    m->weight_sum = 0.0;
+    m->have_loss = 0;
+    int n = (int)N;
+    nn_ctx cx = {m, d, T, 0, m->inputs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    nn_ctx_layer(&cx, 0);
+    nn_job e = nn_rows_job(n, NN_ROWS, nn_epi_embed, &cx);
+    nn_run(&e, 1);
+    for (int l = 0; l < d.L; l++) {
+        nn_ctx_layer(&cx, l);
+        float *att = a->att + (size_t)l * B * d.H * T * T, *atto = a->atto + (size_t)l * N * d.Q;
+        /* qkv = ln1 @ wqkv^T, then bias and RoPE */
+        nn_job j1 = nn_gemm_job(0, 1, n, d.QKV, d.D, cx.ln1, d.D, p->wqkv + (size_t)l * d.QKV * d.D, d.D, 0.0f, cx.qkv, d.QKV,
+                                NN_ROWS, nn_epi_qkv, &cx);
+        nn_run(&j1, 1);
+        /* attention: one task per (batch row, kv head) */
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int task = 0; task < B * d.KV; task++) nn_attn_fwd_task(&d, T, task / d.KV, task % d.KV, cx.qkv, att, atto, B);
+        /* mid = x + atto @ wo^T, then ln2 */
+        nn_job j3 = nn_gemm_job(0, 1, n, d.D, d.Q, atto, d.Q, p->wo + (size_t)l * d.D * d.Q, d.Q, 0.0f, cx.mid, d.D, NN_ROWS,
+                                nn_epi_attn_out, &cx);
+        nn_run(&j3, 1);
+        /* gate/up, then SwiGLU */
+        nn_job j4 = nn_gemm_job(0, 1, n, 2 * d.F, d.D, cx.ln2, d.D, p->wgu + (size_t)l * 2 * d.F * d.D, d.D, 0.0f, cx.gu,
+                                2 * d.F, NN_ROWS, nn_epi_swiglu, &cx);
+        nn_run(&j4, 1);
+        /* xout = mid + act @ wdown^T, then the next norm */
+        nn_job j5 = nn_gemm_job(0, 1, n, d.D, d.F, cx.act, d.F, p->wdown + (size_t)l * d.D * d.F, d.F, 0.0f, cx.xout, d.D,
+                                NN_ROWS, nn_epi_mlp_out, &cx);
+        nn_run(&j5, 1);
+    }
+    /* logits = lnf @ lm_head^T, with the per-row loss while the rows are in cache */
+    nn_job jl = nn_gemm_job(0, 1, n, d.V, d.D, a->lnf, d.D, p->lm_head, d.D, 0.0f, a->logits, d.V, NN_ROWS,
+                            targets ? nn_epi_loss : NULL, &cx);
+    nn_run(&jl, 1);
+    if (!targets) return 0;
+    double wsum = 0.0, lsum = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        if (targets[i] < 0) continue;
+        double w = weights ? weights[i] : 1.0;
+        wsum += w;
+        lsum += w * a->tok_loss[i];
+    }
+    m->weight_sum = wsum;
+    double nrm = norm > 0 ? (double)norm : wsum;
+    if (nrm == 0.0) nrm = 1.0; /* nothing counted: loss 0, zero gradient */
+    for (size_t i = 0; i < N; i++) m->weights[i] = targets[i] < 0 ? 0.0f : (float)((weights ? weights[i] : 1.0) / nrm);
+    m->loss = (float)(lsum / nrm);
+    m->have_loss = 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ backward */
+
+int nn_backward(nn_model *m) {
+    nn_acts *a = &m->acts;
+    if (!a->mem || !m->have_loss) return ut_fail("nn_backward: no forward pass with targets to differentiate");
+    m->have_loss = 0; /* the logits are overwritten below */
+    nn_dims d = nn_dims_of(&m->cfg);
+    int B = a->B, T = a->T, nth = nn_get_threads();
+    size_t N = (size_t)B * T;
+    int n = (int)N, nch = nn_chunks(n, NN_ROWS);
+    const nn_params *p = &m->params;
+    nn_params *g = &m->grads;
+    nn_ctx cx = {m, d, T, 0, m->inputs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    cx.part = a->dscratch + (size_t)nth * NN_ATT_BS * T;
+    cx.part2 = cx.part + (size_t)nch * d.D;
+    /* dlogits, then d lm_head and d lnf -> d res[L] through the final norm */
+    nn_job jd = nn_rows_job(n, NN_ROWS, nn_epi_dlogits, &cx);
+    nn_run(&jd, 1);
+    memset(cx.part, 0, (size_t)nch * d.D * sizeof(float));
+    nn_job j0[2] = {
+        nn_gemm_job(1, 0, d.V, d.D, n, a->logits, d.V, a->lnf, d.D, 1.0f, g->lm_head, d.D, NN_WROWS, NULL, NULL),
+        nn_gemm_job(0, 0, n, d.D, d.V, a->logits, d.V, p->lm_head, d.D, 0.0f, a->dln, d.D, NN_ROWS, nn_epi_normf_bwd, &cx)};
+    nn_run(j0, 2);
+    nn_reduce(g->norm, cx.part, nch, d.D);
+    for (int l = d.L - 1; l >= 0; l--) {
+        nn_ctx_layer(&cx, l);
+        const float *att = a->att + (size_t)l * B * d.H * T * T, *atto = a->atto + (size_t)l * N * d.Q;
+        const float *wqkv = p->wqkv + (size_t)l * d.QKV * d.D, *wo = p->wo + (size_t)l * d.D * d.Q;
+        const float *wgu = p->wgu + (size_t)l * 2 * d.F * d.D, *wdown = p->wdown + (size_t)l * d.D * d.F;
+        /* MLP: dres holds d(res[l+1]), which is also d(mid) through the residual */
+        nn_job j1[2] = {
+            nn_gemm_job(0, 0, n, d.F, d.D, a->dres, d.D, wdown, d.F, 0.0f, a->dact, d.F, NN_ROWS, nn_epi_swiglu_bwd, &cx),
+            nn_gemm_job(1, 0, d.D, d.F, n, a->dres, d.D, cx.act, d.F, 1.0f, g->wdown + (size_t)l * d.D * d.F, d.F, NN_WROWS,
+                        NULL, NULL)};
+        nn_run(j1, 2);
+        memset(cx.part, 0, (size_t)nch * d.D * sizeof(float));
+        nn_job j2[2] = {
+            nn_gemm_job(0, 0, n, d.D, 2 * d.F, a->dgu, 2 * d.F, wgu, d.D, 0.0f, a->dln, d.D, NN_ROWS, nn_epi_norm2_bwd, &cx),
+            nn_gemm_job(1, 0, 2 * d.F, d.D, n, a->dgu, 2 * d.F, cx.ln2, d.D, 1.0f, g->wgu + (size_t)l * 2 * d.F * d.D, d.D,
+                        NN_WROWS, NULL, NULL)};
+        nn_run(j2, 2);
+        nn_reduce(g->ln2 + (size_t)l * d.D, cx.part, nch, d.D);
+        /* attention: dres now holds d(mid) = d(res[l]) through the residual */
+        nn_job j3[2] = {
+            nn_gemm_job(0, 0, n, d.Q, d.D, a->dres, d.D, wo, d.Q, 0.0f, a->datto, d.Q, NN_ROWS, NULL, NULL),
+            nn_gemm_job(1, 0, d.D, d.Q, n, a->dres, d.D, atto, d.Q, 1.0f, g->wo + (size_t)l * d.D * d.Q, d.Q, NN_WROWS, NULL,
+                        NULL)};
+        nn_run(j3, 2);
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int task = 0; task < B * d.KV; task++)
+            nn_attn_bwd_task(m, &d, T, task / d.KV, task % d.KV, cx.qkv, att, a->datto, a->dqkv,
+                             a->dscratch + (size_t)omp_get_thread_num() * NN_ATT_BS * T);
+        memset(cx.part, 0, (size_t)nch * (d.D + d.QKV) * sizeof(float));
+        nn_job j4[3] = {
+            nn_gemm_job(0, 0, n, d.D, d.QKV, a->dqkv, d.QKV, wqkv, d.D, 0.0f, a->dln, d.D, NN_ROWS, nn_epi_norm1_bwd, &cx),
+            nn_gemm_job(1, 0, d.QKV, d.D, n, a->dqkv, d.QKV, cx.ln1, d.D, 1.0f, g->wqkv + (size_t)l * d.QKV * d.D, d.D,
+                        NN_WROWS, NULL, NULL),
+            nn_rows_job(n, NN_ROWS, nn_epi_bias_bwd, &cx)};
+        nn_run(j4, 3);
+        nn_reduce(g->ln1 + (size_t)l * d.D, cx.part, nch, d.D);
+        nn_reduce(g->bqkv + (size_t)l * d.QKV, cx.part2, nch, d.QKV);
+    }
+    /* embedding rows (serial: tokens repeat, the scatter-add must not race) */
+    for (size_t i = 0; i < N; i++) {
+        float *ge = g->embed + (size_t)m->inputs[i] * d.D;
+        const float *gr = a->dres + i * d.D;
+#pragma omp simd
+        for (int j = 0; j < d.D; j++) ge[j] += gr[j];
+    }
+    return 0;
+}

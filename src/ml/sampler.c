@@ -1,0 +1,795 @@
+/* sampler.c - batched KV-cache generation (see sampler.h). */
+#include "ml/sampler.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "base/util.h"
+
+/* positions per attention block (keys are cached in blocks of this many positions); batches of
+ * fewer rows than SMP_PAR_MIN_ROWS run on the calling thread */
+enum { SMP_ATT_BLOCK = 64, SMP_PAR_MIN_ROWS = 256 };
+
+/* buffers for R rows of one forward pass */
+typedef struct {
+    int rcap, lcap;
+    float *x;      /* (R, D)   residual stream */
+    float *h;      /* (R, D)   normalised */
+    float *qkv;    /* (R, QKV) */
+    float *att;    /* (R, Q)   attention output */
+    float *gu;     /* (R, 2F)  gate | up */
+    float *act;    /* (R, F)   silu(gate) * up */
+    float *logits; /* (lcap, V) */
+    float *pscr;   /* (V) sampling scratch */
+    int *iscr;     /* (V) */
+} smp_ws;
+
+struct smp_sampler {
+    nn_model *m;
+    int V, D, F, L, H, KV, hd, Q, K, QKV;
+    /* KV cache; strides use the current call's P (prompt) and N (max_new) and G */
+    float *pk, *pv;     /* (L, KV, P, hd) */
+    float *gk, *gv;     /* (L, G, KV, N, hd) */
+    size_t pkcap, pvcap, gkcap, gvcap; /* floats allocated in each */
+    int P, N, G;        /* key blocks are padded to multiples of SMP_ATT_BLOCK positions */
+    /* the weights repacked for the decode kernel at the start of each call (smp_pack): per layer
+     * wqkv, wo, wgu, wdown, then the head; each matrix as column panels, see smp_pack */
+    float *pk_w;
+    size_t pk_wcap;
+    size_t pk_off[5];   /* offsets of layer 0's wqkv, wo, wgu, wdown and of the head */
+    size_t pk_lstride;  /* floats per layer */
+    smp_ws pre;         /* prefill rows */
+    smp_ws *ws;         /* [nws] one per decode thread */
+    int nws;
+    smp_stats st;
+};
+
+smp_sampler *smp_new(nn_model *m) {
+    smp_sampler *s = ut_calloc(1, sizeof *s);
+    const nn_config *c = &m->cfg;
+    s->m = m;
+    s->V = c->vocab_size;
+    s->D = c->hidden_size;
+    s->F = c->intermediate_size;
+    s->L = c->num_hidden_layers;
+    s->H = c->num_attention_heads;
+    s->KV = c->num_key_value_heads;
+    s->hd = c->head_dim;
+    s->Q = s->H * s->hd;
+    s->K = s->KV * s->hd;
+    s->QKV = s->Q + 2 * s->K;
+    return s;
+}
+
+static void smp_ws_free(smp_ws *w) {
+    free(w->x);
+    free(w->h);
+    free(w->qkv);
+    free(w->att);
+    free(w->gu);
+    free(w->act);
+    free(w->logits);
+    free(w->pscr);
+    free(w->iscr);
+    memset(w, 0, sizeof *w);
+}
+
+/* room for R rows and nlog logits rows */
+static void smp_ws_reserve(const smp_sampler *s, smp_ws *w, int R, int nlog) {
+    if (R > w->rcap) {
+        free(w->x);
+        free(w->h);
+        free(w->qkv);
+        free(w->att);
+        free(w->gu);
+        free(w->act);
+        w->x = ut_malloc((size_t)R * s->D * sizeof(float));
+        w->h = ut_malloc((size_t)R * s->D * sizeof(float));
+        w->qkv = ut_malloc((size_t)R * s->QKV * sizeof(float));
+        w->att = ut_malloc((size_t)R * s->Q * sizeof(float));
+        w->gu = ut_malloc((size_t)R * 2 * s->F * sizeof(float));
+        w->act = ut_malloc((size_t)R * s->F * sizeof(float));
+        w->rcap = R;
+    }
+    if (nlog > w->lcap) {
+        free(w->logits);
+        w->logits = ut_malloc((size_t)nlog * s->V * sizeof(float));
+        w->lcap = nlog;
+    }
+    if (!w->pscr) {
+        w->pscr = ut_malloc((size_t)s->V * sizeof(float));
+        w->iscr = ut_malloc((size_t)s->V * sizeof(int));
+    }
+}
+
+void smp_free(smp_sampler *s) {
+    if (!s) return;
+    free(s->pk);
+    free(s->pv);
+    free(s->gk);
+    free(s->gv);
+    free(s->pk_w);
+    smp_ws_free(&s->pre);
+    for (int i = 0; i < s->nws; i++) smp_ws_free(&s->ws[i]);
+    free(s->ws);
+    free(s);
+}
+
+const smp_stats *smp_last_stats(const smp_sampler *s) { return &s->st; }
+
+void smp_seq_free(smp_seq *q) {
+    free(q->tokens);
+    free(q->logprobs);
+    free(q->text);
+    memset(q, 0, sizeof *q);
+}
+
+/* A buffer of at least need floats (the old one when it is large enough). Buffers of 2 MB and
+ * more are aligned to 2 MB and marked for transparent huge pages: the caches and the packed
+ * weights are streamed every step, and with 4 KB pages nearly every page of them misses the TLB. */
+static float *smp_regrow(float *p, size_t *cap, size_t need) {
+    enum { HUGE = 2 << 20 };
+    if (need <= *cap) return p;
+    free(p);
+    *cap = need;
+    size_t bytes = need * sizeof(float);
+    if (bytes < HUGE) return ut_malloc(bytes);
+    bytes = (bytes + HUGE - 1) / HUGE * HUGE;
+    void *q = aligned_alloc(HUGE, bytes);
+    if (!q) return ut_malloc(bytes); /* ut_malloc reports the failure */
+#ifdef MADV_HUGEPAGE
+    madvise(q, bytes, MADV_HUGEPAGE); /* a hint: without huge pages it still works */
+#endif
+    return q;
+}
+
+/* sizes the cache for prompt P and G samples of up to N new tokens, and nthr decode workspaces */
+static void smp_reserve(smp_sampler *s, int P, int G, int N, int nthr) {
+    size_t P64 = (size_t)(P + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
+    size_t N64 = (size_t)(N + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
+    size_t lkh = (size_t)s->L * s->KV * s->hd;
+    s->pk = smp_regrow(s->pk, &s->pkcap, lkh * P64);
+    s->pv = smp_regrow(s->pv, &s->pvcap, lkh * (size_t)P);
+    s->gk = smp_regrow(s->gk, &s->gkcap, lkh * (size_t)G * N64);
+    s->gv = smp_regrow(s->gv, &s->gvcap, lkh * (size_t)G * N);
+    s->P = P;
+    s->N = N;
+    s->G = G;
+    smp_ws_reserve(s, &s->pre, P, 1);
+    if (nthr > s->nws) {
+        s->ws = ut_realloc(s->ws, (size_t)nthr * sizeof *s->ws);
+        memset(s->ws + s->nws, 0, (size_t)(nthr - s->nws) * sizeof *s->ws);
+        s->nws = nthr;
+    }
+    for (int t = 0; t < nthr; t++) smp_ws_reserve(s, &s->ws[t], G, G); /* any split of G fits */
+}
+
+/* vectors of 16 floats (one AVX-512 register) for the hand-vectorised loops */
+typedef float smp_v16 __attribute__((vector_size(64)));
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define SMP_FMA(a, b, c) ((smp_v16)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+#else
+#define SMP_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
+static inline smp_v16 smp_load(const float *p) {
+    smp_v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void smp_store(float *c, float v, int acc) { *c = acc ? *c + v : v; }
+
+/* ---- decode products against repacked weights ----
+ * W (N, K) is stored as ceil(N/32) column panels, panel p = (K, 32): element [k][j] = W[32p + j][k]
+ * (zero past N). A tile of up to 8 rows of X by one panel keeps 16 vector accumulators; each k
+ * loads two panel vectors and broadcasts 8 activations, so there are no horizontal sums and the
+ * weights stream once per call, in order, from one contiguous array. The panel (32 K floats)
+ * stays in L1/L2 while the row tiles pass over it. */
+enum { SMP_NR = 32, SMP_MR = 8 };
+
+static size_t smp_packed_size(int N, int K) { return (size_t)(N + SMP_NR - 1) / SMP_NR * SMP_NR * K; }
+
+/* W (N, K) -> panels at dst (smp_packed_size(N, K) floats) */
+static void smp_pack(const float *W, int N, int K, float *dst) {
+    int np = (N + SMP_NR - 1) / SMP_NR;
+    for (int p = 0; p < np; p++) {
+        float *d = dst + (size_t)p * K * SMP_NR;
+        for (int j = 0; j < SMP_NR; j++) {
+            int n = p * SMP_NR + j;
+            const float *w = W + (size_t)n * K;
+            if (n < N)
+                for (int k = 0; k < K; k++) d[(size_t)k * SMP_NR + j] = w[k];
+            else
+                for (int k = 0; k < K; k++) d[(size_t)k * SMP_NR + j] = 0.0f;
+        }
+    }
+}
+
+/* C[i][j] (+)= sum_k X[i][k] pw[k][j] for i < MR rows of X (stride K), j < nc columns of C (stride
+ * ldc); MR is a constant at every call site, so the accumulators live in registers */
+static inline __attribute__((always_inline)) void smp_panel_tile(const int MR, const float *X, int K, const float *pw,
+                                                                 float *C, int ldc, int nc, int acc) {
+    smp_v16 c0[SMP_MR], c1[SMP_MR];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) c0[i] = c1[i] = (smp_v16){0};
+    for (int k = 0; k < K; k++) {
+        smp_v16 b0 = smp_load(pw + (size_t)k * SMP_NR), b1 = smp_load(pw + (size_t)k * SMP_NR + 16);
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; i++) {
+            smp_v16 x = (smp_v16){0} + X[(size_t)i * K + k];
+            c0[i] = SMP_FMA(x, b0, c0[i]);
+            c1[i] = SMP_FMA(x, b1, c1[i]);
+        }
+    }
+    float t[SMP_NR];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (nc == SMP_NR && !acc) {
+            memcpy(c, &c0[i], sizeof c0[i]);
+            memcpy(c + 16, &c1[i], sizeof c1[i]);
+        } else if (nc == SMP_NR) {
+            smp_v16 o0 = smp_load(c) + c0[i], o1 = smp_load(c + 16) + c1[i];
+            memcpy(c, &o0, sizeof o0);
+            memcpy(c + 16, &o1, sizeof o1);
+        } else {
+            memcpy(t, &c0[i], sizeof c0[i]);
+            memcpy(t + 16, &c1[i], sizeof c1[i]);
+            for (int j = 0; j < nc; j++) smp_store(c + j, t[j], acc);
+        }
+    }
+}
+
+/* C (M, N) = X (M, K) W^T (+ C when acc), W given as panels (smp_pack) */
+static void smp_packed_gemm(int M, int N, int K, const float *X, const float *Wp, int acc, float *C) {
+    int np = (N + SMP_NR - 1) / SMP_NR;
+    for (int p = 0; p < np; p++) {
+        const float *pw = Wp + (size_t)p * K * SMP_NR;
+        int n0 = p * SMP_NR, nc = N - n0 < SMP_NR ? N - n0 : SMP_NR;
+        int m = 0;
+        for (; m + SMP_MR <= M; m += SMP_MR) smp_panel_tile(SMP_MR, X + (size_t)m * K, K, pw, C + (size_t)m * N + n0, N, nc, acc);
+        const float *x = X + (size_t)m * K;
+        float *c = C + (size_t)m * N + n0;
+        switch (M - m) {
+        case 7: smp_panel_tile(7, x, K, pw, c, N, nc, acc); break;
+        case 6: smp_panel_tile(6, x, K, pw, c, N, nc, acc); break;
+        case 5: smp_panel_tile(5, x, K, pw, c, N, nc, acc); break;
+        case 4: smp_panel_tile(4, x, K, pw, c, N, nc, acc); break;
+        case 3: smp_panel_tile(3, x, K, pw, c, N, nc, acc); break;
+        case 2: smp_panel_tile(2, x, K, pw, c, N, nc, acc); break;
+        case 1: smp_panel_tile(1, x, K, pw, c, N, nc, acc); break;
+        default: break;
+        }
+    }
+}
+
+/* C = X W^T (+ C when beta = 1). On one thread with the packed weights Wp at hand, the panel
+ * kernel; otherwise (large prefills) the threads split the rows of W (the output columns) and each
+ * calls a single-threaded OpenBLAS sgemm on its slice, so there is one thread pool (OpenMP) and
+ * OpenBLAS threads never run inside or beside it. */
+static void smp_linear(int M, int N, int K, const float *A, const float *W, const float *Wp, float beta, float *C, int par) {
+    if (!par && Wp) {
+        smp_packed_gemm(M, N, K, A, Wp, beta != 0.0f, C);
+        return;
+    }
+#pragma omp parallel if (par)
+    {
+        int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int per = ((N + nt - 1) / nt + 15) & ~15, n0 = t * per, n1 = n0 + per < N ? n0 + per : N;
+        if (n1 > n0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n1 - n0, K, 1.0f, A, K, W + (size_t)n0 * K, K, beta,
+                        C + n0, N);
+    }
+}
+
+/* repacks every weight matrix of the model into s->pk_w (the weights may change between calls) */
+static void smp_pack_all(smp_sampler *s) {
+    const nn_params *p = &s->m->params;
+    const int D = s->D, F = s->F, Q = s->Q, QKV = s->QKV;
+    size_t sz[4] = {smp_packed_size(QKV, D), smp_packed_size(D, Q), smp_packed_size(2 * F, D), smp_packed_size(D, F)};
+    s->pk_off[0] = 0;
+    for (int i = 1; i < 4; i++) s->pk_off[i] = s->pk_off[i - 1] + sz[i - 1];
+    s->pk_lstride = s->pk_off[3] + sz[3];
+    s->pk_off[4] = s->pk_lstride * s->L;
+    s->pk_w = smp_regrow(s->pk_w, &s->pk_wcap, s->pk_off[4] + smp_packed_size(s->V, D));
+    int par = omp_get_max_threads() > 1 && !omp_in_parallel();
+#pragma omp parallel for schedule(dynamic, 1) if (par)
+    for (int job = 0; job <= 4 * s->L; job++) {
+        if (job == 4 * s->L) {
+            smp_pack(p->lm_head, s->V, D, s->pk_w + s->pk_off[4]);
+            continue;
+        }
+        int l = job / 4, i = job % 4;
+        float *d = s->pk_w + s->pk_lstride * l + s->pk_off[i];
+        if (i == 0) smp_pack(p->wqkv + (size_t)l * QKV * D, QKV, D, d);
+        else if (i == 1) smp_pack(p->wo + (size_t)l * D * Q, D, Q, d);
+        else if (i == 2) smp_pack(p->wgu + (size_t)l * 2 * F * D, 2 * F, D, d);
+        else smp_pack(p->wdown + (size_t)l * D * F, D, F, d);
+    }
+}
+
+/* exp(x) for the softmax, SiLU and sampling loops, written so that `omp simd` loops vectorise
+ * (no library call, no float-to-int conversion, which GCC does not vectorise under the default
+ * trapping-math rules): x = n ln2 + r with n = round(x / ln2) by adding 1.5 * 2^23 (n then sits
+ * in the low mantissa bits of the sum), |r| <= ln2/2 (ln2 split in two parts), e^r by its
+ * degree-6 Taylor polynomial (relative error below 3e-7), 2^n built in the exponent bits. x is
+ * clamped to [-87, 88], so the result is never 0, inf or NaN for finite x. */
+static inline float smp_expf(float x) {
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    float t = x * 1.44269504088896341f + 12582912.0f;
+    float n = t - 12582912.0f;
+    float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f + r * 0.00138888892f)))));
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    uint32_t bits = (tb - 0x4B400000u + 127u) << 23; /* (n + 127) << 23 */
+    float sc;
+    memcpy(&sc, &bits, sizeof sc);
+    return p * sc;
+}
+
+/* Attention of one query head vector q (hd) over n cached positions - keys in transposed blocks,
+ * block b = positions [64b, 64b+64) stored as (hd, 64) at kblocks + 64 b hd; values v (n, hd) -
+ * folded into the running softmax state
+ * (max *mx, denominator *den, unnormalised out) block by block. Scores of a block come from hd
+ * vector multiply-adds over contiguous key rows (no horizontal sums), and no scratch of the
+ * sequence length is needed. */
+static void smp_attend_part(const float *q, const float *kblocks, const float *v, int n, int hd, float scale,
+                            float *mx, float *den, float *out) {
+    float sc[SMP_ATT_BLOCK];
+    for (int j0 = 0; j0 < n; j0 += SMP_ATT_BLOCK) {
+        const float *kb = kblocks + (size_t)j0 * hd; /* this block's keys, (hd, SMP_ATT_BLOCK) */
+        int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK, ng = (nb + 15) / 16;
+        /* scores: 16 positions per vector accumulator (ng of them, independent), hd multiply-adds
+         * each. A partial block computes whole groups of 16: the extra positions lie in the same
+         * cache lines and hold zeros (a block is zeroed when its first key is written); their
+         * scores are never used. */
+        smp_v16 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+        for (int d = 0; d < hd; d++) {
+            const float *kr = kb + (size_t)d * SMP_ATT_BLOCK;
+            smp_v16 qd = (smp_v16){0} + q[d];
+            s0 = SMP_FMA(smp_load(kr), qd, s0);
+            if (ng > 1) s1 = SMP_FMA(smp_load(kr + 16), qd, s1);
+            if (ng > 2) s2 = SMP_FMA(smp_load(kr + 32), qd, s2);
+            if (ng > 3) s3 = SMP_FMA(smp_load(kr + 48), qd, s3);
+        }
+        s0 *= scale, s1 *= scale, s2 *= scale, s3 *= scale;
+        memcpy(sc, &s0, sizeof s0);
+        memcpy(sc + 16, &s1, sizeof s1);
+        memcpy(sc + 32, &s2, sizeof s2);
+        memcpy(sc + 48, &s3, sizeof s3);
+        float bm = -INFINITY;
+        for (int t = 0; t < nb; t++) bm = sc[t] > bm ? sc[t] : bm;
+        if (bm > *mx) { /* rescale what was accumulated under the old maximum */
+            float f = *mx == -INFINITY ? 0.0f : smp_expf(*mx - bm);
+            *den *= f;
+            for (int i = 0; i < hd; i++) out[i] *= f;
+            *mx = bm;
+        }
+        float m = *mx, dsum = 0.0f;
+#pragma omp simd reduction(+ : dsum)
+        for (int t = 0; t < nb; t++) {
+            sc[t] = smp_expf(sc[t] - m);
+            dsum += sc[t];
+        }
+        *den += dsum;
+        /* out += sum_j w_j v_j: 16 output dimensions per vector accumulator */
+        int iv = hd & ~15, i = 0;
+        for (; i + 64 <= iv; i += 64) { /* 4 independent accumulators over one 256-byte slice of each row */
+            smp_v16 a0 = smp_load(out + i), a1 = smp_load(out + i + 16), a2 = smp_load(out + i + 32), a3 = smp_load(out + i + 48);
+            for (int jj = 0; jj < nb; jj++) {
+                const float *vr = v + (size_t)(j0 + jj) * hd + i;
+                smp_v16 wj = (smp_v16){0} + sc[jj];
+                a0 = SMP_FMA(smp_load(vr), wj, a0);
+                a1 = SMP_FMA(smp_load(vr + 16), wj, a1);
+                a2 = SMP_FMA(smp_load(vr + 32), wj, a2);
+                a3 = SMP_FMA(smp_load(vr + 48), wj, a3);
+            }
+            memcpy(out + i, &a0, sizeof a0);
+            memcpy(out + i + 16, &a1, sizeof a1);
+            memcpy(out + i + 32, &a2, sizeof a2);
+            memcpy(out + i + 48, &a3, sizeof a3);
+        }
+        for (; i < iv; i += 16) {
+            smp_v16 a = smp_load(out + i);
+            for (int jj = 0; jj < nb; jj++) a = SMP_FMA(smp_load(v + (size_t)(j0 + jj) * hd + i), (smp_v16){0} + sc[jj], a);
+            memcpy(out + i, &a, sizeof a);
+        }
+        for (i = iv; i < hd; i++)
+            for (int jj = 0; jj < nb; jj++) out[i] += sc[jj] * v[(size_t)(j0 + jj) * hd + i];
+    }
+}
+
+/* Runs R rows through the model with workspace w. Row r has token tok[r] at position pos[r];
+ * slot[r] < 0 marks a prompt row (its K/V go to the prompt cache, it attends to prompt positions
+ * 0..pos), otherwise the row belongs to sample slot[r] (K/V go to its own cache at pos - P; it
+ * attends to the whole prompt and its own positions up to pos). Logits of the last nlog rows go to
+ * w->logits. Called outside a parallel region the loops and products use all threads; called
+ * from inside one (a decode thread with its own rows) everything runs on the calling thread. */
+static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *pos, const int *slot, int R, int nlog) {
+    const nn_model *m = s->m;
+    const nn_params *p = &m->params;
+    const int D = s->D, F = s->F, H = s->H, KV = s->KV, hd = s->hd, QKV = s->QKV, Q = s->Q, K = s->K;
+    const int P = s->P, N = s->N, G = s->G, grp = H / KV, hd2 = hd / 2;
+    const size_t P64 = (size_t)(P + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
+    const size_t N64 = (size_t)(N + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
+    const float eps = m->cfg.rms_norm_eps, scale = 1.0f / sqrtf((float)hd);
+    /* small batches run on the calling thread: a parallel region per operation costs more than
+     * it saves below a few hundred rows, and far more when the cores are shared */
+    const int par = !omp_in_parallel() && R >= SMP_PAR_MIN_ROWS && omp_get_max_threads() > 1;
+#pragma omp parallel for schedule(static) if (par)
+    for (int r = 0; r < R; r++) memcpy(w->x + (size_t)r * D, p->embed + (size_t)tok[r] * D, D * sizeof(float));
+    for (int l = 0; l < s->L; l++) {
+        const float *pw = s->pk_w + s->pk_lstride * l; /* this layer's packed weights */
+#pragma omp parallel for schedule(static) if (par)
+        for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln1 + (size_t)l * D, D, eps);
+        smp_linear(R, QKV, D, w->h, p->wqkv + (size_t)l * QKV * D, pw + s->pk_off[0], 0.0f, w->qkv, par);
+        /* bias, RoPE on q and k heads, keys and values into the cache */
+        const float *bq = p->bqkv + (size_t)l * QKV;
+#pragma omp parallel for schedule(static) if (par)
+        for (int r = 0; r < R; r++) {
+            float *row = w->qkv + (size_t)r * QKV;
+#pragma omp simd
+            for (int j = 0; j < QKV; j++) row[j] += bq[j];
+            const float *cs = m->rope_cos + (size_t)pos[r] * hd2, *sn = m->rope_sin + (size_t)pos[r] * hd2;
+            for (int hh = 0; hh < H + KV; hh++) nn_rope_row(row + (size_t)hh * hd, hd, cs, sn);
+            for (int g = 0; g < KV; g++) {
+                /* keys go in transposed blocks of 64 positions, (hd, 64) each, contiguous; values
+                 * as rows, (positions, hd) */
+                const float *kr = row + Q + (size_t)g * hd;
+                float *kd, *vd;
+                int j = slot[r] < 0 ? pos[r] : pos[r] - P;
+                size_t kblk = (size_t)(j / SMP_ATT_BLOCK) * hd * SMP_ATT_BLOCK + (size_t)(j % SMP_ATT_BLOCK);
+                if (slot[r] < 0) {
+                    kd = s->pk + ((size_t)l * KV + g) * P64 * hd + kblk;
+                    vd = s->pv + (((size_t)l * KV + g) * P + j) * hd;
+                } else {
+                    kd = s->gk + (((size_t)l * G + slot[r]) * KV + g) * N64 * hd + kblk;
+                    vd = s->gv + ((((size_t)l * G + slot[r]) * KV + g) * N + j) * hd;
+                }
+                if (j % SMP_ATT_BLOCK == 0) memset(kd, 0, (size_t)hd * SMP_ATT_BLOCK * sizeof(float)); /* a new block */
+                for (int i = 0; i < hd; i++) kd[(size_t)i * SMP_ATT_BLOCK] = kr[i];
+                memcpy(vd, row + Q + K + (size_t)g * hd, hd * sizeof(float));
+            }
+        }
+        /* attention, one task per (row, query head): the prompt part, then the sample's own part */
+#pragma omp parallel for schedule(dynamic, 4) if (par)
+        for (int task = 0; task < R * H; task++) {
+            int r = task / H, hh = task % H, g = hh / grp;
+            const float *q = w->qkv + (size_t)r * QKV + (size_t)hh * hd;
+            float *o = w->att + (size_t)r * Q + (size_t)hh * hd, mx = -INFINITY, den = 0.0f;
+            for (int i = 0; i < hd; i++) o[i] = 0.0f;
+            size_t pkv = (size_t)l * KV + g;
+            smp_attend_part(q, s->pk + pkv * P64 * hd, s->pv + pkv * P * hd, slot[r] < 0 ? pos[r] + 1 : P, hd, scale, &mx,
+                            &den, o);
+            if (slot[r] >= 0) {
+                size_t gkv = ((size_t)l * G + slot[r]) * KV + g;
+                smp_attend_part(q, s->gk + gkv * N64 * hd, s->gv + gkv * N * hd, pos[r] - P + 1, hd, scale, &mx, &den, o);
+            }
+            float inv = 1.0f / den;
+            for (int i = 0; i < hd; i++) o[i] *= inv;
+        }
+        smp_linear(R, D, Q, w->att, p->wo + (size_t)l * D * Q, pw + s->pk_off[1], 1.0f, w->x, par);
+#pragma omp parallel for schedule(static) if (par)
+        for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln2 + (size_t)l * D, D, eps);
+        smp_linear(R, 2 * F, D, w->h, p->wgu + (size_t)l * 2 * F * D, pw + s->pk_off[2], 0.0f, w->gu, par);
+#pragma omp parallel for schedule(static) if (par)
+        for (int r = 0; r < R; r++) {
+            const float *gr = w->gu + (size_t)r * 2 * F, *ur = gr + F;
+            float *ar = w->act + (size_t)r * F;
+#pragma omp simd
+            for (int j = 0; j < F; j++) ar[j] = gr[j] / (1.0f + smp_expf(-gr[j])) * ur[j];
+        }
+        smp_linear(R, D, F, w->act, p->wdown + (size_t)l * D * F, pw + s->pk_off[3], 1.0f, w->x, par);
+    }
+    int r0 = R - nlog;
+#pragma omp parallel for schedule(static) if (par)
+    for (int r = r0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->norm, D, eps);
+    smp_linear(nlog, s->V, D, w->h + (size_t)r0 * D, p->lm_head, s->pk_w + s->pk_off[4], 0.0f, w->logits, par);
+}
+
+/* ------------------------------------------------------------------ sampling */
+
+/* order: higher probability first, then lower id */
+static inline int smp_before(const float *p, int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); }
+
+/* partial selection: afterwards idx[0..k) hold the k first ids in smp_before order (unsorted) */
+static void smp_select(const float *p, int *idx, int n, int k) {
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        int piv = idx[lo + (hi - lo) / 2], i = lo, j = hi;
+        while (i <= j) {
+            while (smp_before(p, idx[i], piv)) i++;
+            while (smp_before(p, piv, idx[j])) j--;
+            if (i <= j) {
+                int t = idx[i];
+                idx[i++] = idx[j];
+                idx[j--] = t;
+            }
+        }
+        if (k - 1 <= j) hi = j;
+        else if (k - 1 >= i) lo = i;
+        else break;
+    }
+}
+
+static void smp_sort(const float *p, int *idx, int n) { /* insertion sort for short lists, else heap sort */
+    if (n <= 32) {
+        for (int i = 1; i < n; i++) {
+            int v = idx[i], j = i - 1;
+            while (j >= 0 && smp_before(p, v, idx[j])) idx[j + 1] = idx[j], j--;
+            idx[j + 1] = v;
+        }
+        return;
+    }
+    /* heap sort with the "last in order" element at the root, so the array ends up in order */
+    for (int start = n / 2 - 1; start >= 0; start--) {
+        int i = start;
+        for (;;) {
+            int c = 2 * i + 1;
+            if (c >= n) break;
+            if (c + 1 < n && smp_before(p, idx[c], idx[c + 1])) c++;
+            if (!smp_before(p, idx[i], idx[c])) break;
+            int t = idx[i];
+            idx[i] = idx[c];
+            idx[c] = t;
+            i = c;
+        }
+    }
+    for (int end = n - 1; end > 0; end--) {
+        int t = idx[0];
+        idx[0] = idx[end];
+        idx[end] = t;
+        int i = 0;
+        for (;;) {
+            int c = 2 * i + 1;
+            if (c >= end) break;
+            if (c + 1 < end && smp_before(p, idx[c], idx[c + 1])) c++;
+            if (!smp_before(p, idx[i], idx[c])) break;
+            t = idx[i];
+            idx[i] = idx[c];
+            idx[c] = t;
+            i = c;
+        }
+    }
+}
+
+int smp_sample_row(const float *z, int V, float temperature, int top_k, float top_p, ut_rng *rng, float *pw, int *idx,
+                   float *logprob) {
+    float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+    for (int i = 0; i < V; i++) mx = z[i] > mx ? z[i] : mx;
+    float se = 0.0f;
+#pragma omp simd reduction(+ : se)
+    for (int i = 0; i < V; i++) se += (pw[i] = smp_expf(z[i] - mx));
+    float lse = mx + logf(se);
+    int tok;
+    if (temperature <= 0.0f || top_k == 1) {
+        tok = 0; /* the first (lowest) id holding the largest logit */
+        while (tok < V - 1 && z[tok] != mx) tok++;
+    } else {
+        float it = 1.0f / temperature;
+        double sum = se; /* pw already holds exp(z - max) for temperature 1 */
+        if (temperature != 1.0f) {
+            float s2 = 0.0f;
+#pragma omp simd reduction(+ : s2)
+            for (int i = 0; i < V; i++) s2 += (pw[i] = smp_expf((z[i] - mx) * it));
+            sum = s2;
+        }
+        int filter_k = top_k > 0 && top_k < V, filter_p = top_p > 0.0f && top_p < 1.0f;
+        if (!filter_k && !filter_p) {
+            /* the first id whose running sum exceeds u: whole chunks of 64 are skipped by their
+             * (vectorised) sums, and only the chunk holding u is scanned one by one */
+            double u = ut_rng_uniform(rng) * sum, c = 0.0;
+            tok = V - 1;
+            for (int i0 = 0; i0 < V; i0 += 64) {
+                int i1 = i0 + 64 < V ? i0 + 64 : V;
+                float cs = 0.0f;
+#pragma omp simd reduction(+ : cs)
+                for (int i = i0; i < i1; i++) cs += pw[i];
+                if (c + cs <= u && i1 < V) {
+                    c += cs;
+                    continue;
+                }
+                int i = i0;
+                for (; i < i1; i++) {
+                    c += pw[i];
+                    if (c > u) break;
+                }
+                tok = i < i1 ? i : i1 - 1;
+                if (i < i1 || i1 == V) break;
+            }
+            while (pw[tok] == 0.0f && tok > 0) tok--; /* rounding at the very end: never pick a zero */
+        } else {
+            for (int i = 0; i < V; i++) idx[i] = i;
+            int n = filter_k ? top_k : V;
+            double mass = sum;
+            if (filter_k) {
+                smp_select(pw, idx, V, n);
+                mass = 0.0;
+                for (int i = 0; i < n; i++) mass += pw[idx[i]];
+            }
+            int keep = n;
+            if (filter_p) {
+                /* grow a sorted head of the candidates until it holds top_p of the mass */
+                int head = 64 < n ? 64 : n;
+                for (;;) {
+                    if (head < n) smp_select(pw, idx, n, head);
+                    smp_sort(pw, idx, head);
+                    double c = 0.0;
+                    int cut = -1;
+                    for (int i = 0; i < head; i++) {
+                        c += pw[idx[i]];
+                        if (c >= top_p * mass) {
+                            cut = i + 1;
+                            break;
+                        }
+                    }
+                    if (cut > 0 || head == n) {
+                        keep = cut > 0 ? cut : n;
+                        break;
+                    }
+                    head = head * 4 < n ? head * 4 : n;
+                }
+            }
+            double km = 0.0;
+            for (int i = 0; i < keep; i++) km += pw[idx[i]];
+            double u = ut_rng_uniform(rng) * km, c = 0.0;
+            tok = idx[keep - 1];
+            for (int i = 0; i < keep; i++) {
+                c += pw[idx[i]];
+                if (c > u) {
+                    tok = idx[i];
+                    break;
+                }
+            }
+        }
+    }
+    *logprob = z[tok] - lse;
+    return tok;
+}
+
+/* ------------------------------------------------------------------ generation */
+
+/* appends token bytes to q's text; returns 1 when a stop string now occurs (text cut before it) */
+static int smp_append_text(const smp_opts *o, smp_seq *q, size_t *cap, int id) {
+    int len;
+    const char *b = tok_token_bytes(o->tok, id, &len);
+    if (!b) return 0;
+    size_t old = q->text_len;
+    if (q->text_len + (size_t)len + 1 > *cap) {
+        while (q->text_len + (size_t)len + 1 > *cap) *cap *= 2;
+        q->text = ut_realloc(q->text, *cap);
+    }
+    memcpy(q->text + q->text_len, b, (size_t)len);
+    q->text_len += (size_t)len;
+    q->text[q->text_len] = 0;
+    for (int k = 0; k < o->nstop; k++) {
+        size_t sl = strlen(o->stop[k]);
+        if (!sl || sl > q->text_len) continue;
+        size_t from = old + 1 > sl ? old + 1 - sl : 0; /* only matches that end in the new bytes */
+        for (size_t i = from; i + sl <= q->text_len; i++)
+            if (!memcmp(q->text + i, o->stop[k], sl)) {
+                q->text_len = i;
+                q->text[i] = 0;
+                return 1;
+            }
+    }
+    return 0;
+}
+
+/* Decode loop of one thread for samples [i0, i1): record each sampled token, drop finished samples,
+ * run the live ones as one batch, sample the next tokens. Returns the tokens sampled in steps. */
+static long smp_decode_range(smp_sampler *s, smp_ws *w, const smp_opts *o, smp_seq *out, ut_rng *rng, size_t *tcap,
+                             int i0, int i1) {
+    int n = i1 - i0, N = o->max_new, P = s->P;
+    size_t V = (size_t)s->V;
+    if (n <= 0) return 0;
+    int *live = ut_malloc((size_t)n * 5 * sizeof(int)), *next = live + n, *tok = next + n, *pos = tok + n, *slot = pos + n;
+    float *lp = ut_malloc((size_t)n * sizeof(float));
+    /* first token of every sample from the prompt's last logits */
+    for (int b = 0; b < n; b++) {
+        live[b] = i0 + b;
+        next[b] = smp_sample_row(s->pre.logits, s->V, o->temperature, o->top_k, o->top_p, &rng[i0 + b], w->pscr, w->iscr,
+                                 &lp[b]);
+        if (o->logits_out) memcpy(o->logits_out + (size_t)(i0 + b) * N * V, s->pre.logits, V * sizeof(float));
+    }
+    long steps = 0;
+    int B = n;
+    for (;;) {
+        int nb = 0;
+        for (int b = 0; b < B; b++) {
+            int i = live[b], id = next[b], done = 0;
+            smp_seq *q = &out[i];
+            q->tokens[q->ntokens] = id;
+            q->logprobs[q->ntokens] = lp[b];
+            q->ntokens++;
+            for (int e = 0; e < o->neos && !done; e++)
+                if (o->eos_ids[e] == id) q->finish = SMP_EOS, done = 1;
+            if (!done && o->tok && smp_append_text(o, q, &tcap[i], id)) q->finish = SMP_STOP, done = 1;
+            if (!done && q->ntokens >= N) done = 1;
+            if (!done) live[nb++] = i;
+        }
+        B = nb;
+        if (B == 0) break;
+        for (int b = 0; b < B; b++) {
+            const smp_seq *q = &out[live[b]];
+            tok[b] = q->tokens[q->ntokens - 1];
+            pos[b] = P + q->ntokens - 1;
+            slot[b] = live[b];
+        }
+        smp_forward(s, w, tok, pos, slot, B, B);
+        for (int b = 0; b < B; b++) {
+            const float *z = w->logits + (size_t)b * V;
+            if (o->logits_out) memcpy(o->logits_out + ((size_t)live[b] * N + (size_t)out[live[b]].ntokens) * V, z, V * sizeof(float));
+            next[b] = smp_sample_row(z, s->V, o->temperature, o->top_k, o->top_p, &rng[live[b]], w->pscr, w->iscr, &lp[b]);
+        }
+        steps += B;
+    }
+    free(live);
+    free(lp);
+    return steps;
+}
+
+int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, smp_seq *out) {
+    int G = o->n, N = o->max_new, maxpos = s->m->cfg.max_position_embeddings;
+    if (G < 1) return ut_fail("the number of samples must be at least 1 (got %d)", G);
+    if (N < 1) return ut_fail("max new tokens must be at least 1 (got %d)", N);
+    if (P < 1) return ut_fail("the prompt is empty");
+    if (P + N > maxpos)
+        return ut_fail("prompt (%d tokens) + max new tokens (%d) exceed the model's %d positions", P, N, maxpos);
+    if (o->nstop > 0 && !o->tok) return ut_fail("stop strings need a tokenizer");
+    if (o->tok && tok_vocab_size(o->tok) > s->V)
+        return ut_fail("the tokenizer has %d ids but the model only %d", tok_vocab_size(o->tok), s->V);
+    for (int i = 0; i < P; i++)
+        if (prompt[i] < 0 || prompt[i] >= s->V) return ut_fail("prompt token %d (id %d) is outside the vocabulary 0..%d", i, prompt[i], s->V - 1);
+    double t0 = ut_now();
+    int nth = nn_get_threads(), nt = nth < G ? nth : G, blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    smp_reserve(s, P, G, N, nt);
+    smp_pack_all(s);
+    int *tok = ut_malloc((size_t)P * 3 * sizeof(int)), *pos = tok + P, *slot = pos + P;
+    for (int i = 0; i < P; i++) tok[i] = prompt[i], pos[i] = i, slot[i] = -1;
+    smp_forward(s, &s->pre, tok, pos, slot, P, 1);
+    free(tok);
+    double t1 = ut_now();
+
+    ut_rng *rng = ut_malloc((size_t)G * sizeof *rng);
+    size_t *tcap = ut_malloc((size_t)G * sizeof *tcap);
+    for (int i = 0; i < G; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].tokens = ut_malloc((size_t)N * sizeof(int));
+        out[i].logprobs = ut_malloc((size_t)N * sizeof(float));
+        out[i].finish = SMP_LENGTH;
+        if (o->tok) {
+            tcap[i] = 256;
+            out[i].text = ut_malloc(tcap[i]);
+            out[i].text[0] = 0;
+        }
+        ut_rng_seed(&rng[i], o->seed + (uint64_t)i * 0x9E3779B97F4A7C15ull);
+    }
+    /* the samples are split into nt contiguous ranges, one per thread; each thread decodes its
+     * range as one batch with no synchronisation until the end */
+    long steps = 0;
+#pragma omp parallel num_threads(nt) reduction(+ : steps)
+    {
+        int t = omp_get_thread_num(), k = omp_get_num_threads();
+        int i0 = (int)((long)G * t / k), i1 = (int)((long)G * (t + 1) / k);
+        steps += smp_decode_range(s, &s->ws[t], o, out, rng, tcap, i0, i1);
+    }
+    openblas_set_num_threads(blas_threads);
+    double t2 = ut_now();
+    s->st.prefill_s = t1 - t0;
+    s->st.decode_s = t2 - t1;
+    s->st.decode_tokens = steps;
+    free(rng);
+    free(tcap);
+    return 0;
+}

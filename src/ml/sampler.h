@@ -1,0 +1,102 @@
+/* sampler.h - batched generation with a KV cache over an nn_model (see nn.h).
+ *
+ * One call generates a group of G continuations of one prompt (a GRPO group):
+ *   1. prefill: the prompt's P tokens run once through the model as a batch of P rows; their keys
+ *      and values fill the prompt cache, which all G samples then read (referenced, not copied);
+ *   2. decode: every step feeds the last token of each live sample; the samples of one thread
+ *      form one batch: one matrix product per projection (qkv, o, gate+up, down, logits) for the
+ *      whole batch, attention per (sample, head) over the shared prompt cache plus the sample's
+ *      own cache (blockwise online softmax), fused RMSNorm / bias + RoPE / SwiGLU loops; samples
+ *      that finish drop out of the batch.
+ *
+ * KV cache layout (float32, keys after RoPE). Keys are stored transposed in blocks of 64
+ * positions, (hd, 64) per block and contiguous, so that attention scores are vector
+ * multiply-adds over positions read sequentially; positions are padded to a multiple of 64:
+ *   prompt  keys (L, KV, ceil(P/64), hd, 64)          values (L, KV, P, hd)        shared
+ *   own     keys (L, G, KV, ceil(max_new/64), hd, 64) values (L, G, KV, max_new, hd) per sample
+ * Positions: prompt token t sits at position t; the k-th generated token (k = 0, 1, ...) at P + k.
+ *
+ * Sampling from logits z (V) of one sample:
+ *   - greedy when temperature <= 0 or top_k == 1: the largest logit (lowest id on ties);
+ *   - otherwise p ~ softmax(z / temperature); with top_k > 0 only the k most likely tokens stay;
+ *     with 0 < top_p < 1 only the smallest set of most likely tokens (of those left) whose
+ *     renormalised mass reaches top_p stays (at least one token); one uniform draw picks a token.
+ *   - The returned log-probability of a sampled token is log softmax(z)[token], the model's
+ *     unmodified distribution (temperature 1, no top-k/top-p): the policy log-probability that
+ *     GRPO's ratio and KL need.
+ * Seeds: sample i draws from a ut_rng seeded with seed + i * 0x9E3779B97F4A7C15, so sample i of
+ * a call is reproducible and does not depend on G or on the other samples.
+ *
+ * Stopping: a sample ends when it produces an id in eos_ids (the id is kept in tokens/logprobs,
+ * not in text), when its decoded text contains one of the stop strings (tokens keep the token
+ * that completed it; text is cut just before the stop string), or after max_new tokens.
+ * Text is the concatenated bytes of the generated tokens (special tokens as their content).
+ *
+ * Threads (nn_set_threads()): the G samples are split into contiguous ranges, one per OpenMP
+ * thread, and each thread decodes its range as one batch with no synchronisation between steps
+ * (matrix products: single-threaded OpenBLAS sgemm for 8 rows or more, a register-tiled kernel
+ * below that). OpenBLAS is set to one thread during a call (its setting is restored afterwards),
+ * so its threads never run inside or beside ours. Prompts of 256 tokens or more are prefilled with every
+ * operation split over the threads. Results do not depend on the thread count beyond float
+ * rounding (tokens equal, log-probabilities within 1e-4 in the tests).
+ * A sampler serves one call at a time; the tokenizer is only read (no encoding) during a call.
+ * Errors: NULL / -1 with ut_error().
+ */
+#ifndef RECAD_SAMPLER_H
+#define RECAD_SAMPLER_H
+
+#include <stdint.h>
+
+#include "ml/nn.h"
+#include "ml/tokenizer.h"
+#include "base/util.h"
+
+typedef struct {
+    int n;                      /* G: samples in the group (>= 1) */
+    int max_new;                /* new tokens per sample at most (>= 1) */
+    float temperature;          /* <= 0: greedy */
+    float top_p;                /* (0, 1): nucleus; >= 1 or <= 0: off */
+    int top_k;                  /* > 0: keep the k most likely; 0: off */
+    uint64_t seed;
+    const int *eos_ids;         /* ids that end a sample (may be NULL) */
+    int neos;
+    const char *const *stop;    /* stop strings on the decoded text (need tok) */
+    int nstop;
+    const tok_tokenizer *tok;   /* for text and stop strings; NULL: no text */
+    float *logits_out;          /* optional (n, max_new, V): the raw logits each token was drawn from */
+} smp_opts;
+
+enum { SMP_LENGTH = 0, SMP_EOS = 1, SMP_STOP = 2 };
+
+typedef struct {
+    int *tokens;      /* generated ids */
+    float *logprobs;  /* log softmax(z)[token] for each generated id */
+    int ntokens;
+    char *text;       /* NUL-terminated (NULL when no tokenizer was given) */
+    size_t text_len;
+    int finish;       /* SMP_LENGTH, SMP_EOS or SMP_STOP */
+} smp_seq;
+
+typedef struct {
+    double prefill_s, decode_s;  /* wall time of the last call's two phases */
+    long decode_tokens;          /* tokens sampled in decode steps (the first token comes from prefill) */
+} smp_stats;
+
+typedef struct smp_sampler smp_sampler;
+
+/* The sampler keeps a pointer to m (not owned) and grows its buffers on demand. */
+smp_sampler *smp_new(nn_model *m);
+void smp_free(smp_sampler *s);
+
+/* Generates o->n samples continuing prompt[0..P) into out[0..o->n) (free each with smp_seq_free).
+ * Requires P >= 1 and P + max_new <= max_position_embeddings. */
+int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, smp_seq *out);
+void smp_seq_free(smp_seq *q);
+const smp_stats *smp_last_stats(const smp_sampler *s);
+
+/* The sampling rule above on one row of logits z (V); scratch: V floats and V ints.
+ * Returns the token and stores log softmax(z)[token] in *logprob. */
+int smp_sample_row(const float *z, int V, float temperature, int top_k, float top_p, ut_rng *rng, float *pscratch,
+                   int *iscratch, float *logprob);
+
+#endif

@@ -1,0 +1,552 @@
+/* train.c - training loop, metrics, plot, checkpoints and resume (see train.h). */
+#include "train/train.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stb_image_write.h>
+
+#include "ml/opt.h"
+#include "ml/tokenizer.h"
+#include "base/util.h"
+
+#define TR_BYTE_EOS 256
+
+/* ------------------------------------------------------------------ data */
+
+void tr_data_init(tr_data *d) {
+    memset(d, 0, sizeof *d);
+    d->off = ut_malloc(sizeof(long));
+    d->off[0] = 0;
+    d->cap_n = 1;
+}
+
+void tr_data_free(tr_data *d) {
+    free(d->off);
+    free(d->tok);
+    free(d->train);
+    memset(d, 0, sizeof *d);
+}
+
+void tr_data_add(tr_data *d, const int *tokens, const unsigned char *train, int len) {
+    long base = d->off[d->n];
+    if (base + len > d->cap_tok) {
+        long cap = d->cap_tok ? d->cap_tok : 1024;
+        while (cap < base + len) cap *= 2;
+        d->tok = ut_realloc(d->tok, (size_t)cap * sizeof(int));
+        d->train = ut_realloc(d->train, (size_t)cap);
+        d->cap_tok = cap;
+    }
+    memcpy(d->tok + base, tokens, (size_t)len * sizeof(int));
+    memcpy(d->train + base, train, (size_t)len);
+    if (d->n + 2 > d->cap_n) {
+        d->cap_n = 2 * (d->n + 2);
+        d->off = ut_realloc(d->off, (size_t)d->cap_n * sizeof(long));
+    }
+    d->off[++d->n] = base + len;
+}
+
+static int *tr_encode(tok_tokenizer *tok, const char *s, int *n) {
+    if (tok) return tok_encode(tok, s, strlen(s), 0, n);
+    size_t len = strlen(s);
+    int *ids = ut_malloc((len ? len : 1) * sizeof(int));
+    for (size_t i = 0; i < len; i++) ids[i] = (unsigned char)s[i];
+    *n = (int)len;
+    return ids;
+}
+
+int tr_data_load_jsonl(tr_data *d, const char *path, tok_tokenizer *tok) {
+    int eos = TR_BYTE_EOS;
+    if (tok) {
+        eos = tok_special_id(tok, "<|endoftext|>");
+        if (eos < 0) return ut_fail("%s: the tokenizer has no <|endoftext|> special token", path);
+    }
+    size_t len = 0;
+    char *text = ut_read_file(path, &len);
+    if (!text) return -1;
+    int rc = 0, lineno = 0, added = 0;
+    char *p = text;
+    while (*p && !rc) {
+        char *nl = strchr(p, '\n');
+        if (nl) *nl = 0;
+        lineno++;
+        char *q = p;
+        while (*q == ' ' || *q == '\t' || *q == '\r') q++;
+        if (*q) {
+            cJSON *o = cJSON_Parse(q);
+            const cJSON *pr = o ? cJSON_GetObjectItemCaseSensitive(o, "prompt") : NULL;
+            const cJSON *an = o ? cJSON_GetObjectItemCaseSensitive(o, "answer") : NULL;
+            if (!o) rc = ut_fail("%s:%d: not valid JSON", path, lineno);
+            else if (!cJSON_IsString(pr) || !cJSON_IsString(an))
+                rc = ut_fail("%s:%d: needs string fields \"prompt\" and \"answer\"", path, lineno);
+            else {
+                int np = 0, na = 0;
+                int *ip = tr_encode(tok, pr->valuestring, &np);
+                int *ia = ip ? tr_encode(tok, an->valuestring, &na) : NULL;
+                if (!ip || !ia) rc = ut_fail("%s:%d: %s", path, lineno, ut_error());
+                else {
+                    int n = np + na + 1;
+                    int *ids = ut_malloc((size_t)n * sizeof(int));
+                    unsigned char *fl = ut_malloc((size_t)n);
+                    memcpy(ids, ip, (size_t)np * sizeof(int));
+                    memcpy(ids + np, ia, (size_t)na * sizeof(int));
+                    ids[n - 1] = eos;
+                    for (int i = 0; i < n; i++) fl[i] = i >= np;
+                    tr_data_add(d, ids, fl, n);
+                    added++;
+                    free(ids);
+                    free(fl);
+                }
+                free(ip);
+                free(ia);
+            }
+            cJSON_Delete(o);
+        }
+        if (!nl) break;
+        p = nl + 1;
+    }
+    free(text);
+    if (!rc && !added) rc = ut_fail("%s: no samples", path);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ options */
+
+tr_options tr_defaults(void) {
+    tr_options o;
+    memset(&o, 0, sizeof o);
+    o.steps = 1000;
+    o.batch = 8;
+    o.seq = 512;
+    o.lr = 3e-4f;
+    o.lr_min = 3e-5f;
+    o.warmup = -1; /* steps / 20 */
+    o.weight_decay = 0.1f;
+    o.clip = 1.0f;
+    o.beta1 = 0.9f;
+    o.beta2 = 0.95f;
+    o.eps = 1e-8f;
+    o.ckpt_every = 200;
+    o.log_every = 10;
+    o.seed = 1;
+    return o;
+}
+
+/* ------------------------------------------------------------------ batches */
+
+/* sample index of stream position g: entry g mod n of the shuffle of epoch g / n */
+typedef struct {
+    long epoch;
+    int *perm, n;
+    uint64_t seed;
+} tr_order;
+
+static int tr_sample_at(tr_order *o, long g) {
+    long e = g / o->n;
+    if (e != o->epoch) {
+        ut_rng r;
+        ut_rng_seed(&r, o->seed * 0x9E3779B97F4A7C15ull + (uint64_t)e);
+        for (int i = 0; i < o->n; i++) o->perm[i] = i;
+        for (int i = o->n - 1; i > 0; i--) {
+            int j = (int)(ut_rng_u64(&r) % (uint64_t)(i + 1)), t = o->perm[i];
+            o->perm[i] = o->perm[j];
+            o->perm[j] = t;
+        }
+        o->epoch = e;
+    }
+    return o->perm[g % o->n];
+}
+
+/* fills inputs/targets (B, T) for step s; returns T (the longest row) and the target count */
+static int tr_batch(const tr_data *d, tr_order *ord, long s, int B, int seq, int *in, int *tg, long *ntarget) {
+    int T = 1;
+    int idx[1024];
+    for (int r = 0; r < B; r++) {
+        idx[r] = tr_sample_at(ord, s * B + r);
+        long len = d->off[idx[r] + 1] - d->off[idx[r]] - 1; /* inputs of this row */
+        if (len > seq) len = seq;
+        if (len > T) T = (int)len;
+    }
+    *ntarget = 0;
+    for (int r = 0; r < B; r++) {
+        const int *x = d->tok + d->off[idx[r]];
+        const unsigned char *fl = d->train + d->off[idx[r]];
+        long len = d->off[idx[r] + 1] - d->off[idx[r]];
+        for (int t = 0; t < T; t++) {
+            int i = r * T + t;
+            in[i] = t < len ? x[t] : 0;
+            tg[i] = (t + 1 < len && fl[t + 1]) ? x[t + 1] : -1;
+            *ntarget += tg[i] >= 0;
+        }
+    }
+    return T;
+}
+
+/* ------------------------------------------------------------------ metrics and plot */
+
+typedef struct {
+    long step;
+    float loss, lr, gnorm;
+    double tps;
+} tr_row;
+
+static int tr_write_metrics(const char *dir, const tr_row *rows, int n) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    ut_atomic a;
+    if (ut_atomic_open(&a, path)) return -1;
+    fprintf(a.f, "step,loss,lr,grad_norm,tokens_per_s\n");
+    for (int i = 0; i < n; i++)
+        fprintf(a.f, "%ld,%.9g,%.6g,%.6g,%.1f\n", rows[i].step, rows[i].loss, rows[i].lr, rows[i].gnorm, rows[i].tps);
+    if (ferror(a.f)) {
+        ut_atomic_abort(&a);
+        return ut_fail("%s: write failed", path);
+    }
+    return ut_atomic_commit(&a);
+}
+
+/* reads metrics.csv rows with step <= upto (resume) */
+static int tr_read_metrics(const char *dir, long upto, tr_row **rows, int *n, int *cap) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        tr_row r;
+        if (sscanf(line, "%ld,%f,%f,%f,%lf", &r.step, &r.loss, &r.lr, &r.gnorm, &r.tps) == 5 && r.step <= upto)
+            *UT_PUSH(*rows, *n, *cap) = r;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* 3x5 pixel glyphs, rows top to bottom, 3 bits each (bit 2 = left column) */
+static const char tr_glyph_chars[] = "0123456789.-elospt";
+static const unsigned short tr_glyphs[] = {0x7b6f, 0x2c97, 0x73e7, 0x73cf, 0x5bc9, 0x79cf, 0x79ef, 0x7249, 0x7bef,
+                                           0x7bcf, 0x0002, 0x01c0, 0x7be7, 0x6497, 0x0f6f, 0x39ce, 0x0f7c, 0x2e93};
+
+static void tr_put(unsigned char *img, int W, int H, int x, int y, const unsigned char c[3]) {
+    if (x < 0 || y < 0 || x >= W || y >= H) return;
+    memcpy(img + 3 * ((size_t)y * W + x), c, 3);
+}
+
+static void tr_text(unsigned char *img, int W, int H, int x, int y, const char *s, int scale, const unsigned char c[3]) {
+    for (; *s; s++, x += 4 * scale) {
+        const char *k = strchr(tr_glyph_chars, *s);
+        if (!k || *s == 0) continue;
+        unsigned g = tr_glyphs[k - tr_glyph_chars];
+        for (int r = 0; r < 5; r++)
+            for (int col = 0; col < 3; col++)
+                if (g >> (14 - 3 * r - col) & 1)
+                    for (int dy = 0; dy < scale; dy++)
+                        for (int dx = 0; dx < scale; dx++) tr_put(img, W, H, x + col * scale + dx, y + r * scale + dy, c);
+    }
+}
+
+static void tr_line(unsigned char *img, int W, int H, double x0, double y0, double x1, double y1, const unsigned char c[3]) {
+    int n = (int)(fmax(fabs(x1 - x0), fabs(y1 - y0)) * 2) + 1;
+    for (int i = 0; i <= n; i++) {
+        double t = (double)i / n;
+        int x = (int)lround(x0 + t * (x1 - x0)), y = (int)lround(y0 + t * (y1 - y0));
+        tr_put(img, W, H, x, y, c);
+        tr_put(img, W, H, x, y + 1, c);
+    }
+}
+
+static void tr_fmt(char *buf, size_t n, double v) {
+    if (v != 0 && (fabs(v) >= 1e5 || fabs(v) < 1e-2)) snprintf(buf, n, "%.1e", v);
+    else snprintf(buf, n, "%.3g", v);
+    /* keep only characters the glyph table has */
+    for (char *p = buf; *p; p++)
+        if (!strchr(tr_glyph_chars, *p)) *p = ' ';
+}
+
+static void tr_png_write(void *ctx, void *data, int size) {
+    ut_atomic *a = ctx;
+    fwrite(data, 1, (size_t)size, a->f); /* a short write sets ferror(a->f), checked by the caller */
+}
+
+int tr_plot_loss(const char *path, const float *loss, const long *step, int n) {
+    const int W = 800, H = 500, L = 80, R = 24, T = 36, B = 60;
+    unsigned char *img = ut_malloc((size_t)W * H * 3);
+    memset(img, 255, (size_t)W * H * 3);
+    static const unsigned char black[3] = {0, 0, 0}, grey[3] = {215, 215, 215}, blue[3] = {31, 90, 200};
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < n; i++)
+        if (isfinite(loss[i])) lo = fmin(lo, loss[i]), hi = fmax(hi, loss[i]);
+    if (!(lo <= hi)) lo = 0, hi = 1;
+    if (hi - lo < 1e-6) hi = lo + 1e-6 + fabs(lo) * 0.1;
+    double pad = (hi - lo) * 0.05;
+    lo = lo >= 0 && lo - pad < 0 ? 0 : lo - pad; /* losses are >= 0: keep the axis there */
+    hi += pad;
+    double s0 = n ? (double)step[0] : 0, s1 = n ? (double)step[n - 1] : 1;
+    if (s1 <= s0) s1 = s0 + 1;
+    int pw = W - L - R, ph = H - T - B;
+#define PX(s) (L + ((s) - s0) / (s1 - s0) * pw)
+#define PY(v) (T + (hi - (v)) / (hi - lo) * ph)
+    char buf[32];
+    for (int k = 0; k <= 5; k++) { /* grid and tick labels */
+        double v = lo + (hi - lo) * k / 5.0, y = PY(v);
+        tr_line(img, W, H, L, y, L + pw, y, grey);
+        tr_fmt(buf, sizeof buf, v);
+        tr_text(img, W, H, 4, (int)y - 5, buf, 2, black);
+        double s = s0 + (s1 - s0) * k / 5.0, x = PX(s);
+        tr_line(img, W, H, x, T, x, T + ph, grey);
+        tr_fmt(buf, sizeof buf, round(s));
+        tr_text(img, W, H, (int)x - 10, T + ph + 8, buf, 2, black);
+    }
+    tr_line(img, W, H, L, T, L, T + ph, black);
+    tr_line(img, W, H, L, T + ph, L + pw, T + ph, black);
+    tr_text(img, W, H, L + pw / 2 - 20, H - 22, "step", 3, black);
+    tr_text(img, W, H, 4, 2, "loss", 3, black);
+    for (int i = 1; i < n; i++)
+        if (isfinite(loss[i - 1]) && isfinite(loss[i]))
+            tr_line(img, W, H, PX((double)step[i - 1]), PY(loss[i - 1]), PX((double)step[i]), PY(loss[i]), blue);
+    if (n == 1) tr_line(img, W, H, PX((double)step[0]) - 2, PY(loss[0]), PX((double)step[0]) + 2, PY(loss[0]), blue);
+#undef PX
+#undef PY
+    ut_atomic a;
+    int rc = ut_atomic_open(&a, path);
+    if (!rc) {
+        if (!stbi_write_png_to_func(tr_png_write, &a, W, H, 3, img, W * 3) || ferror(a.f)) {
+            ut_atomic_abort(&a);
+            rc = ut_fail("%s: PNG write failed", path);
+        } else
+            rc = ut_atomic_commit(&a);
+    }
+    free(img);
+    return rc;
+}
+
+static int tr_refresh_outputs(const char *dir, const tr_row *rows, int n) {
+    if (tr_write_metrics(dir, rows, n)) return -1;
+    float *l = ut_malloc(sizeof(float) * (size_t)(n ? n : 1));
+    long *s = ut_malloc(sizeof(long) * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) l[i] = rows[i].loss, s[i] = rows[i].step;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/loss.png", dir);
+    int rc = tr_plot_loss(path, l, s, n);
+    free(l);
+    free(s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ checkpoints */
+
+static void tr_remove_dir(const char *dir) {
+    DIR *dp = opendir(dir);
+    if (!dp) return;
+    struct dirent *e;
+    char path[4400];
+    while ((e = readdir(dp)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    closedir(dp);
+    rmdir(dir);
+}
+
+/* model weights + config, and the tokenizer when there is one, into dir */
+static int tr_save_model(const nn_model *m, const tr_options *o, const char *dir) {
+    if (nn_save(m, dir)) return -1;
+    if (!o->tok) return 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    return tok_save(o->tok, path);
+}
+
+static int tr_save_checkpoint(const char *out, const nn_model *m, const opt_adamw *opt, const tr_options *o, int nsamples,
+                              float loss) {
+    char dir[4096], path[4200], name[64];
+    snprintf(name, sizeof name, "step-%08ld", opt->step);
+    snprintf(dir, sizeof dir, "%s/%s", out, name);
+    if (tr_save_model(m, o, dir)) return -1;
+    snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
+    if (opt_save(opt, path)) return -1;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "step", (double)opt->step);
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
+    cJSON_AddStringToObject(j, "seed", seed);
+    cJSON_AddNumberToObject(j, "batch", o->batch);
+    cJSON_AddNumberToObject(j, "seq", o->seq);
+    cJSON_AddNumberToObject(j, "samples", nsamples);
+    cJSON_AddNumberToObject(j, "steps", (double)o->steps);
+    cJSON_AddNumberToObject(j, "loss", loss);
+    char *s = cJSON_Print(j);
+    cJSON_Delete(j);
+    snprintf(path, sizeof path, "%s/trainer.json", dir);
+    int rc = ut_write_atomic(path, s, strlen(s));
+    free(s);
+    if (rc) return -1;
+    /* the pointer is written last: a crash before this line leaves the previous checkpoint */
+    snprintf(path, sizeof path, "%s/latest", out);
+    if (ut_write_atomic(path, name, strlen(name))) return -1;
+    /* keep the two newest step folders */
+    DIR *dp = opendir(out);
+    long newest[2] = {-1, -1}, all[64];
+    int n = 0;
+    struct dirent *e;
+    while (dp && (e = readdir(dp))) {
+        long st;
+        char tail;
+        if (sscanf(e->d_name, "step-%ld%c", &st, &tail) == 1 && strlen(e->d_name) == 13 && n < 64) all[n++] = st;
+    }
+    if (dp) closedir(dp);
+    for (int i = 0; i < n; i++) {
+        if (all[i] > newest[0]) newest[1] = newest[0], newest[0] = all[i];
+        else if (all[i] > newest[1]) newest[1] = all[i];
+    }
+    for (int i = 0; i < n; i++)
+        if (all[i] != newest[0] && all[i] != newest[1]) {
+            snprintf(dir, sizeof dir, "%s/step-%08ld", out, all[i]);
+            tr_remove_dir(dir);
+        }
+    return 0;
+}
+
+static int tr_load_checkpoint(const char *out, nn_model *m, opt_adamw *opt, const tr_options *o, int nsamples) {
+    char path[4200], name[128], dir[4096];
+    snprintf(path, sizeof path, "%s/latest", out);
+    size_t len = 0;
+    char *s = ut_read_file(path, &len);
+    if (!s) return 1; /* nothing to resume */
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(s, "\r\n"), s);
+    free(s);
+    snprintf(dir, sizeof dir, "%s/%s", out, name);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    nn_config c;
+    if (nn_config_load(&c, path)) return -1;
+    if (c.vocab_size != m->cfg.vocab_size || c.hidden_size != m->cfg.hidden_size ||
+        c.intermediate_size != m->cfg.intermediate_size || c.num_hidden_layers != m->cfg.num_hidden_layers ||
+        c.num_attention_heads != m->cfg.num_attention_heads || c.num_key_value_heads != m->cfg.num_key_value_heads ||
+        c.tie_word_embeddings != m->cfg.tie_word_embeddings)
+        return ut_fail("%s: checkpoint model shape differs from the configured model", path);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (nn_load_weights(m, path)) return -1;
+    snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
+    if (opt_load(opt, path)) return -1;
+    snprintf(path, sizeof path, "%s/trainer.json", dir);
+    s = ut_read_file(path, NULL);
+    if (!s) return -1;
+    cJSON *j = cJSON_Parse(s);
+    free(s);
+    if (!j) return ut_fail("%s: not valid JSON", path);
+    const cJSON *b = cJSON_GetObjectItem(j, "batch"), *sd = cJSON_GetObjectItem(j, "seed");
+    const cJSON *ns = cJSON_GetObjectItem(j, "samples");
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
+    if (!cJSON_IsNumber(b) || b->valueint != o->batch || !cJSON_IsString(sd) || strcmp(sd->valuestring, seed) ||
+        !cJSON_IsNumber(ns) || ns->valueint != nsamples)
+        fprintf(stderr, "recad train: warning: batch size, seed or data differ from the checkpoint's; the data order "
+                        "will not continue the interrupted run exactly\n");
+    cJSON_Delete(j);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the loop */
+
+int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res) {
+    memset(res, 0, sizeof *res);
+    if (!o->out_dir) return ut_fail("train: no output folder");
+    if (d->n < 1) return ut_fail("train: no samples");
+    if (o->batch < 1 || o->batch > 1024) return ut_fail("train: batch %d out of range [1, 1024]", o->batch);
+    if (o->seq < 1 || o->seq > m->cfg.max_position_embeddings)
+        return ut_fail("train: seq %d out of range [1, max_position_embeddings %d]", o->seq, m->cfg.max_position_embeddings);
+    if (o->steps < 1) return ut_fail("train: steps must be >= 1");
+    for (long i = 0; i < d->off[d->n]; i++)
+        if (d->tok[i] < 0 || d->tok[i] >= m->cfg.vocab_size)
+            return ut_fail("train: token id %d does not fit vocab_size %d", d->tok[i], m->cfg.vocab_size);
+    if (ut_mkdirs(o->out_dir)) return -1;
+    long warmup = o->warmup >= 0 ? o->warmup : o->steps / 20;
+    opt_hparams hp = {o->lr, o->beta1, o->beta2, o->eps, o->weight_decay, o->clip};
+    opt_adamw opt;
+    opt_init(&opt, m, &hp);
+    tr_row *rows = NULL;
+    int nrows = 0, caprows = 0, rc = 0;
+    if (o->resume) {
+        int r = tr_load_checkpoint(o->out_dir, m, &opt, o, d->n);
+        if (r < 0) {
+            opt_free(&opt);
+            return -1;
+        }
+        if (r == 0) {
+            tr_read_metrics(o->out_dir, opt.step, &rows, &nrows, &caprows);
+        }
+    }
+    if (!o->resume) {
+        char lp[4200];
+        snprintf(lp, sizeof lp, "%s/latest", o->out_dir);
+        if (access(lp, F_OK) == 0)
+            fprintf(stderr, "recad train: warning: %s already holds checkpoints; starting over (--resume continues)\n",
+                    o->out_dir);
+    }
+    res->start_step = opt.step;
+    res->losses = ut_calloc((size_t)o->steps + 1, sizeof(float));
+    for (int i = 0; i < nrows; i++)
+        if (rows[i].step >= 1 && rows[i].step <= o->steps) res->losses[rows[i].step - 1] = rows[i].loss;
+    size_t N = (size_t)o->batch * o->seq;
+    int *in = ut_malloc(N * sizeof(int)), *tg = ut_malloc(N * sizeof(int));
+    tr_order ord = {-1, ut_malloc(sizeof(int) * (size_t)d->n), d->n, o->seed};
+    long end = o->steps;
+    if (o->stop_after > 0 && o->stop_after < end) end = o->stop_after;
+    ut_progress pb;
+    char label[96] = "train";
+    ut_progress_start(&pb, label, end - opt.step);
+    if (o->quiet) pb.quiet = 1;
+    double t_run = ut_now(), tokens_run = 0;
+    float loss = NAN;
+    while (opt.step < end && !rc) {
+        double t0 = ut_now();
+        long s = opt.step, ntarget = 0;
+        int T = tr_batch(d, &ord, s, o->batch, o->seq, in, tg, &ntarget);
+        nn_zero_grad(m);
+        if (nn_forward(m, in, tg, NULL, 0.0f, o->batch, T) || nn_backward(m)) {
+            rc = -1;
+            break;
+        }
+        loss = m->loss;
+        if (!isfinite(loss)) {
+            rc = ut_fail("train: loss became %f at step %ld (lower the learning rate?)", loss, s + 1);
+            break;
+        }
+        float lr = opt_lr(s, warmup, o->steps, o->lr, o->lr_min);
+        double gn = opt_step(&opt, lr);
+        double dt = ut_now() - t0;
+        tokens_run += (double)o->batch * T;
+        tr_row r = {opt.step, loss, lr, (float)gn, (double)o->batch * T / dt};
+        *UT_PUSH(rows, nrows, caprows) = r;
+        res->losses[opt.step - 1] = loss;
+        if (!res->steps_done && opt.step == res->start_step + 1) res->first_loss = loss;
+        res->steps_done = opt.step;
+        snprintf(label, sizeof label, "train loss %.4f", loss);
+        ut_progress_update(&pb, opt.step - res->start_step);
+        if (o->log_every > 0 && opt.step % o->log_every == 0 && tr_refresh_outputs(o->out_dir, rows, nrows)) rc = -1;
+        if (!rc && ((o->ckpt_every > 0 && opt.step % o->ckpt_every == 0) || opt.step == end))
+            rc = tr_save_checkpoint(o->out_dir, m, &opt, o, d->n, loss);
+    }
+    ut_progress_finish(&pb);
+    if (!rc) rc = tr_refresh_outputs(o->out_dir, rows, nrows);
+    if (!rc && opt.step == o->steps) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/final", o->out_dir);
+        rc = tr_save_model(m, o, dir);
+    }
+    res->steps_done = opt.step;
+    res->last_loss = loss;
+    double el = ut_now() - t_run;
+    res->tokens_per_s = el > 0 ? tokens_run / el : 0;
+    free(in);
+    free(tg);
+    free(ord.perm);
+    free(rows);
+    opt_free(&opt);
+    return rc;
+}

@@ -1,0 +1,90 @@
+/* train.h - supervised training loop: batches of token sequences with loss masks, AdamW, metrics
+ * CSV + loss plot PNG, atomic checkpoints and exact resume.
+ *
+ * Data (tr_data): samples are token-id sequences with a per-token train flag. Flag 1 on token j
+ * means "the model is trained to predict token j from tokens 0..j-1" (the answer tokens and the
+ * closing end-of-text token); prompt tokens have flag 0. tr_data_load_jsonl builds samples from a
+ * JSONL file of {"prompt": text, "answer": text}: tokens(prompt) ++ tokens(answer) ++ [eos], with
+ * flags on the answer and eos. The text is tokenised with a tokenizer.json tokenizer, or, without
+ * one, byte-level: id = byte value, eos = 256 (the model needs vocab_size >= 257).
+ *
+ * Batches: step s (0-based) takes samples g = s*B .. s*B+B-1 of an endless stream; sample g is
+ * entry (g mod n) of epoch g / n, epochs being seeded shuffles of the n samples. A row holds one
+ * sample, truncated to seq+1 tokens: inputs x[0..len-2], targets x[1..len-1] where flagged, -1
+ * elsewhere and in the padding. The batch width T is the longest row of the batch (<= seq), so
+ * short samples cost little. The loss is the mean cross-entropy over the flagged targets of the
+ * batch (nn_forward with weights NULL, norm = their count).
+ * The data order depends only on (seed, step), which is what makes resume exact.
+ *
+ * Step: zero grads, forward, backward, clip to global norm `clip`, AdamW with opt_lr(step) (linear
+ * warmup, cosine to lr_min at `steps`). See nn_opt.h.
+ *
+ * Output folder OUT:
+ *   metrics.csv          step,loss,lr,grad_norm,tokens_per_s (step = 1-based update count)
+ *   loss.png             the loss curve (drawn here, written with stb_image_write)
+ *   step-NNNNNNNN/       checkpoint: model.safetensors, config.json, optimizer.safetensors
+ *                        (AdamW m, v, step), trainer.json (step, seed, batch, seq, samples)
+ *   latest               name of the newest complete checkpoint folder (written last, atomically)
+ *   final/               model.safetensors + config.json after the last step
+ * Checkpoints are written every ckpt_every steps and after the last step; the two newest are kept.
+ * With resume = 1 the loop loads OUT/latest (model, optimiser, step), keeps the metrics rows up to
+ * that step and continues: the losses equal those of an uninterrupted run.
+ */
+#ifndef RECAD_TRAIN_H
+#define RECAD_TRAIN_H
+
+#include <stdint.h>
+
+#include "ml/nn.h"
+
+typedef struct tok_tokenizer tok_tokenizer;
+
+typedef struct {
+    int n;                 /* samples */
+    long *off;             /* (n + 1) offsets into tok / train */
+    int *tok;              /* token ids */
+    unsigned char *train;  /* 1 where the token is a training target */
+    int cap_n;
+    long cap_tok;
+} tr_data;
+
+void tr_data_init(tr_data *d);
+void tr_data_free(tr_data *d);
+void tr_data_add(tr_data *d, const int *tokens, const unsigned char *train, int len);
+/* Appends the samples of a JSONL file; tok NULL means byte-level. Errors name file and line. */
+int tr_data_load_jsonl(tr_data *d, const char *path, tok_tokenizer *tok);
+
+typedef struct {
+    const char *out_dir;   /* required */
+    long steps;            /* total updates (default 1000) */
+    int batch, seq;        /* rows per batch (8), longest row in tokens (512) */
+    float lr, lr_min;      /* peak and final learning rate (3e-4, 3e-5) */
+    long warmup;           /* warmup steps (default steps/20) */
+    float weight_decay, clip, beta1, beta2, eps; /* 0.1, 1.0, 0.9, 0.95, 1e-8 */
+    long ckpt_every;       /* checkpoint period in steps (default 200; <= 0: only at the end) */
+    long log_every;        /* metrics.csv / loss.png refresh period (default 10) */
+    uint64_t seed;         /* data order (default 1) */
+    int resume;            /* continue from OUT/latest when it exists */
+    int quiet;             /* no progress bar */
+    long stop_after;       /* > 0: stop (with a checkpoint) after this step, as an interruption */
+    const tok_tokenizer *tok; /* the data's tokenizer, saved as tokenizer.json in every checkpoint
+                                 so that a checkpoint folder can be sampled on its own; NULL: byte-level */
+} tr_options;
+
+typedef struct {
+    long start_step;       /* step the run started from (0, or the resumed checkpoint's) */
+    long steps_done;       /* updates done in total */
+    float first_loss, last_loss;
+    double tokens_per_s;   /* mean over this run */
+    float *losses;         /* loss of every step 1..steps_done (losses[s-1]); free() it */
+} tr_result;
+
+tr_options tr_defaults(void);
+/* Trains m in place. m must be initialised (random or loaded); with resume its weights are
+ * replaced by the checkpoint's. */
+int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res);
+
+/* Draws a loss curve (steps on x, loss on y, axes with labelled ticks) into a PNG file. */
+int tr_plot_loss(const char *path, const float *loss, const long *step, int n);
+
+#endif
