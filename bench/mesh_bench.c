@@ -69,11 +69,11 @@ int main(int argc, char **argv) {
                 }
                 if (ok) {
                     qsort(t, 5, sizeof *t, cmp_dbl);
-                    rd_image im;
+                    img_rgb im;
                     double t0 = ut_now();
                     rd_render(&ms, RD_ISO, RD_SHADED, 256, 256, &im);
                     double tr = ut_now() - t0;
-                    rd_free(&im);
+                    img_free(&im);
                     double v = ms_volume(&ms), ref = NAN;
                     const char *src = "-";
                     if (rep.has_props) ref = rep.volume, src = "file";

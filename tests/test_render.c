@@ -45,10 +45,10 @@ static void ramp_mesh(ms_mesh *out) {
     cad_free(&m);
 }
 
-static const unsigned char *px(const rd_image *im, int x, int y) { return im->rgb + 3 * ((size_t)y * im->w + x); }
+static const unsigned char *px(const img_rgb *im, int x, int y) { return im->rgb + 3 * ((size_t)y * im->w + x); }
 
 /* bounding rectangle of the pixels that differ from the background colour bg */
-static void fg_rect(const rd_image *im, unsigned char bg, int *x0, int *y0, int *x1, int *y1) {
+static void fg_rect(const img_rgb *im, unsigned char bg, int *x0, int *y0, int *x1, int *y1) {
     *x0 = *y0 = 1 << 30;
     *x1 = *y1 = -1;
     for (int y = 0; y < im->h; y++)
@@ -69,20 +69,20 @@ TEST(render_deterministic_bytes) {
     snprintf(p1, sizeof p1, "%s/a.png", tf_tmpdir());
     snprintf(p2, sizeof p2, "%s/b.png", tf_tmpdir());
     for (int mode = 0; mode < 3; mode++) {
-        rd_image a, b;
+        img_rgb a, b;
         REQUIRE(rd_render(&ms, RD_ISO, (rd_mode)mode, 160, 120, &a) == 0);
         REQUIRE(rd_render(&ms, RD_ISO, (rd_mode)mode, 160, 120, &b) == 0);
         CHECK(memcmp(a.rgb, b.rgb, 160 * 120 * 3) == 0);
-        REQUIRE(rd_write_png(&a, p1) == 0);
-        REQUIRE(rd_write_png(&b, p2) == 0);
+        REQUIRE(img_write_png(&a, p1) == 0);
+        REQUIRE(img_write_png(&b, p2) == 0);
         size_t la, lb;
         char *fa = ut_read_file(p1, &la), *fb = ut_read_file(p2, &lb);
         REQUIRE(fa && fb);
         CHECK(la == lb && memcmp(fa, fb, la) == 0);
         free(fa);
         free(fb);
-        rd_free(&a);
-        rd_free(&b);
+        img_free(&a);
+        img_free(&b);
     }
     ms_free(&ms);
 }
@@ -90,28 +90,28 @@ TEST(render_deterministic_bytes) {
 TEST(render_size_and_png_round_trip) {
     ms_mesh ms;
     box_mesh(10, 20, 5, &ms);
-    rd_image im;
+    img_rgb im;
     REQUIRE(rd_render(&ms, RD_FRONT, RD_SHADED, 123, 77, &im) == 0);
     CHECK(im.w == 123 && im.h == 77);
     char path[512];
     snprintf(path, sizeof path, "%s/f.png", tf_tmpdir());
-    REQUIRE(rd_write_png(&im, path) == 0);
+    REQUIRE(img_write_png(&im, path) == 0);
     int w, h, n;
     unsigned char *back = stbi_load(path, &w, &h, &n, 3);
     REQUIRE(back);
     CHECK(w == 123 && h == 77);
     CHECK(memcmp(back, im.rgb, 123 * 77 * 3) == 0);
     stbi_image_free(back);
-    rd_free(&im);
+    img_free(&im);
     REQUIRE(rd_sheet(&ms, 100, 80, &im) == 0);
     CHECK(im.w == 200 && im.h == 160);
-    rd_free(&im);
+    img_free(&im);
     /* bad arguments: clean errors */
     CHECK(rd_render(&ms, RD_TOP, RD_SHADED, 0, 10, &im) == -1);
     CHECK(rd_render(&ms, (rd_view)9, RD_SHADED, 10, 10, &im) == -1);
     ms_mesh empty = {0};
     CHECK(rd_render(&empty, RD_TOP, RD_DEPTH, 10, 10, &im) == -1);
-    CHECK(rd_write_png(&im, path) == -1);
+    CHECK(img_write_png(&im, path) == -1);
     ms_free(&ms);
 }
 
@@ -119,7 +119,7 @@ TEST(render_framing_within_margins) {
     ms_mesh ms;
     ramp_mesh(&ms);
     for (int v = 0; v < 4; v++) {
-        rd_image im;
+        img_rgb im;
         int W = 200, H = 150, x0, y0, x1, y1;
         REQUIRE(rd_render(&ms, (rd_view)v, RD_SHADED, W, H, &im) == 0);
         fg_rect(&im, 255, &x0, &y0, &x1, &y1);
@@ -132,7 +132,7 @@ TEST(render_framing_within_margins) {
         CHECK(abs((x0 + x1) - (W - 1)) <= 2 && abs((y0 + y1) - (H - 1)) <= 2);
         /* corners are background */
         CHECK(px(&im, 0, 0)[0] == 255 && px(&im, W - 1, H - 1)[1] == 255);
-        rd_free(&im);
+        img_free(&im);
     }
     ms_free(&ms);
 }
@@ -140,7 +140,7 @@ TEST(render_framing_within_margins) {
 TEST(render_top_view_of_box_fills_rectangle) {
     ms_mesh ms;
     box_mesh(40, 20, 10, &ms);
-    rd_image im;
+    img_rgb im;
     REQUIRE(rd_render(&ms, RD_TOP, RD_DEPTH, 200, 200, &im) == 0);
     /* margin 10 px; scale min(180/40, 180/20) = 4.5 px/mm: x in [10, 190), y in [55, 145) */
     int bad_in = 0, bad_out = 0;
@@ -156,14 +156,14 @@ TEST(render_top_view_of_box_fills_rectangle) {
     CHECK(bad_out == 0);
     /* the top face is flat and the nearest: white */
     CHECK(px(&im, 100, 100)[0] == 255);
-    rd_free(&im);
+    img_free(&im);
     ms_free(&ms);
 }
 
 TEST(render_depth_monotonic_on_tilted_face) {
     ms_mesh ms;
     ramp_mesh(&ms);
-    rd_image im;
+    img_rgb im;
     REQUIRE(rd_render(&ms, RD_TOP, RD_DEPTH, 200, 200, &im) == 0);
     /* seen from the top the ramp's slope rises with x: nearer, so brighter, to the right */
     int y = 100, x0, y0, x1, y1;
@@ -179,11 +179,11 @@ TEST(render_depth_monotonic_on_tilted_face) {
     CHECK(falls == 0);
     CHECK(rises > 50);
     CHECK(px(&im, x1 - 2, y)[0] > 240 && px(&im, x0 + 2, y)[0] < 70);
-    rd_free(&im);
+    img_free(&im);
     ms_free(&ms);
 }
 
-static int count_colour(const rd_image *im, int r, int g, int b) {
+static int count_colour(const img_rgb *im, int r, int g, int b) {
     int n = 0;
     for (int i = 0; i < im->w * im->h; i++) {
         const unsigned char *c = im->rgb + 3 * i;
@@ -195,14 +195,14 @@ static int count_colour(const rd_image *im, int r, int g, int b) {
 TEST(render_normal_colours_of_axis_faces) {
     ms_mesh ms;
     box_mesh(30, 30, 30, &ms);
-    rd_image im;
+    img_rgb im;
     int x0, y0, x1, y1;
     /* front view: the -y face looks at the viewer: view normal (0,0,1) */
     REQUIRE(rd_render(&ms, RD_FRONT, RD_NORMAL, 100, 100, &im) == 0);
     fg_rect(&im, 0, &x0, &y0, &x1, &y1);
     int area = (x1 - x0 + 1) * (y1 - y0 + 1);
     CHECK(count_colour(&im, 128, 128, 255) == area);
-    rd_free(&im);
+    img_free(&im);
     /* iso: top (+z), right (+x) and front (-y) faces, in equal shares */
     REQUIRE(rd_render(&ms, RD_ISO, RD_NORMAL, 120, 120, &im) == 0);
     double s2 = sqrt(0.5), s6 = 1 / sqrt(6.0), s3 = 1 / sqrt(3.0);
@@ -213,14 +213,14 @@ TEST(render_normal_colours_of_axis_faces) {
     CHECK(top > 2000 && right > 2000 && front > 2000);
     CHECK(abs(top - right) < 0.05 * top && abs(top - front) < 0.05 * top);
     CHECK(top + right + front + bg == 120 * 120);
-    rd_free(&im);
+    img_free(&im);
     ms_free(&ms);
 }
 
 TEST(render_shaded_has_lines_and_shades) {
     ms_mesh ms;
     box_mesh(30, 30, 30, &ms);
-    rd_image im;
+    img_rgb im;
     REQUIRE(rd_render(&ms, RD_ISO, RD_SHADED, 150, 150, &im) == 0);
     /* three visible faces with distinct grey levels, and dark line pixels on the edges */
     int dark = 0;
@@ -233,6 +233,6 @@ TEST(render_shaded_has_lines_and_shades) {
     int cx = 0;
     for (int y = 70; y <= 80; y++) cx += px(&im, 75, y)[0] < 120;
     CHECK(cx >= 1);
-    rd_free(&im);
+    img_free(&im);
     ms_free(&ms);
 }

@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <stb_image_write.h>
 
 #include "model/cad.h"
 #include "cli/cli.h"
@@ -28,6 +27,7 @@
 #include "model/level.h"
 #include "eval/metrics.h"
 #include "geom/solid.h"
+#include "base/plot.h"
 #include "base/util.h"
 
 #define EV_CMD "eval"
@@ -351,53 +351,22 @@ typedef struct {
     int floor_items;
 } ev_summary;
 
-typedef struct {
-    char *buf;
-    size_t len;
-} ev_buf;
-
-static void ev_png_writer(void *ctx, void *data, int size) {
-    ev_buf *b = ctx;
-    b->buf = ut_realloc(b->buf, b->len + (size_t)size);
-    memcpy(b->buf + b->len, data, (size_t)size);
-    b->len += (size_t)size;
-}
-
-/* histogram of log10(CD) over the valid items: 24 bins between the extremes, bars in blue;
- * the bin edges are listed in report.md */
+/* histogram of log10(CD) over the valid items: 24 bins between the extremes; the bin edges are
+ * listed in report.md */
 static int ev_histogram(const double *v, int n, const char *path, double *lo_out, double *hi_out) {
-    enum { W = 640, H = 320, NB = 24, M = 20 };
+    enum { NB = 24 };
     double lo = INFINITY, hi = -INFINITY;
-    for (int i = 0; i < n; i++)
-        if (v[i] > 0 && isfinite(v[i])) lo = fmin(lo, log10(v[i])), hi = fmax(hi, log10(v[i]));
+    double *lg = ut_malloc(sizeof(double) * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        lg[i] = v[i] > 0 && isfinite(v[i]) ? log10(v[i]) : NAN;
+        if (isfinite(lg[i])) lo = fmin(lo, lg[i]), hi = fmax(hi, lg[i]);
+    }
     if (!(lo <= hi)) lo = -1, hi = 0;
     if (hi - lo < 1e-9) lo -= 0.5, hi += 0.5;
     *lo_out = lo, *hi_out = hi;
-    int count[NB] = {0}, top = 1;
-    for (int i = 0; i < n; i++)
-        if (v[i] > 0 && isfinite(v[i])) {
-            int b = (int)((log10(v[i]) - lo) / (hi - lo) * NB);
-            b = b < 0 ? 0 : b >= NB ? NB - 1 : b;
-            if (++count[b] > top) top = count[b];
-        }
-    unsigned char *img = ut_malloc((size_t)W * H * 3);
-    memset(img, 255, (size_t)W * H * 3);
-    int bw = (W - 2 * M) / NB;
-    for (int b = 0; b < NB; b++) {
-        int h = (int)((double)count[b] / top * (H - 2 * M));
-        for (int y = H - M - h; y < H - M; y++)
-            for (int x = M + b * bw + 1; x < M + (b + 1) * bw - 1; x++) {
-                unsigned char *p = img + 3 * ((size_t)y * W + x);
-                p[0] = 60, p[1] = 110, p[2] = 200;
-            }
-    }
-    for (int x = M; x < W - M; x++) memset(img + 3 * ((size_t)(H - M) * W + x), 0, 3); /* axis */
-    for (int y = M; y <= H - M; y++) memset(img + 3 * ((size_t)y * W + M), 0, 3);
-    ev_buf png = {NULL, 0};
-    int ok = stbi_write_png_to_func(ev_png_writer, &png, W, H, 3, img, W * 3);
-    free(img);
-    int rc = ok ? ut_write_atomic(path, png.buf, png.len) : ut_fail("PNG encoding failed");
-    free(png.buf);
+    plot_opts o = {"Chamfer distance of the valid items", "log10 CD", "items", 640, 360};
+    int rc = plot_histogram(path, &o, lg, n, NB, lo, hi);
+    free(lg);
     return rc;
 }
 

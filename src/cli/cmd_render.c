@@ -39,20 +39,20 @@ static int render_pick(const char *s, const char *const *names, int n) {
 
 /* the 2x2 sheet in a non-shaded mode: the four views tiled like rd_sheet (ISO, FRONT / TOP,
  * RIGHT), each w x h */
-static int render_tiles(const ms_mesh *m, rd_mode mode, int w, int h, rd_image *out) {
+static int render_tiles(const ms_mesh *m, rd_mode mode, int w, int h, img_rgb *out) {
     out->w = 2 * w;
     out->h = 2 * h;
     out->rgb = ut_calloc((size_t)out->w * out->h, 3);
     for (int v = 0; v < 4; v++) {
-        rd_image t = {0};
+        img_rgb t = {0};
         if (rd_render(m, (rd_view)v, mode, w, h, &t) < 0) {
-            rd_free(out);
+            img_free(out);
             return -1;
         }
         int x0 = (v % 2) * w, y0 = (v / 2) * h;
         for (int y = 0; y < h; y++)
             memcpy(out->rgb + ((size_t)(y0 + y) * out->w + x0) * 3, t.rgb + (size_t)y * w * 3, (size_t)w * 3);
-        rd_free(&t);
+        img_free(&t);
     }
     return 0;
 }
@@ -106,15 +106,15 @@ CLI_COMMAND(cmd_render, "render", "render a CADLib program's part: a view or the
     int rc = cli_prog_run(cmd, path, &lim, &m, &st);
     if (rc == CLI_OK) {
         ms_mesh mesh = {0};
-        rd_image img = {0};
+        img_rgb img = {0};
         if (ms_from_model(&m, tol, &mesh) < 0) rc = cli_error(CLI_INVALID, cmd, "meshing failed: %s", ut_error());
         else {
             int ok = view == 4 ? (mode == RD_SHADED ? rd_sheet(&mesh, w / 2, h / 2, &img)
                                                     : render_tiles(&mesh, (rd_mode)mode, w / 2, h / 2, &img))
                                : rd_render(&mesh, (rd_view)view, (rd_mode)mode, w, h, &img);
             if (ok < 0) rc = cli_error(CLI_INVALID, cmd, "rendering failed: %s", ut_error());
-            else if (rd_write_png(&img, out) < 0) rc = cli_error(CLI_IO, cmd, "cannot write %s: %s", out, ut_error());
-            rd_free(&img);
+            else if (img_write_png(&img, out) < 0) rc = cli_error(CLI_IO, cmd, "cannot write %s: %s", out, ut_error());
+            img_free(&img);
         }
         ms_free(&mesh);
         cad_free(&m);

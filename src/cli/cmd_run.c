@@ -62,10 +62,10 @@ static int run_write(const char *cmd, const cad_model *m, const char *out, run_f
         if ((fmt == OUT_STL ? ms_write_stl(&mesh, out) : ms_write_obj(&mesh, out)) < 0)
             rc = cli_error(CLI_IO, cmd, "cannot write %s: %s", out, ut_error());
     } else {
-        rd_image img = {0};
+        img_rgb img = {0};
         if (rd_sheet(&mesh, w / 2, h / 2, &img) < 0) rc = cli_error(CLI_INVALID, cmd, "rendering failed: %s", ut_error());
-        else if (rd_write_png(&img, out) < 0) rc = cli_error(CLI_IO, cmd, "cannot write %s: %s", out, ut_error());
-        rd_free(&img);
+        else if (img_write_png(&img, out) < 0) rc = cli_error(CLI_IO, cmd, "cannot write %s: %s", out, ut_error());
+        img_free(&img);
     }
     ms_free(&mesh);
     return rc;

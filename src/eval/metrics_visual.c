@@ -23,11 +23,11 @@
 #define MT_NVIEWS 4
 
 typedef struct {
-    rd_image normal[MT_NVIEWS], depth[MT_NVIEWS];
+    img_rgb normal[MT_NVIEWS], depth[MT_NVIEWS];
 } mt_views;
 
 static void mt_views_free(mt_views *v) {
-    for (int k = 0; k < MT_NVIEWS; k++) rd_free(&v->normal[k]), rd_free(&v->depth[k]);
+    for (int k = 0; k < MT_NVIEWS; k++) img_free(&v->normal[k]), img_free(&v->depth[k]);
 }
 
 static int mt_render_views(const cad_model *m, int size, mt_views *v, const char *which) {
@@ -47,23 +47,23 @@ static int mt_render_views(const cad_model *m, int size, mt_views *v, const char
     return rc;
 }
 
-static int mt_is_fg(const rd_image *im, int i) {
+static int mt_is_fg(const img_rgb *im, int i) {
     const unsigned char *p = im->rgb + 3 * i, *bg = im->rgb;
     return p[0] != bg[0] || p[1] != bg[1] || p[2] != bg[2];
 }
 
-static void mt_normal_at(const rd_image *im, int i, double n[3]) {
+static void mt_normal_at(const img_rgb *im, int i, double n[3]) {
     double len = 0;
     for (int c = 0; c < 3; c++) n[c] = im->rgb[3 * i + c] / 127.5 - 1.0, len += n[c] * n[c];
     len = sqrt(len);
     for (int c = 0; c < 3; c++) n[c] = len > 0 ? n[c] / len : 0;
 }
 
-static double mt_depth_at(const rd_image *im, int i) {
+static double mt_depth_at(const img_rgb *im, int i) {
     return (im->rgb[3 * i] + im->rgb[3 * i + 1] + im->rgb[3 * i + 2]) / (3 * 255.0);
 }
 
-static double mt_view_similarity(const rd_image *na, const rd_image *da, const rd_image *nb, const rd_image *db) {
+static double mt_view_similarity(const img_rgb *na, const img_rgb *da, const img_rgb *nb, const img_rgb *db) {
     int npx = na->w * na->h;
     long uni = 0;
     double sum = 0;

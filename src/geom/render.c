@@ -5,18 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <stb_image_write.h>
-
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wmissing-braces"
-#endif
-#include <stb_easy_font.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-
 #include "base/util.h"
 
 /* shading constants */
@@ -270,7 +258,7 @@ static void rd_downsample(const unsigned char *src, int w, int h, int s, unsigne
             }
 }
 
-int rd_render(const ms_mesh *m, rd_view view, rd_mode mode, int w, int h, rd_image *out) {
+int rd_render(const ms_mesh *m, rd_view view, rd_mode mode, int w, int h, img_rgb *out) {
     memset(out, 0, sizeof *out);
     if ((unsigned)view > RD_RIGHT) return ut_fail("unknown view %d", (int)view);
     if ((unsigned)mode > RD_DEPTH) return ut_fail("unknown render mode %d", (int)mode);
@@ -316,24 +304,8 @@ int rd_render(const ms_mesh *m, rd_view view, rd_mode mode, int w, int h, rd_ima
 
 /* ---------------------------------------------------------------- sheet */
 
-/* writes text with stb_easy_font (its quads are axis-aligned rectangles), scaled by k */
-static void rd_text(rd_image *img, int x, int y, int k, const char *text) {
-    static _Thread_local char vbuf[16 * 4 * 600]; /* stb_easy_font output: 64 bytes per quad */
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%s", text);
-    unsigned char col[4] = {90, 90, 90, 255};
-    int nq = stb_easy_font_print(0, 0, tmp, col, vbuf, (int)sizeof vbuf);
-    for (int q = 0; q < nq; q++) {
-        const float *v0 = (const float *)(vbuf + 64 * q), *v2 = (const float *)(vbuf + 64 * q + 32);
-        int xa = x + (int)lroundf(v0[0] * k), xb = x + (int)lroundf(v2[0] * k);
-        int ya = y + (int)lroundf(v0[1] * k), yb = y + (int)lroundf(v2[1] * k);
-        for (int j = ya; j < yb; j++)
-            for (int i = xa; i < xb; i++)
-                if (i >= 0 && j >= 0 && i < img->w && j < img->h) memcpy(img->rgb + 3 * ((size_t)j * img->w + i), col, 3);
-    }
-}
 
-int rd_sheet(const ms_mesh *m, int w, int h, rd_image *out) {
+int rd_sheet(const ms_mesh *m, int w, int h, img_rgb *out) {
     memset(out, 0, sizeof *out);
     if (w > RD_MAX_SIDE / 2 || h > RD_MAX_SIDE / 2) return ut_fail("sheet panel size %dx%d too large", w, h);
     static const rd_view order[4] = {RD_ISO, RD_FRONT, RD_TOP, RD_RIGHT};
@@ -343,55 +315,20 @@ int rd_sheet(const ms_mesh *m, int w, int h, rd_image *out) {
     out->rgb = ut_malloc((size_t)out->w * out->h * 3);
     int k = (w < h ? w : h) / 160 + 1; /* label scale */
     for (int q = 0; q < 4; q++) {
-        rd_image v;
+        img_rgb v;
         if (rd_render(m, order[q], RD_SHADED, w, h, &v) < 0) {
-            rd_free(out);
+            img_free(out);
             return -1;
         }
         int ox = (q & 1) * w, oy = (q >> 1) * h;
         for (int j = 0; j < h; j++) memcpy(out->rgb + 3 * ((size_t)(oy + j) * out->w + ox), v.rgb + 3 * (size_t)j * w, 3 * (size_t)w);
-        rd_free(&v);
+        img_free(&v);
     }
     /* separators */
     for (int j = 0; j < out->h; j++)
         for (int i = 0; i < out->w; i++)
             if (i == w || i == w - 1 || j == h || j == h - 1) memset(out->rgb + 3 * ((size_t)j * out->w + i), 200, 3);
-    for (int q = 0; q < 4; q++) rd_text(out, (q & 1) * w + 3 * k, (q >> 1) * h + 3 * k, k, label[q]);
+    static const unsigned char grey[3] = {90, 90, 90};
+    for (int q = 0; q < 4; q++) img_text(out, (q & 1) * w + 3 * k, (q >> 1) * h + 3 * k, k, grey, label[q]);
     return 0;
-}
-
-/* ---------------------------------------------------------------- output */
-
-typedef struct {
-    unsigned char *p;
-    size_t n, cap;
-    int failed;
-} rd_mem;
-
-static void rd_mem_write(void *ctx, void *data, int size) {
-    rd_mem *m = ctx;
-    if (size <= 0) return;
-    if (m->n + (size_t)size > m->cap) {
-        m->cap = 2 * (m->n + (size_t)size) + 4096;
-        m->p = ut_realloc(m->p, m->cap);
-    }
-    memcpy(m->p + m->n, data, (size_t)size);
-    m->n += (size_t)size;
-}
-
-int rd_write_png(const rd_image *img, const char *path) {
-    if (!img->rgb || img->w <= 0 || img->h <= 0) return ut_fail("no image to write to %s", path);
-    rd_mem mem = {0};
-    if (!stbi_write_png_to_func(rd_mem_write, &mem, img->w, img->h, 3, img->rgb, img->w * 3) || mem.n == 0) {
-        free(mem.p);
-        return ut_fail("PNG encoding failed for %s", path);
-    }
-    int rc = ut_write_atomic(path, mem.p, mem.n);
-    free(mem.p);
-    return rc;
-}
-
-void rd_free(rd_image *img) {
-    free(img->rgb);
-    memset(img, 0, sizeof *img);
 }

@@ -34,6 +34,7 @@
 #ifndef RECAD_RENDER_H
 #define RECAD_RENDER_H
 
+#include "base/image.h"
 #include "geom/mesh.h"
 
 typedef enum { RD_ISO = 0, RD_FRONT, RD_TOP, RD_RIGHT } rd_view;
@@ -44,19 +45,12 @@ typedef enum { RD_SHADED = 0, RD_NORMAL, RD_DEPTH } rd_mode;
 #define RD_MAX_SAMPLES 16e6 /* ... reduced (down to 1) so that w*h*s*s stays below this */
 #define RD_MAX_SIDE 4096   /* largest accepted image side, pixels (about 200 MB of buffers) */
 
-typedef struct {
-    int w, h;
-    unsigned char *rgb; /* w*h*3 */
-} rd_image;
-
 /* renders a mesh from one view; w, h in [8, RD_MAX_SIDE]; -1 + ut_error() on bad arguments or
    an empty mesh */
-int rd_render(const ms_mesh *m, rd_view view, rd_mode mode, int w, int h, rd_image *out);
+int rd_render(const ms_mesh *m, rd_view view, rd_mode mode, int w, int h, img_rgb *out);
 /* a 2x2 sheet of shaded views, each w x h (the sheet is 2w x 2h): ISO top left, FRONT top right,
    TOP bottom left, RIGHT bottom right, each labelled in its top-left corner and framed alone */
-int rd_sheet(const ms_mesh *m, int w, int h, rd_image *out);
-int rd_write_png(const rd_image *img, const char *path); /* atomic */
-void rd_free(rd_image *img);
+int rd_sheet(const ms_mesh *m, int w, int h, img_rgb *out);
 
 /* the view's unit vectors in world coordinates: right, up, and forward (the looking direction) */
 void rd_view_basis(rd_view view, double right[3], double up[3], double fwd[3]);

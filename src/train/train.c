@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <stb_image_write.h>
 
 #include "ml/opt.h"
 #include "ml/tokenizer.h"
+#include "base/plot.h"
 #include "base/util.h"
 
 #define TR_BYTE_EOS 256
@@ -226,101 +226,14 @@ static int tr_read_metrics(const char *dir, long upto, tr_row **rows, int *n, in
     return 0;
 }
 
-/* 3x5 pixel glyphs, rows top to bottom, 3 bits each (bit 2 = left column) */
-static const char tr_glyph_chars[] = "0123456789.-elospt";
-static const unsigned short tr_glyphs[] = {0x7b6f, 0x2c97, 0x73e7, 0x73cf, 0x5bc9, 0x79cf, 0x79ef, 0x7249, 0x7bef,
-                                           0x7bcf, 0x0002, 0x01c0, 0x7be7, 0x6497, 0x0f6f, 0x39ce, 0x0f7c, 0x2e93};
-
-static void tr_put(unsigned char *img, int W, int H, int x, int y, const unsigned char c[3]) {
-    if (x < 0 || y < 0 || x >= W || y >= H) return;
-    memcpy(img + 3 * ((size_t)y * W + x), c, 3);
-}
-
-static void tr_text(unsigned char *img, int W, int H, int x, int y, const char *s, int scale, const unsigned char c[3]) {
-    for (; *s; s++, x += 4 * scale) {
-        const char *k = strchr(tr_glyph_chars, *s);
-        if (!k || *s == 0) continue;
-        unsigned g = tr_glyphs[k - tr_glyph_chars];
-        for (int r = 0; r < 5; r++)
-            for (int col = 0; col < 3; col++)
-                if (g >> (14 - 3 * r - col) & 1)
-                    for (int dy = 0; dy < scale; dy++)
-                        for (int dx = 0; dx < scale; dx++) tr_put(img, W, H, x + col * scale + dx, y + r * scale + dy, c);
-    }
-}
-
-static void tr_line(unsigned char *img, int W, int H, double x0, double y0, double x1, double y1, const unsigned char c[3]) {
-    int n = (int)(fmax(fabs(x1 - x0), fabs(y1 - y0)) * 2) + 1;
-    for (int i = 0; i <= n; i++) {
-        double t = (double)i / n;
-        int x = (int)lround(x0 + t * (x1 - x0)), y = (int)lround(y0 + t * (y1 - y0));
-        tr_put(img, W, H, x, y, c);
-        tr_put(img, W, H, x, y + 1, c);
-    }
-}
-
-static void tr_fmt(char *buf, size_t n, double v) {
-    if (v != 0 && (fabs(v) >= 1e5 || fabs(v) < 1e-2)) snprintf(buf, n, "%.1e", v);
-    else snprintf(buf, n, "%.3g", v);
-    /* keep only characters the glyph table has */
-    for (char *p = buf; *p; p++)
-        if (!strchr(tr_glyph_chars, *p)) *p = ' ';
-}
-
-static void tr_png_write(void *ctx, void *data, int size) {
-    ut_atomic *a = ctx;
-    fwrite(data, 1, (size_t)size, a->f); /* a short write sets ferror(a->f), checked by the caller */
-}
-
 int tr_plot_loss(const char *path, const float *loss, const long *step, int n) {
-    const int W = 800, H = 500, L = 80, R = 24, T = 36, B = 60;
-    unsigned char *img = ut_malloc((size_t)W * H * 3);
-    memset(img, 255, (size_t)W * H * 3);
-    static const unsigned char black[3] = {0, 0, 0}, grey[3] = {215, 215, 215}, blue[3] = {31, 90, 200};
-    double lo = INFINITY, hi = -INFINITY;
-    for (int i = 0; i < n; i++)
-        if (isfinite(loss[i])) lo = fmin(lo, loss[i]), hi = fmax(hi, loss[i]);
-    if (!(lo <= hi)) lo = 0, hi = 1;
-    if (hi - lo < 1e-6) hi = lo + 1e-6 + fabs(lo) * 0.1;
-    double pad = (hi - lo) * 0.05;
-    lo = lo >= 0 && lo - pad < 0 ? 0 : lo - pad; /* losses are >= 0: keep the axis there */
-    hi += pad;
-    double s0 = n ? (double)step[0] : 0, s1 = n ? (double)step[n - 1] : 1;
-    if (s1 <= s0) s1 = s0 + 1;
-    int pw = W - L - R, ph = H - T - B;
-#define PX(s) (L + ((s) - s0) / (s1 - s0) * pw)
-#define PY(v) (T + (hi - (v)) / (hi - lo) * ph)
-    char buf[32];
-    for (int k = 0; k <= 5; k++) { /* grid and tick labels */
-        double v = lo + (hi - lo) * k / 5.0, y = PY(v);
-        tr_line(img, W, H, L, y, L + pw, y, grey);
-        tr_fmt(buf, sizeof buf, v);
-        tr_text(img, W, H, 4, (int)y - 5, buf, 2, black);
-        double s = s0 + (s1 - s0) * k / 5.0, x = PX(s);
-        tr_line(img, W, H, x, T, x, T + ph, grey);
-        tr_fmt(buf, sizeof buf, round(s));
-        tr_text(img, W, H, (int)x - 10, T + ph + 8, buf, 2, black);
-    }
-    tr_line(img, W, H, L, T, L, T + ph, black);
-    tr_line(img, W, H, L, T + ph, L + pw, T + ph, black);
-    tr_text(img, W, H, L + pw / 2 - 20, H - 22, "step", 3, black);
-    tr_text(img, W, H, 4, 2, "loss", 3, black);
-    for (int i = 1; i < n; i++)
-        if (isfinite(loss[i - 1]) && isfinite(loss[i]))
-            tr_line(img, W, H, PX((double)step[i - 1]), PY(loss[i - 1]), PX((double)step[i]), PY(loss[i]), blue);
-    if (n == 1) tr_line(img, W, H, PX((double)step[0]) - 2, PY(loss[0]), PX((double)step[0]) + 2, PY(loss[0]), blue);
-#undef PX
-#undef PY
-    ut_atomic a;
-    int rc = ut_atomic_open(&a, path);
-    if (!rc) {
-        if (!stbi_write_png_to_func(tr_png_write, &a, W, H, 3, img, W * 3) || ferror(a.f)) {
-            ut_atomic_abort(&a);
-            rc = ut_fail("%s: PNG write failed", path);
-        } else
-            rc = ut_atomic_commit(&a);
-    }
-    free(img);
+    double *x = ut_malloc(sizeof(double) * (size_t)(n ? n : 1)), *y = ut_malloc(sizeof(double) * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) x[i] = (double)step[i], y[i] = loss[i];
+    plot_series s = {"loss", x, y, n, {31, 90, 200}};
+    plot_opts o = {"training loss", "step", "loss", 800, 500};
+    int rc = plot_lines(path, &o, &s, 1);
+    free(x);
+    free(y);
     return rc;
 }
 
