@@ -100,6 +100,80 @@ TEST(cli_usage_errors_exit_2) {
     free(out);
 }
 
+/* every command parses options through one table-driven parser: the same wording for an unknown
+ * option, a missing value, a malformed number and a number out of range, exit code 2, and a
+ * pointer to --help */
+TEST(cli_option_errors_are_uniform_across_commands) {
+    static const struct {
+        const char *cmd, *bad_number, *out_of_range, *range_text;
+    } c[] = {
+        {"run x.lua", "--max-memory 1e", "--tol 0", "0 is not > 0"},
+        {"render x.lua -o x.png", "--tol 1mm", "--tol -2", "-2 is not > 0"},
+        {"export x.lua --stl x.stl", "--timeout soon", "--timeout 0", "0 is not > 0"},
+        {"import x.json -o out", "--text2cad-mm x", "--text2cad-mm -1", "-1 is not > 0"},
+        {"sample --model m --prompt p", "-n 2.5", "-n 5000", "5000 is not in [1, 4096]"},
+        {"sample --model m --prompt p", "--top-p x", "--top-p 1.5", "1.5 is not in (0, 1]"},
+        {"tokenizer train --out t.json f.txt", "--vocab 1k", "--vocab 10", "10 is not in [257, 4194304]"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char name[64], *out, want[128];
+        snprintf(name, sizeof name, "%s", c[i].cmd);
+        *strchr(name, ' ') = 0;
+        if (!strcmp(name, "tokenizer")) snprintf(name, sizeof name, "tokenizer train");
+        CHECK(sh(&out, RECAD " %s --bogus", c[i].cmd) == 2);
+        snprintf(want, sizeof want, "recad %s: unknown option --bogus", name);
+        CHECK_MSG(strstr(out, want) && strstr(out, "--help lists the options"), "%s", out);
+        free(out);
+        CHECK(sh(&out, RECAD " %s %s", c[i].cmd, c[i].bad_number) == 2);
+        CHECK_MSG(strstr(out, "is not an integer") || strstr(out, "is not a number"), "%s: %s", c[i].bad_number, out);
+        free(out);
+        CHECK(sh(&out, RECAD " %s %s", c[i].cmd, c[i].out_of_range) == 2);
+        CHECK_MSG(strstr(out, c[i].range_text), "%s: %s", c[i].out_of_range, out);
+        free(out);
+    }
+    char *out;
+    CHECK(sh(&out, RECAD " info x.lua --max-memory") == 2);
+    CHECK_MSG(strstr(out, "recad info: option --max-memory needs a value"), "%s", out);
+    free(out);
+    CHECK(sh(&out, RECAD " import x.json -o out --format step") == 2);
+    CHECK_MSG(strstr(out, "'step' is not one of auto, deepcad, fusion, text2cad"), "%s", out);
+    free(out);
+    CHECK(sh(&out, RECAD " sample --model m --prompt p extra") == 2);
+    CHECK_MSG(strstr(out, "unexpected argument 'extra'"), "%s", out);
+    free(out);
+}
+
+/* --help prints every option the parser accepts, from the same table */
+TEST(cli_help_lists_the_options_of_every_command) {
+    static const struct {
+        const char *cmd, *opts;
+    } c[] = {
+        {"run", "-o, --output FILE|--tol T|--size WxH|--json|--max-instructions N|--max-memory MB|-h, --help"},
+        {"render", "--view V|--mode M|--size WxH"},
+        {"export", "--step PATH|--stl PATH|--obj PATH|--format F|--timeout S"},
+        {"import", "-o, --out OUT|-f, --format F|--text2cad-mm X|--occt"},
+        {"sample", "-m, --model DIR|-n, --samples G|--top-p P|--stop S|--eos TOKEN|--threads N"},
+        {"tokenizer train", "-v, --vocab N|--field NAME|--special TOKEN|--min-frequency F"},
+        {"tokenizer encode", "-t, --tokenizer PATH|-x, --text TEXT|--special"},
+        {"tokenizer decode", "--skip-special"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char *out;
+        CHECK(sh(&out, RECAD " %s --help", c[i].cmd) == 0);
+        char want[256];
+        snprintf(want, sizeof want, "usage: recad %s ", c[i].cmd);
+        CHECK_MSG(strstr(out, want), "%s", out);
+        char list[512];
+        snprintf(list, sizeof list, "%s", c[i].opts);
+        for (char *tok = strtok(list, "|"); tok; tok = strtok(NULL, "|")) {
+            char line[300];
+            snprintf(line, sizeof line, "\n  %s ", tok);
+            CHECK_MSG(strstr(out, line), "%s --help lacks '%s'", c[i].cmd, tok);
+        }
+        free(out);
+    }
+}
+
 TEST(cli_file_errors_exit_3) {
     char *out;
     CHECK(sh(&out, RECAD " run /nonexistent/prog.lua") == 3);

@@ -28,6 +28,9 @@ typedef struct {
 void cli_register(const cli_command *c);
 /* prints "recad <cmd>: <formatted message>\n" to stderr and returns code */
 int cli_error(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* prints j unformatted on one line of stdout and frees it (the --json output of a command) */
+struct cJSON;
+void cli_print_json(struct cJSON *j);
 /* parse a number option; on failure prints an error and returns -1 */
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out);
 int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);

@@ -1,5 +1,5 @@
 /* cmd_export.c - `recad export`: a part to STEP (through OpenCASCADE's occt-draw), STL or OBJ. */
-#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "model/cad.h"
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "cad/exec.h"
 #include "data/import.h"
@@ -16,31 +17,8 @@
 #include "cli/prog.h"
 #include "base/util.h"
 
-static void export_usage(FILE *f) {
-    fprintf(f,
-            "usage: recad export INPUT [--step OUT.step] [--stl OUT.stl] [--obj OUT.obj] [options]\n"
-            "\n"
-            "Exports a part: INPUT is a CADLib program (.lua) or a DeepCAD / Fusion 360 / Text2CAD\n"
-            "JSON file (.json). STEP is written by OpenCASCADE (occt-draw) from the exact geometry:\n"
-            "true arcs and circles, AP214, millimetres; the run also reports OCCT's volume, area,\n"
-            "centroid and bounding box of the part. STL (binary) and OBJ are triangle meshes.\n"
-            "Every output is written atomically (a temporary file renamed into place).\n"
-            "\n"
-            "options:\n"
-            "  --step PATH      write STEP (needs occt-draw: apt-get install occt-draw\n"
-            "                   libocct-draw-dev libocct-data-exchange-dev)\n"
-            "  --stl PATH       write a binary STL mesh\n"
-            "  --obj PATH       write a Wavefront OBJ mesh\n"
-            "  --tol MM         mesh chord tolerance (default: 1e-3 of the part's diagonal)\n"
-            "  --format F       JSON input format: auto (default), deepcad, fusion, text2cad\n"
-            "  --timeout S      time limit for occt-draw in seconds (default %.0f)\n"
-            "  --json           print one JSON object (outputs and OCCT's measurements)\n"
-            CLI_PROG_HELP
-            "  --help           this text\n"
-            "\n"
-            "exit codes: 0 ok, 1 invalid input, 2 usage error, 3 file error or occt-draw missing/failing\n",
-            OC_DEFAULT_TIMEOUT);
-}
+/* the --format names, in im_format's order */
+static const char *const export_formats[] = {"auto", "deepcad", "fusion", "text2cad", NULL};
 
 /* Loads a program or a JSON file into m. Returns a CLI exit code. */
 static int export_load(const char *path, im_format fmt, const ex_limits *lim, cad_model *m) {
@@ -95,51 +73,40 @@ static cJSON *export_props_json(const oc_props *p) {
 }
 
 CLI_COMMAND(cmd_export, "export", "write a part as STEP (OpenCASCADE), STL or OBJ") {
-    static const struct option opts[] = {{"step", required_argument, 0, 's'}, {"stl", required_argument, 0, 'l'},
-                                         {"obj", required_argument, 0, 'o'},  {"tol", required_argument, 0, 't'},
-                                         {"format", required_argument, 0, 'f'}, {"timeout", required_argument, 0, 'T'},
-                                         {"json", no_argument, 0, 'j'},        {"help", no_argument, 0, 'h'},
-                                         CLI_PROG_LONGOPTS,                    {0, 0, 0, 0}};
     const char *step = NULL, *stl = NULL, *obj = NULL;
     double tol = MS_DEFAULT_TOL, timeout = OC_DEFAULT_TIMEOUT;
-    im_format fmt = IM_AUTO;
-    int json = 0, c;
+    int fmt = IM_AUTO, json = 0, first;
     ex_limits lim;
     ex_default_limits(&lim);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int lo = cli_prog_option("export", c, optarg, &lim);
-        if (lo < 0) return CLI_USAGE;
-        if (lo > 0) continue;
-        switch (c) {
-        case 's': step = optarg; break;
-        case 'l': stl = optarg; break;
-        case 'o': obj = optarg; break;
-        case 't':
-            if (cli_parse_double("export", "--tol", optarg, &tol) < 0) return CLI_USAGE;
-            break;
-        case 'T':
-            if (cli_parse_double("export", "--timeout", optarg, &timeout) < 0) return CLI_USAGE;
-            if (!(timeout > 0)) return cli_error(CLI_USAGE, "export", "--timeout must be positive");
-            break;
-        case 'f':
-            if (im_format_parse(optarg, &fmt) < 0) return cli_error(CLI_USAGE, "export", "unknown --format '%s' (auto, deepcad, fusion, text2cad)", optarg);
-            break;
-        case 'j': json = 1; break;
-        case 'h': export_usage(stdout); return CLI_OK;
-        default: export_usage(stderr); return CLI_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        export_usage(stderr);
-        return cli_error(CLI_USAGE, "export", "expected exactly one input file");
-    }
+    const arg_opt opts[] = {
+        ARG_STR("step", 0, &step, "PATH",
+                "write STEP (needs occt-draw: apt-get install occt-draw\n"
+                "libocct-draw-dev libocct-data-exchange-dev)"),
+        ARG_STR("stl", 0, &stl, "PATH", "write a binary STL mesh"),
+        ARG_STR("obj", 0, &obj, "PATH", "write a Wavefront OBJ mesh"),
+        ARG_DOUBLE("tol", 0, &tol, 0, INFINITY, "MM", "mesh chord tolerance (default 0: automatic, 1e-3 of the part's diagonal)"),
+        ARG_CHOICE("format", 0, &fmt, export_formats, "F", "JSON input format: auto (default), deepcad, fusion, text2cad"),
+        ARG_DOUBLE_GT("timeout", 0, &timeout, 0, INFINITY, "S", "time limit for occt-draw in seconds (default 60)"),
+        ARG_FLAG("json", 0, &json, "print one JSON object (outputs and OCCT's measurements)"),
+        CLI_PROG_OPTS(&lim),
+        ARG_END};
+    const arg_spec spec = {
+        "export", "INPUT [--step OUT.step] [--stl OUT.stl] [--obj OUT.obj] [options]",
+        "\nExports a part: INPUT is a CADLib program (.lua) or a DeepCAD / Fusion 360 / Text2CAD\n"
+        "JSON file (.json). STEP is written by OpenCASCADE (occt-draw) from the exact geometry:\n"
+        "true arcs and circles, AP214, millimetres; the run also reports OCCT's volume, area,\n"
+        "centroid and bounding box of the part. STL (binary) and OBJ are triangle meshes.\n"
+        "Every output is written atomically (a temporary file renamed into place).",
+        opts, 1, 1, "input file",
+        "exit codes: 0 ok, 1 invalid input, 2 usage error, 3 file error or occt-draw missing/failing\n"};
+    int rc = arg_parse(&spec, argc, argv, &first);
+    if (rc != ARG_GO) return rc;
     if (!step && !stl && !obj) return cli_error(CLI_USAGE, "export", "nothing to write: give --step, --stl or --obj");
-    const char *in = argv[optind];
+    const char *in = argv[first];
     if (step && !oc_binary()) return cli_error(CLI_IO, "export", "%s", ut_error());
     cad_model m;
     cad_init(&m);
-    int rc = export_load(in, fmt, &lim, &m);
+    rc = export_load(in, (im_format)fmt, &lim, &m);
     if (rc != CLI_OK) return rc;
     cJSON *root = cJSON_CreateObject(), *outs = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "input", in);
@@ -162,12 +129,8 @@ CLI_COMMAND(cmd_export, "export", "write a part as STEP (OpenCASCADE), STL or OB
             if (obj) printf("wrote %s\n", obj);
         }
     }
-    if (rc == CLI_OK && json) {
-        char *s = cJSON_PrintUnformatted(root);
-        printf("%s\n", s);
-        free(s);
-    }
-    cJSON_Delete(root);
+    if (rc == CLI_OK && json) cli_print_json(root);
+    else cJSON_Delete(root);
     cad_free(&m);
     return rc;
 }

@@ -2,12 +2,12 @@
  * hard-coded CADLib programs, one OUT/<name>.lua per file, with a summary (docs/import.md). */
 #include <cjson/cJSON.h>
 #include <dirent.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "cad/codewrite.h"
 #include "data/import.h"
@@ -17,22 +17,8 @@
 #include "base/util.h"
 #include "geom/validate.h"
 
-static void ci_usage(FILE *f) {
-    fprintf(f,
-            "usage: recad import FILE|DIR -o OUT [--format auto|deepcad|fusion|text2cad] [--text2cad-mm X] [--occt]\n"
-            "                    [--json]\n"
-            "  Converts DeepCAD, Fusion 360 Gallery (reconstruction) and Text2CAD minimal JSON files to\n"
-            "  hard-coded CADLib programs (millimetres). A DIR is searched recursively for *.json; each file\n"
-            "  becomes OUT/<path below DIR without .json>.lua. For one FILE, OUT is a folder, or the program's\n"
-            "  path if it ends in .lua. Bad files are skipped with their reason; a summary ends the run.\n"
-            "  -o, --out OUT        output folder (or .lua file for one input)\n"
-            "  -f, --format F       input format (default auto: detected per file)\n"
-            "      --text2cad-mm X  millimetres per Text2CAD unit (default 1)\n"
-            "      --occt           also build each model with OpenCASCADE (occt-draw): volume, box vs stored\n"
-            "      --json           print one JSON object: per-file results and the summary\n"
-            "exit: 0 if at least one file was converted, 1 if none was (every file invalid or no *.json),\n"
-            "      2 usage error, 3 a single input FILE could not be read or an output could not be written\n");
-}
+/* the --format names, in im_format's order */
+static const char *const ci_formats[] = {"auto", "deepcad", "fusion", "text2cad", NULL};
 
 /* ---- input files ---- */
 
@@ -220,10 +206,7 @@ static void ci_summary(cJSON *files, int converted, int skipped, int json) {
         cJSON_AddNumberToObject(root, "skipped", skipped);
         cJSON_AddItemToObject(root, "skipped_by_reason", groups);
         cJSON_AddItemReferenceToObject(root, "files", files);
-        char *s = cJSON_PrintUnformatted(root);
-        printf("%s\n", s);
-        free(s);
-        cJSON_Delete(root);
+        cli_print_json(root);
         return;
     }
     printf("converted %d, skipped %d\n", converted, skipped);
@@ -237,37 +220,34 @@ static void ci_summary(cJSON *files, int converted, int skipped, int json) {
 }
 
 CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON files and report") {
-    static const struct option longopts[] = {{"out", required_argument, 0, 'o'},         {"format", required_argument, 0, 'f'},      {"json", no_argument, 0, 'j'},
-                                             {"text2cad-mm", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
-                                             {"occt", no_argument, 0, 'O'},              {0, 0, 0, 0}};
     im_options opt = {IM_AUTO, 1.0};
     const char *out = NULL;
-    int json = 0, occt = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:f:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'f':
-            if (im_format_parse(optarg, &opt.format)) return cli_error(CLI_USAGE, "import", "unknown format '%s'", optarg);
-            break;
-        case 'j': json = 1; break;
-        case 'O':
-            if (!oc_binary()) return cli_error(CLI_USAGE, "import", "--occt: %s", ut_error());
-            occt = 1;
-            break;
-        case 't':
-            if (cli_parse_double("import", "--text2cad-mm", optarg, &opt.text2cad_mm)) return CLI_USAGE;
-            if (!(opt.text2cad_mm > 0)) return cli_error(CLI_USAGE, "import", "--text2cad-mm must be positive");
-            break;
-        case 'h': ci_usage(stdout); return CLI_OK;
-        default: ci_usage(stderr); return CLI_USAGE;
-        }
+    int json = 0, occt = 0, fmt = IM_AUTO, first;
+    const arg_opt opts[] = {
+        ARG_STR("out", 'o', &out, "OUT", "output folder (or .lua file for one input; required)"),
+        ARG_CHOICE("format", 'f', &fmt, ci_formats, "F", "input format: auto (default: detected per file), deepcad,\nfusion, text2cad"),
+        ARG_DOUBLE_GT("text2cad-mm", 0, &opt.text2cad_mm, 0, INFINITY, "X", "millimetres per Text2CAD unit (default 1)"),
+        ARG_FLAG("occt", 0, &occt, "also build each model with OpenCASCADE (occt-draw): volume, box vs stored"),
+        ARG_FLAG("json", 0, &json, "print one JSON object: per-file results and the summary"),
+        ARG_END};
+    const arg_spec spec = {
+        "import", "FILE|DIR -o OUT [options]",
+        "Converts DeepCAD, Fusion 360 Gallery (reconstruction) and Text2CAD minimal JSON files to\n"
+        "hard-coded CADLib programs (millimetres). A DIR is searched recursively for *.json; each file\n"
+        "becomes OUT/<path below DIR without .json>.lua. For one FILE, OUT is a folder, or the program's\n"
+        "path if it ends in .lua. Bad files are skipped with their reason; a summary ends the run.",
+        opts, 1, 1, "FILE or DIR",
+        "exit: 0 if at least one file was converted, 1 if none was (every file invalid or no *.json),\n"
+        "      2 usage error, 3 a single input FILE could not be read or an output could not be written\n"};
+    int rc = arg_parse(&spec, argc, argv, &first);
+    if (rc != ARG_GO) return rc;
+    if (!out) {
+        arg_usage_hint(&spec, stderr);
+        return cli_error(CLI_USAGE, "import", "missing -o OUT");
     }
-    if (optind != argc - 1 || !out) {
-        ci_usage(stderr);
-        return CLI_USAGE;
-    }
-    char *in = argv[optind];
+    if (occt && !oc_binary()) return cli_error(CLI_USAGE, "import", "--occt: %s", ut_error());
+    opt.format = (im_format)fmt;
+    char *in = argv[first];
     for (size_t l = strlen(in); l > 1 && in[l - 1] == '/'; l--) in[l - 1] = 0; /* "dir/" -> "dir" */
     struct stat st;
     if (stat(in, &st) != 0) return cli_error(CLI_IO, "import", "cannot open %s", in);

@@ -1,29 +1,16 @@
 /* cmd_info.c - `recad info PROGRAM.lua`: volume, area, centroid, bounding box, counts, level. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "cad/codewrite.h"
 #include "model/level.h"
 #include "cli/prog.h"
 #include "geom/solid.h"
 #include "base/util.h"
-
-static void info_usage(FILE *f) {
-    fprintf(f,
-            "usage: recad info PROGRAM.lua [--json] [options]\n"
-            "Executes a CADLib program and reports its part, measured on the exact solid (no mesh):\n"
-            "volume (mm^3), surface area (mm^2), centroid and bounding box (mm), the counts of extrudes,\n"
-            "sketches, faces, loops and curves (lines, arcs, circles), and the ReCAD hierarchy level\n"
-            "(L, F, S, SE, MSE; docs/levels.md).\n\n"
-            "options:\n"
-            "  --json                print one JSON object on stdout\n" CLI_PROG_HELP
-            "  -h, --help            this help\n\n"
-            "exit codes: 0 ok, 1 invalid program or geometry, 2 usage error, 3 file error\n");
-}
 
 static cJSON *info_vec(const double v[3]) {
     cJSON *a = cJSON_CreateArray();
@@ -58,10 +45,7 @@ static void info_json(const char *path, int rc, const char *err, const cli_count
         cJSON_AddNumberToObject(k, "circles", c->circles);
         cJSON_AddNumberToObject(k, "holes", lv->holes);
     }
-    char *s = cJSON_PrintUnformatted(j);
-    printf("%s\n", s);
-    free(s);
-    cJSON_Delete(j);
+    cli_print_json(j);
 }
 
 /* a length printed without float noise: within 1e-9 of the part size (codewrite's rounding) */
@@ -90,35 +74,27 @@ static void info_text(const char *path, const cli_counts *c, const lv_info *lv, 
 }
 
 CLI_COMMAND(cmd_info, "info", "report volume, area, centroid, bbox, counts and level of a CADLib program") {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, CLI_PROG_LONGOPTS,
-                                         {0, 0, 0, 0}};
     const char *cmd = "info";
-    int json = 0, c, r;
+    int json = 0, first;
     ex_limits lim;
     ex_default_limits(&lim);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if ((r = cli_prog_option(cmd, c, optarg, &lim)) != 0) {
-            if (r < 0) return CLI_USAGE;
-            continue;
-        }
-        if (c == 'j') json = 1;
-        else if (c == 'h') {
-            info_usage(stdout);
-            return CLI_OK;
-        } else {
-            info_usage(stderr);
-            return CLI_USAGE;
-        }
-    }
-    const char *path = cli_prog_operand(cmd, argc, argv, info_usage);
-    if (!path) return CLI_USAGE;
+    const arg_opt opts[] = {ARG_FLAG("json", 0, &json, "print one JSON object on stdout"), CLI_PROG_OPTS(&lim), ARG_END};
+    const arg_spec spec = {cmd, "PROGRAM.lua [--json] [options]",
+                           "Executes a CADLib program and reports its part, measured on the exact solid (no mesh):\n"
+                           "volume (mm^3), surface area (mm^2), centroid and bounding box (mm), the counts of extrudes,\n"
+                           "sketches, faces, loops and curves (lines, arcs, circles), and the ReCAD hierarchy level\n"
+                           "(L, F, S, SE, MSE; docs/levels.md).",
+                           opts, 1, 1, "PROGRAM.lua",
+                           "exit codes: 0 ok, 1 invalid program or geometry, 2 usage error, 3 file error\n"};
+    int rc = arg_parse(&spec, argc, argv, &first);
+    if (rc != ARG_GO) return rc;
+    const char *path = argv[first];
     cad_model m;
     ex_stats st;
     cli_counts cnt = {0};
     lv_info lv = {0};
     sd_props p = {0};
-    int rc = cli_prog_run(cmd, path, &lim, &m, &st);
+    rc = cli_prog_run(cmd, path, &lim, &m, &st);
     if (rc == CLI_OK) {
         cli_model_counts(&m, &cnt);
         lv_classify(&m, &lv);

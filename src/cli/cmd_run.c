@@ -1,34 +1,16 @@
 /* cmd_run.c - `recad run PROGRAM.lua [-o OUT]`: execute a CADLib program, write its part. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "cad/codewrite.h"
 #include "geom/mesh.h"
 #include "cli/prog.h"
 #include "geom/render.h"
 #include "base/util.h"
-
-static void run_usage(FILE *f) {
-    fprintf(f,
-            "usage: recad run PROGRAM.lua [-o OUT] [options]\n"
-            "Executes a CADLib program in the sandbox, validates its model, and writes the part by the\n"
-            "output's extension:\n"
-            "  .stl  binary STL of the watertight mesh       .obj  Wavefront OBJ of the mesh\n"
-            "  .png  a 2x2 sheet of shaded views (isometric, front, top, right)\n"
-            "  .lua  the model as a hard-coded CADLib program (literal numbers, one Extrude per operation)\n"
-            "Without -o it only executes and validates.\n\n"
-            "options:\n"
-            "  -o, --output FILE     output file (.stl, .obj, .png or .lua)\n"
-            "  --tol T               chord tolerance of the mesh in mm (default: automatic)\n"
-            "  --size WxH            PNG size in pixels, the whole sheet (default 1024x1024)\n"
-            "  --json                print one JSON object with the result on stdout\n" CLI_PROG_HELP
-            "  -h, --help            this help\n\n"
-            "exit codes: 0 ok, 1 invalid program or geometry, 2 usage error, 3 file error\n");
-}
 
 typedef enum { OUT_NONE, OUT_STL, OUT_OBJ, OUT_PNG, OUT_LUA } run_format;
 
@@ -71,44 +53,31 @@ static int run_write(const char *cmd, const cad_model *m, const char *out, run_f
     return rc;
 }
 
-static void run_print_json(cJSON *j) {
-    char *s = cJSON_PrintUnformatted(j);
-    printf("%s\n", s);
-    free(s);
-    cJSON_Delete(j);
-}
-
 CLI_COMMAND(cmd_run, "run", "execute a CADLib program; write STL / OBJ / PNG / hard-coded program by extension") {
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"tol", required_argument, 0, 't'},
-                                         {"size", required_argument, 0, 's'},   {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},         CLI_PROG_LONGOPTS,
-                                         {0, 0, 0, 0}};
     const char *cmd = "run", *out = NULL;
     double tol = MS_DEFAULT_TOL;
-    int w = 1024, h = 1024, json = 0, c, r;
+    int wh[2] = {1024, 1024}, json = 0, first;
     ex_limits lim;
     ex_default_limits(&lim);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        if ((r = cli_prog_option(cmd, c, optarg, &lim)) != 0) {
-            if (r < 0) return CLI_USAGE;
-            continue;
-        }
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 't':
-            if (cli_parse_tol(cmd, optarg, &tol) < 0) return CLI_USAGE;
-            break;
-        case 's':
-            if (cli_parse_size(cmd, optarg, &w, &h) < 0) return CLI_USAGE;
-            break;
-        case 'j': json = 1; break;
-        case 'h': run_usage(stdout); return CLI_OK;
-        default: run_usage(stderr); return CLI_USAGE;
-        }
-    }
-    const char *path = cli_prog_operand(cmd, argc, argv, run_usage);
-    if (!path) return CLI_USAGE;
+    const arg_opt opts[] = {ARG_STR("output", 'o', &out, "FILE", "output file (.stl, .obj, .png or .lua)"),
+                            CLI_TOL_OPT(&tol),
+                            ARG_FN("size", 0, wh, cli_parse_size, "WxH", "PNG size in pixels, the whole sheet (default 1024x1024)"),
+                            ARG_FLAG("json", 0, &json, "print one JSON object with the result on stdout"),
+                            CLI_PROG_OPTS(&lim),
+                            ARG_END};
+    const arg_spec spec = {
+        cmd, "PROGRAM.lua [-o OUT] [options]",
+        "Executes a CADLib program in the sandbox, validates its model, and writes the part by the\n"
+        "output's extension:\n"
+        "  .stl  binary STL of the watertight mesh       .obj  Wavefront OBJ of the mesh\n"
+        "  .png  a 2x2 sheet of shaded views (isometric, front, top, right)\n"
+        "  .lua  the model as a hard-coded CADLib program (literal numbers, one Extrude per operation)\n"
+        "Without -o it only executes and validates.",
+        opts, 1, 1, "PROGRAM.lua", "exit codes: 0 ok, 1 invalid program or geometry, 2 usage error, 3 file error\n"};
+    int rc = arg_parse(&spec, argc, argv, &first);
+    if (rc != ARG_GO) return rc;
+    const char *path = argv[first];
+    int w = wh[0], h = wh[1];
     run_format fmt = out ? run_format_of(out) : OUT_NONE;
     if (out && fmt == OUT_NONE)
         return cli_error(CLI_USAGE, cmd, "output %s: unknown extension '%s' (use .stl, .obj, .png or .lua)", out,
@@ -116,7 +85,7 @@ CLI_COMMAND(cmd_run, "run", "execute a CADLib program; write STL / OBJ / PNG / h
 
     cad_model m;
     ex_stats st = {0};
-    int rc = cli_prog_run(cmd, path, &lim, &m, &st);
+    rc = cli_prog_run(cmd, path, &lim, &m, &st);
     run_result res = {0};
     if (rc == CLI_OK && out) {
         rc = run_write(cmd, &m, out, fmt, tol, w, h, &res);
@@ -150,7 +119,7 @@ CLI_COMMAND(cmd_run, "run", "execute a CADLib program; write STL / OBJ / PNG / h
                 cJSON_AddNumberToObject(j, "mesh_volume", res.mesh_volume);
             }
         }
-        run_print_json(j);
+        cli_print_json(j);
     } else if (rc == CLI_OK) {
         printf("%s: ok (%.2f ms): %d extrude%s, %d sketch%s, %d face%s, %d loop%s, %d curve%s\n", path, st.seconds * 1e3,
                cnt.extrudes, cnt.extrudes == 1 ? "" : "s", cnt.sketches, cnt.sketches == 1 ? "" : "es", cnt.faces,

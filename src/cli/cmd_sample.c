@@ -1,11 +1,13 @@
 /* cmd_sample.c - `recad sample`: generate continuations of a prompt from a checkpoint folder. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "ml/nn.h"
 #include "ml/sampler.h"
@@ -14,86 +16,50 @@
 
 static const char *sp_cmd = "sample";
 
-static void sp_usage(FILE *f) {
-    fprintf(f,
-            "usage: recad sample --model DIR (--prompt TEXT | --prompt-file FILE) [options]\n"
-            "\n"
-            "Generates continuations of the prompt. DIR holds config.json, model.safetensors and\n"
-            "tokenizer.json. The prompt is encoded with special tokens matched (a chat template such\n"
-            "as \"<|im_start|>user\\n...<|im_end|>\\n<|im_start|>assistant\\n\" works as written).\n"
-            "\n"
-            "  -n, --samples G        samples (default 1), generated as one batch\n"
-            "  --temperature T        default 1; 0 = greedy\n"
-            "  --top-p P              nucleus sampling (default 1 = off)\n"
-            "  --top-k K              keep the K most likely tokens (default 0 = off)\n"
-            "  --max-new N            new tokens per sample at most (default 256)\n"
-            "  --seed S               sample i uses seed S + i * golden ratio (default 0)\n"
-            "  --stop S               stop string (repeatable); the text is cut before it\n"
-            "  --eos TOKEN            special token that ends a sample (repeatable; default\n"
-            "                         <|endoftext|> and <|im_end|> when the tokenizer has them)\n"
-            "  --plain-prompt         encode the prompt as plain text (special strings not matched)\n"
-            "  --threads N            threads (default: all cores)\n"
-            "  --json                 one JSON object: samples with text, ids, log-probabilities\n");
-}
-
 static const char *sp_finish_name(int f) { return f == SMP_EOS ? "eos" : f == SMP_STOP ? "stop" : "length"; }
 
 CLI_COMMAND(cmd_sample, "sample", "generate programs from a model checkpoint (batched, KV cache)") {
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'},       {"prompt", required_argument, 0, 'p'},
-        {"prompt-file", required_argument, 0, 'P'}, {"samples", required_argument, 0, 'n'},
-        {"temperature", required_argument, 0, 'T'}, {"top-p", required_argument, 0, 'u'},
-        {"top-k", required_argument, 0, 'k'},       {"max-new", required_argument, 0, 'N'},
-        {"seed", required_argument, 0, 's'},        {"stop", required_argument, 0, 'S'},
-        {"eos", required_argument, 0, 'e'},         {"plain-prompt", no_argument, 0, 'r'},
-        {"threads", required_argument, 0, 't'},     {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
     const char *dir = NULL, *prompt = NULL, *prompt_file = NULL;
     long n = 1, top_k = 0, max_new = 256, seed = 0, threads = 0;
     double temp = 1.0, top_p = 1.0;
-    int json = 0, plain = 0, nstop = 0, neos_names = 0, c;
-    const char **stops = ut_calloc((size_t)argc + 1, sizeof *stops), **eos_names = ut_calloc((size_t)argc + 1, sizeof *eos_names);
-    int rc = CLI_USAGE;
+    int json = 0, plain = 0, first;
+    arg_strs stopl = {0}, eosl = {0};
+    const arg_opt opts[] = {
+        ARG_STR("model", 'm', &dir, "DIR", "checkpoint folder (required)"),
+        ARG_STR("prompt", 'p', &prompt, "TEXT", "the prompt"),
+        ARG_STR("prompt-file", 0, &prompt_file, "FILE", "read the prompt from a file"),
+        ARG_LONG("samples", 'n', &n, 1, 4096, "G", "samples (default 1), generated as one batch"),
+        ARG_DOUBLE("temperature", 0, &temp, 0, INFINITY, "T", "default 1; 0 = greedy"),
+        ARG_DOUBLE_GT("top-p", 0, &top_p, 0, 1, "P", "nucleus sampling (default 1 = off)"),
+        ARG_LONG("top-k", 0, &top_k, 0, 1 << 30, "K", "keep the K most likely tokens (default 0 = off)"),
+        ARG_LONG("max-new", 0, &max_new, 1, 1 << 20, "N", "new tokens per sample at most (default 256)"),
+        ARG_LONG("seed", 0, &seed, (double)LONG_MIN, (double)LONG_MAX, "S", "sample i uses seed S + i * golden ratio (default 0)"),
+        ARG_STRS("stop", 0, &stopl, "S", "stop string (repeatable); the text is cut before it"),
+        ARG_STRS("eos", 0, &eosl, "TOKEN",
+                 "special token that ends a sample (repeatable; default\n<|endoftext|> and <|im_end|> when the tokenizer has them)"),
+        ARG_FLAG("plain-prompt", 0, &plain, "encode the prompt as plain text (special strings not matched)"),
+        ARG_LONG("threads", 0, &threads, 0, 4096, "N", "threads (default 0: all cores)"),
+        ARG_FLAG("json", 0, &json, "one JSON object: samples with text, ids, log-probabilities"),
+        ARG_END};
+    const arg_spec spec = {
+        sp_cmd, "--model DIR (--prompt TEXT | --prompt-file FILE) [options]",
+        "\nGenerates continuations of the prompt. DIR holds config.json, model.safetensors and\n"
+        "tokenizer.json. The prompt is encoded with special tokens matched (a chat template such\n"
+        "as \"<|im_start|>user\\n...<|im_end|>\\n<|im_start|>assistant\\n\" works as written).",
+        opts, 0, 0, NULL, NULL};
+    int rc = arg_parse(&spec, argc, argv, &first);
+    const char **stops = stopl.v, **eos_names = eosl.v;
+    int nstop = stopl.n, neos_names = eosl.n;
     char *pbuf = NULL;
     tok_tokenizer *tok = NULL;
     nn_model *m = NULL;
     smp_sampler *s = NULL;
     smp_seq *out = NULL;
     int *ids = NULL;
-    while ((c = getopt_long(argc, argv, "m:p:n:h", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'm': dir = optarg; break;
-        case 'p': prompt = optarg; break;
-        case 'P': prompt_file = optarg; break;
-        case 'n': bad = cli_parse_long(sp_cmd, "--samples", optarg, &n); break;
-        case 'T': bad = cli_parse_double(sp_cmd, "--temperature", optarg, &temp); break;
-        case 'u': bad = cli_parse_double(sp_cmd, "--top-p", optarg, &top_p); break;
-        case 'k': bad = cli_parse_long(sp_cmd, "--top-k", optarg, &top_k); break;
-        case 'N': bad = cli_parse_long(sp_cmd, "--max-new", optarg, &max_new); break;
-        case 's': bad = cli_parse_long(sp_cmd, "--seed", optarg, &seed); break;
-        case 'S': stops[nstop++] = optarg; break;
-        case 'e': eos_names[neos_names++] = optarg; break;
-        case 'r': plain = 1; break;
-        case 't': bad = cli_parse_long(sp_cmd, "--threads", optarg, &threads); break;
-        case 'j': json = 1; break;
-        case 'h': sp_usage(stdout); rc = CLI_OK; goto done;
-        default: goto done;
-        }
-        if (bad) goto done;
-    }
-    if (optind < argc) {
-        cli_error(CLI_USAGE, sp_cmd, "unexpected argument '%s'", argv[optind]);
-        goto done;
-    }
+    if (rc != ARG_GO) goto done;
+    rc = CLI_USAGE;
     if (!dir || (!prompt == !prompt_file)) {
         cli_error(CLI_USAGE, sp_cmd, "needs --model DIR and one of --prompt TEXT / --prompt-file FILE");
-        goto done;
-    }
-    if (n < 1 || n > 4096 || max_new < 1 || max_new > 1 << 20 || top_k < 0 || !(temp >= 0) || !(top_p > 0 && top_p <= 1) ||
-        threads < 0) {
-        cli_error(CLI_USAGE, sp_cmd,
-                  "out of range: -n 1..4096, --max-new >= 1, --top-k >= 0, --temperature >= 0, 0 < --top-p <= 1");
         goto done;
     }
     for (int i = 0; i < nstop; i++)
@@ -181,10 +147,7 @@ CLI_COMMAND(cmd_sample, "sample", "generate programs from a model checkpoint (ba
         cJSON_AddNumberToObject(r, "new_tokens", (double)total);
         cJSON_AddNumberToObject(r, "seconds", dt);
         cJSON_AddNumberToObject(r, "tokens_per_s", dt > 0 ? (double)total / dt : 0);
-        char *js = cJSON_PrintUnformatted(r);
-        printf("%s\n", js);
-        free(js);
-        cJSON_Delete(r);
+        cli_print_json(r);
     } else {
         for (int i = 0; i < n; i++) {
             if (n > 1) printf("=== sample %d (%d tokens, %s)\n", i, out[i].ntokens, sp_finish_name(out[i].finish));

@@ -1,11 +1,11 @@
-/* cmd_tokenizer.c - `recad tokenizer train|encode|decode`: byte-level BPE (see src/tokenizer.h). */
+/* cmd_tokenizer.c - `recad tokenizer train|encode|decode`: byte-level BPE (see ml/tokenizer.h). */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "ml/tokenizer.h"
 #include "base/util.h"
@@ -17,21 +17,7 @@ static void tk_usage(FILE *f) {
             "usage: recad tokenizer train --vocab N --out tokenizer.json [options] FILES...\n"
             "       recad tokenizer encode --tokenizer tokenizer.json [--special] [--json] (--text TEXT | FILE)\n"
             "       recad tokenizer decode --tokenizer tokenizer.json [--skip-special] [--json] [IDS...]\n"
-            "\n"
-            "train: learn a byte-level BPE vocabulary of N ids (256 bytes + merges + special tokens).\n"
-            "  FILES are text files; *.jsonl files contribute the string fields of each line's object\n"
-            "  (only the fields named by --field when given).\n"
-            "  --vocab N            target vocabulary size (required)\n"
-            "  --out PATH           output tokenizer.json (required; written atomically)\n"
-            "  --field NAME         JSONL field to read (repeatable; default: every string field)\n"
-            "  --special TOKEN      special token (repeatable; default: <|endoftext|> <|im_start|>\n"
-            "                       <|im_end|> <think> </think> <image>)\n"
-            "  --min-frequency F    stop when the best pair occurs fewer than F times (default 2)\n"
-            "  --json               print a JSON summary\n"
-            "encode: print the token ids of TEXT or of a file's bytes, space separated.\n"
-            "  --special            match special token strings in the text (otherwise plain bytes)\n"
-            "decode: print the bytes of the ids given as arguments (or read from stdin).\n"
-            "  --skip-special       leave special tokens out\n");
+            "(recad tokenizer <subcommand> --help lists its options)\n");
 }
 
 /* adds a file to the trainer: plain text, or the string fields of JSONL lines */
@@ -77,40 +63,37 @@ static int tk_add_file(tok_trainer *tr, const char *path, char **fields, int nfi
 }
 
 static int tk_train(int argc, char **argv) {
-    static const struct option opts[] = {{"vocab", required_argument, 0, 'v'},   {"out", required_argument, 0, 'o'},
-                                         {"field", required_argument, 0, 'f'},   {"special", required_argument, 0, 's'},
-                                         {"min-frequency", required_argument, 0, 'm'},
-                                         {"json", no_argument, 0, 'j'},          {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     long vocab = 0, minf = 2;
     const char *out = NULL;
-    int json = 0, nfields = 0, nspecials = 0, c;
-    char **fields = ut_calloc((size_t)argc + 1, sizeof *fields), **specials = ut_calloc((size_t)argc + 1, sizeof *specials);
-    int rc = CLI_USAGE;
-    while ((c = getopt_long(argc, argv, "v:o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'v': if (cli_parse_long(tk_cmd, "--vocab", optarg, &vocab)) goto done; break;
-        case 'm': if (cli_parse_long(tk_cmd, "--min-frequency", optarg, &minf)) goto done; break;
-        case 'o': out = optarg; break;
-        case 'f': fields[nfields++] = optarg; break;
-        case 's': specials[nspecials++] = optarg; break;
-        case 'j': json = 1; break;
-        case 'h': tk_usage(stdout); rc = CLI_OK; goto done;
-        default: goto done;
-        }
-    }
-    if (vocab < 257 || vocab > 1 << 22) {
-        cli_error(CLI_USAGE, tk_cmd, "train: --vocab must be between 257 and %d", 1 << 22);
-        goto done;
-    }
-    if (!out || optind >= argc) {
-        cli_error(CLI_USAGE, tk_cmd, "train: needs --out PATH and at least one input file");
+    int json = 0, first;
+    arg_strs fieldl = {0}, specl = {0};
+    const arg_opt opts[] = {
+        ARG_LONG("vocab", 'v', &vocab, 257, 1 << 22, "N", "target vocabulary size (required)"),
+        ARG_STR("out", 'o', &out, "PATH", "output tokenizer.json (required; written atomically)"),
+        ARG_STRS("field", 0, &fieldl, "NAME", "JSONL field to read (repeatable; default: every string field)"),
+        ARG_STRS("special", 0, &specl, "TOKEN",
+                 "special token (repeatable; default: <|endoftext|> <|im_start|>\n<|im_end|> <think> </think> <image>)"),
+        ARG_LONG("min-frequency", 0, &minf, 1, 1L << 40, "F", "stop when the best pair occurs fewer than F times (default 2)"),
+        ARG_FLAG("json", 0, &json, "print a JSON summary"),
+        ARG_END};
+    const arg_spec spec = {"tokenizer train", "--vocab N --out tokenizer.json [options] FILES...",
+                           "Learns a byte-level BPE vocabulary of N ids (256 bytes + merges + special tokens).\n"
+                           "FILES are text files; *.jsonl files contribute the string fields of each line's object\n"
+                           "(only the fields named by --field when given).",
+                           opts, 1, -1, "input file", NULL};
+    int rc = arg_parse(&spec, argc, argv, &first);
+    char **fields = (char **)fieldl.v, **specials = (char **)specl.v;
+    int nfields = fieldl.n, nspecials = specl.n;
+    if (rc != ARG_GO) goto done;
+    rc = CLI_USAGE;
+    if (!vocab || !out) {
+        cli_error(CLI_USAGE, tk_cmd, "train: needs --vocab N and --out PATH");
         goto done;
     }
     double t0 = ut_now();
     tok_trainer *tr = tok_trainer_new();
     size_t bytes = 0;
-    for (int i = optind; i < argc; i++)
+    for (int i = first; i < argc; i++)
         if ((rc = tk_add_file(tr, argv[i], fields, nfields, &bytes))) {
             tok_trainer_free(tr);
             goto done;
@@ -137,10 +120,7 @@ static int tk_train(int argc, char **argv) {
         cJSON_AddNumberToObject(r, "merges", tok_nmerges(t));
         cJSON_AddNumberToObject(r, "corpus_bytes", (double)bytes);
         cJSON_AddNumberToObject(r, "seconds", dt);
-        char *js = cJSON_PrintUnformatted(r);
-        printf("%s\n", js);
-        free(js);
-        cJSON_Delete(r);
+        cli_print_json(r);
     } else {
         printf("%s: %d ids (%d merges) from %zu bytes in %.2f s\n", out, tok_vocab_size(t), tok_nmerges(t), bytes, dt);
     }
@@ -153,27 +133,23 @@ done:
 }
 
 static int tk_encode(int argc, char **argv) {
-    static const struct option opts[] = {{"tokenizer", required_argument, 0, 't'}, {"text", required_argument, 0, 'x'},
-                                         {"special", no_argument, 0, 's'},         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *tpath = NULL, *text = NULL;
-    int special = 0, json = 0, c;
-    while ((c = getopt_long(argc, argv, "t:x:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 't': tpath = optarg; break;
-        case 'x': text = optarg; break;
-        case 's': special = 1; break;
-        case 'j': json = 1; break;
-        case 'h': tk_usage(stdout); return CLI_OK;
-        default: return CLI_USAGE;
-        }
-    }
+    int special = 0, json = 0, first;
+    const arg_opt opts[] = {ARG_STR("tokenizer", 't', &tpath, "PATH", "the tokenizer.json (required)"),
+                            ARG_STR("text", 'x', &text, "TEXT", "the text to encode (instead of a FILE)"),
+                            ARG_FLAG("special", 0, &special, "match special token strings in the text (otherwise plain bytes)"),
+                            ARG_FLAG("json", 0, &json, "print one JSON object: ids, count, bytes"),
+                            ARG_END};
+    const arg_spec spec = {"tokenizer encode", "--tokenizer tokenizer.json [options] (--text TEXT | FILE)",
+                           "Prints the token ids of TEXT or of a file's bytes, space separated.", opts, 0, 1, "FILE", NULL};
+    int rc = arg_parse(&spec, argc, argv, &first);
+    if (rc != ARG_GO) return rc;
     if (!tpath) return cli_error(CLI_USAGE, tk_cmd, "encode: needs --tokenizer PATH");
-    if (!text && optind != argc - 1) return cli_error(CLI_USAGE, tk_cmd, "encode: give --text TEXT or one FILE");
+    if (!text == (first == argc)) return cli_error(CLI_USAGE, tk_cmd, "encode: give --text TEXT or one FILE");
     size_t n;
     char *buf = NULL;
     if (text) n = strlen(text);
-    else if (!(buf = ut_read_file(argv[optind], &n))) return cli_error(CLI_IO, tk_cmd, "%s", ut_error());
+    else if (!(buf = ut_read_file(argv[first], &n))) return cli_error(CLI_IO, tk_cmd, "%s", ut_error());
     tok_tokenizer *t = tok_load(tpath);
     if (!t) {
         free(buf);
@@ -186,10 +162,7 @@ static int tk_encode(int argc, char **argv) {
         cJSON_AddItemToObject(r, "ids", cJSON_CreateIntArray(ids, nids));
         cJSON_AddNumberToObject(r, "count", nids);
         cJSON_AddNumberToObject(r, "bytes", (double)n);
-        char *js = cJSON_PrintUnformatted(r);
-        printf("%s\n", js);
-        free(js);
-        cJSON_Delete(r);
+        cli_print_json(r);
     } else {
         for (int i = 0; i < nids; i++) printf(i ? " %d" : "%d", ids[i]);
         printf("\n");
@@ -201,26 +174,22 @@ static int tk_encode(int argc, char **argv) {
 }
 
 static int tk_decode(int argc, char **argv) {
-    static const struct option opts[] = {{"tokenizer", required_argument, 0, 't'}, {"skip-special", no_argument, 0, 's'},
-                                         {"json", no_argument, 0, 'j'},            {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *tpath = NULL;
-    int skip = 0, json = 0, c;
-    while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 't': tpath = optarg; break;
-        case 's': skip = 1; break;
-        case 'j': json = 1; break;
-        case 'h': tk_usage(stdout); return CLI_OK;
-        default: return CLI_USAGE;
-        }
-    }
+    int skip = 0, json = 0, first;
+    const arg_opt opts[] = {ARG_STR("tokenizer", 't', &tpath, "PATH", "the tokenizer.json (required)"),
+                            ARG_FLAG("skip-special", 0, &skip, "leave special tokens out"),
+                            ARG_FLAG("json", 0, &json, "print one JSON object: text, bytes"),
+                            ARG_END};
+    const arg_spec spec = {"tokenizer decode", "--tokenizer tokenizer.json [options] [IDS...]",
+                           "Prints the bytes of the ids given as arguments (or read from stdin).", opts, 0, -1, "id", NULL};
+    int rc = arg_parse(&spec, argc, argv, &first);
+    if (rc != ARG_GO) return rc;
     if (!tpath) return cli_error(CLI_USAGE, tk_cmd, "decode: needs --tokenizer PATH");
     int *ids = NULL, nids = 0, cap = 0;
-    if (optind < argc) {
-        for (int i = optind; i < argc; i++) {
+    if (first < argc) {
+        for (int i = first; i < argc; i++) {
             long v;
-            if (cli_parse_long(tk_cmd, "id", argv[i], &v) || v < 0 || v > 1 << 30) {
+            if (arg_to_long(argv[i], &v) || v < 0 || v > 1 << 30) {
                 free(ids);
                 return cli_error(CLI_USAGE, tk_cmd, "decode: '%s' is not a token id", argv[i]);
             }
@@ -241,16 +210,13 @@ static int tk_decode(int argc, char **argv) {
     }
     size_t len;
     char *s = tok_decode(t, ids, nids, skip ? TOK_SKIP_SPECIAL : 0, &len);
-    int rc = CLI_OK;
+    rc = CLI_OK;
     if (!s) rc = cli_error(CLI_INVALID, tk_cmd, "decode: %s", ut_error());
     else if (json) {
         cJSON *r = cJSON_CreateObject();
         cJSON_AddStringToObject(r, "text", s);
         cJSON_AddNumberToObject(r, "bytes", (double)len);
-        char *js = cJSON_PrintUnformatted(r);
-        printf("%s\n", js);
-        free(js);
-        cJSON_Delete(r);
+        cli_print_json(r);
     } else
         fwrite(s, 1, len, stdout);
     free(s);

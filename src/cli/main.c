@@ -1,4 +1,5 @@
 /* main.c - `recad <command> [options]`: dispatches to the registered commands (see cli.h). */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,13 @@ int cli_error(int code, const char *cmd, const char *fmt, ...) {
     va_end(ap);
     fprintf(stderr, "\n");
     return code;
+}
+
+void cli_print_json(cJSON *j) {
+    char *s = cJSON_PrintUnformatted(j);
+    if (s) printf("%s\n", s);
+    free(s);
+    cJSON_Delete(j);
 }
 
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out) {

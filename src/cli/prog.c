@@ -1,8 +1,6 @@
 /* prog.c - see prog.h. */
 #include "cli/prog.h"
 
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,21 +8,21 @@
 #include "cli/cli.h"
 #include "base/util.h"
 
-int cli_prog_option(const char *cmd, int opt, const char *arg, ex_limits *lim) {
-    if (opt == CLI_OPT_MAX_INSTR) {
-        long n;
-        if (cli_parse_long(cmd, "--max-instructions", arg, &n) < 0) return -1;
-        if (n < 1000) return cli_error(-1, cmd, "option --max-instructions: %ld is too small (at least 1000)", n);
-        lim->max_instructions = n;
-        return 1;
-    }
-    if (opt == CLI_OPT_MAX_MEM) {
-        double mb;
-        if (cli_parse_double(cmd, "--max-memory", arg, &mb) < 0) return -1;
-        if (!(mb >= 0.0625 && mb <= 1 << 20)) return cli_error(-1, cmd, "option --max-memory: %s MiB is out of range", arg);
-        lim->max_memory = (size_t)(mb * (1 << 20));
-        return 1;
-    }
+int cli_prog_max_instr(const char *cmd, const char *value, void *lim) {
+    long n;
+    if (arg_to_long(value, &n))
+        return cli_error(-1, cmd, "option --max-instructions: '%s' is not an integer", value);
+    if (n < 1000) return cli_error(-1, cmd, "option --max-instructions: %ld is too small (at least 1000)", n);
+    ((ex_limits *)lim)->max_instructions = n;
+    return 0;
+}
+
+int cli_prog_max_mem(const char *cmd, const char *value, void *lim) {
+    double mb;
+    if (arg_to_double(value, &mb)) return cli_error(-1, cmd, "option --max-memory: '%s' is not a number", value);
+    if (!(mb >= 0.0625 && mb <= 1 << 20))
+        return cli_error(-1, cmd, "option --max-memory: %s MiB is out of range [0.0625, 1048576]", value);
+    ((ex_limits *)lim)->max_memory = (size_t)(mb * (1 << 20));
     return 0;
 }
 
@@ -38,25 +36,12 @@ int cli_prog_run(const char *cmd, const char *path, const ex_limits *lim, cad_mo
     return CLI_OK;
 }
 
-const char *cli_prog_operand(const char *cmd, int argc, char **argv, void (*usage)(FILE *)) {
-    if (optind == argc - 1) return argv[optind];
-    usage(stderr);
-    cli_error(CLI_USAGE, cmd, optind >= argc ? "missing PROGRAM.lua" : "expected one program, got %d", argc - optind);
-    return NULL;
-}
-
-int cli_parse_tol(const char *cmd, const char *s, double *tol) {
-    if (cli_parse_double(cmd, "--tol", s, tol) < 0) return -1;
-    if (!(*tol > 0)) return cli_error(-1, cmd, "option --tol: must be a positive number of mm");
-    return 0;
-}
-
-int cli_parse_size(const char *cmd, const char *s, int *w, int *h) {
+int cli_parse_size(const char *cmd, const char *value, void *wh) {
     int a, b, n = 0;
-    if (sscanf(s, "%dx%d%n", &a, &b, &n) != 2 || s[n] || a < 8 || b < 8 || a > 8192 || b > 8192)
-        return cli_error(-1, cmd, "option --size: '%s' is not WxH with sides in [8, 8192]", s);
-    *w = a;
-    *h = b;
+    if (sscanf(value, "%dx%d%n", &a, &b, &n) != 2 || value[n] || a < 8 || b < 8 || a > 8192 || b > 8192)
+        return cli_error(-1, cmd, "option --size: '%s' is not WxH with sides in [8, 8192]", value);
+    ((int *)wh)[0] = a;
+    ((int *)wh)[1] = b;
     return 0;
 }
 

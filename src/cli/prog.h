@@ -1,39 +1,32 @@
 /* prog.h - what the program-running commands (run, render, info) share: the sandbox options,
- * executing a program file with clear errors and exit codes, and image-size parsing. */
+ * executing a program file with clear errors and exit codes, the --size and --tol options. */
 #ifndef RECAD_CLI_PROG_H
 #define RECAD_CLI_PROG_H
 
 #include <stdio.h>
 
+#include "cli/args.h"
 #include "model/cad.h"
 #include "cad/exec.h"
 
-/* long options of the sandbox limits; their getopt values */
-enum { CLI_OPT_MAX_INSTR = 1000, CLI_OPT_MAX_MEM };
-#define CLI_PROG_LONGOPTS                                                                 \
-    {"max-instructions", required_argument, 0, CLI_OPT_MAX_INSTR},                       \
-    {"max-memory", required_argument, 0, CLI_OPT_MAX_MEM}
-#define CLI_PROG_HELP                                                                     \
-    "  --max-instructions N  instruction budget of the program (default 10000000)\n"      \
-    "  --max-memory MB       memory cap of the program in MiB (default 64)\n"
-
-/* handles a limit option: 1 if it was one (lim updated), 0 if not, -1 after printing a usage
- * error */
-int cli_prog_option(const char *cmd, int opt, const char *arg, ex_limits *lim);
+/* the sandbox-limit options of the program-running commands: put CLI_PROG_OPTS(&lim) in the
+ * command's arg_opt table (args.h) */
+int cli_prog_max_instr(const char *cmd, const char *value, void *lim);
+int cli_prog_max_mem(const char *cmd, const char *value, void *lim);
+#define CLI_PROG_OPTS(lim)                                                                          \
+    ARG_FN("max-instructions", 0, lim, cli_prog_max_instr, "N",                                     \
+           "instruction budget of the program (default 10000000)"),                                \
+        ARG_FN("max-memory", 0, lim, cli_prog_max_mem, "MB", "memory cap of the program in MiB (default 64)")
 
 /* reads and executes a program; prints "recad <cmd>: <reason>" and returns CLI_IO (file) or
  * CLI_INVALID (program error); CLI_OK with *m filled (free it) and *st on success */
 int cli_prog_run(const char *cmd, const char *path, const ex_limits *lim, cad_model *m, ex_stats *st);
 
-/* the single PROGRAM.lua operand left after option parsing (argv[optind]); NULL after printing
- * the usage and a usage error */
-const char *cli_prog_operand(const char *cmd, int argc, char **argv, void (*usage)(FILE *));
+/* --size "WxH" with both sides in [8, 8192]: an arg_fn filling int dst[2] = {w, h} */
+int cli_parse_size(const char *cmd, const char *value, void *wh);
 
-/* --tol: a positive number of mm; -1 after printing a usage error */
-int cli_parse_tol(const char *cmd, const char *s, double *tol);
-
-/* "WxH" with both sides in [8, 8192]; -1 after printing a usage error */
-int cli_parse_size(const char *cmd, const char *s, int *w, int *h);
+/* the chord tolerance option of the meshing commands (mm, > 0) */
+#define CLI_TOL_OPT(tol) ARG_DOUBLE_GT("tol", 0, tol, 0, INFINITY, "T", "chord tolerance of the mesh in mm (default: automatic)")
 
 /* model element counts */
 typedef struct {
