@@ -1,6 +1,6 @@
 # recad - plain Makefile.
 #   make            build/recad (the CLI) and build/librecad.a (the library the tests link)
-#   make test       build and run the unit tests (tests/*.c) -> "N passed, N failed"
+#   make test       build and run the unit tests (tests/*.c) -> "N passed, N failed, N skipped"
 #   make asan       the same tests under AddressSanitizer + UBSan, in build-asan/
 #   make bench      build the benchmark programs in bench/
 #   make clean

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up (Debian packages), builds and runs the whole test suite; ends with "N passed, N failed".
+# Sets up (Debian packages), builds and runs the whole test suite; ends with "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test

@@ -158,10 +158,7 @@ static void check_tensor(const char *what, const float *a, const float *b, size_
 }
 
 static void golden(int tied, int KV, int signed_w, float norm) {
-    if (!have_torch()) {
-        fprintf(stderr, "    SKIP: /usr/bin/python3 has no torch (scripts/setup.sh --test installs python3-torch)\n");
-        return;
-    }
+    if (!have_torch()) SKIP("/usr/bin/python3 has no torch (scripts/setup.sh --test installs python3-torch)");
     nn_set_threads(2);
     nn_config c = small_config(37, 32, 40, 2, 4, KV, tied);
     nn_model *m = nn_new(&c);

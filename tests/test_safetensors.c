@@ -118,10 +118,7 @@ static int have_torch(void) {
 /* A random Qwen2 checkpoint written by tests/nn_reference.py in the given dtype; our logits must
  * match PyTorch's on the stored weights. */
 static void qwen2_checkpoint(const char *dtype) {
-    if (!have_torch()) {
-        fprintf(stderr, "    SKIP: /usr/bin/python3 has no torch\n");
-        return;
-    }
+    if (!have_torch()) SKIP("/usr/bin/python3 has no torch (scripts/setup.sh --test installs python3-torch)");
     const char *dir = tf_tmpdir();
     char cmd[1024], *out = NULL, path[512];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/nn_reference.py --make-checkpoint %s %s 2>&1", dir, dtype);

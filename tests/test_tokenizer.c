@@ -91,10 +91,7 @@ TEST(tokenizer_pretoken_hand_checked_examples) {
 /* the pre-tokenizer agrees with Python's re running the Qwen2 pattern, with \p{L} = [A-Za-z\x80-\xff]
  * and \p{N} = [0-9], on random strings over a tricky alphabet */
 TEST(tokenizer_pretoken_matches_python_regex) {
-    if (system("/usr/bin/python3 -c 'import re' >/dev/null 2>&1") != 0) {
-        printf("skipped: no /usr/bin/python3\n");
-        return;
-    }
+    if (system("/usr/bin/python3 -c 'import re' >/dev/null 2>&1") != 0) SKIP("no /usr/bin/python3");
     const char alpha[] = "aZq' \t\n\r\v\f09.,(){}=-_sStTrReEvVmMlLdD";
     const uint8_t high[] = {0x80, 0xc3, 0xa9, 0xff};
     char dir[512], in[600], py[600], cmd[2048];
