@@ -322,6 +322,31 @@ TEST(tokenizer_save_load_same_encodings) {
     tok_free(u);
 }
 
+/* the byte alphabet equals GPT-2's bytes_to_unicode table (built here the way GPT-2 builds it:
+ * kept bytes first, then the others in byte order from 256), both directions, out-of-range -1;
+ * the same answers from 8 threads at once */
+TEST(tokenizer_byte_alphabet_is_gpt2s) {
+    int b2c[256], c2b[600], n = 0;
+    for (int c = 0; c < 600; c++) c2b[c] = -1;
+    for (int b = 0; b < 256; b++) {
+        int kept = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+        b2c[b] = kept ? b : 256 + n++;
+        c2b[b2c[b]] = b;
+    }
+    CHECK(n == 68);
+    int bad = 0;
+#pragma omp parallel for num_threads(8) reduction(+ : bad)
+    for (int k = 0; k < 8 * 1000; k++) {
+        int v = k % 1000 - 200;
+        if (v < 0) bad += tok_byte_to_cp(v) != -1 || tok_cp_to_byte(v) != -1;
+        else {
+            bad += tok_byte_to_cp(v) != (v < 256 ? b2c[v] : -1);
+            bad += tok_cp_to_byte(v) != (v < 600 ? c2b[v] : -1);
+        }
+    }
+    CHECK_MSG(bad == 0, "%d differences", bad);
+}
+
 TEST(tokenizer_load_accepts_pair_merges_and_vocab_specials) {
     /* a minimal hand-written file: the 256 byte tokens, one merge as a pair, a special also in vocab */
     char *js = malloc(20000), *p = js;
