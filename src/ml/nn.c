@@ -34,9 +34,7 @@ static nn_exec nn_exec_resolved(const nn_model *m) {
     return e;
 }
 
-/* OpenBLAS's thread count belongs to that library and the whole process; our threads call it,
- * so it must run on one (parallelism comes from our OpenMP loops only) */
-static void nn_blas_one_thread(void) {
+void nn_blas_one_thread(void) {
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
 }
 

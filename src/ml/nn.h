@@ -187,6 +187,11 @@ int nn_save(const nn_model *m, const char *dir);
 int nn_load_weights(nn_model *m, const char *path);
 nn_model *nn_load(const char *dir);
 
+/* OpenBLAS's thread count belongs to that library and the whole process; our threads call it, so
+ * it must run on one (parallelism comes from our OpenMP loops only): sets it to one when it is
+ * not, and leaves it there (restoring it afterwards would race with another caller). */
+void nn_blas_one_thread(void);
+
 /* Building blocks, also used by the sampler (rows are contiguous vectors). */
 /* out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i] for one row of n; returns the 1/rms factor */
 float nn_rmsnorm_row(float *out, const float *x, const float *w, int n, float eps);

@@ -751,8 +751,8 @@ int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, sm
     for (int i = 0; i < P; i++)
         if (prompt[i] < 0 || prompt[i] >= s->V) return ut_fail("prompt token %d (id %d) is outside the vocabulary 0..%d", i, prompt[i], s->V - 1);
     double t0 = ut_now();
-    int nth = nn_threads(s->m), nt = nth < G ? nth : G, blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    int nth = nn_threads(s->m), nt = nth < G ? nth : G;
+    nn_blas_one_thread();
     smp_reserve(s, P, G, N, nt);
     smp_pack_all(s);
     int *tok = ut_malloc((size_t)P * 3 * sizeof(int)), *pos = tok + P, *slot = pos + P;
@@ -784,7 +784,6 @@ int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, sm
         int i0 = (int)((long)G * t / k), i1 = (int)((long)G * (t + 1) / k);
         steps += smp_decode_range(s, &s->ws[t], o, out, rng, tcap, i0, i1);
     }
-    openblas_set_num_threads(blas_threads);
     double t2 = ut_now();
     s->st.prefill_s = t1 - t0;
     s->st.decode_s = t2 - t1;
