@@ -1,7 +1,8 @@
 # recad - plain Makefile.
 #   make            build/recad (the CLI) and build/librecad.a (the library the tests link)
-#   make test       build and run the unit tests (tests/*.c) -> "N passed, N failed"
+#   make test       build and run the unit tests (tests/*.c) -> "N passed, N failed, N skipped"
 #   make asan       the same tests under AddressSanitizer + UBSan, in build-asan/
+#   make check      the layers of src/ depend one way (scripts/check_layers.sh)
 #   make bench      build the benchmark programs in bench/
 #   make clean
 # Dependencies: scripts/setup.sh installs them (Debian packages).
@@ -27,7 +28,7 @@ CLI_OBJ   := $(CLI:%.c=$(BUILD)/%.o)
 TEST_OBJ  := $(TESTS:%.c=$(BUILD)/%.o)
 BENCH_BIN := $(BENCH:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test asan bench clean
+.PHONY: all test asan check bench clean
 all: $(BUILD)/recad $(BUILD)/librecad.a
 
 $(BUILD)/librecad.a: $(LIB_OBJ)
@@ -54,6 +55,9 @@ test: $(BUILD)/test_recad $(BUILD)/recad
 
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+check:
+	scripts/check_layers.sh
 
 bench: $(BENCH_BIN) $(BUILD)/recad
 

@@ -20,7 +20,6 @@ int main(int argc, char **argv) {
     int V = a[0], D = a[1], L = a[2], H = a[3], FF = a[4], G = a[5], P = a[6], N = a[7];
     const char *th = getenv("THREADS");
     int threads = th ? atoi(th) : 2;
-    nn_set_threads(threads);
     nn_config c = {.vocab_size = V, .hidden_size = D, .intermediate_size = FF, .num_hidden_layers = L,
                    .num_attention_heads = H, .num_key_value_heads = H, .max_position_embeddings = P + N,
                    .tie_word_embeddings = 1, .rope_theta = 10000.0f, .rms_norm_eps = 1e-6f};
@@ -29,6 +28,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_sample: %s\n", ut_error());
         return 1;
     }
+    nn_set_threads(m, threads);
     nn_init_random(m, 0, 0.02f);
     smp_sampler *s = smp_new(m);
     int *prompt = malloc((size_t)P * sizeof(int));

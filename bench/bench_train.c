@@ -19,7 +19,6 @@ int main(int argc, char **argv) {
     int steps = argc > 8 ? atoi(argv[8]) : 5;
     const char *th = getenv("THREADS");
     int threads = th && *th ? atoi(th) : 2;
-    nn_set_threads(threads);
     nn_config c = {0};
     c.vocab_size = a[0];
     c.hidden_size = a[1];
@@ -37,6 +36,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_train: %s\n", ut_error());
         return 1;
     }
+    nn_set_threads(m, threads);
     nn_init_random(m, 1, 0.02f);
     opt_hparams hp = opt_defaults();
     hp.lr = 3e-4f;

@@ -255,10 +255,7 @@ static void ti_check_occt(const char *rel) {
 }
 
 TEST(import_fusion_stored_properties_match_occt) {
-    if (!oc_binary()) {
-        fprintf(stderr, "    skipped: %s\n", ut_error());
-        return;
-    }
+    if (!oc_binary()) SKIP("%s", ut_error());
     ti_each("fusion360", ti_check_occt);
     CHECK(ti_nocct == 14);
 }

@@ -1,6 +1,7 @@
 /* test_nn.c - transformer: finite-difference gradients, golden test against PyTorch, AdamW,
  * schedule, config parsing, checkpoints of Qwen2 layout. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,10 +74,10 @@ static double loss_at(nn_model *m, const batch *b) {
  * RoPE, grouped-query causal attention, o_proj, SwiGLU, final norm, lm_head, weighted CE)
  * lies on the path of some parameter gradient checked here. */
 static void gradcheck(int tied, int signed_w, float norm) {
-    nn_set_threads(2);
     nn_config c = small_config(13, 8, 12, 2, 4, 2, tied);
     nn_model *m = nn_new(&c);
     REQUIRE(m);
+    nn_set_threads(m, 2);
     randomise(m, 7, 0.5f);
     batch b = make_batch(2, 9, c.vocab_size, 3, signed_w, norm);
     nn_zero_grad(m);
@@ -157,15 +158,14 @@ static void check_tensor(const char *what, const float *a, const float *b, size_
               md, at, a[at], b[at], rel, mb);
 }
 
-static void golden(int tied, int KV, int signed_w, float norm) {
-    if (!have_torch()) {
-        fprintf(stderr, "    SKIP: /usr/bin/python3 has no torch (scripts/setup.sh --test installs python3-torch)\n");
-        return;
-    }
-    nn_set_threads(2);
+/* token_rows, weight_rows: the model's work-chunk sizes (0: the defaults) */
+static void golden(int tied, int KV, int signed_w, float norm, int token_rows, int weight_rows) {
+    if (!have_torch()) SKIP("/usr/bin/python3 has no torch (scripts/setup.sh --test installs python3-torch)");
     nn_config c = small_config(37, 32, 40, 2, 4, KV, tied);
     nn_model *m = nn_new(&c);
     REQUIRE(m);
+    nn_set_threads(m, 2);
+    nn_set_chunk_rows(m, token_rows, weight_rows);
     randomise(m, 21, 0.15f);
     const int B = 2, T = 80; /* T > 64: two causal attention blocks */
     batch b = make_batch(B, T, c.vocab_size, 5, signed_w, norm);
@@ -246,13 +246,10 @@ static void golden(int tied, int KV, int signed_w, float norm) {
     nn_free(m);
 }
 
-TEST(nn_golden_torch_gqa_untied) { golden(0, 2, 0, 0.0f); }
-TEST(nn_golden_torch_tied_signed_weights) { golden(1, 4, 1, 100.0f); }
+TEST(nn_golden_torch_gqa_untied) { golden(0, 2, 0, 0.0f, 0, 0); }
+TEST(nn_golden_torch_tied_signed_weights) { golden(1, 4, 1, 100.0f, 0, 0); }
 /* small work chunks: every product and reduction is split into many uneven pieces */
-TEST(nn_golden_torch_small_chunks) {
-    nn_set_chunk_rows(48, 24);
-    golden(0, 2, 1, 0.0f);
-}
+TEST(nn_golden_torch_small_chunks) { golden(0, 2, 1, 0.0f, 48, 24); }
 
 /* the same gradients for every thread count and chunking (bit-identical when only the thread
  * count changes) */
@@ -265,8 +262,8 @@ TEST(nn_threads_and_chunks_agree) {
     float *g[3];
     float loss[3];
     for (int k = 0; k < 3; k++) {
-        nn_set_threads(k == 1 ? 1 : 2);
-        nn_set_chunk_rows(k == 2 ? 40 : 0, k == 2 ? 16 : 0);
+        nn_set_threads(m, k == 1 ? 1 : 2);
+        nn_set_chunk_rows(m, k == 2 ? 40 : 0, k == 2 ? 16 : 0);
         nn_zero_grad(m);
         REQUIRE(nn_forward(m, b.in, b.tg, b.w, b.norm, b.B, b.T) == 0);
         loss[k] = m->loss;
@@ -274,7 +271,6 @@ TEST(nn_threads_and_chunks_agree) {
         g[k] = ut_malloc(m->num_params * sizeof(float));
         memcpy(g[k], m->grad_mem, m->num_params * sizeof(float));
     }
-    nn_set_chunk_rows(0, 0);
     CHECK(loss[0] == loss[1]);
     CHECK(memcmp(g[0], g[1], m->num_params * sizeof(float)) == 0);
     CHECK_REL(loss[2], loss[0], 1e-6);
@@ -282,6 +278,95 @@ TEST(nn_threads_and_chunks_agree) {
     for (int k = 0; k < 3; k++) free(g[k]);
     free_batch(&b);
     nn_free(m);
+}
+
+/* one training step of m on b: its loss and a copy of its gradients (free it) */
+static float *step_grads(nn_model *m, const batch *b, float *loss) {
+    nn_zero_grad(m);
+    REQUIRE(nn_forward(m, b->in, b->tg, b->w, b->norm, b->B, b->T) == 0);
+    *loss = m->loss;
+    REQUIRE(nn_backward(m) == 0);
+    float *g = ut_malloc(m->num_params * sizeof(float));
+    memcpy(g, m->grad_mem, m->num_params * sizeof(float));
+    return g;
+}
+
+/* threads and chunk sizes belong to each model; a backward runs with its forward's settings,
+ * even when they changed in between (more threads need more scratch than the forward sized) */
+TEST(nn_settings_belong_to_the_model) {
+    nn_config c = small_config(37, 32, 40, 2, 4, 2, 0);
+    nn_model *a = nn_new(&c), *b = nn_new(&c);
+    REQUIRE(a && b);
+    CHECK(a->exec.threads == 0 && a->exec.token_rows == 512 && a->exec.weight_rows == 256);
+    CHECK(nn_threads(a) >= 1);
+    nn_set_threads(a, 1);
+    nn_set_chunk_rows(a, 40, 16);
+    nn_set_threads(b, 3);
+    CHECK(nn_threads(a) == 1 && nn_threads(b) == 3);
+    CHECK(b->exec.token_rows == 512 && b->exec.weight_rows == 256);
+    nn_set_chunk_rows(a, 0, -1); /* back to the defaults */
+    CHECK(a->exec.token_rows == 512 && a->exec.weight_rows == 256);
+    randomise(a, 4, 0.2f);
+    memcpy(b->param_mem, a->param_mem, a->num_params * sizeof(float));
+    batch bt = make_batch(3, 70, c.vocab_size, 8, 1, 0.0f);
+    float la;
+    nn_set_threads(a, 1);
+    float *ga = step_grads(a, &bt, &la);
+    nn_zero_grad(b);
+    nn_set_threads(b, 1);
+    REQUIRE(nn_forward(b, bt.in, bt.tg, bt.w, bt.norm, bt.B, bt.T) == 0);
+    nn_set_threads(b, 4);
+    nn_set_chunk_rows(b, 8, 8);
+    REQUIRE(nn_backward(b) == 0);
+    CHECK(b->acts.run.threads == 1 && b->acts.run.token_rows == 512);
+    CHECK(la == b->loss);
+    CHECK(memcmp(ga, b->grad_mem, a->num_params * sizeof(float)) == 0);
+    free(ga);
+    free_batch(&bt);
+    nn_free(a);
+    nn_free(b);
+}
+
+typedef struct {
+    nn_model *m;
+    const batch *b;
+    float loss, *grads;
+} step_job;
+
+static void *step_thread(void *arg) {
+    step_job *j = arg;
+    j->grads = step_grads(j->m, j->b, &j->loss);
+    return NULL;
+}
+
+/* two models trained at the same time from two threads, with different thread counts and
+ * chunks, give what each gives alone */
+TEST(nn_two_models_on_two_threads) {
+    nn_config c = small_config(37, 32, 40, 2, 4, 2, 1);
+    batch bt = make_batch(2, 90, c.vocab_size, 12, 0, 0.0f);
+    nn_model *m[2];
+    step_job job[2];
+    float alone_loss[2], *alone[2];
+    for (int k = 0; k < 2; k++) {
+        m[k] = nn_new(&c);
+        REQUIRE(m[k]);
+        randomise(m[k], 30 + (uint64_t)k, 0.2f);
+        nn_set_threads(m[k], k + 1);
+        nn_set_chunk_rows(m[k], k ? 50 : 0, k ? 20 : 0);
+        alone[k] = step_grads(m[k], &bt, &alone_loss[k]);
+        job[k] = (step_job){m[k], &bt, 0.0f, NULL};
+    }
+    pthread_t th[2];
+    for (int k = 0; k < 2; k++) REQUIRE(pthread_create(&th[k], NULL, step_thread, &job[k]) == 0);
+    for (int k = 0; k < 2; k++) pthread_join(th[k], NULL);
+    for (int k = 0; k < 2; k++) {
+        CHECK(job[k].loss == alone_loss[k]);
+        CHECK_MSG(memcmp(job[k].grads, alone[k], m[k]->num_params * sizeof(float)) == 0, "model %d", k);
+        free(job[k].grads);
+        free(alone[k]);
+        nn_free(m[k]);
+    }
+    free_batch(&bt);
 }
 
 TEST(nn_lr_schedule) {
@@ -297,10 +382,10 @@ TEST(nn_lr_schedule) {
 
 /* batches of changing shape reuse or regrow the activation memory without changing results */
 TEST(nn_batch_shapes_change) {
-    nn_set_threads(2);
     nn_config c = small_config(29, 16, 24, 2, 2, 1, 1);
     nn_model *m = nn_new(&c), *fresh = nn_new(&c);
     REQUIRE(m && fresh);
+    nn_set_threads(m, 2);
     randomise(m, 9, 0.3f);
     memcpy(fresh->param_mem, m->param_mem, m->num_params * sizeof(float));
     int shapes[4][2] = {{2, 40}, {1, 7}, {4, 90}, {3, 33}};
@@ -310,6 +395,7 @@ TEST(nn_batch_shapes_change) {
         REQUIRE(nn_forward(m, b.in, b.tg, NULL, 0, B, T) == 0);
         float l1 = m->loss;
         nn_model *f = nn_new(&c);
+        nn_set_threads(f, 2);
         memcpy(f->param_mem, m->param_mem, m->num_params * sizeof(float));
         REQUIRE(nn_forward(f, b.in, b.tg, NULL, 0, B, T) == 0);
         CHECK(l1 == f->loss);

@@ -118,18 +118,15 @@ static int have_torch(void) {
 /* A random Qwen2 checkpoint written by tests/nn_reference.py in the given dtype; our logits must
  * match PyTorch's on the stored weights. */
 static void qwen2_checkpoint(const char *dtype) {
-    if (!have_torch()) {
-        fprintf(stderr, "    SKIP: /usr/bin/python3 has no torch\n");
-        return;
-    }
+    if (!have_torch()) SKIP("/usr/bin/python3 has no torch (scripts/setup.sh --test installs python3-torch)");
     const char *dir = tf_tmpdir();
     char cmd[1024], *out = NULL, path[512];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/nn_reference.py --make-checkpoint %s %s 2>&1", dir, dtype);
     REQUIRE_MSG(tf_run_cmd(cmd, &out) == 0, "nn_reference.py: %s", out ? out : "");
     free(out);
-    nn_set_threads(2);
     nn_model *m = nn_load(dir);
     REQUIRE_MSG(m, "nn_load: %s", ut_error());
+    nn_set_threads(m, 2);
     CHECK(m->cfg.num_key_value_heads == 2 && m->cfg.num_attention_heads == 6 && !m->cfg.tie_word_embeddings);
     CHECK_NEAR(m->cfg.rope_theta, 1e6, 1);
     snprintf(path, sizeof path, "%s/expected.json", dir);

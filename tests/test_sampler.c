@@ -18,7 +18,7 @@ static nn_model *small_model(int V, int L, int H, int KV, int tie, uint64_t seed
                    .tie_word_embeddings = tie, .rope_theta = 10000.0f, .rms_norm_eps = 1e-6f};
     nn_model *m = nn_new(&c);
     if (!m) return NULL;
-    nn_set_threads(1); /* tests run beside others on few cores; one test checks two threads */
+    nn_set_threads(m, 1); /* tests run beside others on few cores; one test checks two threads */
     nn_init_random(m, seed, 0.25f);
     ut_rng r;
     ut_rng_seed(&r, seed + 1);
@@ -161,9 +161,9 @@ TEST(sampler_group_of_8_matches_single_samples) {
     random_prompt(prompt, P, V, 2);
     smp_opts o = {.n = 8, .max_new = N, .temperature = 1.0f, .seed = 1234, .eos_ids = eos, .neos = 2};
     smp_seq g8[8];
-    nn_set_threads(2); /* the group is split over two decode threads */
+    nn_set_threads(m, 2); /* the group is split over two decode threads */
     REQUIRE(smp_generate(s, prompt, P, &o, g8) == 0);
-    nn_set_threads(1);
+    nn_set_threads(m, 1);
     int lens_differ = 0;
     for (int i = 0; i < 8; i++) {
         smp_opts o1 = o;

@@ -91,10 +91,7 @@ TEST(tokenizer_pretoken_hand_checked_examples) {
 /* the pre-tokenizer agrees with Python's re running the Qwen2 pattern, with \p{L} = [A-Za-z\x80-\xff]
  * and \p{N} = [0-9], on random strings over a tricky alphabet */
 TEST(tokenizer_pretoken_matches_python_regex) {
-    if (system("/usr/bin/python3 -c 'import re' >/dev/null 2>&1") != 0) {
-        printf("skipped: no /usr/bin/python3\n");
-        return;
-    }
+    if (system("/usr/bin/python3 -c 'import re' >/dev/null 2>&1") != 0) SKIP("no /usr/bin/python3");
     const char alpha[] = "aZq' \t\n\r\v\f09.,(){}=-_sStTrReEvVmMlLdD";
     const uint8_t high[] = {0x80, 0xc3, 0xa9, 0xff};
     char dir[512], in[600], py[600], cmd[2048];
@@ -323,6 +320,31 @@ TEST(tokenizer_save_load_same_encodings) {
     free(j2);
     tok_free(t);
     tok_free(u);
+}
+
+/* the byte alphabet equals GPT-2's bytes_to_unicode table (built here the way GPT-2 builds it:
+ * kept bytes first, then the others in byte order from 256), both directions, out-of-range -1;
+ * the same answers from 8 threads at once */
+TEST(tokenizer_byte_alphabet_is_gpt2s) {
+    int b2c[256], c2b[600], n = 0;
+    for (int c = 0; c < 600; c++) c2b[c] = -1;
+    for (int b = 0; b < 256; b++) {
+        int kept = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+        b2c[b] = kept ? b : 256 + n++;
+        c2b[b2c[b]] = b;
+    }
+    CHECK(n == 68);
+    int bad = 0;
+#pragma omp parallel for num_threads(8) reduction(+ : bad)
+    for (int k = 0; k < 8 * 1000; k++) {
+        int v = k % 1000 - 200;
+        if (v < 0) bad += tok_byte_to_cp(v) != -1 || tok_cp_to_byte(v) != -1;
+        else {
+            bad += tok_byte_to_cp(v) != (v < 256 ? b2c[v] : -1);
+            bad += tok_cp_to_byte(v) != (v < 600 ? c2b[v] : -1);
+        }
+    }
+    CHECK_MSG(bad == 0, "%d differences", bad);
 }
 
 TEST(tokenizer_load_accepts_pair_merges_and_vocab_specials) {

@@ -44,6 +44,7 @@ static nn_model *toy_model(uint64_t seed) {
     c.rms_norm_eps = 1e-6f;
     nn_model *m = nn_new(&c);
     REQUIRE(m);
+    nn_set_threads(m, 2);
     nn_init_random(m, seed, 0.02f);
     return m;
 }
@@ -82,7 +83,6 @@ static void greedy(nn_model *m, const int *prompt, int np, int *out, int maxn, i
 }
 
 TEST(train_toy_corpus_reaches_floor_and_reproduces_answers) {
-    nn_set_threads(2);
     tr_data d;
     tr_data_init(&d);
     REQUIRE(tr_data_load_jsonl(&d, toy_jsonl(), NULL) == 0);
@@ -139,7 +139,6 @@ static int count_lines(const char *path) {
 }
 
 TEST(train_resume_continues_the_same_loss_curve) {
-    nn_set_threads(2);
     tr_data d;
     tr_data_init(&d);
     REQUIRE(tr_data_load_jsonl(&d, toy_jsonl(), NULL) == 0);

@@ -4,8 +4,12 @@
  *
  * Every tests/ *.c file is linked into build/test_recad. Each test runs in its own forked process
  * (a crash or a hang fails that test only, with a 300 s limit); `build/test_recad FILTER` runs the
- * tests whose name contains FILTER. The runner ends with the line "N passed, N failed".
+ * tests whose name or file contains FILTER (TF_NOFORK=1 runs them in the runner's process, for a
+ * debugger). The runner ends with the line "N passed, N failed, N skipped".
  * CHECK* record a failure and go on; REQUIRE* stop the test.
+ * SKIP("no %s", what) ends a test that lacks something it needs (a reference tool, a Python
+ * module): the runner lists it as "skipped: <reason>", counts it apart and does not fail the run.
+ * A test that recorded a failure before SKIP still fails.
  * Tests run from the repository root; tf_shared() is the path of the shared data folder
  * ($RECAD_SHARED, default ../shared).
  */
@@ -19,6 +23,7 @@ typedef void (*tf_fn)(void);
 void tf_register(const char *name, tf_fn fn, const char *file);
 void tf_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void tf_stop(void) __attribute__((noreturn));
+void tf_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 const char *tf_shared(void);            /* "../shared" or $RECAD_SHARED */
 const char *tf_tmpdir(void);            /* a fresh temporary folder for this test */
 int tf_run_cmd(const char *cmd, char **out); /* runs a shell command; stdout+stderr in *out (free it); returns exit code */
@@ -30,6 +35,7 @@ int tf_run_cmd(const char *cmd, char **out); /* runs a shell command; stdout+std
 
 #define CHECK(c) ((c) ? (void)0 : tf_fail(__FILE__, __LINE__, "CHECK(%s)", #c))
 #define REQUIRE(c) ((c) ? (void)0 : (tf_fail(__FILE__, __LINE__, "REQUIRE(%s)", #c), tf_stop()))
+#define SKIP(...) tf_skip(__VA_ARGS__)
 #define CHECK_MSG(c, ...) ((c) ? (void)0 : tf_fail(__FILE__, __LINE__, __VA_ARGS__))
 #define REQUIRE_MSG(c, ...) ((c) ? (void)0 : (tf_fail(__FILE__, __LINE__, __VA_ARGS__), tf_stop()))
 /* |a-b| <= tol */

@@ -77,12 +77,12 @@ CLI_COMMAND(cmd_sample, "sample", "generate programs from a model checkpoint (ba
         rc = cli_error(access(path, R_OK) ? CLI_IO : CLI_INVALID, sp_cmd, "%s", ut_error());
         goto done;
     }
-    nn_set_threads((int)threads);
     if (!(m = nn_load(dir))) {
         snprintf(path, sizeof path, "%s/model.safetensors", dir);
         rc = cli_error(access(path, R_OK) ? CLI_IO : CLI_INVALID, sp_cmd, "%s", ut_error());
         goto done;
     }
+    nn_set_threads(m, (int)threads);
     if (tok_vocab_size(tok) > m->cfg.vocab_size) {
         rc = cli_error(CLI_INVALID, sp_cmd, "%s: tokenizer has %d ids but the model's vocabulary is %d", dir,
                        tok_vocab_size(tok), m->cfg.vocab_size);

@@ -103,7 +103,6 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
     if (optind < argc) return cli_error(CLI_USAGE, "train", "unexpected argument \"%s\"", argv[optind]);
     if (!data || !o.out_dir) return cli_error(CLI_USAGE, "train", "--data and --out are required");
     if (!config == !init) return cli_error(CLI_USAGE, "train", "give exactly one of --config and --init");
-    nn_set_threads(threads);
     nn_model *m = NULL;
     if (init) {
         m = nn_load(init);
@@ -115,6 +114,7 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
         if (!m) return cli_error(CLI_INVALID, "train", "%s: %s", config, ut_error());
         nn_init_random(m, o.seed, (float)std);
     }
+    nn_set_threads(m, threads);
     tok_tokenizer *tok = NULL;
     if (tokpath) {
         tok = tok_load(tokpath);

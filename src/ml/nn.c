@@ -14,18 +14,28 @@
  * key columns [0, r0+NN_ATT_BS), so about half of the T x T products are skipped */
 #define NN_ATT_BS 64
 
-static int nn_threads = 0;
+/* default rows per work chunk: token rows (large: each chunk re-packs the weight matrix) and
+ * weight rows of a weight-gradient product */
+enum { NN_TOKEN_ROWS = 512, NN_WEIGHT_ROWS = 256 };
 
-void nn_set_threads(int n) {
-    if (n <= 0) n = omp_get_num_procs();
-    nn_threads = n;
-    omp_set_num_threads(n);
-    openblas_set_num_threads(1); /* parallelism comes from our OpenMP loops only */
+void nn_set_threads(nn_model *m, int n) { m->exec.threads = n > 0 ? n : 0; }
+
+int nn_threads(const nn_model *m) { return m->exec.threads > 0 ? m->exec.threads : omp_get_num_procs(); }
+
+void nn_set_chunk_rows(nn_model *m, int token_rows, int weight_rows) {
+    m->exec.token_rows = token_rows > 0 ? token_rows : NN_TOKEN_ROWS;
+    m->exec.weight_rows = weight_rows > 0 ? weight_rows : NN_WEIGHT_ROWS;
 }
 
-int nn_get_threads(void) {
-    if (nn_threads <= 0) nn_set_threads(0);
-    return nn_threads;
+/* m's settings with the defaults filled in: what a forward and its backward run with */
+static nn_exec nn_exec_resolved(const nn_model *m) {
+    nn_exec e = {nn_threads(m), m->exec.token_rows > 0 ? m->exec.token_rows : NN_TOKEN_ROWS,
+                 m->exec.weight_rows > 0 ? m->exec.weight_rows : NN_WEIGHT_ROWS};
+    return e;
+}
+
+void nn_blas_one_thread(void) {
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
 }
 
 /* ------------------------------------------------------------------ config */
@@ -240,6 +250,8 @@ nn_model *nn_new(const nn_config *cfg) {
     if (nn_config_validate(&c)) return NULL;
     nn_model *m = ut_calloc(1, sizeof *m);
     m->cfg = c;
+    nn_set_threads(m, 0);
+    nn_set_chunk_rows(m, 0, 0);
     nn_params tmp;
     m->num_params = nn_layout(&c, NULL, &tmp);
     m->param_mem = ut_calloc(m->num_params, sizeof(float));
@@ -362,20 +374,10 @@ static void nn_gemm1(int ta, int tb, int M, int N, int K, float alpha, const flo
  * followed by an optional epilogue on the same rows (bias, RoPE, residual add, RMSNorm, SwiGLU,
  * loss...), which runs while those rows are still in cache. Independent products (the input
  * gradient and the weight gradient of a layer) share one region, so a step has few barriers.
- * Chunk sizes are constants, so per-chunk partial sums (norm-weight and bias gradients) are
- * added in the same order for every thread count: results do not depend on the thread count.
+ * Chunk sizes (nn_model.exec, fixed for a forward and its backward) do not depend on the thread
+ * count, so per-chunk partial sums (norm-weight and bias gradients) are added in the same order
+ * for every thread count: results do not depend on the thread count.
  */
-
-/* token rows per chunk (large: each chunk re-packs the weight matrix) and weight rows per chunk
- * of a weight-gradient product; nn_set_chunk_rows changes them (tests use small chunks) */
-static int nn_rows_per_chunk = 512, nn_wrows_per_chunk = 256;
-#define NN_ROWS nn_rows_per_chunk
-#define NN_WROWS nn_wrows_per_chunk
-
-void nn_set_chunk_rows(int token_rows, int weight_rows) {
-    nn_rows_per_chunk = token_rows > 0 ? token_rows : 512;
-    nn_wrows_per_chunk = weight_rows > 0 ? weight_rows : 256;
-}
 
 typedef void (*nn_epi)(void *ctx, int i0, int i1, int chunk);
 
@@ -407,13 +409,14 @@ static nn_job nn_rows_job(int rows, int per, nn_epi epi, void *ctx) {
 
 static int nn_chunks(int rows, int per) { return (rows + per - 1) / per; }
 
-static void nn_run(const nn_job *jobs, int nj) {
+/* runs the jobs' chunks on nth threads */
+static void nn_run(const nn_job *jobs, int nj, int nth) {
     int start[8], total = 0;
     for (int j = 0; j < nj; j++) {
         start[j] = total;
         total += nn_chunks(jobs[j].rows, jobs[j].per);
     }
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
     for (int t = 0; t < total; t++) {
         int j = nj - 1;
         while (start[j] > t) j--;
@@ -652,7 +655,8 @@ static void nn_epi_bias_bwd(void *vc, int i0, int i1, int ch) {
 static int nn_acts_alloc(nn_model *m, int B, int T) {
     nn_dims d = nn_dims_of(&m->cfg);
     size_t N = (size_t)B * T, L = (size_t)d.L;
-    size_t nth = (size_t)nn_get_threads();
+    nn_exec run = nn_exec_resolved(m); /* the dscratch size depends on the threads and chunk rows */
+    size_t nth = (size_t)run.threads;
     size_t sizes[] = {
         (L + 1) * N * d.D,               /* res */
         L * N * d.D,                     /* mid */
@@ -667,7 +671,7 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
         N * d.V, N, N,                   /* logits, lse, tok_loss */
         N * d.D, N * d.D, N * d.QKV,     /* dres, dln, dqkv */
         N * d.Q, N * 2 * d.F, N * d.F,   /* datto, dgu, dact */
-        nth * NN_ATT_BS * (size_t)T + (size_t)nn_chunks((int)N, NN_ROWS) * (d.D + d.QKV), /* dscratch */
+        nth * NN_ATT_BS * (size_t)T + (size_t)nn_chunks((int)N, run.token_rows) * (d.D + d.QKV), /* dscratch */
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += sizes[i];
@@ -698,6 +702,7 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
     }
     a->B = B;
     a->T = T;
+    a->run = run;
     float **views[] = {&a->res, &a->mid, &a->ln1, &a->ln2, &a->rstd1, &a->rstd2, &a->qkv, &a->att, &a->atto, &a->gu,
                        &a->act, &a->lnf, &a->rstdf, &a->logits, &a->lse, &a->tok_loss, &a->dres, &a->dln, &a->dqkv,
                        &a->datto, &a->dgu, &a->dact, &a->dscratch};
@@ -809,9 +814,10 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
     if (targets)
         for (size_t i = 0; i < N; i++)
             if (targets[i] >= d.V) return ut_fail("nn_forward: target id %d out of range [0, %d)", targets[i], d.V);
-    nn_get_threads();
+    nn_blas_one_thread();
     if (nn_acts_alloc(m, B, T)) return -1;
     nn_acts *a = &m->acts;
+    const int nth = a->run.threads, rows = a->run.token_rows;
     const nn_params *p = &m->params;
     memcpy(m->inputs, inputs, N * sizeof(int));
     if (targets) memcpy(m->targets, targets, N * sizeof(int));
@@ -822,35 +828,35 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
     int n = (int)N;
     nn_ctx cx = {m, d, T, 0, m->inputs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     nn_ctx_layer(&cx, 0);
-    nn_job e = nn_rows_job(n, NN_ROWS, nn_epi_embed, &cx);
-    nn_run(&e, 1);
+    nn_job e = nn_rows_job(n, rows, nn_epi_embed, &cx);
+    nn_run(&e, 1, nth);
     for (int l = 0; l < d.L; l++) {
         nn_ctx_layer(&cx, l);
         float *att = a->att + (size_t)l * B * d.H * T * T, *atto = a->atto + (size_t)l * N * d.Q;
         /* qkv = ln1 @ wqkv^T, then bias and RoPE */
         nn_job j1 = nn_gemm_job(0, 1, n, d.QKV, d.D, cx.ln1, d.D, p->wqkv + (size_t)l * d.QKV * d.D, d.D, 0.0f, cx.qkv, d.QKV,
-                                NN_ROWS, nn_epi_qkv, &cx);
-        nn_run(&j1, 1);
+                                rows, nn_epi_qkv, &cx);
+        nn_run(&j1, 1, nth);
         /* attention: one task per (batch row, kv head) */
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
         for (int task = 0; task < B * d.KV; task++) nn_attn_fwd_task(&d, T, task / d.KV, task % d.KV, cx.qkv, att, atto, B);
         /* mid = x + atto @ wo^T, then ln2 */
-        nn_job j3 = nn_gemm_job(0, 1, n, d.D, d.Q, atto, d.Q, p->wo + (size_t)l * d.D * d.Q, d.Q, 0.0f, cx.mid, d.D, NN_ROWS,
+        nn_job j3 = nn_gemm_job(0, 1, n, d.D, d.Q, atto, d.Q, p->wo + (size_t)l * d.D * d.Q, d.Q, 0.0f, cx.mid, d.D, rows,
                                 nn_epi_attn_out, &cx);
-        nn_run(&j3, 1);
+        nn_run(&j3, 1, nth);
         /* gate/up, then SwiGLU */
         nn_job j4 = nn_gemm_job(0, 1, n, 2 * d.F, d.D, cx.ln2, d.D, p->wgu + (size_t)l * 2 * d.F * d.D, d.D, 0.0f, cx.gu,
-                                2 * d.F, NN_ROWS, nn_epi_swiglu, &cx);
-        nn_run(&j4, 1);
+                                2 * d.F, rows, nn_epi_swiglu, &cx);
+        nn_run(&j4, 1, nth);
         /* xout = mid + act @ wdown^T, then the next norm */
         nn_job j5 = nn_gemm_job(0, 1, n, d.D, d.F, cx.act, d.F, p->wdown + (size_t)l * d.D * d.F, d.F, 0.0f, cx.xout, d.D,
-                                NN_ROWS, nn_epi_mlp_out, &cx);
-        nn_run(&j5, 1);
+                                rows, nn_epi_mlp_out, &cx);
+        nn_run(&j5, 1, nth);
     }
     /* logits = lnf @ lm_head^T, with the per-row loss while the rows are in cache */
-    nn_job jl = nn_gemm_job(0, 1, n, d.V, d.D, a->lnf, d.D, p->lm_head, d.D, 0.0f, a->logits, d.V, NN_ROWS,
+    nn_job jl = nn_gemm_job(0, 1, n, d.V, d.D, a->lnf, d.D, p->lm_head, d.D, 0.0f, a->logits, d.V, rows,
                             targets ? nn_epi_loss : NULL, &cx);
-    nn_run(&jl, 1);
+    nn_run(&jl, 1, nth);
     if (!targets) return 0;
     double wsum = 0.0, lsum = 0.0;
     for (size_t i = 0; i < N; i++) {
@@ -875,22 +881,24 @@ int nn_backward(nn_model *m) {
     if (!a->mem || !m->have_loss) return ut_fail("nn_backward: no forward pass with targets to differentiate");
     m->have_loss = 0; /* the logits are overwritten below */
     nn_dims d = nn_dims_of(&m->cfg);
-    int B = a->B, T = a->T, nth = nn_get_threads();
+    nn_blas_one_thread();
+    /* the threads and chunk sizes the forward ran with: the scratch memory is sized for them */
+    const int B = a->B, T = a->T, nth = a->run.threads, rows = a->run.token_rows, wrows = a->run.weight_rows;
     size_t N = (size_t)B * T;
-    int n = (int)N, nch = nn_chunks(n, NN_ROWS);
+    int n = (int)N, nch = nn_chunks(n, rows);
     const nn_params *p = &m->params;
     nn_params *g = &m->grads;
     nn_ctx cx = {m, d, T, 0, m->inputs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     cx.part = a->dscratch + (size_t)nth * NN_ATT_BS * T;
     cx.part2 = cx.part + (size_t)nch * d.D;
     /* dlogits, then d lm_head and d lnf -> d res[L] through the final norm */
-    nn_job jd = nn_rows_job(n, NN_ROWS, nn_epi_dlogits, &cx);
-    nn_run(&jd, 1);
+    nn_job jd = nn_rows_job(n, rows, nn_epi_dlogits, &cx);
+    nn_run(&jd, 1, nth);
     memset(cx.part, 0, (size_t)nch * d.D * sizeof(float));
     nn_job j0[2] = {
-        nn_gemm_job(1, 0, d.V, d.D, n, a->logits, d.V, a->lnf, d.D, 1.0f, g->lm_head, d.D, NN_WROWS, NULL, NULL),
-        nn_gemm_job(0, 0, n, d.D, d.V, a->logits, d.V, p->lm_head, d.D, 0.0f, a->dln, d.D, NN_ROWS, nn_epi_normf_bwd, &cx)};
-    nn_run(j0, 2);
+        nn_gemm_job(1, 0, d.V, d.D, n, a->logits, d.V, a->lnf, d.D, 1.0f, g->lm_head, d.D, wrows, NULL, NULL),
+        nn_gemm_job(0, 0, n, d.D, d.V, a->logits, d.V, p->lm_head, d.D, 0.0f, a->dln, d.D, rows, nn_epi_normf_bwd, &cx)};
+    nn_run(j0, 2, nth);
     nn_reduce(g->norm, cx.part, nch, d.D);
     for (int l = d.L - 1; l >= 0; l--) {
         nn_ctx_layer(&cx, l);
@@ -899,34 +907,34 @@ int nn_backward(nn_model *m) {
         const float *wgu = p->wgu + (size_t)l * 2 * d.F * d.D, *wdown = p->wdown + (size_t)l * d.D * d.F;
         /* MLP: dres holds d(res[l+1]), which is also d(mid) through the residual */
         nn_job j1[2] = {
-            nn_gemm_job(0, 0, n, d.F, d.D, a->dres, d.D, wdown, d.F, 0.0f, a->dact, d.F, NN_ROWS, nn_epi_swiglu_bwd, &cx),
-            nn_gemm_job(1, 0, d.D, d.F, n, a->dres, d.D, cx.act, d.F, 1.0f, g->wdown + (size_t)l * d.D * d.F, d.F, NN_WROWS,
+            nn_gemm_job(0, 0, n, d.F, d.D, a->dres, d.D, wdown, d.F, 0.0f, a->dact, d.F, rows, nn_epi_swiglu_bwd, &cx),
+            nn_gemm_job(1, 0, d.D, d.F, n, a->dres, d.D, cx.act, d.F, 1.0f, g->wdown + (size_t)l * d.D * d.F, d.F, wrows,
                         NULL, NULL)};
-        nn_run(j1, 2);
+        nn_run(j1, 2, nth);
         memset(cx.part, 0, (size_t)nch * d.D * sizeof(float));
         nn_job j2[2] = {
-            nn_gemm_job(0, 0, n, d.D, 2 * d.F, a->dgu, 2 * d.F, wgu, d.D, 0.0f, a->dln, d.D, NN_ROWS, nn_epi_norm2_bwd, &cx),
+            nn_gemm_job(0, 0, n, d.D, 2 * d.F, a->dgu, 2 * d.F, wgu, d.D, 0.0f, a->dln, d.D, rows, nn_epi_norm2_bwd, &cx),
             nn_gemm_job(1, 0, 2 * d.F, d.D, n, a->dgu, 2 * d.F, cx.ln2, d.D, 1.0f, g->wgu + (size_t)l * 2 * d.F * d.D, d.D,
-                        NN_WROWS, NULL, NULL)};
-        nn_run(j2, 2);
+                        wrows, NULL, NULL)};
+        nn_run(j2, 2, nth);
         nn_reduce(g->ln2 + (size_t)l * d.D, cx.part, nch, d.D);
         /* attention: dres now holds d(mid) = d(res[l]) through the residual */
         nn_job j3[2] = {
-            nn_gemm_job(0, 0, n, d.Q, d.D, a->dres, d.D, wo, d.Q, 0.0f, a->datto, d.Q, NN_ROWS, NULL, NULL),
-            nn_gemm_job(1, 0, d.D, d.Q, n, a->dres, d.D, atto, d.Q, 1.0f, g->wo + (size_t)l * d.D * d.Q, d.Q, NN_WROWS, NULL,
+            nn_gemm_job(0, 0, n, d.Q, d.D, a->dres, d.D, wo, d.Q, 0.0f, a->datto, d.Q, rows, NULL, NULL),
+            nn_gemm_job(1, 0, d.D, d.Q, n, a->dres, d.D, atto, d.Q, 1.0f, g->wo + (size_t)l * d.D * d.Q, d.Q, wrows, NULL,
                         NULL)};
-        nn_run(j3, 2);
-#pragma omp parallel for schedule(dynamic, 1)
+        nn_run(j3, 2, nth);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
         for (int task = 0; task < B * d.KV; task++)
             nn_attn_bwd_task(m, &d, T, task / d.KV, task % d.KV, cx.qkv, att, a->datto, a->dqkv,
                              a->dscratch + (size_t)omp_get_thread_num() * NN_ATT_BS * T);
         memset(cx.part, 0, (size_t)nch * (d.D + d.QKV) * sizeof(float));
         nn_job j4[3] = {
-            nn_gemm_job(0, 0, n, d.D, d.QKV, a->dqkv, d.QKV, wqkv, d.D, 0.0f, a->dln, d.D, NN_ROWS, nn_epi_norm1_bwd, &cx),
+            nn_gemm_job(0, 0, n, d.D, d.QKV, a->dqkv, d.QKV, wqkv, d.D, 0.0f, a->dln, d.D, rows, nn_epi_norm1_bwd, &cx),
             nn_gemm_job(1, 0, d.QKV, d.D, n, a->dqkv, d.QKV, cx.ln1, d.D, 1.0f, g->wqkv + (size_t)l * d.QKV * d.D, d.D,
-                        NN_WROWS, NULL, NULL),
-            nn_rows_job(n, NN_ROWS, nn_epi_bias_bwd, &cx)};
-        nn_run(j4, 3);
+                        wrows, NULL, NULL),
+            nn_rows_job(n, rows, nn_epi_bias_bwd, &cx)};
+        nn_run(j4, 3, nth);
         nn_reduce(g->ln1 + (size_t)l * d.D, cx.part, nch, d.D);
         nn_reduce(g->bqkv + (size_t)l * d.QKV, cx.part2, nch, d.QKV);
     }

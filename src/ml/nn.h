@@ -38,12 +38,16 @@
  * Gradients (nn_model.grads) have the same layout. nn_tensors() lists every named tensor with its
  * Hugging Face name, shape and pointer (the checkpoint code and tests use it).
  *
- * Threads: nn_set_threads(n) gives our OpenMP loops n threads and sets OpenBLAS to ONE thread for
- * good: every matrix product is cut into row chunks that our threads take dynamically, each
+ * Threads: each model carries its own settings (nn_model.exec): nn_set_threads(m, n) gives the
+ * model's OpenMP loops n threads (the optimiser's and the sampler's too), nn_set_chunk_rows the
+ * work-chunk sizes; nothing is process-wide, so two models may run side by side with different
+ * settings. Every matrix product is cut into row chunks that our threads take dynamically, each
  * chunk one single-threaded cblas_sgemm call, with the row-wise elementwise work (bias, RoPE,
  * residual, RMSNorm, SwiGLU, loss) fused behind it; attention runs one task per (batch row,
- * kv head). So only one thread pool exists and OpenBLAS threads never nest inside ours.
- * Chunk sizes are fixed, so results are identical for every thread count.
+ * kv head). OpenBLAS's own thread count is a setting of that library for the whole process:
+ * nn_forward and nn_backward set it to ONE when it is not, so only one thread pool exists and
+ * OpenBLAS threads never nest inside ours. Chunk sizes do not depend on the thread count, so
+ * results are identical for every thread count.
  *
  * Attention memory: the forward keeps the softmax probabilities of every layer, L*B*H*T*T
  * floats (192 MB for L=6 B=8 H=4 T=512), and the backward reuses them (no recompute). Each
@@ -96,9 +100,18 @@ typedef struct {
     int decay;      /* 1: matrix (weight decay applies), 0: norm weight or bias */
 } nn_tensor;
 
+/* How a model's computations run. nn_new sets the defaults; change them between calls (a
+ * backward uses the settings its forward ran with). */
+typedef struct {
+    int threads;     /* OpenMP threads of the model's loops; <= 0 (default): every core */
+    int token_rows;  /* token rows per work chunk (default 512) */
+    int weight_rows; /* weight rows per chunk of a weight-gradient product (default 256) */
+} nn_exec;
+
 /* Training activations for a batch of B rows of T tokens, kept for the backward pass. */
 typedef struct {
     int B, T;           /* shape of the last batch (views are laid out for it) */
+    nn_exec run;        /* the model's settings at the last forward, resolved (threads >= 1) */
     size_t cap_N;       /* floats in mem; a batch that fits re-slices mem without reallocating */
     size_t cap_rows;    /* rows the per-token arrays of nn_model hold */
     float *mem;         /* one allocation */
@@ -122,6 +135,7 @@ typedef struct {
 
 typedef struct {
     nn_config cfg;
+    nn_exec exec;       /* threads and chunk sizes (nn_set_threads, nn_set_chunk_rows) */
     size_t num_params;  /* floats in the allocation (lm_head counted once when tied) */
     float *param_mem, *grad_mem;
     nn_params params, grads;
@@ -142,13 +156,14 @@ nn_model *nn_new(const nn_config *cfg);
 void nn_free(nn_model *m);
 /* Deterministic init: matrices ~ N(0, std^2) (embed too), biases 0, norm weights 1. */
 void nn_init_random(nn_model *m, uint64_t seed, float std);
-/* Rows per work chunk: token rows of C (default 512) and weight rows of weight-gradient products
- * (default 256); <= 0 restores a default. Results depend on these only through the summation
- * order of norm-weight and bias gradients (tests use small chunks to exercise the splitting). */
-void nn_set_chunk_rows(int token_rows, int weight_rows);
-/* Threads of our OpenMP loops (<= 0: all cores); OpenBLAS is set to one thread (see above). */
-void nn_set_threads(int n);
-int nn_get_threads(void);
+/* Rows per work chunk of m: token rows of C (default 512) and weight rows of weight-gradient
+ * products (default 256); <= 0 restores a default. Results depend on these only through the
+ * summation order of norm-weight and bias gradients (tests use small chunks to exercise the
+ * splitting). */
+void nn_set_chunk_rows(nn_model *m, int token_rows, int weight_rows);
+/* Threads of m's OpenMP loops (<= 0: every core); nn_threads gives the number used (>= 1). */
+void nn_set_threads(nn_model *m, int n);
+int nn_threads(const nn_model *m);
 
 /* Forward over inputs (B, T) token ids in [0, V). targets (B, T) may be NULL (logits only);
  * targets < 0 are ignored. weights (B, T) may be NULL (all 1). norm <= 0 means sum of weights.
@@ -171,6 +186,11 @@ const nn_tensor *nn_find_tensor(const nn_model *m, const char *name);
 int nn_save(const nn_model *m, const char *dir);
 int nn_load_weights(nn_model *m, const char *path);
 nn_model *nn_load(const char *dir);
+
+/* OpenBLAS's thread count belongs to that library and the whole process; our threads call it, so
+ * it must run on one (parallelism comes from our OpenMP loops only): sets it to one when it is
+ * not, and leaves it there (restoring it afterwards would race with another caller). */
+void nn_blas_one_thread(void);
 
 /* Building blocks, also used by the sampler (rows are contiguous vectors). */
 /* out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i] for one row of n; returns the 1/rms factor */

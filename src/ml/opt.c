@@ -34,7 +34,7 @@ double opt_grad_norm(const nn_model *m) {
     double part[CH];
     size_t n = m->num_params;
     const float *g = m->grad_mem;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(nn_threads(m))
     for (int c = 0; c < CH; c++) {
         size_t i0 = n * (size_t)c / CH, i1 = n * (size_t)(c + 1) / CH;
         double s = 0.0;
@@ -56,7 +56,7 @@ double opt_step(opt_adamw *o, float lr) {
     const float bc1 = 1.0f - powf(b1, (float)o->step), bc2 = 1.0f - powf(b2, (float)o->step);
     const float step_size = lr / bc1, bc2_sqrt = sqrtf(bc2);
     /* one parallel region for all tensors (a barrier per tensor costs more than the update) */
-#pragma omp parallel
+#pragma omp parallel num_threads(nn_threads(mod))
     for (int ti = 0; ti < mod->num_tensors; ti++) {
         const nn_tensor *t = &mod->tensors[ti];
         float *p = mod->param_mem + t->offset, *g = mod->grad_mem + t->offset;

@@ -14,6 +14,7 @@
  * lr * (s+1)/warmup), then follows a cosine from lr down to lr_min at step `total`.
  * The state (m, v: floats parallel to the model's parameter allocation; step) is saved to and
  * loaded from a safetensors file with tensors "m.<name>" and "v.<name>" and metadata "step".
+ * Threads: the model's (nn_set_threads); results do not depend on them.
  */
 #ifndef RECAD_NN_OPT_H
 #define RECAD_NN_OPT_H

@@ -274,12 +274,12 @@ static void smp_packed_gemm(int M, int N, int K, const float *X, const float *Wp
  * kernel; otherwise (large prefills) the threads split the rows of W (the output columns) and each
  * calls a single-threaded OpenBLAS sgemm on its slice, so there is one thread pool (OpenMP) and
  * OpenBLAS threads never run inside or beside it. */
-static void smp_linear(int M, int N, int K, const float *A, const float *W, const float *Wp, float beta, float *C, int par) {
-    if (!par && Wp) {
+static void smp_linear(int M, int N, int K, const float *A, const float *W, const float *Wp, float beta, float *C, int nth) {
+    if (nth <= 1 && Wp) {
         smp_packed_gemm(M, N, K, A, Wp, beta != 0.0f, C);
         return;
     }
-#pragma omp parallel if (par)
+#pragma omp parallel num_threads(nth) if (nth > 1)
     {
         int nt = omp_get_num_threads(), t = omp_get_thread_num();
         int per = ((N + nt - 1) / nt + 15) & ~15, n0 = t * per, n1 = n0 + per < N ? n0 + per : N;
@@ -299,8 +299,8 @@ static void smp_pack_all(smp_sampler *s) {
     s->pk_lstride = s->pk_off[3] + sz[3];
     s->pk_off[4] = s->pk_lstride * s->L;
     s->pk_w = smp_regrow(s->pk_w, &s->pk_wcap, s->pk_off[4] + smp_packed_size(s->V, D));
-    int par = omp_get_max_threads() > 1 && !omp_in_parallel();
-#pragma omp parallel for schedule(dynamic, 1) if (par)
+    const int nth = omp_in_parallel() ? 1 : nn_threads(s->m);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1)
     for (int job = 0; job <= 4 * s->L; job++) {
         if (job == 4 * s->L) {
             smp_pack(p->lm_head, s->V, D, s->pk_w + s->pk_off[4]);
@@ -411,8 +411,8 @@ static void smp_attend_part(const float *q, const float *kblocks, const float *v
  * slot[r] < 0 marks a prompt row (its K/V go to the prompt cache, it attends to prompt positions
  * 0..pos), otherwise the row belongs to sample slot[r] (K/V go to its own cache at pos - P; it
  * attends to the whole prompt and its own positions up to pos). Logits of the last nlog rows go to
- * w->logits. Called outside a parallel region the loops and products use all threads; called
- * from inside one (a decode thread with its own rows) everything runs on the calling thread. */
+ * w->logits. Called outside a parallel region the loops and products use the model's threads
+ * (nn_threads); called from inside one (a decode thread with its own rows) everything runs on the calling thread. */
 static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *pos, const int *slot, int R, int nlog) {
     const nn_model *m = s->m;
     const nn_params *p = &m->params;
@@ -423,17 +423,17 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
     const float eps = m->cfg.rms_norm_eps, scale = 1.0f / sqrtf((float)hd);
     /* small batches run on the calling thread: a parallel region per operation costs more than
      * it saves below a few hundred rows, and far more when the cores are shared */
-    const int par = !omp_in_parallel() && R >= SMP_PAR_MIN_ROWS && omp_get_max_threads() > 1;
-#pragma omp parallel for schedule(static) if (par)
+    const int nth = !omp_in_parallel() && R >= SMP_PAR_MIN_ROWS ? nn_threads(m) : 1;
+#pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
     for (int r = 0; r < R; r++) memcpy(w->x + (size_t)r * D, p->embed + (size_t)tok[r] * D, D * sizeof(float));
     for (int l = 0; l < s->L; l++) {
         const float *pw = s->pk_w + s->pk_lstride * l; /* this layer's packed weights */
-#pragma omp parallel for schedule(static) if (par)
+#pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
         for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln1 + (size_t)l * D, D, eps);
-        smp_linear(R, QKV, D, w->h, p->wqkv + (size_t)l * QKV * D, pw + s->pk_off[0], 0.0f, w->qkv, par);
+        smp_linear(R, QKV, D, w->h, p->wqkv + (size_t)l * QKV * D, pw + s->pk_off[0], 0.0f, w->qkv, nth);
         /* bias, RoPE on q and k heads, keys and values into the cache */
         const float *bq = p->bqkv + (size_t)l * QKV;
-#pragma omp parallel for schedule(static) if (par)
+#pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
         for (int r = 0; r < R; r++) {
             float *row = w->qkv + (size_t)r * QKV;
 #pragma omp simd
@@ -460,7 +460,7 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             }
         }
         /* attention, one task per (row, query head): the prompt part, then the sample's own part */
-#pragma omp parallel for schedule(dynamic, 4) if (par)
+#pragma omp parallel for schedule(dynamic, 4) num_threads(nth) if (nth > 1)
         for (int task = 0; task < R * H; task++) {
             int r = task / H, hh = task % H, g = hh / grp;
             const float *q = w->qkv + (size_t)r * QKV + (size_t)hh * hd;
@@ -476,23 +476,23 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             float inv = 1.0f / den;
             for (int i = 0; i < hd; i++) o[i] *= inv;
         }
-        smp_linear(R, D, Q, w->att, p->wo + (size_t)l * D * Q, pw + s->pk_off[1], 1.0f, w->x, par);
-#pragma omp parallel for schedule(static) if (par)
+        smp_linear(R, D, Q, w->att, p->wo + (size_t)l * D * Q, pw + s->pk_off[1], 1.0f, w->x, nth);
+#pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
         for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln2 + (size_t)l * D, D, eps);
-        smp_linear(R, 2 * F, D, w->h, p->wgu + (size_t)l * 2 * F * D, pw + s->pk_off[2], 0.0f, w->gu, par);
-#pragma omp parallel for schedule(static) if (par)
+        smp_linear(R, 2 * F, D, w->h, p->wgu + (size_t)l * 2 * F * D, pw + s->pk_off[2], 0.0f, w->gu, nth);
+#pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
         for (int r = 0; r < R; r++) {
             const float *gr = w->gu + (size_t)r * 2 * F, *ur = gr + F;
             float *ar = w->act + (size_t)r * F;
 #pragma omp simd
             for (int j = 0; j < F; j++) ar[j] = gr[j] / (1.0f + smp_expf(-gr[j])) * ur[j];
         }
-        smp_linear(R, D, F, w->act, p->wdown + (size_t)l * D * F, pw + s->pk_off[3], 1.0f, w->x, par);
+        smp_linear(R, D, F, w->act, p->wdown + (size_t)l * D * F, pw + s->pk_off[3], 1.0f, w->x, nth);
     }
     int r0 = R - nlog;
-#pragma omp parallel for schedule(static) if (par)
+#pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
     for (int r = r0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->norm, D, eps);
-    smp_linear(nlog, s->V, D, w->h + (size_t)r0 * D, p->lm_head, s->pk_w + s->pk_off[4], 0.0f, w->logits, par);
+    smp_linear(nlog, s->V, D, w->h + (size_t)r0 * D, p->lm_head, s->pk_w + s->pk_off[4], 0.0f, w->logits, nth);
 }
 
 /* ------------------------------------------------------------------ sampling */
@@ -751,8 +751,8 @@ int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, sm
     for (int i = 0; i < P; i++)
         if (prompt[i] < 0 || prompt[i] >= s->V) return ut_fail("prompt token %d (id %d) is outside the vocabulary 0..%d", i, prompt[i], s->V - 1);
     double t0 = ut_now();
-    int nth = nn_get_threads(), nt = nth < G ? nth : G, blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    int nth = nn_threads(s->m), nt = nth < G ? nth : G;
+    nn_blas_one_thread();
     smp_reserve(s, P, G, N, nt);
     smp_pack_all(s);
     int *tok = ut_malloc((size_t)P * 3 * sizeof(int)), *pos = tok + P, *slot = pos + P;
@@ -784,7 +784,6 @@ int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, sm
         int i0 = (int)((long)G * t / k), i1 = (int)((long)G * (t + 1) / k);
         steps += smp_decode_range(s, &s->ws[t], o, out, rng, tcap, i0, i1);
     }
-    openblas_set_num_threads(blas_threads);
     double t2 = ut_now();
     s->st.prefill_s = t1 - t0;
     s->st.decode_s = t2 - t1;

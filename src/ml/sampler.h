@@ -32,11 +32,11 @@
  * that completed it; text is cut just before the stop string), or after max_new tokens.
  * Text is the concatenated bytes of the generated tokens (special tokens as their content).
  *
- * Threads (nn_set_threads()): the G samples are split into contiguous ranges, one per OpenMP
+ * Threads (the model's, nn_set_threads()): the G samples are split into contiguous ranges, one per OpenMP
  * thread, and each thread decodes its range as one batch with no synchronisation between steps
  * (matrix products: single-threaded OpenBLAS sgemm for 8 rows or more, a register-tiled kernel
- * below that). OpenBLAS is set to one thread during a call (its setting is restored afterwards),
- * so its threads never run inside or beside ours. Prompts of 256 tokens or more are prefilled with every
+ * below that). OpenBLAS is set to one thread (nn_blas_one_thread), so its threads never run
+ * inside or beside ours. Prompts of 256 tokens or more are prefilled with every
  * operation split over the threads. Results do not depend on the thread count beyond float
  * rounding (tokens equal, log-probabilities within 1e-4 in the tests).
  * A sampler serves one call at a time; the tokenizer is only read (no encoding) during a call.

@@ -167,28 +167,27 @@ static int *tok_strmap_upsert(tok_strmap *m, const uint8_t *s, int n, int dflt, 
 /* bytes for code points 256, 257, ... in byte order                                          */
 /* ------------------------------------------------------------------------------------------ */
 
-static int tok_b2c[256], tok_c2b[512], tok_alphabet_ready;
+/* The 68 other bytes are three runs: 0x00..0x20 -> 256..288, 0x7F..0xA0 -> 289..322 and
+ * 0xAD -> 323. Both directions are computed from these runs: no table, nothing to initialise, safe
+ * from any thread. */
+enum { TOK_RUN1 = 256, TOK_RUN2 = TOK_RUN1 + 0x21, TOK_RUN3 = TOK_RUN2 + 0x22, TOK_ALPHABET_END = TOK_RUN3 + 1 };
 
-static void tok_alphabet_init(void) {
-    if (tok_alphabet_ready) return;
-    int next = 256;
-    for (int i = 0; i < 512; i++) tok_c2b[i] = -1;
-    for (int b = 0; b < 256; b++) {
-        int keep = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-        tok_b2c[b] = keep ? b : next++;
-        tok_c2b[tok_b2c[b]] = b;
-    }
-    tok_alphabet_ready = 1;
-}
+static int tok_byte_kept(int b) { return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF); }
 
 int tok_byte_to_cp(int b) {
-    tok_alphabet_init();
-    return b >= 0 && b < 256 ? tok_b2c[b] : -1;
+    if (b < 0 || b > 0xFF) return -1;
+    if (tok_byte_kept(b)) return b;
+    if (b <= 0x20) return TOK_RUN1 + b;
+    if (b <= 0xA0) return TOK_RUN2 + (b - 0x7F);
+    return TOK_RUN3; /* 0xAD */
 }
 
 int tok_cp_to_byte(int cp) {
-    tok_alphabet_init();
-    return cp >= 0 && cp < 512 ? tok_c2b[cp] : -1;
+    if (cp < 0 || cp >= TOK_ALPHABET_END) return -1;
+    if (cp < TOK_RUN1) return tok_byte_kept(cp) ? cp : -1;
+    if (cp < TOK_RUN2) return cp - TOK_RUN1;
+    if (cp < TOK_RUN3) return 0x7F + (cp - TOK_RUN2);
+    return 0xAD;
 }
 
 /* byte string -> byte-level UTF-8 string (malloc'd, NUL-terminated) */
@@ -919,7 +918,6 @@ static tok_tokenizer *tok_bad(tok_tokenizer *t, tok_strmap *vm, cJSON *root, uin
 }
 
 tok_tokenizer *tok_from_json(const char *json, size_t len) {
-    tok_alphabet_init();
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
