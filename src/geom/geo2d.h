@@ -73,11 +73,26 @@ int g2_intersect(const g2_curve *a, const g2_curve *b, double tol, g2_isect *out
  *   m[5] = 1/2 int x^2 y dy    (int x y dA)
  * Summed over a closed ccw boundary they are the region's integrals (cw gives the negatives). */
 void g2_moments(const g2_curve *c, double t0, double t1, double m[6]);
+/* m[0..5] above summed over every whole curve of a closed chain of n curves */
+void g2_loop_moments(const g2_curve *c, int n, double m[6]);
 double g2_loop_area(const g2_curve *c, int n); /* signed area of a closed chain (ccw > 0) */
 
-/* Flips curves of a loop (given in chain order) so that each ends where the next starts, then
- * snaps every junction to one point. Returns -1 if closed within tol, else the index i of the
- * first curve whose end misses the next curve (gap in *gap). */
+/* ---- loops ----
+ * Chain order of a loop, in place and without moving any point (n >= 2): the first curve is
+ * reversed when its start lies nearer to the second curve than its end does; then position
+ * i = 1, 2, ... takes
+ *   reorder == 0: the curve already there (the loop is given in chain order),
+ *   reorder != 0: of the curves not yet placed, the one with an end point nearest to the end of
+ *                 curve i-1 (on equal distances the curve already at position i wins),
+ * reversed when its end p1 is nearer to the end of curve i-1 than its start p0.
+ * order (may be NULL) receives, for each position, the index the curve had in c on entry;
+ * flipped (may be NULL) 1 where the curve was reversed, else 0. */
+void g2_chain_order(g2_curve *c, int n, int reorder, int *order, int *flipped);
+
+/* g2_chain_order() without reordering, then snaps every junction to one point (each start
+ * becomes the previous curve's end, bit-exactly). Returns -1 if closed within tol, else the
+ * index i of the first curve whose end misses the next curve (gap in *gap); then nothing is
+ * snapped. A single curve closes when its two ends lie within tol. */
 int g2_chain(g2_curve *c, int n, double tol, double *gap);
 
 /* ---- point in region (even-odd over closed loops) ---- */
