@@ -12,6 +12,7 @@
 #include "data/import.h"
 #include "eval/metrics.h"
 #include "eval/occt.h"
+#include "geom/sketch.h"
 #include "geom/solid.h"
 #include "tf.h"
 #include "base/util.h"
@@ -42,7 +43,7 @@ static double ti_size(const im_report *r) {
 
 static double ti_bbox_err(const cad_model *m, const im_report *r) {
     double lo[3], hi[3], e = 0;
-    if (im_prism_bbox(m, lo, hi)) return INFINITY;
+    if (sk_prism_bbox(m, lo, hi)) return INFINITY;
     for (int k = 0; k < 3; k++) e = fmax(e, fmax(fabs(lo[k] - r->bbox_lo[k]), fabs(hi[k] - r->bbox_hi[k])));
     return e / ti_size(r);
 }
@@ -375,11 +376,11 @@ TEST(import_units_millimetres) {
 static int ti_outer_is_largest(const cad_model *m, int face) {
     const cad_face *f = &m->faces[face];
     double area[2], cen[2];
-    im_face_area(m, face, &area[0], cen);
+    sk_face_area(m, face, &area[0], cen);
     for (int k = 0; k < f->n; k++) {
         const cad_loop *l = &m->loops[f->first + k];
         double a, mx, my;
-        im_loop_moments(&m->curves[l->first], l->n, &a, &mx, &my);
+        sk_loop_moments(&m->curves[l->first], l->n, &a, &mx, &my);
         if (k == 0 && !(a > 0)) return 0; /* outer counter-clockwise */
         if (k > 0 && !(a < 0)) return 0;  /* holes clockwise */
     }
@@ -689,7 +690,7 @@ TEST(import_arc_sense_and_swapped_ends) {
     CHECK(found == 1);
     CHECK_NEAR(r.arc_end_err, 0, 1e-12);
     double a, c[2];
-    im_face_area(&m, 0, &a, c);
+    sk_face_area(&m, 0, &a, c);
     CHECK_REL(a, M_PI * 100 / 4, 1e-12); /* quarter disc, mm^2 */
     CHECK_REL(c[0], 4 * 10 / (3 * M_PI), 1e-12);
     cad_free(&m);

@@ -28,36 +28,6 @@ void g2_arc(g2_curve *c, double cx, double cy, double r, double a0, double sw) {
     }
 }
 
-int g2_from_cad(const cad_curve *cc, g2_curve *out) {
-    const double *p = cc->p;
-    int np = cc->kind == CAD_LINE ? 4 : cc->kind == CAD_ARC ? 6 : 3;
-    for (int i = 0; i < np; i++)
-        if (!isfinite(p[i])) return ut_fail("non-finite coordinate");
-    if (cc->kind == CAD_LINE) {
-        double len = hypot(p[2] - p[0], p[3] - p[1]);
-        double sc = fabs(p[0]) + fabs(p[1]) + fabs(p[2]) + fabs(p[3]);
-        if (!(len > 1e-12 * sc) || len == 0) return ut_fail("zero-length line");
-        g2_seg(out, p[0], p[1], p[2], p[3]);
-        return 0;
-    }
-    if (cc->kind == CAD_CIRCLE) {
-        if (!(p[2] > 0)) return ut_fail("circle radius must be positive");
-        g2_arc(out, p[0], p[1], p[2], 0, G2_TWO_PI);
-        return 0;
-    }
-    if (cc->kind != CAD_ARC) return ut_fail("unknown curve kind %d", (int)cc->kind);
-    double cx, cy, r, a0, sw;
-    if (hypot(p[4] - p[0], p[5] - p[1]) == 0 || hypot(p[2] - p[0], p[3] - p[1]) == 0 ||
-        hypot(p[4] - p[2], p[5] - p[3]) == 0)
-        return ut_fail("arc points coincide");
-    if (cad_arc_geom(p, &cx, &cy, &r, &a0, &sw) != 0) return ut_fail("arc points are collinear");
-    if (!isfinite(r) || !(r > 0)) return ut_fail("arc points are collinear");
-    g2_arc(out, cx, cy, r, a0, sw);
-    out->p0[0] = p[0], out->p0[1] = p[1]; /* keep the given end points exactly */
-    out->p1[0] = p[4], out->p1[1] = p[5];
-    return 0;
-}
-
 void g2_eval(const g2_curve *c, double t, double p[2]) {
     if (c->kind == G2_SEG) {
         p[0] = c->p0[0] + t * (c->p1[0] - c->p0[0]);

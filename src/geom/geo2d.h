@@ -18,11 +18,10 @@
  *   - Green's-theorem integrals of a curve piece, g2_moments(): summed over a closed boundary
  *     with the region on the left they give the region's area, first and second moments.
  * Units: whatever the sketch uses (millimetres); angles in radians.
+ * The module knows nothing of the CAD model: sketch.h converts model curves into g2 curves.
  */
 #ifndef RECAD_GEO2D_H
 #define RECAD_GEO2D_H
-
-#include "model/cad.h"
 
 typedef enum { G2_SEG = 0, G2_ARC = 1 } g2_kind;
 
@@ -38,9 +37,6 @@ typedef struct {
 
 void g2_seg(g2_curve *c, double x0, double y0, double x1, double y1);
 void g2_arc(g2_curve *c, double cx, double cy, double r, double a0, double sw);
-/* from a model curve (arcs by three points, circles as a ccw arc starting at angle 0);
- * -1 + ut_error() if degenerate: zero length, collinear/coincident arc points, r <= 0, non-finite */
-int g2_from_cad(const cad_curve *cc, g2_curve *out);
 
 void g2_eval(const g2_curve *c, double t, double p[2]);
 void g2_deriv(const g2_curve *c, double t, double d[2]); /* dp/dt */
