@@ -753,6 +753,35 @@ TEST(import_empty_profiles_degenerate_lines_and_multi_profile) {
     im_report_free(&r);
 }
 
+TEST(import_hole_test_is_exact_at_outer_junctions) {
+    cad_model m;
+    im_report r;
+    /* deepcad_more/0011_00110158: a circular hole at the centre of the outer loop's semicircle;
+       its test point (the circle at angle pi) is level with the junctions of the outer arcs */
+    REQUIRE(im_load(ti_path("deepcad_more/0011_00110158.json"), NULL, &m, &r) == 0);
+    CHECK(m.nfaces >= 1 && m.faces[0].n == 2);
+    CHECK(!ti_has(&r, "lies outside"));
+    cad_free(&m);
+    im_report_free(&r);
+    /* a square with a "hole" beside it: warned */
+    const char *loops = TI_SQUARE ", {\"profile_curves\": [{\"type\": \"Circle3D\", \"center_point\": "
+                        "{\"x\": 0.025, \"y\": 0.005, \"z\": 0}, \"radius\": 0.002, \"normal\": {\"x\": 0, \"y\": 0, \"z\": 1}}]}";
+    char *doc = ti_deepcad(TI_XY, loops, TI_ONESIDE(0.001));
+    REQUIRE(ti_parse(doc, &m, &r) == 0);
+    CHECK(ti_has(&r, "loop 2 lies outside the outer loop"));
+    cad_free(&m);
+    im_report_free(&r);
+    free(doc);
+    /* the same circle inside the square, its test point level with no junction: not warned */
+    doc = ti_deepcad(TI_XY, loops, TI_ONESIDE(0.001));
+    ti_replace(doc, "\"x\": 0.025", "\"x\": 0.005");
+    REQUIRE(ti_parse(doc, &m, &r) == 0);
+    CHECK(!ti_has(&r, "lies outside"));
+    cad_free(&m);
+    im_report_free(&r);
+    free(doc);
+}
+
 TEST(import_validation_names_the_feature) {
     cad_model m;
     im_report r;

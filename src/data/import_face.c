@@ -1,6 +1,7 @@
 /* import_face.c - loops and faces for the importers: arcs from centre/reference/sweep, clean-up
- * of degenerate curves, chaining, outer-loop detection and orientation. Chain order and areas
- * are geom's: geo2d.h on the curves as sketch.h converts them. */
+ * of degenerate curves, chaining, outer-loop detection and orientation. The geometry itself
+ * (chain order, areas, point in region) is geom's: geo2d.h on the curves as sketch.h converts
+ * them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,7 @@ int im_arc(im_ctx *x, im_loop *l, const double c[2], double r, const double ref[
     return 0;
 }
 
-/* ---- curve ends and parametrisation ---- */
+/* ---- curve ends ---- */
 
 static void im_ends(const cad_curve *c, double s[2], double e[2]) {
     if (c->kind == CAD_CIRCLE) {
@@ -75,33 +76,6 @@ static void im_flip(cad_curve *c) {
 
 static void im_set_start(cad_curve *c, const double s[2]) {
     if (c->kind != CAD_CIRCLE) c->p[0] = s[0], c->p[1] = s[1];
-}
-
-/* point and derivative of the curve at t in [0, 1] (circles counter-clockwise) */
-static void im_eval(const cad_curve *c, double t, double P[2], double D[2]) {
-    if (c->kind == CAD_LINE) {
-        D[0] = c->p[2] - c->p[0], D[1] = c->p[3] - c->p[1];
-        P[0] = c->p[0] + t * D[0], P[1] = c->p[1] + t * D[1];
-        return;
-    }
-    double cx, cy, r, a0, sw;
-    if (c->kind == CAD_CIRCLE) cx = c->p[0], cy = c->p[1], r = c->p[2], a0 = 0, sw = G2_TWO_PI;
-    else if (cad_arc_geom(c->p, &cx, &cy, &r, &a0, &sw)) { /* collinear: treat as the chord */
-        cad_curve l = {CAD_LINE, {c->p[0], c->p[1], c->p[4], c->p[5]}, 0};
-        im_eval(&l, t, P, D);
-        return;
-    }
-    double a = a0 + t * sw;
-    P[0] = cx + r * cos(a), P[1] = cy + r * sin(a);
-    D[0] = -r * sw * sin(a), D[1] = r * sw * cos(a);
-}
-
-static int im_pieces(const cad_curve *c) {
-    if (c->kind == CAD_LINE) return 1;
-    if (c->kind == CAD_CIRCLE) return 16;
-    double cx, cy, r, a0, sw;
-    if (cad_arc_geom(c->p, &cx, &cy, &r, &a0, &sw)) return 1;
-    return 1 + (int)(fabs(sw) / (G2_PI / 8));
 }
 
 /* ---- chaining ---- */
@@ -208,22 +182,20 @@ static void im_reverse(im_loop *l) {
     for (int i = 0; i < l->n; i++) im_flip(&l->c[i]);
 }
 
-/* even-odd test of point q against the loop, arcs sampled finely */
-static int im_inside(const im_loop *l, const double q[2]) {
-    int in = 0;
-    for (int i = 0; i < l->n; i++) {
-        int k = 8 * im_pieces(&l->c[i]);
-        double P[2], D[2], prev[2];
-        im_eval(&l->c[i], 0, prev, D);
-        for (int j = 1; j <= k; j++) {
-            im_eval(&l->c[i], (double)j / k, P, D);
-            if ((prev[1] > q[1]) != (P[1] > q[1])) {
-                double xc = prev[0] + (q[1] - prev[1]) * (P[0] - prev[0]) / (P[1] - prev[1]);
-                if (xc > q[0]) in = !in;
-            }
-            prev[0] = P[0], prev[1] = P[1];
-        }
-    }
+/* 1 if the middle of the first curve of loop `hole` lies inside the chained loop `outer`
+ * (even-odd rule, arcs exact) */
+static int im_inside(const im_loop *outer, const im_loop *hole) {
+    g2_curve *g = ut_malloc((size_t)outer->n * sizeof *g), first;
+    for (int i = 0; i < outer->n; i++) sk_curve_to_g2_loose(&outer->c[i], &g[i]);
+    g2_region rg;
+    g2_region_init(&rg);
+    g2_region_add(&rg, g, outer->n);
+    double p[2];
+    sk_curve_to_g2_loose(&hole->c[0], &first);
+    g2_eval(&first, 0.5, p);
+    int in = g2_region_inside(&rg, p[0], p[1]);
+    g2_region_free(&rg);
+    free(g);
     return in;
 }
 
@@ -249,11 +221,8 @@ int im_add_face(im_ctx *x, im_loop *loops, int nloops, const char *profile) {
     }
     for (int i = 0; i < nloops; i++) {
         if ((i == outer) != (area[i] > 0)) im_reverse(&loops[i]); /* outer CCW, holes CW */
-        if (i != outer) {
-            double P[2], D[2];
-            im_eval(&loops[i].c[0], 0.5, P, D);
-            if (!im_inside(&loops[outer], P)) im_warn(x, "profile %s: loop %d lies outside the outer loop", profile, i + 1);
-        }
+        if (i != outer && !im_inside(&loops[outer], &loops[i]))
+            im_warn(x, "profile %s: loop %d lies outside the outer loop", profile, i + 1);
     }
     free(area);
     int first = x->m->nloops;
