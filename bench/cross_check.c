@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "eval/occt.h"
+#include "eval/xcheck.h"
 #include "base/util.h"
 
 static int cc_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -100,8 +101,8 @@ int main(int argc, char **argv) {
     ut_progress pr;
     ut_progress_start(&pr, "cross-check", n);
     for (int i = 0; i < n; i++) {
-        oc_check c;
-        int rc = oc_cross_check(files[i], NULL, &c);
+        xc_check c;
+        int rc = xc_check_file(files[i], NULL, &c);
         ut_progress_update(&pr, i + 1);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddItemToArray(arr, o);

@@ -1,4 +1,5 @@
-/* Tests of geo2d.c: evaluation, bounding boxes, intersections, regions, Green's integrals. */
+/* Tests of geo2d.c: evaluation, bounding boxes, intersections, regions, Green's integrals,
+ * loop chaining. */
 #include <math.h>
 
 #include "geom/geo2d.h"
@@ -14,15 +15,10 @@ static void sum_moments(const g2_curve *c, int n, double m[6]) {
     }
 }
 
-TEST(geo2d_arc_from_three_points_and_bbox) {
+TEST(geo2d_arc_bbox) {
     /* 270-degree ccw arc of radius 2 about (1,1): from (3,1) through (1,3), (-1,1) to (1,-1) */
-    cad_curve cc = {CAD_ARC, {3, 1, -1, 1, 1, -1}, 7};
     g2_curve a;
-    REQUIRE(g2_from_cad(&cc, &a) == 0);
-    CHECK_NEAR(a.c[0], 1, 1e-12);
-    CHECK_NEAR(a.c[1], 1, 1e-12);
-    CHECK_NEAR(a.r, 2, 1e-12);
-    CHECK_NEAR(a.sw, 1.5 * G2_PI, 1e-12);
+    g2_arc(&a, 1, 1, 2, 0, 1.5 * G2_PI);
     CHECK_NEAR(g2_length(&a), 3 * G2_PI, 1e-12);
     double lo[2], hi[2], p[2];
     g2_bbox(&a, lo, hi);
@@ -34,18 +30,11 @@ TEST(geo2d_arc_from_three_points_and_bbox) {
     CHECK_NEAR(p[0], 1, 1e-12);
     CHECK_NEAR(p[1], 3, 1e-12);
     /* a 90-degree arc's bbox is its end points only */
-    cad_curve q = {CAD_ARC, {1, 0, M_SQRT1_2, M_SQRT1_2, 0, 1}, 1};
-    REQUIRE(g2_from_cad(&q, &a) == 0);
+    g2_arc(&a, 0, 0, 1, 0, 0.5 * G2_PI);
     g2_bbox(&a, lo, hi);
     CHECK_NEAR(lo[0], 0, 1e-15);
     CHECK_NEAR(hi[0], 1, 1e-15);
     CHECK_NEAR(hi[1], 1, 1e-15);
-    cad_curve col = {CAD_ARC, {0, 0, 1, 1, 2, 2}, 1}, same = {CAD_ARC, {0, 0, 0, 0, 2, 2}, 1};
-    CHECK(g2_from_cad(&col, &a) == -1);
-    CHECK(g2_from_cad(&same, &a) == -1);
-    cad_curve zero = {CAD_LINE, {1, 1, 1, 1}, 1}, nan = {CAD_LINE, {NAN, 1, 1, 2}, 1};
-    CHECK(g2_from_cad(&zero, &a) == -1);
-    CHECK(g2_from_cad(&nan, &a) == -1);
 }
 
 TEST(geo2d_segment_intersections) {
@@ -246,4 +235,55 @@ TEST(geo2d_region_index_matches_winding_on_a_star) {
     }
     CHECK_MSG(bad == 0, "%d mismatches on band edges", bad);
     g2_region_free(&rg);
+}
+
+TEST(geo2d_chain_order_reorders_and_flips) {
+    /* the square [0,2]^2, shuffled: the first curve turns to meet the second one given, so the
+       chain runs clockwise (0,0) -> (0,2) -> (2,2) -> (2,0) -> (0,0) */
+    g2_curve c[4];
+    g2_seg(&c[0], 0, 0, 2, 0); /* first, reversed */
+    g2_seg(&c[1], 0, 2, 0, 0); /* second, reversed */
+    g2_seg(&c[2], 2, 2, 2, 0); /* fourth */
+    g2_seg(&c[3], 0, 2, 2, 2); /* third */
+    int order[4], flipped[4];
+    g2_chain_order(c, 4, 1, order, flipped);
+    CHECK(order[0] == 0 && order[1] == 1 && order[2] == 3 && order[3] == 2);
+    CHECK(flipped[0] && flipped[1] && !flipped[2] && !flipped[3]);
+    for (int i = 0; i < 4; i++) {
+        CHECK(c[i].p1[0] == c[(i + 1) % 4].p0[0]);
+        CHECK(c[i].p1[1] == c[(i + 1) % 4].p0[1]);
+    }
+    CHECK_NEAR(g2_loop_area(c, 4), -4, 1e-15);
+    /* without reordering the curves keep their places: the second misses the first's end */
+    g2_curve d[3];
+    g2_seg(&d[0], 1, 0, 0, 0); /* reversed: its start meets the second */
+    g2_seg(&d[1], 1, 0, 0, 1);
+    g2_seg(&d[2], 0, 1, 0, 0);
+    g2_chain_order(d, 3, 0, order, flipped);
+    CHECK(order[0] == 0 && order[1] == 1 && order[2] == 2);
+    CHECK(flipped[0] && !flipped[1] && !flipped[2]);
+    CHECK(d[0].p0[0] == 0 && d[0].p1[0] == 1);
+    double gap;
+    CHECK(g2_chain(d, 3, 1e-12, &gap) == -1);
+    CHECK_NEAR(g2_loop_area(d, 3), 0.5, 1e-15);
+}
+
+TEST(geo2d_loop_moments_of_square_with_arc) {
+    /* [0,2] x [0,1] closed on the right by a half disc of radius 1/2 about (2, 1/2) */
+    g2_curve c[4];
+    g2_seg(&c[0], 0, 0, 2, 0);
+    g2_arc(&c[1], 2, 0.5, 0.5, -0.5 * G2_PI, G2_PI);
+    g2_seg(&c[2], 2, 1, 0, 1);
+    g2_seg(&c[3], 0, 1, 0, 0);
+    double m[6];
+    g2_loop_moments(c, 4, m);
+    double half = 0.125 * G2_PI; /* half disc area */
+    CHECK_NEAR(m[0], 2 + half, 1e-12);
+    CHECK_NEAR(m[1], 2 + half * (2 + 2 / (3 * G2_PI)), 1e-12); /* int x dA */
+    CHECK_NEAR(m[2], (2 + half) * 0.5, 1e-12);                 /* int y dA */
+    CHECK(m[0] == g2_loop_area(c, 4));
+    for (int i = 0; i < 4; i++) g2_reverse(&c[i]);
+    double r[6];
+    g2_loop_moments(c, 4, r);
+    for (int k = 0; k < 6; k++) CHECK_NEAR(r[k], -m[k], 1e-12);
 }

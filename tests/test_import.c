@@ -12,6 +12,7 @@
 #include "data/import.h"
 #include "eval/metrics.h"
 #include "eval/occt.h"
+#include "geom/sketch.h"
 #include "geom/solid.h"
 #include "tf.h"
 #include "base/util.h"
@@ -42,7 +43,7 @@ static double ti_size(const im_report *r) {
 
 static double ti_bbox_err(const cad_model *m, const im_report *r) {
     double lo[3], hi[3], e = 0;
-    if (im_prism_bbox(m, lo, hi)) return INFINITY;
+    if (sk_prism_bbox(m, lo, hi)) return INFINITY;
     for (int k = 0; k < 3; k++) e = fmax(e, fmax(fabs(lo[k] - r->bbox_lo[k]), fabs(hi[k] - r->bbox_hi[k])));
     return e / ti_size(r);
 }
@@ -372,11 +373,11 @@ TEST(import_units_millimetres) {
 static int ti_outer_is_largest(const cad_model *m, int face) {
     const cad_face *f = &m->faces[face];
     double area[2], cen[2];
-    im_face_area(m, face, &area[0], cen);
+    sk_face_area(m, face, &area[0], cen);
     for (int k = 0; k < f->n; k++) {
         const cad_loop *l = &m->loops[f->first + k];
         double a, mx, my;
-        im_loop_moments(&m->curves[l->first], l->n, &a, &mx, &my);
+        sk_loop_moments(&m->curves[l->first], l->n, &a, &mx, &my);
         if (k == 0 && !(a > 0)) return 0; /* outer counter-clockwise */
         if (k > 0 && !(a < 0)) return 0;  /* holes clockwise */
     }
@@ -686,7 +687,7 @@ TEST(import_arc_sense_and_swapped_ends) {
     CHECK(found == 1);
     CHECK_NEAR(r.arc_end_err, 0, 1e-12);
     double a, c[2];
-    im_face_area(&m, 0, &a, c);
+    sk_face_area(&m, 0, &a, c);
     CHECK_REL(a, M_PI * 100 / 4, 1e-12); /* quarter disc, mm^2 */
     CHECK_REL(c[0], 4 * 10 / (3 * M_PI), 1e-12);
     cad_free(&m);
@@ -747,6 +748,35 @@ TEST(import_empty_profiles_degenerate_lines_and_multi_profile) {
     CHECK(r.format == IM_DEEPCAD);
     cad_free(&m);
     im_report_free(&r);
+}
+
+TEST(import_hole_test_is_exact_at_outer_junctions) {
+    cad_model m;
+    im_report r;
+    /* deepcad_more/0011_00110158: a circular hole at the centre of the outer loop's semicircle;
+       its test point (the circle at angle pi) is level with the junctions of the outer arcs */
+    REQUIRE(im_load(ti_path("deepcad_more/0011_00110158.json"), NULL, &m, &r) == 0);
+    CHECK(m.nfaces >= 1 && m.faces[0].n == 2);
+    CHECK(!ti_has(&r, "lies outside"));
+    cad_free(&m);
+    im_report_free(&r);
+    /* a square with a "hole" beside it: warned */
+    const char *loops = TI_SQUARE ", {\"profile_curves\": [{\"type\": \"Circle3D\", \"center_point\": "
+                        "{\"x\": 0.025, \"y\": 0.005, \"z\": 0}, \"radius\": 0.002, \"normal\": {\"x\": 0, \"y\": 0, \"z\": 1}}]}";
+    char *doc = ti_deepcad(TI_XY, loops, TI_ONESIDE(0.001));
+    REQUIRE(ti_parse(doc, &m, &r) == 0);
+    CHECK(ti_has(&r, "loop 2 lies outside the outer loop"));
+    cad_free(&m);
+    im_report_free(&r);
+    free(doc);
+    /* the same circle inside the square, its test point level with no junction: not warned */
+    doc = ti_deepcad(TI_XY, loops, TI_ONESIDE(0.001));
+    ti_replace(doc, "\"x\": 0.025", "\"x\": 0.005");
+    REQUIRE(ti_parse(doc, &m, &r) == 0);
+    CHECK(!ti_has(&r, "lies outside"));
+    cad_free(&m);
+    im_report_free(&r);
+    free(doc);
 }
 
 TEST(import_validation_names_the_feature) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "geom/geo2d.h"
+#include "geom/sketch.h"
 #include "tf.h"
 #include "base/util.h"
 #include "geom/validate.h"
@@ -36,7 +37,7 @@ static void vt_finish(cad_model *m, int first_loop, int nloops, double d) {
 static double vt_loop_area(const cad_model *m, int li) {
     g2_curve c[16];
     const cad_loop *l = &m->loops[li];
-    for (int i = 0; i < l->n; i++) g2_from_cad(&m->curves[l->first + i], &c[i]);
+    for (int i = 0; i < l->n; i++) sk_curve_to_g2(&m->curves[l->first + i], &c[i]);
     return g2_loop_area(c, l->n);
 }
 

@@ -13,6 +13,7 @@
 #include "data/import.h"
 #include "model/level.h"
 #include "eval/occt.h"
+#include "geom/sketch.h"
 #include "geom/solid.h"
 #include "base/util.h"
 #include "geom/validate.h"
@@ -171,7 +172,7 @@ static int ci_convert(const char *in, const char *dst, const im_options *opt, in
         cJSON *it;
         while ((it = meas->child)) cJSON_AddItemToObject(rec, it->string, cJSON_DetachItemViaPointer(meas, it));
         double lo[3], hi[3];
-        if (im_prism_bbox(&m, lo, hi) == 0) {
+        if (sk_prism_bbox(&m, lo, hi) == 0) {
             double e = ci_bbox_err(lo, hi, &rep);
             if (!isnan(e)) cJSON_AddNumberToObject(rec, "prism_bbox_err", e);
         }

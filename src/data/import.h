@@ -89,14 +89,4 @@ int im_detect(const char *text);
  * came from: "feature 'Extrude 2' (extrude feature 2): ...". 0 or -1 + ut_error(). */
 int im_validate(cad_model *m, const im_report *rep);
 
-/* Axis-aligned box (mm) of the union of the model's new/join prisms, arcs exact, booleans
- * ignored: equal to the solid's box unless a cut or intersect removes an extreme. -1 if none. */
-int im_prism_bbox(const cad_model *m, double lo[3], double hi[3]);
-
-/* Signed area A (positive counter-clockwise) and first moments Mx = integral of x dA,
- * My = integral of y dA of a chained loop of n curves (circles count counter-clockwise). */
-void im_loop_moments(const cad_curve *c, int n, double *A, double *Mx, double *My);
-/* Exact area and centroid (sketch coordinates) of face f: outer minus holes. */
-void im_face_area(const cad_model *m, int f, double *area, double cen[2]);
-
 #endif

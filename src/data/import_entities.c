@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "data/import_int.h"
+#include "geom/sketch.h"
 
 /* ---- feature order ---- */
 
@@ -145,7 +146,7 @@ static int im_profile(im_ctx *x, const cJSON *sk, const char *pid) {
         pc->extrude = x->m->nextrudes;
         pc->area_file = area * x->unit * x->unit;
         pc->cen_file[0] = cen[0] * x->unit, pc->cen_file[1] = cen[1] * x->unit;
-        im_face_area(x->m, face, &pc->area_loops, pc->cen_loops);
+        sk_face_area(x->m, face, &pc->area_loops, pc->cen_loops);
     }
     return 0;
 }

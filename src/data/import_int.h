@@ -1,5 +1,5 @@
-/* im_internal.h - shared pieces of the importers (import.c, im_face.c, im_entities.c,
- * im_text2cad.c). Not part of the public API: see import.h.
+/* import_int.h - shared pieces of the importers (import.c, import_face.c, import_entities.c,
+ * import_text2cad.c). Not part of the public API: see import.h.
  *
  * A format reader walks its features in order and, per extrude, collects each profile as raw
  * loops (curves in millimetres, sketch coordinates, any curve order and orientation), then calls
@@ -43,7 +43,7 @@ int im_op_parse(const char *s, cad_op *op);                  /* "NewBodyFeatureO
  * signed; the union of both sides -> ONE / TWO; returns 1 when the slab has zero thickness */
 int im_extent_two(double d_along, double d_against, cad_extent_kind *k, double *d1, double *d2);
 
-/* ---- im_face.c ---- */
+/* ---- import_face.c ---- */
 void im_loop_push(im_loop *l, cad_curve_kind kind, const double *p);
 void im_loops_free(im_loop *loops, int n);
 /* 3-point arc from centre, radius, reference direction, angles (radians) and the rotation sense

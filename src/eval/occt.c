@@ -95,7 +95,8 @@ static void oc_seg_reverse(oc_seg *s) {
 
 /* Chains the loop's curves greedily from curve 0 (each next curve is the one with an endpoint
  * nearest the current end), flips curves as needed, drops zero-length lines, and snaps: the end
- * of each segment becomes the start of the next. segs: room for loop->n. Returns the count. */
+ * of each segment becomes the start of the next. segs: room for loop->n. Returns the count.
+ * Deliberately not geo2d's g2_chain_order: the oracle keeps its own code (occt.h). */
 static int oc_chain(const cad_model *m, const cad_loop *lp, double scale, oc_seg *segs) {
     if (lp->n <= 0) return ut_fail("empty loop");
     const cad_curve *cv = m->curves + lp->first;
@@ -174,7 +175,8 @@ static int oc_is_chord(const oc_seg *s) {
     return t > 0 && t < 1;
 }
 
-/* Signed area enclosed by the chain (counter-clockwise positive). */
+/* Signed area enclosed by the chain (counter-clockwise positive); deliberately not geo2d's
+ * g2_loop_area (occt.h). */
 static double oc_loop_area(const oc_seg *segs, int ns) {
     if (segs[0].kind == CAD_CIRCLE) return M_PI * segs[0].c[2] * segs[0].c[2];
     double area = 0;

@@ -1,9 +1,17 @@
 /* occt.h - OpenCASCADE as an independent geometry oracle and STEP writer.
  *
- * recad's own kernel (solid.h) is checked against OpenCASCADE (OCCT). Linking OCCT's C++ libraries
- * is avoided: this module writes a Tcl script for OCCT's command interpreter `occt-draw` (Debian
- * packages occt-draw, libocct-draw-dev, libocct-data-exchange-dev), runs it in a child process with
- * a time limit and parses what it prints.
+ * recad's own kernel (solid.h) is checked against OpenCASCADE (OCCT; the comparison of a data
+ * file is xcheck.h). Linking OCCT's C++ libraries is avoided: this module writes a Tcl script for
+ * OCCT's command interpreter `occt-draw` (Debian packages occt-draw, libocct-draw-dev,
+ * libocct-data-exchange-dev), runs it in a child process with a time limit and parses what it
+ * prints.
+ *
+ * Independent on purpose: the script's loop handling below (chaining, the signed area that
+ * orients a loop, the chord of a collinear arc) is written again here (oc_chain, oc_loop_area in
+ * occt.c) rather than taken from geo2d.h / sketch.h or the importer, and the module includes only
+ * base and model headers. It is the oracle that the kernel and the importer are cross-checked
+ * against: sharing their code would share their bugs, and a wrong chain or orientation would then
+ * agree with itself instead of showing up as a difference.
  *
  * The script builds the model's exact geometry:
  *   - every loop is chained (curves reordered start-to-end), its vertices shared between
@@ -30,7 +38,7 @@
  *
  * Units: whatever the model uses (millimetres). Errors: -1 + ut_error() as everywhere in recad.
  * Thread safety: calls are independent (each run has its own temporary folder and child).
- * docs/occt.md describes the cross-check and holds its measured per-file table.
+ * docs/occt.md describes the script, the cross-check and its measured per-file table.
  */
 #ifndef RECAD_OCCT_H
 #define RECAD_OCCT_H
@@ -88,38 +96,5 @@ int oc_measure_step(const char *step_path, double timeout_s, oc_props *out);
 /* Quotes s as one Tcl word (double quotes, backslash escapes) into a malloc'd string; NULL +
  * ut_error() if s holds a control character. */
 char *oc_tcl_quote(const char *s);
-
-/* ---- cross-check of one data file (occt_check.c) ----
- * Imports a DeepCAD / Fusion 360 / Text2CAD JSON file (import.h), builds and measures it with
- * recad's kernel (solid.h: sd_build + sd_mass_props, best of 3 timed runs) and with OCCT
- * (oc_measure), and compares. Relative differences are divided by OCCT's value; box and centroid
- * differences by the part's size (largest extent of OCCT's box). */
-typedef struct {
-    int ok;            /* 1: both kernels built the part and the numbers below are set */
-    char stage[16];    /* when not ok, the step that failed: "import", "recad" or "occt" */
-    char reason[512];  /* and its error message */
-    char format[16];   /* "deepcad", "fusion", "text2cad" */
-    int nextrudes;     /* extrudes imported */
-    int skipped_empty; /* extrudes without profiles the importer skipped (they still count in the
-                          box stored in the file) */
-    double vol_ours, vol_occt, vol_rel;    /* mm^3; |ours - occt| / occt */
-    double area_ours, area_occt, area_rel; /* mm^2 */
-    double size;                           /* mm */
-    double bbox_diff;                      /* max corner-coordinate difference / size */
-    double centroid_diff;                  /* max coordinate difference / size */
-    double inertia_diff;                   /* max entry difference of the inertia tensors about
-                                              the centroid / largest entry of OCCT's */
-    int has_file_bbox;
-    double file_bbox_diff;                 /* OCCT's box vs the box stored in the file, / size */
-    int has_file_volume;
-    double file_vol_rel;                   /* Fusion: OCCT's volume vs the stored volume */
-    int occt_valid, occt_solids;
-    double t_import, t_ours, t_occt;       /* seconds (wall) */
-    double t_occt_cpu;                     /* seconds of CPU in the occt-draw process */
-} oc_check;
-
-/* 0 when both kernels measured the part; -1 + ut_error() (and out->stage / out->reason) when the
- * importer rejected the file or a kernel failed. opt (OCCT options) may be NULL. */
-int oc_cross_check(const char *path, const oc_options *opt, oc_check *out);
 
 #endif

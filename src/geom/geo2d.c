@@ -28,36 +28,6 @@ void g2_arc(g2_curve *c, double cx, double cy, double r, double a0, double sw) {
     }
 }
 
-int g2_from_cad(const cad_curve *cc, g2_curve *out) {
-    const double *p = cc->p;
-    int np = cc->kind == CAD_LINE ? 4 : cc->kind == CAD_ARC ? 6 : 3;
-    for (int i = 0; i < np; i++)
-        if (!isfinite(p[i])) return ut_fail("non-finite coordinate");
-    if (cc->kind == CAD_LINE) {
-        double len = hypot(p[2] - p[0], p[3] - p[1]);
-        double sc = fabs(p[0]) + fabs(p[1]) + fabs(p[2]) + fabs(p[3]);
-        if (!(len > 1e-12 * sc) || len == 0) return ut_fail("zero-length line");
-        g2_seg(out, p[0], p[1], p[2], p[3]);
-        return 0;
-    }
-    if (cc->kind == CAD_CIRCLE) {
-        if (!(p[2] > 0)) return ut_fail("circle radius must be positive");
-        g2_arc(out, p[0], p[1], p[2], 0, G2_TWO_PI);
-        return 0;
-    }
-    if (cc->kind != CAD_ARC) return ut_fail("unknown curve kind %d", (int)cc->kind);
-    double cx, cy, r, a0, sw;
-    if (hypot(p[4] - p[0], p[5] - p[1]) == 0 || hypot(p[2] - p[0], p[3] - p[1]) == 0 ||
-        hypot(p[4] - p[2], p[5] - p[3]) == 0)
-        return ut_fail("arc points coincide");
-    if (cad_arc_geom(p, &cx, &cy, &r, &a0, &sw) != 0) return ut_fail("arc points are collinear");
-    if (!isfinite(r) || !(r > 0)) return ut_fail("arc points are collinear");
-    g2_arc(out, cx, cy, r, a0, sw);
-    out->p0[0] = p[0], out->p0[1] = p[1]; /* keep the given end points exactly */
-    out->p1[0] = p[4], out->p1[1] = p[5];
-    return 0;
-}
-
 void g2_eval(const g2_curve *c, double t, double p[2]) {
     if (c->kind == G2_SEG) {
         p[0] = c->p0[0] + t * (c->p1[0] - c->p0[0]);
@@ -363,18 +333,74 @@ void g2_moments(const g2_curve *c, double t0, double t1, double m[6]) {
     else g2_arc_moments(c, t0, t1, m);
 }
 
-double g2_loop_area(const g2_curve *c, int n) {
-    double a = 0, m[6];
+void g2_loop_moments(const g2_curve *c, int n, double m[6]) {
+    double mi[6];
+    memset(m, 0, 6 * sizeof *m);
     for (int i = 0; i < n; i++) {
-        g2_moments(&c[i], 0, 1, m);
-        a += m[0];
+        g2_moments(&c[i], 0, 1, mi);
+        for (int k = 0; k < 6; k++) m[k] += mi[k];
     }
-    return a;
+}
+
+double g2_loop_area(const g2_curve *c, int n) {
+    double m[6];
+    g2_loop_moments(c, n, m);
+    return m[0];
 }
 
 /* ---- loops ---- */
 
 static double g2_dist(const double a[2], const double b[2]) { return hypot(a[0] - b[0], a[1] - b[1]); }
+
+/* exchanges positions i and j of the chain and of its bookkeeping */
+static void g2_chain_swap(g2_curve *c, int *order, int i, int j) {
+    if (i == j) return;
+    g2_curve t = c[i];
+    c[i] = c[j];
+    c[j] = t;
+    if (order) {
+        int k = order[i];
+        order[i] = order[j];
+        order[j] = k;
+    }
+}
+
+/* the curve of the unplaced positions i..n-1 with the end nearest to p; *flip: that end is p1
+ * (both left as they are when no distance compares, as with non-finite points) */
+static int g2_chain_nearest(const g2_curve *c, int i, int n, const double p[2], int *flip) {
+    int best = i;
+    double bd = INFINITY;
+    for (int j = i; j < n; j++) {
+        double ds = g2_dist(p, c[j].p0), de = g2_dist(p, c[j].p1);
+        if (ds < bd) bd = ds, best = j, *flip = 0;
+        if (de < bd) bd = de, best = j, *flip = 1;
+    }
+    return best;
+}
+
+void g2_chain_order(g2_curve *c, int n, int reorder, int *order, int *flipped) {
+    for (int i = 0; i < n; i++) {
+        if (order) order[i] = i;
+        if (flipped) flipped[i] = 0;
+    }
+    if (n < 2) return;
+    /* the first curve runs towards whichever end of the second is nearest */
+    double d_keep = fmin(g2_dist(c[0].p1, c[1].p0), g2_dist(c[0].p1, c[1].p1));
+    double d_flip = fmin(g2_dist(c[0].p0, c[1].p0), g2_dist(c[0].p0, c[1].p1));
+    if (d_flip < d_keep) {
+        g2_reverse(&c[0]);
+        if (flipped) flipped[0] = 1;
+    }
+    for (int i = 1; i < n; i++) {
+        const double *end = c[i - 1].p1;
+        int flip = g2_dist(c[i].p1, end) < g2_dist(c[i].p0, end);
+        if (reorder) g2_chain_swap(c, order, i, g2_chain_nearest(c, i, n, end, &flip));
+        if (flip) {
+            g2_reverse(&c[i]);
+            if (flipped) flipped[i] = 1;
+        }
+    }
+}
 
 int g2_chain(g2_curve *c, int n, double tol, double *gap) {
     *gap = 0;
@@ -385,22 +411,13 @@ int g2_chain(g2_curve *c, int n, double tol, double *gap) {
         c[0].p1[0] = c[0].p0[0], c[0].p1[1] = c[0].p0[1];
         return -1;
     }
-    /* the first curve runs towards whichever end of the second is nearest */
-    double d_keep = fmin(g2_dist(c[0].p1, c[1].p0), g2_dist(c[0].p1, c[1].p1));
-    double d_flip = fmin(g2_dist(c[0].p0, c[1].p0), g2_dist(c[0].p0, c[1].p1));
-    if (d_flip < d_keep) g2_reverse(&c[0]);
-    for (int i = 1; i < n; i++) {
-        if (g2_dist(c[i].p1, c[i - 1].p1) < g2_dist(c[i].p0, c[i - 1].p1)) g2_reverse(&c[i]);
-        double g = g2_dist(c[i].p0, c[i - 1].p1);
+    g2_chain_order(c, n, 0, NULL, NULL);
+    for (int i = 0; i < n; i++) {
+        double g = g2_dist(c[(i + 1) % n].p0, c[i].p1);
         if (g > tol) {
             *gap = g;
-            return i - 1;
+            return i;
         }
-    }
-    double g = g2_dist(c[n - 1].p1, c[0].p0);
-    if (g > tol) {
-        *gap = g;
-        return n - 1;
     }
     for (int i = 0; i < n; i++) { /* snap: each start becomes the previous end, bit-exactly */
         const g2_curve *prev = &c[(i + n - 1) % n];

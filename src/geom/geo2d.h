@@ -18,11 +18,10 @@
  *   - Green's-theorem integrals of a curve piece, g2_moments(): summed over a closed boundary
  *     with the region on the left they give the region's area, first and second moments.
  * Units: whatever the sketch uses (millimetres); angles in radians.
+ * The module knows nothing of the CAD model: sketch.h converts model curves into g2 curves.
  */
 #ifndef RECAD_GEO2D_H
 #define RECAD_GEO2D_H
-
-#include "model/cad.h"
 
 typedef enum { G2_SEG = 0, G2_ARC = 1 } g2_kind;
 
@@ -38,9 +37,6 @@ typedef struct {
 
 void g2_seg(g2_curve *c, double x0, double y0, double x1, double y1);
 void g2_arc(g2_curve *c, double cx, double cy, double r, double a0, double sw);
-/* from a model curve (arcs by three points, circles as a ccw arc starting at angle 0);
- * -1 + ut_error() if degenerate: zero length, collinear/coincident arc points, r <= 0, non-finite */
-int g2_from_cad(const cad_curve *cc, g2_curve *out);
 
 void g2_eval(const g2_curve *c, double t, double p[2]);
 void g2_deriv(const g2_curve *c, double t, double d[2]); /* dp/dt */
@@ -73,11 +69,26 @@ int g2_intersect(const g2_curve *a, const g2_curve *b, double tol, g2_isect *out
  *   m[5] = 1/2 int x^2 y dy    (int x y dA)
  * Summed over a closed ccw boundary they are the region's integrals (cw gives the negatives). */
 void g2_moments(const g2_curve *c, double t0, double t1, double m[6]);
+/* m[0..5] above summed over every whole curve of a closed chain of n curves */
+void g2_loop_moments(const g2_curve *c, int n, double m[6]);
 double g2_loop_area(const g2_curve *c, int n); /* signed area of a closed chain (ccw > 0) */
 
-/* Flips curves of a loop (given in chain order) so that each ends where the next starts, then
- * snaps every junction to one point. Returns -1 if closed within tol, else the index i of the
- * first curve whose end misses the next curve (gap in *gap). */
+/* ---- loops ----
+ * Chain order of a loop, in place and without moving any point (n >= 2): the first curve is
+ * reversed when its start lies nearer to the second curve than its end does; then position
+ * i = 1, 2, ... takes
+ *   reorder == 0: the curve already there (the loop is given in chain order),
+ *   reorder != 0: of the curves not yet placed, the one with an end point nearest to the end of
+ *                 curve i-1 (on equal distances the curve already at position i wins),
+ * reversed when its end p1 is nearer to the end of curve i-1 than its start p0.
+ * order (may be NULL) receives, for each position, the index the curve had in c on entry;
+ * flipped (may be NULL) 1 where the curve was reversed, else 0. */
+void g2_chain_order(g2_curve *c, int n, int reorder, int *order, int *flipped);
+
+/* g2_chain_order() without reordering, then snaps every junction to one point (each start
+ * becomes the previous curve's end, bit-exactly). Returns -1 if closed within tol, else the
+ * index i of the first curve whose end misses the next curve (gap in *gap); then nothing is
+ * snapped. A single curve closes when its two ends lie within tol. */
 int g2_chain(g2_curve *c, int n, double tol, double *gap);
 
 /* ---- point in region (even-odd over closed loops) ---- */

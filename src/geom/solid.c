@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "geom/geo2d.h"
+#include "geom/sketch.h"
 #include "geom/solid_int.h"
 #include "base/util.h"
 
@@ -163,7 +164,7 @@ static int sd_add_prism(sd_solid *s, const cad_model *m, const cad_plane *pl, in
         const cad_loop *l = &m->loops[f->first + k];
         for (int i = 0; i < l->n; i++) {
             const cad_curve *cc = &m->curves[l->first + i];
-            if (g2_from_cad(cc, &p.c[at + i]) != 0) {
+            if (sk_curve_to_g2(cc, &p.c[at + i]) != 0) {
                 int line = cc->line;
                 free(p.c), free(loop_n);
                 return line > 0 ? ut_fail("line %d: %s", line, ut_error()) : -1;

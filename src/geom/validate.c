@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "geom/geo2d.h"
+#include "geom/sketch.h"
 #include "geom/solid.h"
 #include "base/util.h"
 
@@ -107,7 +108,7 @@ static int vl_loop(const cad_model *m, int li, g2_curve *c, double size) {
     int n = l->n, line0 = m->curves[l->first].line;
     double gap, tol = 1e-9 * size, jtol = 1e-6 * size;
     for (int i = 0; i < n; i++)
-        if (g2_from_cad(&m->curves[l->first + i], &c[i]) != 0) return vl_fail(m->curves[l->first + i].line, -1);
+        if (sk_curve_to_g2(&m->curves[l->first + i], &c[i]) != 0) return vl_fail(m->curves[l->first + i].line, -1);
     int bad = g2_chain(c, n, jtol, &gap);
     if (bad >= 0)
         return VL_FAIL(m->curves[l->first + bad].line, "loop is not closed (gap %.3g after curve %d of %d)", gap, bad + 1, n);

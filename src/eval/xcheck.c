@@ -1,28 +1,29 @@
-/* occt_check.c - cross-check of a data file: recad's kernel against OpenCASCADE (see occt.h). */
+/* xcheck.c - see xcheck.h. */
+#include "eval/xcheck.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "data/import.h"
-#include "eval/occt.h"
 #include "geom/solid.h"
 #include "base/util.h"
 
 /* Largest difference of two boxes' corner coordinates. */
-static double oc_box_diff(const double alo[3], const double ahi[3], const double blo[3], const double bhi[3]) {
+static double xc_box_diff(const double alo[3], const double ahi[3], const double blo[3], const double bhi[3]) {
     double d = 0;
     for (int k = 0; k < 3; k++) d = fmax(d, fmax(fabs(alo[k] - blo[k]), fabs(ahi[k] - bhi[k])));
     return d;
 }
 
-static int oc_check_fail(oc_check *c, const char *stage) {
+static int xc_fail(xc_check *c, const char *stage) {
     snprintf(c->stage, sizeof c->stage, "%s", stage);
     snprintf(c->reason, sizeof c->reason, "%s", ut_error());
     return -1;
 }
 
 /* Our kernel: build and measure, best of `reps` timed runs. */
-static int oc_check_ours(const cad_model *m, int reps, sd_props *p, double *secs) {
+static int xc_ours(const cad_model *m, int reps, sd_props *p, double *secs) {
     *secs = INFINITY;
     for (int r = 0; r < reps; r++) {
         double t0 = ut_now();
@@ -36,7 +37,7 @@ static int oc_check_ours(const cad_model *m, int reps, sd_props *p, double *secs
     return 0;
 }
 
-int oc_cross_check(const char *path, const oc_options *opt, oc_check *c) {
+int xc_check_file(const char *path, const oc_options *opt, xc_check *c) {
     memset(c, 0, sizeof *c);
     cad_model m;
     im_report rep;
@@ -48,16 +49,16 @@ int oc_cross_check(const char *path, const oc_options *opt, oc_check *c) {
     if (rc != 0) {
         cad_free(&m);
         im_report_free(&rep);
-        return oc_check_fail(c, "import");
+        return xc_fail(c, "import");
     }
     c->skipped_empty = rep.skipped_empty;
     c->nextrudes = m.nextrudes;
     sd_props sp;
     oc_props op;
-    if (oc_check_ours(&m, 3, &sp, &c->t_ours) != 0) {
-        rc = oc_check_fail(c, "recad");
+    if (xc_ours(&m, 3, &sp, &c->t_ours) != 0) {
+        rc = xc_fail(c, "recad");
     } else if (oc_measure(&m, opt, &op) != 0) {
-        rc = oc_check_fail(c, "occt");
+        rc = xc_fail(c, "occt");
     } else {
         c->vol_ours = sp.volume;
         c->vol_occt = op.volume;
@@ -67,7 +68,7 @@ int oc_cross_check(const char *path, const oc_options *opt, oc_check *c) {
         c->area_rel = fabs(sp.area - op.area) / fabs(op.area);
         c->size = 0;
         for (int k = 0; k < 3; k++) c->size = fmax(c->size, op.hi[k] - op.lo[k]);
-        c->bbox_diff = oc_box_diff(sp.lo, sp.hi, op.lo, op.hi) / c->size;
+        c->bbox_diff = xc_box_diff(sp.lo, sp.hi, op.lo, op.hi) / c->size;
         double cd = 0;
         for (int k = 0; k < 3; k++) cd = fmax(cd, fabs(sp.centroid[k] - op.centroid[k]));
         c->centroid_diff = cd / c->size;
@@ -78,7 +79,7 @@ int oc_cross_check(const char *path, const oc_options *opt, oc_check *c) {
         }
         c->inertia_diff = imax > 0 ? id / imax : id;
         c->has_file_bbox = rep.has_bbox;
-        if (rep.has_bbox) c->file_bbox_diff = oc_box_diff(rep.bbox_lo, rep.bbox_hi, op.lo, op.hi) / c->size;
+        if (rep.has_bbox) c->file_bbox_diff = xc_box_diff(rep.bbox_lo, rep.bbox_hi, op.lo, op.hi) / c->size;
         c->has_file_volume = rep.has_props;
         if (rep.has_props) c->file_vol_rel = fabs(rep.volume - op.volume) / fabs(op.volume);
         c->occt_valid = op.valid;
