@@ -39,7 +39,7 @@ int ck_dir(const char *out, long step, char *dir, size_t n);
 int ck_begin(const char *out, long step, char *tmp, size_t n);
 /* publishes the temporary folder of `step`, points `latest` at it, keeps `keep` checkpoints */
 int ck_commit(const char *out, long step, int keep);
-/* removes the temporary folder of `step` (after a failed write) */
+/* removes the temporary folder of `step` after a failed write; ut_error() keeps the failure */
 void ck_abort(const char *out, long step);
 
 /* the checkpoint to resume from: 0 with its folder in dir and its step in *step; 1 when OUT holds
