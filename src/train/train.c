@@ -302,8 +302,7 @@ static int tr_load_checkpoint(const char *out, nn_model *m, opt_adamw *opt, cons
 
 /* ------------------------------------------------------------------ the loop */
 
-int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res) {
-    memset(res, 0, sizeof *res);
+static int tr_check_inputs(const nn_model *m, const tr_data *d, const tr_options *o) {
     if (!o->out_dir) return ut_fail("train: no output folder");
     if (d->n < 1) return ut_fail("train: no samples");
     if (o->batch < 1 || o->batch > 1024) return ut_fail("train: batch %d out of range [1, 1024]", o->batch);
@@ -313,29 +312,57 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
     for (long i = 0; i < d->off[d->n]; i++)
         if (d->tok[i] < 0 || d->tok[i] >= m->cfg.vocab_size)
             return ut_fail("train: token id %d does not fit vocab_size %d", d->tok[i], m->cfg.vocab_size);
-    if (ut_mkdirs(o->out_dir)) return -1;
-    long warmup = o->warmup >= 0 ? o->warmup : o->steps / 20;
-    opt_hparams hp = {o->lr, o->beta1, o->beta2, o->eps, o->weight_decay, o->clip};
-    opt_adamw opt;
-    opt_init(&opt, m, &hp);
-    int rc = 0, resumed = 0;
+    return 0;
+}
+
+/* loads the checkpoint to continue from (with resume) and opens the run log, keeping its rows up
+ * to the resumed step */
+static int tr_start(nn_model *m, const tr_data *d, const tr_options *o, opt_adamw *opt, rl_log *log) {
+    int resumed = 0;
     if (o->resume) {
-        int r = tr_load_checkpoint(o->out_dir, m, &opt, o, d->n);
-        if (r < 0) {
-            opt_free(&opt);
-            return -1;
-        }
+        int r = tr_load_checkpoint(o->out_dir, m, opt, o, d->n);
+        if (r < 0) return -1;
         resumed = r == 0;
-    }
-    if (!o->resume) {
+    } else {
         char lp[4200];
         snprintf(lp, sizeof lp, "%s/latest", o->out_dir);
         if (access(lp, F_OK) == 0)
             fprintf(stderr, "recad train: warning: %s already holds checkpoints; starting over (--resume continues)\n",
                     o->out_dir);
     }
+    return tr_log_open(log, o->out_dir, resumed ? opt->step : -1);
+}
+
+/* one update on the batch of step opt->step; its metrics row (TR_NCOLS values) into row.
+ * Returns the batch width T, or -1. */
+static int tr_update(nn_model *m, const tr_data *d, const tr_options *o, tr_order *ord, opt_adamw *opt, long warmup,
+                     int *in, int *tg, double *row) {
+    double t0 = ut_now();
+    long s = opt->step, ntarget = 0;
+    int T = tr_batch(d, ord, s, o->batch, o->seq, in, tg, &ntarget);
+    nn_zero_grad(m);
+    if (nn_forward(m, in, tg, NULL, 0.0f, o->batch, T) || nn_backward(m)) return -1;
+    float loss = m->loss;
+    if (!isfinite(loss)) return ut_fail("train: loss became %f at step %ld (lower the learning rate?)", loss, s + 1);
+    float lr = opt_lr(s, warmup, o->steps, o->lr, o->lr_min);
+    double gn = opt_step(opt, lr);
+    double dt = ut_now() - t0;
+    row[0] = loss;
+    row[1] = lr;
+    row[2] = (float)gn;
+    row[3] = (double)o->batch * T / dt;
+    return T;
+}
+
+int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res) {
+    memset(res, 0, sizeof *res);
+    if (tr_check_inputs(m, d, o) || ut_mkdirs(o->out_dir)) return -1;
+    long warmup = o->warmup >= 0 ? o->warmup : o->steps / 20;
+    opt_hparams hp = {o->lr, o->beta1, o->beta2, o->eps, o->weight_decay, o->clip};
+    opt_adamw opt;
+    opt_init(&opt, m, &hp);
     rl_log log;
-    if (tr_log_open(&log, o->out_dir, resumed ? opt.step : -1)) {
+    if (tr_start(m, d, o, &opt, &log)) {
         opt_free(&opt);
         return -1;
     }
@@ -354,25 +381,16 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
     if (o->quiet) pb.quiet = 1;
     double t_run = ut_now(), tokens_run = 0;
     float loss = NAN;
+    int rc = 0;
     while (opt.step < end && !rc) {
-        double t0 = ut_now();
-        long s = opt.step, ntarget = 0;
-        int T = tr_batch(d, &ord, s, o->batch, o->seq, in, tg, &ntarget);
-        nn_zero_grad(m);
-        if (nn_forward(m, in, tg, NULL, 0.0f, o->batch, T) || nn_backward(m)) {
+        double row[TR_NCOLS];
+        int T = tr_update(m, d, o, &ord, &opt, warmup, in, tg, row);
+        if (T < 0) {
             rc = -1;
             break;
         }
-        loss = m->loss;
-        if (!isfinite(loss)) {
-            rc = ut_fail("train: loss became %f at step %ld (lower the learning rate?)", loss, s + 1);
-            break;
-        }
-        float lr = opt_lr(s, warmup, o->steps, o->lr, o->lr_min);
-        double gn = opt_step(&opt, lr);
-        double dt = ut_now() - t0;
+        loss = (float)row[0];
         tokens_run += (double)o->batch * T;
-        double row[TR_NCOLS] = {loss, lr, (float)gn, (double)o->batch * T / dt};
         rl_add(&log, opt.step, row);
         res->losses[opt.step - 1] = loss;
         if (!res->steps_done && opt.step == res->start_step + 1) res->first_loss = loss;
