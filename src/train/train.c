@@ -1,19 +1,20 @@
-/* train.c - training loop, metrics, plot, checkpoints and resume (see train.h). */
+/* train.c - supervised training: data, batches, the loop; checkpoints go through ckpt.h and the
+ * metrics through runlog.h (see train.h). */
 #include "train/train.h"
 
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-
+#include "base/util.h"
+#include "data/jsonl.h"
 #include "ml/opt.h"
 #include "ml/tokenizer.h"
-#include "base/plot.h"
-#include "base/util.h"
+#include "train/ckpt.h"
+#include "train/runlog.h"
 
 #define TR_BYTE_EOS 256
 
@@ -60,57 +61,50 @@ static int *tr_encode(tok_tokenizer *tok, const char *s, int *n) {
     return ids;
 }
 
+/* one {"prompt", "answer"} record as tokens(prompt) ++ tokens(answer) ++ [eos], flags on the
+ * answer and eos */
+static int tr_add_record(tr_data *d, const jl_reader *r, const cJSON *rec, tok_tokenizer *tok, int eos) {
+    const char *prompt, *answer;
+    if (jl_str(r, rec, "prompt", &prompt) || jl_str(r, rec, "answer", &answer)) return -1;
+    int np = 0, na = 0, rc = 0;
+    int *ip = tr_encode(tok, prompt, &np);
+    int *ia = ip ? tr_encode(tok, answer, &na) : NULL;
+    if (!ip || !ia) rc = ut_fail("%s:%d: %s", r->path, r->line, ut_error());
+    else {
+        int n = np + na + 1;
+        int *ids = ut_malloc((size_t)n * sizeof(int));
+        unsigned char *fl = ut_malloc((size_t)n);
+        memcpy(ids, ip, (size_t)np * sizeof(int));
+        memcpy(ids + np, ia, (size_t)na * sizeof(int));
+        ids[n - 1] = eos;
+        for (int i = 0; i < n; i++) fl[i] = i >= np;
+        tr_data_add(d, ids, fl, n);
+        free(ids);
+        free(fl);
+    }
+    free(ip);
+    free(ia);
+    return rc;
+}
+
 int tr_data_load_jsonl(tr_data *d, const char *path, tok_tokenizer *tok) {
     int eos = TR_BYTE_EOS;
     if (tok) {
         eos = tok_special_id(tok, "<|endoftext|>");
         if (eos < 0) return ut_fail("%s: the tokenizer has no <|endoftext|> special token", path);
     }
-    size_t len = 0;
-    char *text = ut_read_file(path, &len);
-    if (!text) return -1;
-    int rc = 0, lineno = 0, added = 0;
-    char *p = text;
-    while (*p && !rc) {
-        char *nl = strchr(p, '\n');
-        if (nl) *nl = 0;
-        lineno++;
-        char *q = p;
-        while (*q == ' ' || *q == '\t' || *q == '\r') q++;
-        if (*q) {
-            cJSON *o = cJSON_Parse(q);
-            const cJSON *pr = o ? cJSON_GetObjectItemCaseSensitive(o, "prompt") : NULL;
-            const cJSON *an = o ? cJSON_GetObjectItemCaseSensitive(o, "answer") : NULL;
-            if (!o) rc = ut_fail("%s:%d: not valid JSON", path, lineno);
-            else if (!cJSON_IsString(pr) || !cJSON_IsString(an))
-                rc = ut_fail("%s:%d: needs string fields \"prompt\" and \"answer\"", path, lineno);
-            else {
-                int np = 0, na = 0;
-                int *ip = tr_encode(tok, pr->valuestring, &np);
-                int *ia = ip ? tr_encode(tok, an->valuestring, &na) : NULL;
-                if (!ip || !ia) rc = ut_fail("%s:%d: %s", path, lineno, ut_error());
-                else {
-                    int n = np + na + 1;
-                    int *ids = ut_malloc((size_t)n * sizeof(int));
-                    unsigned char *fl = ut_malloc((size_t)n);
-                    memcpy(ids, ip, (size_t)np * sizeof(int));
-                    memcpy(ids + np, ia, (size_t)na * sizeof(int));
-                    ids[n - 1] = eos;
-                    for (int i = 0; i < n; i++) fl[i] = i >= np;
-                    tr_data_add(d, ids, fl, n);
-                    added++;
-                    free(ids);
-                    free(fl);
-                }
-                free(ip);
-                free(ia);
-            }
-            cJSON_Delete(o);
+    jl_reader r;
+    if (jl_open(&r, path, 0)) return -1;
+    int rc, added = 0;
+    cJSON *rec;
+    while ((rc = jl_next(&r, &rec)) == 1) {
+        if (tr_add_record(d, &r, rec, tok, eos)) {
+            rc = -1;
+            break;
         }
-        if (!nl) break;
-        p = nl + 1;
+        added++;
     }
-    free(text);
+    jl_close(&r);
     if (!rc && !added) rc = ut_fail("%s: no samples", path);
     return rc;
 }
@@ -132,6 +126,7 @@ tr_options tr_defaults(void) {
     o.beta2 = 0.95f;
     o.eps = 1e-8f;
     o.ckpt_every = 200;
+    o.keep_ckpts = 2;
     o.log_every = 10;
     o.seed = 1;
     return o;
@@ -187,84 +182,34 @@ static int tr_batch(const tr_data *d, tr_order *ord, long s, int B, int seq, int
     return T;
 }
 
-/* ------------------------------------------------------------------ metrics and plot */
+/* ------------------------------------------------------------------ run log */
 
-typedef struct {
-    long step;
-    float loss, lr, gnorm;
-    double tps;
-} tr_row;
+/* metrics.csv: step,loss,lr,grad_norm,tokens_per_s */
+static const rl_col tr_cols[] = {{"loss", 'g', 9}, {"lr", 'g', 6}, {"grad_norm", 'g', 6}, {"tokens_per_s", 'f', 1}};
+#define TR_NCOLS ((int)(sizeof tr_cols / sizeof tr_cols[0]))
 
-static int tr_write_metrics(const char *dir, const tr_row *rows, int n) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/metrics.csv", dir);
-    ut_atomic a;
-    if (ut_atomic_open(&a, path)) return -1;
-    fprintf(a.f, "step,loss,lr,grad_norm,tokens_per_s\n");
-    for (int i = 0; i < n; i++)
-        fprintf(a.f, "%ld,%.9g,%.6g,%.6g,%.1f\n", rows[i].step, rows[i].loss, rows[i].lr, rows[i].gnorm, rows[i].tps);
-    if (ferror(a.f)) {
-        ut_atomic_abort(&a);
-        return ut_fail("%s: write failed", path);
-    }
-    return ut_atomic_commit(&a);
+/* opens OUT/metrics.csv; resume_step >= 0 keeps the rows up to that step */
+static int tr_log_open(rl_log *log, const char *out, long resume_step) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.csv", out);
+    return rl_open(log, path, tr_cols, TR_NCOLS, resume_step);
 }
 
-/* reads metrics.csv rows with step <= upto (resume) */
-static int tr_read_metrics(const char *dir, long upto, tr_row **rows, int *n, int *cap) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/metrics.csv", dir);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        tr_row r;
-        if (sscanf(line, "%ld,%f,%f,%f,%lf", &r.step, &r.loss, &r.lr, &r.gnorm, &r.tps) == 5 && r.step <= upto)
-            *UT_PUSH(*rows, *n, *cap) = r;
-    }
-    fclose(f);
-    return 0;
-}
-
-int tr_plot_loss(const char *path, const float *loss, const long *step, int n) {
-    double *x = ut_malloc(sizeof(double) * (size_t)(n ? n : 1)), *y = ut_malloc(sizeof(double) * (size_t)(n ? n : 1));
-    for (int i = 0; i < n; i++) x[i] = (double)step[i], y[i] = loss[i];
-    plot_series s = {"loss", x, y, n, {31, 90, 200}};
-    plot_opts o = {"training loss", "step", "loss", 800, 500};
-    int rc = plot_lines(path, &o, &s, 1);
-    free(x);
-    free(y);
-    return rc;
-}
-
-static int tr_refresh_outputs(const char *dir, const tr_row *rows, int n) {
-    if (tr_write_metrics(dir, rows, n)) return -1;
-    float *l = ut_malloc(sizeof(float) * (size_t)(n ? n : 1));
-    long *s = ut_malloc(sizeof(long) * (size_t)(n ? n : 1));
-    for (int i = 0; i < n; i++) l[i] = rows[i].loss, s[i] = rows[i].step;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/loss.png", dir);
-    int rc = tr_plot_loss(path, l, s, n);
-    free(l);
-    free(s);
-    return rc;
+/* rewrites OUT/metrics.csv and OUT/loss.png */
+static int tr_log_flush(const rl_log *log, const char *out) {
+    if (rl_write(log)) return -1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/loss.png", out);
+    static const char *const loss[] = {"loss"};
+    plot_opts po = {"training loss", "step", "loss", 800, 500};
+    return rl_plot(log, path, &po, loss, 1);
 }
 
 /* ------------------------------------------------------------------ checkpoints */
 
-static void tr_remove_dir(const char *dir) {
-    DIR *dp = opendir(dir);
-    if (!dp) return;
-    struct dirent *e;
-    char path[4400];
-    while ((e = readdir(dp)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-    closedir(dp);
-    rmdir(dir);
-}
+/* the files of a complete checkpoint folder (tokenizer.json is extra and optional) */
+static const char *const tr_ckpt_files[] = {"config.json", "model.safetensors", "optimizer.safetensors", "trainer.json",
+                                            NULL};
 
 /* model weights + config, and the tokenizer when there is one, into dir */
 static int tr_save_model(const nn_model *m, const tr_options *o, const char *dir) {
@@ -275,14 +220,8 @@ static int tr_save_model(const nn_model *m, const tr_options *o, const char *dir
     return tok_save(o->tok, path);
 }
 
-static int tr_save_checkpoint(const char *out, const nn_model *m, const opt_adamw *opt, const tr_options *o, int nsamples,
-                              float loss) {
-    char dir[4096], path[4200], name[64];
-    snprintf(name, sizeof name, "step-%08ld", opt->step);
-    snprintf(dir, sizeof dir, "%s/%s", out, name);
-    if (tr_save_model(m, o, dir)) return -1;
-    snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
-    if (opt_save(opt, path)) return -1;
+/* trainer.json: what resume needs to continue the same data order */
+static cJSON *tr_state_json(const opt_adamw *opt, const tr_options *o, int nsamples, float loss) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "step", (double)opt->step);
     char seed[32];
@@ -293,65 +232,44 @@ static int tr_save_checkpoint(const char *out, const nn_model *m, const opt_adam
     cJSON_AddNumberToObject(j, "samples", nsamples);
     cJSON_AddNumberToObject(j, "steps", (double)o->steps);
     cJSON_AddNumberToObject(j, "loss", loss);
-    char *s = cJSON_Print(j);
-    cJSON_Delete(j);
-    snprintf(path, sizeof path, "%s/trainer.json", dir);
-    int rc = ut_write_atomic(path, s, strlen(s));
-    free(s);
-    if (rc) return -1;
-    /* the pointer is written last: a crash before this line leaves the previous checkpoint */
-    snprintf(path, sizeof path, "%s/latest", out);
-    if (ut_write_atomic(path, name, strlen(name))) return -1;
-    /* keep the two newest step folders */
-    DIR *dp = opendir(out);
-    long newest[2] = {-1, -1}, all[64];
-    int n = 0;
-    struct dirent *e;
-    while (dp && (e = readdir(dp))) {
-        long st;
-        char tail;
-        if (sscanf(e->d_name, "step-%ld%c", &st, &tail) == 1 && strlen(e->d_name) == 13 && n < 64) all[n++] = st;
-    }
-    if (dp) closedir(dp);
-    for (int i = 0; i < n; i++) {
-        if (all[i] > newest[0]) newest[1] = newest[0], newest[0] = all[i];
-        else if (all[i] > newest[1]) newest[1] = all[i];
-    }
-    for (int i = 0; i < n; i++)
-        if (all[i] != newest[0] && all[i] != newest[1]) {
-            snprintf(dir, sizeof dir, "%s/step-%08ld", out, all[i]);
-            tr_remove_dir(dir);
-        }
-    return 0;
+    return j;
 }
 
-static int tr_load_checkpoint(const char *out, nn_model *m, opt_adamw *opt, const tr_options *o, int nsamples) {
-    char path[4200], name[128], dir[4096];
-    snprintf(path, sizeof path, "%s/latest", out);
-    size_t len = 0;
-    char *s = ut_read_file(path, &len);
-    if (!s) return 1; /* nothing to resume */
-    snprintf(name, sizeof name, "%.*s", (int)strcspn(s, "\r\n"), s);
-    free(s);
-    snprintf(dir, sizeof dir, "%s/%s", out, name);
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    nn_config c;
-    if (nn_config_load(&c, path)) return -1;
-    if (c.vocab_size != m->cfg.vocab_size || c.hidden_size != m->cfg.hidden_size ||
-        c.intermediate_size != m->cfg.intermediate_size || c.num_hidden_layers != m->cfg.num_hidden_layers ||
-        c.num_attention_heads != m->cfg.num_attention_heads || c.num_key_value_heads != m->cfg.num_key_value_heads ||
-        c.tie_word_embeddings != m->cfg.tie_word_embeddings)
-        return ut_fail("%s: checkpoint model shape differs from the configured model", path);
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (nn_load_weights(m, path)) return -1;
+/* the checkpoint files into dir */
+static int tr_write_checkpoint(const char *dir, const nn_model *m, const opt_adamw *opt, const tr_options *o,
+                               int nsamples, float loss) {
+    if (tr_save_model(m, o, dir)) return -1;
+    char path[4200];
     snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
-    if (opt_load(opt, path)) return -1;
-    snprintf(path, sizeof path, "%s/trainer.json", dir);
-    s = ut_read_file(path, NULL);
-    if (!s) return -1;
-    cJSON *j = cJSON_Parse(s);
-    free(s);
-    if (!j) return ut_fail("%s: not valid JSON", path);
+    if (opt_save(opt, path)) return -1;
+    cJSON *j = tr_state_json(opt, o, nsamples, loss);
+    int rc = ck_write_json(dir, "trainer.json", j);
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int tr_save_checkpoint(const char *out, const nn_model *m, const opt_adamw *opt, const tr_options *o, int nsamples,
+                              float loss) {
+    char dir[4096];
+    if (ck_begin(out, opt->step, dir, sizeof dir)) return -1;
+    if (tr_write_checkpoint(dir, m, opt, o, nsamples, loss)) {
+        ck_abort(out, opt->step);
+        return -1;
+    }
+    return ck_commit(out, opt->step, o->keep_ckpts);
+}
+
+static int tr_same_shape(const nn_config *a, const nn_config *b) {
+    return a->vocab_size == b->vocab_size && a->hidden_size == b->hidden_size &&
+           a->intermediate_size == b->intermediate_size && a->num_hidden_layers == b->num_hidden_layers &&
+           a->num_attention_heads == b->num_attention_heads && a->num_key_value_heads == b->num_key_value_heads &&
+           a->tie_word_embeddings == b->tie_word_embeddings;
+}
+
+/* warns when the batch size, seed or data set differ from the checkpoint's */
+static int tr_check_state(const char *dir, const tr_options *o, int nsamples) {
+    cJSON *j = ck_read_json(dir, "trainer.json");
+    if (!j) return -1;
     const cJSON *b = cJSON_GetObjectItem(j, "batch"), *sd = cJSON_GetObjectItem(j, "seed");
     const cJSON *ns = cJSON_GetObjectItem(j, "samples");
     char seed[32];
@@ -364,10 +282,27 @@ static int tr_load_checkpoint(const char *out, nn_model *m, opt_adamw *opt, cons
     return 0;
 }
 
+/* loads the checkpoint to resume from into m and opt; 1 when OUT holds none */
+static int tr_load_checkpoint(const char *out, nn_model *m, opt_adamw *opt, const tr_options *o, int nsamples) {
+    char dir[4096], path[4200];
+    long step;
+    int r = ck_latest(out, tr_ckpt_files, dir, sizeof dir, &step);
+    if (r) return r;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    nn_config c;
+    if (nn_config_load(&c, path)) return -1;
+    if (!tr_same_shape(&c, &m->cfg)) return ut_fail("%s: checkpoint model shape differs from the configured model", path);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (nn_load_weights(m, path)) return -1;
+    snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
+    if (opt_load(opt, path)) return -1;
+    if (opt->step != step) return ut_fail("%s: optimiser step %ld does not match the folder's step %ld", path, opt->step, step);
+    return tr_check_state(dir, o, nsamples);
+}
+
 /* ------------------------------------------------------------------ the loop */
 
-int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res) {
-    memset(res, 0, sizeof *res);
+static int tr_check_inputs(const nn_model *m, const tr_data *d, const tr_options *o) {
     if (!o->out_dir) return ut_fail("train: no output folder");
     if (d->n < 1) return ut_fail("train: no samples");
     if (o->batch < 1 || o->batch > 1024) return ut_fail("train: batch %d out of range [1, 1024]", o->batch);
@@ -377,34 +312,64 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
     for (long i = 0; i < d->off[d->n]; i++)
         if (d->tok[i] < 0 || d->tok[i] >= m->cfg.vocab_size)
             return ut_fail("train: token id %d does not fit vocab_size %d", d->tok[i], m->cfg.vocab_size);
-    if (ut_mkdirs(o->out_dir)) return -1;
-    long warmup = o->warmup >= 0 ? o->warmup : o->steps / 20;
-    opt_hparams hp = {o->lr, o->beta1, o->beta2, o->eps, o->weight_decay, o->clip};
-    opt_adamw opt;
-    opt_init(&opt, m, &hp);
-    tr_row *rows = NULL;
-    int nrows = 0, caprows = 0, rc = 0;
+    return 0;
+}
+
+/* loads the checkpoint to continue from (with resume) and opens the run log, keeping its rows up
+ * to the resumed step */
+static int tr_start(nn_model *m, const tr_data *d, const tr_options *o, opt_adamw *opt, rl_log *log) {
+    int resumed = 0;
     if (o->resume) {
-        int r = tr_load_checkpoint(o->out_dir, m, &opt, o, d->n);
-        if (r < 0) {
-            opt_free(&opt);
-            return -1;
-        }
-        if (r == 0) {
-            tr_read_metrics(o->out_dir, opt.step, &rows, &nrows, &caprows);
-        }
-    }
-    if (!o->resume) {
+        int r = tr_load_checkpoint(o->out_dir, m, opt, o, d->n);
+        if (r < 0) return -1;
+        resumed = r == 0;
+    } else {
         char lp[4200];
         snprintf(lp, sizeof lp, "%s/latest", o->out_dir);
         if (access(lp, F_OK) == 0)
             fprintf(stderr, "recad train: warning: %s already holds checkpoints; starting over (--resume continues)\n",
                     o->out_dir);
     }
+    return tr_log_open(log, o->out_dir, resumed ? opt->step : -1);
+}
+
+/* one update on the batch of step opt->step; its metrics row (TR_NCOLS values) into row.
+ * Returns the batch width T, or -1. */
+static int tr_update(nn_model *m, const tr_data *d, const tr_options *o, tr_order *ord, opt_adamw *opt, long warmup,
+                     int *in, int *tg, double *row) {
+    double t0 = ut_now();
+    long s = opt->step, ntarget = 0;
+    int T = tr_batch(d, ord, s, o->batch, o->seq, in, tg, &ntarget);
+    nn_zero_grad(m);
+    if (nn_forward(m, in, tg, NULL, 0.0f, o->batch, T) || nn_backward(m)) return -1;
+    float loss = m->loss;
+    if (!isfinite(loss)) return ut_fail("train: loss became %f at step %ld (lower the learning rate?)", loss, s + 1);
+    float lr = opt_lr(s, warmup, o->steps, o->lr, o->lr_min);
+    double gn = opt_step(opt, lr);
+    double dt = ut_now() - t0;
+    row[0] = loss;
+    row[1] = lr;
+    row[2] = (float)gn;
+    row[3] = (double)o->batch * T / dt;
+    return T;
+}
+
+int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res) {
+    memset(res, 0, sizeof *res);
+    if (tr_check_inputs(m, d, o) || ut_mkdirs(o->out_dir)) return -1;
+    long warmup = o->warmup >= 0 ? o->warmup : o->steps / 20;
+    opt_hparams hp = {o->lr, o->beta1, o->beta2, o->eps, o->weight_decay, o->clip};
+    opt_adamw opt;
+    opt_init(&opt, m, &hp);
+    rl_log log;
+    if (tr_start(m, d, o, &opt, &log)) {
+        opt_free(&opt);
+        return -1;
+    }
     res->start_step = opt.step;
     res->losses = ut_calloc((size_t)o->steps + 1, sizeof(float));
-    for (int i = 0; i < nrows; i++)
-        if (rows[i].step >= 1 && rows[i].step <= o->steps) res->losses[rows[i].step - 1] = rows[i].loss;
+    for (int i = 0; i < log.n; i++)
+        if (log.step[i] >= 1 && log.step[i] <= o->steps) res->losses[log.step[i] - 1] = (float)rl_get(&log, i, 0);
     size_t N = (size_t)o->batch * o->seq;
     int *in = ut_malloc(N * sizeof(int)), *tg = ut_malloc(N * sizeof(int));
     tr_order ord = {-1, ut_malloc(sizeof(int) * (size_t)d->n), d->n, o->seed};
@@ -416,37 +381,28 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
     if (o->quiet) pb.quiet = 1;
     double t_run = ut_now(), tokens_run = 0;
     float loss = NAN;
+    int rc = 0;
     while (opt.step < end && !rc) {
-        double t0 = ut_now();
-        long s = opt.step, ntarget = 0;
-        int T = tr_batch(d, &ord, s, o->batch, o->seq, in, tg, &ntarget);
-        nn_zero_grad(m);
-        if (nn_forward(m, in, tg, NULL, 0.0f, o->batch, T) || nn_backward(m)) {
+        double row[TR_NCOLS];
+        int T = tr_update(m, d, o, &ord, &opt, warmup, in, tg, row);
+        if (T < 0) {
             rc = -1;
             break;
         }
-        loss = m->loss;
-        if (!isfinite(loss)) {
-            rc = ut_fail("train: loss became %f at step %ld (lower the learning rate?)", loss, s + 1);
-            break;
-        }
-        float lr = opt_lr(s, warmup, o->steps, o->lr, o->lr_min);
-        double gn = opt_step(&opt, lr);
-        double dt = ut_now() - t0;
+        loss = (float)row[0];
         tokens_run += (double)o->batch * T;
-        tr_row r = {opt.step, loss, lr, (float)gn, (double)o->batch * T / dt};
-        *UT_PUSH(rows, nrows, caprows) = r;
+        rl_add(&log, opt.step, row);
         res->losses[opt.step - 1] = loss;
         if (!res->steps_done && opt.step == res->start_step + 1) res->first_loss = loss;
         res->steps_done = opt.step;
         snprintf(label, sizeof label, "train loss %.4f", loss);
         ut_progress_update(&pb, opt.step - res->start_step);
-        if (o->log_every > 0 && opt.step % o->log_every == 0 && tr_refresh_outputs(o->out_dir, rows, nrows)) rc = -1;
+        if (o->log_every > 0 && opt.step % o->log_every == 0 && tr_log_flush(&log, o->out_dir)) rc = -1;
         if (!rc && ((o->ckpt_every > 0 && opt.step % o->ckpt_every == 0) || opt.step == end))
             rc = tr_save_checkpoint(o->out_dir, m, &opt, o, d->n, loss);
     }
     ut_progress_finish(&pb);
-    if (!rc) rc = tr_refresh_outputs(o->out_dir, rows, nrows);
+    if (!rc) rc = tr_log_flush(&log, o->out_dir);
     if (!rc && opt.step == o->steps) {
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/final", o->out_dir);
@@ -459,7 +415,7 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
     free(in);
     free(tg);
     free(ord.perm);
-    free(rows);
+    rl_close(&log);
     opt_free(&opt);
     return rc;
 }

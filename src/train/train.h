@@ -1,5 +1,7 @@
-/* train.h - supervised training loop: batches of token sequences with loss masks, AdamW, metrics
- * CSV + loss plot PNG, atomic checkpoints and exact resume.
+/* train.h - supervised training loop: batches of token sequences with loss masks, AdamW, exact
+ * resume. The parts a trainer shares live in their own modules: data/jsonl.h reads the JSONL
+ * data, train/ckpt.h writes and finds checkpoint folders, train/runlog.h keeps metrics.csv and
+ * draws the loss plot; this module is the supervised (SFT) loop that calls them.
  *
  * Data (tr_data): samples are token-id sequences with a per-token train flag. Flag 1 on token j
  * means "the model is trained to predict token j from tokens 0..j-1" (the answer tokens and the
@@ -17,18 +19,20 @@
  * The data order depends only on (seed, step), which is what makes resume exact.
  *
  * Step: zero grads, forward, backward, clip to global norm `clip`, AdamW with opt_lr(step) (linear
- * warmup, cosine to lr_min at `steps`). See nn_opt.h.
+ * warmup, cosine to lr_min at `steps`). See ml/opt.h.
  *
  * Output folder OUT:
- *   metrics.csv          step,loss,lr,grad_norm,tokens_per_s (step = 1-based update count)
- *   loss.png             the loss curve (drawn here, written with stb_image_write)
- *   step-NNNNNNNN/       checkpoint: model.safetensors, config.json, optimizer.safetensors
- *                        (AdamW m, v, step), trainer.json (step, seed, batch, seq, samples)
+ *   metrics.csv          step,loss,lr,grad_norm,tokens_per_s (step = 1-based update count; runlog)
+ *   loss.png             the loss curve (runlog, base/plot.h)
+ *   step-NNNNNNNN/       checkpoint (ckpt): model.safetensors, config.json, optimizer.safetensors
+ *                        (AdamW m, v, step), trainer.json (step, seed, batch, seq, samples, steps,
+ *                        loss), tokenizer.json when training with a tokenizer
  *   latest               name of the newest complete checkpoint folder (written last, atomically)
- *   final/               model.safetensors + config.json after the last step
- * Checkpoints are written every ckpt_every steps and after the last step; the two newest are kept.
- * With resume = 1 the loop loads OUT/latest (model, optimiser, step), keeps the metrics rows up to
- * that step and continues: the losses equal those of an uninterrupted run.
+ *   final/               model.safetensors + config.json (+ tokenizer.json) after the last step
+ * Checkpoints are written every ckpt_every steps and after the last step, each into a temporary
+ * folder renamed when complete; the keep_ckpts newest are kept. With resume = 1 the loop loads
+ * the checkpoint named by OUT/latest (model, optimiser, step), keeps the metrics rows up to that
+ * step and continues: the losses equal those of an uninterrupted run.
  */
 #ifndef RECAD_TRAIN_H
 #define RECAD_TRAIN_H
@@ -62,6 +66,7 @@ typedef struct {
     long warmup;           /* warmup steps (default steps/20) */
     float weight_decay, clip, beta1, beta2, eps; /* 0.1, 1.0, 0.9, 0.95, 1e-8 */
     long ckpt_every;       /* checkpoint period in steps (default 200; <= 0: only at the end) */
+    int keep_ckpts;        /* checkpoint folders kept (default 2; <= 0: all) */
     long log_every;        /* metrics.csv / loss.png refresh period (default 10) */
     uint64_t seed;         /* data order (default 1) */
     int resume;            /* continue from OUT/latest when it exists */
@@ -83,8 +88,5 @@ tr_options tr_defaults(void);
 /* Trains m in place. m must be initialised (random or loaded); with resume its weights are
  * replaced by the checkpoint's. */
 int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res);
-
-/* Draws a loss curve (steps on x, loss on y, axes with labelled ticks) into a PNG file. */
-int tr_plot_loss(const char *path, const float *loss, const long *step, int n);
 
 #endif
