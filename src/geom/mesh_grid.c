@@ -20,8 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "geom/mesh_int.h"
+#include "base/hmap.h"
 #include "base/util.h"
+#include "geom/mesh_int.h"
 
 #define MG_CELLS 128      /* grid cells along the bounding-box diagonal at the default tolerance */
 #define MG_MIN_CELLS 32
@@ -224,38 +225,10 @@ static void mg_make_axis(mg_axis *feat, double lo, double hi, double h, double d
 /* ---------------------------------------------------------------- edge vertex map */
 
 typedef struct {
-    uint64_t *key;
-    int *val;
-    size_t cap, n;
-} mg_map;
-
-static size_t mg_slot(const mg_map *h, uint64_t k) {
-    size_t i = (size_t)(k * 0x9E3779B97F4A7C15ull >> 17) & (h->cap - 1);
-    while (h->key[i] != UINT64_MAX && h->key[i] != k) i = (i + 1) & (h->cap - 1);
-    return i;
-}
-
-static void mg_map_grow(mg_map *h) {
-    mg_map old = *h;
-    h->cap = old.cap ? 2 * old.cap : 4096;
-    h->key = ut_malloc(h->cap * sizeof *h->key);
-    h->val = ut_malloc(h->cap * sizeof *h->val);
-    for (size_t i = 0; i < h->cap; i++) h->key[i] = UINT64_MAX;
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.key[i] != UINT64_MAX) {
-            size_t j = mg_slot(h, old.key[i]);
-            h->key[j] = old.key[i];
-            h->val[j] = old.val[i];
-        }
-    free(old.key);
-    free(old.val);
-}
-
-typedef struct {
     const mg_ctx *g;
     mg_axis ax[3];
     unsigned char *in; /* per grid point */
-    mg_map map;
+    hm_map map;        /* grid edge (lo << 32 | hi) -> output vertex */
     ms_mesh *out;
     double *vplane; /* per output vertex: its facet plane (n, d), zero if unknown */
     int cap_vplane;
@@ -270,10 +243,10 @@ static void mg_point(const mg_run *R, int64_t id, double x[3]) {
 
 /* surface vertex on the grid edge between points a and b (statuses differ) */
 static int mg_edge_vertex(mg_run *R, int64_t a, int64_t b) {
-    if (2 * (R->map.n + 1) > R->map.cap) mg_map_grow(&R->map);
     uint64_t k = a < b ? (uint64_t)a << 32 | (uint64_t)b : (uint64_t)b << 32 | (uint64_t)a;
-    size_t i = mg_slot(&R->map, k);
-    if (R->map.key[i] == k) return R->map.val[i];
+    int added;
+    int64_t *id = hm_upsert(&R->map, k, 0, &added);
+    if (!added) return (int)*id;
     if (!R->in[a]) {
         int64_t t = a;
         a = b;
@@ -284,12 +257,10 @@ static int mg_edge_vertex(mg_run *R, int64_t a, int64_t b) {
     mg_point(R, b, pb);
     double plane[4];
     mg_surface_point(R->g, pa, pb, x, plane);
-    R->map.key[i] = k;
-    R->map.val[i] = ms_add_vertex(R->out, x[0], x[1], x[2]);
+    *id = ms_add_vertex(R->out, x[0], x[1], x[2]);
     ut_grow((void **)&R->vplane, &R->cap_vplane, 4 * R->out->nv, sizeof *R->vplane);
-    memcpy(R->vplane + 4 * R->map.val[i], plane, sizeof plane);
-    R->map.n++;
-    return R->map.val[i];
+    memcpy(R->vplane + 4 * *id, plane, sizeof plane);
+    return (int)*id;
 }
 
 /* sign of det(b - a, c - a, d - a) for grid points: > 0 when (a, b, c, d) is positively oriented */
@@ -558,6 +529,7 @@ int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, double t
         mg_point(&R, i, x);
         R.in[i] = (unsigned char)mg_inside(&g, x);
     }
+    hm_init(&R.map, 2048);
     /* the six tetrahedra of a cube: paths 0 -> e_a -> e_a + e_b -> (1,1,1) */
     static const int perm[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
     int64_t step[3] = {1, nx, nx * ny};
@@ -582,8 +554,7 @@ int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, double t
     for (int a = 0; a < 3; a++) free(R.ax[a].c);
     free(R.vplane);
     free(R.in);
-    free(R.map.key);
-    free(R.map.val);
+    hm_free(&R.map);
     free(g.box);
     free(g.w0);
     free(g.w1);
