@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "base/hmap.h"
+#include "base/tol.h"
 #include "base/util.h"
 #include "geom/mesh_int.h"
 
@@ -796,7 +797,7 @@ static void ms_emit_walls(ms_emit *E, const ms_cx *x) {
 
 int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh *out) {
     ms_ctx c = {0};
-    c.eps = 1e-9 * diag;
+    c.eps = tol_len(diag);
     const cad_plane *pl0 = &m->sketches[m->extrudes[0].sketch].plane;
     double *wlo = ut_malloc((size_t)m->nextrudes * sizeof *wlo), *whi = ut_malloc((size_t)m->nextrudes * sizeof *whi);
     ms_cell_profiles(m, p, pl0, &c, wlo, whi);

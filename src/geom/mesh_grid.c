@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "base/hmap.h"
+#include "base/tol.h"
 #include "base/util.h"
 #include "geom/mesh_int.h"
 
@@ -181,12 +182,12 @@ static void mg_features(const mg_ctx *g, mg_axis feat[3]) {
         const cad_sketch *sk = &m->sketches[m->extrudes[e].sketch];
         const cad_plane *pl = &sk->plane;
         for (int a = 0; a < 3; a++) {
-            if (fabs(fabs(pl->n[a]) - 1) < 1e-12) { /* slab ends */
+            if (fabs(fabs(pl->n[a]) - 1) < TOL_DIR) { /* slab ends */
                 mg_axis_push(&feat[a], pl->origin[a] + pl->n[a] * g->w0[e]);
                 mg_axis_push(&feat[a], pl->origin[a] + pl->n[a] * g->w1[e]);
             }
             /* lines of constant u (v) lie in planes perpendicular to the plane's x (y) */
-            int xa = fabs(fabs(pl->x[a]) - 1) < 1e-12, ya = fabs(fabs(pl->y[a]) - 1) < 1e-12;
+            int xa = fabs(fabs(pl->x[a]) - 1) < TOL_DIR, ya = fabs(fabs(pl->y[a]) - 1) < TOL_DIR;
             if (!xa && !ya) continue;
             for (int f = sk->first; f < sk->first + sk->n; f++)
                 for (int l = m->faces[f].first; l < m->faces[f].first + m->faces[f].n; l++)
@@ -214,7 +215,7 @@ static void mg_make_axis(mg_axis *feat, double lo, double hi, double h, double d
     mg_axis_push(&knots, hi);
     for (int i = 0; i + 1 < knots.n; i++) {
         double a = knots.c[i], b = knots.c[i + 1];
-        int k = (int)ceil((b - a) / h - 1e-9);
+        int k = (int)ceil((b - a) / h - TOL_STEP);
         if (k < 1) k = 1;
         for (int j = 0; j < k; j++) mg_axis_push(out, a + (b - a) * j / k);
     }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "geom/mesh.h"
+#include "base/tol.h"
 #include "base/util.h"
 
 #define SP_MAX 512 /* largest vertex valence considered */
@@ -210,8 +211,8 @@ int ms_simplify(ms_mesh *m, double eps) {
     double lo[3], hi[3];
     ms_bbox(m, lo, hi);
     double diag = sqrt((hi[0] - lo[0]) * (hi[0] - lo[0]) + (hi[1] - lo[1]) * (hi[1] - lo[1]) + (hi[2] - lo[2]) * (hi[2] - lo[2]));
-    sp_ctx c = {.m = m, .eps = eps > 0 ? eps : 1e-9 * diag};
-    c.min_area2 = (1e-12 * diag * diag) * (1e-12 * diag * diag);
+    sp_ctx c = {.m = m, .eps = eps > 0 ? eps : tol_len(diag)};
+    c.min_area2 = tol_area(diag) * tol_area(diag);
     c.inc = ut_calloc((size_t)m->nv + 1, sizeof *c.inc);
     c.dead_t = ut_calloc((size_t)m->nt + 1, 1);
     c.dead_v = ut_calloc((size_t)m->nv + 1, 1);

@@ -14,6 +14,7 @@
 
 #include "geom/geo2d.h"
 #include "geom/solid.h"
+#include "base/tol.h"
 #include "base/util.h"
 
 /* "line N: " prefix, or nothing when the line is unknown */
@@ -72,7 +73,7 @@ static int vl_structure(const cad_model *m) {
             return VL_FAIL(s->line, "sketch plane has a non-finite number");
         double nn = p->n[0] * p->n[0] + p->n[1] * p->n[1] + p->n[2] * p->n[2];
         double xn = p->x[0] * p->n[0] + p->x[1] * p->n[1] + p->x[2] * p->n[2];
-        if (fabs(nn - 1) > 1e-9 || fabs(xn) > 1e-9) return VL_FAIL(s->line, "sketch plane axes are not orthonormal");
+        if (fabs(nn - 1) > TOL_AXIS || fabs(xn) > TOL_AXIS) return VL_FAIL(s->line, "sketch plane axes are not orthonormal");
     }
     for (int i = 0; i < m->nfaces; i++) {
         const cad_face *f = &m->faces[i];
@@ -105,7 +106,7 @@ static int vl_extra_contact(const g2_curve *a, const g2_curve *b, const double *
 static int vl_loop(const cad_model *m, int li, g2_curve *c, double size) {
     const cad_loop *l = &m->loops[li];
     int n = l->n, line0 = m->curves[l->first].line;
-    double gap, tol = 1e-9 * size, jtol = 1e-6 * size;
+    double gap, tol = tol_len(size), jtol = 1e-6 * size;
     for (int i = 0; i < n; i++)
         if (g2_from_cad(&m->curves[l->first + i], &c[i]) != 0) return vl_fail(m->curves[l->first + i].line, -1);
     int bad = g2_chain(c, n, jtol, &gap);
@@ -120,7 +121,7 @@ static int vl_loop(const cad_model *m, int li, g2_curve *c, double size) {
             if (vl_extra_contact(&c[i], &c[j], junc, nj, tol, jtol))
                 return VL_FAIL(m->curves[l->first + j].line, "loop intersects itself (curves %d and %d of the loop)", i + 1, j + 1);
         }
-    if (!(fabs(g2_loop_area(c, n)) > 1e-12 * size * size)) return VL_FAIL(line0, "loop encloses no area");
+    if (!(fabs(g2_loop_area(c, n)) > tol_area(size))) return VL_FAIL(line0, "loop encloses no area");
     return 0;
 }
 
@@ -178,7 +179,7 @@ static int vl_face(cad_model *m, int fi, double size) {
         for (int b = a + 1; b < f->n && rc == 0; b++) {
             const cad_loop *la = &m->loops[f->first + a], *lb = &m->loops[f->first + b];
             int line = m->curves[lb->first].line;
-            if (vl_loops_touch(lc[a], la->n, lc[b], lb->n, 1e-9 * size))
+            if (vl_loops_touch(lc[a], la->n, lc[b], lb->n, tol_len(size)))
                 rc = VL_FAIL(line, "loops of one face intersect (loops %d and %d)", a + 1, b + 1);
             else if (a == 0 && !vl_point_in_loop(lc[0], la->n, lc[b][0].p0))
                 rc = VL_FAIL(line, "hole %d lies outside its outer loop", b);
@@ -195,7 +196,7 @@ static int vl_extrudes(const cad_model *m, double size) {
     for (int i = 0; i < m->nextrudes; i++) {
         double w0, w1;
         cad_extrude_slab(&m->extrudes[i], &w0, &w1);
-        if (!(w1 - w0 > 1e-9 * size)) return VL_FAIL(m->extrudes[i].line, "extrude has zero (or negative) extent");
+        if (!(w1 - w0 > tol_len(size))) return VL_FAIL(m->extrudes[i].line, "extrude has zero (or negative) extent");
     }
     return 0;
 }
