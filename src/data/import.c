@@ -224,7 +224,7 @@ int im_load(const char *path, const im_options *opt, cad_model *out, im_report *
 }
 
 int im_validate(cad_model *m, const im_report *rep) {
-    if (cad_validate(m) == 0) return 0;
+    if (va_validate(m) == 0) return 0;
     int line = 0, used = 0;
     const char *e = ut_error();
     if (sscanf(e, "line %d: %n", &line, &used) >= 1 && used > 0 && rep && line >= 1 && line <= rep->nfeatures)

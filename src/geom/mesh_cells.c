@@ -34,7 +34,7 @@
 #include "base/util.h"
 #include "geom/mesh_int.h"
 
-#define MC_MAX_PIECES 8000000 /* bounds time and memory (about 24 bytes per piece) */
+#define MS_MAX_PIECES 8000000 /* bounds time and memory (about 24 bytes per piece) */
 
 typedef struct {
     int a, b, ring;
@@ -269,16 +269,16 @@ static int ms_cmp_line_y(const void *a, const void *b) {
 }
 
 /* cuts the segments at the lines they cross; returns the pieces, each spanning one slab
-   (NULL + ut_error() if there would be more than MC_MAX_PIECES) */
+   (NULL + ut_error() if there would be more than MS_MAX_PIECES) */
 static ms_piece *ms_make_pieces(ms_ctx *c, int *npieces) {
     ms_piece *pc = NULL;
     int np = 0, cap = 0;
     int nseg = c->nseg;
     double total = 0;
     for (int i = 0; i < nseg; i++) total += abs(c->line_of[c->seg[i].a] - c->line_of[c->seg[i].b]);
-    if (total > MC_MAX_PIECES) {
+    if (total > MS_MAX_PIECES) {
         *npieces = -1;
-        ut_fail("profiles too complex to mesh: %.0f slab pieces (limit %d)", total, MC_MAX_PIECES);
+        ut_fail("profiles too complex to mesh: %.0f slab pieces (limit %d)", total, MS_MAX_PIECES);
         return NULL;
     }
     for (int i = 0; i < nseg; i++) {
