@@ -78,10 +78,10 @@ TEST(hmap_growth_keeps_every_key) {
 typedef struct {
     uint64_t key;
     int64_t val;
-} hm_ref;
+} hmt_entry;
 
 /* the value of key in the reference list, 0 if absent */
-static int hm_ref_find(const hm_ref *r, int n, uint64_t key, int64_t *val) {
+static int hmt_find(const hmt_entry *r, int n, uint64_t key, int64_t *val) {
     for (int i = 0; i < n; i++)
         if (r[i].key == key) {
             *val = r[i].val;
@@ -101,26 +101,26 @@ TEST(hmap_random_against_reference) {
     pool[0] = 0;
     pool[1] = UINT64_MAX;
     pool[2] = UINT64_MAX - 1;
-    hm_ref *ref = ut_malloc(POOL * sizeof *ref);
+    hmt_entry *ref = ut_malloc(POOL * sizeof *ref);
     hm_map m = {0};
     for (int round = 0; round < 2; round++) {
         int nref = 0, bad = 0;
         for (int op = 0; op < OPS; op++) {
             uint64_t key = pool[ut_rng_u64(&rng) % POOL];
             int64_t val = (int64_t)ut_rng_u64(&rng), want = 0, got = 0;
-            int had = hm_ref_find(ref, nref, key, &want), added = -1;
+            int had = hmt_find(ref, nref, key, &want), added = -1;
             if (op % 3 == 0) { /* get-or-insert */
                 int64_t *p = hm_upsert(&m, key, val, &added);
                 bad += added == had || *p != (had ? want : val);
             } else hm_put(&m, key, val);
-            if (!had) ref[nref++] = (hm_ref){key, val};
+            if (!had) ref[nref++] = (hmt_entry){key, val};
             else if (op % 3) {
                 for (int i = 0; i < nref; i++)
                     if (ref[i].key == key) ref[i].val = val;
             }
             bad += hm_count(&m) != (size_t)nref;
             uint64_t probe = pool[ut_rng_u64(&rng) % POOL]; /* a random lookup, present or not */
-            had = hm_ref_find(ref, nref, probe, &want);
+            had = hmt_find(ref, nref, probe, &want);
             bad += hm_get(&m, probe, &got) != had || (had && got != want);
         }
         for (int i = 0; i < nref; i++) bad += hm_get_or(&m, ref[i].key, ~ref[i].val) != ref[i].val;
