@@ -338,7 +338,7 @@ static int bk_rotated(void) {
         cad_model m;
         cad_init(&m);
         bk_model(&m, k);
-        sd_solid *a = cad_validate(&m) == 0 ? sd_build(&m) : NULL;
+        sd_solid *a = va_validate(&m) == 0 ? sd_build(&m) : NULL;
         sd_props pa;
         if (!a || sd_mass_props(a, &pa) != 0) {
             sd_free(a);
@@ -380,7 +380,7 @@ static int bk_occt(void) {
         cad_model m;
         cad_init(&m);
         bk_model(&m, k);
-        sd_solid *s = cad_validate(&m) == 0 ? sd_build(&m) : NULL;
+        sd_solid *s = va_validate(&m) == 0 ? sd_build(&m) : NULL;
         sd_props p;
         oc_props o;
         if (!s || sd_mass_props(s, &p) != 0 || oc_measure(&m, NULL, &o) != 0) {
@@ -439,7 +439,7 @@ int main(int argc, char **argv) {
             const char *base = strrchr(path, '/');
             snprintf(name, sizeof name, "%s", base ? base + 1 : path);
         }
-        if (cad_validate(&m) != 0) {
+        if (va_validate(&m) != 0) {
             fprintf(stderr, "skipped %s: %s\n", name, ut_error());
             cad_free(&m);
             continue;

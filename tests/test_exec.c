@@ -338,7 +338,7 @@ TEST(exec_empty_program_is_an_error) {
     EXPECT_ERROR("", "prog.lua:1: the program made no Extrude call", "Extrude");
 }
 
-/* ---- validation, located at the offending line (cad_validate does the geometry) ---- */
+/* ---- validation, located at the offending line (va_validate does the geometry) ---- */
 
 TEST(exec_validation_open_loop) {
     EXPECT_ERROR("local l = Loop(Line(0,0, 10,0),\n  Line(10,0, 10,10),\n  Line(10,10, 0,10))\n"

@@ -154,7 +154,7 @@ static void ti_check_file(const char *rel) {
         ti_rej++;
     } else {
         CHECK_MSG(rc == 0 && m.nextrudes > 0, "%s: %s", rel, ut_error());
-        CHECK_MSG(rc != 0 || cad_validate(&m) == 0, "%s: %s", rel, ut_error());
+        CHECK_MSG(rc != 0 || va_validate(&m) == 0, "%s: %s", rel, ut_error());
         ti_ok++;
     }
     cad_free(&m);
@@ -269,7 +269,7 @@ static void ti_check_solid(const char *rel) {
     cad_model m;
     im_report r;
     if (im_load(ti_path(rel), NULL, &m, &r) == 0) {
-        REQUIRE_MSG(cad_validate(&m) == 0, "%s: %s", rel, ut_error());
+        REQUIRE_MSG(va_validate(&m) == 0, "%s: %s", rel, ut_error());
         sd_solid *s = sd_build(&m);
         REQUIRE_MSG(s, "%s: %s", rel, ut_error());
         double lo[3], hi[3], size = ti_size(&r), e = 0;
@@ -310,7 +310,7 @@ static void ti_check_round_trip(const char *rel) {
     cad_model m, back;
     im_report r;
     if (im_load(ti_path(rel), NULL, &m, &r) == 0) {
-        REQUIRE(cad_validate(&m) == 0);
+        REQUIRE(va_validate(&m) == 0);
         char *prog = cw_program(&m);
         REQUIRE_MSG(prog, "%s: %s", rel, ut_error());
         REQUIRE_MSG(ex_run(prog, strlen(prog), rel, NULL, &back) == 0, "%s: %s", rel, ut_error());
@@ -822,7 +822,7 @@ TEST(import_collinear_arc_becomes_its_chord) {
         " \"operation\": \"NewBodyFeatureOperation\"}}}}";
     REQUIRE(ti_parse(doc, &m, &r) == 0);
     CHECK(m.ncurves == 3 && m.curves[1].kind == CAD_LINE && ti_has(&r, "collinear"));
-    CHECK(cad_validate(&m) == 0);
+    CHECK(va_validate(&m) == 0);
     cad_free(&m);
     im_report_free(&r);
     /* folding back (middle outside the chord) is rejected */

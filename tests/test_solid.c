@@ -44,7 +44,7 @@ static cad_plane st_xy(double z) {
 }
 
 static sd_solid *st_build(cad_model *m) {
-    REQUIRE_MSG(cad_validate(m) == 0, "validate: %s", ut_error());
+    REQUIRE_MSG(va_validate(m) == 0, "validate: %s", ut_error());
     sd_solid *s = sd_build(m);
     REQUIRE_MSG(s != NULL, "build: %s", ut_error());
     return s;
@@ -492,7 +492,7 @@ TEST(solid_corpus_invariants) {
         cad_model m;
         cad_init(&m);
         st_random_model(&m, k, mixed);
-        if (cad_validate(&m) != 0) { /* empty results are allowed to fail validation */
+        if (va_validate(&m) != 0) { /* empty results are allowed to fail validation */
             cad_free(&m);
             continue;
         }
@@ -592,7 +592,7 @@ TEST(solid_corpus_matches_opencascade) {
         cad_model m;
         cad_init(&m);
         st_random_model(&m, k, k >= 16);
-        if (cad_validate(&m) != 0) {
+        if (va_validate(&m) != 0) {
             cad_free(&m);
             continue;
         }
@@ -633,7 +633,7 @@ TEST(solid_quadrature_frame_independent) {
         cad_init(&m);
         st_random_model(&m, k, 1);
         for (int i = 1; i < m.nextrudes; i++) m.extrudes[i].op = CAD_JOIN;
-        if (cad_validate(&m) != 0) {
+        if (va_validate(&m) != 0) {
             cad_free(&m);
             continue;
         }
@@ -697,7 +697,7 @@ TEST(solid_rotated_copies_through_quadrature) {
 }
 
 TEST(solid_unvalidated_garbage_never_crashes) {
-    /* the kernel trusts cad_validate, but must survive models that skipped it: random
+    /* the kernel trusts va_validate, but must survive models that skipped it: random
        polygons (often self-intersecting), arcs, circles, tilted planes, every op */
     ut_rng r;
     ut_rng_seed(&r, 77);
@@ -735,7 +735,7 @@ TEST(solid_unvalidated_garbage_never_crashes) {
         }
         cad_model v;
         cad_copy(&v, &m);
-        (void)cad_validate(&v);
+        (void)va_validate(&v);
         cad_free(&v);
         sd_solid *s = sd_build(&m);
         if (s) {

@@ -42,7 +42,7 @@ static double vt_loop_area(const cad_model *m, int li) {
 }
 
 static void vt_expect(cad_model *m, const char *what) {
-    int rc = cad_validate(m);
+    int rc = va_validate(m);
     CHECK_MSG(rc == -1 && strstr(ut_error(), what), "expected an error with '%s', got rc %d '%s'", what, rc, ut_error());
     cad_free(m);
 }
@@ -59,7 +59,7 @@ TEST(validate_orients_plate_with_holes) {
     double tri[] = {30, 10, 40, 10, 35, 20}; /* ccw hole */
     vt_poly(&m, tri, 3, 6);
     vt_finish(&m, l0, 3, 6);
-    REQUIRE_MSG(cad_validate(&m) == 0, "%s", ut_error());
+    REQUIRE_MSG(va_validate(&m) == 0, "%s", ut_error());
     CHECK_NEAR(vt_loop_area(&m, 0), 2400, 1e-9);
     CHECK_NEAR(vt_loop_area(&m, 2), -50, 1e-9);
     /* chained start to end */
@@ -150,7 +150,7 @@ TEST(validate_arc_loops_and_tangent_slot) {
     cad_add_curve(&m, CAD_ARC, d, 4);
     int l = cad_add_loop(&m, 0, 4);
     vt_finish(&m, l, 1, 2);
-    REQUIRE_MSG(cad_validate(&m) == 0, "%s", ut_error());
+    REQUIRE_MSG(va_validate(&m) == 0, "%s", ut_error());
     CHECK_NEAR(vt_loop_area(&m, 0), 60 + 9 * M_PI, 1e-9);
     cad_free(&m);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/tol.h"
 #include "base/util.h"
 
 /* ---- numbers ---- */
@@ -170,9 +171,9 @@ static void cw_plane(cw_buf *b, const cad_plane *p) {
     cw_puts(b, "Plane(");
     cw_vec(b, p->origin, b->tol);
     cw_puts(b, ", ");
-    cw_vec(b, p->x, CW_DIR_TOL);
+    cw_vec(b, p->x, TOL_DIR);
     cw_puts(b, ", ");
-    cw_vec(b, p->n, CW_DIR_TOL);
+    cw_vec(b, p->n, TOL_DIR);
     cw_puts(b, ")");
 }
 
@@ -244,7 +245,7 @@ static void cw_extrude(cw_buf *b, const cad_model *m, const cad_extrude *e) {
 char *cw_program(const cad_model *m) {
     if (cw_check_refs(m) < 0) return NULL;
     cw_buf b = {0};
-    b.tol = CW_REL_TOL * cw_model_scale(m);
+    b.tol = tol_len(cw_model_scale(m));
     for (int i = 0; i < m->nextrudes; i++) cw_extrude(&b, m, &m->extrudes[i]);
     if (b.bad) {
         free(b.s);

@@ -15,8 +15,9 @@
  * Loop(table.unpack{...}) so Lua's limit on call arguments is never reached.
  *
  * Numbers are printed short, without float noise: rounded to the coarsest decimal grid 10^-d
- * whose half step is within an absolute tolerance - 1e-9 of the model size for coordinates,
- * plane origins and extents, 1e-12 for the plane's unit direction vectors - with trailing zeros
+ * whose half step is within an absolute tolerance - tol_len(model size) = 1e-9 of the model size
+ * for coordinates, plane origins and extents, TOL_DIR = 1e-12 for the plane's unit direction
+ * vectors (base/tol.h) - with trailing zeros
  * dropped and "-0" written "0" (so 0.30000000000000004 -> 0.3, 6.1e-17 -> 0, 60.0 -> 60).
  * Rounding to a fixed grid makes writing idempotent: a written program, executed and written
  * again, gives the same text. Executing the program gives the same model up to the tolerance
@@ -30,8 +31,6 @@
 #include "model/cad.h"
 
 #define CW_MAX_ARGS 200
-#define CW_REL_TOL 1e-9 /* coordinates: tolerance relative to the model size */
-#define CW_DIR_TOL 1e-12 /* plane direction vectors (unit length) */
 
 /* The program text (malloc'd, NUL-terminated; free it). NULL + ut_error() if the model has no
  * extrude, refers to missing elements or holds a non-finite number. */

@@ -617,7 +617,7 @@ static int ex_last_line(const char *src, size_t len) {
 
 /* validation errors "line N: what" -> "<chunk>:N: what" */
 static int ex_validate(ex_ctx *c) {
-    if (cad_validate(&c->model) == 0) return 0;
+    if (va_validate(&c->model) == 0) return 0;
     const char *e = ut_error();
     int line, off = 0;
     if (sscanf(e, "line %d: %n", &line, &off) == 1 && off > 0) return ut_fail("%s:%d: %s", c->name, line, e + off);

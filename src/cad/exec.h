@@ -9,7 +9,7 @@
  * Units are millimetres. Values are typed handles (Lua userdata with locked metatables): a
  * program cannot forge them, and every argument is checked ("prog.lua:12: Loop: argument 2 is not
  * a curve (got number)"). Every model element records the program line that created it, so the
- * validation that follows the run (cad_validate) reports problems as "prog.lua:12: ...".
+ * validation that follows the run (va_validate) reports problems as "prog.lua:12: ...".
  *
  * Sandbox: only the safe parts of the base library (assert error getmetatable ipairs next pairs
  * pcall rawequal rawget rawlen rawset select setmetatable tonumber tostring type; setmetatable refuses

@@ -10,6 +10,7 @@
 #include "model/level.h"
 #include "cli/prog.h"
 #include "geom/solid.h"
+#include "base/tol.h"
 #include "base/util.h"
 
 static cJSON *info_vec(const double v[3]) {
@@ -48,9 +49,9 @@ static void info_json(const char *path, int rc, const char *err, const cli_count
     cli_print_json(j);
 }
 
-/* a length printed without float noise: within 1e-9 of the part size (codewrite's rounding) */
+/* a length printed without float noise: within TOL_REL of the part size (codewrite's rounding) */
 static const char *info_num(double v, double size, char *buf) {
-    if (cw_number(v, 1e-9 * (size > 0 ? size : 1), buf, 64) < 0) snprintf(buf, 64, "%g", v);
+    if (cw_number(v, tol_len(size > 0 ? size : 1), buf, 64) < 0) snprintf(buf, 64, "%g", v);
     return buf;
 }
 

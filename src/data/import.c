@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/tol.h"
 #include "data/import_int.h"
 #include "geom/validate.h"
 
@@ -124,7 +125,7 @@ int im_op_parse(const char *s, cad_op *op) {
 int im_extent_two(double a, double b, cad_extent_kind *k, double *d1, double *d2) {
     /* side one covers [min(0,a), max(0,a)], side two [min(0,-b), max(0,-b)]; both touch w = 0 */
     double lo = fmin(0.0, fmin(a, -b)), hi = fmax(0.0, fmax(a, -b));
-    if (!(hi - lo > 1e-12 * fmax(1.0, fmax(fabs(lo), fabs(hi))))) return 1;
+    if (!(hi - lo > tol_fine(fmax(1.0, fmax(fabs(lo), fabs(hi)))))) return 1;
     if (lo == 0.0) {
         *k = CAD_EXT_ONE, *d1 = hi, *d2 = 0;
     } else if (hi == 0.0) {
@@ -223,7 +224,7 @@ int im_load(const char *path, const im_options *opt, cad_model *out, im_report *
 }
 
 int im_validate(cad_model *m, const im_report *rep) {
-    if (cad_validate(m) == 0) return 0;
+    if (va_validate(m) == 0) return 0;
     int line = 0, used = 0;
     const char *e = ut_error();
     if (sscanf(e, "line %d: %n", &line, &used) >= 1 && used > 0 && rep && line >= 1 && line <= rep->nfeatures)

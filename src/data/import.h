@@ -85,7 +85,7 @@ int im_parse(const char *text, const char *name, const im_options *opt, cad_mode
 /* Detects the format of JSON text: IM_DEEPCAD / IM_FUSION / IM_TEXT2CAD, or -1 + ut_error(). */
 int im_detect(const char *text);
 
-/* cad_validate() (orients the model too) with its "line N: " prefix replaced by the feature it
+/* va_validate() (orients the model too) with its "line N: " prefix replaced by the feature it
  * came from: "feature 'Extrude 2' (extrude feature 2): ...". 0 or -1 + ut_error(). */
 int im_validate(cad_model *m, const im_report *rep);
 

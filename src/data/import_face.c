@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/tol.h"
 #include "data/import_int.h"
 #include "geom/geo2d.h"
 #include "geom/sketch.h"
@@ -31,7 +32,7 @@ int im_arc(im_ctx *x, im_loop *l, const double c[2], double r, const double ref[
     double ux = ref[0] / rl, uy = ref[1] / rl;  /* reference direction */
     double vx = -sense * uy, vy = sense * ux;   /* normal x reference (normal = (0,0,sense)) */
     double sweep = a1 - a0;
-    if (fabs(sweep) >= G2_TWO_PI * (1 - 1e-12)) {
+    if (fabs(sweep) >= G2_TWO_PI * (1 - TOL_FINE)) {
         double p[3] = {c[0], c[1], r};
         im_loop_push(l, CAD_CIRCLE, p);
         return 0;
@@ -101,7 +102,7 @@ static double im_loop_size(const im_loop *l) {
 /* drops zero-length lines and turns arcs with collinear points into their chords; -1 if such an
  * arc folds back or nothing is left */
 static int im_clean(im_ctx *x, im_loop *l, double size, const char *what) {
-    double tol = 1e-9 * size;
+    double tol = tol_len(size);
     int n = 0;
     for (int i = 0; i < l->n; i++) {
         cad_curve *c = &l->c[i];
@@ -213,7 +214,7 @@ int im_add_face(im_ctx *x, im_loop *loops, int nloops, const char *profile) {
         }
         sk_loop_moments(loops[i].c, loops[i].n, &area[i], &mx, &my);
         double size = im_loop_size(&loops[i]);
-        if (!(fabs(area[i]) > 1e-12 * size * size)) {
+        if (!(fabs(area[i]) > tol_area(size))) {
             free(area);
             return im_fail(x, "%s has zero area", what);
         }

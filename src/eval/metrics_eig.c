@@ -4,7 +4,7 @@
 
 #include "eval/metrics.h"
 
-static double m3_det(const double A[9]) {
+static double mt_mat3_det(const double A[9]) {
     return A[0] * (A[4] * A[8] - A[5] * A[7]) - A[1] * (A[3] * A[8] - A[5] * A[6]) + A[2] * (A[3] * A[7] - A[4] * A[6]);
 }
 
@@ -54,7 +54,7 @@ void mt_eig_sym3(const double Ain[9], double ev[3], double V[9]) {
         ev[k] = A[4 * idx[k]];
         for (int r = 0; r < 3; r++) W[3 * r + k] = V[3 * r + idx[k]];
     }
-    if (m3_det(W) < 0)
+    if (mt_mat3_det(W) < 0)
         for (int r = 0; r < 3; r++) W[3 * r + 2] = -W[3 * r + 2];
     memcpy(V, W, sizeof W);
 }

@@ -16,24 +16,24 @@ const double MT_FLIPS[MT_NFLIPS][3] = {{1, 1, 1}, {1, -1, -1}, {-1, 1, -1}, {-1,
 
 /* ---- small 3x3 helpers (row-major) ---- */
 
-static void m3_mul(const double A[9], const double B[9], double C[9]) {
+static void mt_mat3_mul(const double A[9], const double B[9], double C[9]) {
     double T[9];
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) T[3 * i + j] = A[3 * i] * B[j] + A[3 * i + 1] * B[3 + j] + A[3 * i + 2] * B[6 + j];
     memcpy(C, T, sizeof T);
 }
 
-static void m3_transpose(const double A[9], double T[9]) {
+static void mt_mat3_transpose(const double A[9], double T[9]) {
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) T[3 * j + i] = A[3 * i + j];
 }
 
-static void m3_apply(const double A[9], const double x[3], double y[3]) {
+static void mt_mat3_apply(const double A[9], const double x[3], double y[3]) {
     for (int i = 0; i < 3; i++) y[i] = A[3 * i] * x[0] + A[3 * i + 1] * x[1] + A[3 * i + 2] * x[2];
 }
 
 /* rotation by angle a about coordinate axis ax */
-static void m3_axis_rotation(int ax, double a, double Q[9]) {
+static void mt_mat3_axis_rotation(int ax, double a, double Q[9]) {
     int i = (ax + 1) % 3, j = (ax + 2) % 3;
     memset(Q, 0, 9 * sizeof *Q);
     Q[3 * ax + ax] = 1;
@@ -53,7 +53,7 @@ int mt_frame_of(const sd_solid *s, mt_frame *f) {
     f->rg = sqrt(tr / (2 * pr.volume));
     double V[9];
     mt_eig_sym3(pr.inertia, f->ev, V);
-    m3_transpose(V, f->R);
+    mt_mat3_transpose(V, f->R);
     return 0;
 }
 
@@ -120,8 +120,8 @@ static int mt_candidates(const mt_frame *fg, const mt_frame *fp, int refine, dou
         for (int k = 0; k < MT_NFLIPS; k++)
             for (int s = 1; s < MT_REFINE_STEPS && n < MT_MAX_ROT; s++) {
                 double Rz[9];
-                m3_axis_rotation(ax, 2 * M_PI * s / MT_REFINE_STEPS, Rz);
-                m3_mul(Rz, Q[k], Q[n]);
+                mt_mat3_axis_rotation(ax, 2 * M_PI * s / MT_REFINE_STEPS, Rz);
+                mt_mat3_mul(Rz, Q[k], Q[n]);
                 n++;
             }
     }
@@ -133,11 +133,11 @@ static int mt_candidates(const mt_frame *fg, const mt_frame *fp, int refine, dou
 static void mt_alignment(const mt_frame *fg, const mt_frame *fp, const double Q[9], double M[9], double *scale,
                          double t[3]) {
     double RgT[9], QRp[9], Mc[3];
-    m3_transpose(fg->R, RgT);
-    m3_mul(Q, fp->R, QRp);
-    m3_mul(RgT, QRp, M);
+    mt_mat3_transpose(fg->R, RgT);
+    mt_mat3_mul(Q, fp->R, QRp);
+    mt_mat3_mul(RgT, QRp, M);
     *scale = fg->rg / fp->rg;
-    m3_apply(M, fp->c, Mc);
+    mt_mat3_apply(M, fp->c, Mc);
     for (int d = 0; d < 3; d++) t[d] = fg->c[d] - *scale * Mc[d];
 }
 
@@ -197,7 +197,7 @@ int mt_iou_best_exact(const sd_solid *gt, const mt_frame *fg, const sd_solid *pr
  * solid. Falls back to the image of the world box's corners (larger) if the transform fails. */
 static void mt_norm_box(const sd_solid *s, const mt_frame *f, double lo[3], double hi[3]) {
     double t[3], Rc[3];
-    m3_apply(f->R, f->c, Rc);
+    mt_mat3_apply(f->R, f->c, Rc);
     for (int d = 0; d < 3; d++) t[d] = -Rc[d] / f->rg;
     sd_solid *n = sd_transform(s, f->R, 1 / f->rg, t);
     int ok = n && sd_bbox(n, lo, hi) == 0;
@@ -207,7 +207,7 @@ static void mt_norm_box(const sd_solid *s, const mt_frame *f, double lo[3], doub
     for (int k = 0; k < 8; k++) {
         double p[3], x[3];
         for (int d = 0; d < 3; d++) p[d] = (((k >> d) & 1) ? f->hi[d] : f->lo[d]) - f->c[d];
-        m3_apply(f->R, p, x);
+        mt_mat3_apply(f->R, p, x);
         for (int d = 0; d < 3; d++) lo[d] = fmin(lo[d], x[d] / f->rg), hi[d] = fmax(hi[d], x[d] / f->rg);
     }
 }
@@ -218,14 +218,14 @@ static void mt_rotate_box(const double Q[9], const double lo[3], const double hi
     for (int k = 0; k < 8; k++) {
         double p[3], x[3];
         for (int d = 0; d < 3; d++) p[d] = ((k >> d) & 1) ? hi[d] : lo[d];
-        m3_apply(Q, p, x);
+        mt_mat3_apply(Q, p, x);
         for (int d = 0; d < 3; d++) olo[d] = fmin(olo[d], x[d]), ohi[d] = fmax(ohi[d], x[d]);
     }
 }
 
 /* world point of normalised point x: p = c + rg (Q R)^T x */
 static void mt_unnormalise(const mt_frame *f, const double QRt[9], const double x[3], double p[3]) {
-    m3_apply(QRt, x, p);
+    mt_mat3_apply(QRt, x, p);
     for (int d = 0; d < 3; d++) p[d] = f->c[d] + f->rg * p[d];
 }
 
@@ -279,12 +279,12 @@ static int mt_voxel_scores(const sd_solid *gt, const mt_frame *fg, const sd_soli
     *cells = total;
     unsigned char *og = ut_malloc((size_t)total), *op = ut_malloc((size_t)total);
     double Rt[9];
-    m3_transpose(fg->R, Rt);
+    mt_mat3_transpose(fg->R, Rt);
     long ng = mt_voxelise(gt, fg, Rt, &g, og);
     for (int k = 0; k < nq; k++) {
         double QR[9];
-        m3_mul(Q[k], fp->R, QR);
-        m3_transpose(QR, Rt);
+        mt_mat3_mul(Q[k], fp->R, QR);
+        mt_mat3_transpose(QR, Rt);
         long np = mt_voxelise(pred, fp, Rt, &g, op), ni = 0;
         for (long i = 0; i < total; i++) ni += og[i] & op[i];
         score[k] = ng + np - ni > 0 ? (double)ni / (double)(ng + np - ni) : 0.0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "geom/mesh_int.h"
+#include "base/tol.h"
 #include "base/util.h"
 
 #define MS_PI 3.14159265358979323846
@@ -359,7 +360,7 @@ int ms_arc_segments(double r, double sweep, double tol, double rel) {
         double t = 2.0 * acos(1.0 - s / r); /* angle of a chord with sagitta s */
         if (t < step) step = t;
     }
-    double n = ceil(fabs(sweep) / step - 1e-9);
+    double n = ceil(fabs(sweep) / step - TOL_STEP);
     if (n < 1) n = 1;
     if (n > 1e6) n = 1e6;
     return (int)n;
@@ -756,7 +757,7 @@ static void ms_simplify_checked(ms_mesh *m) {
     keep.cap_t *= 3;
     double v0 = ms_volume(m);
     ms_simplify(m, 0);
-    if (ms_check_watertight(m) < 0 || !(fabs(ms_volume(m) - v0) <= 1e-9 * fabs(v0))) {
+    if (ms_check_watertight(m) < 0 || !(fabs(ms_volume(m) - v0) <= TOL_REL * fabs(v0))) {
         ut_clear_error();
         ms_free(m);
         *m = keep;
@@ -782,7 +783,7 @@ int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
     int parallel = 1;
     for (int i = 1; i < m->nextrudes; i++) {
         const double *n = m->sketches[m->extrudes[i].sketch].plane.n;
-        if (fabs(n[0] * n0[0] + n[1] * n0[1] + n[2] * n0[2]) < 1 - 1e-9) parallel = 0;
+        if (fabs(n[0] * n0[0] + n[1] * n0[1] + n[2] * n0[2]) < 1 - TOL_AXIS) parallel = 0;
     }
     int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, diag, tol, out);
     ms_profiles_free(&p);

@@ -29,10 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "geom/mesh_int.h"
+#include "base/hmap.h"
+#include "base/tol.h"
 #include "base/util.h"
+#include "geom/mesh_int.h"
 
-#define MC_MAX_PIECES 8000000 /* bounds time and memory (about 24 bytes per piece) */
+#define MS_MAX_PIECES 8000000 /* bounds time and memory (about 24 bytes per piece) */
 
 typedef struct {
     int a, b, ring;
@@ -267,16 +269,16 @@ static int ms_cmp_line_y(const void *a, const void *b) {
 }
 
 /* cuts the segments at the lines they cross; returns the pieces, each spanning one slab
-   (NULL + ut_error() if there would be more than MC_MAX_PIECES) */
+   (NULL + ut_error() if there would be more than MS_MAX_PIECES) */
 static ms_piece *ms_make_pieces(ms_ctx *c, int *npieces) {
     ms_piece *pc = NULL;
     int np = 0, cap = 0;
     int nseg = c->nseg;
     double total = 0;
     for (int i = 0; i < nseg; i++) total += abs(c->line_of[c->seg[i].a] - c->line_of[c->seg[i].b]);
-    if (total > MC_MAX_PIECES) {
+    if (total > MS_MAX_PIECES) {
         *npieces = -1;
-        ut_fail("profiles too complex to mesh: %.0f slab pieces (limit %d)", total, MC_MAX_PIECES);
+        ut_fail("profiles too complex to mesh: %.0f slab pieces (limit %d)", total, MS_MAX_PIECES);
         return NULL;
     }
     for (int i = 0; i < nseg; i++) {
@@ -454,60 +456,22 @@ static int ms_collinear(const ms_ctx *c, int a, int b, int d) {
 }
 
 typedef struct {
-    int64_t *key;
-    int *val;
-    size_t cap, n;
-} ms_map;
-
-static int ms_map_get(ms_map *h, int64_t k, int *found) {
-    size_t i = (size_t)((uint64_t)k * 0x9E3779B97F4A7C15ull >> 20) & (h->cap - 1);
-    while (h->key[i] != -1) {
-        if (h->key[i] == k) {
-            *found = 1;
-            return (int)i;
-        }
-        i = (i + 1) & (h->cap - 1);
-    }
-    *found = 0;
-    return (int)i;
-}
-
-typedef struct {
     ms_ctx *c;
     const ms_layers *L;
     const double *o, *ax, *ay, *an; /* frame */
-    ms_map map;
+    hm_map map; /* (2-D vertex, level) -> output vertex */
     ms_mesh *out;
 } ms_emit;
 
-static void ms_map_grow(ms_emit *E) {
-    ms_map old = E->map;
-    E->map.cap = old.cap ? 2 * old.cap : 1024;
-    E->map.key = ut_malloc(E->map.cap * sizeof *E->map.key);
-    E->map.val = ut_malloc(E->map.cap * sizeof *E->map.val);
-    for (size_t i = 0; i < E->map.cap; i++) E->map.key[i] = -1;
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.key[i] != -1) {
-            int f, j = ms_map_get(&E->map, old.key[i], &f);
-            E->map.key[j] = old.key[i];
-            E->map.val[j] = old.val[i];
-        }
-    free(old.key);
-    free(old.val);
-}
-
 /* 3-D vertex of 2-D vertex v at level z */
 static int ms_v3(ms_emit *E, int v, int z) {
-    if (2 * (E->map.n + 1) > E->map.cap) ms_map_grow(E);
-    int64_t k = (int64_t)v * E->L->nlevels + z;
-    int f, i = ms_map_get(&E->map, k, &f);
-    if (f) return E->map.val[i];
+    int added;
+    int64_t *id = hm_upsert(&E->map, (uint64_t)v * (uint64_t)E->L->nlevels + (uint64_t)z, 0, &added);
+    if (!added) return (int)*id;
     double U = E->c->x[v], V = E->c->y[v], W = E->L->Z[z], p[3];
     for (int d = 0; d < 3; d++) p[d] = E->o[d] + U * E->ax[d] + V * E->ay[d] + W * E->an[d];
-    E->map.key[i] = k;
-    E->map.val[i] = ms_add_vertex(E->out, p[0], p[1], p[2]);
-    E->map.n++;
-    return E->map.val[i];
+    *id = ms_add_vertex(E->out, p[0], p[1], p[2]);
+    return (int)*id;
 }
 
 static void ms_tri(ms_emit *E, int a, int b, int c, int flip) {
@@ -833,7 +797,7 @@ static void ms_emit_walls(ms_emit *E, const ms_cx *x) {
 
 int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh *out) {
     ms_ctx c = {0};
-    c.eps = 1e-9 * diag;
+    c.eps = tol_len(diag);
     const cad_plane *pl0 = &m->sketches[m->extrudes[0].sketch].plane;
     double *wlo = ut_malloc((size_t)m->nextrudes * sizeof *wlo), *whi = ut_malloc((size_t)m->nextrudes * sizeof *whi);
     ms_cell_profiles(m, p, pl0, &c, wlo, whi);
@@ -863,11 +827,10 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
     free(pc);
     ms_trapezoids(&c, &x);
     ms_emit E = {.c = &c, .L = &L, .o = pl0->origin, .ax = pl0->x, .ay = pl0->y, .an = pl0->n, .out = out};
-    ms_map_grow(&E);
+    hm_init(&E.map, 512);
     ms_emit_caps(&E, &x);
     ms_emit_walls(&E, &x);
-    free(E.map.key);
-    free(E.map.val);
+    hm_free(&E.map);
     ms_cx_free(&x);
     ms_layers_free(&L);
     ms_ctx_free(&c);

@@ -8,9 +8,9 @@
  * crossings). Surface vertices are shared through a map keyed by the edge, so the mesh is closed;
  * each triangle is oriented away from the tetrahedron's inside vertices.
  *
- * Grid planes: uniform spacing h = diag / cells, cells = MG_CELLS at the default chord tolerance
- * (1e-3 diag) and proportionally more or fewer for other tolerances (clamped to [MG_MIN_CELLS,
- * MG_MAX_CELLS], and fewer if the grid would exceed MG_MAX_POINTS), plus, for every face of the model that is
+ * Grid planes: uniform spacing h = diag / cells, cells = MS_GRID_CELLS at the default chord tolerance
+ * (1e-3 diag) and proportionally more or fewer for other tolerances (clamped to [MS_GRID_MIN_CELLS,
+ * MS_GRID_MAX_CELLS], and fewer if the grid would exceed MS_GRID_MAX_POINTS), plus, for every face of the model that is
  * perpendicular to a world axis (slab ends of axis-aligned extrusions, axis-parallel lines of
  * axis-aligned sketches), a pair of planes at +-delta around it, so those faces and their sharp
  * edges are reproduced to within delta = 1e-6 diag instead of being chamfered by the grid.
@@ -20,33 +20,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "geom/mesh_int.h"
+#include "base/hmap.h"
+#include "base/tol.h"
 #include "base/util.h"
+#include "geom/mesh_int.h"
 
-#define MG_CELLS 128      /* grid cells along the bounding-box diagonal at the default tolerance */
-#define MG_MIN_CELLS 32
-#define MG_MAX_CELLS 256
-#define MG_MAX_POINTS 6e6 /* grid point budget */
+#define MS_GRID_CELLS 128      /* grid cells along the bounding-box diagonal at the default tolerance */
+#define MS_GRID_MIN_CELLS 32
+#define MS_GRID_MAX_CELLS 256
+#define MS_GRID_MAX_POINTS 6e6 /* grid point budget */
 
 typedef struct {
     const cad_model *m;
     const ms_profiles *p;
     double (*box)[4]; /* per sketch: u0 v0 u1 v1 of its rings */
     double *w0, *w1;  /* per extrude: slab */
-} mg_ctx;
+} ms_gctx;
 
 /* ---------------------------------------------------------------- membership */
 
 typedef struct {
     double u, v;
-} mg_uv;
+} ms_uv;
 
-static int mg_ring_in(const ms_profiles *p, int r, const void *ctx) {
-    const mg_uv *q = ctx;
+static int ms_ring_in(const ms_profiles *p, int r, const void *ctx) {
+    const ms_uv *q = ctx;
     return ms_ring_contains(p, r, q->u, q->v);
 }
 
-static int mg_inside(const mg_ctx *g, const double x[3]) {
+static int ms_inside(const ms_gctx *g, const double x[3]) {
     int body = 0;
     for (int e = 0; e < g->m->nextrudes; e++) {
         const cad_extrude *ex = &g->m->extrudes[e];
@@ -55,8 +57,8 @@ static int mg_inside(const mg_ctx *g, const double x[3]) {
         cad_plane_to_local(&g->m->sketches[s].plane, x, l);
         if (l[2] >= g->w0[e] && l[2] <= g->w1[e] && l[0] >= g->box[s][0] && l[0] <= g->box[s][2] && l[1] >= g->box[s][1] &&
             l[1] <= g->box[s][3]) {
-            mg_uv q = {l[0], l[1]};
-            in = ms_region(g->p, s, mg_ring_in, &q);
+            ms_uv q = {l[0], l[1]};
+            in = ms_region(g->p, s, ms_ring_in, &q);
         }
         if (e == 0) body = in;
         else if (ex->op == CAD_CUT) body = body && !in;
@@ -66,7 +68,7 @@ static int mg_inside(const mg_ctx *g, const double x[3]) {
     return body;
 }
 
-static int mg_cmp_double(const void *a, const void *b) {
+static int ms_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
@@ -75,23 +77,23 @@ static int mg_cmp_double(const void *a, const void *b) {
    (unit normal n, offset d: n.x = d) of the boundary facet crossed */
 typedef struct {
     double t, n[3], d;
-} mg_cross;
+} ms_cross;
 
-static int mg_cmp_cross(const void *a, const void *b) {
-    double x = ((const mg_cross *)a)->t, y = ((const mg_cross *)b)->t;
+static int ms_cmp_cross(const void *a, const void *b) {
+    double x = ((const ms_cross *)a)->t, y = ((const ms_cross *)b)->t;
     return x < y ? -1 : x > y;
 }
 
-static void mg_push_cross(mg_cross *c, int *n, double t, const double nn[3], const double q[3]) {
+static void ms_push_cross(ms_cross *c, int *n, double t, const double nn[3], const double q[3]) {
     double l = sqrt(nn[0] * nn[0] + nn[1] * nn[1] + nn[2] * nn[2]);
-    mg_cross *x = &c[(*n)++];
+    ms_cross *x = &c[(*n)++];
     x->t = t;
     for (int k = 0; k < 3; k++) x->n[k] = l > 0 ? nn[k] / l : 0;
     x->d = x->n[0] * q[0] + x->n[1] * q[1] + x->n[2] * q[2];
 }
 
 /* every crossing of segment a->b with a slab plane or a ring facet, sorted by t */
-static int mg_crossings(const mg_ctx *g, const double a[3], const double b[3], mg_cross *t, int max) {
+static int ms_crossings(const ms_gctx *g, const double a[3], const double b[3], ms_cross *t, int max) {
     int n = 0;
     for (int e = 0; e < g->m->nextrudes && n < max; e++) {
         int s = g->m->extrudes[e].sketch;
@@ -105,7 +107,7 @@ static int mg_crossings(const mg_ctx *g, const double a[3], const double b[3], m
             for (int k = 0; k < 2 && n < max; k++) {
                 double tt = (ws[k] - la[2]) / dw;
                 cad_plane_to_world(pl, 0, 0, ws[k], q);
-                if (tt > 0 && tt < 1) mg_push_cross(t, &n, tt, pl->n, q);
+                if (tt > 0 && tt < 1) ms_push_cross(t, &n, tt, pl->n, q);
             }
         }
         double du = lb[0] - la[0], dv = lb[1] - la[1];
@@ -127,26 +129,26 @@ static int mg_crossings(const mg_ctx *g, const double a[3], const double b[3], m
                 nn[1] = d3[2] * pl->n[0] - d3[0] * pl->n[2];
                 nn[2] = d3[0] * pl->n[1] - d3[1] * pl->n[0];
                 cad_plane_to_world(pl, qq[2 * j], qq[2 * j + 1], 0, q);
-                mg_push_cross(t, &n, tt, nn, q);
+                ms_push_cross(t, &n, tt, nn, q);
             }
         }
     }
-    qsort(t, (size_t)n, sizeof *t, mg_cmp_cross);
+    qsort(t, (size_t)n, sizeof *t, ms_cmp_cross);
     return n;
 }
 
 /* the boundary point between a (inside) and b (outside); plane: the facet it lies on (4
    doubles, n and d), or all zero when only bisection found it */
-static void mg_surface_point(const mg_ctx *g, const double a[3], const double b[3], double out[3], double plane[4]) {
-    mg_cross t[256];
+static void ms_surface_point(const ms_gctx *g, const double a[3], const double b[3], double out[3], double plane[4]) {
+    ms_cross t[256];
     double lo = 0, hi = 1;
-    int n = mg_crossings(g, a, b, t, 254), found = 0;
+    int n = ms_crossings(g, a, b, t, 254), found = 0;
     memset(plane, 0, 4 * sizeof *plane);
     for (int i = 0; i < n && !found; i++) {
         double tm = i + 1 < n ? 0.5 * (t[i].t + t[i + 1].t) : 0.5 * (t[i].t + 1);
         double x[3];
         for (int k = 0; k < 3; k++) x[k] = a[k] + tm * (b[k] - a[k]);
-        if (!mg_inside(g, x)) {
+        if (!ms_inside(g, x)) {
             lo = hi = t[i].t;
             found = 1;
             memcpy(plane, t[i].n, 3 * sizeof *plane);
@@ -157,7 +159,7 @@ static void mg_surface_point(const mg_ctx *g, const double a[3], const double b[
     for (int it = 0; !found && it < 50; it++) {
         double tm = 0.5 * (lo + hi), x[3];
         for (int k = 0; k < 3; k++) x[k] = a[k] + tm * (b[k] - a[k]);
-        if (mg_inside(g, x)) lo = tm;
+        if (ms_inside(g, x)) lo = tm;
         else hi = tm;
     }
     double tt = 0.5 * (lo + hi);
@@ -169,99 +171,71 @@ static void mg_surface_point(const mg_ctx *g, const double a[3], const double b[
 typedef struct {
     double *c;
     int n, cap;
-} mg_axis;
+} ms_axis;
 
-static void mg_axis_push(mg_axis *ax, double x) { *UT_PUSH(ax->c, ax->n, ax->cap) = x; }
+static void ms_axis_push(ms_axis *ax, double x) { *UT_PUSH(ax->c, ax->n, ax->cap) = x; }
 
 /* feature coordinates along each world axis: faces perpendicular to that axis */
-static void mg_features(const mg_ctx *g, mg_axis feat[3]) {
+static void ms_features(const ms_gctx *g, ms_axis feat[3]) {
     const cad_model *m = g->m;
     for (int e = 0; e < m->nextrudes; e++) {
         const cad_sketch *sk = &m->sketches[m->extrudes[e].sketch];
         const cad_plane *pl = &sk->plane;
         for (int a = 0; a < 3; a++) {
-            if (fabs(fabs(pl->n[a]) - 1) < 1e-12) { /* slab ends */
-                mg_axis_push(&feat[a], pl->origin[a] + pl->n[a] * g->w0[e]);
-                mg_axis_push(&feat[a], pl->origin[a] + pl->n[a] * g->w1[e]);
+            if (fabs(fabs(pl->n[a]) - 1) < TOL_DIR) { /* slab ends */
+                ms_axis_push(&feat[a], pl->origin[a] + pl->n[a] * g->w0[e]);
+                ms_axis_push(&feat[a], pl->origin[a] + pl->n[a] * g->w1[e]);
             }
             /* lines of constant u (v) lie in planes perpendicular to the plane's x (y) */
-            int xa = fabs(fabs(pl->x[a]) - 1) < 1e-12, ya = fabs(fabs(pl->y[a]) - 1) < 1e-12;
+            int xa = fabs(fabs(pl->x[a]) - 1) < TOL_DIR, ya = fabs(fabs(pl->y[a]) - 1) < TOL_DIR;
             if (!xa && !ya) continue;
             for (int f = sk->first; f < sk->first + sk->n; f++)
                 for (int l = m->faces[f].first; l < m->faces[f].first + m->faces[f].n; l++)
                     for (int c = m->loops[l].first; c < m->loops[l].first + m->loops[l].n; c++) {
                         const cad_curve *cv = &m->curves[c];
                         if (cv->kind != CAD_LINE) continue;
-                        if (xa && cv->p[0] == cv->p[2]) mg_axis_push(&feat[a], pl->origin[a] + pl->x[a] * cv->p[0]);
-                        if (ya && cv->p[1] == cv->p[3]) mg_axis_push(&feat[a], pl->origin[a] + pl->y[a] * cv->p[1]);
+                        if (xa && cv->p[0] == cv->p[2]) ms_axis_push(&feat[a], pl->origin[a] + pl->x[a] * cv->p[0]);
+                        if (ya && cv->p[1] == cv->p[3]) ms_axis_push(&feat[a], pl->origin[a] + pl->y[a] * cv->p[1]);
                     }
         }
     }
 }
 
 /* grid coordinates on [lo, hi]: features +- delta, gaps filled with spacing <= h */
-static void mg_make_axis(mg_axis *feat, double lo, double hi, double h, double delta, mg_axis *out) {
-    if (feat->n > 0) qsort(feat->c, (size_t)feat->n, sizeof *feat->c, mg_cmp_double);
-    mg_axis knots = {0};
-    mg_axis_push(&knots, lo);
+static void ms_make_axis(ms_axis *feat, double lo, double hi, double h, double delta, ms_axis *out) {
+    if (feat->n > 0) qsort(feat->c, (size_t)feat->n, sizeof *feat->c, ms_cmp_double);
+    ms_axis knots = {0};
+    ms_axis_push(&knots, lo);
     for (int i = 0; i < feat->n; i++) {
         double f = feat->c[i];
         if (f - delta <= knots.c[knots.n - 1] + delta || f + delta >= hi) continue;
-        mg_axis_push(&knots, f - delta);
-        mg_axis_push(&knots, f + delta);
+        ms_axis_push(&knots, f - delta);
+        ms_axis_push(&knots, f + delta);
     }
-    mg_axis_push(&knots, hi);
+    ms_axis_push(&knots, hi);
     for (int i = 0; i + 1 < knots.n; i++) {
         double a = knots.c[i], b = knots.c[i + 1];
-        int k = (int)ceil((b - a) / h - 1e-9);
+        int k = (int)ceil((b - a) / h - TOL_STEP);
         if (k < 1) k = 1;
-        for (int j = 0; j < k; j++) mg_axis_push(out, a + (b - a) * j / k);
+        for (int j = 0; j < k; j++) ms_axis_push(out, a + (b - a) * j / k);
     }
-    mg_axis_push(out, hi);
+    ms_axis_push(out, hi);
     free(knots.c);
 }
 
 /* ---------------------------------------------------------------- edge vertex map */
 
 typedef struct {
-    uint64_t *key;
-    int *val;
-    size_t cap, n;
-} mg_map;
-
-static size_t mg_slot(const mg_map *h, uint64_t k) {
-    size_t i = (size_t)(k * 0x9E3779B97F4A7C15ull >> 17) & (h->cap - 1);
-    while (h->key[i] != UINT64_MAX && h->key[i] != k) i = (i + 1) & (h->cap - 1);
-    return i;
-}
-
-static void mg_map_grow(mg_map *h) {
-    mg_map old = *h;
-    h->cap = old.cap ? 2 * old.cap : 4096;
-    h->key = ut_malloc(h->cap * sizeof *h->key);
-    h->val = ut_malloc(h->cap * sizeof *h->val);
-    for (size_t i = 0; i < h->cap; i++) h->key[i] = UINT64_MAX;
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.key[i] != UINT64_MAX) {
-            size_t j = mg_slot(h, old.key[i]);
-            h->key[j] = old.key[i];
-            h->val[j] = old.val[i];
-        }
-    free(old.key);
-    free(old.val);
-}
-
-typedef struct {
-    const mg_ctx *g;
-    mg_axis ax[3];
+    const ms_gctx *g;
+    ms_axis ax[3];
     unsigned char *in; /* per grid point */
-    mg_map map;
+    hm_map map;        /* grid edge (lo << 32 | hi) -> output vertex */
     ms_mesh *out;
     double *vplane; /* per output vertex: its facet plane (n, d), zero if unknown */
     int cap_vplane;
-} mg_run;
+} ms_run;
 
-static void mg_point(const mg_run *R, int64_t id, double x[3]) {
+static void ms_point(const ms_run *R, int64_t id, double x[3]) {
     int64_t nx = R->ax[0].n, ny = R->ax[1].n;
     x[0] = R->ax[0].c[id % nx];
     x[1] = R->ax[1].c[(id / nx) % ny];
@@ -269,36 +243,34 @@ static void mg_point(const mg_run *R, int64_t id, double x[3]) {
 }
 
 /* surface vertex on the grid edge between points a and b (statuses differ) */
-static int mg_edge_vertex(mg_run *R, int64_t a, int64_t b) {
-    if (2 * (R->map.n + 1) > R->map.cap) mg_map_grow(&R->map);
+static int ms_edge_vertex(ms_run *R, int64_t a, int64_t b) {
     uint64_t k = a < b ? (uint64_t)a << 32 | (uint64_t)b : (uint64_t)b << 32 | (uint64_t)a;
-    size_t i = mg_slot(&R->map, k);
-    if (R->map.key[i] == k) return R->map.val[i];
+    int added;
+    int64_t *id = hm_upsert(&R->map, k, 0, &added);
+    if (!added) return (int)*id;
     if (!R->in[a]) {
         int64_t t = a;
         a = b;
         b = t;
     }
     double pa[3], pb[3], x[3];
-    mg_point(R, a, pa);
-    mg_point(R, b, pb);
+    ms_point(R, a, pa);
+    ms_point(R, b, pb);
     double plane[4];
-    mg_surface_point(R->g, pa, pb, x, plane);
-    R->map.key[i] = k;
-    R->map.val[i] = ms_add_vertex(R->out, x[0], x[1], x[2]);
+    ms_surface_point(R->g, pa, pb, x, plane);
+    *id = ms_add_vertex(R->out, x[0], x[1], x[2]);
     ut_grow((void **)&R->vplane, &R->cap_vplane, 4 * R->out->nv, sizeof *R->vplane);
-    memcpy(R->vplane + 4 * R->map.val[i], plane, sizeof plane);
-    R->map.n++;
-    return R->map.val[i];
+    memcpy(R->vplane + 4 * *id, plane, sizeof plane);
+    return (int)*id;
 }
 
 /* sign of det(b - a, c - a, d - a) for grid points: > 0 when (a, b, c, d) is positively oriented */
-static double mg_det(const mg_run *R, int64_t a, int64_t b, int64_t c, int64_t d) {
+static double ms_det(const ms_run *R, int64_t a, int64_t b, int64_t c, int64_t d) {
     double pa[3], pb[3], pc[3], pd[3];
-    mg_point(R, a, pa);
-    mg_point(R, b, pb);
-    mg_point(R, c, pc);
-    mg_point(R, d, pd);
+    ms_point(R, a, pa);
+    ms_point(R, b, pb);
+    ms_point(R, c, pc);
+    ms_point(R, d, pd);
     double u[3], v[3], w[3];
     for (int k = 0; k < 3; k++) {
         u[k] = pb[k] - pa[k];
@@ -312,7 +284,7 @@ static double mg_det(const mg_run *R, int64_t a, int64_t b, int64_t c, int64_t d
  * surface points (which may nearly coincide inside the thin feature layers): a surface point on
  * the edge p->q is p + t (q - p) with 0 < t < 1, so a triangle of such points around a single
  * vertex p faces away from p exactly when the triangle of the far ends does. */
-static void mg_tet(mg_run *R, const int64_t t[4]) {
+static void ms_tet(ms_run *R, const int64_t t[4]) {
     int64_t ins[4], outs[4];
     int ni = 0, no = 0;
     for (int k = 0; k < 4; k++) {
@@ -325,8 +297,8 @@ static void mg_tet(mg_run *R, const int64_t t[4]) {
         /* apex p alone on its side; the normal must point away from p if p is inside */
         int64_t p = ni == 1 ? ins[0] : outs[0];
         const int64_t *q = ni == 1 ? outs : ins;
-        for (int k = 0; k < 3; k++) v[k] = mg_edge_vertex(R, p, q[k]);
-        int away = mg_det(R, p, q[0], q[1], q[2]) > 0;
+        for (int k = 0; k < 3; k++) v[k] = ms_edge_vertex(R, p, q[k]);
+        int away = ms_det(R, p, q[0], q[1], q[2]) > 0;
         if (away != (ni == 1)) {
             int tmp = v[1];
             v[1] = v[2];
@@ -335,11 +307,11 @@ static void mg_tet(mg_run *R, const int64_t t[4]) {
         ms_add_tri(R->out, v[0], v[1], v[2]);
     } else {
         /* quad e(i0,o0) e(i0,o1) e(i1,o1) e(i1,o0): outward when (i0, i1, o0, o1) is positive */
-        v[0] = mg_edge_vertex(R, ins[0], outs[0]);
-        v[1] = mg_edge_vertex(R, ins[0], outs[1]);
-        v[2] = mg_edge_vertex(R, ins[1], outs[1]);
-        v[3] = mg_edge_vertex(R, ins[1], outs[0]);
-        if (mg_det(R, ins[0], ins[1], outs[0], outs[1]) > 0) {
+        v[0] = ms_edge_vertex(R, ins[0], outs[0]);
+        v[1] = ms_edge_vertex(R, ins[0], outs[1]);
+        v[2] = ms_edge_vertex(R, ins[1], outs[1]);
+        v[3] = ms_edge_vertex(R, ins[1], outs[0]);
+        if (ms_det(R, ins[0], ins[1], outs[0], outs[1]) > 0) {
             ms_add_tri(R->out, v[0], v[1], v[2]);
             ms_add_tri(R->out, v[0], v[2], v[3]);
         } else {
@@ -353,33 +325,33 @@ static void mg_tet(mg_run *R, const int64_t t[4]) {
 
 /* Marching tetrahedra cut across a sharp edge of the solid with "chamfer" triangles whose
  * vertices lie on two different facets. Every mesh edge whose two vertices lie on facets meeting
- * at more than MG_SHARP_DEG is split at the point of the two facets' common line nearest to the
+ * at more than MS_GRID_SHARP_DEG is split at the point of the two facets' common line nearest to the
  * edge's midpoint (if that point is no farther from the midpoint than the edge is long), which
  * puts vertices on the true edge. A triangle with split edges is divided into 2, 3 or 4; splits
  * that would flip one of the new triangles are dropped, for both triangles of the edge. */
-#define MG_SHARP_DEG 20.0
+#define MS_GRID_SHARP_DEG 20.0
 
 typedef struct {
     uint64_t key; /* edge: lo << 32 | hi */
     double x[3];
     int ok, id;
-} mg_split;
+} ms_gsplit;
 
-static int mg_cmp_split(const void *a, const void *b) {
-    uint64_t x = ((const mg_split *)a)->key, y = ((const mg_split *)b)->key;
+static int ms_cmp_gsplit(const void *a, const void *b) {
+    uint64_t x = ((const ms_gsplit *)a)->key, y = ((const ms_gsplit *)b)->key;
     return x < y ? -1 : x > y;
 }
 
-static mg_split *mg_find_split(mg_split *sp, int n, int a, int b) {
-    mg_split key = {.key = a < b ? (uint64_t)a << 32 | (uint32_t)b : (uint64_t)b << 32 | (uint32_t)a};
-    mg_split *f = n ? bsearch(&key, sp, (size_t)n, sizeof *sp, mg_cmp_split) : NULL;
+static ms_gsplit *ms_find_split(ms_gsplit *sp, int n, int a, int b) {
+    ms_gsplit key = {.key = a < b ? (uint64_t)a << 32 | (uint32_t)b : (uint64_t)b << 32 | (uint32_t)a};
+    ms_gsplit *f = n ? bsearch(&key, sp, (size_t)n, sizeof *sp, ms_cmp_gsplit) : NULL;
     return f && f->ok ? f : NULL;
 }
 
 /* the point of the line where planes pa and pb (n, d) meet that is nearest to m; 0 if parallel */
-static int mg_crease_point(const double *pa, const double *pb, const double m[3], double x[3]) {
+static int ms_crease_point(const double *pa, const double *pb, const double m[3], double x[3]) {
     double k = pa[0] * pb[0] + pa[1] * pb[1] + pa[2] * pb[2];
-    if (fabs(k) > cos(MG_SHARP_DEG * 3.14159265358979323846 / 180)) return 0;
+    if (fabs(k) > cos(MS_GRID_SHARP_DEG * 3.14159265358979323846 / 180)) return 0;
     double ra = pa[3] - (pa[0] * m[0] + pa[1] * m[1] + pa[2] * m[2]);
     double rb = pb[3] - (pb[0] * m[0] + pb[1] * m[1] + pb[2] * m[2]);
     double det = 1 - k * k, al = (ra - k * rb) / det, be = (rb - k * ra) / det;
@@ -389,33 +361,33 @@ static int mg_crease_point(const double *pa, const double *pb, const double m[3]
 
 /* the sub-triangles of triangle v with split vertices s[0] (edge v0v1), s[1] (v1v2), s[2] (v2v0),
    -1 where unsplit; returns their count (into out, 3 ints each) */
-static int mg_subdivide(const int v[3], const int s[3], int out[12]) {
+static int ms_subdivide(const int v[3], const int s[3], int out[12]) {
     int n = 0, cnt = (s[0] >= 0) + (s[1] >= 0) + (s[2] >= 0);
-#define MG_T(a, b, c) (out[3 * n] = (a), out[3 * n + 1] = (b), out[3 * n + 2] = (c), n++)
-    if (cnt == 0) MG_T(v[0], v[1], v[2]);
+#define MS_GRID_T(a, b, c) (out[3 * n] = (a), out[3 * n + 1] = (b), out[3 * n + 2] = (c), n++)
+    if (cnt == 0) MS_GRID_T(v[0], v[1], v[2]);
     for (int r = 0; r < 3 && cnt == 1; r++) /* split edge r: (v[r], v[r+1]) */
         if (s[r] >= 0) {
-            MG_T(v[r], s[r], v[(r + 2) % 3]);
-            MG_T(s[r], v[(r + 1) % 3], v[(r + 2) % 3]);
+            MS_GRID_T(v[r], s[r], v[(r + 2) % 3]);
+            MS_GRID_T(s[r], v[(r + 1) % 3], v[(r + 2) % 3]);
         }
     for (int r = 0; r < 3 && cnt == 2; r++) /* unsplit edge r+2: (v[r+2], v[r]) */
         if (s[(r + 2) % 3] < 0) {
             int a = v[r], b = v[(r + 1) % 3], c = v[(r + 2) % 3], sab = s[r], sbc = s[(r + 1) % 3];
-            MG_T(sab, b, sbc);
-            MG_T(a, sab, sbc);
-            MG_T(a, sbc, c);
+            MS_GRID_T(sab, b, sbc);
+            MS_GRID_T(a, sab, sbc);
+            MS_GRID_T(a, sbc, c);
         }
     if (cnt == 3) {
-        MG_T(v[0], s[0], s[2]);
-        MG_T(s[0], v[1], s[1]);
-        MG_T(s[2], s[1], v[2]);
-        MG_T(s[0], s[1], s[2]);
+        MS_GRID_T(v[0], s[0], s[2]);
+        MS_GRID_T(s[0], v[1], s[1]);
+        MS_GRID_T(s[2], s[1], v[2]);
+        MS_GRID_T(s[0], s[1], s[2]);
     }
-#undef MG_T
+#undef MS_GRID_T
     return n;
 }
 
-static void mg_tri_normal(const double *P, const int *t, double n[3]) {
+static void ms_tri_normal(const double *P, const int *t, double n[3]) {
     const double *a = P + 3 * t[0], *b = P + 3 * t[1], *c = P + 3 * t[2];
     double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]}, w[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
     n[0] = u[1] * w[2] - u[2] * w[1];
@@ -423,10 +395,10 @@ static void mg_tri_normal(const double *P, const int *t, double n[3]) {
     n[2] = u[0] * w[1] - u[1] * w[0];
 }
 
-static void mg_sharpen(mg_run *R) {
+static void ms_sharpen(ms_run *R) {
     ms_mesh *m = R->out;
     int nt = m->nt, nv = m->nv;
-    mg_split *sp = NULL;
+    ms_gsplit *sp = NULL;
     int nsp = 0, cap = 0;
     for (int t = 0; t < nt; t++)
         for (int k = 0; k < 3; k++) {
@@ -440,10 +412,10 @@ static void mg_sharpen(mg_run *R) {
                 mid[i] = 0.5 * (xa[i] + xb[i]);
                 len2 += (xb[i] - xa[i]) * (xb[i] - xa[i]);
             }
-            if (!mg_crease_point(pa, pb, mid, x)) continue;
+            if (!ms_crease_point(pa, pb, mid, x)) continue;
             for (int i = 0; i < 3; i++) off2 += (x[i] - mid[i]) * (x[i] - mid[i]);
             if (!(off2 <= len2) || off2 < 1e-24 * len2) continue;
-            mg_split *q = UT_PUSH(sp, nsp, cap);
+            ms_gsplit *q = UT_PUSH(sp, nsp, cap);
             q->key = (uint64_t)a << 32 | (uint32_t)b;
             memcpy(q->x, x, sizeof x);
             q->ok = 1;
@@ -453,7 +425,7 @@ static void mg_sharpen(mg_run *R) {
         free(sp);
         return;
     }
-    qsort(sp, (size_t)nsp, sizeof *sp, mg_cmp_split);
+    qsort(sp, (size_t)nsp, sizeof *sp, ms_cmp_gsplit);
     /* positions of old and candidate vertices, for the flip checks */
     double *P = ut_malloc((size_t)(nv + nsp) * 3 * sizeof *P);
     memcpy(P, m->v, (size_t)nv * 3 * sizeof *P);
@@ -466,25 +438,25 @@ static void mg_sharpen(mg_run *R) {
     for (int t = 0; t < nt; t++) {
         const int *v = m->t + 3 * t;
         int any = 0;
-        for (int k = 0; k < 3 && !any; k++) any = mg_find_split(sp, nsp, v[k], v[(k + 1) % 3]) != NULL;
+        for (int k = 0; k < 3 && !any; k++) any = ms_find_split(sp, nsp, v[k], v[(k + 1) % 3]) != NULL;
         if (any) touched[ntouched++] = t;
     }
     for (int round = 0, changed = 1; changed && round < 10; round++) {
         changed = 0;
         for (int ti = 0; ti < ntouched; ti++) {
             const int *v = m->t + 3 * touched[ti];
-            mg_split *f[3];
+            ms_gsplit *f[3];
             int s[3], sub[12], flip = 0;
             for (int k = 0; k < 3; k++) {
-                f[k] = mg_find_split(sp, nsp, v[k], v[(k + 1) % 3]);
+                f[k] = ms_find_split(sp, nsp, v[k], v[(k + 1) % 3]);
                 s[k] = f[k] ? f[k]->id : -1;
             }
             if (s[0] < 0 && s[1] < 0 && s[2] < 0) continue;
             double n0[3], n1[3];
-            mg_tri_normal(P, v, n0);
-            int ns = mg_subdivide(v, s, sub);
+            ms_tri_normal(P, v, n0);
+            int ns = ms_subdivide(v, s, sub);
             for (int i = 0; i < ns && !flip; i++) {
-                mg_tri_normal(P, sub + 3 * i, n1);
+                ms_tri_normal(P, sub + 3 * i, n1);
                 flip = !(n0[0] * n1[0] + n0[1] * n1[1] + n0[2] * n1[2] > 0);
             }
             if (flip)
@@ -503,10 +475,10 @@ static void mg_sharpen(mg_run *R) {
         const int *v = old + 3 * t;
         int s[3], sub[12];
         for (int k = 0; k < 3; k++) {
-            mg_split *f = mg_find_split(sp, nsp, v[k], v[(k + 1) % 3]);
+            ms_gsplit *f = ms_find_split(sp, nsp, v[k], v[(k + 1) % 3]);
             s[k] = f ? f->id : -1;
         }
-        int ns = mg_subdivide(v, s, sub);
+        int ns = ms_subdivide(v, s, sub);
         for (int i = 0; i < ns; i++) ms_add_tri(m, sub[3 * i], sub[3 * i + 1], sub[3 * i + 2]);
     }
     free(old);
@@ -515,7 +487,7 @@ static void mg_sharpen(mg_run *R) {
 }
 
 int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, double tol, ms_mesh *out) {
-    mg_ctx g = {.m = m, .p = p};
+    ms_gctx g = {.m = m, .p = p};
     g.box = ut_malloc((size_t)(m->nsketches + 1) * sizeof *g.box);
     for (int s = 0; s < m->nsketches; s++) {
         double *b = g.box[s];
@@ -535,19 +507,19 @@ int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, double t
     for (int e = 0; e < m->nextrudes; e++) cad_extrude_slab(&m->extrudes[e], &g.w0[e], &g.w1[e]);
     double lo[3], hi[3];
     ms_model_box(m, lo, hi);
-    double cells = MG_CELLS * (1e-3 * diag) / tol;
-    if (!(cells >= MG_MIN_CELLS)) cells = MG_MIN_CELLS;
-    if (cells > MG_MAX_CELLS) cells = MG_MAX_CELLS;
+    double cells = MS_GRID_CELLS * (1e-3 * diag) / tol;
+    if (!(cells >= MS_GRID_MIN_CELLS)) cells = MS_GRID_MIN_CELLS;
+    if (cells > MS_GRID_MAX_CELLS) cells = MS_GRID_MAX_CELLS;
     double h = diag / cells, delta = 1e-6 * diag;
-    mg_run R = {.g = &g, .out = out};
-    mg_axis feat[3] = {{0}};
-    mg_features(&g, feat);
+    ms_run R = {.g = &g, .out = out};
+    ms_axis feat[3] = {{0}};
+    ms_features(&g, feat);
     for (;;) {
         for (int a = 0; a < 3; a++) {
             R.ax[a].n = 0;
-            mg_make_axis(&feat[a], lo[a] - h, hi[a] + h, h, delta, &R.ax[a]);
+            ms_make_axis(&feat[a], lo[a] - h, hi[a] + h, h, delta, &R.ax[a]);
         }
-        if ((double)R.ax[0].n * R.ax[1].n * R.ax[2].n <= MG_MAX_POINTS) break;
+        if ((double)R.ax[0].n * R.ax[1].n * R.ax[2].n <= MS_GRID_MAX_POINTS) break;
         h *= 1.25;
     }
     for (int a = 0; a < 3; a++) free(feat[a].c);
@@ -555,9 +527,10 @@ int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, double t
     R.in = ut_malloc((size_t)npts);
     for (int64_t i = 0; i < npts; i++) {
         double x[3];
-        mg_point(&R, i, x);
-        R.in[i] = (unsigned char)mg_inside(&g, x);
+        ms_point(&R, i, x);
+        R.in[i] = (unsigned char)ms_inside(&g, x);
     }
+    hm_init(&R.map, 2048);
     /* the six tetrahedra of a cube: paths 0 -> e_a -> e_a + e_b -> (1,1,1) */
     static const int perm[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
     int64_t step[3] = {1, nx, nx * ny};
@@ -575,15 +548,14 @@ int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, double t
                 if (!mixed) continue;
                 for (int t = 0; t < 6; t++) {
                     int64_t tv[4] = {c0, c0 + step[perm[t][0]], c0 + step[perm[t][0]] + step[perm[t][1]], c7};
-                    mg_tet(&R, tv);
+                    ms_tet(&R, tv);
                 }
             }
-    mg_sharpen(&R);
+    ms_sharpen(&R);
     for (int a = 0; a < 3; a++) free(R.ax[a].c);
     free(R.vplane);
     free(R.in);
-    free(R.map.key);
-    free(R.map.val);
+    hm_free(&R.map);
     free(g.box);
     free(g.w0);
     free(g.w1);

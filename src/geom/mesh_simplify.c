@@ -14,28 +14,29 @@
 #include <string.h>
 
 #include "geom/mesh.h"
+#include "base/tol.h"
 #include "base/util.h"
 
-#define SP_MAX 512 /* largest vertex valence considered */
+#define MS_SIMPLIFY_MAX 512 /* largest vertex valence considered */
 
 typedef struct {
     int *t; /* incident triangles (some may be dead) */
     int n, cap;
-} sp_list;
+} ms_list;
 
 typedef struct {
     ms_mesh *m;
-    sp_list *inc;      /* per vertex */
+    ms_list *inc;      /* per vertex */
     unsigned char *dead_t, *dead_v;
     int *stamp, cur;   /* per vertex: marks for set tests (stamp == cur: in the set) */
     unsigned char *dirty; /* per vertex: its neighbourhood changed since it was last tried */
     double eps;        /* plane distance tolerance, mm */
     double min_area2;  /* squared doubled area below which a triangle counts as degenerate */
-} sp_ctx;
+} ms_sctx;
 
-static void sp_add(sp_list *l, int t) { *UT_PUSH(l->t, l->n, l->cap) = t; }
+static void ms_list_add(ms_list *l, int t) { *UT_PUSH(l->t, l->n, l->cap) = t; }
 
-static void sp_normal(const ms_mesh *m, const int *t, double n[3]) {
+static void ms_normal(const ms_mesh *m, const int *t, double n[3]) {
     const double *a = m->v + 3 * t[0], *b = m->v + 3 * t[1], *c = m->v + 3 * t[2];
     double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]}, w[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
     n[0] = u[1] * w[2] - u[2] * w[1];
@@ -43,21 +44,21 @@ static void sp_normal(const ms_mesh *m, const int *t, double n[3]) {
     n[2] = u[0] * w[1] - u[1] * w[0];
 }
 
-static double sp_dot(const double *a, const double *b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+static double ms_dot(const double *a, const double *b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
 
 /* distance of point p from the plane through q with unit normal n */
-static double sp_dist(const double *p, const double *q, const double *n) {
+static double ms_dist(const double *p, const double *q, const double *n) {
     return fabs((p[0] - q[0]) * n[0] + (p[1] - q[1]) * n[1] + (p[2] - q[2]) * n[2]);
 }
 
 typedef struct {
     double n[3]; /* unit normal */
     const double *q; /* a point of the plane */
-} sp_plane;
+} ms_plane;
 
 /* live incident triangles of v (compacts the list); returns their count */
-static int sp_live(sp_ctx *c, int v) {
-    sp_list *l = &c->inc[v];
+static int ms_live(ms_sctx *c, int v) {
+    ms_list *l = &c->inc[v];
     int k = 0;
     for (int i = 0; i < l->n; i++) {
         int t = l->t[i];
@@ -71,16 +72,16 @@ static int sp_live(sp_ctx *c, int v) {
 }
 
 /* groups v's triangles into at most two planes; returns the number of planes (3 = more) */
-static int sp_planes(sp_ctx *c, int v, sp_plane pl[2]) {
+static int ms_planes(ms_sctx *c, int v, ms_plane pl[2]) {
     const ms_mesh *m = c->m;
-    const sp_list *l = &c->inc[v];
-    if (l->n > SP_MAX) return 3;
-    unsigned char done[SP_MAX];
-    double nrm[SP_MAX][3], area[SP_MAX];
+    const ms_list *l = &c->inc[v];
+    if (l->n > MS_SIMPLIFY_MAX) return 3;
+    unsigned char done[MS_SIMPLIFY_MAX];
+    double nrm[MS_SIMPLIFY_MAX][3], area[MS_SIMPLIFY_MAX];
     for (int i = 0; i < l->n; i++) {
         done[i] = 0;
-        sp_normal(m, m->t + 3 * l->t[i], nrm[i]);
-        area[i] = sp_dot(nrm[i], nrm[i]);
+        ms_normal(m, m->t + 3 * l->t[i], nrm[i]);
+        area[i] = ms_dot(nrm[i], nrm[i]);
     }
     int np = 0, left = l->n;
     while (left > 0) {
@@ -96,8 +97,8 @@ static int sp_planes(sp_ctx *c, int v, sp_plane pl[2]) {
         for (int i = 0; i < l->n; i++) {
             if (done[i]) continue;
             const int *tv = m->t + 3 * l->t[i];
-            int in = sp_dot(nrm[i], pl[np].n) > 0;
-            for (int k = 0; k < 3 && in; k++) in = sp_dist(m->v + 3 * tv[k], pl[np].q, pl[np].n) <= c->eps;
+            int in = ms_dot(nrm[i], pl[np].n) > 0;
+            for (int k = 0; k < 3 && in; k++) in = ms_dist(m->v + 3 * tv[k], pl[np].q, pl[np].n) <= c->eps;
             if (in) done[i] = 1, left--;
         }
         np++;
@@ -107,9 +108,9 @@ static int sp_planes(sp_ctx *c, int v, sp_plane pl[2]) {
 
 /* the neighbours of v (vertices of its live triangles other than v), into nb (up to max);
    returns their count, leaving them marked with a fresh stamp */
-static int sp_ring(sp_ctx *c, int v, int *nb, int max) {
+static int ms_vertex_ring(ms_sctx *c, int v, int *nb, int max) {
     int n = 0;
-    const sp_list *l = &c->inc[v];
+    const ms_list *l = &c->inc[v];
     c->cur++;
     c->stamp[v] = c->cur;
     for (int i = 0; i < l->n; i++)
@@ -124,12 +125,12 @@ static int sp_ring(sp_ctx *c, int v, int *nb, int max) {
 }
 
 /* can v collapse onto its neighbour u? */
-static int sp_can_collapse(sp_ctx *c, int v, int u, const int *nbv, int nv) {
+static int ms_can_collapse(ms_sctx *c, int v, int u, const int *nbv, int nv) {
     const ms_mesh *m = c->m;
     /* link condition: common neighbours = the third vertices of the two triangles on edge uv */
     (void)nbv;
     (void)nv;
-    int ku = sp_live(c, u);
+    int ku = ms_live(c, u);
     c->cur++;
     int su = c->cur;
     int nu = 0;
@@ -140,10 +141,10 @@ static int sp_can_collapse(sp_ctx *c, int v, int u, const int *nbv, int nv) {
             c->stamp[w] = su;
             nu++;
         }
-    if (nu >= SP_MAX) return 0;
+    if (nu >= MS_SIMPLIFY_MAX) return 0;
     int common = 0, shared = 0;
     for (int i = 0; i < nv; i++) common += c->stamp[nbv[i]] == su;
-    const sp_list *l = &c->inc[v];
+    const ms_list *l = &c->inc[v];
     for (int i = 0; i < l->n; i++) {
         const int *tv = m->t + 3 * l->t[i];
         shared += tv[0] == u || tv[1] == u || tv[2] == u;
@@ -156,18 +157,18 @@ static int sp_can_collapse(sp_ctx *c, int v, int u, const int *nbv, int nv) {
         int nt[3];
         for (int k = 0; k < 3; k++) nt[k] = tv[k] == v ? u : tv[k];
         double n0[3], n1[3];
-        sp_normal(m, tv, n0);
-        sp_normal(m, nt, n1);
-        if (!(sp_dot(n1, n1) > c->min_area2) || !(sp_dot(n0, n1) > 0)) return 0;
+        ms_normal(m, tv, n0);
+        ms_normal(m, nt, n1);
+        if (!(ms_dot(n1, n1) > c->min_area2) || !(ms_dot(n0, n1) > 0)) return 0;
         /* the new triangle keeps its direction closely (no fold within the plane) */
-        double l0 = sqrt(sp_dot(n0, n0)), l1 = sqrt(sp_dot(n1, n1));
-        if (sp_dot(n0, n1) < 0.999999 * l0 * l1) return 0;
+        double l0 = sqrt(ms_dot(n0, n0)), l1 = sqrt(ms_dot(n1, n1));
+        if (ms_dot(n0, n1) < 0.999999 * l0 * l1) return 0;
     }
     return 1;
 }
 
-static void sp_collapse(sp_ctx *c, int v, int u) {
-    sp_list *l = &c->inc[v];
+static void ms_collapse(ms_sctx *c, int v, int u) {
+    ms_list *l = &c->inc[v];
     for (int i = 0; i < l->n; i++) {
         int t = l->t[i];
         int *tv = c->m->t + 3 * t;
@@ -177,27 +178,27 @@ static void sp_collapse(sp_ctx *c, int v, int u) {
         }
         for (int k = 0; k < 3; k++)
             if (tv[k] == v) tv[k] = u;
-        sp_add(&c->inc[u], t);
+        ms_list_add(&c->inc[u], t);
     }
     l->n = 0;
     c->dead_v[v] = 1;
 }
 
-static int sp_try_vertex(sp_ctx *c, int v) {
+static int ms_try_vertex(ms_sctx *c, int v) {
     c->dirty[v] = 0;
-    if (c->dead_v[v] || sp_live(c, v) < 3) return 0;
-    sp_plane pl[2];
-    int np = sp_planes(c, v, pl);
+    if (c->dead_v[v] || ms_live(c, v) < 3) return 0;
+    ms_plane pl[2];
+    int np = ms_planes(c, v, pl);
     if (np > 2) return 0;
-    int nb[SP_MAX];
-    int n = sp_ring(c, v, nb, SP_MAX);
-    if (n >= SP_MAX) return 0;
+    int nb[MS_SIMPLIFY_MAX];
+    int n = ms_vertex_ring(c, v, nb, MS_SIMPLIFY_MAX);
+    if (n >= MS_SIMPLIFY_MAX) return 0;
     for (int i = 0; i < n; i++) {
         int u = nb[i];
         const double *p = c->m->v + 3 * u;
-        if (np == 2 && (sp_dist(p, pl[0].q, pl[0].n) > c->eps || sp_dist(p, pl[1].q, pl[1].n) > c->eps)) continue;
-        if (sp_can_collapse(c, v, u, nb, n)) {
-            sp_collapse(c, v, u);
+        if (np == 2 && (ms_dist(p, pl[0].q, pl[0].n) > c->eps || ms_dist(p, pl[1].q, pl[1].n) > c->eps)) continue;
+        if (ms_can_collapse(c, v, u, nb, n)) {
+            ms_collapse(c, v, u);
             for (int j = 0; j < n; j++) c->dirty[nb[j]] = 1;
             return 1;
         }
@@ -210,8 +211,8 @@ int ms_simplify(ms_mesh *m, double eps) {
     double lo[3], hi[3];
     ms_bbox(m, lo, hi);
     double diag = sqrt((hi[0] - lo[0]) * (hi[0] - lo[0]) + (hi[1] - lo[1]) * (hi[1] - lo[1]) + (hi[2] - lo[2]) * (hi[2] - lo[2]));
-    sp_ctx c = {.m = m, .eps = eps > 0 ? eps : 1e-9 * diag};
-    c.min_area2 = (1e-12 * diag * diag) * (1e-12 * diag * diag);
+    ms_sctx c = {.m = m, .eps = eps > 0 ? eps : tol_len(diag)};
+    c.min_area2 = tol_area(diag) * tol_area(diag);
     c.inc = ut_calloc((size_t)m->nv + 1, sizeof *c.inc);
     c.dead_t = ut_calloc((size_t)m->nt + 1, 1);
     c.dead_v = ut_calloc((size_t)m->nv + 1, 1);
@@ -219,12 +220,12 @@ int ms_simplify(ms_mesh *m, double eps) {
     c.dirty = ut_malloc((size_t)m->nv + 1);
     memset(c.dirty, 1, (size_t)m->nv + 1);
     for (int t = 0; t < m->nt; t++)
-        for (int k = 0; k < 3; k++) sp_add(&c.inc[m->t[3 * t + k]], t);
+        for (int k = 0; k < 3; k++) ms_list_add(&c.inc[m->t[3 * t + k]], t);
     int removed = 0;
     for (int pass = 0; pass < 1000; pass++) {
         int changed = 0;
         for (int v = 0; v < m->nv; v++)
-            if (c.dirty[v]) changed += sp_try_vertex(&c, v);
+            if (c.dirty[v]) changed += ms_try_vertex(&c, v);
         removed += changed;
         if (!changed) break;
     }

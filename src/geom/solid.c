@@ -17,6 +17,7 @@
 #include "geom/geo2d.h"
 #include "geom/sketch.h"
 #include "geom/solid_int.h"
+#include "base/tol.h"
 #include "base/util.h"
 
 /* world bounding box of a 2-D curve of frame (o, X, Y, N) placed at height w: exact for arcs
@@ -376,7 +377,7 @@ int sd_line_crossings(const sd_prism *p, const double o[2], const double d[2], s
             double ts[2] = {q / A, C / q};
             for (int k = 0; k < 2; k++) {
                 double x = fx + ts[k] * d[0], y = fy + ts[k] * d[1], ta;
-                if (fabs(c->sw) < G2_TWO_PI && !g2_arc_param(c, atan2(y, x), 1e-12, &ta)) continue;
+                if (fabs(c->sw) < G2_TWO_PI && !g2_arc_param(c, atan2(y, x), TOL_FINE, &ta)) continue;
                 cr[n].t = ts[k];
                 cr[n].n[0] = x / c->r, cr[n].n[1] = y / c->r;
                 n++;
@@ -577,7 +578,7 @@ double sd_volume(const sd_solid *s) {
     } else {
         sd_quad_volume(s, &V, F, M);
     }
-    return V > 1e-12 * s->size * s->size * s->size ? V : 0;
+    return V > tol_vol(s->size) ? V : 0;
 }
 
 int sd_mass_props(const sd_solid *s, sd_props *out) {
@@ -595,7 +596,7 @@ int sd_mass_props(const sd_solid *s, sd_props *out) {
         sd_quad_box(s, out->lo, out->hi);
         out->exact = 0;
     }
-    if (!(V > 1e-12 * s->size * s->size * s->size)) return ut_fail("the solid is empty (zero volume)");
+    if (!(V > tol_vol(s->size))) return ut_fail("the solid is empty (zero volume)");
     sd_props_world(s, V, F, M, out);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/tol.h"
 #include "geom/solid_int.h"
 
 /* ---------------------------------------------------------------- adaptive quadrature */
@@ -207,7 +208,7 @@ static void sd_arc_plane(const sd_cut *c, const sd_prism *p, const g2_curve *g, 
     sd_to_world(p, g->c[0], g->c[1], w, C);
     double rc[3] = {C[0] - c->o[0], C[1] - c->o[1], C[2] - c->o[2]};
     double un = sd_dot(p->X, c->n), vn = sd_dot(p->Y, c->n), R = hypot(un, vn), h = sd_dot(rc, c->n);
-    if (R <= 1e-12) {
+    if (R <= TOL_DIR) {
         if (fabs(h) > c->tol) return;
         sd_to_world(p, g->p0[0], g->p0[1], w, q);
         sd_cut_put(c, q, b);
@@ -224,16 +225,16 @@ static void sd_arc_plane(const sd_cut *c, const sd_prism *p, const g2_curve *g, 
     int tag = b->tag;
     if (fabs(k) > 1 - 1e-3) b->tag = 1; /* the plane (nearly) grazes the arc */
     for (int s = -1; s <= 1; s += 2)
-        if (g2_arc_param(g, phi + s * dt, 1e-12, &t)) sd_arc_point(p, g, phi + s * dt, w, q), sd_cut_put(c, q, b);
+        if (g2_arc_param(g, phi + s * dt, TOL_FINE, &t)) sd_arc_point(p, g, phi + s * dt, w, q), sd_cut_put(c, q, b);
     b->tag = tag;
 }
 
 /* a planar face (point qf, unit normal nf) containing the line direction meets the plane in a
    line of the family: its position along the axis (if the face's prism box touches it) */
 static void sd_face_trace(const sd_cut *c, const sd_prism *p, const double qf[3], const double nf[3], sd_vals *b) {
-    if (fabs(sd_dot(nf, c->d)) > 1e-12) return;
+    if (fabs(sd_dot(nf, c->d)) > TOL_DIR) return;
     double an = sd_dot(c->a, nf);
-    if (fabs(an) <= 1e-12) return;
+    if (fabs(an) <= TOL_DIR) return;
     double r[3] = {qf[0] - c->o[0], qf[1] - c->o[1], qf[2] - c->o[2]}, alpha = sd_dot(r, nf) / an, q[3];
     for (int i = 0; i < 3; i++) q[i] = c->o[i] + alpha * c->a[i];
     if (sd_line_box(p->lo, p->hi, q, c->d)) sd_vals_put(b, alpha);
@@ -249,7 +250,7 @@ static void sd_wall_normal(const sd_prism *p, const g2_curve *g, double nf[3]) {
    parallel to d */
 static int sd_silhouette(const sd_prism *p, const double d[3], double th[2]) {
     double cx = sd_dot(p->X, d), cy = sd_dot(p->Y, d);
-    if (hypot(cx, cy) <= 1e-12) return 0;
+    if (hypot(cx, cy) <= TOL_DIR) return 0;
     th[0] = atan2(-cx, cy);
     th[1] = th[0] + G2_PI;
     return 2;
@@ -419,13 +420,13 @@ static void sd_arr_free(sd_arr *A) {
 }
 
 static int sd_in_box(const sd_solid *s, int j, const double q[3]) {
-    return sd_box_has(s->pr[j].lo, s->pr[j].hi, q, 1e-9 * s->size);
+    return sd_box_has(s->pr[j].lo, s->pr[j].hi, q, tol_len(s->size));
 }
 
 /* is q (on the plane of F) on the face itself, up to a small margin? */
 static int sd_on_pface(const sd_solid *s, const sd_pface *F, const double q[3]) {
     const sd_prism *p = &s->pr[F->prism];
-    double l[3], eps = 1e-9 * s->size;
+    double l[3], eps = tol_len(s->size);
     if (!sd_box_has(p->lo, p->hi, q, eps)) return 0;
     sd_to_local(p, q, l);
     if (F->curve < 0) { /* cap: inside the profile or on its boundary */
@@ -455,7 +456,7 @@ static int sd_line_cyl(const sd_solid *s, const sd_cface *f, const double P0[3],
     for (int k = -1; k <= 1; k += 2) {
         double sp = (-B + k * sqrt(disc)) / (2 * A), t;
         double x = fx + sp * lu[0], y = fy + sp * lu[1], w = l0[2] + sp * lu[2];
-        if (w < p->w0 || w > p->w1 || !g2_arc_param(g, atan2(y, x), 1e-12, &t)) continue;
+        if (w < p->w0 || w > p->w1 || !g2_arc_param(g, atan2(y, x), TOL_FINE, &t)) continue;
         for (int i = 0; i < 3; i++) out[n][i] = P0[i] + sp * u[i];
         n++;
     }
@@ -473,7 +474,7 @@ static int sd_plane_plane(const double q1[3], const double n1[3], const double q
                           double u[3]) {
     sd_cross3(n1, n2, u);
     double l = sqrt(sd_dot(u, u));
-    if (l < 1e-12) return 0;
+    if (l < TOL_DIR) return 0;
     for (int i = 0; i < 3; i++) u[i] /= l;
     /* P0 = a n1 + b n2 with n1.P0 = n1.q1, n2.P0 = n2.q2 */
     double d1 = sd_dot(n1, q1), d2 = sd_dot(n2, q2), c = sd_dot(n1, n2), den = 1 - c * c;
@@ -494,7 +495,7 @@ static void sd_arr_plane_breaks(const sd_solid *s, const sd_arr *A, const sd_cut
             const sd_pface *G = &A->pf[k];
             if (G->prism == F->prism) continue;
             double un = sd_dot(u, G->n);
-            if (fabs(un) < 1e-12) continue;
+            if (fabs(un) < TOL_DIR) continue;
             double r[3] = {G->q[0] - P0[0], G->q[1] - P0[1], G->q[2] - P0[2]}, sp = sd_dot(r, G->n) / un, q[3];
             for (int m = 0; m < 3; m++) q[m] = P0[m] + sp * u[m];
             if (sd_on_pface(s, F, q) && sd_on_pface(s, G, q)) sd_cut_put(c, q, b);
@@ -640,7 +641,7 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
                 const sd_pface *H = &A->pf[m];
                 if (H->prism == F->prism || H->prism == G->prism) continue;
                 double un = sd_dot(u, H->n);
-                if (fabs(un) < 1e-12) continue;
+                if (fabs(un) < TOL_DIR) continue;
                 double r[3] = {H->q[0] - P0[0], H->q[1] - P0[1], H->q[2] - P0[2]}, sp = sd_dot(r, H->n) / un, q[3];
                 for (int t = 0; t < 3; t++) q[t] = P0[t] + sp * u[t];
                 if (sd_on_pface(s, F, q) && sd_on_pface(s, G, q) && sd_on_pface(s, H, q)) sd_cut_put(&c, q, b);
@@ -654,7 +655,7 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
             const sd_prism *p = &s->pr[C->prism];
             const g2_curve *g = &p->c[C->curve];
             double nn = sd_dot(p->N, F->n);
-            if (fabs(nn) < 1e-12) continue;
+            if (fabs(nn) < TOL_DIR) continue;
             double al = sd_dot(p->X, a) - sd_dot(p->X, F->n) * sd_dot(p->N, a) / nn;
             double be = sd_dot(p->Y, a) - sd_dot(p->Y, F->n) * sd_dot(p->N, a) / nn;
             double phi = atan2(be, al), cc[3];
@@ -754,7 +755,7 @@ static void sd_vq_outer(void *ctx, double x, double *f) {
     memcpy(c.n, p0->X, sizeof c.n);
     memcpy(c.a, p0->Y, sizeof c.a);
     memcpy(c.d, p0->N, sizeof c.d);
-    c.tol = 1e-12 * q->s->size;
+    c.tol = tol_fine(q->s->size);
     q->x = x;
     q->br.n = 0;
     sd_plane_breaks(q->s, &c, &q->br);
@@ -823,15 +824,15 @@ static int sd_profile_line(const sd_prism *p, const double o[2], const double d[
    prism j (coplanar faces only: elsewhere the line meets j's surface in isolated points) */
 static int sd_claims_cut(const sd_solid *s, int j, const double o[3], const double d[3], sd_ws *ws, sd_iv *K, int n) {
     const sd_prism *p = &s->pr[j];
-    double tol = 1e-9 * s->size, ol[3], dl[3];
+    double tol = tol_len(s->size), ol[3], dl[3];
     sd_to_local(p, o, ol);
     dl[0] = sd_dot(d, p->X), dl[1] = sd_dot(d, p->Y), dl[2] = sd_dot(d, p->N);
     double d2n = hypot(dl[0], dl[1]);
     sd_iv *C = sd_ws_block(ws), *R = sd_ws_block(ws);
     int nc = 0;
-    if (fabs(dl[2]) <= 1e-12 && (fabs(ol[2] - p->w0) <= tol || fabs(ol[2] - p->w1) <= tol)) /* in a cap plane */
+    if (fabs(dl[2]) <= TOL_DIR && (fabs(ol[2] - p->w0) <= tol || fabs(ol[2] - p->w1) <= tol)) /* in a cap plane */
         nc = sd_profile_line(p, ol, dl, ws, C);
-    if (d2n <= 1e-12) { /* parallel to N: on a wall if its trace lies on a profile curve */
+    if (d2n <= TOL_DIR) { /* parallel to N: on a wall if its trace lies on a profile curve */
         double t;
         for (int k = 0; k < p->nc && nc == 0; k++)
             if (g2_closest(&p->c[k], ol, &t) <= tol) {
@@ -871,7 +872,7 @@ static int sd_claims_cut(const sd_solid *s, int j, const double o[3], const doub
 static double sd_face_line(const sd_solid *s, int i, const double o[3], const double d[3], const double nf[3],
                            sd_iv *J, int nj, sd_ws *ws) {
     /* the offset biases lengths near tangencies by O(del): keep it small, yet far above rounding */
-    double del = 1e-12 * s->scale, op[3], om[3];
+    double del = tol_fine(s->scale), op[3], om[3];
     for (int k = 0; k < 3; k++) op[k] = o[k] + del * nf[k], om[k] = o[k] - del * nf[k];
     int mark = ws->used;
     sd_iv *P = sd_ws_block(ws), *Q = sd_ws_block(ws), *X = sd_ws_block(ws), *K = sd_ws_block(ws);
@@ -938,7 +939,7 @@ static void sd_proj_seg_arc(const sd_prism *p, const g2_curve *g, const double A
 static void sd_arc_wall_breaks(const sd_solid *s, int i, int k, sd_vals *b) {
     const sd_prism *p = &s->pr[i];
     const g2_curve *g = &p->c[k];
-    double tol = 1e-12 * s->size;
+    double tol = tol_fine(s->size);
     for (int j = 0; j < s->npr; j++) {
         if (j == i) continue;
         const sd_prism *q = &s->pr[j];
@@ -955,7 +956,7 @@ static void sd_arc_wall_breaks(const sd_solid *s, int i, int k, sd_vals *b) {
                     sd_to_world(q, h->p1[0], h->p1[1], w, B);
                     sd_proj_seg_arc(p, g, A, B, tol, b);
                 }
-            } else if (fabs(sd_dot(q->N, p->N)) >= 1 - 1e-12) { /* same direction: the arc itself */
+            } else if (fabs(sd_dot(q->N, p->N)) >= 1 - TOL_DIR) { /* same direction: the arc itself */
                 /* map h into p's frame and intersect exactly */
                 double d[3] = {q->o[0] - p->o[0], q->o[1] - p->o[1], q->o[2] - p->o[2]};
                 double M[4] = {sd_dot(q->X, p->X), sd_dot(q->Y, p->X), sd_dot(q->X, p->Y), sd_dot(q->Y, p->Y)};
@@ -986,7 +987,7 @@ static double sd_face_area(const sd_solid *s, int i, int curve, sd_aq *q) {
     double f[SD_QD], tol = 1e-13 * s->size * s->size, lo = 0, hi = 1;
     q->prism = i, q->curve = curve;
     sd_cut c;
-    c.tol = 1e-12 * s->size;
+    c.tol = tol_fine(s->size);
     if (curve < 0) {
         sd_to_world(p, 0, 0, curve == -1 ? p->w0 : p->w1, c.o);
         memcpy(c.n, p->N, sizeof c.n);
@@ -1028,7 +1029,7 @@ static int sd_plane_occupied(const sd_solid *s, const sd_arr *A, const double e[
                              const double a[3], double x, double ylo, double yhi, sd_ws *ws) {
     sd_cut c;
     for (int i = 0; i < 3; i++) c.o[i] = x * e[i], c.n[i] = e[i], c.a[i] = a[i], c.d[i] = d[i];
-    c.tol = 1e-12 * s->size;
+    c.tol = tol_fine(s->size);
     sd_vals br = {0};
     sd_plane_breaks(s, &c, &br);
     sd_arr_plane_breaks(s, A, &c, &br);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/tol.h"
 #include "geom/solid_int.h"
 
 /* per-prism sampling aids, rebuilt for each call (cheap next to the samples themselves) */
@@ -39,7 +40,7 @@ static void sd_mark_cells(const sd_prism *p, const g2_curve *c, sd_aid *a, unsig
 }
 
 static void sd_aid_build(const sd_solid *s, const sd_prism *p, sd_aid *a) {
-    double del = 1e-9 * s->size;
+    double del = tol_len(s->size);
     a->side = ut_malloc((size_t)p->nc);
     a->cb = ut_malloc((size_t)p->nc * sizeof *a->cb);
     for (int k = 0; k < p->nc; k++) {
@@ -167,7 +168,7 @@ int sd_sample_surface(const sd_solid *s, int n, uint64_t seed, double *pts, doub
     int nf = sd_faces(s, &f), got = 0;
     sd_aid *aid = ut_calloc((size_t)s->npr, sizeof *aid);
     for (int i = 0; i < s->npr; i++) sd_aid_build(s, &s->pr[i], &aid[i]);
-    double total = f[nf - 1].cum, del = 1e-9 * s->size, tol = 1e-9 * s->size;
+    double total = f[nf - 1].cum, del = tol_len(s->size), tol = tol_len(s->size);
     ut_rng r;
     ut_rng_seed(&r, seed);
     long limit = 1000L * n + 100000, tries = 0;

@@ -13,12 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/tol.h"
 #include "geom/solid_int.h"
 
 /* 1 if every prism extrudes along +-N of prism 0 */
 static int sd_one_direction(const sd_solid *s) {
     for (int i = 1; i < s->npr; i++)
-        if (fabs(sd_dot(s->pr[i].N, s->pr[0].N)) < 1 - 1e-12) return 0;
+        if (fabs(sd_dot(s->pr[i].N, s->pr[0].N)) < 1 - TOL_DIR) return 0;
     return 1;
 }
 
@@ -64,7 +65,7 @@ static void sd_sec_frame(const sd_solid *s, sd_sec *S) {
     S->cut = ut_malloc((size_t)2 * npr * sizeof *S->cut);
     memcpy(S->cut, w, (size_t)2 * npr * sizeof *w);
     qsort(S->cut, (size_t)2 * npr, sizeof *S->cut, sd_cmp_double);
-    double eps = 1e-12 * s->size;
+    double eps = tol_fine(s->size);
     S->ncut = 0;
     for (int i = 0; i < 2 * npr; i++)
         if (S->ncut == 0 || S->cut[i] - S->cut[S->ncut - 1] > eps) S->cut[S->ncut++] = S->cut[i];
@@ -93,7 +94,7 @@ static int sd_box2_near(const double *a, const double *b, double tol) {
 
 /* splits every curve at its intersections with the other curves; finds coincident pieces */
 static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
-    double tol = 1e-9 * s->size;
+    double tol = tol_len(s->size);
     int cap_t = 64;
     double *ts = ut_malloc((size_t)cap_t * sizeof *ts);
     g2_isect is[16];
@@ -111,7 +112,7 @@ static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
         qsort(ts, (size_t)nt, sizeof *ts, sd_cmp_double);
         double len = g2_length(&S->c[i]);
         for (int k = 0; k + 1 < nt; k++) {
-            if ((ts[k + 1] - ts[k]) * len <= 1e-12 * s->size) continue;
+            if ((ts[k + 1] - ts[k]) * len <= tol_fine(s->size)) continue;
             sd_piece *pc = UT_PUSH(S->pc, S->np, S->cap_pc);
             memset(pc, 0, sizeof *pc);
             pc->curve = i, pc->t0 = ts[k], pc->t1 = ts[k + 1];
@@ -155,7 +156,7 @@ static int sd_sec_active(const sd_sec *S, int npr, int k, int prism) {
 /* membership on both sides of every piece in every interval where its prism is near */
 static void sd_sec_classify(const sd_solid *s, sd_sec *S) {
     int ni = S->ncut - 1, npr = s->npr;
-    double del = 1e-9 * s->size;
+    double del = tol_len(s->size);
     S->mem = ut_calloc((size_t)(ni > 0 ? ni : 1) * (S->np > 0 ? S->np : 1), 1);
     for (int k = 0; k < ni; k++)
         for (int i = 0; i < S->np; i++) {

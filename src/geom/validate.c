@@ -15,17 +15,18 @@
 #include "geom/geo2d.h"
 #include "geom/sketch.h"
 #include "geom/solid.h"
+#include "base/tol.h"
 #include "base/util.h"
 
 /* "line N: " prefix, or nothing when the line is unknown */
-#define VL_FAIL(line, ...) vl_fail(line, ut_fail(__VA_ARGS__))
-static int vl_fail(int line, int rc) {
+#define VA_FAIL(line, ...) va_fail(line, ut_fail(__VA_ARGS__))
+static int va_fail(int line, int rc) {
     if (line > 0) ut_fail("line %d: %s", line, ut_error());
     return rc;
 }
 
 /* largest coordinate extent over all curves (2-D sketch coordinates) and extents */
-static double vl_model_size(const cad_model *m) {
+static double va_model_size(const cad_model *m) {
     double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY}, s = 0;
     for (int i = 0; i < m->ncurves; i++) {
         const cad_curve *c = &m->curves[i];
@@ -49,31 +50,31 @@ static double vl_model_size(const cad_model *m) {
     return isfinite(s) && s > 0 ? s : 1;
 }
 
-static int vl_finite(const double *v, int n) {
+static int va_finite(const double *v, int n) {
     for (int i = 0; i < n; i++)
         if (!isfinite(v[i])) return 0;
     return 1;
 }
 
 /* index ranges of the flat arrays and finiteness of planes and extents */
-static int vl_structure(const cad_model *m) {
+static int va_structure(const cad_model *m) {
     if (m->nextrudes == 0) return ut_fail("the model has no extrude, so no solid");
     for (int i = 0; i < m->nextrudes; i++) {
         const cad_extrude *e = &m->extrudes[i];
-        if (e->sketch < 0 || e->sketch >= m->nsketches) return VL_FAIL(e->line, "extrude refers to a missing sketch");
+        if (e->sketch < 0 || e->sketch >= m->nsketches) return VA_FAIL(e->line, "extrude refers to a missing sketch");
         if ((unsigned)e->op > CAD_INTERSECT || (unsigned)e->kind > CAD_EXT_SYM)
-            return VL_FAIL(e->line, "unknown extrude operation or extent kind");
-        if (!isfinite(e->d1) || !isfinite(e->d2)) return VL_FAIL(e->line, "extent is not a finite number");
+            return VA_FAIL(e->line, "unknown extrude operation or extent kind");
+        if (!isfinite(e->d1) || !isfinite(e->d2)) return VA_FAIL(e->line, "extent is not a finite number");
     }
     for (int i = 0; i < m->nsketches; i++) {
         const cad_sketch *s = &m->sketches[i];
         const cad_plane *p = &s->plane;
-        if (s->n <= 0 || s->first < 0 || s->first + s->n > m->nfaces) return VL_FAIL(s->line, "sketch has no face");
-        if (!vl_finite(p->origin, 3) || !vl_finite(p->x, 3) || !vl_finite(p->y, 3) || !vl_finite(p->n, 3))
-            return VL_FAIL(s->line, "sketch plane has a non-finite number");
+        if (s->n <= 0 || s->first < 0 || s->first + s->n > m->nfaces) return VA_FAIL(s->line, "sketch has no face");
+        if (!va_finite(p->origin, 3) || !va_finite(p->x, 3) || !va_finite(p->y, 3) || !va_finite(p->n, 3))
+            return VA_FAIL(s->line, "sketch plane has a non-finite number");
         double nn = p->n[0] * p->n[0] + p->n[1] * p->n[1] + p->n[2] * p->n[2];
         double xn = p->x[0] * p->n[0] + p->x[1] * p->n[1] + p->x[2] * p->n[2];
-        if (fabs(nn - 1) > 1e-9 || fabs(xn) > 1e-9) return VL_FAIL(s->line, "sketch plane axes are not orthonormal");
+        if (fabs(nn - 1) > TOL_AXIS || fabs(xn) > TOL_AXIS) return VA_FAIL(s->line, "sketch plane axes are not orthonormal");
     }
     for (int i = 0; i < m->nfaces; i++) {
         const cad_face *f = &m->faces[i];
@@ -87,7 +88,7 @@ static int vl_structure(const cad_model *m) {
 }
 
 /* 1 if a and b (consecutive in a loop, a's end = b's start) meet anywhere but their junction */
-static int vl_extra_contact(const g2_curve *a, const g2_curve *b, const double *junc[2], int njunc, double tol,
+static int va_extra_contact(const g2_curve *a, const g2_curve *b, const double *junc[2], int njunc, double tol,
                             double jtol) {
     g2_isect is[8];
     int n = g2_intersect(a, b, tol, is, 8);
@@ -103,30 +104,30 @@ static int vl_extra_contact(const g2_curve *a, const g2_curve *b, const double *
 }
 
 /* closure, self-intersection and area of loop li; its curves come chained in c[0..n-1] */
-static int vl_loop(const cad_model *m, int li, g2_curve *c, double size) {
+static int va_loop(const cad_model *m, int li, g2_curve *c, double size) {
     const cad_loop *l = &m->loops[li];
     int n = l->n, line0 = m->curves[l->first].line;
-    double gap, tol = 1e-9 * size, jtol = 1e-6 * size;
+    double gap, tol = tol_len(size), jtol = 1e-6 * size;
     for (int i = 0; i < n; i++)
-        if (sk_curve_to_g2(&m->curves[l->first + i], &c[i]) != 0) return vl_fail(m->curves[l->first + i].line, -1);
+        if (sk_curve_to_g2(&m->curves[l->first + i], &c[i]) != 0) return va_fail(m->curves[l->first + i].line, -1);
     int bad = g2_chain(c, n, jtol, &gap);
     if (bad >= 0)
-        return VL_FAIL(m->curves[l->first + bad].line, "loop is not closed (gap %.3g after curve %d of %d)", gap, bad + 1, n);
+        return VA_FAIL(m->curves[l->first + bad].line, "loop is not closed (gap %.3g after curve %d of %d)", gap, bad + 1, n);
     for (int i = 0; i < n; i++)
         for (int j = i + 1; j < n; j++) {
             const double *junc[2];
             int nj = 0;
             if (j == i + 1) junc[nj++] = c[i].p1;
             if (i == 0 && j == n - 1) junc[nj++] = c[0].p0;
-            if (vl_extra_contact(&c[i], &c[j], junc, nj, tol, jtol))
-                return VL_FAIL(m->curves[l->first + j].line, "loop intersects itself (curves %d and %d of the loop)", i + 1, j + 1);
+            if (va_extra_contact(&c[i], &c[j], junc, nj, tol, jtol))
+                return VA_FAIL(m->curves[l->first + j].line, "loop intersects itself (curves %d and %d of the loop)", i + 1, j + 1);
         }
-    if (!(fabs(g2_loop_area(c, n)) > 1e-12 * size * size)) return VL_FAIL(line0, "loop encloses no area");
+    if (!(fabs(g2_loop_area(c, n)) > tol_area(size))) return VA_FAIL(line0, "loop encloses no area");
     return 0;
 }
 
 /* any contact between two loops of one face */
-static int vl_loops_touch(const g2_curve *a, int na, const g2_curve *b, int nb, double tol) {
+static int va_loops_touch(const g2_curve *a, int na, const g2_curve *b, int nb, double tol) {
     g2_isect is[8];
     for (int i = 0; i < na; i++)
         for (int j = 0; j < nb; j++)
@@ -134,7 +135,7 @@ static int vl_loops_touch(const g2_curve *a, int na, const g2_curve *b, int nb, 
     return 0;
 }
 
-static int vl_point_in_loop(const g2_curve *c, int n, const double p[2]) {
+static int va_point_in_loop(const g2_curve *c, int n, const double p[2]) {
     g2_region rg;
     g2_region_init(&rg);
     g2_region_add(&rg, c, n);
@@ -144,7 +145,7 @@ static int vl_point_in_loop(const g2_curve *c, int n, const double p[2]) {
 }
 
 /* writes the chained, oriented curves of a loop back into the model */
-static void vl_write_loop(cad_model *m, int li, const g2_curve *c, int want_ccw) {
+static void va_write_loop(cad_model *m, int li, const g2_curve *c, int want_ccw) {
     const cad_loop *l = &m->loops[li];
     int n = l->n, flip = (g2_loop_area(c, n) > 0) != want_ccw;
     for (int i = 0; i < n; i++) {
@@ -166,63 +167,63 @@ static void vl_write_loop(cad_model *m, int li, const g2_curve *c, int want_ccw)
 }
 
 /* checks the loops of face fi and orients them */
-static int vl_face(cad_model *m, int fi, double size) {
+static int va_face(cad_model *m, int fi, double size) {
     const cad_face *f = &m->faces[fi];
     g2_curve **lc = ut_calloc((size_t)f->n, sizeof *lc);
     int rc = 0;
     for (int k = 0; k < f->n && rc == 0; k++) {
         const cad_loop *l = &m->loops[f->first + k];
         lc[k] = ut_malloc((size_t)l->n * sizeof **lc);
-        rc = vl_loop(m, f->first + k, lc[k], size);
+        rc = va_loop(m, f->first + k, lc[k], size);
     }
     for (int a = 0; a < f->n && rc == 0; a++)
         for (int b = a + 1; b < f->n && rc == 0; b++) {
             const cad_loop *la = &m->loops[f->first + a], *lb = &m->loops[f->first + b];
             int line = m->curves[lb->first].line;
-            if (vl_loops_touch(lc[a], la->n, lc[b], lb->n, 1e-9 * size))
-                rc = VL_FAIL(line, "loops of one face intersect (loops %d and %d)", a + 1, b + 1);
-            else if (a == 0 && !vl_point_in_loop(lc[0], la->n, lc[b][0].p0))
-                rc = VL_FAIL(line, "hole %d lies outside its outer loop", b);
-            else if (a > 0 && (vl_point_in_loop(lc[a], la->n, lc[b][0].p0) || vl_point_in_loop(lc[b], lb->n, lc[a][0].p0)))
-                rc = VL_FAIL(line, "hole %d lies inside hole %d", b, a);
+            if (va_loops_touch(lc[a], la->n, lc[b], lb->n, tol_len(size)))
+                rc = VA_FAIL(line, "loops of one face intersect (loops %d and %d)", a + 1, b + 1);
+            else if (a == 0 && !va_point_in_loop(lc[0], la->n, lc[b][0].p0))
+                rc = VA_FAIL(line, "hole %d lies outside its outer loop", b);
+            else if (a > 0 && (va_point_in_loop(lc[a], la->n, lc[b][0].p0) || va_point_in_loop(lc[b], lb->n, lc[a][0].p0)))
+                rc = VA_FAIL(line, "hole %d lies inside hole %d", b, a);
         }
-    for (int k = 0; k < f->n && rc == 0; k++) vl_write_loop(m, f->first + k, lc[k], k == 0);
+    for (int k = 0; k < f->n && rc == 0; k++) va_write_loop(m, f->first + k, lc[k], k == 0);
     for (int k = 0; k < f->n; k++) free(lc[k]);
     free(lc);
     return rc;
 }
 
-static int vl_extrudes(const cad_model *m, double size) {
+static int va_extrudes(const cad_model *m, double size) {
     for (int i = 0; i < m->nextrudes; i++) {
         double w0, w1;
         cad_extrude_slab(&m->extrudes[i], &w0, &w1);
-        if (!(w1 - w0 > 1e-9 * size)) return VL_FAIL(m->extrudes[i].line, "extrude has zero (or negative) extent");
+        if (!(w1 - w0 > tol_len(size))) return VA_FAIL(m->extrudes[i].line, "extrude has zero (or negative) extent");
     }
     return 0;
 }
 
 
 /* the final solid must have volume */
-static int vl_nonempty(const cad_model *m) {
+static int va_nonempty(const cad_model *m) {
     sd_solid *s = sd_build(m);
     if (!s) return -1;
     double v = sd_volume(s);
     sd_free(s);
-    if (!(v > 0)) return VL_FAIL(m->extrudes[m->nextrudes - 1].line, "the resulting solid is empty");
+    if (!(v > 0)) return VA_FAIL(m->extrudes[m->nextrudes - 1].line, "the resulting solid is empty");
     return 0;
 }
 
-int cad_validate(cad_model *m) {
-    if (vl_structure(m) != 0) return -1;
+int va_validate(cad_model *m) {
+    if (va_structure(m) != 0) return -1;
     for (int i = 0; i < m->ncurves; i++) {
         const cad_curve *c = &m->curves[i];
         int np = c->kind == CAD_LINE ? 4 : c->kind == CAD_ARC ? 6 : 3;
-        if ((unsigned)c->kind > CAD_CIRCLE) return VL_FAIL(c->line, "unknown curve kind");
-        if (!vl_finite(c->p, np)) return VL_FAIL(c->line, "curve has a non-finite coordinate");
+        if ((unsigned)c->kind > CAD_CIRCLE) return VA_FAIL(c->line, "unknown curve kind");
+        if (!va_finite(c->p, np)) return VA_FAIL(c->line, "curve has a non-finite coordinate");
     }
-    double size = vl_model_size(m);
+    double size = va_model_size(m);
     for (int i = 0; i < m->nfaces; i++)
-        if (vl_face(m, i, size) != 0) return -1;
-    if (vl_extrudes(m, size) != 0) return -1;
-    return vl_nonempty(m);
+        if (va_face(m, i, size) != 0) return -1;
+    if (va_extrudes(m, size) != 0) return -1;
+    return va_nonempty(m);
 }

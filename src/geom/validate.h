@@ -1,6 +1,6 @@
 /* validate.h - geometric validation of a CAD model, with the source line of each problem.
  *
- * cad_validate() checks what the solid kernel relies on and reports the first problem as
+ * va_validate() checks what the solid kernel relies on and reports the first problem as
  * "line N: <what>" through ut_error(): a loop that is not closed (gap larger than 1e-6 of the
  * model size), a self-intersecting loop or two intersecting loops of one face, a zero-length
  * curve, a three-point arc whose points are collinear or coincide, a hole outside its outer
@@ -14,6 +14,6 @@
 
 #include "model/cad.h"
 
-int cad_validate(cad_model *m); /* 0 ok, -1 + ut_error() */
+int va_validate(cad_model *m); /* 0 ok, -1 + ut_error() */
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hmap.h"
 #include "base/util.h"
 
 const char *const tok_default_specials[] = {"<|endoftext|>", "<|im_start|>", "<|im_end|>",
@@ -13,7 +14,7 @@ const char *const tok_default_specials[] = {"<|endoftext|>", "<|im_start|>", "<|
 const int tok_default_nspecials = 6;
 
 /* ------------------------------------------------------------------------------------------ */
-/* hash maps                                                                                  */
+/* byte-string map (integer keys use base/hmap)                                             */
 /* ------------------------------------------------------------------------------------------ */
 
 static uint64_t tok_hash_bytes(const uint8_t *s, size_t n) { /* FNV-1a, then a final mix */
@@ -22,65 +23,6 @@ static uint64_t tok_hash_bytes(const uint8_t *s, size_t n) { /* FNV-1a, then a f
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ull;
     return h ^ (h >> 32);
-}
-
-static uint64_t tok_hash_u64(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-}
-
-/* u64 key -> int; key UINT64_MAX is reserved as "empty" */
-typedef struct {
-    uint64_t *keys;
-    int *vals;
-    size_t cap, n; /* cap is a power of two */
-} tok_u64map;
-
-static void tok_u64map_init(tok_u64map *m, size_t cap) {
-    size_t c = 16;
-    while (c < cap * 2) c *= 2;
-    m->cap = c;
-    m->n = 0;
-    m->keys = ut_malloc(c * sizeof *m->keys);
-    m->vals = ut_malloc(c * sizeof *m->vals);
-    memset(m->keys, 0xff, c * sizeof *m->keys);
-}
-
-static void tok_u64map_free(tok_u64map *m) {
-    free(m->keys);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
-/* slot of key (occupied by it, or the empty slot where it would go) */
-static size_t tok_u64map_slot(const tok_u64map *m, uint64_t key) {
-    size_t i = tok_hash_u64(key) & (m->cap - 1);
-    while (m->keys[i] != UINT64_MAX && m->keys[i] != key) i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-static int tok_u64map_get(const tok_u64map *m, uint64_t key, int dflt) {
-    size_t i = tok_u64map_slot(m, key);
-    return m->keys[i] == key ? m->vals[i] : dflt;
-}
-
-static void tok_u64map_put(tok_u64map *m, uint64_t key, int val) {
-    if ((m->n + 1) * 2 > m->cap) {
-        tok_u64map old = *m;
-        tok_u64map_init(m, old.cap);
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.keys[i] != UINT64_MAX) tok_u64map_put(m, old.keys[i], old.vals[i]);
-        tok_u64map_free(&old);
-    }
-    size_t i = tok_u64map_slot(m, key);
-    if (m->keys[i] != key) {
-        m->keys[i] = key;
-        m->n++;
-    }
-    m->vals[i] = val;
 }
 
 /* byte string -> int; keys are copied into the map */
@@ -282,7 +224,7 @@ struct tok_tokenizer {
     int byte_id[256];
     int nmerges;
     int (*merges)[3];  /* [nmerges] a, b -> c */
-    tok_u64map rank;   /* (a << 32 | b) -> merge rank */
+    hm_map rank;       /* (a << 32 | b) -> merge rank */
     int nspecials;
     int *special_ids;  /* [nspecials] */
     uint8_t special_first[256]; /* 1 if some special starts with this byte */
@@ -298,7 +240,7 @@ static tok_tokenizer *tok_alloc(int nvocab) {
     t->lens = ut_calloc((size_t)nvocab, sizeof *t->lens);
     t->special = ut_calloc((size_t)nvocab, 1);
     for (int b = 0; b < 256; b++) t->byte_id[b] = -1;
-    tok_u64map_init(&t->rank, 16);
+    hm_init(&t->rank, 16);
     tok_strmap_init(&t->cache, 1024);
     return t;
 }
@@ -311,7 +253,7 @@ void tok_free(tok_tokenizer *t) {
     free(t->special);
     free(t->merges);
     free(t->special_ids);
-    tok_u64map_free(&t->rank);
+    hm_free(&t->rank);
     tok_strmap_free(&t->cache);
     free(t->cache_ids);
     free(t);
@@ -337,7 +279,7 @@ static void tok_add_merge(tok_tokenizer *t, int a, int b, int c) {
     t->merges[t->nmerges][0] = a;
     t->merges[t->nmerges][1] = b;
     t->merges[t->nmerges][2] = c;
-    tok_u64map_put(&t->rank, (uint64_t)a << 32 | (uint32_t)b, t->nmerges);
+    hm_put(&t->rank, (uint64_t)a << 32 | (uint32_t)b, t->nmerges);
     t->nmerges++;
 }
 
@@ -404,7 +346,7 @@ static tok_cand tok_heap_pop(tok_cand *h, int *n) {
 }
 
 static int tok_rank_of(const tok_tokenizer *t, int a, int b) {
-    return tok_u64map_get(&t->rank, (uint64_t)a << 32 | (uint32_t)b, -1);
+    return (int)hm_get_or(&t->rank, (uint64_t)a << 32 | (uint32_t)b, -1);
 }
 
 /* BPE of one piece p[0..n) (n >= 1) appended to *out; symbols as a linked list, candidate merges
@@ -623,7 +565,7 @@ typedef struct {
     int *len;         /* [nwords] current number of symbols */
     int64_t *count;   /* [nwords] occurrences in the corpus */
     int *stamp;       /* [nwords] last merge step that rewrote the word */
-    tok_u64map index; /* pair key -> index into pairs */
+    hm_map index;     /* pair key -> index into pairs */
     tok_pair *pairs;
     int npairs, cpairs;
     int *fresh, nfresh, cfresh; /* pairs created during the current merge step */
@@ -631,14 +573,14 @@ typedef struct {
 
 static int tok_pair_index(tok_bpe_state *st, int a, int b, int create) {
     uint64_t key = (uint64_t)a << 32 | (uint32_t)b;
-    int p = tok_u64map_get(&st->index, key, -1);
+    int p = (int)hm_get_or(&st->index, key, -1);
     if (p >= 0 || !create) return p;
     tok_pair *np = UT_PUSH(st->pairs, st->npairs, st->cpairs);
     memset(np, 0, sizeof *np);
     np->a = a;
     np->b = b;
     p = st->npairs - 1;
-    tok_u64map_put(&st->index, key, p);
+    hm_put(&st->index, key, p);
     return p;
 }
 
@@ -683,7 +625,7 @@ static void tok_bpe_state_init(tok_bpe_state *st, tok_trainer *tr) {
         st->count[w] = tr->counts[w];
         st->stamp[w] = -1;
     }
-    tok_u64map_init(&st->index, 4096);
+    hm_init(&st->index, 4096);
     for (int w = 0; w < st->nwords; w++) tok_word_pairs(st, w, 1, -2);
     /* initial pairs: every pair lists its words once per adjacent occurrence run; add lists */
     for (int w = 0; w < st->nwords; w++) {
@@ -705,7 +647,7 @@ static void tok_bpe_state_free(tok_bpe_state *st) {
     for (int p = 0; p < st->npairs; p++) free(st->pairs[p].words);
     free(st->pairs);
     free(st->fresh);
-    tok_u64map_free(&st->index);
+    hm_free(&st->index);
 }
 
 tok_tokenizer *tok_trainer_finish(tok_trainer *tr, const tok_train_opts *o) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/tol.h"
 #include "base/util.h"
 
 void cad_init(cad_model *m) { memset(m, 0, sizeof *m); }
@@ -108,13 +109,13 @@ int cad_plane_make(cad_plane *pl, const double o[3], const double x[3], const do
     for (int i = 0; i < 3; i++)
         if (!isfinite(o[i]) || !isfinite(x[i]) || !isfinite(n[i])) return ut_fail("plane has a non-finite coordinate");
     double nl = sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
-    if (!(nl > 1e-12)) return ut_fail("plane normal has zero length");
+    if (!(nl > TOL_DIR)) return ut_fail("plane normal has zero length");
     double nn[3] = {n[0] / nl, n[1] / nl, n[2] / nl};
     double d = x[0] * nn[0] + x[1] * nn[1] + x[2] * nn[2];
     double xx[3] = {x[0] - d * nn[0], x[1] - d * nn[1], x[2] - d * nn[2]};
     double xl = sqrt(xx[0] * xx[0] + xx[1] * xx[1] + xx[2] * xx[2]);
     double x0 = sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
-    if (!(xl > 1e-9 * (x0 > 0 ? x0 : 1)) || !(x0 > 1e-12)) return ut_fail("plane x direction is zero or parallel to the normal");
+    if (!(xl > tol_len(x0 > 0 ? x0 : 1)) || !(x0 > TOL_DIR)) return ut_fail("plane x direction is zero or parallel to the normal");
     for (int i = 0; i < 3; i++) {
         pl->origin[i] = o[i];
         pl->n[i] = nn[i];
@@ -161,7 +162,7 @@ int cad_arc_geom(const double p[6], double *cx, double *cy, double *r, double *a
     double s1 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay);
     double s2 = (ex - ax) * (ex - ax) + (ey - ay) * (ey - ay);
     double scale = s1 > s2 ? s1 : s2;
-    if (!(fabs(d) > 1e-12 * scale) || !isfinite(d)) return -1;
+    if (!(fabs(d) > tol_fine(scale)) || !isfinite(d)) return -1;
     /* centre relative to the start point */
     double ux = ((ey - ay) * s1 - (by - ay) * s2) / d;
     double uy = ((bx - ax) * s2 - (ex - ax) * s1) / d;

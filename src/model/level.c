@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/tol.h"
+
 static const char *lv_names[] = {"L", "F", "S", "SE", "MSE"};
 
 const char *lv_name(lv_level l) { return l >= LV_L && l <= LV_MSE ? lv_names[l] : "none"; }
@@ -18,10 +20,10 @@ int lv_parse(const char *s, lv_level *l) {
     return -1;
 }
 
-/* v is +-1 on one world axis (within 1e-9) */
+/* v is +-1 on one world axis (within TOL_AXIS) */
 static int lv_axis(const double *v) {
     int ones = 0, zeros = 0;
-    for (int k = 0; k < 3; k++) ones += fabs(fabs(v[k]) - 1) <= 1e-9, zeros += fabs(v[k]) <= 1e-9;
+    for (int k = 0; k < 3; k++) ones += fabs(fabs(v[k]) - 1) <= TOL_AXIS, zeros += fabs(v[k]) <= TOL_AXIS;
     return ones == 1 && zeros == 2;
 }
 
@@ -37,7 +39,7 @@ static double lv_size(const cad_model *m) {
 
 static int lv_standard_plane(const cad_plane *p, double size) {
     double off = p->origin[0] * p->n[0] + p->origin[1] * p->n[1] + p->origin[2] * p->n[2];
-    return lv_axis(p->x) && lv_axis(p->n) && fabs(off) <= 1e-9 * size;
+    return lv_axis(p->x) && lv_axis(p->n) && fabs(off) <= tol_len(size);
 }
 
 lv_level lv_classify(const cad_model *m, lv_info *info) {
