@@ -586,19 +586,22 @@ static int ex_msgh(lua_State *L) {
     return 1;
 }
 
-/* the error of a failed run, in ut_error() */
-static int ex_fail_run(ex_ctx *c, lua_State *L, int status) {
+/* the error of a failed run, in ut_error(); loading: the source did not compile */
+static ex_outcome ex_fail_run(ex_ctx *c, lua_State *L, int status, int loading) {
     const char *m = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "unknown error";
-    if (c->stop == 2) return ut_fail("%s:%d: time limit of %g s exceeded", c->name, c->stop_line, c->lim.max_seconds);
-    if (c->stop) return ut_fail("%s:%d: instruction budget of %ld exceeded", c->name, c->stop_line, c->lim.max_instructions);
-    if (status == LUA_ERRMEM || (c->mem_hit && (status == LUA_ERRERR || strstr(m, "not enough memory")))) {
-        double mb = (double)c->lim.max_memory / (1 << 20);
-        if (c->mem_line > 0) return ut_fail("%s:%d: memory limit of %g MB exceeded", c->name, c->mem_line, mb);
-        return ut_fail("%s: memory limit of %g MB exceeded", c->name, mb);
+    double mb = (double)c->lim.max_memory / (1 << 20);
+    if (c->stop == 2) ut_fail("%s:%d: time limit of %g s exceeded", c->name, c->stop_line, c->lim.max_seconds);
+    else if (c->stop) ut_fail("%s:%d: instruction budget of %ld exceeded", c->name, c->stop_line, c->lim.max_instructions);
+    else if (status == LUA_ERRMEM || (c->mem_hit && (status == LUA_ERRERR || strstr(m, "not enough memory")))) {
+        if (c->mem_line > 0) ut_fail("%s:%d: memory limit of %g MB exceeded", c->name, c->mem_line, mb);
+        else ut_fail("%s: memory limit of %g MB exceeded", c->name, mb);
+    } else {
+        size_t nl = strlen(c->name);
+        if (strncmp(m, c->name, nl) == 0 && m[nl] == ':') ut_fail("%s", m);
+        else ut_fail("%s: %s", c->name, m);
+        return loading ? EX_SYNTAX : EX_RUNTIME;
     }
-    size_t nl = strlen(c->name);
-    if (strncmp(m, c->name, nl) == 0 && m[nl] == ':') return ut_fail("%s", m);
-    return ut_fail("%s: %s", c->name, m);
+    return EX_LIMIT;
 }
 
 /* the chunk name as Lua's luaO_chunkid prints an "@name" source */
@@ -636,10 +639,12 @@ int ex_run_stats(const char *src, size_t len, const char *chunkname, const ex_li
     ex_set_name(&c, chunkname);
     cad_init(&c.model);
     c.t0 = ut_now();
-    int rc = -1;
+    int rc = -1, loading = 0;
+    ex_outcome outcome = EX_INVALID;
     lua_State *L = lua_newstate(ex_alloc, &c);
     if (!L) {
         ut_fail("%s: memory limit of %g MB is too small to start", c.name, (double)c.lim.max_memory / (1 << 20));
+        outcome = EX_LIMIT;
         goto done;
     }
     lua_pushcfunction(L, ex_setup);
@@ -652,15 +657,16 @@ int ex_run_stats(const char *src, size_t len, const char *chunkname, const ex_li
         lua_pushcfunction(L, ex_msgh);
         status = luaL_loadbufferx(L, src, len, at, "t");
         free(at);
+        loading = status != LUA_OK;
         if (status == LUA_OK) {
             lua_sethook(L, ex_hook, LUA_MASKCOUNT, EX_HOOK_STEP);
             status = lua_pcall(L, 0, 0, 1);
         }
     }
-    if (status != LUA_OK) ex_fail_run(&c, L, status);
+    if (status != LUA_OK) outcome = ex_fail_run(&c, L, status, loading);
     else if (c.model.nextrudes == 0)
         ut_fail("%s:%d: the program made no Extrude call, so it builds no solid", c.name, ex_last_line(src, len));
-    else if (ex_validate(&c) == 0) rc = 0;
+    else if (ex_validate(&c) == 0) rc = 0, outcome = EX_OK;
     /* finalizers run at close: make any Lua code there stop at its first instruction */
     if (!c.stop) ex_stop(&c, L, 1, 0);
     c.L = NULL;
@@ -670,6 +676,7 @@ done:
         st->instructions = c.steps < c.lim.max_instructions ? c.steps : c.lim.max_instructions;
         st->peak_memory = c.peak;
         st->seconds = ut_now() - c.t0;
+        st->outcome = outcome;
     }
     if (rc == 0) *out = c.model;
     else cad_free(&c.model);

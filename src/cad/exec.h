@@ -47,11 +47,21 @@ typedef struct {
     int max_extrudes;      /* Extrude calls (default 1,000) */
 } ex_limits;
 
+/* how a run ended (ex_stats.outcome) */
+typedef enum {
+    EX_OK = 0,      /* a validated model */
+    EX_SYNTAX = 1,  /* the source does not compile (or is a binary chunk) */
+    EX_RUNTIME = 2, /* an error raised while the program ran */
+    EX_LIMIT = 3,   /* the instruction budget, the time limit or the memory cap stopped it */
+    EX_INVALID = 4  /* it ran, but made no Extrude call or its model fails validation */
+} ex_outcome;
+
 typedef struct {
     long instructions;  /* budget charged: VM instructions in whole EX_HOOK_STEPs, plus the
                            allocation and C-library charges (see docs/cadlib.md, Limits) */
     size_t peak_memory; /* largest number of bytes the Lua state held */
     double seconds;     /* wall time of the whole call, validation included */
+    ex_outcome outcome; /* how it ended */
 } ex_stats;
 
 void ex_default_limits(ex_limits *lim);
@@ -60,7 +70,8 @@ void ex_default_limits(ex_limits *lim);
  * defaults. On success *out is a new validated model (free it with cad_free) and 0 is returned;
  * on failure -1 + ut_error() and *out is left untouched. */
 int ex_run(const char *src, size_t len, const char *chunkname, const ex_limits *lim, cad_model *out);
-/* the same, also reporting what the run used (st may be NULL; filled on failure too) */
+/* the same, also reporting what the run used and how it ended (st may be NULL; filled on failure
+ * too, except when lim itself is invalid) */
 int ex_run_stats(const char *src, size_t len, const char *chunkname, const ex_limits *lim, cad_model *out,
                  ex_stats *st);
 /* reads the file (chunkname = path) and runs it */

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "model/cad.h"
+#include "eval/kdtree.h"
 #include "geom/solid.h"
 
 /* ---- protocols ---- */
@@ -62,12 +63,35 @@ double mt_chamfer_points(const double *a, int na, const double *b, int nb);
  * by the protocol and returns the raw CD in *cd. npts <= 0 picks the protocol's count. */
 int mt_chamfer(const sd_solid *gt, const sd_solid *pred, mt_protocol p, int npts, uint64_t seed_gt,
                uint64_t seed_pred, double *cd);
+/* mt_chamfer_points with the first cloud's tree already built (a: its points in the order given
+ * to kd_build); the second cloud gets this thread's kept tree. The same value, bit for bit. */
+double mt_chamfer_tree(const kd_tree *a, const double *b, int nb);
+
+/* A prepared cloud: the surface samples of one solid normalised by a protocol, in a k-d tree, so
+ * that one ground truth measured against many predictions is sampled once. Read-only once built:
+ * concurrent mt_chamfer_cloud calls may share it. */
+typedef struct {
+    mt_protocol protocol;
+    int n;         /* points */
+    kd_tree *tree; /* the normalised points; NULL in a freed or failed cloud */
+} mt_cloud;
+/* npts samples of s from seed, normalised by p (npts <= 0: the protocol's count). 0, or -1 +
+ * ut_error() (empty solid); out is zeroed on failure. */
+int mt_cloud_build(const sd_solid *s, mt_protocol p, int npts, uint64_t seed, mt_cloud *out);
+void mt_cloud_free(mt_cloud *c);
+/* CD of the prepared gt cloud and pred sampled from seed_pred with gt's protocol and count:
+ * equal, bit for bit, to mt_chamfer(gt's solid, pred, protocol, n, gt's seed, seed_pred). */
+int mt_chamfer_cloud(const mt_cloud *gt, const sd_solid *pred, uint64_t seed_pred, double *cd);
 
 /* ---- volume IoU ---- */
 /* Exact IoU of two solids as they are placed (kernel volumes). */
 int mt_iou(const sd_solid *a, const sd_solid *b, double *iou);
 /* Exact IoU after normalising each solid by the protocol. */
 int mt_iou_protocol(const sd_solid *gt, const sd_solid *pred, mt_protocol p, double *iou);
+/* The solid normalised by the protocol's similarity (from its exact box); NULL + ut_error(). */
+sd_solid *mt_normalise_solid(const sd_solid *s, mt_protocol p);
+/* mt_iou with a's volume va already known (sd_volume(a)): one ground truth, many predictions. */
+int mt_iou_vol(const sd_solid *a, double va, const sd_solid *b, double *iou);
 
 /* ---- IoU_best ---- */
 /* eigen-decomposition of a symmetric 3x3 matrix A (row-major) by cyclic Jacobi rotations:
@@ -128,6 +152,13 @@ double mt_pf1_value(const mt_pf1_acc *acc, double per_type[MT_PF1_TYPES]);
 #define MT_VIS_SIZE 96 /* default render size, pixels */
 /* 1 for identical solids, lower with shape difference, in [0, 1]. size <= 0: MT_VIS_SIZE. */
 int mt_visual_similarity(const cad_model *a, const cad_model *b, int size, double *sim);
+/* The same in two steps, so that one part's renders serve many comparisons: the renders of a part
+ * (NULL + ut_error() if it cannot be meshed or rendered), and the similarity of two parts'
+ * renders (NaN if their sizes differ). mt_visual_compare(render(a), render(b)) equals mt_visual_similarity. */
+typedef struct mt_views mt_views; /* opaque; read-only once made */
+mt_views *mt_views_render(const cad_model *m, int size);
+void mt_views_free(mt_views *v);
+double mt_visual_compare(const mt_views *a, const mt_views *b);
 
 /* ---- summary statistics ---- */
 typedef struct {

@@ -95,14 +95,24 @@ static double mt_directed(const kd_tree *from, const kd_tree *to) {
     return sum / n;
 }
 
+/* the kept trees and buffer given back (after clouds larger than MT_KEEP_POINTS) */
+static void mt_release(void) {
+    kd_free(mt_tree[0]), kd_free(mt_tree[1]), free(mt_d2);
+    mt_tree[0] = mt_tree[1] = NULL, mt_d2 = NULL, mt_d2cap = 0;
+}
+
 double mt_chamfer_points(const double *a, int na, const double *b, int nb) {
     if (mt_tree_of(0, a, na) != 0) return ut_fail("chamfer: first cloud: %s", ut_error()), -1.0;
     if (mt_tree_of(1, b, nb) != 0) return ut_fail("chamfer: second cloud: %s", ut_error()), -1.0;
     double cd = mt_directed(mt_tree[0], mt_tree[1]) + mt_directed(mt_tree[1], mt_tree[0]);
-    if (na > MT_KEEP_POINTS || nb > MT_KEEP_POINTS) { /* large clouds: give the memory back */
-        kd_free(mt_tree[0]), kd_free(mt_tree[1]), free(mt_d2);
-        mt_tree[0] = mt_tree[1] = NULL, mt_d2 = NULL, mt_d2cap = 0;
-    }
+    if (na > MT_KEEP_POINTS || nb > MT_KEEP_POINTS) mt_release(); /* large clouds: give the memory back */
+    return cd;
+}
+
+double mt_chamfer_tree(const kd_tree *a, const double *b, int nb) {
+    if (mt_tree_of(1, b, nb) != 0) return ut_fail("chamfer: second cloud: %s", ut_error()), -1.0;
+    double cd = mt_directed(a, mt_tree[1]) + mt_directed(mt_tree[1], a);
+    if (kd_size(a) > MT_KEEP_POINTS || nb > MT_KEEP_POINTS) mt_release();
     return cd;
 }
 

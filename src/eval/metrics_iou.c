@@ -74,15 +74,17 @@ static double mt_ratio(double vi, double va, double vb) {
     return u > 0 ? fmax(0.0, fmin(1.0, vi / u)) : 0.0;
 }
 
-int mt_iou(const sd_solid *a, const sd_solid *b, double *iou) {
-    double va = sd_volume(a), vb = sd_volume(b), vi;
+int mt_iou_vol(const sd_solid *a, double va, const sd_solid *b, double *iou) {
+    double vb = sd_volume(b), vi;
     if (!(va > 0) || !(vb > 0)) return ut_fail("IoU of an empty solid");
     if (mt_inter_volume(a, b, &vi) != 0) return -1;
     *iou = mt_ratio(vi, va, vb);
     return 0;
 }
 
-static sd_solid *mt_normalised(const sd_solid *s, mt_protocol p) {
+int mt_iou(const sd_solid *a, const sd_solid *b, double *iou) { return mt_iou_vol(a, sd_volume(a), b, iou); }
+
+sd_solid *mt_normalise_solid(const sd_solid *s, mt_protocol p) {
     double lo[3], hi[3], sc, t[3];
     static const double I[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
     if (sd_bbox(s, lo, hi) != 0 || mt_normalisation(p, lo, hi, &sc, t) != 0) return NULL;
@@ -90,7 +92,7 @@ static sd_solid *mt_normalised(const sd_solid *s, mt_protocol p) {
 }
 
 int mt_iou_protocol(const sd_solid *gt, const sd_solid *pred, mt_protocol p, double *iou) {
-    sd_solid *a = mt_normalised(gt, p), *b = a ? mt_normalised(pred, p) : NULL;
+    sd_solid *a = mt_normalise_solid(gt, p), *b = a ? mt_normalise_solid(pred, p) : NULL;
     int rc = b ? mt_iou(a, b, iou) : -1;
     sd_free(a);
     sd_free(b);

@@ -22,27 +22,29 @@
 
 #define MT_NVIEWS 4
 
-typedef struct {
+struct mt_views {
+    int size;
     img_rgb normal[MT_NVIEWS], depth[MT_NVIEWS];
-} mt_views;
+};
 
-static void mt_views_free(mt_views *v) {
+static void mt_views_clear(mt_views *v) {
     for (int k = 0; k < MT_NVIEWS; k++) img_free(&v->normal[k]), img_free(&v->depth[k]);
 }
 
 static int mt_render_views(const cad_model *m, int size, mt_views *v, const char *which) {
     memset(v, 0, sizeof *v);
+    v->size = size;
     ms_mesh mesh;
     memset(&mesh, 0, sizeof mesh);
     if (ms_from_model(m, MS_DEFAULT_TOL, &mesh) != 0) {
         ms_free(&mesh);
-        return ut_fail("meshing the %s part: %s", which, ut_error());
+        return ut_fail("meshing the %spart: %s", which, ut_error());
     }
     int rc = 0;
     for (int k = 0; k < MT_NVIEWS && rc == 0; k++)
         if (rd_render(&mesh, (rd_view)k, RD_NORMAL, size, size, &v->normal[k]) != 0 ||
             rd_render(&mesh, (rd_view)k, RD_DEPTH, size, size, &v->depth[k]) != 0)
-            rc = ut_fail("rendering the %s part: %s", which, ut_error());
+            rc = ut_fail("rendering the %spart: %s", which, ut_error());
     ms_free(&mesh);
     return rc;
 }
@@ -81,21 +83,41 @@ static double mt_view_similarity(const img_rgb *na, const img_rgb *da, const img
     return uni > 0 ? sum / uni : 1.0;
 }
 
+double mt_visual_compare(const mt_views *a, const mt_views *b) {
+    if (a->size != b->size) return NAN;
+    double s = 0;
+    for (int k = 0; k < MT_NVIEWS; k++)
+        s += mt_view_similarity(&a->normal[k], &a->depth[k], &b->normal[k], &b->depth[k]);
+    return s / MT_NVIEWS;
+}
+
+mt_views *mt_views_render(const cad_model *m, int size) {
+    mt_views *v = ut_malloc(sizeof *v);
+    if (mt_render_views(m, size <= 0 ? MT_VIS_SIZE : size, v, "") != 0) {
+        mt_views_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+void mt_views_free(mt_views *v) {
+    if (!v) return;
+    mt_views_clear(v);
+    free(v);
+}
+
 int mt_visual_similarity(const cad_model *a, const cad_model *b, int size, double *sim) {
     if (size <= 0) size = MT_VIS_SIZE;
     mt_views va, vb;
-    if (mt_render_views(a, size, &va, "first") != 0) {
-        mt_views_free(&va);
+    if (mt_render_views(a, size, &va, "first ") != 0) {
+        mt_views_clear(&va);
         return -1;
     }
-    if (mt_render_views(b, size, &vb, "second") != 0) {
-        mt_views_free(&va), mt_views_free(&vb);
+    if (mt_render_views(b, size, &vb, "second ") != 0) {
+        mt_views_clear(&va), mt_views_clear(&vb);
         return -1;
     }
-    double s = 0;
-    for (int k = 0; k < MT_NVIEWS; k++)
-        s += mt_view_similarity(&va.normal[k], &va.depth[k], &vb.normal[k], &vb.depth[k]);
-    mt_views_free(&va), mt_views_free(&vb);
-    *sim = s / MT_NVIEWS;
+    *sim = mt_visual_compare(&va, &vb);
+    mt_views_clear(&va), mt_views_clear(&vb);
     return 0;
 }
