@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "geom/geo2d.h"
 #include "geom/mesh_int.h"
+#include "geom/sketch.h"
 #include "base/tol.h"
 #include "base/util.h"
 
@@ -449,12 +451,9 @@ static void ms_ring_end(ms_profiles *p) {
     }
 }
 
-static double ms_d2(const double *a, const double *b) {
-    return (a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]);
-}
-
-/* one loop: circles become rings of their own; the other curves are chained greedily end to
-   start (each may be reversed) into one ring whose shared end points are snapped together */
+/* one loop: circles become rings of their own; the other curves are put in chain order by
+   g2_chain_order (each may be reversed) and form one ring whose shared end points are snapped
+   together */
 static void ms_loop_rings(const cad_model *m, int face, int loop, int hole, double tol, double rel, ms_profiles *p) {
     const cad_loop *lp = &m->loops[loop];
     ms_pts q = {0};
@@ -471,32 +470,23 @@ static void ms_loop_rings(const cad_model *m, int face, int loop, int hole, doub
     }
     if (nrest > 0) {
         ms_ring_begin(p, face, loop, hole);
-        double end[2];
+        /* chain order from the exact curves' end points (geo2d), then the polylines in that order */
+        g2_curve *g = ut_malloc((size_t)nrest * sizeof *g);
+        int *order = ut_malloc((size_t)nrest * sizeof *order), *flip = ut_malloc((size_t)nrest * sizeof *flip);
+        for (int k = 0; k < nrest; k++) sk_curve_to_g2_loose(&m->curves[rest[k]], &g[k]);
+        if (nrest > 1) g2_chain_order(g, nrest, 1, order, flip);
+        else order[0] = flip[0] = 0;
         for (int k = 0; k < nrest; k++) {
-            /* pick the next curve: the first one, then the unused one nearest to the chain's end */
-            int best = k, rev = 0;
-            if (k > 0) {
-                double bd = INFINITY;
-                for (int j = k; j < nrest; j++) {
-                    ms_curve_points(&m->curves[rest[j]], tol, rel, &q);
-                    double ds = ms_d2(q.p, end), de = ms_d2(q.p + 2 * (q.n - 1), end);
-                    if (ds < bd) bd = ds, best = j, rev = 0;
-                    if (de < bd) bd = de, best = j, rev = 1;
-                }
-            }
-            int t = rest[k];
-            rest[k] = rest[best];
-            rest[best] = t;
-            ms_curve_points(&m->curves[rest[k]], tol, rel, &q);
+            ms_curve_points(&m->curves[rest[order[k]]], tol, rel, &q);
             /* emit all points but the last (the next curve's start replaces it) */
             for (int i = 0; i < q.n - 1; i++) {
-                int j = rev ? q.n - 1 - i : i;
+                int j = flip[k] ? q.n - 1 - i : i;
                 ms_ring_point(p, q.p[2 * j], q.p[2 * j + 1]);
             }
-            int last = rev ? 0 : q.n - 1;
-            end[0] = q.p[2 * last];
-            end[1] = q.p[2 * last + 1];
         }
+        free(g);
+        free(order);
+        free(flip);
         ms_ring_end(p);
     }
     free(rest);
