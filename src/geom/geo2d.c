@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/tol.h"
 #include "base/util.h"
 
 /* ---- construction and evaluation ---- */
@@ -162,7 +163,7 @@ static double g2_cross(double ax, double ay, double bx, double by) { return ax *
 /* appends (ta, tb) unless a near-equal pair is present */
 static int g2_put(g2_isect *out, int n, int max, double ta, double tb) {
     for (int i = 0; i < n; i++)
-        if (fabs(out[i].ta - ta) < 1e-12 && fabs(out[i].tb - tb) < 1e-12) return n;
+        if (fabs(out[i].ta - ta) < TOL_FINE && fabs(out[i].tb - tb) < TOL_FINE) return n;
     if (n < max) {
         out[n].ta = ta;
         out[n].tb = tb;

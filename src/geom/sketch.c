@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "base/tol.h"
 #include "base/util.h"
 
 /* ---- model curves as g2 curves ---- */
@@ -23,7 +24,7 @@ int sk_curve_to_g2(const cad_curve *cc, g2_curve *out) {
     if (cc->kind == CAD_LINE) {
         double len = hypot(p[2] - p[0], p[3] - p[1]);
         double sc = fabs(p[0]) + fabs(p[1]) + fabs(p[2]) + fabs(p[3]);
-        if (!(len > 1e-12 * sc) || len == 0) return ut_fail("zero-length line");
+        if (!(len > tol_fine(sc)) || len == 0) return ut_fail("zero-length line");
         g2_seg(out, p[0], p[1], p[2], p[3]);
         return 0;
     }
