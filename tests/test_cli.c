@@ -114,6 +114,8 @@ TEST(cli_option_errors_are_uniform_across_commands) {
         {"sample --model m --prompt p", "-n 2.5", "-n 5000", "5000 is not in [1, 4096]"},
         {"sample --model m --prompt p", "--top-p x", "--top-p 1.5", "1.5 is not in (0, 1]"},
         {"tokenizer train --out t.json f.txt", "--vocab 1k", "--vocab 10", "10 is not in [257, 4194304]"},
+        {"eval a b", "--floor x", "--pitch 2", "2 is not in [0.005, 1]"},
+        {"train --config c --data d --out o", "--steps 1e3", "--batch 0", "0 is not in [1, 1024]"},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         char name[64], *out, want[128];
@@ -156,6 +158,8 @@ TEST(cli_help_lists_the_options_of_every_command) {
         {"tokenizer train", "-v, --vocab N|--field NAME|--special TOKEN|--min-frequency F"},
         {"tokenizer encode", "-t, --tokenizer PATH|-x, --text TEXT|--special"},
         {"tokenizer decode", "--skip-special"},
+        {"eval", "--protocol P|--points N|-o, --out DIR|--pairs PAIRS.jsonl|--no-voxel|--floor N"},
+        {"train", "--config FILE|--data FILE|--steps N|--lr X|--keep K|--resume"},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         char *out;

@@ -21,7 +21,7 @@ static int arg_count(const arg_opt *o) {
     return n;
 }
 
-__attribute__((format(printf, 2, 3))) static int arg_fail(const arg_spec *s, const char *fmt, ...) {
+int arg_error(const arg_spec *s, const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "recad %s: ", s->cmd);
     va_start(ap, fmt);
@@ -71,20 +71,20 @@ static int arg_value(const arg_spec *s, const arg_opt *o, const char *v) {
     }
     case ARG_K_LONG: {
         long x;
-        if (arg_to_long(v, &x)) return arg_fail(s, "option %s: '%s' is not an integer", opt, v);
+        if (arg_to_long(v, &x)) return arg_error(s, "option %s: '%s' is not an integer", opt, v);
         if (x < o->lo || x > o->hi) {
             arg_range_text(o, v, range, sizeof range);
-            return arg_fail(s, "option %s: %s", opt, range);
+            return arg_error(s, "option %s: %s", opt, range);
         }
         *(long *)o->dst = x;
         return 0;
     }
     case ARG_K_DOUBLE: {
         double x;
-        if (arg_to_double(v, &x)) return arg_fail(s, "option %s: '%s' is not a number", opt, v);
+        if (arg_to_double(v, &x)) return arg_error(s, "option %s: '%s' is not a number", opt, v);
         if (x < o->lo || x > o->hi || ((o->flags & ARG_OPEN_LO) && x == o->lo)) {
             arg_range_text(o, v, range, sizeof range);
-            return arg_fail(s, "option %s: %s", opt, range);
+            return arg_error(s, "option %s: %s", opt, range);
         }
         *(double *)o->dst = x;
         return 0;
@@ -116,18 +116,18 @@ static int arg_value(const arg_spec *s, const arg_opt *o, const char *v) {
 /* the operand count check */
 static int arg_operands(const arg_spec *s, int n, char **rest) {
     const char *what = s->operand ? s->operand : "argument";
-    if (n < s->min_operands) return arg_fail(s, "missing %s", what);
+    if (n < s->min_operands) return arg_error(s, "missing %s", what);
     if (s->max_operands >= 0 && n > s->max_operands) {
-        if (s->max_operands == 0) return arg_fail(s, "unexpected argument '%s'", rest[0]);
-        if (s->max_operands == 1) return arg_fail(s, "expected one %s, got %d", what, n);
-        return arg_fail(s, "expected at most %d of %s, got %d", s->max_operands, what, n);
+        if (s->max_operands == 0) return arg_error(s, "unexpected argument '%s'", rest[0]);
+        if (s->max_operands == 1) return arg_error(s, "expected one %s, got %d", what, n);
+        return arg_error(s, "expected at most %d arguments (%s), got %d", s->max_operands, what, n);
     }
     return 0;
 }
 
 int arg_parse(const arg_spec *s, int argc, char **argv, int *first) {
     int n = arg_count(s->opts);
-    if (n >= ARG_MAX) return arg_fail(s, "too many options in the table");
+    if (n >= ARG_MAX) return arg_error(s, "too many options in the table");
     struct option lo[ARG_MAX + 2];
     char shorts[3 * ARG_MAX + 4] = ":h";
     for (int i = 0; i < n; i++) {
@@ -156,7 +156,7 @@ int arg_parse(const arg_spec *s, int argc, char **argv, int *first) {
             const char *what = argv[optind - 1];
             char sh[3] = {'-', (char)optopt, 0};
             if (optopt > 0 && optopt < 128) what = sh; /* a short option; else argv names it */
-            return c == ':' ? arg_fail(s, "option %s needs a value", what) : arg_fail(s, "unknown option %s", what);
+            return c == ':' ? arg_error(s, "option %s needs a value", what) : arg_error(s, "unknown option %s", what);
         }
         if (c >= ARG_LONG_BASE) o = &s->opts[c - ARG_LONG_BASE];
         else

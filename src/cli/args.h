@@ -95,6 +95,10 @@ int arg_to_double(const char *s, double *out);
 /* the whole help: usage line, about, options (with -h, --help), footer */
 void arg_help(const arg_spec *s, FILE *f);
 
+/* a usage error found after parsing: prints "recad <cmd>: <message>" and the usage hint to
+ * stderr; returns CLI_USAGE */
+int arg_error(const arg_spec *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* the usage line and a pointer to --help, after an error */
 void arg_usage_hint(const arg_spec *s, FILE *f);
 

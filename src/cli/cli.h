@@ -3,7 +3,7 @@
  * Each command lives in its own cli/cmd_*.c file and registers itself:
  *
  *   CLI_COMMAND(cmd_info, "info", "report volume, area, centroid, bbox and counts of a part")
- *   { ... parse argv with getopt_long, return an exit code ... }
+ *   { ... parse argv with arg_parse (cli/args.h), call the library, print, return an exit code ... }
  *
  * argv[0] is the command name. Every command answers --help (usage on stdout, exit 0).
  * Exit codes that scripts can trust:
@@ -31,9 +31,6 @@ int cli_error(int code, const char *cmd, const char *fmt, ...) __attribute__((fo
 /* prints j unformatted on one line of stdout and frees it (the --json output of a command) */
 struct cJSON;
 void cli_print_json(struct cJSON *j);
-/* parse a number option; on failure prints an error and returns -1 */
-int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out);
-int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);
 
 #define CLI_COMMAND(ident, name, summary)                                                 \
     static int ident(int argc, char **argv);                                              \

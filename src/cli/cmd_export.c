@@ -53,19 +53,13 @@ static int export_mesh(const cad_model *m, double tol, const char *stl, const ch
     return rc;
 }
 
-static cJSON *export_vec3(const double v[3]) {
-    cJSON *a = cJSON_CreateArray();
-    for (int k = 0; k < 3; k++) cJSON_AddItemToArray(a, cJSON_CreateNumber(v[k]));
-    return a;
-}
-
 static cJSON *export_props_json(const oc_props *p) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "volume", p->volume);
     cJSON_AddNumberToObject(o, "area", p->area);
-    cJSON_AddItemToObject(o, "centroid", export_vec3(p->centroid));
-    cJSON_AddItemToObject(o, "bbox_min", export_vec3(p->lo));
-    cJSON_AddItemToObject(o, "bbox_max", export_vec3(p->hi));
+    cJSON_AddItemToObject(o, "centroid", cJSON_CreateDoubleArray(p->centroid, 3));
+    cJSON_AddItemToObject(o, "bbox_min", cJSON_CreateDoubleArray(p->lo, 3));
+    cJSON_AddItemToObject(o, "bbox_max", cJSON_CreateDoubleArray(p->hi, 3));
     cJSON_AddBoolToObject(o, "valid", p->valid);
     cJSON_AddNumberToObject(o, "solids", p->nsolids);
     cJSON_AddNumberToObject(o, "seconds", p->seconds);

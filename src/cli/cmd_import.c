@@ -242,10 +242,7 @@ CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON f
         "      2 usage error, 3 a single input FILE could not be read or an output could not be written\n"};
     int rc = arg_parse(&spec, argc, argv, &first);
     if (rc != ARG_GO) return rc;
-    if (!out) {
-        arg_usage_hint(&spec, stderr);
-        return cli_error(CLI_USAGE, "import", "missing -o OUT");
-    }
+    if (!out) return arg_error(&spec, "missing -o OUT");
     if (occt && !oc_binary()) return cli_error(CLI_USAGE, "import", "--occt: %s", ut_error());
     opt.format = (im_format)fmt;
     char *in = argv[first];

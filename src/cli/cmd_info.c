@@ -13,12 +13,6 @@
 #include "base/tol.h"
 #include "base/util.h"
 
-static cJSON *info_vec(const double v[3]) {
-    cJSON *a = cJSON_CreateArray();
-    for (int k = 0; k < 3; k++) cJSON_AddItemToArray(a, cJSON_CreateNumber(v[k]));
-    return a;
-}
-
 static void info_json(const char *path, int rc, const char *err, const cli_counts *c, const lv_info *lv,
                       const sd_props *p) {
     cJSON *j = cJSON_CreateObject();
@@ -30,10 +24,10 @@ static void info_json(const char *path, int rc, const char *err, const cli_count
         cJSON_AddStringToObject(j, "level", lv_name(lv->level));
         cJSON_AddNumberToObject(j, "volume", p->volume);
         cJSON_AddNumberToObject(j, "area", p->area);
-        cJSON_AddItemToObject(j, "centroid", info_vec(p->centroid));
+        cJSON_AddItemToObject(j, "centroid", cJSON_CreateDoubleArray(p->centroid, 3));
         cJSON *b = cJSON_AddObjectToObject(j, "bbox");
-        cJSON_AddItemToObject(b, "min", info_vec(p->lo));
-        cJSON_AddItemToObject(b, "max", info_vec(p->hi));
+        cJSON_AddItemToObject(b, "min", cJSON_CreateDoubleArray(p->lo, 3));
+        cJSON_AddItemToObject(b, "max", cJSON_CreateDoubleArray(p->hi, 3));
         cJSON_AddBoolToObject(j, "exact", p->exact);
         cJSON *k = cJSON_AddObjectToObject(j, "counts");
         cJSON_AddNumberToObject(k, "extrudes", c->extrudes);

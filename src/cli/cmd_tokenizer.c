@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "data/jsonl.h"
 #include "ml/tokenizer.h"
 #include "base/util.h"
 
@@ -22,44 +23,36 @@ static void tk_usage(FILE *f) {
 
 /* adds a file to the trainer: plain text, or the string fields of JSONL lines */
 static int tk_add_file(tok_trainer *tr, const char *path, char **fields, int nfields, size_t *bytes) {
-    size_t n;
-    char *s = ut_read_file(path, &n);
-    if (!s) return cli_error(CLI_IO, tk_cmd, "%s", ut_error());
     if (strcmp(ut_path_ext(path), ".jsonl")) {
+        size_t n;
+        char *s = ut_read_file(path, &n);
+        if (!s) return cli_error(CLI_IO, tk_cmd, "%s", ut_error());
         tok_trainer_add(tr, s, n);
         *bytes += n;
         free(s);
         return 0;
     }
-    int lineno = 0;
-    for (char *line = s; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl) *nl = 0;
-        lineno++;
-        const char *p = line;
-        while (*p == ' ' || *p == '\t' || *p == '\r') p++;
-        if (*p) {
-            cJSON *o = cJSON_Parse(line);
-            if (!cJSON_IsObject(o)) {
-                cJSON_Delete(o);
-                free(s);
-                return cli_error(CLI_INVALID, tk_cmd, "%s:%d: not a JSON object", path, lineno);
-            }
-            for (cJSON *e = o->child; e; e = e->next) {
-                if (!cJSON_IsString(e)) continue;
-                int want = nfields == 0;
-                for (int i = 0; i < nfields && !want; i++) want = !strcmp(e->string, fields[i]);
-                if (!want) continue;
-                size_t l = strlen(e->valuestring);
-                tok_trainer_add(tr, e->valuestring, l);
-                *bytes += l;
-            }
-            cJSON_Delete(o);
+    jl_reader r;
+    if (jl_open(&r, path, 0)) return cli_error(CLI_IO, tk_cmd, "%s", ut_error());
+    cJSON *o;
+    int rc;
+    while ((rc = jl_next(&r, &o)) == 1) {
+        if (!cJSON_IsObject(o)) {
+            rc = ut_fail("%s:%d: not a JSON object", path, r.line);
+            break;
         }
-        line = nl ? nl + 1 : NULL;
+        for (cJSON *e = o->child; e; e = e->next) {
+            if (!cJSON_IsString(e)) continue;
+            int want = nfields == 0;
+            for (int i = 0; i < nfields && !want; i++) want = !strcmp(e->string, fields[i]);
+            if (!want) continue;
+            size_t l = strlen(e->valuestring);
+            tok_trainer_add(tr, e->valuestring, l);
+            *bytes += l;
+        }
     }
-    free(s);
-    return 0;
+    jl_close(&r);
+    return rc < 0 ? cli_error(CLI_INVALID, tk_cmd, "%s", ut_error()) : 0;
 }
 
 static int tk_train(int argc, char **argv) {

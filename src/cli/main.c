@@ -1,6 +1,5 @@
 /* main.c - `recad <command> [options]`: dispatches to the registered commands (see cli.h). */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,24 +30,6 @@ void cli_print_json(cJSON *j) {
     if (s) printf("%s\n", s);
     free(s);
     cJSON_Delete(j);
-}
-
-int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end) return cli_error(-1, cmd, "option %s: '%s' is not a number", opt, s);
-    *out = v;
-    return 0;
-}
-
-int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end) return cli_error(-1, cmd, "option %s: '%s' is not an integer", opt, s);
-    *out = v;
-    return 0;
 }
 
 static int cli_cmp(const void *a, const void *b) {

@@ -91,6 +91,7 @@ static int jl_parse_error(const jl_reader *r, const char *at) {
 int jl_next(jl_reader *r, cJSON **rec) {
     cJSON_Delete(r->rec);
     r->rec = NULL;
+    r->line_error = 0;
     *rec = NULL;
     for (;;) {
         int got = jl_read_line(r);
@@ -99,10 +100,12 @@ int jl_next(jl_reader *r, cJSON **rec) {
         const char *s = r->buf;
         if (r->line == 1 && r->len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) s += 3;
         if (jl_blank(s, r->len - (size_t)(s - r->buf))) continue;
+        r->line_error = 1;
         if (strlen(r->buf) != r->len) return ut_fail("%s:%d: line holds a NUL byte", r->path, r->line);
         const char *end = NULL;
         r->rec = cJSON_ParseWithOpts(s, &end, 1);
         if (!r->rec) return jl_parse_error(r, end);
+        r->line_error = 0;
         *rec = r->rec;
         return 1;
     }

@@ -25,6 +25,9 @@
  *   }
  *   jl_close(&r);
  *
+ * A reader that tolerates bad lines (an evaluation set counts them as invalid items) calls jl_next
+ * again after a -1 whose r->line_error is set; the error names the line that was skipped.
+ *
  * Thread safety: a reader belongs to one thread; distinct readers are independent.
  */
 #ifndef RECAD_JSONL_H
@@ -48,6 +51,9 @@ typedef struct {
     char *buf;         /* the current line, NUL-terminated */
     size_t len, cap;
     cJSON *rec;        /* the current record (owned here) */
+    int line_error;    /* after jl_next's -1: 1 when only that line was bad (not valid JSON, a NUL
+                          byte) and jl_next may go on with the next line; 0 for a read error or an
+                          overlong line, after which the reader is done */
 } jl_reader;
 
 /* opens path; max_line 0 takes JL_MAX_LINE. On failure nothing needs closing. */

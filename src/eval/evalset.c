@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/util.h"
+#include "data/jsonl.h"
 #include "eval/evalset.h"
 
 void es_default_opts(es_opts *o) {
@@ -119,16 +120,17 @@ static char *es_field(const cJSON *o, const char *key, int *is_text) {
     return ut_strdup(s);
 }
 
-/* one JSONL line (lineno counts from 1) into a new item */
-static void es_jsonl_item(const char *path, int lineno, const char *line, es_item *it) {
-    char buf[64], msg[160];
+/* one JSONL record (o NULL: the line was not valid JSON, why in bad) into a new item */
+static void es_jsonl_item(const char *path, int lineno, const cJSON *o, const char *bad, es_item *it) {
+    char buf[64], msg[320];
     snprintf(buf, sizeof buf, "line%d", lineno);
-    cJSON *o = cJSON_Parse(line);
-    const cJSON *id = o ? cJSON_GetObjectItemCaseSensitive(o, "id") : NULL;
+    const cJSON *id = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, "id") : NULL;
     if (cJSON_IsString(id)) it->id = ut_strdup(id->valuestring);
     else if (cJSON_IsNumber(id)) snprintf(buf, sizeof buf, "%.17g", id->valuedouble), it->id = ut_strdup(buf);
     else it->id = ut_strdup(buf);
-    if (!cJSON_IsObject(o)) {
+    if (bad) {
+        it->bad = ut_strdup(bad);
+    } else if (!cJSON_IsObject(o)) {
         snprintf(msg, sizeof msg, "%s line %d: not a JSON object", path, lineno);
         it->bad = ut_strdup(msg);
     } else {
@@ -139,41 +141,19 @@ static void es_jsonl_item(const char *path, int lineno, const char *line, es_ite
             it->bad = ut_strdup(msg);
         }
     }
-    cJSON_Delete(o);
-}
-
-/* Calls fn for every line of the file that is not blank, with its number (from 1) and its text
- * (leading blanks skipped, no newline). 0, or -1 + ut_error() if the file cannot be read. */
-static int es_jsonl_lines(const char *path, void (*fn)(void *ctx, int lineno, const char *line), void *ctx) {
-    char *text = ut_read_file(path, NULL);
-    if (!text) return -1;
-    int lineno = 0;
-    for (char *line = text, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next) *next++ = 0;
-        lineno++;
-        while (isspace((unsigned char)*line)) line++;
-        if (*line) fn(ctx, lineno, line);
-    }
-    free(text);
-    return 0;
-}
-
-typedef struct {
-    const char *path;
-    es_set *set;
-    int cap;
-} es_jsonl_ctx;
-
-static void es_jsonl_add(void *ctx, int lineno, const char *line) {
-    es_jsonl_ctx *c = ctx;
-    es_jsonl_item(c->path, lineno, line, es_push(c->set, &c->cap));
 }
 
 int es_from_jsonl(const char *path, es_set *set) {
     memset(set, 0, sizeof *set);
-    es_jsonl_ctx c = {path, set, 0};
-    if (es_jsonl_lines(path, es_jsonl_add, &c) != 0) return -1;
+    jl_reader r;
+    if (jl_open(&r, path, 0) != 0) return -1;
+    int cap = 0, rc;
+    cJSON *rec;
+    /* a malformed line becomes an invalid item; a read error or an overlong line stops */
+    while ((rc = jl_next(&r, &rec)) == 1 || (rc < 0 && r.line_error))
+        es_jsonl_item(path, r.line, rec, rc < 0 ? ut_error() : NULL, es_push(set, &cap));
+    jl_close(&r);
+    if (rc < 0) return -1;
     if (set->n == 0) return ut_fail("%s holds no items", path);
     return 0;
 }
