@@ -1,4 +1,5 @@
-/* Tests of hmap.c: insert, get, overwrite, growth, the extreme keys, a brute-force reference. */
+/* Tests of hmap.c: insert, get, overwrite, growth, the extreme keys, a brute-force reference;
+ * the byte-string map: NULs and the empty key, clear and reuse, colliding hashes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,4 +135,77 @@ TEST(hmap_random_against_reference) {
     hm_free(&m);
     free(ref);
     free(pool);
+}
+
+/* ---- byte-string keys ---- */
+
+TEST(hmap_strmap_keys_are_bytes) {
+    hm_strmap m;
+    hm_str_init(&m, 2);
+    int added = -1;
+    CHECK(hm_str_find(&m, "ab", 2) == NULL);
+    CHECK(*hm_str_upsert(&m, "ab", 2, 1, &added) == 1 && added == 1);
+    CHECK(*hm_str_upsert(&m, "ab", 2, 9, &added) == 1 && added == 0); /* present: kept */
+    CHECK(*hm_str_upsert(&m, "abc", 2, 9, &added) == 1 && added == 0); /* only n bytes count */
+    CHECK(*hm_str_upsert(&m, "a\0b", 3, 2, &added) == 2 && added == 1); /* a NUL inside */
+    CHECK(*hm_str_upsert(&m, "", 0, 3, &added) == 3 && added == 1);     /* the empty key */
+    CHECK(*hm_str_find(&m, "a\0b", 3) == 2 && *hm_str_find(&m, "", 0) == 3);
+    CHECK(hm_str_find(&m, "a", 1) == NULL && hm_str_find(&m, "a\0c", 3) == NULL);
+    CHECK(m.n == 3);
+    hm_str_clear(&m);
+    CHECK(m.n == 0 && hm_str_find(&m, "ab", 2) == NULL);
+    CHECK(*hm_str_upsert(&m, "ab", 2, 4, &added) == 4 && added == 1);
+    hm_str_free(&m);
+    CHECK(m.n == 0 && hm_str_find(&m, "ab", 2) == NULL);
+}
+
+/* two keys whose hashes are equal stay two keys: the collision is made by pointing the hash of
+ * "b" at the entry of "a" before "b" is inserted */
+TEST(hmap_strmap_colliding_hashes_stay_distinct) {
+    hm_strmap m;
+    hm_str_init(&m, 4);
+    hm_str_upsert(&m, "a", 1, 10, NULL);
+    hm_put(&m.index, hm_hash_bytes("b", 1), 0);
+    CHECK(hm_str_find(&m, "b", 1) == NULL);
+    int added = 0;
+    CHECK(*hm_str_upsert(&m, "b", 1, 20, &added) == 20 && added);
+    CHECK(*hm_str_find(&m, "b", 1) == 20 && *hm_str_find(&m, "a", 1) == 10);
+    CHECK(*hm_str_upsert(&m, "a", 1, 0, &added) == 10 && !added);
+    CHECK(m.next[1] == 0); /* "b" chains to "a" under the shared hash */
+    hm_str_free(&m);
+}
+
+/* random byte strings against a brute-force list, across growth */
+TEST(hmap_strmap_random_against_reference) {
+    enum { N = 3000 };
+    static unsigned char keys[N][12];
+    static int lens[N];
+    hm_strmap m;
+    hm_str_init(&m, 0);
+    uint64_t r = 88172645463325252ull;
+    int nref = 0;
+    for (int it = 0; it < 2 * N; it++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        unsigned char k[12];
+        int n = (int)(r % 5); /* short keys: many repeats */
+        for (int j = 0; j < n; j++) k[j] = (unsigned char)"ab\0c"[(r >> (8 + 2 * j)) & 3];
+        int found = -1;
+        for (int i = 0; i < nref && found < 0; i++)
+            if (lens[i] == n && !memcmp(keys[i], k, (size_t)n)) found = i;
+        int added;
+        int64_t v = *hm_str_upsert(&m, k, (size_t)n, nref, &added);
+        CHECK(added == (found < 0));
+        if (found < 0) {
+            memcpy(keys[nref], k, (size_t)n);
+            lens[nref++] = n;
+        } else {
+            CHECK(v == found);
+        }
+    }
+    CHECK(m.n == nref);
+    for (int i = 0; i < nref; i++) {
+        const int64_t *v = hm_str_find(&m, keys[i], (size_t)lens[i]);
+        CHECK(v && *v == i);
+    }
+    hm_str_free(&m);
 }

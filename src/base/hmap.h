@@ -12,6 +12,10 @@
  * Lookups and get-or-insert are inline: these maps sit in the inner loops of the meshers and of
  * the tokenizer. A value pointer returned by hm_upsert stays valid until the next insert.
  * There is no removal and no iteration (nobody needs them).
+ *
+ * Byte-string keys (hm_strmap) sit on the same map: the strings are copied into one arena, the
+ * map goes from a string's 64-bit hash (hm_hash_bytes) to the newest entry with that hash, and
+ * entries whose hashes are equal are chained, so two strings that collide stay distinct.
  */
 #ifndef RECAD_HMAP_H
 #define RECAD_HMAP_H
@@ -85,5 +89,29 @@ static inline int64_t *hm_upsert(hm_map *m, uint64_t key, int64_t val, int *adde
     if (added) *added = fresh;
     return &s->val;
 }
+
+/* ---- byte-string keys ---- */
+
+/* 64-bit hash of n bytes (FNV-1a with a final mix) */
+uint64_t hm_hash_bytes(const void *s, size_t n);
+
+typedef struct {
+    hm_map index;   /* hash -> newest entry with that hash */
+    char *arena;    /* the key bytes, each followed by a NUL */
+    size_t nbytes, capbytes;
+    size_t *off;    /* [n] entry -> its key in the arena */
+    int *len;       /* [n] key lengths in bytes */
+    int *next;      /* [n] the previous entry with the same hash, or -1 */
+    int64_t *val;   /* [n] values */
+    int n, cap;
+} hm_strmap;
+
+void hm_str_init(hm_strmap *m, size_t n); /* empty map sized for n keys */
+void hm_str_free(hm_strmap *m);           /* releases everything; m is an empty map again */
+void hm_str_clear(hm_strmap *m);          /* removes every key, keeps the memory */
+/* pointer to the value of the key of n bytes, or NULL; valid until the next insert */
+int64_t *hm_str_find(const hm_strmap *m, const void *key, size_t n);
+/* get-or-insert as hm_upsert; the key's bytes are copied */
+int64_t *hm_str_upsert(hm_strmap *m, const void *key, size_t n, int64_t val, int *added);
 
 #endif

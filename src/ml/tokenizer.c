@@ -14,97 +14,6 @@ const char *const tok_default_specials[] = {"<|endoftext|>", "<|im_start|>", "<|
 const int tok_default_nspecials = 6;
 
 /* ------------------------------------------------------------------------------------------ */
-/* byte-string map (integer keys use base/hmap)                                             */
-/* ------------------------------------------------------------------------------------------ */
-
-static uint64_t tok_hash_bytes(const uint8_t *s, size_t n) { /* FNV-1a, then a final mix */
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211ull;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ull;
-    return h ^ (h >> 32);
-}
-
-/* byte string -> int; keys are copied into the map */
-typedef struct {
-    uint8_t **keys;
-    int *lens, *vals;
-    uint64_t *hashes;
-    size_t cap, n;
-} tok_strmap;
-
-static void tok_strmap_init(tok_strmap *m, size_t cap) {
-    size_t c = 16;
-    while (c < cap * 2) c *= 2;
-    m->cap = c;
-    m->n = 0;
-    m->keys = ut_calloc(c, sizeof *m->keys);
-    m->lens = ut_malloc(c * sizeof *m->lens);
-    m->vals = ut_malloc(c * sizeof *m->vals);
-    m->hashes = ut_malloc(c * sizeof *m->hashes);
-}
-
-static void tok_strmap_free(tok_strmap *m) {
-    for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
-    free(m->keys);
-    free(m->lens);
-    free(m->vals);
-    free(m->hashes);
-    memset(m, 0, sizeof *m);
-}
-
-static size_t tok_strmap_slot(const tok_strmap *m, const uint8_t *s, int n, uint64_t h) {
-    size_t i = h & (m->cap - 1);
-    while (m->keys[i] && !(m->hashes[i] == h && m->lens[i] == n && memcmp(m->keys[i], s, (size_t)n) == 0))
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-/* pointer to the value of key s, or NULL */
-static int *tok_strmap_find(const tok_strmap *m, const uint8_t *s, int n) {
-    size_t i = tok_strmap_slot(m, s, n, tok_hash_bytes(s, (size_t)n));
-    return m->keys[i] ? &m->vals[i] : NULL;
-}
-
-/* pointer to the value of key s, inserting it with value dflt when absent (*added = 1) */
-static int *tok_strmap_upsert(tok_strmap *m, const uint8_t *s, int n, int dflt, int *added) {
-    if ((m->n + 1) * 2 > m->cap) {
-        tok_strmap old = *m;
-        size_t c = old.cap * 2;
-        m->cap = c;
-        m->keys = ut_calloc(c, sizeof *m->keys);
-        m->lens = ut_malloc(c * sizeof *m->lens);
-        m->vals = ut_malloc(c * sizeof *m->vals);
-        m->hashes = ut_malloc(c * sizeof *m->hashes);
-        for (size_t i = 0; i < old.cap; i++) {
-            if (!old.keys[i]) continue;
-            size_t j = tok_strmap_slot(m, old.keys[i], old.lens[i], old.hashes[i]);
-            m->keys[j] = old.keys[i];
-            m->lens[j] = old.lens[i];
-            m->vals[j] = old.vals[i];
-            m->hashes[j] = old.hashes[i];
-        }
-        free(old.keys);
-        free(old.lens);
-        free(old.vals);
-        free(old.hashes);
-    }
-    uint64_t h = tok_hash_bytes(s, (size_t)n);
-    size_t i = tok_strmap_slot(m, s, n, h);
-    if (added) *added = !m->keys[i];
-    if (!m->keys[i]) {
-        m->keys[i] = ut_malloc((size_t)n + 1);
-        memcpy(m->keys[i], s, (size_t)n);
-        m->keys[i][n] = 0;
-        m->lens[i] = n;
-        m->hashes[i] = h;
-        m->vals[i] = dflt;
-        m->n++;
-    }
-    return &m->vals[i];
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* byte-level alphabet (GPT-2): printable Latin-1 bytes stand for themselves, the other 68     */
 /* bytes for code points 256, 257, ... in byte order                                          */
 /* ------------------------------------------------------------------------------------------ */
@@ -229,7 +138,7 @@ struct tok_tokenizer {
     int *special_ids;  /* [nspecials] */
     uint8_t special_first[256]; /* 1 if some special starts with this byte */
     /* encode cache: piece bytes -> offset into cache_ids (ids prefixed by their count) */
-    tok_strmap cache;
+    hm_strmap cache;   /* piece bytes -> offset of its ids in cache_ids */
     int *cache_ids, ncache_ids, cache_cap;
 };
 
@@ -241,7 +150,7 @@ static tok_tokenizer *tok_alloc(int nvocab) {
     t->special = ut_calloc((size_t)nvocab, 1);
     for (int b = 0; b < 256; b++) t->byte_id[b] = -1;
     hm_init(&t->rank, 16);
-    tok_strmap_init(&t->cache, 1024);
+    hm_str_init(&t->cache, 1024);
     return t;
 }
 
@@ -254,7 +163,7 @@ void tok_free(tok_tokenizer *t) {
     free(t->merges);
     free(t->special_ids);
     hm_free(&t->rank);
-    tok_strmap_free(&t->cache);
+    hm_str_free(&t->cache);
     free(t->cache_ids);
     free(t);
 }
@@ -392,21 +301,21 @@ static void tok_encode_piece(tok_tokenizer *t, const uint8_t *p, int n, int **ou
         tok_bpe_piece(t, p, n, out, nout, cap);
         return;
     }
-    int *hit = tok_strmap_find(&t->cache, p, n);
+    const int64_t *hit = hm_str_find(&t->cache, p, (size_t)n);
     if (hit) {
-        int off = *hit, k = t->cache_ids[off];
+        int off = (int)*hit, k = t->cache_ids[off];
         for (int i = 0; i < k; i++) *UT_PUSH(*out, *nout, *cap) = t->cache_ids[off + 1 + i];
         return;
     }
     int start = *nout;
     tok_bpe_piece(t, p, n, out, nout, cap);
     if (t->cache.n >= TOK_CACHE_MAX_ENTRIES) { /* full: start over */
-        tok_strmap_free(&t->cache);
-        tok_strmap_init(&t->cache, 1024);
+        hm_str_free(&t->cache);
+        hm_str_init(&t->cache, 1024);
         t->ncache_ids = 0;
     }
     int k = *nout - start;
-    *tok_strmap_upsert(&t->cache, p, n, t->ncache_ids, NULL) = t->ncache_ids;
+    *hm_str_upsert(&t->cache, p, (size_t)n, t->ncache_ids, NULL) = t->ncache_ids;
     *UT_PUSH(t->cache_ids, t->ncache_ids, t->cache_cap) = k;
     for (int i = 0; i < k; i++) *UT_PUSH(t->cache_ids, t->ncache_ids, t->cache_cap) = (*out)[start + i];
 }
@@ -479,20 +388,20 @@ char *tok_decode(const tok_tokenizer *t, const int *ids, int n, int flags, size_
 /* ------------------------------------------------------------------------------------------ */
 
 struct tok_trainer {
-    tok_strmap words; /* piece bytes -> index into counts */
+    hm_strmap words; /* piece bytes -> index into counts */
     int64_t *counts;
     int nwords, cap;
 };
 
 tok_trainer *tok_trainer_new(void) {
     tok_trainer *tr = ut_calloc(1, sizeof *tr);
-    tok_strmap_init(&tr->words, 4096);
+    hm_str_init(&tr->words, 4096);
     return tr;
 }
 
 void tok_trainer_free(tok_trainer *tr) {
     if (!tr) return;
-    tok_strmap_free(&tr->words);
+    hm_str_free(&tr->words);
     free(tr->counts);
     free(tr);
 }
@@ -504,7 +413,7 @@ void tok_trainer_add(tok_trainer *tr, const char *text, size_t len) {
         size_t k = tok_pretoken(s + i, len - i);
         if (k > 4096) k = 4096; /* very long runs are learned from their first bytes only */
         int added;
-        int *w = tok_strmap_upsert(&tr->words, s + i, (int)k, tr->nwords, &added);
+        int64_t *w = hm_str_upsert(&tr->words, s + i, k, tr->nwords, &added);
         if (added) *UT_PUSH(tr->counts, tr->nwords, tr->cap) = 0;
         tr->counts[*w]++;
         i += k;
@@ -616,11 +525,11 @@ static void tok_bpe_state_init(tok_bpe_state *st, tok_trainer *tr) {
     st->len = ut_calloc((size_t)tr->nwords + 1, sizeof *st->len);
     st->count = ut_calloc((size_t)tr->nwords + 1, sizeof *st->count);
     st->stamp = ut_calloc((size_t)tr->nwords + 1, sizeof *st->stamp);
-    for (size_t i = 0; i < tr->words.cap; i++) {
-        if (!tr->words.keys[i]) continue;
-        int w = tr->words.vals[i], n = tr->words.lens[i];
+    for (int i = 0; i < tr->words.n; i++) {
+        int w = (int)tr->words.val[i], n = tr->words.len[i];
+        const uint8_t *key = (const uint8_t *)tr->words.arena + tr->words.off[i];
         st->sym[w] = ut_malloc((size_t)n * sizeof(int));
-        for (int j = 0; j < n; j++) st->sym[w][j] = tr->words.keys[i][j];
+        for (int j = 0; j < n; j++) st->sym[w][j] = key[j];
         st->len[w] = n;
         st->count[w] = tr->counts[w];
         st->stamp[w] = -1;
@@ -842,18 +751,18 @@ static int tok_is_int(const cJSON *x, double lo, double hi) {
 enum { TOK_MAX_ID = 1 << 24 };
 
 /* id of byte-level string s in the vocabulary map (bytes -> id), -1 if absent */
-static int tok_lookup_bl(const tok_strmap *vm, const char *s, uint8_t *buf) {
+static int tok_lookup_bl(const hm_strmap *vm, const char *s, uint8_t *buf) {
     int n = tok_bl_to_bytes(s, buf);
     if (n <= 0) return -1;
-    int *v = tok_strmap_find(vm, buf, n);
-    return v ? *v : -1;
+    const int64_t *v = hm_str_find(vm, buf, (size_t)n);
+    return v ? (int)*v : -1;
 }
 
 /* cleanup after a load error; the reason was set by the ut_fail() whose result is passed in */
-static tok_tokenizer *tok_bad(tok_tokenizer *t, tok_strmap *vm, cJSON *root, uint8_t *buf, int failed) {
+static tok_tokenizer *tok_bad(tok_tokenizer *t, hm_strmap *vm, cJSON *root, uint8_t *buf, int failed) {
     (void)failed;
     tok_free(t);
-    if (vm && vm->keys) tok_strmap_free(vm);
+    if (vm) hm_str_free(vm);
     cJSON_Delete(root);
     free(buf);
     return NULL;
@@ -901,8 +810,8 @@ tok_tokenizer *tok_from_json(const char *json, size_t len) {
     if (maxid < 0) return tok_bad(NULL, NULL, root, NULL, ut_fail("model.vocab is empty"));
 
     tok_tokenizer *t = tok_alloc(maxid + 1);
-    tok_strmap vm;
-    tok_strmap_init(&vm, (size_t)maxid + 1);
+    hm_strmap vm;
+    hm_str_init(&vm, (size_t)maxid + 1);
     size_t bufcap = 64;
     uint8_t *buf = ut_malloc(bufcap);
     for (cJSON *e = vocab->child; e; e = e->next) {
@@ -916,7 +825,7 @@ tok_tokenizer *tok_from_json(const char *json, size_t len) {
             return tok_bad(t, &vm, root, buf, ut_fail("vocab token '%s': id %d is used twice", e->string, id));
         }
         int dup;
-        tok_strmap_upsert(&vm, buf, n, id, &dup);
+        hm_str_upsert(&vm, buf, (size_t)n, id, &dup);
         if (!dup) {
             return tok_bad(t, &vm, root, buf, ut_fail("vocab token '%s' appears twice", e->string));
         }
@@ -973,7 +882,7 @@ tok_tokenizer *tok_from_json(const char *json, size_t len) {
         tok_add_merge(t, ia, ib, ic);
     }
     free(buf);
-    tok_strmap_free(&vm);
+    hm_str_free(&vm);
     cJSON_Delete(root);
     return t;
 }
