@@ -24,16 +24,16 @@
 #include "eval/evalset.h"
 #include "eval/metrics.h"
 
-#define EV_CMD "eval"
+#define EVAL_CMD "eval"
 
 /* --protocol: an arg_fn into mt_protocol */
-static int ev_protocol(const char *cmd, const char *value, void *p) {
+static int eval_protocol(const char *cmd, const char *value, void *p) {
     if (mt_protocol_parse(value, p) != 0) return cli_error(-1, cmd, "option --protocol: %s", ut_error());
     return 0;
 }
 
 /* the summary line, or with --json the report's summary object (printed and freed) */
-static void ev_print(const es_opts *o, const es_summary *s, cJSON *summary) {
+static void eval_print(const es_opts *o, const es_summary *s, cJSON *summary) {
     if (summary) {
         cli_print_json(summary);
     } else {
@@ -42,14 +42,14 @@ static void ev_print(const es_opts *o, const es_summary *s, cJSON *summary) {
     }
 }
 
-CLI_COMMAND(cmd_eval, EV_CMD, "score predicted parts against ground truth (CD, IoU, IoU_best, P-F1, IR)") {
+CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD, IoU, IoU_best, P-F1, IR)") {
     es_opts o;
     es_default_opts(&o);
     const char *pairs = NULL;
     long points = 0, floor_items = o.floor_items, threads = 0;
     int json = 0, refine = 0, no_voxel = 0, no_visual = 0, first;
     const arg_opt opts[] = {
-        ARG_FN("protocol", 0, &o.score.protocol, ev_protocol, "P",
+        ARG_FN("protocol", 0, &o.score.protocol, eval_protocol, "P",
                "text2cad (default) | unitcube | deepcad: Chamfer and IoU normalisation"),
         ARG_LONG("points", 0, &points, 1, 10000000, "N", "surface samples per cloud (default: the protocol's, 8192 or 2000)"),
         ARG_LONG("seed", 0, &o.seed, (double)LONG_MIN, (double)LONG_MAX, "S",
@@ -66,7 +66,7 @@ CLI_COMMAND(cmd_eval, EV_CMD, "score predicted parts against ground truth (CD, I
         ARG_FLAG("quiet", 0, &o.quiet, "no progress bar"),
         ARG_END};
     const arg_spec spec = {
-        EV_CMD, "PRED_DIR GT_DIR [options]\n       recad eval --pairs PAIRS.jsonl [options]",
+        EVAL_CMD, "PRED_DIR GT_DIR [options]\n       recad eval --pairs PAIRS.jsonl [options]",
         "Compares predicted parts with the ground truth and writes report.json, report.md and\n"
         "cd_hist.png. Folders: .lua programs or .json files (DeepCAD / Fusion 360 / Text2CAD),\n"
         "matched by file stem. JSONL: one {\"id\": ..., \"pred\": ..., \"gt\": ...} per line, where\n"
@@ -89,11 +89,11 @@ CLI_COMMAND(cmd_eval, EV_CMD, "score predicted parts against ground truth (CD, I
     rc = pairs ? es_from_jsonl(pairs, &set) : es_from_dirs(argv[first], argv[first + 1], &set);
     if (rc != 0) {
         es_free(&set);
-        return cli_error(CLI_IO, EV_CMD, "%s", ut_error());
+        return cli_error(CLI_IO, EVAL_CMD, "%s", ut_error());
     }
     if (ut_mkdirs(o.out) != 0) {
         es_free(&set);
-        return cli_error(CLI_IO, EV_CMD, "cannot create %s: %s", o.out, ut_error());
+        return cli_error(CLI_IO, EVAL_CMD, "cannot create %s: %s", o.out, ut_error());
     }
     es_result *res = es_run(&o, &set);
     es_summary s;
@@ -101,13 +101,13 @@ CLI_COMMAND(cmd_eval, EV_CMD, "score predicted parts against ground truth (CD, I
     cJSON *summary = NULL;
     rc = es_write_reports(&o, &set, res, &s, json ? &summary : NULL);
     if (rc != 0) {
-        rc = cli_error(CLI_IO, EV_CMD, "writing the report in %s: %s", o.out, ut_error());
+        rc = cli_error(CLI_IO, EVAL_CMD, "writing the report in %s: %s", o.out, ut_error());
         cJSON_Delete(summary);
     } else {
-        ev_print(&o, &s, summary); /* frees summary */
+        eval_print(&o, &s, summary); /* frees summary */
     }
     free(res);
     es_free(&set);
-    if (rc == 0 && s.gt_bad == s.items) return cli_error(CLI_INVALID, EV_CMD, "no ground truth could be built");
+    if (rc == 0 && s.gt_bad == s.items) return cli_error(CLI_INVALID, EVAL_CMD, "no ground truth could be built");
     return rc;
 }

@@ -36,7 +36,7 @@ static int export_load(const char *path, im_format fmt, const ex_limits *lim, ca
         }
         return CLI_OK;
     }
-    return cli_prog_run("export", path, lim, m, NULL);
+    return prog_run("export", path, lim, m, NULL);
 }
 
 static int export_mesh(const cad_model *m, double tol, const char *stl, const char *obj, cJSON *outs) {
@@ -82,7 +82,7 @@ CLI_COMMAND(cmd_export, "export", "write a part as STEP (OpenCASCADE), STL or OB
         ARG_CHOICE("format", 0, &fmt, export_formats, "F", "JSON input format: auto (default), deepcad, fusion, text2cad"),
         ARG_DOUBLE_GT("timeout", 0, &timeout, 0, INFINITY, "S", "time limit for occt-draw in seconds (default 60)"),
         ARG_FLAG("json", 0, &json, "print one JSON object (outputs and OCCT's measurements)"),
-        CLI_PROG_OPTS(&lim),
+        PROG_OPTS(&lim),
         ARG_END};
     const arg_spec spec = {
         "export", "INPUT [--step OUT.step] [--stl OUT.stl] [--obj OUT.obj] [options]",

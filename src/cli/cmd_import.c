@@ -19,18 +19,18 @@
 #include "geom/validate.h"
 
 /* the --format names, in im_format's order */
-static const char *const ci_formats[] = {"auto", "deepcad", "fusion", "text2cad", NULL};
+static const char *const import_formats[] = {"auto", "deepcad", "fusion", "text2cad", NULL};
 
 /* ---- input files ---- */
 
 typedef struct {
     char **v;
     int n, cap;
-} ci_list;
+} import_list;
 
-static int ci_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int import_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static int ci_walk(const char *dir, ci_list *l) {
+static int import_walk(const char *dir, import_list *l) {
     DIR *d = opendir(dir);
     if (!d) return ut_fail("cannot open folder %s", dir);
     struct dirent *e;
@@ -42,7 +42,7 @@ static int ci_walk(const char *dir, ci_list *l) {
         struct stat st;
         size_t len = strlen(e->d_name);
         if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-            int rc = ci_walk(p, l);
+            int rc = import_walk(p, l);
             free(p);
             if (rc) {
                 closedir(d);
@@ -59,7 +59,7 @@ static int ci_walk(const char *dir, ci_list *l) {
 }
 
 /* OUT/<rel without .json>.lua, its folder created */
-static char *ci_out_path(const char *out, const char *rel) {
+static char *import_out_path(const char *out, const char *rel) {
     size_t n = strlen(out) + strlen(rel) + 8;
     char *p = ut_malloc(n);
     snprintf(p, n, "%s/%s", out, rel);
@@ -78,7 +78,7 @@ static char *ci_out_path(const char *out, const char *rel) {
 /* ---- one file ---- */
 
 /* a short class of a rejection, for the summary */
-static const char *ci_reason_class(const char *err) {
+static const char *import_reason_class(const char *err) {
     static const char *table[][2] = {
         {"cannot open", "unreadable file"},
         {"malformed JSON", "malformed JSON"},
@@ -99,10 +99,10 @@ static const char *ci_reason_class(const char *err) {
 
 typedef struct {
     int io_error; /* 1: the input could not be read; 2: its program could not be written */
-} ci_result;
+} import_result;
 
 /* largest |box corner - stored corner| / largest stored side, or NAN without a stored box */
-static double ci_bbox_err(const double lo[3], const double hi[3], const im_report *r) {
+static double import_bbox_err(const double lo[3], const double hi[3], const im_report *r) {
     double size = 0, e = 0;
     if (!r->has_bbox) return NAN;
     for (int k = 0; k < 3; k++) size = fmax(size, r->bbox_hi[k] - r->bbox_lo[k]);
@@ -112,7 +112,7 @@ static double ci_bbox_err(const double lo[3], const double hi[3], const im_repor
 
 /* recad's exact solid: volume, box error against the stored box, volume error against the stored
  * volume (Fusion) */
-static int ci_measure(const cad_model *m, const im_report *rep, cJSON *rec) {
+static int import_measure(const cad_model *m, const im_report *rep, cJSON *rec) {
     sd_solid *s = sd_build(m);
     sd_props p;
     if (!s || sd_mass_props(s, &p)) {
@@ -122,7 +122,7 @@ static int ci_measure(const cad_model *m, const im_report *rep, cJSON *rec) {
     cJSON_AddNumberToObject(rec, "volume_mm3", p.volume);
     double lo[3], hi[3];
     if (sd_bbox(s, lo, hi) == 0) {
-        double e = ci_bbox_err(lo, hi, rep);
+        double e = import_bbox_err(lo, hi, rep);
         if (!isnan(e)) cJSON_AddNumberToObject(rec, "bbox_err", e);
     }
     if (rep->has_props) cJSON_AddNumberToObject(rec, "volume_rel_err", fabs(p.volume - rep->volume) / rep->volume);
@@ -132,19 +132,19 @@ static int ci_measure(const cad_model *m, const im_report *rep, cJSON *rec) {
 
 /* imports, validates and measures one file; fills rec (one JSON object of the --json "files") */
 /* OpenCASCADE's volume and box of the model, and their errors against what the file stores */
-static void ci_occt(const cad_model *m, const im_report *rep, cJSON *rec) {
+static void import_occt(const cad_model *m, const im_report *rep, cJSON *rec) {
     oc_props p;
     if (oc_measure(m, NULL, &p)) {
         cJSON_AddStringToObject(rec, "occt_error", ut_error());
         return;
     }
     cJSON_AddNumberToObject(rec, "occt_volume_mm3", p.volume);
-    double e = ci_bbox_err(p.lo, p.hi, rep);
+    double e = import_bbox_err(p.lo, p.hi, rep);
     if (!isnan(e)) cJSON_AddNumberToObject(rec, "occt_bbox_err", e);
     if (rep->has_props) cJSON_AddNumberToObject(rec, "occt_volume_rel_err", fabs(p.volume - rep->volume) / rep->volume);
 }
 
-static int ci_convert(const char *in, const char *dst, const im_options *opt, int occt, cJSON *rec, ci_result *res) {
+static int import_convert(const char *in, const char *dst, const im_options *opt, int occt, cJSON *rec, import_result *res) {
     cad_model m;
     im_report rep;
     memset(res, 0, sizeof *res);
@@ -152,7 +152,7 @@ static int ci_convert(const char *in, const char *dst, const im_options *opt, in
     if (rc && strstr(ut_error(), "cannot open")) res->io_error = 1;
     if (rc == 0 && im_validate(&m, &rep)) rc = ut_fail("%s: invalid geometry: %s", in, ut_error());
     cJSON *meas = cJSON_CreateObject();
-    if (rc == 0 && ci_measure(&m, &rep, meas)) rc = ut_fail("%s: invalid geometry: %s", in, ut_error());
+    if (rc == 0 && import_measure(&m, &rep, meas)) rc = ut_fail("%s: invalid geometry: %s", in, ut_error());
     if (rc == 0 && cw_write_file(&m, dst)) {
         res->io_error = 2;
         rc = ut_fail("cannot write the program of %s: %s", in, ut_error());
@@ -160,7 +160,7 @@ static int ci_convert(const char *in, const char *dst, const im_options *opt, in
     cJSON_AddStringToObject(rec, "format", im_format_name(rep.format));
     cJSON_AddStringToObject(rec, "status", rc == 0 ? "converted" : "skipped");
     if (rc) {
-        cJSON_AddStringToObject(rec, "reason", ci_reason_class(ut_error()));
+        cJSON_AddStringToObject(rec, "reason", import_reason_class(ut_error()));
         cJSON_AddStringToObject(rec, "error", ut_error());
     } else {
         lv_info lv;
@@ -173,13 +173,13 @@ static int ci_convert(const char *in, const char *dst, const im_options *opt, in
         while ((it = meas->child)) cJSON_AddItemToObject(rec, it->string, cJSON_DetachItemViaPointer(meas, it));
         double lo[3], hi[3];
         if (sk_prism_bbox(&m, lo, hi) == 0) {
-            double e = ci_bbox_err(lo, hi, &rep);
+            double e = import_bbox_err(lo, hi, &rep);
             if (!isnan(e)) cJSON_AddNumberToObject(rec, "prism_bbox_err", e);
         }
         if (rep.skipped_empty) cJSON_AddNumberToObject(rec, "skipped_empty_extrudes", rep.skipped_empty);
         if (rep.has_intersect) cJSON_AddBoolToObject(rec, "intersect", 1);
         if (rep.has_props) cJSON_AddNumberToObject(rec, "stored_volume_mm3", rep.volume);
-        if (occt) ci_occt(&m, &rep, rec);
+        if (occt) import_occt(&m, &rep, rec);
     }
     cJSON_Delete(meas);
     cJSON *w = cJSON_AddArrayToObject(rec, "warnings");
@@ -191,7 +191,7 @@ static int ci_convert(const char *in, const char *dst, const im_options *opt, in
 
 /* ---- summary ---- */
 
-static void ci_summary(cJSON *files, int converted, int skipped, int json) {
+static void import_summary(cJSON *files, int converted, int skipped, int json) {
     cJSON *groups = cJSON_CreateObject();
     const cJSON *f;
     cJSON_ArrayForEach(f, files) {
@@ -226,7 +226,7 @@ CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON f
     int json = 0, occt = 0, fmt = IM_AUTO, first;
     const arg_opt opts[] = {
         ARG_STR("out", 'o', &out, "OUT", "output folder (or .lua file for one input; required)"),
-        ARG_CHOICE("format", 'f', &fmt, ci_formats, "F", "input format: auto (default: detected per file), deepcad,\nfusion, text2cad"),
+        ARG_CHOICE("format", 'f', &fmt, import_formats, "F", "input format: auto (default: detected per file), deepcad,\nfusion, text2cad"),
         ARG_DOUBLE_GT("text2cad-mm", 0, &opt.text2cad_mm, 0, INFINITY, "X", "millimetres per Text2CAD unit (default 1)"),
         ARG_FLAG("occt", 0, &occt, "also build each model with OpenCASCADE (occt-draw): volume, box vs stored"),
         ARG_FLAG("json", 0, &json, "print one JSON object: per-file results and the summary"),
@@ -249,15 +249,15 @@ CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON f
     for (size_t l = strlen(in); l > 1 && in[l - 1] == '/'; l--) in[l - 1] = 0; /* "dir/" -> "dir" */
     struct stat st;
     if (stat(in, &st) != 0) return cli_error(CLI_IO, "import", "cannot open %s", in);
-    ci_list files = {0};
+    import_list files = {0};
     int single = !S_ISDIR(st.st_mode);
     if (single) *UT_PUSH(files.v, files.n, files.cap) = ut_strdup(in);
-    else if (ci_walk(in, &files)) return cli_error(CLI_IO, "import", "%s", ut_error());
+    else if (import_walk(in, &files)) return cli_error(CLI_IO, "import", "%s", ut_error());
     if (files.n == 0) {
         free(files.v);
         return cli_error(CLI_INVALID, "import", "no *.json files under %s", in);
     }
-    qsort(files.v, (size_t)files.n, sizeof *files.v, ci_cmp);
+    qsort(files.v, (size_t)files.n, sizeof *files.v, import_cmp);
     size_t ol = strlen(out);
     int out_is_file = single && ol > 4 && !strcmp(out + ol - 4, ".lua");
     if (!out_is_file && ut_mkdirs(out)) return cli_error(CLI_IO, "import", "cannot create %s: %s", out, ut_error());
@@ -268,11 +268,11 @@ CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON f
     for (int i = 0; i < files.n && io < 2; i++) {
         const char *base = strrchr(files.v[i], '/') ? strrchr(files.v[i], '/') + 1 : files.v[i];
         const char *rel = single ? base : files.v[i] + strlen(in) + 1;
-        char *dst = out_is_file ? ut_strdup(out) : ci_out_path(out, rel);
+        char *dst = out_is_file ? ut_strdup(out) : import_out_path(out, rel);
         cJSON *rec = cJSON_CreateObject();
         cJSON_AddStringToObject(rec, "file", files.v[i]);
-        ci_result res;
-        if (ci_convert(files.v[i], dst, &opt, occt, rec, &res) == 0) converted++;
+        import_result res;
+        if (import_convert(files.v[i], dst, &opt, occt, rec, &res) == 0) converted++;
         else {
             skipped++;
             if (res.io_error > io) io = res.io_error;
@@ -283,7 +283,7 @@ CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON f
         ut_progress_update(&pg, i + 1);
     }
     ut_progress_finish(&pg);
-    ci_summary(recs, converted, skipped, json);
+    import_summary(recs, converted, skipped, json);
     cJSON_Delete(recs);
     for (int i = 0; i < files.n; i++) free(files.v[i]);
     free(files.v);

@@ -13,7 +13,7 @@
 #include "base/tol.h"
 #include "base/util.h"
 
-static void info_json(const char *path, int rc, const char *err, const cli_counts *c, const lv_info *lv,
+static void info_json(const char *path, int rc, const char *err, const prog_counts *c, const lv_info *lv,
                       const sd_props *p) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "program", path);
@@ -49,7 +49,7 @@ static const char *info_num(double v, double size, char *buf) {
     return buf;
 }
 
-static void info_text(const char *path, const cli_counts *c, const lv_info *lv, const sd_props *p) {
+static void info_text(const char *path, const prog_counts *c, const lv_info *lv, const sd_props *p) {
     double size = 0;
     for (int k = 0; k < 3; k++) size = fmax(size, fmax(fabs(p->lo[k]), fabs(p->hi[k])));
     char b[9][64];
@@ -73,7 +73,7 @@ CLI_COMMAND(cmd_info, "info", "report volume, area, centroid, bbox, counts and l
     int json = 0, first;
     ex_limits lim;
     ex_default_limits(&lim);
-    const arg_opt opts[] = {ARG_FLAG("json", 0, &json, "print one JSON object on stdout"), CLI_PROG_OPTS(&lim), ARG_END};
+    const arg_opt opts[] = {ARG_FLAG("json", 0, &json, "print one JSON object on stdout"), PROG_OPTS(&lim), ARG_END};
     const arg_spec spec = {cmd, "PROGRAM.lua [--json] [options]",
                            "Executes a CADLib program and reports its part, measured on the exact solid (no mesh):\n"
                            "volume (mm^3), surface area (mm^2), centroid and bounding box (mm), the counts of extrudes,\n"
@@ -86,12 +86,12 @@ CLI_COMMAND(cmd_info, "info", "report volume, area, centroid, bbox, counts and l
     const char *path = argv[first];
     cad_model m;
     ex_stats st;
-    cli_counts cnt = {0};
+    prog_counts cnt = {0};
     lv_info lv = {0};
     sd_props p = {0};
-    rc = cli_prog_run(cmd, path, &lim, &m, &st);
+    rc = prog_run(cmd, path, &lim, &m, &st);
     if (rc == CLI_OK) {
-        cli_model_counts(&m, &cnt);
+        prog_model_counts(&m, &cnt);
         lv_classify(&m, &lv);
         sd_solid *s = sd_build(&m);
         if (!s || sd_mass_props(s, &p) < 0) rc = cli_error(CLI_INVALID, cmd, "%s: %s", path, ut_error());

@@ -45,10 +45,10 @@ CLI_COMMAND(cmd_render, "render", "render a CADLib program's part: a view or the
         ARG_STR("output", 'o', &out, "FILE", "the PNG to write (required)"),
         ARG_CHOICE("view", 0, &view, render_views, "V", "iso | front | top | right | sheet (2x2 of the four; default iso)"),
         ARG_CHOICE("mode", 0, &mode, render_modes, "M", "shaded | normal | depth (default shaded)"),
-        ARG_FN("size", 0, wh, cli_parse_size, "WxH", "image size in pixels; for the sheet the whole sheet (default 800x800)"),
-        CLI_TOL_OPT(&tol),
+        ARG_FN("size", 0, wh, prog_parse_size, "WxH", "image size in pixels; for the sheet the whole sheet (default 800x800)"),
+        PROG_TOL_OPT(&tol),
         ARG_FLAG("json", 0, &json, "print one JSON object with the result on stdout"),
-        CLI_PROG_OPTS(&lim),
+        PROG_OPTS(&lim),
         ARG_END};
     const arg_spec spec = {cmd, "PROGRAM.lua -o OUT.png [options]",
                            "Executes a CADLib program, meshes its part and renders it to a PNG (orthographic, framed on\n"
@@ -65,7 +65,7 @@ CLI_COMMAND(cmd_render, "render", "render a CADLib program's part: a view or the
 
     cad_model m;
     ex_stats st;
-    rc = cli_prog_run(cmd, path, &lim, &m, &st);
+    rc = prog_run(cmd, path, &lim, &m, &st);
     if (rc == CLI_OK) {
         ms_mesh mesh = {0};
         img_rgb img = {0};

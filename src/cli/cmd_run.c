@@ -60,10 +60,10 @@ CLI_COMMAND(cmd_run, "run", "execute a CADLib program; write STL / OBJ / PNG / h
     ex_limits lim;
     ex_default_limits(&lim);
     const arg_opt opts[] = {ARG_STR("output", 'o', &out, "FILE", "output file (.stl, .obj, .png or .lua)"),
-                            CLI_TOL_OPT(&tol),
-                            ARG_FN("size", 0, wh, cli_parse_size, "WxH", "PNG size in pixels, the whole sheet (default 1024x1024)"),
+                            PROG_TOL_OPT(&tol),
+                            ARG_FN("size", 0, wh, prog_parse_size, "WxH", "PNG size in pixels, the whole sheet (default 1024x1024)"),
                             ARG_FLAG("json", 0, &json, "print one JSON object with the result on stdout"),
-                            CLI_PROG_OPTS(&lim),
+                            PROG_OPTS(&lim),
                             ARG_END};
     const arg_spec spec = {
         cmd, "PROGRAM.lua [-o OUT] [options]",
@@ -85,16 +85,16 @@ CLI_COMMAND(cmd_run, "run", "execute a CADLib program; write STL / OBJ / PNG / h
 
     cad_model m;
     ex_stats st = {0};
-    rc = cli_prog_run(cmd, path, &lim, &m, &st);
+    rc = prog_run(cmd, path, &lim, &m, &st);
     run_result res = {0};
     if (rc == CLI_OK && out) {
         rc = run_write(cmd, &m, out, fmt, tol, w, h, &res);
         if (rc != CLI_OK) cad_free(&m);
     }
     const char *err = rc == CLI_OK ? NULL : ut_error();
-    cli_counts cnt = {0};
+    prog_counts cnt = {0};
     if (rc == CLI_OK) {
-        cli_model_counts(&m, &cnt);
+        prog_model_counts(&m, &cnt);
         cad_free(&m);
     }
     if (json) {

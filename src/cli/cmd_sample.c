@@ -14,9 +14,9 @@
 #include "ml/tokenizer.h"
 #include "base/util.h"
 
-static const char *sp_cmd = "sample";
+static const char *sample_cmd = "sample";
 
-static const char *sp_finish_name(int f) { return f == SMP_EOS ? "eos" : f == SMP_STOP ? "stop" : "length"; }
+static const char *sample_finish_name(int f) { return f == SMP_EOS ? "eos" : f == SMP_STOP ? "stop" : "length"; }
 
 CLI_COMMAND(cmd_sample, "sample", "generate programs from a model checkpoint (batched, KV cache)") {
     const char *dir = NULL, *prompt = NULL, *prompt_file = NULL;
@@ -42,7 +42,7 @@ CLI_COMMAND(cmd_sample, "sample", "generate programs from a model checkpoint (ba
         ARG_FLAG("json", 0, &json, "one JSON object: samples with text, ids, log-probabilities"),
         ARG_END};
     const arg_spec spec = {
-        sp_cmd, "--model DIR (--prompt TEXT | --prompt-file FILE) [options]",
+        sample_cmd, "--model DIR (--prompt TEXT | --prompt-file FILE) [options]",
         "\nGenerates continuations of the prompt. DIR holds config.json, model.safetensors and\n"
         "tokenizer.json. The prompt is encoded with special tokens matched (a chat template such\n"
         "as \"<|im_start|>user\\n...<|im_end|>\\n<|im_start|>assistant\\n\" works as written).",
@@ -59,32 +59,32 @@ CLI_COMMAND(cmd_sample, "sample", "generate programs from a model checkpoint (ba
     if (rc != ARG_GO) goto done;
     rc = CLI_USAGE;
     if (!dir || (!prompt == !prompt_file)) {
-        cli_error(CLI_USAGE, sp_cmd, "needs --model DIR and one of --prompt TEXT / --prompt-file FILE");
+        cli_error(CLI_USAGE, sample_cmd, "needs --model DIR and one of --prompt TEXT / --prompt-file FILE");
         goto done;
     }
     for (int i = 0; i < nstop; i++)
         if (!stops[i][0]) {
-            cli_error(CLI_USAGE, sp_cmd, "--stop needs a non-empty string");
+            cli_error(CLI_USAGE, sample_cmd, "--stop needs a non-empty string");
             goto done;
         }
     if (prompt_file && !(prompt = pbuf = ut_read_file(prompt_file, NULL))) {
-        rc = cli_error(CLI_IO, sp_cmd, "%s", ut_error());
+        rc = cli_error(CLI_IO, sample_cmd, "%s", ut_error());
         goto done;
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
     if (!(tok = tok_load(path))) {
-        rc = cli_error(access(path, R_OK) ? CLI_IO : CLI_INVALID, sp_cmd, "%s", ut_error());
+        rc = cli_error(access(path, R_OK) ? CLI_IO : CLI_INVALID, sample_cmd, "%s", ut_error());
         goto done;
     }
     if (!(m = nn_load(dir))) {
         snprintf(path, sizeof path, "%s/model.safetensors", dir);
-        rc = cli_error(access(path, R_OK) ? CLI_IO : CLI_INVALID, sp_cmd, "%s", ut_error());
+        rc = cli_error(access(path, R_OK) ? CLI_IO : CLI_INVALID, sample_cmd, "%s", ut_error());
         goto done;
     }
     nn_set_threads(m, (int)threads);
     if (tok_vocab_size(tok) > m->cfg.vocab_size) {
-        rc = cli_error(CLI_INVALID, sp_cmd, "%s: tokenizer has %d ids but the model's vocabulary is %d", dir,
+        rc = cli_error(CLI_INVALID, sample_cmd, "%s: tokenizer has %d ids but the model's vocabulary is %d", dir,
                        tok_vocab_size(tok), m->cfg.vocab_size);
         goto done;
     }
@@ -97,7 +97,7 @@ CLI_COMMAND(cmd_sample, "sample", "generate programs from a model checkpoint (ba
     for (int i = 0; i < neos_names && neos < 64; i++) {
         int id = tok_special_id(tok, eos_names[i]);
         if (id < 0) {
-            rc = cli_error(CLI_USAGE, sp_cmd, "--eos '%s' is not a special token of %s", eos_names[i], path);
+            rc = cli_error(CLI_USAGE, sample_cmd, "--eos '%s' is not a special token of %s", eos_names[i], path);
             goto done;
         }
         eos[neos++] = id;
@@ -105,13 +105,13 @@ CLI_COMMAND(cmd_sample, "sample", "generate programs from a model checkpoint (ba
     int P;
     ids = tok_encode(tok, prompt, strlen(prompt), plain ? 0 : TOK_SPECIAL, &P);
     if (P == 0) {
-        rc = cli_error(CLI_USAGE, sp_cmd, "the prompt is empty");
+        rc = cli_error(CLI_USAGE, sample_cmd, "the prompt is empty");
         goto done;
     }
     if (P + max_new > m->cfg.max_position_embeddings) {
         long room = m->cfg.max_position_embeddings - P;
         if (room < 1) {
-            rc = cli_error(CLI_INVALID, sp_cmd, "the prompt has %d tokens; the model takes %d positions", P,
+            rc = cli_error(CLI_INVALID, sample_cmd, "the prompt has %d tokens; the model takes %d positions", P,
                            m->cfg.max_position_embeddings);
             goto done;
         }
@@ -124,7 +124,7 @@ CLI_COMMAND(cmd_sample, "sample", "generate programs from a model checkpoint (ba
                   .stop = (const char *const *)stops, .nstop = nstop, .tok = tok};
     double t0 = ut_now();
     if (smp_generate(s, ids, P, &o, out)) {
-        rc = cli_error(CLI_INVALID, sp_cmd, "%s", ut_error());
+        rc = cli_error(CLI_INVALID, sample_cmd, "%s", ut_error());
         free(out);
         out = NULL;
         goto done;
@@ -141,7 +141,7 @@ CLI_COMMAND(cmd_sample, "sample", "generate programs from a model checkpoint (ba
             cJSON_AddStringToObject(q, "text", out[i].text);
             cJSON_AddItemToObject(q, "ids", cJSON_CreateIntArray(out[i].tokens, out[i].ntokens));
             cJSON_AddItemToObject(q, "logprobs", cJSON_CreateFloatArray(out[i].logprobs, out[i].ntokens));
-            cJSON_AddStringToObject(q, "finish", sp_finish_name(out[i].finish));
+            cJSON_AddStringToObject(q, "finish", sample_finish_name(out[i].finish));
             cJSON_AddItemToArray(arr, q);
         }
         cJSON_AddNumberToObject(r, "new_tokens", (double)total);
@@ -150,7 +150,7 @@ CLI_COMMAND(cmd_sample, "sample", "generate programs from a model checkpoint (ba
         cli_print_json(r);
     } else {
         for (int i = 0; i < n; i++) {
-            if (n > 1) printf("=== sample %d (%d tokens, %s)\n", i, out[i].ntokens, sp_finish_name(out[i].finish));
+            if (n > 1) printf("=== sample %d (%d tokens, %s)\n", i, out[i].ntokens, sample_finish_name(out[i].finish));
             fwrite(out[i].text, 1, out[i].text_len, stdout);
             printf("\n");
         }

@@ -11,9 +11,9 @@
 #include "ml/tokenizer.h"
 #include "base/util.h"
 
-static const char *tk_cmd = "tokenizer";
+static const char *tokenizer_cmd = "tokenizer";
 
-static void tk_usage(FILE *f) {
+static void tokenizer_usage(FILE *f) {
     fprintf(f,
             "usage: recad tokenizer train --vocab N --out tokenizer.json [options] FILES...\n"
             "       recad tokenizer encode --tokenizer tokenizer.json [--special] [--json] (--text TEXT | FILE)\n"
@@ -22,18 +22,18 @@ static void tk_usage(FILE *f) {
 }
 
 /* adds a file to the trainer: plain text, or the string fields of JSONL lines */
-static int tk_add_file(tok_trainer *tr, const char *path, char **fields, int nfields, size_t *bytes) {
+static int tokenizer_add_file(tok_trainer *tr, const char *path, char **fields, int nfields, size_t *bytes) {
     if (strcmp(ut_path_ext(path), ".jsonl")) {
         size_t n;
         char *s = ut_read_file(path, &n);
-        if (!s) return cli_error(CLI_IO, tk_cmd, "%s", ut_error());
+        if (!s) return cli_error(CLI_IO, tokenizer_cmd, "%s", ut_error());
         tok_trainer_add(tr, s, n);
         *bytes += n;
         free(s);
         return 0;
     }
     jl_reader r;
-    if (jl_open(&r, path, 0)) return cli_error(CLI_IO, tk_cmd, "%s", ut_error());
+    if (jl_open(&r, path, 0)) return cli_error(CLI_IO, tokenizer_cmd, "%s", ut_error());
     cJSON *o;
     int rc;
     while ((rc = jl_next(&r, &o)) == 1) {
@@ -52,10 +52,10 @@ static int tk_add_file(tok_trainer *tr, const char *path, char **fields, int nfi
         }
     }
     jl_close(&r);
-    return rc < 0 ? cli_error(CLI_INVALID, tk_cmd, "%s", ut_error()) : 0;
+    return rc < 0 ? cli_error(CLI_INVALID, tokenizer_cmd, "%s", ut_error()) : 0;
 }
 
-static int tk_train(int argc, char **argv) {
+static int tokenizer_train(int argc, char **argv) {
     long vocab = 0, minf = 2;
     const char *out = NULL;
     int json = 0, first;
@@ -80,14 +80,14 @@ static int tk_train(int argc, char **argv) {
     if (rc != ARG_GO) goto done;
     rc = CLI_USAGE;
     if (!vocab || !out) {
-        cli_error(CLI_USAGE, tk_cmd, "train: needs --vocab N and --out PATH");
+        cli_error(CLI_USAGE, tokenizer_cmd, "train: needs --vocab N and --out PATH");
         goto done;
     }
     double t0 = ut_now();
     tok_trainer *tr = tok_trainer_new();
     size_t bytes = 0;
     for (int i = first; i < argc; i++)
-        if ((rc = tk_add_file(tr, argv[i], fields, nfields, &bytes))) {
+        if ((rc = tokenizer_add_file(tr, argv[i], fields, nfields, &bytes))) {
             tok_trainer_free(tr);
             goto done;
         }
@@ -97,12 +97,12 @@ static int tk_train(int argc, char **argv) {
     tok_tokenizer *t = tok_trainer_finish(tr, &o);
     tok_trainer_free(tr);
     if (!t) {
-        rc = cli_error(CLI_USAGE, tk_cmd, "train: %s", ut_error());
+        rc = cli_error(CLI_USAGE, tokenizer_cmd, "train: %s", ut_error());
         goto done;
     }
     double dt = ut_now() - t0;
     if (tok_save(t, out)) {
-        rc = cli_error(CLI_IO, tk_cmd, "%s", ut_error());
+        rc = cli_error(CLI_IO, tokenizer_cmd, "%s", ut_error());
         tok_free(t);
         goto done;
     }
@@ -125,7 +125,7 @@ done:
     return rc;
 }
 
-static int tk_encode(int argc, char **argv) {
+static int tokenizer_encode(int argc, char **argv) {
     const char *tpath = NULL, *text = NULL;
     int special = 0, json = 0, first;
     const arg_opt opts[] = {ARG_STR("tokenizer", 't', &tpath, "PATH", "the tokenizer.json (required)"),
@@ -137,16 +137,16 @@ static int tk_encode(int argc, char **argv) {
                            "Prints the token ids of TEXT or of a file's bytes, space separated.", opts, 0, 1, "FILE", NULL};
     int rc = arg_parse(&spec, argc, argv, &first);
     if (rc != ARG_GO) return rc;
-    if (!tpath) return cli_error(CLI_USAGE, tk_cmd, "encode: needs --tokenizer PATH");
-    if (!text == (first == argc)) return cli_error(CLI_USAGE, tk_cmd, "encode: give --text TEXT or one FILE");
+    if (!tpath) return cli_error(CLI_USAGE, tokenizer_cmd, "encode: needs --tokenizer PATH");
+    if (!text == (first == argc)) return cli_error(CLI_USAGE, tokenizer_cmd, "encode: give --text TEXT or one FILE");
     size_t n;
     char *buf = NULL;
     if (text) n = strlen(text);
-    else if (!(buf = ut_read_file(argv[first], &n))) return cli_error(CLI_IO, tk_cmd, "%s", ut_error());
+    else if (!(buf = ut_read_file(argv[first], &n))) return cli_error(CLI_IO, tokenizer_cmd, "%s", ut_error());
     tok_tokenizer *t = tok_load(tpath);
     if (!t) {
         free(buf);
-        return cli_error(access(tpath, R_OK) ? CLI_IO : CLI_INVALID, tk_cmd, "%s", ut_error());
+        return cli_error(access(tpath, R_OK) ? CLI_IO : CLI_INVALID, tokenizer_cmd, "%s", ut_error());
     }
     int nids;
     int *ids = tok_encode(t, text ? text : buf, n, special ? TOK_SPECIAL : 0, &nids);
@@ -166,7 +166,7 @@ static int tk_encode(int argc, char **argv) {
     return CLI_OK;
 }
 
-static int tk_decode(int argc, char **argv) {
+static int tokenizer_decode(int argc, char **argv) {
     const char *tpath = NULL;
     int skip = 0, json = 0, first;
     const arg_opt opts[] = {ARG_STR("tokenizer", 't', &tpath, "PATH", "the tokenizer.json (required)"),
@@ -177,14 +177,14 @@ static int tk_decode(int argc, char **argv) {
                            "Prints the bytes of the ids given as arguments (or read from stdin).", opts, 0, -1, "id", NULL};
     int rc = arg_parse(&spec, argc, argv, &first);
     if (rc != ARG_GO) return rc;
-    if (!tpath) return cli_error(CLI_USAGE, tk_cmd, "decode: needs --tokenizer PATH");
+    if (!tpath) return cli_error(CLI_USAGE, tokenizer_cmd, "decode: needs --tokenizer PATH");
     int *ids = NULL, nids = 0, cap = 0;
     if (first < argc) {
         for (int i = first; i < argc; i++) {
             long v;
             if (arg_to_long(argv[i], &v) || v < 0 || v > 1 << 30) {
                 free(ids);
-                return cli_error(CLI_USAGE, tk_cmd, "decode: '%s' is not a token id", argv[i]);
+                return cli_error(CLI_USAGE, tokenizer_cmd, "decode: '%s' is not a token id", argv[i]);
             }
             *UT_PUSH(ids, nids, cap) = (int)v;
         }
@@ -193,18 +193,18 @@ static int tk_decode(int argc, char **argv) {
         while (scanf("%ld", &v) == 1) *UT_PUSH(ids, nids, cap) = (int)v;
         if (!feof(stdin)) {
             free(ids);
-            return cli_error(CLI_INVALID, tk_cmd, "decode: stdin holds something that is not a token id");
+            return cli_error(CLI_INVALID, tokenizer_cmd, "decode: stdin holds something that is not a token id");
         }
     }
     tok_tokenizer *t = tok_load(tpath);
     if (!t) {
         free(ids);
-        return cli_error(access(tpath, R_OK) ? CLI_IO : CLI_INVALID, tk_cmd, "%s", ut_error());
+        return cli_error(access(tpath, R_OK) ? CLI_IO : CLI_INVALID, tokenizer_cmd, "%s", ut_error());
     }
     size_t len;
     char *s = tok_decode(t, ids, nids, skip ? TOK_SKIP_SPECIAL : 0, &len);
     rc = CLI_OK;
-    if (!s) rc = cli_error(CLI_INVALID, tk_cmd, "decode: %s", ut_error());
+    if (!s) rc = cli_error(CLI_INVALID, tokenizer_cmd, "decode: %s", ut_error());
     else if (json) {
         cJSON *r = cJSON_CreateObject();
         cJSON_AddStringToObject(r, "text", s);
@@ -220,16 +220,16 @@ static int tk_decode(int argc, char **argv) {
 
 CLI_COMMAND(cmd_tokenizer, "tokenizer", "train a byte-level BPE tokenizer; encode and decode text") {
     if (argc < 2) {
-        tk_usage(stderr);
+        tokenizer_usage(stderr);
         return CLI_USAGE;
     }
     const char *sub = argv[1];
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
-        tk_usage(stdout);
+        tokenizer_usage(stdout);
         return CLI_OK;
     }
-    if (!strcmp(sub, "train")) return tk_train(argc - 1, argv + 1);
-    if (!strcmp(sub, "encode")) return tk_encode(argc - 1, argv + 1);
-    if (!strcmp(sub, "decode")) return tk_decode(argc - 1, argv + 1);
-    return cli_error(CLI_USAGE, tk_cmd, "unknown subcommand '%s' (train, encode or decode)", sub);
+    if (!strcmp(sub, "train")) return tokenizer_train(argc - 1, argv + 1);
+    if (!strcmp(sub, "encode")) return tokenizer_encode(argc - 1, argv + 1);
+    if (!strcmp(sub, "decode")) return tokenizer_decode(argc - 1, argv + 1);
+    return cli_error(CLI_USAGE, tokenizer_cmd, "unknown subcommand '%s' (train, encode or decode)", sub);
 }

@@ -8,7 +8,7 @@
 #include "cli/cli.h"
 #include "base/util.h"
 
-int cli_prog_max_instr(const char *cmd, const char *value, void *lim) {
+int prog_max_instr(const char *cmd, const char *value, void *lim) {
     long n;
     if (arg_to_long(value, &n))
         return cli_error(-1, cmd, "option --max-instructions: '%s' is not an integer", value);
@@ -17,7 +17,7 @@ int cli_prog_max_instr(const char *cmd, const char *value, void *lim) {
     return 0;
 }
 
-int cli_prog_max_mem(const char *cmd, const char *value, void *lim) {
+int prog_max_mem(const char *cmd, const char *value, void *lim) {
     double mb;
     if (arg_to_double(value, &mb)) return cli_error(-1, cmd, "option --max-memory: '%s' is not a number", value);
     if (!(mb >= 0.0625 && mb <= 1 << 20))
@@ -26,7 +26,7 @@ int cli_prog_max_mem(const char *cmd, const char *value, void *lim) {
     return 0;
 }
 
-int cli_prog_run(const char *cmd, const char *path, const ex_limits *lim, cad_model *m, ex_stats *st) {
+int prog_run(const char *cmd, const char *path, const ex_limits *lim, cad_model *m, ex_stats *st) {
     size_t len;
     char *src = ex_read_program(path, &len);
     if (!src) return cli_error(CLI_IO, cmd, "%s", ut_error());
@@ -36,7 +36,7 @@ int cli_prog_run(const char *cmd, const char *path, const ex_limits *lim, cad_mo
     return CLI_OK;
 }
 
-int cli_parse_size(const char *cmd, const char *value, void *wh) {
+int prog_parse_size(const char *cmd, const char *value, void *wh) {
     int a, b, n = 0;
     if (sscanf(value, "%dx%d%n", &a, &b, &n) != 2 || value[n] || a < 8 || b < 8 || a > 8192 || b > 8192)
         return cli_error(-1, cmd, "option --size: '%s' is not WxH with sides in [8, 8192]", value);
@@ -45,7 +45,7 @@ int cli_parse_size(const char *cmd, const char *value, void *wh) {
     return 0;
 }
 
-void cli_model_counts(const cad_model *m, cli_counts *c) {
+void prog_model_counts(const cad_model *m, prog_counts *c) {
     memset(c, 0, sizeof *c);
     c->extrudes = m->nextrudes;
     c->sketches = m->nsketches;

@@ -1,4 +1,5 @@
-/* main.c - `recad <command> [options]`: dispatches to the registered commands (see cli.h). */
+/* cli.c - `recad <command> [options]`: main() dispatches to the registered commands; the shared
+ * error and JSON printing of cli.h. */
 #include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
