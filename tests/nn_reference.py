@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch reference of recad's Qwen2 decoder (src/nn.h), in float64, for the golden test.
+"""PyTorch reference of recad's Qwen2 decoder (src/ml/nn.h), in float64, for the golden test.
 
 usage: nn_reference.py DIR
        nn_reference.py --make-checkpoint DIR DTYPE   (DTYPE F32, BF16 or F16)
