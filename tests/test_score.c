@@ -1,6 +1,7 @@
 /* Tests of the scoring library (score.h): one prepared target against valid, invalid and hostile
  * predictions; the same numbers as `recad eval`; parallel scoring equal to serial; the text,
- * file and model entry points equal; options that do not fit the target refused. */
+ * file and model entry points equal; options that do not fit the target refused; the scorer
+ * plugged into a trainer's reward callback. */
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "data/import.h"
 #include "eval/evalset.h"
 #include "eval/score.h"
+#include "train/reward.h"
 #include "tf.h"
 
 /* a 60 x 40 x 6 plate with a hole, scaled by s about the origin and moved by ox along x */
@@ -331,4 +333,49 @@ TEST(score_library_equals_recad_eval) {
     free(res);
     es_free(&set);
     cJSON_Delete(rep);
+}
+
+/* a reward callback as a command would connect it: one prepared target per prompt; the reward
+ * of a completion is its exact IoU_best, 0 when it is invalid */
+typedef struct {
+    sc_target *t[2];
+} ts_rollouts;
+
+static int ts_reward(void *ctx, int prompt, const char *const *texts, int n, double *out) {
+    ts_rollouts *r = ctx;
+    if (prompt < 0 || prompt > 1) return ut_fail("no prompt %d", prompt);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int i = 0; i < n; i++) {
+        sc_result s;
+        sc_score_text(r->t[prompt], texts[i], "rollout", NULL, &s);
+        out[i] = s.valid ? s.best_exact : 0;
+    }
+    return 0;
+}
+
+TEST(score_reaches_a_trainer_through_the_reward_callback) {
+    ts_programs();
+    sc_opts o;
+    ts_opts(&o);
+    o.metrics = SC_BEST_EXACT; /* the reward's metric only */
+    ts_rollouts ctx;
+    ctx.t[0] = sc_target_text(ts_prog[TS_SAME], "gt0", &o, NULL);
+    ctx.t[1] = sc_target_text(ts_prog[TS_DISC], "gt1", &o, NULL);
+    REQUIRE(ctx.t[0] && ctx.t[1]);
+    long prepared = sc_targets_prepared();
+    rw_reward rw = {ts_reward, &ctx};
+    const char *group[] = {ts_prog[TS_SAME], ts_prog[TS_MOVED], ts_prog[TS_DISC], ts_prog[TS_SYNTAX], ts_prog[TS_LOOP]};
+    double r0[5], r1[5];
+    REQUIRE(rw.fn(rw.ctx, 0, group, 5, r0) == 0);
+    REQUIRE(rw.fn(rw.ctx, 1, group, 5, r1) == 0);
+    CHECK_NEAR(r0[0], 1, 1e-9); /* the target itself */
+    CHECK_NEAR(r0[1], 1, 1e-9); /* moved: IoU_best aligns it */
+    CHECK(r0[2] > 0 && r0[2] < 0.9);
+    CHECK(r0[3] == 0 && r0[4] == 0); /* syntax error, endless loop */
+    CHECK_NEAR(r1[2], 1, 1e-9);      /* the other prompt's target */
+    CHECK(r1[0] < 0.9);
+    CHECK(sc_targets_prepared() == prepared); /* groups reuse the prepared targets */
+    CHECK(rw.fn(rw.ctx, 2, group, 5, r0) == -1 && strstr(ut_error(), "no prompt 2"));
+    sc_target_free(ctx.t[0]);
+    sc_target_free(ctx.t[1]);
 }
