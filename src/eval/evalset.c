@@ -206,10 +206,10 @@ es_result *es_run(const es_opts *o, const es_set *set) {
     ut_progress pb;
     ut_progress_start(&pb, "eval", n);
     pb.quiet = o->quiet;
-    if (o->threads > 0) omp_set_num_threads(o->threads);
+    const int nth = o->threads > 0 ? o->threads : omp_get_max_threads();
     long done = 0;
     /* items in parallel (each item's own work then runs on its thread alone) */
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
     for (int i = 0; i < n; i++) {
         es_run_item(o, &set->items[i], &res[i]);
 #pragma omp critical(es_progress)
