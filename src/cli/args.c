@@ -32,11 +32,16 @@ int arg_error(const arg_spec *s, const char *fmt, ...) {
     return CLI_USAGE;
 }
 
-/* "V is not in [lo, hi]" ("(lo, hi]", ">= lo", "> lo") for the error text */
-static void arg_range_text(const arg_opt *o, const char *v, char *buf, size_t n) {
+/* x lies in o's range: [lo, hi], or (lo, hi] with ARG_OPEN_LO */
+static int arg_in_range(const arg_opt *o, double x) {
+    return x >= o->lo && x <= o->hi && !((o->flags & ARG_OPEN_LO) && x == o->lo);
+}
+
+/* "option --x: V is not in [lo, hi]" ("(lo, hi]", ">= lo", "> lo"); CLI_USAGE */
+static int arg_range_error(const arg_spec *s, const arg_opt *o, const char *v) {
     int open = o->flags & ARG_OPEN_LO;
-    if (isinf(o->hi)) snprintf(buf, n, "%s is not %s %.15g", v, open ? ">" : ">=", o->lo);
-    else snprintf(buf, n, "%s is not in %c%.15g, %.15g]", v, open ? '(' : '[', o->lo, o->hi);
+    if (isinf(o->hi)) return arg_error(s, "option --%s: %s is not %s %.15g", o->name, v, open ? ">" : ">=", o->lo);
+    return arg_error(s, "option --%s: %s is not in %c%.15g, %.15g]", o->name, v, open ? '(' : '[', o->lo, o->hi);
 }
 
 int arg_to_long(const char *s, long *out) {
@@ -58,8 +63,6 @@ int arg_to_double(const char *s, double *out) {
 }
 
 static int arg_value(const arg_spec *s, const arg_opt *o, const char *v) {
-    char opt[80], range[160];
-    snprintf(opt, sizeof opt, "--%s", o->name);
     switch (o->kind) {
     case ARG_K_FLAG: *(int *)o->dst = 1; return 0;
     case ARG_K_STR: *(const char **)o->dst = v; return 0;
@@ -71,21 +74,15 @@ static int arg_value(const arg_spec *s, const arg_opt *o, const char *v) {
     }
     case ARG_K_LONG: {
         long x;
-        if (arg_to_long(v, &x)) return arg_error(s, "option %s: '%s' is not an integer", opt, v);
-        if (x < o->lo || x > o->hi) {
-            arg_range_text(o, v, range, sizeof range);
-            return arg_error(s, "option %s: %s", opt, range);
-        }
+        if (arg_to_long(v, &x)) return arg_error(s, "option --%s: '%s' is not an integer", o->name, v);
+        if (!arg_in_range(o, (double)x)) return arg_range_error(s, o, v);
         *(long *)o->dst = x;
         return 0;
     }
     case ARG_K_DOUBLE: {
         double x;
-        if (arg_to_double(v, &x)) return arg_error(s, "option %s: '%s' is not a number", opt, v);
-        if (x < o->lo || x > o->hi || ((o->flags & ARG_OPEN_LO) && x == o->lo)) {
-            arg_range_text(o, v, range, sizeof range);
-            return arg_error(s, "option %s: %s", opt, range);
-        }
+        if (arg_to_double(v, &x)) return arg_error(s, "option --%s: '%s' is not a number", o->name, v);
+        if (!arg_in_range(o, x)) return arg_range_error(s, o, v);
         *(double *)o->dst = x;
         return 0;
     }
@@ -99,9 +96,7 @@ static int arg_value(const arg_spec *s, const arg_opt *o, const char *v) {
             size_t l = strlen(names);
             snprintf(names + l, sizeof names - l, "%s%s", i ? ", " : "", o->choices[i]);
         }
-        fprintf(stderr, "recad %s: option %s: '%s' is not one of %s\n", s->cmd, opt, v, names);
-        arg_usage_hint(s, stderr);
-        return CLI_USAGE;
+        return arg_error(s, "option --%s: '%s' is not one of %s", o->name, v, names);
     }
     case ARG_K_FN:
         if (o->fn(s->cmd, v, o->dst) < 0) {
