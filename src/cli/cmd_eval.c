@@ -79,7 +79,7 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
     if (pairs && first < argc) return arg_error(&spec, "--pairs takes no folders");
     if (!pairs && first == argc) return arg_error(&spec, "needs PRED_DIR and GT_DIR, or --pairs");
     if (!pairs && argc - first != 2) return arg_error(&spec, "needs both PRED_DIR and GT_DIR");
-    o.score.points = points ? (int)points : mt_protocol_points(o.score.protocol);
+    o.score.points = (int)points; /* 0: the protocol's, resolved by the library */
     o.floor_items = (int)floor_items;
     o.threads = (int)threads;
     o.score.refine = refine;

@@ -246,9 +246,8 @@ static void sc_score_loaded(const sc_target *t, const sc_opts *o, const cad_mode
     lv_info li;
     r->level = lv_classify(pm, &li);
     sd_solid *ps = sd_build(pm);
-    sd_props pr;
     if (!ps) sc_invalid(r, SC_E_SOLID, "prediction solid");
-    else if (sd_mass_props(ps, &pr) != 0 || !(pr.volume > 0)) {
+    else if (!(sd_volume(ps) > 0)) { /* the volume alone: mass properties would add the area */
         r->status = SC_E_EMPTY;
         snprintf(r->reason, sizeof r->reason, "prediction solid is empty");
     } else {
