@@ -1,6 +1,5 @@
 /* evalset.c - evaluation sets: items from folders and JSONL, scoring them, the summary and the
  * noise floor (see evalset.h; the report writers are in evalset_report.c). */
-#include <ctype.h>
 #include <dirent.h>
 #include <math.h>
 #include <omp.h>
@@ -43,11 +42,6 @@ static int es_cmp_item(const void *a, const void *b) { return strcmp(((const es_
 static int es_is_model_file(const char *name) {
     const char *e = ut_path_ext(name);
     return !strcmp(e, ".lua") || !strcmp(e, ".json");
-}
-
-static int es_is_json_text(const char *s) {
-    while (isspace((unsigned char)*s)) s++;
-    return *s == '{';
 }
 
 static char *es_join(const char *dir, const char *name) {
@@ -115,7 +109,7 @@ static char *es_field(const cJSON *o, const char *key, int *is_text) {
     const char *s = v->valuestring;
     int one_line = strchr(s, '\n') == NULL;
     FILE *f = one_line ? fopen(s, "rb") : NULL;
-    *is_text = f == NULL && !(one_line && !es_is_json_text(s) && es_is_model_file(s));
+    *is_text = f == NULL && !(one_line && !sc_is_json_text(s) && es_is_model_file(s));
     if (f) fclose(f);
     return ut_strdup(s);
 }

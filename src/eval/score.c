@@ -48,7 +48,7 @@ void sc_result_init(sc_result *r) {
 
 /* ---- loading a model ---- */
 
-static int sc_is_json_text(const char *s) {
+int sc_is_json_text(const char *s) {
     while (isspace((unsigned char)*s)) s++;
     return *s == '{';
 }

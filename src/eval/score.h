@@ -133,6 +133,9 @@ int sc_score_text(const sc_target *t, const char *text, const char *name, const 
 int sc_score_file(const sc_target *t, const char *path, const sc_opts *o, sc_result *r);
 int sc_score_model(const sc_target *t, const cad_model *m, const sc_opts *o, sc_result *r);
 
+/* 1 when text is JSON by the rule above (its first non-blank character is '{'), else 0 */
+int sc_is_json_text(const char *text);
+
 /* a result with nothing computed: invalid, every metric NaN, level LV_NONE */
 void sc_result_init(sc_result *r);
 
