@@ -26,17 +26,16 @@ static long ck_parse_name(const char *name, int tmp) {
     return strtol(p, NULL, 10);
 }
 
-int ck_dir(const char *out, long step, char *dir, size_t n) {
-    int len = snprintf(dir, n, "%s/step-%08ld", out, step);
+/* OUT/step-NNNNNNNN followed by suffix ("" or ".tmp") */
+static int ck_path(const char *out, long step, const char *suffix, char *dir, size_t n) {
+    int len = snprintf(dir, n, "%s/step-%08ld%s", out, step, suffix);
     if (len < 0 || (size_t)len >= n) return ut_fail("%s: checkpoint path too long", out);
     return 0;
 }
 
-static int ck_tmp_dir(const char *out, long step, char *dir, size_t n) {
-    int len = snprintf(dir, n, "%s/step-%08ld.tmp", out, step);
-    if (len < 0 || (size_t)len >= n) return ut_fail("%s: checkpoint path too long", out);
-    return 0;
-}
+int ck_dir(const char *out, long step, char *dir, size_t n) { return ck_path(out, step, "", dir, n); }
+
+static int ck_tmp_dir(const char *out, long step, char *dir, size_t n) { return ck_path(out, step, ".tmp", dir, n); }
 
 /* ------------------------------------------------------------------ removing folders */
 
