@@ -183,21 +183,22 @@ static void im_reverse(im_loop *l) {
     for (int i = 0; i < l->n; i++) im_flip(&l->c[i]);
 }
 
-/* 1 if the middle of the first curve of loop `hole` lies inside the chained loop `outer`
- * (even-odd rule, arcs exact) */
-static int im_inside(const im_loop *outer, const im_loop *hole) {
-    g2_curve *g = ut_malloc((size_t)outer->n * sizeof *g), first;
+/* the chained loop `outer` as a region for point-in-loop tests (even-odd rule, arcs exact) */
+static void im_region(const im_loop *outer, g2_region *rg) {
+    g2_curve *g = ut_malloc((size_t)outer->n * sizeof *g);
     for (int i = 0; i < outer->n; i++) sk_curve_to_g2_loose(&outer->c[i], &g[i]);
-    g2_region rg;
-    g2_region_init(&rg);
-    g2_region_add(&rg, g, outer->n);
+    g2_region_init(rg);
+    g2_region_add(rg, g, outer->n);
+    free(g);
+}
+
+/* 1 if the middle of the first curve of loop `hole` lies inside the outer loop's region */
+static int im_inside(const g2_region *outer, const im_loop *hole) {
+    g2_curve first;
     double p[2];
     sk_curve_to_g2_loose(&hole->c[0], &first);
     g2_eval(&first, 0.5, p);
-    int in = g2_region_inside(&rg, p[0], p[1]);
-    g2_region_free(&rg);
-    free(g);
-    return in;
+    return g2_region_inside(outer, p[0], p[1]);
 }
 
 int im_add_face(im_ctx *x, im_loop *loops, int nloops, const char *profile) {
@@ -220,11 +221,14 @@ int im_add_face(im_ctx *x, im_loop *loops, int nloops, const char *profile) {
         }
         if (fabs(area[i]) > fabs(area[outer])) outer = i;
     }
+    g2_region rg;
+    im_region(&loops[outer], &rg);
     for (int i = 0; i < nloops; i++) {
         if ((i == outer) != (area[i] > 0)) im_reverse(&loops[i]); /* outer CCW, holes CW */
-        if (i != outer && !im_inside(&loops[outer], &loops[i]))
+        if (i != outer && !im_inside(&rg, &loops[i]))
             im_warn(x, "profile %s: loop %d lies outside the outer loop", profile, i + 1);
     }
+    g2_region_free(&rg);
     free(area);
     int first = x->m->nloops;
     for (int k = 0; k < nloops; k++) {
