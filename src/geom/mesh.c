@@ -474,8 +474,7 @@ static void ms_loop_rings(const cad_model *m, int face, int loop, int hole, doub
         g2_curve *g = ut_malloc((size_t)nrest * sizeof *g);
         int *order = ut_malloc((size_t)nrest * sizeof *order), *flip = ut_malloc((size_t)nrest * sizeof *flip);
         for (int k = 0; k < nrest; k++) sk_curve_to_g2_loose(&m->curves[rest[k]], &g[k]);
-        if (nrest > 1) g2_chain_order(g, nrest, 1, order, flip);
-        else order[0] = flip[0] = 0;
+        g2_chain_order(g, nrest, 1, order, flip);
         for (int k = 0; k < nrest; k++) {
             ms_curve_points(&m->curves[rest[order[k]]], tol, rel, &q);
             /* emit all points but the last (the next curve's start replaces it) */
