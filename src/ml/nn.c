@@ -27,10 +27,10 @@ void nn_set_chunk_rows(nn_model *m, int token_rows, int weight_rows) {
     m->exec.weight_rows = weight_rows > 0 ? weight_rows : NN_WEIGHT_ROWS;
 }
 
-/* m's settings with the defaults filled in: what a forward and its backward run with */
+/* m's settings with the thread count resolved (nn_set_chunk_rows keeps the chunk sizes
+ * positive): what a forward and its backward run with */
 static nn_exec nn_exec_resolved(const nn_model *m) {
-    nn_exec e = {nn_threads(m), m->exec.token_rows > 0 ? m->exec.token_rows : NN_TOKEN_ROWS,
-                 m->exec.weight_rows > 0 ? m->exec.weight_rows : NN_WEIGHT_ROWS};
+    nn_exec e = {nn_threads(m), m->exec.token_rows, m->exec.weight_rows};
     return e;
 }
 
