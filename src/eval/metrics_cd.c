@@ -101,19 +101,16 @@ static void mt_release(void) {
     mt_tree[0] = mt_tree[1] = NULL, mt_d2 = NULL, mt_d2cap = 0;
 }
 
-double mt_chamfer_points(const double *a, int na, const double *b, int nb) {
-    if (mt_tree_of(0, a, na) != 0) return ut_fail("chamfer: first cloud: %s", ut_error()), -1.0;
-    if (mt_tree_of(1, b, nb) != 0) return ut_fail("chamfer: second cloud: %s", ut_error()), -1.0;
-    double cd = mt_directed(mt_tree[0], mt_tree[1]) + mt_directed(mt_tree[1], mt_tree[0]);
-    if (na > MT_KEEP_POINTS || nb > MT_KEEP_POINTS) mt_release(); /* large clouds: give the memory back */
-    return cd;
-}
-
 double mt_chamfer_tree(const kd_tree *a, const double *b, int nb) {
     if (mt_tree_of(1, b, nb) != 0) return ut_fail("chamfer: second cloud: %s", ut_error()), -1.0;
     double cd = mt_directed(a, mt_tree[1]) + mt_directed(mt_tree[1], a);
-    if (kd_size(a) > MT_KEEP_POINTS || nb > MT_KEEP_POINTS) mt_release();
+    if (kd_size(a) > MT_KEEP_POINTS || nb > MT_KEEP_POINTS) mt_release(); /* large clouds: give the memory back */
     return cd;
+}
+
+double mt_chamfer_points(const double *a, int na, const double *b, int nb) {
+    if (mt_tree_of(0, a, na) != 0) return ut_fail("chamfer: first cloud: %s", ut_error()), -1.0;
+    return mt_chamfer_tree(mt_tree[0], b, nb);
 }
 
 /* ---- statistics ---- */
