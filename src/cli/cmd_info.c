@@ -80,7 +80,7 @@ CLI_COMMAND(cmd_info, "info", "report volume, area, centroid, bbox, counts and l
                            "sketches, faces, loops and curves (lines, arcs, circles), and the ReCAD hierarchy level\n"
                            "(L, F, S, SE, MSE; docs/levels.md).",
                            opts, 1, 1, "PROGRAM.lua",
-                           "exit codes: 0 ok, 1 invalid program or geometry, 2 usage error, 3 file error\n"};
+                           PROG_EXIT_CODES};
     int rc = arg_parse(&spec, argc, argv, &first);
     if (rc != ARG_GO) return rc;
     const char *path = argv[first];

@@ -54,7 +54,7 @@ CLI_COMMAND(cmd_render, "render", "render a CADLib program's part: a view or the
                            "Executes a CADLib program, meshes its part and renders it to a PNG (orthographic, framed on\n"
                            "the part; docs/mesh_render.md).",
                            opts, 1, 1, "PROGRAM.lua",
-                           "exit codes: 0 ok, 1 invalid program or geometry, 2 usage error, 3 file error\n"};
+                           PROG_EXIT_CODES};
     int rc = arg_parse(&spec, argc, argv, &first);
     if (rc != ARG_GO) return rc;
     const char *path = argv[first];

@@ -73,7 +73,7 @@ CLI_COMMAND(cmd_run, "run", "execute a CADLib program; write STL / OBJ / PNG / h
         "  .png  a 2x2 sheet of shaded views (isometric, front, top, right)\n"
         "  .lua  the model as a hard-coded CADLib program (literal numbers, one Extrude per operation)\n"
         "Without -o it only executes and validates.",
-        opts, 1, 1, "PROGRAM.lua", "exit codes: 0 ok, 1 invalid program or geometry, 2 usage error, 3 file error\n"};
+        opts, 1, 1, "PROGRAM.lua", PROG_EXIT_CODES};
     int rc = arg_parse(&spec, argc, argv, &first);
     if (rc != ARG_GO) return rc;
     const char *path = argv[first];

@@ -23,6 +23,9 @@ int prog_max_mem(const char *cmd, const char *value, void *lim);
  * CLI_INVALID (program error); CLI_OK with *m filled (free it) and *st on success */
 int prog_run(const char *cmd, const char *path, const ex_limits *lim, cad_model *m, ex_stats *st);
 
+/* the help footer of the program-running commands */
+#define PROG_EXIT_CODES "exit codes: 0 ok, 1 invalid program or geometry, 2 usage error, 3 file error\n"
+
 /* --size "WxH" with both sides in [8, 8192]: an arg_fn filling int dst[2] = {w, h} */
 int prog_parse_size(const char *cmd, const char *value, void *wh);
 
