@@ -288,7 +288,11 @@ TEST(train_data_with_bpe_tokenizer) {
         size_t n1 = 0, n2 = 0;
         char *prompt = tok_decode(tok, x, np, 0, &n1), *answer = tok_decode(tok, x + np, len - np - 1, 0, &n2);
         REQUIRE(prompt && answer);
-        CHECK(!strncmp(prompt, "add ", 4) && prompt[n1 - 1] == '=');
+        /* the chat layout: markers are single special ids around the plain prompt */
+        const char *head = "<|im_start|>user\nadd ", *tail = "=<|im_end|>\n<|im_start|>assistant\n";
+        CHECK_MSG(n1 > strlen(head) + strlen(tail) && !strncmp(prompt, head, strlen(head)) &&
+                      !strcmp(prompt + n1 - strlen(tail), tail), "%s", prompt);
+        CHECK(x[0] == tok_special_id(tok, "<|im_start|>"));
         CHECK(answer[0] == ' ' && n2 >= 2);
         free(prompt);
         free(answer);

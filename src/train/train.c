@@ -11,6 +11,7 @@
 
 #include "base/util.h"
 #include "data/jsonl.h"
+#include "ml/chat.h"
 #include "ml/opt.h"
 #include "ml/tokenizer.h"
 #include "train/ckpt.h"
@@ -52,8 +53,8 @@ void tr_data_add(tr_data *d, const int *tokens, const unsigned char *train, int 
     d->off[++d->n] = base + len;
 }
 
-static int *tr_encode(tok_tokenizer *tok, const char *s, int *n) {
-    if (tok) return tok_encode(tok, s, strlen(s), 0, n);
+/* byte-level ids of s (no tokenizer) */
+static int *tr_bytes(const char *s, int *n) {
     size_t len = strlen(s);
     int *ids = ut_malloc((len ? len : 1) * sizeof(int));
     for (size_t i = 0; i < len; i++) ids[i] = (unsigned char)s[i];
@@ -61,14 +62,14 @@ static int *tr_encode(tok_tokenizer *tok, const char *s, int *n) {
     return ids;
 }
 
-/* one {"prompt", "answer"} record as tokens(prompt) ++ tokens(answer) ++ [eos], flags on the
- * answer and eos */
+/* one {"prompt", "answer"} record in the chat layout (ml/chat.h) ++ [eos], flags on the answer
+ * and eos */
 static int tr_add_record(tr_data *d, const jl_reader *r, const cJSON *rec, tok_tokenizer *tok, int eos) {
     const char *prompt, *answer;
     if (jl_str(r, rec, "prompt", &prompt) || jl_str(r, rec, "answer", &answer)) return -1;
     int np = 0, na = 0, rc = 0;
-    int *ip = tr_encode(tok, prompt, &np);
-    int *ia = ip ? tr_encode(tok, answer, &na) : NULL;
+    int *ip = tok ? chat_encode_prompt(tok, prompt, &np) : tr_bytes(prompt, &np);
+    int *ia = tok ? chat_encode_answer(tok, answer, &na) : tr_bytes(answer, &na);
     if (!ip || !ia) rc = ut_fail("%s:%d: %s", r->path, r->line, ut_error());
     else {
         int n = np + na + 1;

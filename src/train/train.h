@@ -6,8 +6,9 @@
  * Data (tr_data): samples are token-id sequences with a per-token train flag. Flag 1 on token j
  * means "the model is trained to predict token j from tokens 0..j-1" (the answer tokens and the
  * closing end-of-text token); prompt tokens have flag 0. tr_data_load_jsonl builds samples from a
- * JSONL file of {"prompt": text, "answer": text}: tokens(prompt) ++ tokens(answer) ++ [eos], with
- * flags on the answer and eos. The text is tokenised with a tokenizer.json tokenizer, or, without
+ * JSONL file of {"prompt": text, "answer": text}: the prompt and answer in the chat layout of
+ * ml/chat.h (markers around the prompt when the tokenizer has them) ++ [eos], with flags on the
+ * answer and eos. The text is tokenised with a tokenizer.json tokenizer, or, without
  * one, byte-level: id = byte value, eos = 256 (the model needs vocab_size >= 257).
  *
  * Batches: step s (0-based) takes samples g = s*B .. s*B+B-1 of an endless stream; sample g is
