@@ -9,7 +9,7 @@
 set -uo pipefail
 
 # the layers, lowest first, and what each may include besides itself
-layers=(base model geom cad data eval ml train cli)
+layers=(base model geom cad data eval ml train infer cli)
 declare -A lower=(
     [base]=""
     [model]="base"
@@ -19,7 +19,8 @@ declare -A lower=(
     [eval]="base model geom cad data"
     [ml]="base"
     [train]="base ml data"
-    [cli]="base model geom cad data eval ml train"
+    [infer]="base model geom cad data eval ml"
+    [cli]="base model geom cad data eval ml train infer"
 )
 
 if [[ $# -ge 1 ]]; then

@@ -1,0 +1,87 @@
+/* generate.h - text to CAD with a trained model, prefix inf_: the product's inference path.
+ *
+ *   inf_model *g = inf_load("models/default");            model + tokenizer; NULL + ut_error()
+ *   inf_opts o; inf_default_opts(&o);                      8 candidates, T 0.8, seed 0
+ *   inf_result r;
+ *   inf_generate(g, "a 60 x 40 x 6 mm plate with four 6.6 mm corner holes", &o, &r);
+ *   r.best >= 0 ? r.cand[r.best].program : "no valid candidate"; r.model is its CAD model
+ *   inf_result_free(&r); inf_free(g);
+ *
+ * One call encodes the prompt in the chat layout (ml/chat.h), samples o.n answers as one batch
+ * (ml/sampler.h: KV cache, sample i from seed + i * golden ratio), cuts each answer's program out
+ * of it (the text after </think>), and executes every program in the sandbox (cad/exec.h, the
+ * limits in o.lim) into a validated model with a solid of positive volume. Among the valid
+ * candidates it picks one:
+ *   INF_PICK_LIKELIHOOD  the highest mean log-probability per generated token;
+ *   INF_PICK_AGREEMENT   the candidate whose solid agrees best with the other valid ones: the
+ *                        sum over the others of IoU_best (voxel, inertia-normalised, eval/score.h)
+ *                        times the agreement of the bounding-box sizes (min/max per axis, sorted),
+ *                        ties to the likelihood. With fewer than 3 valid candidates it is the
+ *                        likelihood rule. (docs/generate.md says which measures better.)
+ * r.best = -1 when no candidate is valid; each candidate's error says why it is not.
+ *
+ * Errors: inf_load / inf_generate return NULL / -1 with ut_error() for problems of the model or
+ * the options (an unreadable checkpoint, a prompt longer than the model's context); invalid
+ * generated programs are not errors. Thread safety: one call at a time per inf_model.
+ */
+#ifndef RECAD_GENERATE_H
+#define RECAD_GENERATE_H
+
+#include <stdint.h>
+
+#include "cad/exec.h"
+#include "model/cad.h"
+
+typedef struct inf_model inf_model;
+
+typedef enum { INF_PICK_LIKELIHOOD = 0, INF_PICK_AGREEMENT = 1 } inf_pick;
+const char *inf_pick_name(inf_pick p);          /* "likelihood" "agreement" */
+int inf_pick_parse(const char *s, inf_pick *p); /* -1 if unknown */
+
+typedef struct {
+    int n;             /* candidates sampled as one batch (default 8) */
+    float temperature; /* default 0.8; 0 = greedy (then one candidate is enough) */
+    float top_p;       /* default 0.95 */
+    int max_new;       /* answer tokens at most (default: the model's context minus the prompt) */
+    uint64_t seed;     /* default 0 */
+    inf_pick pick;     /* default INF_PICK_AGREEMENT */
+    ex_limits lim;     /* the sandbox limits of every candidate (default ex_default_limits) */
+} inf_opts;
+
+void inf_default_opts(inf_opts *o);
+
+typedef struct {
+    char *answer;     /* the whole generated text */
+    const char *program; /* points into answer: the program part */
+    int ntokens;
+    double logprob;   /* mean log-probability per generated token */
+    int valid;        /* ran, validated, solid of positive volume */
+    char *error;      /* why not valid (NULL when valid) */
+    double volume;    /* mm^3, valid ones only */
+    double agreement; /* the agreement score (INF_PICK_AGREEMENT with >= 3 valid), else NaN */
+} inf_candidate;
+
+typedef struct {
+    int n;                /* candidates */
+    inf_candidate *cand;
+    int best;             /* index of the picked candidate, -1 when none is valid */
+    int nvalid;
+    cad_model model;      /* the picked candidate's model (empty when best < 0) */
+    int prompt_tokens;
+    double sample_s, exec_s, pick_s; /* wall time of sampling, execution, picking */
+} inf_result;
+
+/* Loads DIR/config.json, DIR/model.safetensors and DIR/tokenizer.json. */
+inf_model *inf_load(const char *dir);
+void inf_free(inf_model *g);
+void inf_set_threads(inf_model *g, int n); /* 0: all cores */
+const char *inf_dir(const inf_model *g);
+
+/* The shipped default model's folder: $RECAD_MODEL if set, else models/default next to the
+ * executable's folder (build/../models/default), else ./models/default. Never NULL. */
+const char *inf_default_dir(void);
+
+int inf_generate(inf_model *g, const char *text, const inf_opts *o, inf_result *r);
+void inf_result_free(inf_result *r);
+
+#endif
