@@ -82,6 +82,23 @@ TEST(generate_trains_resumes_and_writes_a_valid_part) {
     for (int i = 0; i < r.n; i++) CHECK(r.cand[i].valid == (r.cand[i].error == NULL));
     inf_result_free(&r);
     inf_free(g);
+    /* text-to-CAD evaluation against the retrieval baseline: both find the memorised plate */
+    snprintf(path, sizeof path, "%s/test.jsonl", d);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f);
+    fprintf(f, "{\"id\":\"a\",\"kind\":\"detailed\",\"prompt\":\"a plate 30 by 20, 4 thick\",\"answer\":\"%s\"}\n", gen_answer);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "build/recad eval --model %s/run/final --test %s/test.jsonl --train %s/data.jsonl -n 2 --temperature 0 --no-visual "
+             "--quiet --json -o %s/ev",
+             d, d, d, d);
+    REQUIRE_MSG(tf_run_cmd(cmd, &out) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "\"ours\":{\"items\":1,\"ir\":0,") && strstr(out, "\"iou_best_median\":1"), "%s", out);
+    free(out);
+    snprintf(path, sizeof path, "%s/ev/report.md", d);
+    char *md = ut_read_file(path, NULL);
+    CHECK(md && strstr(md, "| detailed |") && strstr(md, "| retrieval | 1 | 0.00 |") && strstr(md, "examples/000_ours.png"));
+    free(md);
 }
 
 TEST(generate_says_when_no_candidate_is_valid) {

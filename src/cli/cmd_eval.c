@@ -2,6 +2,9 @@
  *
  *   recad eval PRED_DIR GT_DIR [options]     files matched by stem (a.lua / a.json in both)
  *   recad eval --pairs PAIRS.jsonl [options] {"id": ..., "pred": text or path, "gt": text or path}
+ *   recad eval --model DIR --test TEST.jsonl [--train TRAIN.jsonl] [options]
+ *                                            text to CAD: generate for every prompt, score against
+ *                                            the sample's program, beside a retrieval baseline
  *
  * Every item gets: Chamfer distance (the chosen protocol), volume IoU (same protocol), IoU_best
  * exact and voxel, visual similarity, P-F1 counts. A prediction that is missing, does not parse,
@@ -23,6 +26,7 @@
 #include "cli/cli.h"
 #include "eval/evalset.h"
 #include "eval/metrics.h"
+#include "infer/evalgen.h"
 
 #define EVAL_CMD "eval"
 
@@ -42,11 +46,48 @@ static void eval_print(const es_opts *o, const es_summary *s, cJSON *summary) {
     }
 }
 
+/* --model mode: infer/evalgen.h */
+static int eval_model(const char *dir, const char *test, eg_opts *g, int json) {
+    if (!test) return cli_error(CLI_USAGE, EVAL_CMD, "--model needs --test TEST.jsonl");
+    inf_model *m = inf_load(dir);
+    if (!m) return cli_error(CLI_IO, EVAL_CMD, "cannot load the model: %s", ut_error());
+    eg_row ours, base;
+    int rc = eg_run(m, test, g, &ours, &base);
+    inf_free(m);
+    if (rc) return cli_error(CLI_IO, EVAL_CMD, "%s", ut_error());
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        const eg_row *rows[2] = {&ours, &base};
+        const char *names[2] = {"ours", "retrieval"};
+        for (int k = 0; k < (g->train ? 2 : 1); k++) {
+            cJSON *r = cJSON_AddObjectToObject(j, names[k]);
+            cJSON_AddNumberToObject(r, "items", rows[k]->items);
+            cJSON_AddNumberToObject(r, "ir", rows[k]->ir);
+            cJSON_AddNumberToObject(r, "cd_median", isfinite(rows[k]->cd_median) ? rows[k]->cd_median : -1);
+            cJSON_AddNumberToObject(r, "cd_mean", isfinite(rows[k]->cd_mean) ? rows[k]->cd_mean : -1);
+            cJSON_AddNumberToObject(r, "iou_best_median", isfinite(rows[k]->best_median) ? rows[k]->best_median : 0);
+            cJSON_AddNumberToObject(r, "pf1", isfinite(rows[k]->pf1) ? rows[k]->pf1 : 0);
+        }
+        cli_print_json(j);
+    } else {
+        printf("ours: %d items, IR %.2f%%, median CD %.3f, median IoU_best %.3f, P-F1 %.3f\n", ours.items, ours.ir,
+               ours.cd_median, ours.best_median, ours.pf1);
+        if (g->train)
+            printf("retrieval: %d items, IR %.2f%%, median CD %.3f, median IoU_best %.3f, P-F1 %.3f\n", base.items, base.ir,
+                   base.cd_median, base.best_median, base.pf1);
+        printf("report in %s/report.md\n", g->score.out);
+    }
+    return CLI_OK;
+}
+
 CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD, IoU, IoU_best, P-F1, IR)") {
     es_opts o;
     es_default_opts(&o);
-    const char *pairs = NULL;
-    long points = 0, floor_items = o.floor_items, threads = 0;
+    const char *pairs = NULL, *model = NULL, *test = NULL, *pick = "agreement";
+    long points = 0, floor_items = o.floor_items, threads = 0, cands = 8, limit = 0, examples = 4, gseed = 0;
+    double temp = 0.8;
+    eg_opts g;
+    eg_default_opts(&g);
     int json = 0, refine = 0, no_voxel = 0, no_visual = 0, first;
     const arg_opt opts[] = {
         ARG_FN("protocol", 0, &o.score.protocol, eval_protocol, "P",
@@ -62,29 +103,56 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
         ARG_FLAG("no-visual", 0, &no_visual, "skip the render-based visual similarity"),
         ARG_LONG("floor", 0, &floor_items, 0, 1000, "N", "ground truths used to measure the Chamfer noise floor (default 5)"),
         ARG_LONG("threads", 0, &threads, 1, 1024, "N", "items evaluated in parallel (default: OpenMP's thread count)"),
+        ARG_STR("model", 'm', &model, "DIR", "text to CAD: generate with this model for every prompt of --test"),
+        ARG_STR("test", 0, &test, "TEST.jsonl", "with --model: test records {prompt, answer[, id, kind]}"),
+        ARG_STR("train", 0, &g.train, "TRAIN.jsonl", "with --model: the retrieval baseline's pool (BM25 over its prompts)"),
+        ARG_LONG("candidates", 'n', &cands, 1, 256, "N", "with --model: candidates per prompt (default 8)"),
+        ARG_DOUBLE("temperature", 0, &temp, 0, 10, "T", "with --model: sampling temperature (default 0.8)"),
+        ARG_STR("pick", 0, &pick, "RULE", "with --model: agreement (default) or likelihood"),
+        ARG_LONG("gen-seed", 0, &gseed, (double)LONG_MIN, (double)LONG_MAX, "S", "with --model: sampling seed (default 0)"),
+        ARG_LONG("limit", 0, &limit, 0, 1L << 30, "N", "with --model: the first N test items only"),
+        ARG_LONG("examples", 0, &examples, 0, 1000, "K", "with --model: items shown with pictures (default 4)"),
+        ARG_STR("title", 0, &g.title, "TEXT", "with --model: the test set's name in the report"),
         ARG_FLAG("json", 0, &json, "print the summary as one JSON object on stdout"),
         ARG_FLAG("quiet", 0, &o.quiet, "no progress bar"),
         ARG_END};
     const arg_spec spec = {
-        EVAL_CMD, "PRED_DIR GT_DIR [options]\n       recad eval --pairs PAIRS.jsonl [options]",
+        EVAL_CMD, "PRED_DIR GT_DIR [options]\n       recad eval --pairs PAIRS.jsonl [options]\n"
+                  "       recad eval --model DIR --test TEST.jsonl [--train TRAIN.jsonl] [options]",
         "Compares predicted parts with the ground truth and writes report.json, report.md and\n"
         "cd_hist.png. Folders: .lua programs or .json files (DeepCAD / Fusion 360 / Text2CAD),\n"
         "matched by file stem. JSONL: one {\"id\": ..., \"pred\": ..., \"gt\": ...} per line, where\n"
-        "pred and gt are a file path or the program / JSON text itself.",
+        "pred and gt are a file path or the program / JSON text itself.\n"
+        "With --model: generates for every test prompt (recad generate's candidates and pick) and\n"
+        "scores against the record's program, beside a retrieval baseline; per kind and level.",
         opts, 0, 2, "folder",
         "Invalid predictions (missing, unparseable, failing, empty) count in the invalidity ratio,\n"
         "whose denominator is every item; the other statistics are over the valid ones.\n"};
     int rc = arg_parse(&spec, argc, argv, &first);
     if (rc != ARG_GO) return rc;
-    if (pairs && first < argc) return arg_error(&spec, "--pairs takes no folders");
-    if (!pairs && first == argc) return arg_error(&spec, "needs PRED_DIR and GT_DIR, or --pairs");
-    if (!pairs && argc - first != 2) return arg_error(&spec, "needs both PRED_DIR and GT_DIR");
-    o.score.points = (int)points; /* 0: the protocol's, resolved by the library */
+    o.score.points = (int)points;
     o.floor_items = (int)floor_items;
     o.threads = (int)threads;
     o.score.refine = refine;
     if (no_voxel) o.score.metrics &= ~(unsigned)SC_BEST_VOXEL;
     if (no_visual) o.score.metrics &= ~(unsigned)SC_VISUAL;
+    if (model) {
+        if (pairs || first < argc) return arg_error(&spec, "--model takes --test, no folders or --pairs");
+        if (inf_pick_parse(pick, &g.gen.pick)) return arg_error(&spec, "--pick: use agreement or likelihood");
+        g.gen.n = (int)cands;
+        g.gen.temperature = (float)temp;
+        g.gen.seed = (uint64_t)gseed;
+        g.limit = (int)limit;
+        g.examples = (int)examples;
+        g.quiet = o.quiet;
+        g.score = o;
+        g.score.floor_items = 0;
+        if (!strcmp(o.out, "eval_report")) g.score.out = "eval_generate";
+        return eval_model(model, test, &g, json);
+    }
+    if (pairs && first < argc) return arg_error(&spec, "--pairs takes no folders");
+    if (!pairs && first == argc) return arg_error(&spec, "needs PRED_DIR and GT_DIR, or --pairs");
+    if (!pairs && argc - first != 2) return arg_error(&spec, "needs both PRED_DIR and GT_DIR");
     es_set set;
     rc = pairs ? es_from_jsonl(pairs, &set) : es_from_dirs(argv[first], argv[first + 1], &set);
     if (rc != 0) {

@@ -1,0 +1,52 @@
+/* evalgen.h - text-to-CAD evaluation, prefix eg_: generate for every prompt of a test set, score
+ * each answer against the test sample's own program, and compare with a retrieval baseline.
+ *
+ *   eg_opts o; eg_default_opts(&o);
+ *   o.train = "train.jsonl";             the baseline's pool (NULL: no baseline)
+ *   eg_run(model, "test.jsonl", &o);     writes o.score.out/report.md, report.json,
+ *                                        predictions.jsonl and example pictures in examples/
+ *
+ * Test set: JSONL records {"id", "prompt", "answer", "kind", "level", ...} (the dataset format,
+ * docs/data_build.md); the ground truth is the program part of "answer" (ml/chat.h). A record
+ * without "id" gets "line-N"; "kind" defaults to "text".
+ *
+ * Systems, scored the same way (eval/evalset.h: CD in the chosen protocol, IoU_best exact, P-F1,
+ * validity under the sandbox budget):
+ *   ours       infer/generate.h: o.gen.n candidates, the picked one; when none is valid, the
+ *              first candidate (so the item counts as invalid with its error);
+ *   retrieval  BM25 (data/retrieve.h) over the "prompt" fields of o.train: the program of the
+ *              training sample whose prompt is nearest.
+ * Groups: every item, then per "kind" (abstract, detailed, ...) and per ground-truth level.
+ * Per group and system: items, IR (%), median and mean CD (x1000 for text2cad / unitcube),
+ * median and mean IoU_best, P-F1. Examples: o.examples items spread evenly over the set, with the
+ * 2x2 sheets of the truth, ours and the baseline.
+ *
+ * Errors: -1 + ut_error() for an unreadable test or train file or an unwritable report folder.
+ */
+#ifndef RECAD_EVALGEN_H
+#define RECAD_EVALGEN_H
+
+#include "eval/evalset.h"
+#include "infer/generate.h"
+
+typedef struct {
+    inf_opts gen;       /* candidates, temperature, seed, pick, sandbox limits */
+    es_opts score;      /* protocol, points, seed, threads, report folder (score.out) */
+    const char *train;  /* JSONL pool of the retrieval baseline; NULL: none */
+    const char *title;  /* the test set's name in the report (default: the file name) */
+    int limit;          /* first N items only (0: all) */
+    int examples;       /* items shown with pictures (default 4) */
+    int quiet;          /* no progress bars */
+} eg_opts;
+
+void eg_default_opts(eg_opts *o);
+
+/* one system's numbers over one group (report.json has them all) */
+typedef struct {
+    int items, invalid;
+    double ir, cd_median, cd_mean, best_median, best_mean, pf1;
+} eg_row;
+
+int eg_run(inf_model *g, const char *test_jsonl, const eg_opts *o, eg_row *all_ours, eg_row *all_base);
+
+#endif
