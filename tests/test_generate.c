@@ -40,17 +40,33 @@ TEST(generate_trains_resumes_and_writes_a_valid_part) {
     free(out);
     /* 100 steps, interrupted at 50 and resumed: the same code path as a real run */
 #define GEN_TRAIN "build/recad train --config %s/cfg.json --tokenizer %s/tok.json --data %s/data.jsonl --out %s/run " \
-                  "--steps 100 --batch 4 --seq 160 --lr 1e-2 --warmup 5 --ckpt-every 50 --threads 1 --quiet %s"
-    snprintf(cmd, sizeof cmd, GEN_TRAIN, d, d, d, d, "--json");
+                  "--steps 100 --batch 4 --seq 160 --lr 1e-2 --warmup 5 --ckpt-every 50 --threads 1 --quiet " \
+                  "--val %s/data.jsonl --val-gen 1 --val-samples 2 --eval-every 50 %s"
+    snprintf(cmd, sizeof cmd, GEN_TRAIN, d, d, d, d, d, "--json");
     REQUIRE_MSG(tf_run_cmd(cmd, &out) == 0, "%s", out);
     free(out);
     snprintf(path, sizeof path, "%s/run/step-00000050", d);
     snprintf(cmd, sizeof cmd, "rm -rf %s/run/final && echo step-00000050 > %s/run/latest", d, d);
     REQUIRE(system(cmd) == 0);
-    snprintf(cmd, sizeof cmd, GEN_TRAIN, d, d, d, d, "--resume --json");
+    snprintf(cmd, sizeof cmd, GEN_TRAIN, d, d, d, d, d, "--resume --json");
     REQUIRE_MSG(tf_run_cmd(cmd, &out) == 0, "%s", out);
     CHECK_MSG(strstr(out, "\"start_step\":50"), "%s", out);
     free(out);
+    /* validation rows: loss and generation metrics at steps 50 and 100, the plot */
+    snprintf(path, sizeof path, "%s/run/metrics.csv", d);
+    char *csv = ut_read_file(path, NULL);
+    REQUIRE(csv);
+    const char *head = "step,loss,lr,grad_norm,tokens_per_s,val_loss,val_ir,val_iou_best\n";
+    CHECK_MSG(!strncmp(csv, head, strlen(head)), "%s", csv);
+    const char *r50 = strstr(csv, "\n50,"), *r100 = strstr(csv, "\n100,");
+    REQUIRE(r50 && r100 && strstr(csv, "\n49,"));
+    int commas = 0;
+    for (const char *c = r100 + 1; *c && *c != '\n'; c++) commas += *c == ',';
+    CHECK(commas == 7 && !strstr(r100, "nan"));        /* the last row has every value */
+    CHECK(strstr(strstr(csv, "\n49,"), ",nan,nan,nan")); /* the other rows have none */
+    free(csv);
+    snprintf(path, sizeof path, "%s/run/val.png", d);
+    CHECK(access(path, R_OK) == 0);
     /* generate: greedy, one candidate, the memorised part */
     snprintf(cmd, sizeof cmd, "build/recad generate -m %s/run/final --text 'a plate 30 by 20, 4 thick' -n 2 --temperature 0 -o %s/p",
              d, d);

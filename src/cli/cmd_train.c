@@ -10,14 +10,15 @@
 #include "cli/cli.h"
 #include "ml/nn.h"
 #include "ml/tokenizer.h"
+#include "infer/evalgen.h"
 #include "train/train.h"
 #include "base/util.h"
 
 CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answer pairs") {
     tr_options o = tr_defaults();
-    const char *config = NULL, *data = NULL, *tokpath = NULL, *init = NULL;
+    const char *config = NULL, *data = NULL, *tokpath = NULL, *init = NULL, *val = NULL;
     long steps = o.steps, batch = o.batch, seq = o.seq, warmup = o.warmup, ckpt = o.ckpt_every, keep = o.keep_ckpts,
-         logp = o.log_every, seed = (long)o.seed, threads = 0;
+         logp = o.log_every, seed = (long)o.seed, threads = 0, val_samples = o.val_samples, val_gen = 0, val_max_new = 512;
     double lr = o.lr, lr_min = o.lr_min, wd = o.weight_decay, clip = o.clip, std = 0.02;
     int json = 0, first;
     const arg_opt opts[] = {
@@ -40,6 +41,12 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
         ARG_LONG("seed", 0, &seed, 0, 9e15, "N", "data order and initialisation seed (default 1)"),
         ARG_DOUBLE("init-std", 0, &std, 0, 10, "X", "standard deviation of the random init (default 0.02)"),
         ARG_LONG("threads", 0, &threads, 1, 1024, "N", "threads (default: all cores)"),
+        ARG_STR("val", 0, &val, "FILE", "validation JSONL: val_loss every --eval-every steps"),
+        ARG_LONG("eval-every", 0, &o.eval_every, 0, 1e9, "N", "validation period (default 0: after the last step only)"),
+        ARG_LONG("val-samples", 0, &val_samples, 0, 1 << 30, "N", "validation samples in val_loss (default 256; 0: all)"),
+        ARG_LONG("val-gen", 0, &val_gen, 0, 100000, "K",
+                 "also generate (greedy) for the first K validation prompts,\nrun and score the answers: val_ir, val_iou_best (default 0)"),
+        ARG_LONG("val-max-new", 0, &val_max_new, 1, 1 << 20, "N", "answer tokens at most in --val-gen (default 512)"),
         ARG_FLAG("resume", 0, &o.resume, "continue from DIR/latest if it exists"),
         ARG_FLAG("quiet", 0, &o.quiet, "no progress bar"),
         ARG_FLAG("json", 0, &json, "print a JSON summary on stdout"),
@@ -48,7 +55,9 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
         "train", "(--config model.json | --init CHECKPOINT_DIR) --data train.jsonl --out DIR [options]",
         "\nTrains the Qwen2-style decoder on {\"prompt\": ..., \"answer\": ...} lines (loss on the answer\n"
         "and the closing <|endoftext|> only). Writes DIR/metrics.csv, DIR/loss.png, checkpoints\n"
-        "DIR/step-N/ (model, config, optimiser state, tokenizer), DIR/latest and DIR/final/.",
+        "DIR/step-N/ (model, config, optimiser state, tokenizer), DIR/latest and DIR/final/.\n"
+        "With --val: val_loss (and with --val-gen the generation metrics, in DIR/val.png) in\n"
+        "metrics.csv every --eval-every steps.",
         opts, 0, 0, NULL, NULL};
     int rc = arg_parse(&spec, argc, argv, &first);
     if (rc != ARG_GO) return rc;
@@ -64,6 +73,9 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
     o.keep_ckpts = (int)keep;
     o.log_every = logp;
     o.seed = (uint64_t)seed;
+    o.val_samples = (int)val_samples;
+    if (val_gen && !tokpath) return cli_error(CLI_USAGE, "train", "--val-gen needs --tokenizer");
+    if (val_gen && !val) return cli_error(CLI_USAGE, "train", "--val-gen needs --val FILE");
     if (!data || !o.out_dir) return cli_error(CLI_USAGE, "train", "--data and --out are required");
     if (!config == !init) return cli_error(CLI_USAGE, "train", "give exactly one of --config and --init");
     nn_model *m = NULL;
@@ -97,12 +109,20 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
         return cli_error(CLI_INVALID, "train", "byte-level training needs vocab_size >= 257 (or give --tokenizer)");
     }
     o.tok = tok;
-    tr_data d;
+    tr_data d, vd;
     tr_data_init(&d);
+    tr_data_init(&vd);
+    eg_val *ev = NULL;
     rc = CLI_OK;
     if (tr_data_load_jsonl(&d, data, tok)) {
         rc = cli_error(ut_is_dir(data) || access(data, R_OK) ? CLI_IO : CLI_INVALID, "train", "%s", ut_error());
+    } else if (val && tr_data_load_jsonl(&vd, val, tok)) {
+        rc = cli_error(ut_is_dir(val) || access(val, R_OK) ? CLI_IO : CLI_INVALID, "train", "%s", ut_error());
+    } else if (val_gen && !(ev = eg_val_new(val, (int)val_gen, tok, (int)val_max_new))) {
+        rc = cli_error(CLI_INVALID, "train", "%s", ut_error());
     } else {
+        if (val) o.val = &vd;
+        if (ev) o.hook = (tr_hook){eg_val_measure, ev, EG_VAL_NOUT, eg_val_names};
         tr_result res;
         if (tr_train(m, &d, &o, &res)) {
             rc = cli_error(CLI_INVALID, "train", "%s", ut_error());
@@ -124,6 +144,8 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
         free(res.losses);
     }
     tr_data_free(&d);
+    tr_data_free(&vd);
+    eg_val_free(ev);
     tok_free(tok);
     nn_free(m);
     return rc;

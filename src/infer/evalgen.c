@@ -15,6 +15,9 @@
 #include "geom/mesh.h"
 #include "geom/render.h"
 #include "ml/chat.h"
+#include "ml/nn.h"
+#include "ml/sampler.h"
+#include "ml/tokenizer.h"
 #include "model/level.h"
 
 #define EG_SYSTEMS 2 /* ours, retrieval */
@@ -359,4 +362,95 @@ done:
     free(gen_s);
     eg_items_free(&test);
     return rc;
+}
+
+/* ---- validation during training ---- */
+
+const char *const eg_val_names[EG_VAL_NOUT] = {"val_ir", "val_iou_best"};
+
+struct eg_val {
+    eg_items items;
+    sc_target **t;   /* (items.n); NULL where the ground truth gives no solid */
+    tok_tokenizer *tok;
+    int max_new;
+};
+
+eg_val *eg_val_new(const char *jsonl, int k, tok_tokenizer *tok, int max_new) {
+    eg_val *v = ut_calloc(1, sizeof *v);
+    if (eg_read(jsonl, k, &v->items)) {
+        eg_val_free(v);
+        return NULL;
+    }
+    sc_opts so;
+    sc_default_opts(&so);
+    so.metrics = SC_BEST_EXACT;
+    v->t = ut_calloc((size_t)v->items.n, sizeof *v->t);
+    int built = 0;
+#pragma omp parallel for schedule(dynamic) reduction(+ : built)
+    for (int i = 0; i < v->items.n; i++) built += (v->t[i] = sc_target_text(v->items.v[i].gt, v->items.v[i].id, &so, NULL)) != NULL;
+    if (!built) {
+        ut_fail("%s: none of the first %d validation programs gives a solid", jsonl, v->items.n);
+        eg_val_free(v);
+        return NULL;
+    }
+    v->tok = tok;
+    v->max_new = max_new;
+    return v;
+}
+
+int eg_val_measure(void *ctx, nn_model *m, long step, double *out) {
+    (void)step;
+    eg_val *v = ctx;
+    smp_sampler *smp = smp_new(m);
+    int eos[2], neos = 0;
+    const char *ends[2] = {"<|endoftext|>", "<|im_end|>"};
+    for (int i = 0; i < 2; i++)
+        if (tok_special_id(v->tok, ends[i]) >= 0) eos[neos++] = tok_special_id(v->tok, ends[i]);
+    int n = 0, invalid = 0;
+    double sum = 0;
+    char **text = ut_calloc((size_t)v->items.n, sizeof(char *));
+    for (int i = 0; i < v->items.n; i++) {
+        if (!v->t[i]) continue;
+        int P = 0, *ids = chat_encode_prompt(v->tok, v->items.v[i].prompt, &P);
+        int room = m->cfg.max_position_embeddings - P;
+        smp_opts so = {.n = 1, .max_new = v->max_new > 0 && v->max_new < room ? v->max_new : room, .temperature = 0,
+                       .eos_ids = eos, .neos = neos, .tok = v->tok};
+        smp_seq q = {0};
+        if (room >= 1 && smp_generate(smp, ids, P, &so, &q) == 0) {
+            text[i] = q.text ? q.text : ut_strdup("");
+            q.text = NULL;
+            smp_seq_free(&q);
+        }
+        free(ids);
+    }
+    smp_free(smp);
+    double *iou = ut_calloc((size_t)v->items.n, sizeof(double));
+    unsigned char *ok = ut_calloc((size_t)v->items.n, 1);
+#pragma omp parallel for schedule(dynamic)
+    for (int i = 0; i < v->items.n; i++) {
+        if (!v->t[i] || !text[i]) continue;
+        sc_result r;
+        sc_score_text(v->t[i], chat_program(text[i]), "answer", NULL, &r);
+        ok[i] = r.valid;
+        iou[i] = r.valid && isfinite(r.best_exact) ? r.best_exact : 0;
+    }
+    for (int i = 0; i < v->items.n; i++) {
+        if (!v->t[i]) continue;
+        n++;
+        invalid += !ok[i];
+        sum += iou[i];
+        free(text[i]);
+    }
+    free(text), free(iou), free(ok);
+    out[0] = mt_invalidity_ratio(invalid, n);
+    out[1] = n ? sum / n : NAN;
+    return 0;
+}
+
+void eg_val_free(eg_val *v) {
+    if (!v) return;
+    for (int i = 0; v->t && i < v->items.n; i++) sc_target_free(v->t[i]);
+    free(v->t);
+    eg_items_free(&v->items);
+    free(v);
 }

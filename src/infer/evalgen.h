@@ -28,6 +28,8 @@
 
 #include "eval/evalset.h"
 #include "infer/generate.h"
+#include "ml/nn.h"
+#include "ml/tokenizer.h"
 
 typedef struct {
     inf_opts gen;       /* candidates, temperature, seed, pick, sandbox limits */
@@ -48,5 +50,18 @@ typedef struct {
 } eg_row;
 
 int eg_run(inf_model *g, const char *test_jsonl, const eg_opts *o, eg_row *all_ours, eg_row *all_base);
+
+/* ---- validation during training (train/train.h tr_hook) ----
+ * A fixed subset: the first k records of a JSONL file, their programs prepared once as targets
+ * (IoU_best exact only). eg_val_measure samples one greedy answer per prompt with the model being
+ * trained (chat layout, the sampler on the same weights), runs it in the sandbox and scores it:
+ * out[0] = invalidity ratio in percent, out[1] = mean IoU_best with invalid answers counted as 0.
+ * The names are eg_val_names. The tokenizer is only used from the calling thread. */
+#define EG_VAL_NOUT 2
+extern const char *const eg_val_names[EG_VAL_NOUT]; /* "val_ir", "val_iou_best" */
+typedef struct eg_val eg_val;
+eg_val *eg_val_new(const char *jsonl, int k, tok_tokenizer *tok, int max_new); /* NULL + ut_error() */
+int eg_val_measure(void *val, nn_model *m, long step, double *out);           /* a tr_hook fn */
+void eg_val_free(eg_val *v);
 
 #endif

@@ -1,6 +1,7 @@
 /* runlog.c - metrics CSV with named columns, resume truncation, plots (see runlog.h). */
 #include "train/runlog.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,18 +146,20 @@ int rl_plot(const rl_log *l, const char *path, const plot_opts *o, const char *c
     for (int k = 0; k < n; k++)
         if (rl_col_index(l, names[k]) < 0) return ut_fail("%s: the run log has no column \"%s\"", path, names[k]);
     size_t rows = (size_t)(l->n ? l->n : 1);
-    double *x = ut_malloc(sizeof(double) * rows);
+    double *x = ut_malloc(sizeof(double) * rows * (size_t)(n ? n : 1));
     double *y = ut_malloc(sizeof(double) * rows * (size_t)(n ? n : 1));
     plot_series *s = ut_calloc((size_t)(n ? n : 1), sizeof *s);
-    for (int i = 0; i < l->n; i++) x[i] = (double)l->step[i];
     for (int k = 0; k < n; k++) {
-        int c = rl_col_index(l, names[k]);
-        double *yk = y + (size_t)k * rows;
-        for (int i = 0; i < l->n; i++) yk[i] = rl_get(l, i, c);
+        /* each series keeps its own rows with a finite value: a column logged every N steps
+         * (validation) is one connected line */
+        int c = rl_col_index(l, names[k]), m = 0;
+        double *xk = x + (size_t)k * rows, *yk = y + (size_t)k * rows;
+        for (int i = 0; i < l->n; i++)
+            if (isfinite(rl_get(l, i, c))) xk[m] = (double)l->step[i], yk[m++] = rl_get(l, i, c);
         s[k].name = names[k];
-        s[k].x = x;
+        s[k].x = xk;
         s[k].y = yk;
-        s[k].n = l->n;
+        s[k].n = m;
     }
     int rc = plot_lines(path, o, s, n);
     free(s);

@@ -15,7 +15,9 @@
  * same columns. With resume_step < 0 the log starts empty and the file is replaced at once.
  *
  * rl_plot() draws chosen columns against the step as a line chart (base/plot.h; one series per
- * column, named after it, palette colours, a legend when there are several).
+ * column, named after it, palette colours, a legend when there are several). A series joins the
+ * rows where its value is finite, so a column filled only every N steps (NaN elsewhere, e.g. a
+ * validation metric) is one line.
  *
  * Errors: -1 + ut_error(), naming the file (and line when reading). Values: double; non-finite
  * ones are written as printf writes them (nan, inf) and read back.

@@ -128,6 +128,7 @@ tr_options tr_defaults(void) {
     o.eps = 1e-8f;
     o.ckpt_every = 200;
     o.keep_ckpts = 2;
+    o.val_samples = 256;
     o.log_every = 10;
     o.seed = 1;
     return o;
@@ -185,25 +186,87 @@ static int tr_batch(const tr_data *d, tr_order *ord, long s, int B, int seq, int
 
 /* ------------------------------------------------------------------ run log */
 
-/* metrics.csv: step,loss,lr,grad_norm,tokens_per_s */
+/* metrics.csv: step,loss,lr,grad_norm,tokens_per_s[,val_loss[,hook columns]] */
 static const rl_col tr_cols[] = {{"loss", 'g', 9}, {"lr", 'g', 6}, {"grad_norm", 'g', 6}, {"tokens_per_s", 'f', 1}};
 #define TR_NCOLS ((int)(sizeof tr_cols / sizeof tr_cols[0]))
+#define TR_MAX_HOOK 8
+#define TR_MAX_COLS (TR_NCOLS + 1 + TR_MAX_HOOK)
 
-/* opens OUT/metrics.csv; resume_step >= 0 keeps the rows up to that step */
-static int tr_log_open(rl_log *log, const char *out, long resume_step) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/metrics.csv", out);
-    return rl_open(log, path, tr_cols, TR_NCOLS, resume_step);
+/* the columns of this run's log into cols; returns their count */
+static int tr_columns(const tr_options *o, rl_col *cols) {
+    int n = 0;
+    for (int i = 0; i < TR_NCOLS; i++) cols[n++] = tr_cols[i];
+    if (o->val) cols[n++] = (rl_col){"val_loss", 'g', 9};
+    for (int i = 0; o->hook.fn && i < o->hook.nout && i < TR_MAX_HOOK; i++) cols[n++] = (rl_col){o->hook.names[i], 'g', 6};
+    return n;
 }
 
-/* rewrites OUT/metrics.csv and OUT/loss.png */
-static int tr_log_flush(const rl_log *log, const char *out) {
+/* opens OUT/metrics.csv; resume_step >= 0 keeps the rows up to that step */
+static int tr_log_open(rl_log *log, const tr_options *o, long resume_step) {
+    char path[4200];
+    rl_col cols[TR_MAX_COLS];
+    snprintf(path, sizeof path, "%s/metrics.csv", o->out_dir);
+    return rl_open(log, path, cols, tr_columns(o, cols), resume_step);
+}
+
+/* rewrites OUT/metrics.csv, OUT/loss.png and, with a hook, OUT/val.png */
+static int tr_log_flush(const rl_log *log, const tr_options *o) {
     if (rl_write(log)) return -1;
     char path[4200];
-    snprintf(path, sizeof path, "%s/loss.png", out);
-    static const char *const loss[] = {"loss"};
+    snprintf(path, sizeof path, "%s/loss.png", o->out_dir);
+    static const char *const loss[] = {"loss", "val_loss"};
     plot_opts po = {"training loss", "step", "loss", 800, 500};
-    return rl_plot(log, path, &po, loss, 1);
+    if (rl_plot(log, path, &po, loss, o->val ? 2 : 1)) return -1;
+    if (!o->hook.fn || o->hook.nout < 1) return 0;
+    snprintf(path, sizeof path, "%s/val.png", o->out_dir);
+    plot_opts pv = {"validation", "step", "value", 800, 500};
+    return rl_plot(log, path, &pv, o->hook.names, o->hook.nout < TR_MAX_HOOK ? o->hook.nout : TR_MAX_HOOK);
+}
+
+/* the mean masked cross-entropy over the first val_samples validation samples (forward only) */
+static int tr_val_loss(nn_model *m, const tr_options *o, int *in, int *tg, double *out) {
+    const tr_data *v = o->val;
+    int n = o->val_samples > 0 && o->val_samples < v->n ? o->val_samples : v->n;
+    double sum = 0;
+    long count = 0;
+    for (int first = 0; first < n; first += o->batch) {
+        int B = n - first < o->batch ? n - first : o->batch, T = 1;
+        for (int r = 0; r < B; r++) {
+            long len = v->off[first + r + 1] - v->off[first + r] - 1;
+            if (len > o->seq) len = o->seq;
+            if (len > T) T = (int)len;
+        }
+        long nt = 0;
+        for (int r = 0; r < B; r++) {
+            const int *x = v->tok + v->off[first + r];
+            const unsigned char *fl = v->train + v->off[first + r];
+            long len = v->off[first + r + 1] - v->off[first + r];
+            for (int t = 0; t < T; t++) {
+                in[r * T + t] = t < len ? x[t] : 0;
+                tg[r * T + t] = (t + 1 < len && fl[t + 1]) ? x[t + 1] : -1;
+                nt += tg[r * T + t] >= 0;
+            }
+        }
+        if (!nt) continue;
+        if (nn_forward(m, in, tg, NULL, 0.0f, B, T)) return -1;
+        sum += (double)m->loss * nt;
+        count += nt;
+    }
+    *out = count ? sum / count : NAN;
+    return 0;
+}
+
+/* the validation columns of row (after the TR_NCOLS training ones) */
+static int tr_validate(nn_model *m, const tr_options *o, long step, int *in, int *tg, double *row) {
+    int k = TR_NCOLS;
+    if (o->val && tr_val_loss(m, o, in, tg, &row[k++])) return -1;
+    if (o->hook.fn) {
+        double v[TR_MAX_HOOK];
+        for (int i = 0; i < TR_MAX_HOOK; i++) v[i] = NAN;
+        if (o->hook.fn(o->hook.ctx, m, step, v)) return -1;
+        for (int i = 0; i < o->hook.nout && i < TR_MAX_HOOK; i++) row[k++] = v[i];
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------ checkpoints */
@@ -313,6 +376,12 @@ static int tr_check_inputs(const nn_model *m, const tr_data *d, const tr_options
     for (long i = 0; i < d->off[d->n]; i++)
         if (d->tok[i] < 0 || d->tok[i] >= m->cfg.vocab_size)
             return ut_fail("train: token id %d does not fit vocab_size %d", d->tok[i], m->cfg.vocab_size);
+    if (o->val && o->val->n < 1) return ut_fail("train: no validation samples");
+    for (long i = 0; o->val && i < o->val->off[o->val->n]; i++)
+        if (o->val->tok[i] < 0 || o->val->tok[i] >= m->cfg.vocab_size)
+            return ut_fail("train: validation token id %d does not fit vocab_size %d", o->val->tok[i], m->cfg.vocab_size);
+    if (o->hook.fn && (o->hook.nout < 1 || o->hook.nout > TR_MAX_HOOK || !o->hook.names))
+        return ut_fail("train: a validation hook gives 1 to %d named values", TR_MAX_HOOK);
     return 0;
 }
 
@@ -331,7 +400,7 @@ static int tr_start(nn_model *m, const tr_data *d, const tr_options *o, opt_adam
             fprintf(stderr, "recad train: warning: %s already holds checkpoints; starting over (--resume continues)\n",
                     o->out_dir);
     }
-    return tr_log_open(log, o->out_dir, resumed ? opt->step : -1);
+    return tr_log_open(log, o, resumed ? opt->step : -1);
 }
 
 /* one update on the batch of step opt->step; its metrics row (TR_NCOLS values) into row.
@@ -384,7 +453,8 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
     float loss = NAN;
     int rc = 0;
     while (opt.step < end && !rc) {
-        double row[TR_NCOLS];
+        double row[TR_MAX_COLS];
+        for (int i = 0; i < TR_MAX_COLS; i++) row[i] = NAN;
         int T = tr_update(m, d, o, &ord, &opt, warmup, in, tg, row);
         if (T < 0) {
             rc = -1;
@@ -392,18 +462,23 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
         }
         loss = (float)row[0];
         tokens_run += (double)o->batch * T;
+        int validate = (o->val || o->hook.fn) && ((o->eval_every > 0 && opt.step % o->eval_every == 0) || opt.step == o->steps);
+        if (validate && tr_validate(m, o, opt.step, in, tg, row)) {
+            rc = -1;
+            break;
+        }
         rl_add(&log, opt.step, row);
         res->losses[opt.step - 1] = loss;
         if (!res->steps_done && opt.step == res->start_step + 1) res->first_loss = loss;
         res->steps_done = opt.step;
         snprintf(label, sizeof label, "train loss %.4f", loss);
         ut_progress_update(&pb, opt.step - res->start_step);
-        if (o->log_every > 0 && opt.step % o->log_every == 0 && tr_log_flush(&log, o->out_dir)) rc = -1;
+        if (o->log_every > 0 && opt.step % o->log_every == 0 && tr_log_flush(&log, o)) rc = -1;
         if (!rc && ((o->ckpt_every > 0 && opt.step % o->ckpt_every == 0) || opt.step == end))
             rc = tr_save_checkpoint(o->out_dir, m, &opt, o, d->n, loss);
     }
     ut_progress_finish(&pb);
-    if (!rc) rc = tr_log_flush(&log, o->out_dir);
+    if (!rc) rc = tr_log_flush(&log, o);
     if (!rc && opt.step == o->steps) {
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/final", o->out_dir);

@@ -23,8 +23,10 @@
  * warmup, cosine to lr_min at `steps`). See ml/opt.h.
  *
  * Output folder OUT:
- *   metrics.csv          step,loss,lr,grad_norm,tokens_per_s (step = 1-based update count; runlog)
- *   loss.png             the loss curve (runlog, base/plot.h)
+ *   metrics.csv          step,loss,lr,grad_norm,tokens_per_s (step = 1-based update count; runlog),
+ *                        with validation also val_loss and the hook's columns
+ *   loss.png             the loss curve (runlog, base/plot.h), with val_loss when validating
+ *   val.png              the hook's validation measures (when there is a hook)
  *   step-NNNNNNNN/       checkpoint (ckpt): model.safetensors, config.json, optimizer.safetensors
  *                        (AdamW m, v, step), trainer.json (step, seed, batch, seq, samples, steps,
  *                        loss), tokenizer.json when training with a tokenizer
@@ -59,6 +61,21 @@ void tr_data_add(tr_data *d, const int *tokens, const unsigned char *train, int 
 /* Appends the samples of a JSONL file; tok NULL means byte-level. Errors name file and line. */
 int tr_data_load_jsonl(tr_data *d, const char *path, tok_tokenizer *tok);
 
+/* Validation during training (tr_options.val, eval_every, hook). Every eval_every steps and after
+ * the last one: the validation loss (the same masked cross-entropy, forward only, over the first
+ * val_samples samples of val in order, o->batch rows at a time), then the hook, which measures
+ * what it likes with the current weights (recad train: greedy generation on a fixed validation
+ * subset, executed and scored: invalidity ratio and IoU_best) and returns nout values named
+ * names[]. The values go into metrics.csv as extra columns (val_loss, then the hook's names; NaN
+ * on the other rows) and into val.png. The hook must leave the weights as they are; it may run
+ * forward passes (they replace the activations, which the next training step recomputes). */
+typedef struct {
+    int (*fn)(void *ctx, nn_model *m, long step, double *out); /* 0, or -1 + ut_error() (stops training) */
+    void *ctx;
+    int nout;                  /* values per call (<= 8) */
+    const char *const *names;  /* (nout) CSV column names */
+} tr_hook;
+
 typedef struct {
     const char *out_dir;   /* required */
     long steps;            /* total updates (default 1000) */
@@ -73,6 +90,10 @@ typedef struct {
     int resume;            /* continue from OUT/latest when it exists */
     int quiet;             /* no progress bar */
     long stop_after;       /* > 0: stop (with a checkpoint) after this step, as an interruption */
+    const tr_data *val;    /* validation samples (NULL: none) */
+    long eval_every;       /* validation period in steps (default 0: only after the last step) */
+    int val_samples;       /* validation samples used for the loss (default 256; <= 0: all) */
+    tr_hook hook;          /* validation measures beyond the loss (fn NULL: none) */
     const tok_tokenizer *tok; /* the data's tokenizer, saved as tokenizer.json in every checkpoint
                                  so that a checkpoint folder can be sampled on its own; NULL: byte-level */
 } tr_options;
