@@ -19,7 +19,7 @@ declare -A lower=(
     [eval]="base model geom cad data"
     [ml]="base"
     [train]="base ml data"
-    [infer]="base model geom cad data eval ml"
+    [infer]="base model geom cad data eval ml train"
     [cli]="base model geom cad data eval ml train infer"
 )
 

@@ -341,14 +341,14 @@ typedef struct {
     sc_target *t[2];
 } ts_rollouts;
 
-static int ts_reward(void *ctx, int prompt, const char *const *texts, int n, double *out) {
+static int ts_reward(void *ctx, int prompt, const char *const *texts, int n, rw_score *out) {
     ts_rollouts *r = ctx;
     if (prompt < 0 || prompt > 1) return ut_fail("no prompt %d", prompt);
 #pragma omp parallel for schedule(dynamic, 1)
     for (int i = 0; i < n; i++) {
         sc_result s;
         sc_score_text(r->t[prompt], texts[i], "rollout", NULL, &s);
-        out[i] = s.valid ? s.best_exact : 0;
+        out[i] = (rw_score){s.valid ? s.best_exact : 0, s.valid, s.best_exact};
     }
     return 0;
 }
@@ -365,15 +365,15 @@ TEST(score_reaches_a_trainer_through_the_reward_callback) {
     long prepared = sc_targets_prepared();
     rw_reward rw = {ts_reward, &ctx};
     const char *group[] = {ts_prog[TS_SAME], ts_prog[TS_MOVED], ts_prog[TS_DISC], ts_prog[TS_SYNTAX], ts_prog[TS_LOOP]};
-    double r0[5], r1[5];
+    rw_score r0[5], r1[5];
     REQUIRE(rw.fn(rw.ctx, 0, group, 5, r0) == 0);
     REQUIRE(rw.fn(rw.ctx, 1, group, 5, r1) == 0);
-    CHECK_NEAR(r0[0], 1, 1e-9); /* the target itself */
-    CHECK_NEAR(r0[1], 1, 1e-9); /* moved: IoU_best aligns it */
-    CHECK(r0[2] > 0 && r0[2] < 0.9);
-    CHECK(r0[3] == 0 && r0[4] == 0); /* syntax error, endless loop */
-    CHECK_NEAR(r1[2], 1, 1e-9);      /* the other prompt's target */
-    CHECK(r1[0] < 0.9);
+    CHECK_NEAR(r0[0].reward, 1, 1e-9); /* the target itself */
+    CHECK_NEAR(r0[1].reward, 1, 1e-9); /* moved: IoU_best aligns it */
+    CHECK(r0[2].reward > 0 && r0[2].reward < 0.9);
+    CHECK(r0[3].reward == 0 && r0[4].reward == 0 && !r0[3].valid && !r0[4].valid); /* syntax error, endless loop */
+    CHECK_NEAR(r1[2].reward, 1, 1e-9);      /* the other prompt's target */
+    CHECK(r1[0].reward < 0.9 && r1[0].valid);
     CHECK(sc_targets_prepared() == prepared); /* groups reuse the prepared targets */
     CHECK(rw.fn(rw.ctx, 2, group, 5, r0) == -1 && strstr(ut_error(), "no prompt 2"));
     sc_target_free(ctx.t[0]);

@@ -32,6 +32,9 @@ int cli_error(int code, const char *cmd, const char *fmt, ...) __attribute__((fo
 struct cJSON;
 void cli_print_json(struct cJSON *j);
 
+/* `recad train grpo ...` (cmd_grpo.c), reached through `recad train` */
+int cli_train_grpo(int argc, char **argv);
+
 #define CLI_COMMAND(ident, name, summary)                                                 \
     static int ident(int argc, char **argv);                                              \
     __attribute__((constructor)) static void ident##_register(void) {                    \

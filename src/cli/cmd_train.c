@@ -15,6 +15,7 @@
 #include "base/util.h"
 
 CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answer pairs") {
+    if (argc > 1 && !strcmp(argv[1], "grpo")) return cli_train_grpo(argc - 1, argv + 1);
     tr_options o = tr_defaults();
     const char *config = NULL, *data = NULL, *tokpath = NULL, *init = NULL, *val = NULL;
     long steps = o.steps, batch = o.batch, seq = o.seq, warmup = o.warmup, ckpt = o.ckpt_every, keep = o.keep_ckpts,
@@ -53,7 +54,8 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
         ARG_END};
     const arg_spec spec = {
         "train", "(--config model.json | --init CHECKPOINT_DIR) --data train.jsonl --out DIR [options]",
-        "\nTrains the Qwen2-style decoder on {\"prompt\": ..., \"answer\": ...} lines (loss on the answer\n"
+        "\nSupervised fine-tuning (`recad train grpo --help`: reinforcement learning).\n"
+        "Trains the Qwen2-style decoder on {\"prompt\": ..., \"answer\": ...} lines (loss on the answer\n"
         "and the closing <|endoftext|> only). Writes DIR/metrics.csv, DIR/loss.png, checkpoints\n"
         "DIR/step-N/ (model, config, optimiser state, tokenizer), DIR/latest and DIR/final/.\n"
         "With --val: val_loss (and with --val-gen the generation metrics, in DIR/val.png) in\n"

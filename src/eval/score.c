@@ -44,6 +44,7 @@ void sc_result_init(sc_result *r) {
     memset(r, 0, sizeof *r);
     r->level = LV_NONE;
     r->cd = r->iou = r->best_exact = r->best_voxel = r->visual = NAN;
+    r->size[0] = r->size[1] = r->size[2] = NAN;
 }
 
 /* ---- loading a model ---- */
@@ -252,6 +253,9 @@ static void sc_score_loaded(const sc_target *t, const sc_opts *o, const cad_mode
         snprintf(r->reason, sizeof r->reason, "prediction solid is empty");
     } else {
         r->valid = 1;
+        double lo[3], hi[3];
+        if (sd_bbox(ps, lo, hi) == 0)
+            for (int k = 0; k < 3; k++) r->size[k] = hi[k] - lo[k];
         sc_metrics(t, o, pm, ps, r);
     }
     sd_free(ps);

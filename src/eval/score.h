@@ -120,6 +120,7 @@ typedef struct {
     double cd;           /* raw Chamfer distance (print x mt_protocol_cd_scale) */
     double iou, best_exact, best_voxel, visual; /* NaN when not computed or when it failed */
     mt_pf1_counts pf1;   /* zero unless SC_PF1 is in done */
+    double size[3];      /* the prediction's bounding-box extents x, y, z in mm (valid ones; else NaN) */
     unsigned done;       /* SC_* metrics attempted (valid predictions only) */
     double secs;         /* wall time of the call */
 } sc_result;
