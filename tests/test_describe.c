@@ -10,6 +10,8 @@
 #include "cad/exec.h"
 #include "data/describe.h"
 #include "data/import.h"
+#include "data/jsonl.h"
+#include "model/level.h"
 #include "geom/solid.h"
 #include "base/util.h"
 #include "tf.h"
@@ -507,4 +509,65 @@ TEST(describe_cli) {
     rc = tf_run_cmd("build/recad describe examples/plate.lua --seed -1", &out);
     CHECK(rc == 2);
     free(out);
+}
+
+/* ---- the hand-written held-out prompts (data/handwritten) ---- */
+
+/* the text of data/handwritten/parts/NN_*.lua (malloc'd) or NULL */
+static char *td_part_file(int nn) {
+    DIR *d = opendir("data/handwritten/parts");
+    if (!d) return NULL;
+    struct dirent *e;
+    char pre[8], path[512] = "";
+    snprintf(pre, sizeof pre, "%02d_", nn);
+    while ((e = readdir(d)))
+        if (!strncmp(e->d_name, pre, 3)) snprintf(path, sizeof path, "data/handwritten/parts/%s", e->d_name);
+    closedir(d);
+    return *path ? ut_read_file(path, NULL) : NULL;
+}
+
+TEST(describe_handwritten_prompts_run_at_their_level) {
+    jl_reader r;
+    REQUIRE(jl_open(&r, "data/handwritten/prompts.jsonl", 0) == 0);
+    cJSON *rec;
+    int n = 0, per_level[5] = {0}, kinds[2] = {0}, rc;
+    while ((rc = jl_next(&r, &rec)) == 1) {
+        const char *id, *part, *prompt, *kind, *answer, *level, *family, *source, *split;
+        double curves;
+        REQUIRE(jl_str(&r, rec, "id", &id) == 0 && jl_str(&r, rec, "part", &part) == 0 && jl_str(&r, rec, "prompt", &prompt) == 0 &&
+                jl_str(&r, rec, "kind", &kind) == 0 && jl_str(&r, rec, "answer", &answer) == 0 &&
+                jl_str(&r, rec, "level", &level) == 0 && jl_num(&r, rec, "curves", &curves) == 0 &&
+                jl_str(&r, rec, "family", &family) == 0 && jl_str(&r, rec, "source", &source) == 0 &&
+                jl_str(&r, rec, "split", &split) == 0);
+        n++;
+        CHECK(!strcmp(family, "handwritten") && !strcmp(split, "test") && !strncmp(source, "handwritten:", 12));
+        CHECK(!strcmp(kind, "abstract") || !strcmp(kind, "detailed"));
+        kinds[!strcmp(kind, "detailed")]++;
+        CHECK(strlen(prompt) > 10);
+        /* answer = "<think>\n" plan (1-4 lines) "\n</think>\n" program */
+        REQUIRE_MSG(!strncmp(answer, "<think>\n", 8), "%s: answer does not start with <think>", id);
+        const char *end = strstr(answer, "\n</think>\n");
+        REQUIRE_MSG(end != NULL, "%s: no </think>", id);
+        int lines = 1;
+        for (const char *q = answer + 8; q < end; q++) lines += *q == '\n';
+        CHECK_MSG(lines >= 1 && lines <= 4, "%s: think plan of %d lines", id, lines);
+        const char *prog = end + 10;
+        char *file = td_part_file(atoi(source + 12));
+        CHECK_MSG(file && !strcmp(file, prog), "%s: the answer's program is not data/handwritten/parts/%s_*.lua", id, source + 12);
+        free(file);
+        cad_model m;
+        REQUIRE_MSG(ex_run(prog, strlen(prog), id, NULL, &m) == 0, "%s: %s", id, ut_error());
+        lv_info lv;
+        lv_level l = lv_classify(&m, &lv), want;
+        REQUIRE_MSG(lv_parse(level, &want) == 0, "%s: level %s", id, level);
+        CHECK_MSG(l == want, "%s: the program is %s, the record says %s", id, lv_name(l), level);
+        CHECK_MSG(lv.curves == (int)curves, "%s: %d curves, the record says %g", id, lv.curves, curves);
+        if (l >= LV_L && l <= LV_MSE) per_level[l]++;
+        cad_free(&m);
+    }
+    CHECK(rc == 0);
+    jl_close(&r);
+    CHECK(n == 40);
+    for (int k = 0; k < 5; k++) CHECK_MSG(per_level[k] == 8, "level %s: %d parts", lv_name((lv_level)k), per_level[k]);
+    CHECK(kinds[0] >= 5 && kinds[1] >= 20);
 }
