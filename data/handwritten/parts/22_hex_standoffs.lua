@@ -1,0 +1,13 @@
+local function polygon(cx, cy, n, af)
+  local rc = af / 2 / math.cos(math.pi / n)
+  local c = {}
+  for i = 0, n - 1 do
+    local a0, a1 = 2 * math.pi * i / n, 2 * math.pi * (i + 1) / n
+    c[#c + 1] = Line(cx + rc * math.cos(a0), cy + rc * math.sin(a0), cx + rc * math.cos(a1), cy + rc * math.sin(a1))
+  end
+  return Loop(table.unpack(c))
+end
+local n, af, h, p = 5, 10, 12, 15
+local faces = {}
+for i = 0, n - 1 do faces[#faces + 1] = Face(polygon(i * p, 0, 6, af)) end
+Extrude(Sketch(XY, table.unpack(faces)), h, "new")
