@@ -205,13 +205,13 @@ static void rp_angle(rp_ctx *x, double a, double r, char *out) {
 static void rp_loop(rp_ctx *x, rp_buf *b, const cad_loop *l, const rp_shape *s, const rp_map *mp) {
     char w[RP_TXT], h[RP_TXT], r[RP_TXT], a[RP_TXT], n[RP_TXT];
     switch (s->kind) {
-    case RS_CIRCLE:
+    case RP_CIRCLE:
         rp_puts(b, "Loop(");
         rp_curve(x, b, &x->m->curves[l->first], mp);
         rp_puts(b, ")");
         x->info.circles++;
         return;
-    case RS_RECT:
+    case RP_RECT:
         rp_len(x, s->w, RR_W, w);
         rp_len(x, s->h, RR_D, h);
         rp_call_centre(x, b, "rect", s, mp);
@@ -219,7 +219,7 @@ static void rp_loop(rp_ctx *x, rp_buf *b, const cad_loop *l, const rp_shape *s, 
         x->helpers |= RH_RECT;
         x->info.rects++;
         return;
-    case RS_ROUNDED:
+    case RP_ROUNDED:
         rp_len(x, s->w, RR_W, w);
         rp_len(x, s->h, RR_D, h);
         rp_len(x, s->r, RR_RF, r);
@@ -228,7 +228,7 @@ static void rp_loop(rp_ctx *x, rp_buf *b, const cad_loop *l, const rp_shape *s, 
         x->helpers |= RH_ROUNDED;
         x->info.rounded++;
         return;
-    case RS_SLOT:
+    case RP_SLOT:
         rp_len(x, s->w, RR_L, w);
         rp_len(x, s->r, RR_R, r);
         rp_angle(x, s->a, s->w / 2 + s->r, a);
@@ -238,7 +238,7 @@ static void rp_loop(rp_ctx *x, rp_buf *b, const cad_loop *l, const rp_shape *s, 
         x->helpers |= RH_SLOT;
         x->info.slots++;
         return;
-    case RS_POLYGON:
+    case RP_POLYGON:
         if (mp->axis < 0) {
             rp_len(x, s->r, RR_RP, r);
             rp_count(x, s->n, n);
@@ -266,7 +266,7 @@ typedef struct {
 } rp_mark;
 
 typedef struct {
-    rs_pattern p;
+    rp_pattern p;
     int face; /* holes of faces[face]; -1: one-circle faces of the sketch */
 } rp_pat;
 
@@ -314,19 +314,19 @@ static void rp_find_patterns(rp_ctx *x, rp_sk *k, const int *items, int n, int f
     char *done = ut_calloc((size_t)n + 1, 1);
     for (int i = 0; i < n && x->nlocals < RP_MAX_LOCALS; i++) {
         const rp_shape *si = &k->shape[items[i] - k->loop0];
-        if (done[i] || si->kind != RS_CIRCLE) continue;
+        if (done[i] || si->kind != RP_CIRCLE) continue;
         int g = 0;
         for (int j = i; j < n; j++) {
             const rp_shape *sj = &k->shape[items[j] - k->loop0];
-            if (done[j] || sj->kind != RS_CIRCLE || fabs(sj->r - si->r) > x->tol) continue;
+            if (done[j] || sj->kind != RP_CIRCLE || fabs(sj->r - si->r) > x->tol) continue;
             done[j] = 1;
             grp[g] = items[j];
             cen[2 * g] = sj->cx;
             cen[2 * g + 1] = sj->cy;
             g++;
         }
-        rs_pattern p;
-        int got = rs_find_pattern(cen, g, si->r, x->eps, &p, mem);
+        rp_pattern p;
+        int got = rp_find_pattern(cen, g, si->r, x->eps, &p, mem);
         if (!got) continue;
         rp_pat *pp = UT_PUSH(k->pat, k->npat, k->cap_pat);
         pp->p = p;
@@ -382,16 +382,16 @@ static void rp_find_mirrors(rp_ctx *x, rp_sk *k, const int *items, int n, int fa
         if (mi->role != RP_PLAIN) continue;
         const cad_loop *li = face >= 0 ? &m->loops[items[i]] : &m->loops[m->faces[items[i]].first];
         double ma[2], mb[2], c;
-        rs_loop_mean(m, li, ma);
+        rp_loop_mean(m, li, ma);
         for (int j = i + 1; j < n && x->nlocals < RP_MAX_LOCALS; j++) {
             rp_mark *mj = face >= 0 ? &k->lmark[items[j] - k->loop0] : &k->fmark[items[j] - k->s->first];
             if (mj->role != RP_PLAIN) continue;
             const cad_loop *lj = face >= 0 ? &m->loops[items[j]] : &m->loops[m->faces[items[j]].first];
-            rs_loop_mean(m, lj, mb);
+            rp_loop_mean(m, lj, mb);
             int axis = rp_mirror_axis(ma, mb, x->eps, &c);
             if (axis < 0) continue;
-            int ok = face >= 0 ? rs_loop_mirrors(m, li, lj, axis, c, x->eps)
-                               : rs_face_mirrors(m, &m->faces[items[i]], &m->faces[items[j]], axis, c, x->eps);
+            int ok = face >= 0 ? rp_loop_mirrors(m, li, lj, axis, c, x->eps)
+                               : rp_face_mirrors(m, &m->faces[items[i]], &m->faces[items[j]], axis, c, x->eps);
             if (!ok) continue;
             rp_add_mirror(x, k, items[i], items[j], face, axis, c, mi, mj);
             break;
@@ -409,7 +409,7 @@ static void rp_analyse(rp_ctx *x, rp_sk *k, const cad_sketch *s) {
     k->shape = ut_calloc((size_t)k->nloops, sizeof *k->shape);
     k->lmark = ut_calloc((size_t)k->nloops, sizeof *k->lmark);
     k->fmark = ut_calloc((size_t)s->n, sizeof *k->fmark);
-    for (int i = 0; i < k->nloops; i++) rs_classify(m, &m->loops[k->loop0 + i], x->eps, &k->shape[i]);
+    for (int i = 0; i < k->nloops; i++) rp_classify(m, &m->loops[k->loop0 + i], x->eps, &k->shape[i]);
     int *items = ut_malloc((size_t)(k->nloops + s->n + 1) * sizeof *items), n = 0;
     /* one-circle faces of the sketch */
     for (int f = s->first; f < s->first + s->n; f++)
@@ -438,11 +438,11 @@ static void rp_sk_free(rp_sk *k) {
 /* ---- statements before an Extrude: pattern tables and mirror functions ---- */
 
 static void rp_pattern_loop(rp_ctx *x, rp_buf *b, const rp_pat *pp, const char *table, int faces) {
-    const rs_pattern *p = &pp->p;
+    const rp_pattern *p = &pp->p;
     char r[RP_TXT], cx[RP_TXT], cy[RP_TXT], n[RP_TXT], R[RP_TXT], a0[RP_TXT], px[RP_TXT], py[RP_TXT], nx[RP_TXT], ny[RP_TXT];
     const char *open = faces ? "Face(Loop(Circle(" : "Loop(Circle(", *close = faces ? ")))" : "))";
     rp_len(x, p->r, RR_R, r);
-    if (p->kind == RS_CIRCULAR) {
+    if (p->kind == RP_CIRCULAR) {
         rp_count(x, p->n, n);
         rp_len(x, p->R, RR_RC, R);
         rp_angle(x, p->a0, p->R, a0);
@@ -523,6 +523,13 @@ static int rp_tables(rp_ctx *x, rp_buf *b, const rp_sk *k, int face, int cut, ch
 
 /* ---- one Extrude statement ---- */
 
+/* equal values (-0 equals 0, which memcmp would miss) */
+static int rp_same_plane(const cad_plane *a, const cad_plane *b) {
+    for (int k = 0; k < 3; k++)
+        if (a->origin[k] != b->origin[k] || a->x[k] != b->x[k] || a->y[k] != b->y[k] || a->n[k] != b->n[k]) return 0;
+    return 1;
+}
+
 static void rp_plane(rp_ctx *x, rp_buf *b, const cad_plane *p) {
     static const char *names[3] = {"XY", "XZ", "YZ"};
     for (int i = 0; i < 3; i++) {
@@ -530,7 +537,7 @@ static void rp_plane(rp_ctx *x, rp_buf *b, const cad_plane *p) {
         if (i == 0) cad_plane_xy(&q);
         else if (i == 1) cad_plane_xz(&q);
         else cad_plane_yz(&q);
-        if (!memcmp(&q, p, sizeof q)) {
+        if (rp_same_plane(&q, p)) {
             rp_puts(b, names[i]);
             return;
         }

@@ -8,17 +8,17 @@
 
 #include "data/rewrite_int.h"
 
-#define RS_PI 3.14159265358979323846
-#define RS_MAX_CMP 64 /* loops with more curves are compared only if their counts match, else literal */
+#define RP_PI 3.14159265358979323846
+#define RP_MAX_CMP 64 /* loops with more curves are compared only if their counts match, else literal */
 
 /* ---- canonical curves: ends, and an arc's true mid point ---- */
 
 typedef struct {
     cad_curve_kind kind;
     double p[6]; /* LINE: ends; ARC: ends, true mid point; CIRCLE: cx cy r */
-} rs_cv;
+} rp_cv;
 
-static void rs_canon(cad_curve_kind kind, const double *p, rs_cv *out) {
+static void rp_canon(cad_curve_kind kind, const double *p, rp_cv *out) {
     out->kind = kind;
     memcpy(out->p, p, sizeof out->p);
     if (kind != CAD_ARC) return;
@@ -34,94 +34,94 @@ static void rs_canon(cad_curve_kind kind, const double *p, rs_cv *out) {
     }
 }
 
-static int rs_near(double ax, double ay, double bx, double by, double eps) {
+static int rp_near(double ax, double ay, double bx, double by, double eps) {
     return fabs(ax - bx) <= eps && fabs(ay - by) <= eps;
 }
 
-static int rs_same(const rs_cv *a, const rs_cv *b, double eps) {
+static int rp_same(const rp_cv *a, const rp_cv *b, double eps) {
     if (a->kind != b->kind) return 0;
-    if (a->kind == CAD_CIRCLE) return rs_near(a->p[0], a->p[1], b->p[0], b->p[1], eps) && fabs(a->p[2] - b->p[2]) <= eps;
-    int fwd = rs_near(a->p[0], a->p[1], b->p[0], b->p[1], eps) && rs_near(a->p[2], a->p[3], b->p[2], b->p[3], eps);
-    int rev = rs_near(a->p[0], a->p[1], b->p[2], b->p[3], eps) && rs_near(a->p[2], a->p[3], b->p[0], b->p[1], eps);
+    if (a->kind == CAD_CIRCLE) return rp_near(a->p[0], a->p[1], b->p[0], b->p[1], eps) && fabs(a->p[2] - b->p[2]) <= eps;
+    int fwd = rp_near(a->p[0], a->p[1], b->p[0], b->p[1], eps) && rp_near(a->p[2], a->p[3], b->p[2], b->p[3], eps);
+    int rev = rp_near(a->p[0], a->p[1], b->p[2], b->p[3], eps) && rp_near(a->p[2], a->p[3], b->p[0], b->p[1], eps);
     if (!fwd && !rev) return 0;
-    return a->kind == CAD_LINE || rs_near(a->p[4], a->p[5], b->p[4], b->p[5], eps);
+    return a->kind == CAD_LINE || rp_near(a->p[4], a->p[5], b->p[4], b->p[5], eps);
 }
 
 /* 1 if every curve of a matches a distinct curve of b (n each) */
-static int rs_match(const rs_cv *a, const rs_cv *b, int n, double eps) {
-    char used[RS_MAX_CMP] = {0};
-    if (n > RS_MAX_CMP) return 0;
+static int rp_match(const rp_cv *a, const rp_cv *b, int n, double eps) {
+    char used[RP_MAX_CMP] = {0};
+    if (n > RP_MAX_CMP) return 0;
     for (int i = 0; i < n; i++) {
         int j = 0;
-        while (j < n && (used[j] || !rs_same(&a[i], &b[j], eps))) j++;
+        while (j < n && (used[j] || !rp_same(&a[i], &b[j], eps))) j++;
         if (j == n) return 0;
         used[j] = 1;
     }
     return 1;
 }
 
-static int rs_loop_canon(const cad_model *m, const cad_loop *l, rs_cv *out) {
-    if (l->n > RS_MAX_CMP) return -1;
-    for (int i = 0; i < l->n; i++) rs_canon(m->curves[l->first + i].kind, m->curves[l->first + i].p, &out[i]);
+static int rp_loop_canon(const cad_model *m, const cad_loop *l, rp_cv *out) {
+    if (l->n > RP_MAX_CMP) return -1;
+    for (int i = 0; i < l->n; i++) rp_canon(m->curves[l->first + i].kind, m->curves[l->first + i].p, &out[i]);
     return 0;
 }
 
 /* ---- the profiles, generated as the program's helpers generate them ---- */
 
-static void rs_line(rs_cv *c, double x1, double y1, double x2, double y2) {
+static void rp_line(rp_cv *c, double x1, double y1, double x2, double y2) {
     double p[6] = {x1, y1, x2, y2, 0, 0};
-    rs_canon(CAD_LINE, p, c);
+    rp_canon(CAD_LINE, p, c);
 }
-static void rs_arc(rs_cv *c, double x1, double y1, double xm, double ym, double x2, double y2) {
+static void rp_arc(rp_cv *c, double x1, double y1, double xm, double ym, double x2, double y2) {
     double p[6] = {x1, y1, xm, ym, x2, y2};
-    rs_canon(CAD_ARC, p, c);
+    rp_canon(CAD_ARC, p, c);
 }
 
-static int rs_gen_rect(const rp_shape *s, rs_cv *c) {
+static int rp_gen_rect(const rp_shape *s, rp_cv *c) {
     double x0 = s->cx - s->w / 2, y0 = s->cy - s->h / 2, x1 = s->cx + s->w / 2, y1 = s->cy + s->h / 2;
-    rs_line(&c[0], x0, y0, x1, y0);
-    rs_line(&c[1], x1, y0, x1, y1);
-    rs_line(&c[2], x1, y1, x0, y1);
-    rs_line(&c[3], x0, y1, x0, y0);
+    rp_line(&c[0], x0, y0, x1, y0);
+    rp_line(&c[1], x1, y0, x1, y1);
+    rp_line(&c[2], x1, y1, x0, y1);
+    rp_line(&c[3], x0, y1, x0, y0);
     return 4;
 }
 
-static int rs_gen_rounded(const rp_shape *s, rs_cv *c) {
+static int rp_gen_rounded(const rp_shape *s, rp_cv *c) {
     double x0 = s->cx - s->w / 2, y0 = s->cy - s->h / 2, x1 = s->cx + s->w / 2, y1 = s->cy + s->h / 2;
     double r = s->r, k = r * (1 - sqrt(0.5));
-    rs_line(&c[0], x0 + r, y0, x1 - r, y0);
-    rs_arc(&c[1], x1 - r, y0, x1 - k, y0 + k, x1, y0 + r);
-    rs_line(&c[2], x1, y0 + r, x1, y1 - r);
-    rs_arc(&c[3], x1, y1 - r, x1 - k, y1 - k, x1 - r, y1);
-    rs_line(&c[4], x1 - r, y1, x0 + r, y1);
-    rs_arc(&c[5], x0 + r, y1, x0 + k, y1 - k, x0, y1 - r);
-    rs_line(&c[6], x0, y1 - r, x0, y0 + r);
-    rs_arc(&c[7], x0, y0 + r, x0 + k, y0 + k, x0 + r, y0);
+    rp_line(&c[0], x0 + r, y0, x1 - r, y0);
+    rp_arc(&c[1], x1 - r, y0, x1 - k, y0 + k, x1, y0 + r);
+    rp_line(&c[2], x1, y0 + r, x1, y1 - r);
+    rp_arc(&c[3], x1, y1 - r, x1 - k, y1 - k, x1 - r, y1);
+    rp_line(&c[4], x1 - r, y1, x0 + r, y1);
+    rp_arc(&c[5], x0 + r, y1, x0 + k, y1 - k, x0, y1 - r);
+    rp_line(&c[6], x0, y1 - r, x0, y0 + r);
+    rp_arc(&c[7], x0, y0 + r, x0 + k, y0 + k, x0 + r, y0);
     return 8;
 }
 
-static int rs_gen_slot(const rp_shape *s, rs_cv *c) {
-    double a = s->a * RS_PI / 180, ux = cos(a), uy = sin(a), l = s->w, r = s->r;
+static int rp_gen_slot(const rp_shape *s, rp_cv *c) {
+    double a = s->a * RP_PI / 180, ux = cos(a), uy = sin(a), l = s->w, r = s->r;
     double x1 = s->cx - ux * l / 2, y1 = s->cy - uy * l / 2, x2 = s->cx + ux * l / 2, y2 = s->cy + uy * l / 2;
     double nx = -uy * r, ny = ux * r;
-    rs_line(&c[0], x1 + nx, y1 + ny, x2 + nx, y2 + ny);
-    rs_arc(&c[1], x2 + nx, y2 + ny, x2 + ux * r, y2 + uy * r, x2 - nx, y2 - ny);
-    rs_line(&c[2], x2 - nx, y2 - ny, x1 - nx, y1 - ny);
-    rs_arc(&c[3], x1 - nx, y1 - ny, x1 - ux * r, y1 - uy * r, x1 + nx, y1 + ny);
+    rp_line(&c[0], x1 + nx, y1 + ny, x2 + nx, y2 + ny);
+    rp_arc(&c[1], x2 + nx, y2 + ny, x2 + ux * r, y2 + uy * r, x2 - nx, y2 - ny);
+    rp_line(&c[2], x2 - nx, y2 - ny, x1 - nx, y1 - ny);
+    rp_arc(&c[3], x1 - nx, y1 - ny, x1 - ux * r, y1 - uy * r, x1 + nx, y1 + ny);
     return 4;
 }
 
-static int rs_gen_polygon(const rp_shape *s, rs_cv *c) {
+static int rp_gen_polygon(const rp_shape *s, rp_cv *c) {
     for (int i = 0; i < s->n; i++) {
-        double a1 = (s->a + 360.0 * i / s->n) * RS_PI / 180, a2 = (s->a + 360.0 * (i + 1) / s->n) * RS_PI / 180;
-        rs_line(&c[i], s->cx + s->r * cos(a1), s->cy + s->r * sin(a1), s->cx + s->r * cos(a2), s->cy + s->r * sin(a2));
+        double a1 = (s->a + 360.0 * i / s->n) * RP_PI / 180, a2 = (s->a + 360.0 * (i + 1) / s->n) * RP_PI / 180;
+        rp_line(&c[i], s->cx + s->r * cos(a1), s->cy + s->r * sin(a1), s->cx + s->r * cos(a2), s->cy + s->r * sin(a2));
     }
     return s->n;
 }
 
 /* ---- classification ---- */
 
-static void rs_box(const rs_cv *c, int n, double lo[2], double hi[2]) {
+static void rp_box(const rp_cv *c, int n, double lo[2], double hi[2]) {
     lo[0] = lo[1] = INFINITY;
     hi[0] = hi[1] = -INFINITY;
     for (int i = 0; i < n; i++)
@@ -131,43 +131,43 @@ static void rs_box(const rs_cv *c, int n, double lo[2], double hi[2]) {
         }
 }
 
-static int rs_count(const rs_cv *c, int n, cad_curve_kind kind) {
+static int rp_count_kind(const rp_cv *c, int n, cad_curve_kind kind) {
     int k = 0;
     for (int i = 0; i < n; i++) k += c[i].kind == kind;
     return k;
 }
 
-static int rs_try(rp_shape *s, rs_kind kind, const rs_cv *have, int n, double eps) {
-    rs_cv gen[RS_MAX_CMP];
-    int k = kind == RS_RECT ? rs_gen_rect(s, gen)
-            : kind == RS_ROUNDED ? rs_gen_rounded(s, gen)
-            : kind == RS_SLOT ? rs_gen_slot(s, gen)
-                               : rs_gen_polygon(s, gen);
-    if (k != n || !rs_match(gen, have, n, eps)) return 0;
+static int rp_try(rp_shape *s, rp_kind kind, const rp_cv *have, int n, double eps) {
+    rp_cv gen[RP_MAX_CMP];
+    int k = kind == RP_RECT ? rp_gen_rect(s, gen)
+            : kind == RP_ROUNDED ? rp_gen_rounded(s, gen)
+            : kind == RP_SLOT ? rp_gen_slot(s, gen)
+                               : rp_gen_polygon(s, gen);
+    if (k != n || !rp_match(gen, have, n, eps)) return 0;
     s->kind = kind;
     return 1;
 }
 
-static int rs_rect_like(rp_shape *s, const rs_cv *c, int n, double eps) {
+static int rp_rect_like(rp_shape *s, const rp_cv *c, int n, double eps) {
     double lo[2], hi[2];
-    rs_box(c, n, lo, hi);
+    rp_box(c, n, lo, hi);
     s->cx = (lo[0] + hi[0]) / 2;
     s->cy = (lo[1] + hi[1]) / 2;
     s->w = hi[0] - lo[0];
     s->h = hi[1] - lo[1];
-    if (n == 4 && rs_count(c, n, CAD_LINE) == 4) return rs_try(s, RS_RECT, c, n, eps);
-    if (n != 8 || rs_count(c, n, CAD_ARC) != 4) return 0;
+    if (n == 4 && rp_count_kind(c, n, CAD_LINE) == 4) return rp_try(s, RP_RECT, c, n, eps);
+    if (n != 8 || rp_count_kind(c, n, CAD_ARC) != 4) return 0;
     for (int i = 0; i < n; i++)
         if (c[i].kind == CAD_ARC) { /* the corner radius: a quarter arc's chord is r * sqrt(2) */
             s->r = hypot(c[i].p[2] - c[i].p[0], c[i].p[3] - c[i].p[1]) / sqrt(2.0);
             break;
         }
     if (!(s->r > eps) || 2 * s->r >= fmin(s->w, s->h) - eps) return 0;
-    return rs_try(s, RS_ROUNDED, c, n, eps);
+    return rp_try(s, RP_ROUNDED, c, n, eps);
 }
 
-static int rs_slot_like(rp_shape *s, const cad_model *m, const cad_loop *l, const rs_cv *c, double eps) {
-    if (l->n != 4 || rs_count(c, 4, CAD_ARC) != 2) return 0;
+static int rp_slot_like(rp_shape *s, const cad_model *m, const cad_loop *l, const rp_cv *c, double eps) {
+    if (l->n != 4 || rp_count_kind(c, 4, CAD_ARC) != 2) return 0;
     double ctr[2][2], r = 0;
     int k = 0;
     for (int i = 0; i < 4 && k < 2; i++) {
@@ -183,14 +183,14 @@ static int rs_slot_like(rp_shape *s, const cad_model *m, const cad_loop *l, cons
     s->cx = (ctr[0][0] + ctr[1][0]) / 2;
     s->cy = (ctr[0][1] + ctr[1][1]) / 2;
     s->r = r;
-    s->a = atan2(dy, dx) * 180 / RS_PI;
+    s->a = atan2(dy, dx) * 180 / RP_PI;
     if (s->a <= -90) s->a += 180;
     if (s->a > 90) s->a -= 180;
-    return rs_try(s, RS_SLOT, c, 4, eps);
+    return rp_try(s, RP_SLOT, c, 4, eps);
 }
 
-static int rs_polygon_like(rp_shape *s, const rs_cv *c, int n, double eps) {
-    if (n < 3 || n > RS_MAX_CMP || rs_count(c, n, CAD_LINE) != n) return 0;
+static int rp_polygon_like(rp_shape *s, const rp_cv *c, int n, double eps) {
+    if (n < 3 || n > RP_MAX_CMP || rp_count_kind(c, n, CAD_LINE) != n) return 0;
     double sx = 0, sy = 0;
     for (int i = 0; i < n; i++) {
         sx += c[i].p[0] + c[i].p[2];
@@ -200,46 +200,46 @@ static int rs_polygon_like(rp_shape *s, const rs_cv *c, int n, double eps) {
     s->cy = sy / (2 * n);
     s->r = hypot(c[0].p[0] - s->cx, c[0].p[1] - s->cy);
     s->n = n;
-    double step = 360.0 / n, a = atan2(c[0].p[1] - s->cy, c[0].p[0] - s->cx) * 180 / RS_PI;
+    double step = 360.0 / n, a = atan2(c[0].p[1] - s->cy, c[0].p[0] - s->cx) * 180 / RP_PI;
     a = fmod(a, step);
     if (a < 0) a += step;
     if (a > step - 1e-9 * step) a = 0;
     s->a = a;
-    return s->r > eps && rs_try(s, RS_POLYGON, c, n, eps);
+    return s->r > eps && rp_try(s, RP_POLYGON, c, n, eps);
 }
 
-void rs_classify(const cad_model *m, const cad_loop *l, double eps, rp_shape *s) {
+void rp_classify(const cad_model *m, const cad_loop *l, double eps, rp_shape *s) {
     memset(s, 0, sizeof *s);
-    s->kind = RS_LITERAL;
+    s->kind = RP_LITERAL;
     const cad_curve *c0 = &m->curves[l->first];
     if (l->n == 1 && c0->kind == CAD_CIRCLE) {
-        s->kind = RS_CIRCLE;
+        s->kind = RP_CIRCLE;
         s->cx = c0->p[0];
         s->cy = c0->p[1];
         s->r = c0->p[2];
         return;
     }
-    rs_cv c[RS_MAX_CMP];
-    if (rs_loop_canon(m, l, c)) return;
-    if (rs_rect_like(s, c, l->n, eps) || rs_slot_like(s, m, l, c, eps) || rs_polygon_like(s, c, l->n, eps)) return;
+    rp_cv c[RP_MAX_CMP];
+    if (rp_loop_canon(m, l, c)) return;
+    if (rp_rect_like(s, c, l->n, eps) || rp_slot_like(s, m, l, c, eps) || rp_polygon_like(s, c, l->n, eps)) return;
     memset(s, 0, sizeof *s);
-    s->kind = RS_LITERAL;
+    s->kind = RP_LITERAL;
 }
 
 /* ---- patterns ---- */
 
-static int rs_cmp_double(const void *a, const void *b) {
+static int rp_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
 /* distinct values of v (n of them, stride 2) within eps, sorted, into out; -1 if more than max */
-static int rs_distinct(const double *v, int n, double eps, double *out, int max) {
+static int rp_distinct(const double *v, int n, double eps, double *out, int max) {
     double *t = malloc((size_t)n * sizeof *t);
     int k = 0;
     if (!t) return -1;
     for (int i = 0; i < n; i++) t[i] = v[2 * i];
-    qsort(t, (size_t)n, sizeof *t, rs_cmp_double);
+    qsort(t, (size_t)n, sizeof *t, rp_cmp_double);
     for (int i = 0; i < n; i++) {
         if (k && t[i] - out[k - 1] <= eps) continue;
         if (k == max) {
@@ -253,7 +253,7 @@ static int rs_distinct(const double *v, int n, double eps, double *out, int max)
 }
 
 /* equal steps: xs[i] = xs[0] + i * pitch within eps; the pitch, or 0 if not */
-static double rs_pitch(const double *xs, int n, double eps) {
+static double rp_pitch(const double *xs, int n, double eps) {
     if (n < 2) return 1;
     double p = (xs[n - 1] - xs[0]) / (n - 1);
     for (int i = 0; i < n; i++)
@@ -261,19 +261,19 @@ static double rs_pitch(const double *xs, int n, double eps) {
     return p;
 }
 
-static int rs_grid(const double *c, int n, double r, double eps, rs_pattern *p, int *member) {
+static int rp_grid(const double *c, int n, double r, double eps, rp_pattern *p, int *member) {
     double *xs = malloc((size_t)n * sizeof *xs), *ys = malloc((size_t)n * sizeof *ys);
     int ok = 0;
-    int nx = xs && ys ? rs_distinct(c, n, eps, xs, n) : -1, ny = xs && ys ? rs_distinct(c + 1, n, eps, ys, n) : -1;
+    int nx = xs && ys ? rp_distinct(c, n, eps, xs, n) : -1, ny = xs && ys ? rp_distinct(c + 1, n, eps, ys, n) : -1;
     if (nx > 0 && ny > 0 && nx * ny == n && n >= 3) {
-        double px = rs_pitch(xs, nx, eps), py = rs_pitch(ys, ny, eps);
+        double px = rp_pitch(xs, nx, eps), py = rp_pitch(ys, ny, eps);
         ok = px > eps && py > eps;
         /* every cell holds one circle: n distinct centres in nx * ny cells */
         for (int i = 0; ok && i < n; i++)
             for (int j = i + 1; ok && j < n; j++)
-                if (rs_near(c[2 * i], c[2 * i + 1], c[2 * j], c[2 * j + 1], eps)) ok = 0;
+                if (rp_near(c[2 * i], c[2 * i + 1], c[2 * j], c[2 * j + 1], eps)) ok = 0;
         if (ok) {
-            *p = (rs_pattern){.kind = RS_GRID, .r = r, .x0 = xs[0], .y0 = ys[0], .px = px, .py = py, .nx = nx, .ny = ny};
+            *p = (rp_pattern){.kind = RP_GRID, .r = r, .x0 = xs[0], .y0 = ys[0], .px = px, .py = py, .nx = nx, .ny = ny};
             for (int i = 0; i < n; i++) member[i] = i;
         }
     }
@@ -283,7 +283,7 @@ static int rs_grid(const double *c, int n, double r, double eps, rs_pattern *p, 
 }
 
 /* the circles of idx[0..k) equally spaced on a circle about (cx, cy) */
-static int rs_circular_of(const double *c, const int *idx, int k, double cx, double cy, double eps, rs_pattern *p) {
+static int rp_circular_of(const double *c, const int *idx, int k, double cx, double cy, double eps, rp_pattern *p) {
     if (k < 3) return 0;
     double R = hypot(c[2 * idx[0]] - cx, c[2 * idx[0] + 1] - cy), step = 360.0 / k;
     if (!(R > eps)) return 0;
@@ -291,7 +291,7 @@ static int rs_circular_of(const double *c, const int *idx, int k, double cx, dou
     double a0 = 0, ref = 0;
     int ok = seen != NULL;
     for (int i = 0; ok && i < k; i++) { /* slot of each circle, and the mean start angle */
-        double a = atan2(c[2 * idx[i] + 1] - cy, c[2 * idx[i]] - cx) * 180 / RS_PI;
+        double a = atan2(c[2 * idx[i] + 1] - cy, c[2 * idx[i]] - cx) * 180 / RP_PI;
         double q = (a - (i ? ref : a)) / step;
         int s = (int)lround(q);
         double off = a - s * step;
@@ -307,15 +307,15 @@ static int rs_circular_of(const double *c, const int *idx, int k, double cx, dou
     if (a0 < 0) a0 += step;
     if (a0 > step * (1 - 1e-12)) a0 = 0;
     for (int i = 0; i < k; i++) { /* each centre within eps of a slot */
-        double a = atan2(c[2 * idx[i] + 1] - cy, c[2 * idx[i]] - cx) * 180 / RS_PI;
-        double s = round((a - a0) / step), t = (a0 + s * step) * RS_PI / 180;
-        if (!rs_near(cx + R * cos(t), cy + R * sin(t), c[2 * idx[i]], c[2 * idx[i] + 1], eps)) return 0;
+        double a = atan2(c[2 * idx[i] + 1] - cy, c[2 * idx[i]] - cx) * 180 / RP_PI;
+        double s = round((a - a0) / step), t = (a0 + s * step) * RP_PI / 180;
+        if (!rp_near(cx + R * cos(t), cy + R * sin(t), c[2 * idx[i]], c[2 * idx[i] + 1], eps)) return 0;
     }
-    *p = (rs_pattern){.kind = RS_CIRCULAR, .x0 = cx, .y0 = cy, .R = R, .a0 = a0, .n = k};
+    *p = (rp_pattern){.kind = RP_CIRCULAR, .x0 = cx, .y0 = cy, .R = R, .a0 = a0, .n = k};
     return k;
 }
 
-static int rs_circular(const double *c, int n, double r, double eps, rs_pattern *p, int *member) {
+static int rp_circular(const double *c, int n, double r, double eps, rp_pattern *p, int *member) {
     double cx = 0, cy = 0;
     for (int i = 0; i < n; i++) {
         cx += c[2 * i];
@@ -325,7 +325,7 @@ static int rs_circular(const double *c, int n, double r, double eps, rs_pattern 
     cy /= n;
     int k = 0;
     for (int i = 0; i < n; i++) /* a circle at the centre is not a member */
-        if (!rs_near(c[2 * i], c[2 * i + 1], cx, cy, eps)) member[k++] = i;
+        if (!rp_near(c[2 * i], c[2 * i + 1], cx, cy, eps)) member[k++] = i;
     if (k < n - 1) return 0;
     if (k == n - 1) { /* the mean of the members alone */
         double sx = 0, sy = 0;
@@ -336,50 +336,50 @@ static int rs_circular(const double *c, int n, double r, double eps, rs_pattern 
         cx = sx / k;
         cy = sy / k;
     }
-    if (!rs_circular_of(c, member, k, cx, cy, eps, p)) return 0;
+    if (!rp_circular_of(c, member, k, cx, cy, eps, p)) return 0;
     p->r = r;
     return k;
 }
 
-int rs_find_pattern(const double *centres, int n, double r, double eps, rs_pattern *p, int *member) {
+int rp_find_pattern(const double *centres, int n, double r, double eps, rp_pattern *p, int *member) {
     if (n < 3) return 0;
-    int k = rs_grid(centres, n, r, eps, p, member);
+    int k = rp_grid(centres, n, r, eps, p, member);
     if (k) return k;
-    return rs_circular(centres, n, r, eps, p, member);
+    return rp_circular(centres, n, r, eps, p, member);
 }
 
 /* ---- mirrors ---- */
 
-static void rs_mirror_curve(const cad_curve *c, int axis, double cval, rs_cv *out) {
+static void rp_mirror_curve(const cad_curve *c, int axis, double cval, rp_cv *out) {
     double p[6];
     memcpy(p, c->p, sizeof p);
     int npts = c->kind == CAD_CIRCLE ? 1 : c->kind == CAD_LINE ? 2 : 3;
     for (int i = 0; i < npts; i++) p[2 * i + axis] = 2 * cval - p[2 * i + axis];
-    rs_canon(c->kind, p, out);
+    rp_canon(c->kind, p, out);
 }
 
-int rs_loop_mirrors(const cad_model *m, const cad_loop *a, const cad_loop *b, int axis, double c, double eps) {
-    if (a->n != b->n || a->n > RS_MAX_CMP) return 0;
-    rs_cv ma[RS_MAX_CMP], cb[RS_MAX_CMP];
-    for (int i = 0; i < a->n; i++) rs_mirror_curve(&m->curves[a->first + i], axis, c, &ma[i]);
-    rs_loop_canon(m, b, cb);
-    return rs_match(ma, cb, a->n, eps);
+int rp_loop_mirrors(const cad_model *m, const cad_loop *a, const cad_loop *b, int axis, double c, double eps) {
+    if (a->n != b->n || a->n > RP_MAX_CMP) return 0;
+    rp_cv ma[RP_MAX_CMP], cb[RP_MAX_CMP];
+    for (int i = 0; i < a->n; i++) rp_mirror_curve(&m->curves[a->first + i], axis, c, &ma[i]);
+    rp_loop_canon(m, b, cb);
+    return rp_match(ma, cb, a->n, eps);
 }
 
-int rs_face_mirrors(const cad_model *m, const cad_face *a, const cad_face *b, int axis, double c, double eps) {
-    if (a->n != b->n || a->n > RS_MAX_CMP) return 0;
-    if (!rs_loop_mirrors(m, &m->loops[a->first], &m->loops[b->first], axis, c, eps)) return 0;
-    char used[RS_MAX_CMP] = {0};
+int rp_face_mirrors(const cad_model *m, const cad_face *a, const cad_face *b, int axis, double c, double eps) {
+    if (a->n != b->n || a->n > RP_MAX_CMP) return 0;
+    if (!rp_loop_mirrors(m, &m->loops[a->first], &m->loops[b->first], axis, c, eps)) return 0;
+    char used[RP_MAX_CMP] = {0};
     for (int i = 1; i < a->n; i++) {
         int j = 1;
-        while (j < b->n && (used[j] || !rs_loop_mirrors(m, &m->loops[a->first + i], &m->loops[b->first + j], axis, c, eps))) j++;
+        while (j < b->n && (used[j] || !rp_loop_mirrors(m, &m->loops[a->first + i], &m->loops[b->first + j], axis, c, eps))) j++;
         if (j == b->n) return 0;
         used[j] = 1;
     }
     return 1;
 }
 
-void rs_loop_mean(const cad_model *m, const cad_loop *l, double out[2]) {
+void rp_loop_mean(const cad_model *m, const cad_loop *l, double out[2]) {
     double sx = 0, sy = 0;
     int k = 0;
     for (int i = 0; i < l->n; i++) {

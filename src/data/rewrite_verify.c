@@ -10,15 +10,15 @@
 #include "data/rewrite.h"
 #include "geom/solid.h"
 
-#define RV_VOL_REL 1e-7 /* slack of the volume identities, relative to the larger volume */
+#define RP_VOL_REL 1e-7 /* slack of the volume identities, relative to the larger volume */
 
-static int rv_fail(rp_reason *why, rp_reason r) {
+static int rp_verify_fail(rp_reason *why, rp_reason r) {
     if (why) *why = r;
     return -1;
 }
 
 /* runs src into a built solid; NULL + ut_error() if it does not run */
-static sd_solid *rv_solid(const char *src, const char *name) {
+static sd_solid *rp_verify_solid(const char *src, const char *name) {
     cad_model m;
     if (ex_run(src, strlen(src), name, NULL, &m)) return NULL;
     sd_solid *s = sd_build(&m);
@@ -27,7 +27,7 @@ static sd_solid *rv_solid(const char *src, const char *name) {
 }
 
 /* largest corner difference over the largest side of a's box; -1 if a box is empty */
-static double rv_bbox_err(const sd_solid *a, const sd_solid *b) {
+static double rp_verify_bbox_err(const sd_solid *a, const sd_solid *b) {
     double alo[3], ahi[3], blo[3], bhi[3], size = 0, e = 0;
     if (sd_bbox(a, alo, ahi) || sd_bbox(b, blo, bhi)) return -1;
     for (int k = 0; k < 3; k++) {
@@ -37,7 +37,7 @@ static double rv_bbox_err(const sd_solid *a, const sd_solid *b) {
     return size > 0 ? e / size : -1;
 }
 
-static double rv_combined(const sd_solid *a, const sd_solid *b, cad_op op) {
+static double rp_verify_combined(const sd_solid *a, const sd_solid *b, cad_op op) {
     sd_solid *c = sd_combine(a, b, op);
     if (!c) return NAN;
     double v = sd_volume(c);
@@ -50,10 +50,10 @@ static double rv_combined(const sd_solid *a, const sd_solid *b, cad_op op) {
  * but farther than its own equality tolerance), so the identities V(A) = V(A n B) + V(A \ B) and
  * V(B) = V(A n B) + V(B \ A) are checked; if they fail, V(A n B) comes from the differences,
  * which must then agree with each other. NAN if the volumes are inconsistent either way. */
-static double rv_iou(const sd_solid *a, const sd_solid *b) {
-    double va = sd_volume(a), vb = sd_volume(b), vi = rv_combined(a, b, CAD_INTERSECT);
-    double dab = rv_combined(a, b, CAD_CUT), dba = rv_combined(b, a, CAD_CUT);
-    double slack = RV_VOL_REL * fmax(va, vb);
+static double rp_verify_iou(const sd_solid *a, const sd_solid *b) {
+    double va = sd_volume(a), vb = sd_volume(b), vi = rp_verify_combined(a, b, CAD_INTERSECT);
+    double dab = rp_verify_combined(a, b, CAD_CUT), dba = rp_verify_combined(b, a, CAD_CUT);
+    double slack = RP_VOL_REL * fmax(va, vb);
     if (!(fabs(vi + dab - va) <= slack && fabs(vi + dba - vb) <= slack)) {
         if (!(fabs((va - dab) - (vb - dba)) <= slack)) return NAN;
         vi = va - dab;
@@ -67,34 +67,34 @@ int rp_verify(const cad_model *m, const char *prog, rp_reason *why, double *iou)
     char *hard = cw_program(m);
     if (!hard) {
         ut_fail("the model cannot be written: %s", ut_error());
-        return rv_fail(why, RP_REWRITE_ERROR);
+        return rp_verify_fail(why, RP_REWRITE_ERROR);
     }
-    sd_solid *a = rv_solid(hard, "hard-coded.lua");
+    sd_solid *a = rp_verify_solid(hard, "hard-coded.lua");
     free(hard);
     if (!a) {
         ut_fail("the hard-coded program does not run: %s", ut_error());
-        return rv_fail(why, RP_ORIGINAL_ERROR);
+        return rp_verify_fail(why, RP_ORIGINAL_ERROR);
     }
-    sd_solid *b = rv_solid(prog, "parametric.lua");
+    sd_solid *b = rp_verify_solid(prog, "parametric.lua");
     if (!b) {
         sd_free(a);
         ut_fail("the parametric program does not run: %s", ut_error());
-        return rv_fail(why, RP_RUNS_ERROR);
+        return rp_verify_fail(why, RP_RUNS_ERROR);
     }
     int rc = 0;
-    double be = rv_bbox_err(a, b), v = NAN;
+    double be = rp_verify_bbox_err(a, b), v = NAN;
     if (!(be >= 0 && be <= RP_BBOX_REL)) {
         ut_fail("bounding boxes differ by %.3g of the part's size (allowed %g)", be, RP_BBOX_REL);
-        rc = rv_fail(why, RP_BBOX_MISMATCH);
+        rc = rp_verify_fail(why, RP_BBOX_MISMATCH);
     } else {
-        v = rv_iou(a, b);
+        v = rp_verify_iou(a, b);
         if (iou) *iou = v;
         if (isnan(v)) {
             ut_fail("the volumes of the two solids and of their intersection and differences are inconsistent");
-            rc = rv_fail(why, RP_VOLUME_MISMATCH);
+            rc = rp_verify_fail(why, RP_VOLUME_MISMATCH);
         } else if (!(v >= RP_MIN_IOU)) {
             ut_fail("IoU %.9f is below %.6f", v, RP_MIN_IOU);
-            rc = rv_fail(why, RP_VOLUME_MISMATCH);
+            rc = rp_verify_fail(why, RP_VOLUME_MISMATCH);
         }
     }
     sd_free(a);
