@@ -152,7 +152,8 @@ static int rw_cmp_double(const void *a, const void *b) {
 static void rw_summary(rw_totals *t, int json, cJSON *recs) {
     int done = t->files - t->unread - t->invalid;
     qsort(t->ms, (size_t)t->nms, sizeof *t->ms, rw_cmp_double);
-    double med = t->nms ? t->ms[t->nms / 2] : 0, sum = 0;
+    double med = t->nms ? t->ms[t->nms / 2] : 0, p90 = t->nms ? t->ms[t->nms * 9 / 10] : 0, sum = 0;
+    double max = t->nms ? t->ms[t->nms - 1] : 0;
     for (int i = 0; i < t->nms; i++) sum += t->ms[i];
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -163,6 +164,8 @@ static void rw_summary(rw_totals *t, int json, cJSON *recs) {
         for (int i = 0; i < RP_NREASONS; i++) cJSON_AddNumberToObject(r, rp_reason_name((rp_reason)i), t->by_reason[i]);
         cJSON_AddItemToObject(o, "verified_used", rw_info_json(&t->used));
         cJSON_AddNumberToObject(o, "median_ms", med);
+        cJSON_AddNumberToObject(o, "p90_ms", p90);
+        cJSON_AddNumberToObject(o, "max_ms", max);
         cJSON_AddNumberToObject(o, "mean_ms", t->nms ? sum / t->nms : 0);
         cJSON_AddItemToObject(o, "files", recs);
         cli_print_json(o);
@@ -176,7 +179,8 @@ static void rw_summary(rw_totals *t, int json, cJSON *recs) {
     char used[256];
     rw_used(&t->used, used, sizeof used);
     printf("  verified rewrites use: %s\n", used[0] ? used : "nothing");
-    printf("  rewrite + verification: median %.2f ms, mean %.2f ms per model\n", med, t->nms ? sum / t->nms : 0);
+    printf("  rewrite + verification per model: median %.2f ms, 90%% %.2f ms, max %.1f ms, mean %.2f ms\n", med, p90, max,
+           t->nms ? sum / t->nms : 0);
 }
 
 /* ---- one input ---- */

@@ -47,18 +47,18 @@ static double rp_verify_combined(const sd_solid *a, const sd_solid *b, cad_op op
 
 /* V(A n B) / (V(A) + V(B) - V(A n B)), V(A n B) from the INTERSECT solid. The section kernel can
  * misjudge curves of A and B that nearly coincide (closer than a rewrite's recognition tolerance
- * but farther than its own equality tolerance), so the identities V(A) = V(A n B) + V(A \ B) and
- * V(B) = V(A n B) + V(B \ A) are checked; if they fail, V(A n B) comes from the differences,
- * which must then agree with each other. NAN if the volumes are inconsistent either way. */
+ * but farther than its own equality tolerance) and return too small an intersection. So an IoU
+ * below RP_MIN_IOU is measured again from the differences, V(A n B) = V(A) - V(A \ B), which must
+ * agree with V(B) - V(B \ A); and an intersection larger than either solid is never trusted.
+ * NAN if the volumes are inconsistent. */
 static double rp_verify_iou(const sd_solid *a, const sd_solid *b) {
     double va = sd_volume(a), vb = sd_volume(b), vi = rp_verify_combined(a, b, CAD_INTERSECT);
+    double slack = RP_VOL_REL * fmax(va, vb), u = va + vb - vi;
+    if (u > 0 && vi / u >= RP_MIN_IOU && vi <= fmin(va, vb) + slack) return vi / u;
     double dab = rp_verify_combined(a, b, CAD_CUT), dba = rp_verify_combined(b, a, CAD_CUT);
-    double slack = RP_VOL_REL * fmax(va, vb);
-    if (!(fabs(vi + dab - va) <= slack && fabs(vi + dba - vb) <= slack)) {
-        if (!(fabs((va - dab) - (vb - dba)) <= slack)) return NAN;
-        vi = va - dab;
-    }
-    double u = va + vb - vi;
+    if (!(fabs((va - dab) - (vb - dba)) <= slack)) return NAN;
+    vi = va - dab;
+    u = va + vb - vi;
     return u > 0 ? vi / u : NAN;
 }
 
