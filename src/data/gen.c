@@ -17,6 +17,12 @@ void gn_default_options(gn_options *o) {
     memcpy(o->level_weight, lw, sizeof lw);
     memcpy(o->plane_weight, pw, sizeof pw);
     for (int i = 0; i < gn_nfamilies; i++) o->family_weight[i] = 1;
+    /* the simple plates, discs and rods that make up much of the real L level; few intersects */
+    static const struct {
+        const char *name;
+        double w;
+    } tuned[] = {{"plate", 3}, {"spacer", 1.5}, {"shaft", 1.5}, {"section", 0.7}, {"intersected", 0.3}};
+    for (size_t i = 0; i < sizeof tuned / sizeof *tuned; i++) o->family_weight[gn_family_index(tuned[i].name)] = tuned[i].w;
     o->inch_share = 0.2;
 }
 

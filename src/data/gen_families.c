@@ -778,7 +778,7 @@ static int fam_random(gn_ctx *c, lv_level lv) {
 
 /* a random extra feature on the part of size R and height h: join, cut or intersect */
 static void gn_rand_feature(gn_ctx *c, double R, double *h, int allow_intersect) {
-    static const double opw[3] = {0.47, 0.45, 0.08};
+    static const double opw[3] = {0.5, 0.46, 0.04};
     int op = allow_intersect ? gn_pick(c, opw, 3) : gn_pick(c, opw, 2);
     cad_plane pl;
     double s = R * gn_u(c, 0.2, 0.6), x = gn_round(c, gn_u(c, -R, R) * 0.4), y = gn_round(c, gn_u(c, -R, R) * 0.4);
