@@ -1,6 +1,9 @@
-/* cmd_data.c - `recad data gen|stats`: the training-data tools (docs/data_gen.md).
+/* cmd_data.c - `recad data gen|stats|build|real`: the training-data tools (docs/data_gen.md,
+ * docs/data_build.md).
  *   gen    seeded generated parts as hard-coded CADLib programs (a folder of .lua or one JSONL)
  *   stats  distributions of generated parts next to those of real files (docs/data_calibration.md)
+ *   build  the dataset: prompts and answers (think + parametric program), split without twins
+ *   real   real DeepCAD / Fusion files described as one JSONL of their own (the real test set)
  */
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -15,6 +18,7 @@
 #include "cad/exec.h"
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "data/dataset.h"
 #include "data/gen.h"
 #include "data/import.h"
 #include "data/partstats.h"
@@ -24,10 +28,14 @@ static const char *data_cmd = "data";
 static void data_usage(FILE *f) {
     fprintf(f, "usage: recad data gen --count N [--seed S] [--families a,b] -o OUT(.jsonl|folder) [options]\n"
                "       recad data stats [--count N] [--seed S] -o REPORT.md [--chart CHART.png] REAL...\n"
+               "       recad data build --parts N [--seed S] [--real DIR]... -o OUT_DIR [options]\n"
+               "       recad data real DIR... -o OUT_DIR [--name NAME]\n"
                "subcommands:\n"
                "  gen    generate seeded parts (every hierarchy level, mechanical families and random\n"
                "         geometry) as hard-coded CADLib programs\n"
                "  stats  compare the distributions of generated parts with real files (Markdown + chart)\n"
+               "  build  the training dataset: generated (and real) parts as prompt / answer JSONL splits\n"
+               "  real   real DeepCAD / Fusion JSON files as one described JSONL (a real test set)\n"
                "(recad data <subcommand> --help lists its options)\n");
 }
 
@@ -310,7 +318,92 @@ static int data_stats(int argc, char **argv) {
     return CLI_OK;
 }
 
-CLI_COMMAND(cmd_data, "data", "training data: generate parts (gen), compare them with real ones (stats)") {
+/* ---- build / real ---- */
+
+static void data_build_print(const db_stats *st, const char *out, int json) {
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "out", out);
+        cJSON_AddNumberToObject(j, "parts", (double)st->parts);
+        cJSON_AddNumberToObject(j, "skipped", (double)st->skipped);
+        cJSON *s = cJSON_AddObjectToObject(j, "samples");
+        cJSON_AddNumberToObject(s, "train", (double)st->samples[0]);
+        cJSON_AddNumberToObject(s, "val", (double)st->samples[1]);
+        cJSON_AddNumberToObject(s, "test", (double)st->samples[2]);
+        cJSON_AddNumberToObject(j, "verified_rewrites", (double)st->rewrite[RP_OK]);
+        cJSON_AddNumberToObject(j, "twin_parts", (double)st->twin_parts);
+        cJSON_AddNumberToObject(j, "seconds", st->seconds);
+        cli_print_json(j);
+        return;
+    }
+    printf("%ld parts (%ld skipped), %ld / %ld / %ld train / val / test samples, %ld verified rewrites, %.1f s; %s\n",
+           st->parts, st->skipped, st->samples[0], st->samples[1], st->samples[2], st->rewrite[RP_OK], st->seconds, out);
+}
+
+static int data_build(int argc, char **argv, int real) {
+    db_opts o;
+    db_default_opts(&o);
+    long parts = real ? 0 : o.parts, seed = (long)o.seed, threads = 0, abstract = o.abstract, detailed = o.detailed;
+    const char *out = NULL, *name = "real_test";
+    arg_strs reals = {0};
+    int json = 0, first;
+    const arg_opt build_opts[] = {
+        ARG_LONG("parts", 'n', &parts, 0, 100000000, "N", "generated parts (default 1000)"),
+        ARG_LONG("seed", 's', &seed, 0, 1e15, "S", "seed of parts, prompts and split (default 1)"),
+        ARG_STRS("real", 0, &reals, "DIR", "also the DeepCAD / Fusion JSON files of DIR (repeatable)"),
+        ARG_LONG("abstract", 0, &abstract, 0, 16, "K", "abstract prompts per part (default 1)"),
+        ARG_LONG("detailed", 0, &detailed, 0, 16, "K", "detailed prompts per part (default 2)"),
+        ARG_DOUBLE("val", 0, &o.val_share, 0, 0.5, "X", "share of twin groups in val (default 0.02)"),
+        ARG_DOUBLE("test", 0, &o.test_share, 0, 0.5, "X", "share of twin groups in test (default 0.02)"),
+        ARG_STR("out", 'o', &out, "DIR", "output folder (required)"),
+        ARG_LONG("threads", 't', &threads, 0, 1024, "T", "threads (default: all cores); the output does not depend on it"),
+        ARG_FLAG("quiet", 'q', &o.quiet, "no progress bar"),
+        ARG_FLAG("json", 0, &json, "print the summary as one JSON object"),
+        ARG_END};
+    const arg_opt real_opts[] = {
+        ARG_STR("out", 'o', &out, "DIR", "output folder (required)"),
+        ARG_STR("name", 0, &name, "NAME", "writes DIR/NAME.jsonl and DIR/NAME.md (default real_test)"),
+        ARG_LONG("seed", 's', &seed, 0, 1e15, "S", "seed of the prompts (default 1)"),
+        ARG_LONG("abstract", 0, &abstract, 0, 16, "K", "abstract prompts per part (default 1)"),
+        ARG_LONG("detailed", 0, &detailed, 0, 16, "K", "detailed prompts per part (default 2)"),
+        ARG_LONG("threads", 't', &threads, 0, 1024, "T", "threads (default: all cores)"),
+        ARG_FLAG("quiet", 'q', &o.quiet, "no progress bar"),
+        ARG_FLAG("json", 0, &json, "print the summary as one JSON object"),
+        ARG_END};
+    const arg_spec build_spec = {
+        "data build", "--parts N [--seed S] [--real DIR]... -o OUT_DIR [options]",
+        "\nBuilds the training dataset: each part (generated, or a real JSON file) gets an answer\n"
+        "(<think> plan </think> + its verified parametric program) and abstract and detailed\n"
+        "prompts. Parts with a geometric twin stay in one split. Writes OUT_DIR/train.jsonl,\n"
+        "val.jsonl, test.jsonl and stats.md with charts (docs/data_build.md).",
+        build_opts, 0, 0, NULL, NULL};
+    const arg_spec real_spec = {
+        "data real", "DIR|FILE... -o OUT_DIR [--name NAME]",
+        "\nDescribes real DeepCAD / Fusion / Text2CAD JSON files as one JSONL of test records\n"
+        "(split \"test\", family \"real\"), with the same answers and prompts as data build.",
+        real_opts, 1, -1, "DIR", NULL};
+    int rc = arg_parse(real ? &real_spec : &build_spec, argc, argv, &first);
+    if (rc != ARG_GO) return rc;
+    if (!out) return cli_error(CLI_USAGE, data_cmd, "-o OUT_DIR is required");
+    o.parts = parts, o.seed = (uint64_t)seed, o.threads = (int)threads;
+    o.abstract = (int)abstract, o.detailed = (int)detailed;
+    if (o.abstract + o.detailed < 1) return cli_error(CLI_USAGE, data_cmd, "at least one prompt per part");
+    if (real) {
+        o.real = (const char *const *)(argv + first);
+        o.nreal = argc - first;
+        o.split = "test";
+        o.name = name;
+    } else {
+        o.real = reals.v;
+        o.nreal = reals.n;
+    }
+    db_stats st;
+    if (db_build(&o, out, &st)) return cli_error(CLI_IO, data_cmd, "%s", ut_error());
+    data_build_print(&st, out, json);
+    return st.parts ? CLI_OK : cli_error(CLI_INVALID, data_cmd, "no part could be made");
+}
+
+CLI_COMMAND(cmd_data, "data", "training data: generate parts (gen), compare them with real ones (stats), build datasets (build, real)") {
     if (argc < 2) {
         data_usage(stderr);
         return CLI_USAGE;
@@ -322,6 +415,8 @@ CLI_COMMAND(cmd_data, "data", "training data: generate parts (gen), compare them
     }
     if (!strcmp(sub, "gen")) return data_gen(argc - 1, argv + 1);
     if (!strcmp(sub, "stats")) return data_stats(argc - 1, argv + 1);
+    if (!strcmp(sub, "build")) return data_build(argc - 1, argv + 1, 0);
+    if (!strcmp(sub, "real")) return data_build(argc - 1, argv + 1, 1);
     data_usage(stderr);
-    return cli_error(CLI_USAGE, data_cmd, "unknown subcommand '%s' (gen or stats)", sub);
+    return cli_error(CLI_USAGE, data_cmd, "unknown subcommand '%s' (gen, stats, build or real)", sub);
 }
