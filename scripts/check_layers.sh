@@ -9,7 +9,7 @@
 set -uo pipefail
 
 # the layers, lowest first, and what each may include besides itself
-layers=(base model geom cad data eval ml train cli)
+layers=(base model geom cad data eval web ml train cli)
 declare -A lower=(
     [base]=""
     [model]="base"
@@ -17,9 +17,10 @@ declare -A lower=(
     [cad]="base model geom"
     [data]="base model geom cad"
     [eval]="base model geom cad data"
+    [web]="base model geom cad data eval"
     [ml]="base"
     [train]="base ml data"
-    [cli]="base model geom cad data eval ml train"
+    [cli]="base model geom cad data eval web ml train"
 )
 
 if [[ $# -ge 1 ]]; then

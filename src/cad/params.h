@@ -6,7 +6,8 @@
  *
  *   local w, d, t = 60, 40, 6      -- three parameters: w = 60, d = 40, t = 6
  *   local r = -2.5                 -- one: r = -2.5 (the span covers the minus sign)
- *   local a, b = 2 * 3, 4          -- one: b = 4 (a's value is an expression)
+ *   local a, b = 4, 2 * 3          -- one: a = 4 (b's value is an expression)
+ *   local c, d = 2 * 3, 4          -- none: the list is read up to its first non-literal
  *   local n <const> = 6            -- one: attributes are allowed
  *
  * Top level means outside every block (function, do, while, for, if, repeat) and bracket; an
