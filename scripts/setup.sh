@@ -9,7 +9,7 @@ pkgs=(build-essential pkg-config liblua5.4-dev libcjson-dev libopenblas-dev libo
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(python3 python3-torch python3-numpy python3-scipy occt-draw libocct-draw-dev libocct-data-exchange-dev
          chromium)
-  command -v node >/dev/null || pkgs+=(nodejs npm)
+  command -v node >/dev/null || pkgs+=(nodejs npm) # the browser test needs node >= 20 (it skips on older)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
