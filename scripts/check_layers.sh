@@ -9,7 +9,7 @@
 set -uo pipefail
 
 # the layers, lowest first, and what each may include besides itself
-layers=(base model geom cad data eval ml train infer cli)
+layers=(base model geom cad data eval web ml train infer cli)
 declare -A lower=(
     [base]=""
     [model]="base"
@@ -17,10 +17,11 @@ declare -A lower=(
     [cad]="base model geom"
     [data]="base model geom cad"
     [eval]="base model geom cad data"
+    [web]="base model geom cad data eval"
     [ml]="base"
     [train]="base ml data"
     [infer]="base model geom cad data eval ml train"
-    [cli]="base model geom cad data eval ml train infer"
+    [cli]="base model geom cad data eval web ml train infer"
 )
 
 if [[ $# -ge 1 ]]; then
