@@ -98,6 +98,18 @@ TEST(generate_trains_resumes_and_writes_a_valid_part) {
     for (int i = 0; i < r.n; i++) CHECK(r.cand[i].valid == (r.cand[i].error == NULL));
     inf_result_free(&r);
     inf_free(g);
+    /* the web page's prompt box: recad serve with the model answers /api/generate with the program */
+    snprintf(cmd, sizeof cmd,
+             "build/recad serve --port 0 -q -m %s/run/final > %s/serve.out 2>&1 & pid=$!; "
+             "for i in $(seq 50); do grep -q http %s/serve.out && break; sleep 0.1; done; "
+             "port=$(grep -o ':[0-9]*/' %s/serve.out | tr -d ':/'); "
+             "/usr/bin/python3 -c \"import urllib.request as u,sys; r=u.urlopen(u.Request('http://127.0.0.1:'+sys.argv[1]+"
+             "'/api/generate', data=b'{\\\"prompt\\\": \\\"a plate 30 by 20, 4 thick\\\"}', method='POST')); "
+             "print(r.status, r.read().decode())\" $port; rc=$?; kill $pid; exit $rc",
+             d, d, d, d);
+    REQUIRE_MSG(tf_run_cmd(cmd, &out) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "200 {\"program\":\"local w, d, t = 30, 20, 4"), "%s", out);
+    free(out);
     /* text-to-CAD evaluation against the retrieval baseline: both find the memorised plate */
     snprintf(path, sizeof path, "%s/test.jsonl", d);
     FILE *f = fopen(path, "w");
