@@ -84,6 +84,39 @@ double ms_area(const ms_mesh *m) {
     return s;
 }
 
+int ms_sample_surface(const ms_mesh *m, int n, uint64_t seed, double *pts) {
+    if (n <= 0) return 0;
+    double *cum = ut_malloc(((size_t)m->nt + 1) * sizeof *cum), total = 0;
+    for (int i = 0; i < m->nt; i++) {
+        const double *a = m->v + 3 * m->t[3 * i], *b = m->v + 3 * m->t[3 * i + 1], *c = m->v + 3 * m->t[3 * i + 2];
+        double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]}, w[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
+        double n0 = u[1] * w[2] - u[2] * w[1], n1 = u[2] * w[0] - u[0] * w[2], n2 = u[0] * w[1] - u[1] * w[0];
+        total += 0.5 * sqrt(n0 * n0 + n1 * n1 + n2 * n2);
+        cum[i] = total;
+    }
+    if (!(total > 0)) {
+        free(cum);
+        return ut_fail("the mesh has no area to sample");
+    }
+    ut_rng r;
+    ut_rng_seed(&r, seed);
+    for (int k = 0; k < n; k++) {
+        double x = total * ut_rng_uniform(&r);
+        int lo = 0, hi = m->nt - 1;
+        while (lo < hi) { /* first triangle with cum > x */
+            int mid = (lo + hi) / 2;
+            if (cum[mid] > x) hi = mid;
+            else lo = mid + 1;
+        }
+        const double *a = m->v + 3 * m->t[3 * lo], *b = m->v + 3 * m->t[3 * lo + 1], *c = m->v + 3 * m->t[3 * lo + 2];
+        double s = ut_rng_uniform(&r), t = ut_rng_uniform(&r);
+        if (s + t > 1) s = 1 - s, t = 1 - t; /* fold the square onto the triangle */
+        for (int d = 0; d < 3; d++) pts[3 * k + d] = a[d] + s * (b[d] - a[d]) + t * (c[d] - a[d]);
+    }
+    free(cum);
+    return n;
+}
+
 static int ms_cmp_pair(const void *a, const void *b) {
     const uint64_t *x = a, *y = b; /* key, value */
     if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;

@@ -51,6 +51,8 @@
 #ifndef RECAD_MESH_H
 #define RECAD_MESH_H
 
+#include <stdint.h>
+
 #include "model/cad.h"
 
 #define MS_DEFAULT_TOL 0.0 /* 0 = automatic: see above */
@@ -90,6 +92,10 @@ int ms_check_watertight(const ms_mesh *m); /* 0 if closed and consistently orien
 /* weaker: every directed edge a->b is matched by as many b->a (a closed, oriented surface that
    may touch itself along an edge); 0 or -1 + ut_error() */
 int ms_check_closed(const ms_mesh *m);
+/* n points uniform by area on the mesh's triangles, reproducible from seed (pts: n*3 doubles):
+   an independent sampler to check the kernel's exact surface samples against. Returns n, or
+   -1 + ut_error() if the mesh has no area. */
+int ms_sample_surface(const ms_mesh *m, int n, uint64_t seed, double *pts);
 int ms_write_stl(const ms_mesh *m, const char *path); /* binary STL, atomic */
 int ms_write_obj(const ms_mesh *m, const char *path); /* Wavefront OBJ, atomic */
 
