@@ -939,7 +939,9 @@ int ms_from_model_stats(const cad_model *m, double tol, ms_mesh *out, ms_stats *
     /* grid cells along the part's diagonal: MS_GRID_CELLS at the automatic tolerance */
     double cells = MS_GRID_CELLS * (MS_AUTO_TOL_REL * size) / tol;
     cells = fmin(fmax(cells, MS_GRID_MIN_CELLS), MS_GRID_MAX_CELLS);
-    double chord = tol, err = 0, allowed = 0, mv = 0;
+    /* the grid's vertices lie on the chord polygons, and where another prism clips an arc the
+       chords' error is not averaged out: a quarter of the tolerance costs little there */
+    double chord = parallel ? tol : fmax(tol / 4, MS_MIN_TOL_REL * size), err = 0, allowed = 0, mv = 0;
     for (int k = 0; k <= MS_MAX_REFINE; k++) {
         int capped = 0;
         st->refinements = k;

@@ -33,7 +33,7 @@
  * across sharp edges split at the true edge (volume error of order 1e-4 on curved faces); its
  * grid spans the part's exact box with 128 cells along its diagonal at the default tolerance,
  * proportionally fewer for a larger tol (at least 32: faster, coarser) and more for a smaller one
- * (at most 256, then more only when the check asks), and at least 8 across each extent.
+ * (at most 256, then more only when the check asks), and at least 16 across each extent.
  *
  * Checked result: every mesh is measured against the exact kernel (sd_volume) before it is
  * returned. Its volume must agree within min(MS_VOL_REL * V, tol * A) (V the exact volume, A the

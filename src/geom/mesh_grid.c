@@ -27,7 +27,7 @@
 #include "base/util.h"
 #include "geom/mesh_int.h"
 
-#define MS_GRID_MIN_AXIS 8      /* at least this many cells across each extent of the part */
+#define MS_GRID_MIN_AXIS 16      /* at least this many cells across each extent of the part */
 #define MS_GRID_MAX_POINTS 6e6 /* grid point budget */
 
 typedef struct {
