@@ -205,6 +205,35 @@ TEST(mesh_check_repro_small_intersection_is_not_empty) {
     cad_free(&m);
 }
 
+/* two faces that touch along an arc given twice by different points (the circles differ by
+   4e-7): the kernel counted the notch under the arc as solid (+6 %), so the correct mesh was
+   refused; the union's volume is the sum of the parts' (OCCT: 57748.614) */
+#define NOTCH_A                                                                                                   \
+    "Extrude(Sketch(XY, Face(Loop(Line(-10,-3.51568, -10,-80.6), Line(-10,-80.6, 10,-80.6), "                        \
+    "Line(10,-80.6, 10,-3.51568), Arc(10,-3.51568, 0,-10.6, -10,-3.51568)))), -35, \"new\")\n"
+#define NOTCH_B(op)                                                                                               \
+    "Extrude(Sketch(XY, Face(Loop(Arc(-3.2500014,10.0894743, 0,-10.6, 3.2500014,10.0894743), "                      \
+    "Line(3.2500014,10.0894743, 3.25,16.6), Line(3.25,16.6, -3.25,16.6), Line(-3.25,16.6, "                         \
+    "-3.2500014,10.0894743)), Loop(Circle(0,0, 7.6)))), -35, \"" op "\")\n"
+
+static double mc_volume(const char *src) {
+    cad_model m;
+    mc_run(src, &m);
+    sd_solid *s = sd_build(&m);
+    REQUIRE(s != NULL);
+    double v = sd_volume(s);
+    sd_free(s);
+    cad_free(&m);
+    return v;
+}
+
+TEST(mesh_check_touching_faces_along_a_near_coincident_arc) {
+    double va = mc_volume(NOTCH_A), vb = mc_volume(NOTCH_B("new")), v = mc_volume(NOTCH_A NOTCH_B("join"));
+    CHECK_REL(v, va + vb, 1e-7);
+    CHECK_REL(v, 57748.614, 1e-7);
+    mc_mesh_ok("notch join", NOTCH_A NOTCH_B("join"), 0, 1e-5, 2);
+}
+
 /* ---- random valid programs: every mesh matches the exact volume, or is refused ---- */
 
 typedef struct {
