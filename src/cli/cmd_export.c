@@ -42,7 +42,9 @@ static int export_load(const char *path, im_format fmt, const ex_limits *lim, ca
 static int export_mesh(const cad_model *m, double tol, const char *stl, const char *obj, cJSON *outs) {
     ms_mesh mesh;
     memset(&mesh, 0, sizeof mesh);
-    if (ms_from_model(m, tol, &mesh) != 0) return cli_error(CLI_INVALID, "export", "meshing failed: %s", ut_error());
+    int mrc = ms_from_model(m, tol, &mesh);
+    if (mrc == MS_BAD_TOL) return cli_error(CLI_USAGE, "export", "option --tol: %s", ut_error());
+    if (mrc != 0) return cli_error(CLI_INVALID, "export", "meshing failed: %s", ut_error());
     int rc = CLI_OK;
     if (stl && ms_write_stl(&mesh, stl) != 0) rc = cli_error(CLI_IO, "export", "%s", ut_error());
     else if (stl) cJSON_AddStringToObject(outs, "stl", stl);

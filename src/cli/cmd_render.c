@@ -69,7 +69,9 @@ CLI_COMMAND(cmd_render, "render", "render a CADLib program's part: a view or the
     if (rc == CLI_OK) {
         ms_mesh mesh = {0};
         img_rgb img = {0};
-        if (ms_from_model(&m, tol, &mesh) < 0) rc = cli_error(CLI_INVALID, cmd, "meshing failed: %s", ut_error());
+        int mrc = ms_from_model(&m, tol, &mesh);
+        if (mrc == MS_BAD_TOL) rc = cli_error(CLI_USAGE, cmd, "option --tol: %s", ut_error());
+        else if (mrc < 0) rc = cli_error(CLI_INVALID, cmd, "meshing failed: %s", ut_error());
         else {
             int ok = view == 4 ? (mode == RD_SHADED ? rd_sheet(&mesh, w / 2, h / 2, &img)
                                                     : render_tiles(&mesh, (rd_mode)mode, w / 2, h / 2, &img))

@@ -36,7 +36,9 @@ static int run_write(const char *cmd, const cad_model *m, const char *out, run_f
         return CLI_OK;
     }
     ms_mesh mesh = {0};
-    if (ms_from_model(m, tol, &mesh) < 0) return cli_error(CLI_INVALID, cmd, "meshing failed: %s", ut_error());
+    int mrc = ms_from_model(m, tol, &mesh);
+    if (mrc == MS_BAD_TOL) return cli_error(CLI_USAGE, cmd, "option --tol: %s", ut_error());
+    if (mrc < 0) return cli_error(CLI_INVALID, cmd, "meshing failed: %s", ut_error());
     res->triangles = mesh.nt;
     res->mesh_volume = ms_volume(&mesh);
     int rc = CLI_OK;

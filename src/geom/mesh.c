@@ -10,10 +10,14 @@
 #include "geom/geo2d.h"
 #include "geom/mesh_int.h"
 #include "geom/sketch.h"
+#include "geom/solid.h"
 #include "base/tol.h"
 #include "base/util.h"
 
 #define MS_PI 3.14159265358979323846
+#define MS_GRID_CELLS 128     /* grid mesher: cells along the part's diagonal at the automatic tolerance */
+#define MS_GRID_MIN_CELLS 32  /* ... for a coarser tolerance, at least */
+#define MS_GRID_MAX_CELLS 256 /* ... for a finer one, at most (the volume check may ask for more) */
 
 /* ---------------------------------------------------------------- mesh container */
 
@@ -78,6 +82,39 @@ double ms_area(const ms_mesh *m) {
         s += 0.5 * sqrt(n0 * n0 + n1 * n1 + n2 * n2);
     }
     return s;
+}
+
+int ms_sample_surface(const ms_mesh *m, int n, uint64_t seed, double *pts) {
+    if (n <= 0) return 0;
+    double *cum = ut_malloc(((size_t)m->nt + 1) * sizeof *cum), total = 0;
+    for (int i = 0; i < m->nt; i++) {
+        const double *a = m->v + 3 * m->t[3 * i], *b = m->v + 3 * m->t[3 * i + 1], *c = m->v + 3 * m->t[3 * i + 2];
+        double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]}, w[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
+        double n0 = u[1] * w[2] - u[2] * w[1], n1 = u[2] * w[0] - u[0] * w[2], n2 = u[0] * w[1] - u[1] * w[0];
+        total += 0.5 * sqrt(n0 * n0 + n1 * n1 + n2 * n2);
+        cum[i] = total;
+    }
+    if (!(total > 0)) {
+        free(cum);
+        return ut_fail("the mesh has no area to sample");
+    }
+    ut_rng r;
+    ut_rng_seed(&r, seed);
+    for (int k = 0; k < n; k++) {
+        double x = total * ut_rng_uniform(&r);
+        int lo = 0, hi = m->nt - 1;
+        while (lo < hi) { /* first triangle with cum > x */
+            int mid = (lo + hi) / 2;
+            if (cum[mid] > x) hi = mid;
+            else lo = mid + 1;
+        }
+        const double *a = m->v + 3 * m->t[3 * lo], *b = m->v + 3 * m->t[3 * lo + 1], *c = m->v + 3 * m->t[3 * lo + 2];
+        double s = ut_rng_uniform(&r), t = ut_rng_uniform(&r);
+        if (s + t > 1) s = 1 - s, t = 1 - t; /* fold the square onto the triangle */
+        for (int d = 0; d < 3; d++) pts[3 * k + d] = a[d] + s * (b[d] - a[d]) + t * (c[d] - a[d]);
+    }
+    free(cum);
+    return n;
 }
 
 static int ms_cmp_pair(const void *a, const void *b) {
@@ -345,11 +382,33 @@ int ms_model_box(const cad_model *m, double lo[3], double hi[3]) {
     return lo[0] <= hi[0] ? 0 : -1;
 }
 
+/* the exact volume and box of the model's solid; -1 + ut_error() if broken or empty */
+static int ms_exact(const cad_model *m, double *volume, double lo[3], double hi[3]) {
+    sd_solid *s = sd_build(m);
+    if (!s) return -1;
+    *volume = sd_volume(s);
+    int rc = *volume > 0 ? sd_bbox(s, lo, hi) : -1;
+    sd_free(s);
+    if (rc < 0) {
+        ut_clear_error();
+        return ut_fail("the model's solid is empty");
+    }
+    return 0;
+}
+
+static double ms_diag(const double lo[3], const double hi[3]) {
+    return sqrt((hi[0] - lo[0]) * (hi[0] - lo[0]) + (hi[1] - lo[1]) * (hi[1] - lo[1]) + (hi[2] - lo[2]) * (hi[2] - lo[2]));
+}
+
+double ms_part_size(const cad_model *m) {
+    double v, lo[3], hi[3];
+    if (ms_check_model(m) < 0 || ms_exact(m, &v, lo, hi) < 0) return -1;
+    return ms_diag(lo, hi);
+}
+
 double ms_default_tol(const cad_model *m) {
-    double lo[3], hi[3];
-    if (ms_check_model(m) < 0 || ms_model_box(m, lo, hi) < 0) return -1;
-    double d = sqrt((hi[0] - lo[0]) * (hi[0] - lo[0]) + (hi[1] - lo[1]) * (hi[1] - lo[1]) + (hi[2] - lo[2]) * (hi[2] - lo[2]));
-    return 1e-3 * d;
+    double size = ms_part_size(m);
+    return size > 0 ? MS_AUTO_TOL_REL * size : -1;
 }
 
 /* ---------------------------------------------------------------- polygonisation */
@@ -443,12 +502,55 @@ static void ms_ring_point(ms_profiles *p, double u, double v) {
     p->rings[p->nrings - 1].n++;
 }
 
+#define MS_INDEX_MIN 32 /* rings with at least this many points get an edge index */
+
+/* the row of v in ring r's index (clamped) */
+static int ms_ring_row(const ms_ring *r, double v) {
+    double f = (v - r->lo[1]) / (r->hi[1] - r->lo[1]) * r->nb;
+    int j = (int)f;
+    return j < 0 ? 0 : j >= r->nb ? r->nb - 1 : j;
+}
+
+/* builds the edge index of ring r (one row per 4 points): counts per row, offsets, edges */
+static void ms_ring_index(ms_profiles *p, ms_ring *r) {
+    r->nb = 0;
+    if (r->n < MS_INDEX_MIN || !(r->hi[1] > r->lo[1])) return;
+    int nb = r->n / 4;
+    r->nb = nb; /* ms_ring_row reads it */
+    const double *q = p->pt + 2 * r->first;
+    int *cnt = ut_calloc((size_t)nb + 1, sizeof *cnt), total = 0;
+    for (int i = 0, j = r->n - 1; i < r->n; j = i++) {
+        int a = ms_ring_row(r, fmin(q[2 * i + 1], q[2 * j + 1])), b = ms_ring_row(r, fmax(q[2 * i + 1], q[2 * j + 1]));
+        for (int k = a; k <= b; k++) cnt[k]++, total++;
+    }
+    r->bk = p->nbko;
+    ut_grow((void **)&p->bko, &p->cap_bko, p->nbko + nb + 1, sizeof *p->bko);
+    ut_grow((void **)&p->bke, &p->cap_bke, p->nbke + total, sizeof *p->bke);
+    int *off = p->bko + r->bk;
+    off[0] = p->nbke;
+    for (int k = 0; k < nb; k++) off[k + 1] = off[k] + cnt[k], cnt[k] = off[k]; /* cnt: fill cursor */
+    for (int i = 0, j = r->n - 1; i < r->n; j = i++) {
+        int a = ms_ring_row(r, fmin(q[2 * i + 1], q[2 * j + 1])), b = ms_ring_row(r, fmax(q[2 * i + 1], q[2 * j + 1]));
+        for (int k = a; k <= b; k++) p->bke[cnt[k]++] = i;
+    }
+    p->nbko += nb + 1;
+    p->nbke += total;
+    free(cnt);
+}
+
 static void ms_ring_end(ms_profiles *p) {
     ms_ring *r = &p->rings[p->nrings - 1];
     if (r->n < 3) { /* degenerate: drop */
         p->npt = r->first;
         p->nrings--;
+        return;
     }
+    const double *q = p->pt + 2 * r->first;
+    r->lo[0] = r->hi[0] = q[0];
+    r->lo[1] = r->hi[1] = q[1];
+    for (int i = 1; i < r->n; i++)
+        for (int k = 0; k < 2; k++) r->lo[k] = fmin(r->lo[k], q[2 * i + k]), r->hi[k] = fmax(r->hi[k], q[2 * i + k]);
+    ms_ring_index(p, r);
 }
 
 /* one loop: circles become rings of their own; the other curves are put in chain order by
@@ -512,6 +614,8 @@ int ms_polygonise(const cad_model *m, double tol, double rel, ms_profiles *p) {
 }
 
 void ms_profiles_free(ms_profiles *p) {
+    free(p->bko);
+    free(p->bke);
     free(p->pt);
     free(p->rings);
     free(p->sk_first);
@@ -538,8 +642,21 @@ int ms_region(const ms_profiles *p, int s, ms_ring_in_fn ring_in, const void *ct
 
 int ms_ring_contains(const ms_profiles *p, int r, double u, double v) {
     const ms_ring *rg = &p->rings[r];
+    if (u < rg->lo[0] || u > rg->hi[0] || v < rg->lo[1] || v > rg->hi[1]) return 0;
     const double *q = p->pt + 2 * rg->first;
     int in = 0;
+    if (rg->nb > 0) { /* the edges whose v range meets v's row (edge i runs from point i-1 to i) */
+        int row = ms_ring_row(rg, v);
+        for (int e = p->bko[rg->bk + row]; e < p->bko[rg->bk + row + 1]; e++) {
+            int i = p->bke[e], j = i > 0 ? i - 1 : rg->n - 1;
+            double yi = q[2 * i + 1], yj = q[2 * j + 1];
+            if ((yi > v) != (yj > v)) {
+                double x = q[2 * j] + (v - yj) * (q[2 * i] - q[2 * j]) / (yi - yj);
+                if (u < x) in ^= 1;
+            }
+        }
+        return in;
+    }
     for (int i = 0, j = rg->n - 1; i < rg->n; j = i++) {
         double yi = q[2 * i + 1], yj = q[2 * j + 1];
         if ((yi > v) != (yj > v)) {
@@ -755,18 +872,62 @@ static void ms_simplify_checked(ms_mesh *m) {
     ms_free(&keep);
 }
 
-int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
+/* one meshing attempt: 0 with a closed mesh in out, or -1 (ut_error() set when the model itself
+   is at fault; a mesh that is not closed is emptied and left to the volume check) */
+static int ms_attempt(const cad_model *m, double chord, double rel, int parallel, double diag, const double lo[3],
+                      const double hi[3], double cells, ms_mesh *out, int *capped) {
+    ms_profiles p;
+    if (ms_polygonise(m, chord, rel, &p) < 0) return -1;
+    int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, lo, hi, cells, out, capped);
+    ms_profiles_free(&p);
+    if (rc < 0) {
+        ms_free(out);
+        return -1;
+    }
+    if (out->nt > 0) {
+        if (parallel) ms_manifold(out); /* the grid mesher's output is a 2-manifold already */
+        ms_simplify_checked(out);
+    }
+    if (out->nt > 0 && ms_check_closed(out) < 0) {
+        ut_clear_error();
+        ms_free(out);
+    }
+    return 0;
+}
+
+int ms_from_model(const cad_model *m, double tol, ms_mesh *out) { return ms_from_model_stats(m, tol, out, NULL); }
+
+int ms_from_model_stats(const cad_model *m, double tol, ms_mesh *out, ms_stats *st) {
+    ms_stats dummy;
+    if (!st) st = &dummy;
+    memset(st, 0, sizeof *st);
     memset(out, 0, sizeof *out);
     if (ms_check_model(m) < 0) return -1;
-    if (!(tol <= 0 || isfinite(tol))) return ut_fail("chord tolerance must be a finite number");
-    double lo[3], hi[3];
-    if (ms_model_box(m, lo, hi) < 0) return ut_fail("model has no curve to extrude");
-    double diag = sqrt((hi[0] - lo[0]) * (hi[0] - lo[0]) + (hi[1] - lo[1]) * (hi[1] - lo[1]) + (hi[2] - lo[2]) * (hi[2] - lo[2]));
+    if (!(tol <= 0 || isfinite(tol))) {
+        ut_fail("chord tolerance must be a finite number");
+        return MS_BAD_TOL;
+    }
+    double mlo[3], mhi[3], lo[3], hi[3], V;
+    if (ms_model_box(m, mlo, mhi) < 0) return ut_fail("model has no curve to extrude");
+    double diag = ms_diag(mlo, mhi);
     if (!(diag > 0) || !isfinite(diag)) return ut_fail("model has zero or infinite size");
+    if (ms_exact(m, &V, lo, hi) < 0) return -1;
+    double size = ms_diag(lo, hi);
+    st->part_size = size;
+    st->exact_volume = V;
+    if (!(size > 0) || !isfinite(size)) return ut_fail("the part has zero or infinite size");
+    if (tol > 0 && tol < MS_MIN_TOL_REL * size) {
+        ut_fail("chord tolerance %g mm is below %g of the part's size (%.6g mm): at least %.3g mm", tol, MS_MIN_TOL_REL, size,
+                MS_MIN_TOL_REL * size);
+        return MS_BAD_TOL;
+    }
+    if (tol > size) {
+        ut_fail("chord tolerance %g mm exceeds the part's size (%.6g mm)", tol, size);
+        return MS_BAD_TOL;
+    }
     double rel = tol > 0 ? 0 : 5e-4;
-    if (!(tol > 0)) tol = 1e-3 * diag;
-    ms_profiles p;
-    if (ms_polygonise(m, tol, rel, &p) < 0) return -1;
+    if (!(tol > 0)) tol = MS_AUTO_TOL_REL * size;
+    st->tol = tol;
     /* parallel extrusions (up to sign)? */
     const double *n0 = m->sketches[m->extrudes[0].sketch].plane.n;
     int parallel = 1;
@@ -774,16 +935,36 @@ int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
         const double *n = m->sketches[m->extrudes[i].sketch].plane.n;
         if (fabs(n[0] * n0[0] + n[1] * n0[1] + n[2] * n0[2]) < 1 - TOL_AXIS) parallel = 0;
     }
-    int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, diag, tol, out);
-    ms_profiles_free(&p);
-    if (rc == 0 && out->nt > 0) {
-        if (parallel) ms_manifold(out); /* the grid mesher's output is a 2-manifold already */
-        ms_simplify_checked(out);
-    }
-    if (rc < 0) ms_free(out);
-    else if (out->nt == 0) {
+    st->grid = !parallel;
+    /* grid cells along the part's diagonal: MS_GRID_CELLS at the automatic tolerance */
+    double cells = MS_GRID_CELLS * (MS_AUTO_TOL_REL * size) / tol;
+    cells = fmin(fmax(cells, MS_GRID_MIN_CELLS), MS_GRID_MAX_CELLS);
+    /* the grid's vertices lie on the chord polygons, and where another prism clips an arc the
+       chords' error is not averaged out: a quarter of the tolerance costs little there */
+    double chord = parallel ? tol : fmax(tol / 4, MS_MIN_TOL_REL * size), err = 0, allowed = 0, mv = 0;
+    for (int k = 0; k <= MS_MAX_REFINE; k++) {
+        int capped = 0;
+        st->refinements = k;
+        if (ms_attempt(m, chord, rel, parallel, diag, lo, hi, cells, out, &capped) < 0) return -1;
+        mv = ms_volume(out);
+        err = fabs(mv - V);
+        allowed = fmin(MS_VOL_REL * V, tol * ms_area(out));
+        st->mesh_volume = mv;
+        st->allowed = allowed;
+        if (out->nt > 0 && err <= allowed) return 0;
         ms_free(out);
-        return ut_fail("the model's solid is empty");
+        if (parallel) { /* finer chords, while they stay in the accepted range */
+            if (chord / 4 < MS_MIN_TOL_REL * size) break;
+            chord /= 4;
+            rel /= 4;
+        } else { /* a finer grid and finer chords (arcs clipped by other prisms), while the point budget allows */
+            if (capped) break;
+            cells *= 2;
+            if (chord / 4 >= MS_MIN_TOL_REL * size) chord /= 4, rel /= 4;
+        }
     }
-    return rc;
+    if (mv == 0) return ut_fail("meshing found no solid although the part's exact volume is %.6g mm^3", V);
+    return ut_fail("the mesh's volume %.6g mm^3 differs from the part's exact volume %.6g mm^3 by %.2g%% (allowed %.2g%% at "
+                   "chord tolerance %g mm) after %d finer attempts",
+                   mv, V, 100 * err / V, 100 * allowed / V, tol, st->refinements);
 }

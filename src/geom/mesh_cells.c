@@ -449,10 +449,29 @@ static int ms_level_index(const double *Z, int n, double w) {
 
 /* ---------------------------------------------------------------- output */
 
-/* 1 if b lies on the straight line from a to d (within eps) */
-static int ms_collinear(const ms_ctx *c, int a, int b, int d) {
-    double dx = c->x[d] - c->x[a], dy = c->y[d] - c->y[a], l = sqrt(dx * dx + dy * dy);
-    return fabs(ms_orient(c, a, d, b)) <= c->eps * l;
+/* A trapezoid's bottom (or top) edge is the straight line from the first vertex of its run to
+ * the last; the vertices between are dropped from the output, so every one of them must lie
+ * within eps of that line - not merely of the line through its two neighbours, which lets a
+ * finely chorded arc pass for straight one triple at a time. The run keeps the cone of slopes
+ * (seen from its first vertex s) of the lines that pass within eps (vertically, which bounds the
+ * perpendicular distance) of every vertex so far; x grows strictly along a run. */
+typedef struct {
+    int s;          /* first vertex of the run */
+    double lo, hi;  /* admissible slopes from s */
+} ms_trun;
+
+/* extends run r through vertex b to end vertex d: 1 and the new cone in *out if every vertex of
+   the run, b included, lies within eps of the line s-d */
+static int ms_trun_extend(const ms_ctx *c, const ms_trun *r, int b, int d, ms_trun *out) {
+    double xs = c->x[r->s], ys = c->y[r->s], dxb = c->x[b] - xs, dxd = c->x[d] - xs;
+    if (!(dxb > 0) || !(dxd > dxb)) return 0;
+    double lo = fmax(r->lo, (c->y[b] - ys - c->eps) / dxb), hi = fmin(r->hi, (c->y[b] - ys + c->eps) / dxb);
+    double sl = (c->y[d] - ys) / dxd;
+    if (!(sl >= lo && sl <= hi)) return 0;
+    out->s = r->s;
+    out->lo = lo;
+    out->hi = hi;
+    return 1;
 }
 
 typedef struct {
@@ -683,19 +702,31 @@ static void ms_trapezoids(const ms_ctx *c, ms_cx *x) {
     x->nextc = ut_malloc((size_t)(n + 1) * sizeof(int));
     x->prevc = ut_malloc((size_t)(n + 1) * sizeof(int));
     for (int k = 0; k < n; k++) x->nextc[k] = x->prevc[k] = -1;
-    for (int k = 0; k < n; k++) {
+    ms_trun *bot = ut_malloc((size_t)(n + 1) * sizeof *bot), *top = ut_malloc((size_t)(n + 1) * sizeof *top);
+    for (int k = 0; k < n; k++) { /* cells come slab by slab: a cell's predecessor is done first */
         const ms_cell *a = &x->cells[k];
+        if (x->prevc[k] < 0) {
+            const int *L0 = c->lids + c->lfirst[a->slab];
+            bot[k] = (ms_trun){L0[a->ia0], -INFINITY, INFINITY};
+            top[k] = (ms_trun){L0[a->ia1], -INFINITY, INFINITY};
+        }
         if (a->ib1 != a->ib0 + 1 || a->slab + 2 >= c->nlines) continue;
         int n2 = x->rightc[c->lfirst[a->slab + 1] + a->ib0];
         if (n2 < 0) continue;
         const ms_cell *b = &x->cells[n2];
         if (b->ia0 != a->ib0 || b->ia1 != a->ib1) continue;
         if (memcmp(x->solid + (size_t)k * nlay, x->solid + (size_t)n2 * nlay, (size_t)nlay) != 0) continue;
-        const int *L0 = c->lids + c->lfirst[a->slab], *L1 = c->lids + c->lfirst[a->slab + 1], *L2 = c->lids + c->lfirst[a->slab + 2];
-        if (!ms_collinear(c, L0[a->ia0], L1[a->ib0], L2[b->ib0]) || !ms_collinear(c, L0[a->ia1], L1[a->ib1], L2[b->ib1])) continue;
+        const int *L1 = c->lids + c->lfirst[a->slab + 1], *L2 = c->lids + c->lfirst[a->slab + 2];
+        ms_trun nb, nt;
+        if (!ms_trun_extend(c, &bot[k], L1[a->ib0], L2[b->ib0], &nb) || !ms_trun_extend(c, &top[k], L1[a->ib1], L2[b->ib1], &nt))
+            continue;
         x->nextc[k] = n2;
         x->prevc[n2] = k;
+        bot[n2] = nb;
+        top[n2] = nt;
     }
+    free(bot);
+    free(top);
     x->needed = ut_calloc((size_t)c->nv + 1, 1);
     for (int k = 0; k < n; k++) {
         const ms_cell *a = &x->cells[k];

@@ -8,12 +8,14 @@
  * crossings). Surface vertices are shared through a map keyed by the edge, so the mesh is closed;
  * each triangle is oriented away from the tetrahedron's inside vertices.
  *
- * Grid planes: uniform spacing h = diag / cells, cells = MS_GRID_CELLS at the default chord tolerance
- * (1e-3 diag) and proportionally more or fewer for other tolerances (clamped to [MS_GRID_MIN_CELLS,
- * MS_GRID_MAX_CELLS], and fewer if the grid would exceed MS_GRID_MAX_POINTS), plus, for every face of the model that is
+ * Grid: over the part's exact box (not the model's: a small intersection of large prisms gets a
+ * grid of its own size), spacing h = diag / cells along each axis (the caller picks cells from the
+ * chord tolerance and raises it when the volume check asks for more), at most 1/MS_GRID_MIN_AXIS
+ * of the part's extent along that axis (thin parts get cells across their thickness), all spacings
+ * grown together if the grid would exceed MS_GRID_MAX_POINTS; plus, for every face of the model that is
  * perpendicular to a world axis (slab ends of axis-aligned extrusions, axis-parallel lines of
  * axis-aligned sketches), a pair of planes at +-delta around it, so those faces and their sharp
- * edges are reproduced to within delta = 1e-6 diag instead of being chamfered by the grid.
+ * edges are reproduced to within delta = 1e-6 diag (the part's) instead of being chamfered by the grid.
  */
 #include <math.h>
 #include <stdint.h>
@@ -25,9 +27,7 @@
 #include "base/util.h"
 #include "geom/mesh_int.h"
 
-#define MS_GRID_CELLS 128      /* grid cells along the bounding-box diagonal at the default tolerance */
-#define MS_GRID_MIN_CELLS 32
-#define MS_GRID_MAX_CELLS 256
+#define MS_GRID_MIN_AXIS 16      /* at least this many cells across each extent of the part */
 #define MS_GRID_MAX_POINTS 6e6 /* grid point budget */
 
 typedef struct {
@@ -112,9 +112,15 @@ static int ms_crossings(const ms_gctx *g, const double a[3], const double b[3], 
         }
         double du = lb[0] - la[0], dv = lb[1] - la[1];
         if (du == 0 && dv == 0) continue;
+        /* the prism's walls matter only where the segment is inside its slab; a ring whose box
+           the segment's box misses has no crossing */
+        if (fmax(la[2], lb[2]) < g->w0[e] || fmin(la[2], lb[2]) > g->w1[e]) continue;
+        double u0 = fmin(la[0], lb[0]), u1 = fmax(la[0], lb[0]), v0 = fmin(la[1], lb[1]), v1 = fmax(la[1], lb[1]);
         for (int r = g->p->sk_first[s]; r < g->p->sk_first[s] + g->p->sk_n[s] && n < max; r++) {
-            const double *qq = g->p->pt + 2 * g->p->rings[r].first;
-            int m = g->p->rings[r].n;
+            const ms_ring *rg = &g->p->rings[r];
+            if (u1 < rg->lo[0] || u0 > rg->hi[0] || v1 < rg->lo[1] || v0 > rg->hi[1]) continue;
+            const double *qq = g->p->pt + 2 * rg->first;
+            int m = rg->n;
             for (int i = 0, j = m - 1; i < m && n < max; j = i++) {
                 double ex = qq[2 * i] - qq[2 * j], ey = qq[2 * i + 1] - qq[2 * j + 1];
                 double den = du * ey - dv * ex;
@@ -486,7 +492,8 @@ static void ms_sharpen(ms_run *R) {
     free(sp);
 }
 
-int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, double tol, ms_mesh *out) {
+int ms_mesh_grid(const cad_model *m, const ms_profiles *p, const double lo[3], const double hi[3], double cells, ms_mesh *out,
+                 int *capped) {
     ms_gctx g = {.m = m, .p = p};
     g.box = ut_malloc((size_t)(m->nsketches + 1) * sizeof *g.box);
     for (int s = 0; s < m->nsketches; s++) {
@@ -505,22 +512,22 @@ int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, double t
     g.w0 = ut_malloc((size_t)m->nextrudes * sizeof *g.w0);
     g.w1 = ut_malloc((size_t)m->nextrudes * sizeof *g.w1);
     for (int e = 0; e < m->nextrudes; e++) cad_extrude_slab(&m->extrudes[e], &g.w0[e], &g.w1[e]);
-    double lo[3], hi[3];
-    ms_model_box(m, lo, hi);
-    double cells = MS_GRID_CELLS * (1e-3 * diag) / tol;
-    if (!(cells >= MS_GRID_MIN_CELLS)) cells = MS_GRID_MIN_CELLS;
-    if (cells > MS_GRID_MAX_CELLS) cells = MS_GRID_MAX_CELLS;
-    double h = diag / cells, delta = 1e-6 * diag;
+    double diag = sqrt((hi[0] - lo[0]) * (hi[0] - lo[0]) + (hi[1] - lo[1]) * (hi[1] - lo[1]) + (hi[2] - lo[2]) * (hi[2] - lo[2]));
+    /* spacing: diag / cells, and at least MS_GRID_MIN_AXIS cells across each extent of the part */
+    double h[3], delta = 1e-6 * diag, grow = 1;
+    *capped = 0;
     ms_run R = {.g = &g, .out = out};
     ms_axis feat[3] = {{0}};
     ms_features(&g, feat);
     for (;;) {
         for (int a = 0; a < 3; a++) {
+            h[a] = grow * fmin(diag / cells, (hi[a] - lo[a]) / MS_GRID_MIN_AXIS);
             R.ax[a].n = 0;
-            ms_make_axis(&feat[a], lo[a] - h, hi[a] + h, h, delta, &R.ax[a]);
+            ms_make_axis(&feat[a], lo[a] - h[a], hi[a] + h[a], h[a], delta, &R.ax[a]);
         }
         if ((double)R.ax[0].n * R.ax[1].n * R.ax[2].n <= MS_GRID_MAX_POINTS) break;
-        h *= 1.25;
+        grow *= 1.25;
+        *capped = 1;
     }
     for (int a = 0; a < 3; a++) free(feat[a].c);
     int64_t nx = R.ax[0].n, ny = R.ax[1].n, nz = R.ax[2].n, npts = nx * ny * nz;

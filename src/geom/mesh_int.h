@@ -19,6 +19,8 @@ typedef struct {
     int face;     /* model face index */
     int loop;     /* model loop index */
     int hole;     /* 0: the face's outer loop, 1: a hole */
+    double lo[2], hi[2]; /* bounding box of the ring's points */
+    int nb, bk;          /* rows of the edge index (0: none): offsets p->bko[bk .. bk+nb] */
 } ms_ring;
 
 typedef struct {
@@ -27,6 +29,11 @@ typedef struct {
     ms_ring *rings;
     int nrings, cap_rings;
     int *sk_first, *sk_n; /* per sketch: rings[sk_first .. sk_first+sk_n-1] (0 rings if unused) */
+    /* edge index of the larger rings: the ring's box is cut into nb rows of equal height; row j
+       lists (in bke[bko[bk+j] .. bko[bk+j+1]]) the edges, by their first point, whose v range
+       meets it, so a point test scans one row instead of the whole ring */
+    int *bko, nbko, cap_bko;
+    int *bke, nbke, cap_bke;
 } ms_profiles;
 
 /* chord count for an arc of radius r sweeping |sweep| radians: sagitta <= min(tol, rel*r)
@@ -45,10 +52,12 @@ int ms_ring_contains(const ms_profiles *p, int r, double u, double v);
 /* 1 if (u, v) lies inside the region of sketch s */
 int ms_sketch_contains(const ms_profiles *p, int s, double u, double v);
 
-/* the two meshers; out is empty on entry. diag = model bounding-box diagonal, tol = chord
-   tolerance (mm; the grid mesher's spacing follows it) */
+/* the two meshers; out is empty on entry. diag = model bounding-box diagonal (mm, the scale of
+   the arrangement's merge distance); lo/hi = the part's exact box (mm), cells = grid cells along
+   its diagonal; *capped = 1 when the grid point budget made the grid coarser than asked */
 int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh *out);
-int ms_mesh_grid(const cad_model *m, const ms_profiles *p, double diag, double tol, ms_mesh *out);
+int ms_mesh_grid(const cad_model *m, const ms_profiles *p, const double lo[3], const double hi[3], double cells, ms_mesh *out,
+                 int *capped);
 
 /* conservative bounding box of the model's extrudes (arcs by their full circles); -1 if none */
 int ms_model_box(const cad_model *m, double lo[3], double hi[3]);

@@ -1024,7 +1024,9 @@ double sd_quad_area(const sd_solid *s) {
 }
 
 /* does the plane {p : p.e = x} cut the solid's interior? Rays along d at the midpoints of the
-   plane's own breakpoint pieces decide (the lines are smooth families in between) */
+   plane's own breakpoint pieces decide (the lines are smooth families in between); crossings of
+   two cylinders are not breakpoints, so a piece whose midpoint misses is probed at seven more
+   points (a sliver between two curved walls can sit in a piece without covering its middle) */
 static int sd_plane_occupied(const sd_solid *s, const sd_arr *A, const double e[3], const double d[3],
                              const double a[3], double x, double ylo, double yhi, sd_ws *ws) {
     sd_cut c;
@@ -1036,14 +1038,16 @@ static int sd_plane_occupied(const sd_solid *s, const sd_arr *A, const double e[
     sd_arr_cyl_breaks(s, A, &c, ylo, yhi, &br);
     sd_vals_finish(&br, ylo, yhi, 1e-13 * s->size);
     int hit = 0;
-    for (int k = 0; k + 1 < br.n && !hit; k++) {
-        double y = 0.5 * (br.v[k] + br.v[k + 1]), o[3];
-        for (int i = 0; i < 3; i++) o[i] = c.o[i] + y * a[i];
-        ws->used = 0;
-        sd_iv *iv = sd_ws_block(ws);
-        int n = sd_ray_node(s, s->root, o, d, ws, iv);
-        for (int i = 0; i < n && !hit; i++) hit = iv[i].t1 > iv[i].t0;
-    }
+    static const double at[8] = {0.5, 0.125, 0.875, 0.25, 0.75, 0.375, 0.625, 0.0625};
+    for (int k = 0; k + 1 < br.n && !hit; k++)
+        for (int j = 0; j < 8 && !hit; j++) {
+            double y = br.v[k] + at[j] * (br.v[k + 1] - br.v[k]), o[3];
+            for (int i = 0; i < 3; i++) o[i] = c.o[i] + y * a[i];
+            ws->used = 0;
+            sd_iv *iv = sd_ws_block(ws);
+            int n = sd_ray_node(s, s->root, o, d, ws, iv);
+            for (int i = 0; i < n && !hit; i++) hit = iv[i].t1 > iv[i].t0;
+        }
     sd_vals_free(&br);
     return hit;
 }
@@ -1053,6 +1057,7 @@ static int sd_plane_occupied(const sd_solid *s, const sd_arr *A, const double e[
 void sd_quad_box(const sd_solid *s, double lo[3], double hi[3]) {
     const sd_node *r = &s->nd[s->root];
     sd_ws *ws = sd_ws_reserve(s);
+    int found = 0, miss[3] = {0, 0, 0};
     for (int ax = 0; ax < 3; ax++) {
         double e[3] = {0, 0, 0}, d[3] = {0, 0, 0}, a[3] = {0, 0, 0}, o[3] = {0, 0, 0};
         int ia = (ax + 1) % 3, id = (ax + 2) % 3;
@@ -1070,9 +1075,13 @@ void sd_quad_box(const sd_solid *s, double lo[3], double hi[3]) {
             if (sd_plane_occupied(s, &A, e, d, a, 0.5 * (br.v[k] + br.v[k + 1]), r->lo[ia], r->hi[ia], ws)) first = k;
         for (int k = br.n - 2; k >= 0 && last < 0 && first >= 0; k--)
             if (sd_plane_occupied(s, &A, e, d, a, 0.5 * (br.v[k] + br.v[k + 1]), r->lo[ia], r->hi[ia], ws)) last = k;
-        if (first >= 0) lo[ax] = br.v[first], hi[ax] = br.v[last + 1];
-        else lo[ax] = INFINITY, hi[ax] = -INFINITY;
+        if (first >= 0) lo[ax] = br.v[first], hi[ax] = br.v[last + 1], found++;
+        else miss[ax] = 1;
         sd_vals_free(&br);
         sd_arr_free(&A);
     }
+    /* an axis whose probes all missed a solid that another axis found keeps the node box there
+       (conservative); when every axis misses, the solid is empty */
+    for (int ax = 0; ax < 3; ax++)
+        if (miss[ax] && !found) lo[ax] = INFINITY, hi[ax] = -INFINITY;
 }

@@ -2,8 +2,9 @@
  *
  * Candidates are drawn uniformly by area over all prism faces (caps through a grid of cells
  * over the profile's box, walls uniform in curve length and height); a candidate is kept when
- * the solid contains the point just behind the face and not the one in front, and no
- * lower-index prism has it on its own boundary (coincident faces count once).
+ * the solid contains exactly one of the two points just in front of and just behind the face
+ * (its outward normal points to the one outside: a face that a cut contributes faces into its
+ * prism), and no lower-index prism has it on its own boundary (coincident faces count once).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -22,6 +23,9 @@ typedef struct {
 } sd_aid;
 
 #define SD_GRID 24
+/* rejection tries for one cap point: the draw stays on the chosen face (redrawing the face
+   instead would bias against caps that fill little of their grid cells) */
+#define SD_CAP_TRIES 65536
 
 /* marks the cells that the curve g touches (conservatively: boxes of short pieces) */
 static void sd_mark_cells(const sd_prism *p, const g2_curve *c, sd_aid *a, unsigned char *mixed) {
@@ -133,7 +137,7 @@ static int sd_faces(const sd_solid *s, sd_face **out) {
 static int sd_face_point(const sd_solid *s, const sd_face *f, const sd_aid *a, ut_rng *r, double q[3], double nf[3]) {
     const sd_prism *p = &s->pr[f->prism];
     if (f->curve < 0) {
-        for (int tries = 0; tries < 64 && a->ncell > 0; tries++) {
+        for (int tries = 0; tries < SD_CAP_TRIES && a->ncell > 0; tries++) {
             int c = a->cell[(int)(ut_rng_uniform(r) * a->ncell)], id = c >> 1;
             double u = p->rg.lo[0] + (id % a->g + ut_rng_uniform(r)) * a->cw;
             double v = p->rg.lo[1] + (id / a->g + ut_rng_uniform(r)) * a->ch;
@@ -184,8 +188,13 @@ int sd_sample_surface(const sd_solid *s, int n, uint64_t seed, double *pts, doub
         double q[3], nrm[3], qa[3], qb[3];
         if (!sd_face_point(s, &f[lo], &aid[pi], &r, q, nrm)) continue;
         for (int k = 0; k < 3; k++) qa[k] = q[k] + del * nrm[k], qb[k] = q[k] - del * nrm[k];
-        /* the prism itself: qb (behind the outward normal) inside, qa outside */
-        if (sd_eval2k(s, s->root, qa, qb, pi, 2) != 2) continue; /* not (outside at qa, inside at qb) */
+        /* the face is on the solid's boundary where exactly one side is in the solid: the prism's
+           own side (qb) for a face that a join or an intersect contributes, the other side (qa)
+           for one that a cut contributes, whose outward normal is then the prism's inward one */
+        int in = sd_eval2k(s, s->root, qa, qb, pi, 2);
+        if (in != 1 && in != 2) continue;
+        if (in == 1)
+            for (int k = 0; k < 3; k++) nrm[k] = -nrm[k];
         int claimed = 0;
         for (int j = 0; j < pi && !claimed; j++) claimed = sd_prism_on_boundary(&s->pr[j], &aid[j], q, tol);
         if (claimed) continue;

@@ -92,7 +92,10 @@ static int sd_box2_near(const double *a, const double *b, double tol) {
     return a[0] <= b[2] + tol && b[0] <= a[2] + tol && a[1] <= b[3] + tol && b[1] <= a[3] + tol;
 }
 
-/* splits every curve at its intersections with the other curves; finds coincident pieces */
+#define SD_SNAP 1000 /* curve ends within this many tol_len of a curve split it */
+
+/* splits every curve at its intersections with the other curves and where their ends come near
+   it; finds coincident pieces */
 static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
     double tol = tol_len(s->size);
     int cap_t = 64;
@@ -105,8 +108,16 @@ static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
             if (j == i || !sd_sec_near(S, S->cpr[i], S->cpr[j]) || !sd_box2_near(S->cbox[i], S->cbox[j], tol)) continue;
             int n = g2_intersect(&S->c[i], &S->c[j], tol, is, 16);
             for (int k = 0; k < n; k++) {
-                if (nt == cap_t) ts = ut_realloc(ts, (size_t)(cap_t *= 2) * sizeof *ts);
+                if (nt + 2 >= cap_t) ts = ut_realloc(ts, (size_t)(cap_t *= 2) * sizeof *ts);
                 ts[nt++] = is[k].ta;
+            }
+            /* the other curve's ends where they come near this one: a corner that stops short of
+               (or overshoots) this curve by more than tol still changes the membership along it
+               as seen by the classification's +-tol probes, so the piece must end there */
+            for (int e = 0; e < 2; e++) {
+                double q[2], t;
+                g2_eval(&S->c[j], e, q);
+                if (g2_closest(&S->c[i], q, &t) <= SD_SNAP * tol && t > 0 && t < 1) ts[nt++] = t;
             }
         }
         qsort(ts, (size_t)nt, sizeof *ts, sd_cmp_double);
