@@ -17,6 +17,7 @@
 CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answer pairs") {
     if (argc > 1 && !strcmp(argv[1], "grpo")) return cli_train_grpo(argc - 1, argv + 1);
     tr_options o = tr_defaults();
+    double max_min = 0;
     const char *config = NULL, *data = NULL, *tokpath = NULL, *init = NULL, *val = NULL;
     long steps = o.steps, batch = o.batch, seq = o.seq, warmup = o.warmup, ckpt = o.ckpt_every, keep = o.keep_ckpts,
          logp = o.log_every, seed = (long)o.seed, threads = 0, val_samples = o.val_samples, val_gen = 0, val_max_new = 512;
@@ -48,6 +49,7 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
         ARG_LONG("val-gen", 0, &val_gen, 0, 100000, "K",
                  "also generate (greedy) for the first K validation prompts,\nrun and score the answers: val_ir, val_iou_best (default 0)"),
         ARG_LONG("val-max-new", 0, &val_max_new, 1, 1 << 20, "N", "answer tokens at most in --val-gen (default 512)"),
+        ARG_DOUBLE("max-minutes", 0, &max_min, 0, 1e7, "M", "stop after the step that reaches M minutes of training\n(validated and checkpointed; --resume continues)"),
         ARG_FLAG("resume", 0, &o.resume, "continue from DIR/latest if it exists"),
         ARG_FLAG("quiet", 0, &o.quiet, "no progress bar"),
         ARG_FLAG("json", 0, &json, "print a JSON summary on stdout"),
@@ -76,6 +78,7 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
     o.log_every = logp;
     o.seed = (uint64_t)seed;
     o.val_samples = (int)val_samples;
+    o.max_seconds = max_min * 60;
     if (val_gen && !tokpath) return cli_error(CLI_USAGE, "train", "--val-gen needs --tokenizer");
     if (val_gen && !val) return cli_error(CLI_USAGE, "train", "--val-gen needs --val FILE");
     if (!data || !o.out_dir) return cli_error(CLI_USAGE, "train", "--data and --out are required");

@@ -462,7 +462,9 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
         }
         loss = (float)row[0];
         tokens_run += (double)o->batch * T;
-        int validate = (o->val || o->hook.fn) && ((o->eval_every > 0 && opt.step % o->eval_every == 0) || opt.step == o->steps);
+        if (o->max_seconds > 0 && ut_now() - t_run >= o->max_seconds && opt.step < end) end = opt.step;
+        int validate = (o->val || o->hook.fn) &&
+                       ((o->eval_every > 0 && opt.step % o->eval_every == 0) || opt.step == o->steps || opt.step == end);
         if (validate && tr_validate(m, o, opt.step, in, tg, row)) {
             rc = -1;
             break;

@@ -90,6 +90,8 @@ typedef struct {
     int resume;            /* continue from OUT/latest when it exists */
     int quiet;             /* no progress bar */
     long stop_after;       /* > 0: stop (with a checkpoint) after this step, as an interruption */
+    double max_seconds;    /* > 0: stop (with validation and a checkpoint) after the step that
+                              reaches this wall time; the learning-rate schedule still spans steps */
     const tr_data *val;    /* validation samples (NULL: none) */
     long eval_every;       /* validation period in steps (default 0: only after the last step) */
     int val_samples;       /* validation samples used for the loss (default 256; <= 0: all) */

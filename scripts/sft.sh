@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# sft.sh [RECIPE] [WORK_DIR] - the shipped model from scratch: dataset, tokenizer, supervised
+# training, evaluation; every stage resumes (rerun the script after an interruption).
+#   RECIPE    configs/sft_recipe.conf (default): data volume, model size, training settings
+#   WORK_DIR  where the dataset, tokenizer and run go (default work/sft)
+# At the end the trained model is copied to models/default (config, weights, tokenizer.json) and
+# the evaluation report is written to WORK_DIR/eval_*/report.md (docs/sft.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+recipe=${1:-configs/sft_recipe.conf}
+work=${2:-work/sft}
+# shellcheck source=/dev/null
+source "$recipe"
+scripts/setup.sh
+make -j"$(nproc)" all >/dev/null
+mkdir -p "$work"
+t0=$(date +%s)
+stamp() { echo "sft: $1 ($(( $(date +%s) - t0 )) s)"; }
+
+if [ ! -s "$work/data/train.jsonl" ]; then
+  real=()
+  for d in $REAL_TRAIN; do real+=(--real "$d"); done
+  build/recad data build --parts "$PARTS" --seed "$DATA_SEED" "${real[@]}" -o "$work/data"
+fi
+[ -s "$work/data/real_test.jsonl" ] || build/recad data real "$REAL_TEST" -o "$work/data" --name real_test
+stamp "dataset ready"
+[ -s "$work/tokenizer.json" ] ||
+  build/recad tokenizer train --vocab "$VOCAB" --field prompt --field answer -o "$work/tokenizer.json" "$work/data/train.jsonl"
+stamp "tokenizer ready"
+build/recad train --config "$MODEL_CONFIG" --tokenizer "$work/tokenizer.json" --data "$work/data/train.jsonl" \
+  --val "$work/data/val.jsonl" --val-gen "$VAL_GEN" --eval-every "$EVAL_EVERY" --out "$work/run" \
+  --steps "$STEPS" --batch "$BATCH" --seq "$SEQ" --lr "$LR" --lr-min "$LR_MIN" --warmup "$WARMUP" \
+  --weight-decay "$WEIGHT_DECAY" --seed "$SEED" --ckpt-every "$CKPT_EVERY" --resume
+stamp "training done"
+tmp=models/default.tmp
+rm -rf "$tmp" && mkdir -p "$tmp"
+cp "$work/run/final/config.json" "$work/run/final/model.safetensors" "$work/run/final/tokenizer.json" "$tmp/"
+rm -rf models/default && mv "$tmp" models/default
+stamp "model copied to models/default"
+scripts/eval_report.sh models/default "$work"
+stamp "evaluation written"
