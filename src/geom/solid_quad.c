@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/budget.h"
 #include "base/tol.h"
 #include "geom/solid_int.h"
 
@@ -90,7 +91,7 @@ static void sd_adapt(sd_qfn fn, void *ctx, int D, double a, double b, double rel
             tot += cl[i].res[0], err += cl[i].err;
             if (cl[i].err > cl[worst].err) worst = i;
         }
-        if (err <= fmax(rel * fabs(tot), abs_tol) || n >= max_cells) break;
+        if (err <= fmax(rel * fabs(tot), abs_tol) || n >= max_cells || bg_charge(1)) break; /* over budget: void */
         struct cell w = cl[worst];
         double m = 0.5 * (w.a + w.b);
         cl[worst].a = w.a, cl[worst].b = m;
@@ -699,7 +700,7 @@ static void sd_cosq_fn(void *ctx, double u, double *f) {
 static void sd_pieces_integrate(sd_qfn fn, void *ctx, int D, const sd_vals *br, double rel, double abs_tol, double *out) {
     for (int q = 0; q < D; q++) out[q] = 0;
     double span = br->n > 1 ? br->v[br->n - 1] - br->v[0] : 0;
-    for (int i = 0; i + 1 < br->n; i++) {
+    for (int i = 0; i + 1 < br->n && !bg_charge(1); i++) { /* over budget: the sum is void */
         double f[SD_QD], share = span > 0 ? (br->v[i + 1] - br->v[i]) / span : 1;
         int done = 0;
         if (!br->f[i] && !br->f[i + 1]) {
@@ -1019,7 +1020,7 @@ double sd_quad_area(const sd_solid *s) {
     sd_aq q = {s, sd_ws_reserve(s), 0, 0};
     double area = 0;
     for (int i = 0; i < s->npr; i++)
-        for (int e = -2; e < s->pr[i].nc; e++) area += sd_face_area(s, i, e, &q);
+        for (int e = -2; e < s->pr[i].nc && !bg_charge(1); e++) area += sd_face_area(s, i, e, &q);
     return area;
 }
 
@@ -1036,7 +1037,7 @@ static int sd_plane_occupied(const sd_solid *s, const sd_arr *A, const double e[
     sd_arr_cyl_breaks(s, A, &c, ylo, yhi, &br);
     sd_vals_finish(&br, ylo, yhi, 1e-13 * s->size);
     int hit = 0;
-    for (int k = 0; k + 1 < br.n && !hit; k++) {
+    for (int k = 0; k + 1 < br.n && !hit && !bg_charge(1); k++) {
         double y = 0.5 * (br.v[k] + br.v[k + 1]), o[3];
         for (int i = 0; i < 3; i++) o[i] = c.o[i] + y * a[i];
         ws->used = 0;
@@ -1066,9 +1067,9 @@ void sd_quad_box(const sd_solid *s, double lo[3], double hi[3]) {
         sd_arr_sweep_breaks(s, &A, o, e, &br);
         sd_vals_finish(&br, r->lo[ax], r->hi[ax], 1e-13 * s->size);
         int first = -1, last = -1;
-        for (int k = 0; k + 1 < br.n && first < 0; k++)
+        for (int k = 0; k + 1 < br.n && first < 0 && !bg_charge(1); k++)
             if (sd_plane_occupied(s, &A, e, d, a, 0.5 * (br.v[k] + br.v[k + 1]), r->lo[ia], r->hi[ia], ws)) first = k;
-        for (int k = br.n - 2; k >= 0 && last < 0 && first >= 0; k--)
+        for (int k = br.n - 2; k >= 0 && last < 0 && first >= 0 && !bg_charge(1); k--)
             if (sd_plane_occupied(s, &A, e, d, a, 0.5 * (br.v[k] + br.v[k + 1]), r->lo[ia], r->hi[ia], ws)) last = k;
         if (first >= 0) lo[ax] = br.v[first], hi[ax] = br.v[last + 1];
         else lo[ax] = INFINITY, hi[ax] = -INFINITY;

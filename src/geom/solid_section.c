@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/budget.h"
 #include "base/tol.h"
 #include "geom/solid_int.h"
 
@@ -99,6 +100,7 @@ static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
     double *ts = ut_malloc((size_t)cap_t * sizeof *ts);
     g2_isect is[16];
     for (int i = 0; i < S->nc; i++) {
+        if (bg_charge(S->nc)) break; /* over budget: the caller's result is void */
         int nt = 0;
         ts[nt++] = 0, ts[nt++] = 1;
         for (int j = 0; j < S->nc; j++) {
@@ -138,15 +140,26 @@ static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
     free(ts);
 }
 
-/* membership of the cross-section of interval k at (x, y) */
-static int sd_sec_eval(const sd_solid *s, const sd_sec *S, int node, int k, double x, double y) {
+/* membership of the cross-section of interval k at (x, y) of node
+   (q: the point in world coordinates at the interval's middle, for pruning by the node boxes,
+   which hold the node's point set; a point farther than slack outside a box is outside the node) */
+static int sd_sec_eval(const sd_solid *s, const sd_sec *S, int node, int k, double x, double y, const double q[3],
+                       double slack) {
     const sd_node *n = &s->nd[node];
+    if (!sd_box_has(n->lo, n->hi, q, slack) || bg_charge(1)) return 0;
     switch (n->op) {
     case SD_LEAF: return S->act[k * s->npr + n->a] && g2_region_inside(&S->rg[n->a], x, y);
-    case CAD_JOIN: return sd_sec_eval(s, S, n->a, k, x, y) || sd_sec_eval(s, S, n->b, k, x, y);
-    case CAD_CUT: return sd_sec_eval(s, S, n->a, k, x, y) && !sd_sec_eval(s, S, n->b, k, x, y);
-    default: return sd_sec_eval(s, S, n->a, k, x, y) && sd_sec_eval(s, S, n->b, k, x, y);
+    case CAD_JOIN: return sd_sec_eval(s, S, n->a, k, x, y, q, slack) || sd_sec_eval(s, S, n->b, k, x, y, q, slack);
+    case CAD_CUT: return sd_sec_eval(s, S, n->a, k, x, y, q, slack) && !sd_sec_eval(s, S, n->b, k, x, y, q, slack);
+    default: return sd_sec_eval(s, S, n->a, k, x, y, q, slack) && sd_sec_eval(s, S, n->b, k, x, y, q, slack);
     }
+}
+
+/* membership of the section of interval k at (x, y) of prism 0's frame */
+static int sd_sec_inside(const sd_solid *s, const sd_sec *S, int k, double x, double y) {
+    double q[3];
+    sd_to_world(&s->pr[0], x, y, 0.5 * (S->cut[k] + S->cut[k + 1]), q);
+    return sd_sec_eval(s, S, s->root, k, x, y, q, tol_len(s->scale));
 }
 
 static int sd_sec_active(const sd_sec *S, int npr, int k, int prism) {
@@ -158,14 +171,14 @@ static void sd_sec_classify(const sd_solid *s, sd_sec *S) {
     int ni = S->ncut - 1, npr = s->npr;
     double del = tol_len(s->size);
     S->mem = ut_calloc((size_t)(ni > 0 ? ni : 1) * (S->np > 0 ? S->np : 1), 1);
-    for (int k = 0; k < ni; k++)
+    for (int k = 0; k < ni && !bg_charge(S->np); k++)
         for (int i = 0; i < S->np; i++) {
             const sd_piece *pc = &S->pc[i];
             int pr = S->cpr[pc->curve];
             if (!sd_sec_active(S, npr, k - 1, pr) && !sd_sec_active(S, npr, k, pr) && !sd_sec_active(S, npr, k + 1, pr))
                 continue;
-            int L = sd_sec_eval(s, S, s->root, k, pc->mid[0] + del * pc->nl[0], pc->mid[1] + del * pc->nl[1]);
-            int R = sd_sec_eval(s, S, s->root, k, pc->mid[0] - del * pc->nl[0], pc->mid[1] - del * pc->nl[1]);
+            int L = sd_sec_inside(s, S, k, pc->mid[0] + del * pc->nl[0], pc->mid[1] + del * pc->nl[1]);
+            int R = sd_sec_inside(s, S, k, pc->mid[0] - del * pc->nl[0], pc->mid[1] - del * pc->nl[1]);
             S->mem[(size_t)k * S->np + i] = (unsigned char)(L | (R << 1));
         }
 }
@@ -189,7 +202,7 @@ static int sd_sec_counts(const sd_sec *S, int npr, int i, int ka, int kb) {
     const sd_piece *pc = &S->pc[i];
     int pr = S->cpr[pc->curve];
     if (!sd_sec_active(S, npr, ka, pr) && !sd_sec_active(S, npr, kb, pr)) return 0;
-    for (int j = 0; j < pc->ndup; j++) {
+    for (int j = pc->ndup - 1; j >= 0; j--) { /* the nearest lower curve first: the likeliest to be active */
         int q = S->cpr[S->dup[pc->dup0 + j]];
         if (sd_sec_active(S, npr, ka, q) || sd_sec_active(S, npr, kb, q)) return 0;
     }
@@ -220,6 +233,7 @@ void sd_sec_props(const sd_solid *s, sd_sec *S, double *V, double F[3], double M
     memset(F, 0, 3 * sizeof *F);
     memset(M, 0, 9 * sizeof *M);
     for (int k = 0; k < ni; k++) {
+        if (bg_charge(S->np)) return; /* over budget: void */
         double m[6] = {0}, blen = 0;
         for (int i = 0; i < S->np; i++) {
             int side = sd_sec_counts(S, npr, i, k, k) ? sd_sec_side(S, i, k, -2) : 0;
@@ -238,6 +252,7 @@ void sd_sec_props(const sd_solid *s, sd_sec *S, double *V, double F[3], double M
     }
     M[3] = M[1], M[6] = M[2], M[7] = M[5];
     for (int c = 0; c <= ni; c++) { /* caps: area of the change of section at each cut */
+        if (bg_charge(S->np)) return;
         double a = 0;
         for (int i = 0; i < S->np; i++) {
             int side = sd_sec_counts(S, npr, i, c - 1, c) ? sd_sec_side(S, i, c - 1, c) : 0;
@@ -251,7 +266,7 @@ void sd_sec_props(const sd_solid *s, sd_sec *S, double *V, double F[3], double M
 void sd_sec_box(const sd_solid *s, sd_sec *S, double lo[3], double hi[3]) {
     const sd_prism *p0 = &s->pr[0];
     sd_box_empty(lo, hi);
-    for (int k = 0; k < S->ncut - 1; k++)
+    for (int k = 0; k < S->ncut - 1 && !bg_charge(S->np); k++)
         for (int i = 0; i < S->np; i++) {
             if (!sd_sec_counts(S, s->npr, i, k, k) || !sd_sec_side(S, i, k, -2)) continue;
             g2_curve sub;

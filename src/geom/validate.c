@@ -15,6 +15,7 @@
 #include "geom/geo2d.h"
 #include "geom/sketch.h"
 #include "geom/solid.h"
+#include "base/budget.h"
 #include "base/tol.h"
 #include "base/util.h"
 
@@ -114,7 +115,7 @@ static int va_loop(const cad_model *m, int li, g2_curve *c, double size) {
     if (bad >= 0)
         return VA_FAIL(m->curves[l->first + bad].line, "loop is not closed (gap %.3g after curve %d of %d)", gap, bad + 1, n);
     for (int i = 0; i < n; i++)
-        for (int j = i + 1; j < n; j++) {
+        for (int j = i + 1; j < n && !bg_charge(1); j++) {
             const double *junc[2];
             int nj = 0;
             if (j == i + 1) junc[nj++] = c[i].p1;
@@ -130,7 +131,7 @@ static int va_loop(const cad_model *m, int li, g2_curve *c, double size) {
 static int va_loops_touch(const g2_curve *a, int na, const g2_curve *b, int nb, double tol) {
     g2_isect is[8];
     for (int i = 0; i < na; i++)
-        for (int j = 0; j < nb; j++)
+        for (int j = 0; j < nb && !bg_charge(1); j++)
             if (g2_intersect(&a[i], &b[j], tol, is, 8) > 0) return 1;
     return 0;
 }
@@ -166,6 +167,22 @@ static void va_write_loop(cad_model *m, int li, const g2_curve *c, int want_ccw)
         }
 }
 
+/* 2-D box of a loop: lo x, lo y, hi x, hi y */
+static void va_loop_box(const g2_curve *c, int n, double box[4]) {
+    box[0] = box[1] = INFINITY, box[2] = box[3] = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        double lo[2], hi[2];
+        g2_bbox(&c[i], lo, hi);
+        box[0] = fmin(box[0], lo[0]), box[1] = fmin(box[1], lo[1]);
+        box[2] = fmax(box[2], hi[0]), box[3] = fmax(box[3], hi[1]);
+    }
+}
+
+/* 1 if the boxes are more than tol apart (their loops can neither touch nor nest) */
+static int va_boxes_apart(const double a[4], const double b[4], double tol) {
+    return a[0] > b[2] + tol || b[0] > a[2] + tol || a[1] > b[3] + tol || b[1] > a[3] + tol;
+}
+
 /* checks the loops of face fi and orients them */
 static int va_face(cad_model *m, int fi, double size) {
     const cad_face *f = &m->faces[fi];
@@ -176,10 +193,13 @@ static int va_face(cad_model *m, int fi, double size) {
         lc[k] = ut_malloc((size_t)l->n * sizeof **lc);
         rc = va_loop(m, f->first + k, lc[k], size);
     }
+    double (*box)[4] = ut_malloc((size_t)f->n * sizeof *box), tol = tol_len(size);
+    for (int k = 0; k < f->n && rc == 0; k++) va_loop_box(lc[k], m->loops[f->first + k].n, box[k]);
     for (int a = 0; a < f->n && rc == 0; a++)
         for (int b = a + 1; b < f->n && rc == 0; b++) {
             const cad_loop *la = &m->loops[f->first + a], *lb = &m->loops[f->first + b];
             int line = m->curves[lb->first].line;
+            if (a > 0 && va_boxes_apart(box[a], box[b], tol)) continue; /* two holes far apart */
             if (va_loops_touch(lc[a], la->n, lc[b], lb->n, tol_len(size)))
                 rc = VA_FAIL(line, "loops of one face intersect (loops %d and %d)", a + 1, b + 1);
             else if (a == 0 && !va_point_in_loop(lc[0], la->n, lc[b][0].p0))
@@ -189,7 +209,7 @@ static int va_face(cad_model *m, int fi, double size) {
         }
     for (int k = 0; k < f->n && rc == 0; k++) va_write_loop(m, f->first + k, lc[k], k == 0);
     for (int k = 0; k < f->n; k++) free(lc[k]);
-    free(lc);
+    free(lc), free(box);
     return rc;
 }
 
@@ -207,13 +227,14 @@ static int va_extrudes(const cad_model *m, double size) {
 static int va_nonempty(const cad_model *m) {
     sd_solid *s = sd_build(m);
     if (!s) return -1;
-    double v = sd_volume(s);
+    int empty = sd_is_empty(s);
     sd_free(s);
-    if (!(v > 0)) return VA_FAIL(m->extrudes[m->nextrudes - 1].line, "the resulting solid is empty");
+    if (empty < 0) return -1;
+    if (empty) return VA_FAIL(m->extrudes[m->nextrudes - 1].line, "the resulting solid is empty");
     return 0;
 }
 
-int va_validate(cad_model *m) {
+static int va_checks(cad_model *m) {
     if (va_structure(m) != 0) return -1;
     for (int i = 0; i < m->ncurves; i++) {
         const cad_curve *c = &m->curves[i];
@@ -226,4 +247,10 @@ int va_validate(cad_model *m) {
         if (va_face(m, i, size) != 0) return -1;
     if (va_extrudes(m, size) != 0) return -1;
     return va_nonempty(m);
+}
+
+int va_validate(cad_model *m) {
+    int rc = va_checks(m);
+    if (bg_exceeded()) return bg_fail("validation"); /* whatever the checks concluded is void */
+    return rc;
 }

@@ -8,6 +8,9 @@
  * On success it also orients the model in place: each loop's curves are reordered/flipped so the
  * chain runs start-to-end, outer loops counter-clockwise and holes clockwise in sketch
  * coordinates.
+ *
+ * Budget: the checks charge the thread's geometry budget (base/budget.h); when it runs out the
+ * model is neither accepted nor refused: -1 and "validation exceeded the geometry budget (...)".
  */
 #ifndef RECAD_VALIDATE_H
 #define RECAD_VALIDATE_H
