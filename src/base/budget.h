@@ -1,7 +1,7 @@
 /* budget.h - the geometry budget: one deadline and one work counter for everything that runs
  * after a program (validation, booleans, solid evaluation, mass properties, meshing, scoring).
  *
- *   bg_limits lim;  bg_default_limits(&lim);          2 s wall clock, BG_DEFAULT_WORK units
+ *   bg_limits lim;  bg_default_limits(&lim);          1.5 s wall clock, BG_DEFAULT_WORK units
  *   bg_budget b;    bg_begin(&b, &lim);               b becomes this thread's current budget
  *   ... va_validate(m), sd_mass_props(s, &p), ms_from_model(m, tol, &mesh) ...
  *   if (bg_exceeded()) ...                            the work stopped early: its result is void
@@ -18,7 +18,7 @@
  * the work limit makes the budget reproducible across machines, the deadline bounds the wall time.
  *
  * Errors: functions that find bg_exceeded() after their loops fail with bg_fail(what):
- * "<what> exceeded the geometry budget (2 s)" / "(... 100000000 work units)". A result computed
+ * "<what> exceeded the geometry budget (1.5 s)" / "(... 100000000 work units)". A result computed
  * while the budget ran out is never reported as a value: callers check bg_exceeded() first.
  *
  * Thread safety: the current budget is per thread. A budget may be shared by worker threads (an
@@ -31,7 +31,7 @@
 
 #include <stdatomic.h>
 
-#define BG_DEFAULT_SECONDS 2.0      /* default wall-clock limit of one item, seconds */
+#define BG_DEFAULT_SECONDS 1.5      /* default wall-clock limit of one item, seconds */
 #define BG_DEFAULT_WORK 2000000000L /* default work limit, units */
 #define BG_FLUSH 4096               /* units a thread accumulates before it updates the counter */
 

@@ -65,7 +65,9 @@ void ut_grow(void **arr, int *cap, int need, size_t elsize) {
     *cap = c;
 }
 
-char *ut_read_file(const char *path, size_t *len) {
+char *ut_read_file(const char *path, size_t *len) { return ut_read_file_max(path, SIZE_MAX / 2, len); }
+
+char *ut_read_file_max(const char *path, size_t max, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         ut_fail("cannot open %s: %s", path, strerror(errno));
@@ -75,8 +77,16 @@ char *ut_read_file(const char *path, size_t *len) {
     char *buf = ut_malloc(cap);
     for (;;) {
         if (n + 1 >= cap) buf = ut_realloc(buf, cap *= 2);
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        size_t room = cap - n - 1;
+        if (room > max + 1 - n) room = max + 1 - n; /* one byte past max tells "too large" */
+        size_t got = fread(buf + n, 1, room, f);
         n += got;
+        if (n > max) {
+            fclose(f);
+            free(buf);
+            ut_fail("%s is larger than the limit of %zu bytes", path, max);
+            return NULL;
+        }
         if (got == 0) break;
     }
     int bad = ferror(f);

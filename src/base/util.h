@@ -44,6 +44,9 @@ void ut_grow(void **arr, int *cap, int need, size_t elsize);
 
 /* ---- files ---- */
 char *ut_read_file(const char *path, size_t *len); /* NULL + ut_error on failure */
+/* the same, reading at most max bytes: a longer file or stream (a device, a pipe) fails with
+   "<path> is larger than the limit of <max> bytes" after reading max + 1 bytes */
+char *ut_read_file_max(const char *path, size_t max, size_t *len);
 int ut_write_atomic(const char *path, const void *data, size_t len);
 typedef struct {
     FILE *f;

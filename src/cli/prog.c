@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/budget.h"
 #include "base/util.h"
+#include "data/import.h"
+#include "eval/score.h"
 
 int prog_max_instr(const char *cmd, const char *value, void *lim) {
     long n;
@@ -26,14 +29,63 @@ int prog_max_mem(const char *cmd, const char *value, void *lim) {
     return 0;
 }
 
+int prog_max_geom_seconds(const char *cmd, const char *value, void *lim) {
+    double s;
+    if (arg_to_double(value, &s)) return cli_error(-1, cmd, "option --max-geometry-seconds: '%s' is not a number", value);
+    if (!(s > 0 && s <= 86400))
+        return cli_error(-1, cmd, "option --max-geometry-seconds: %s is out of range (0, 86400]", value);
+    ((ex_limits *)lim)->geometry.max_seconds = s;
+    return 0;
+}
+
+int prog_max_geom_work(const char *cmd, const char *value, void *lim) {
+    long n;
+    if (arg_to_long(value, &n)) return cli_error(-1, cmd, "option --max-geometry-work: '%s' is not an integer", value);
+    if (n < 1000) return cli_error(-1, cmd, "option --max-geometry-work: %ld is too small (at least 1000)", n);
+    ((ex_limits *)lim)->geometry.max_work = n;
+    return 0;
+}
+
+/* the geometry budget of the command's part: begun when its program ends, current until exit */
+static bg_budget prog_budget;
+static int prog_budget_on;
+
+/* a DeepCAD / Fusion 360 / Text2CAD JSON model, imported and validated under the budget */
+static int prog_json(const char *path, const char *text, const ex_limits *lim, cad_model *m, ex_stats *st) {
+    double t0 = ut_now();
+    bg_begin(&prog_budget, &lim->geometry);
+    im_report rep;
+    memset(&rep, 0, sizeof rep);
+    int rc = im_parse(text, path, NULL, m, &rep);
+    if (rc == 0 && im_validate(m, &rep) != 0) rc = ut_fail("%s: invalid geometry: %s", path, ut_error());
+    if (rc != 0 && bg_exceeded()) bg_fail(path); /* "<path> exceeded the geometry budget (2 s)" */
+    if (rc != 0) cad_free(m);
+    im_report_free(&rep);
+    if (st) {
+        memset(st, 0, sizeof *st);
+        st->seconds = ut_now() - t0;
+        st->outcome = rc == 0 ? EX_OK : bg_exceeded() ? EX_LIMIT : EX_INVALID;
+    }
+    return rc;
+}
+
 int prog_run(const char *cmd, const char *path, const ex_limits *lim, cad_model *m, ex_stats *st) {
     size_t len;
     char *src = ex_read_program(path, &len);
     if (!src) return cli_error(CLI_IO, cmd, "%s", ut_error());
-    int rc = ex_run_stats(src, len, path, lim, m, st);
+    if (prog_budget_on) bg_end(&prog_budget);
+    prog_budget_on = 1;
+    int rc = sc_is_json_text(src) ? prog_json(path, src, lim, m, st)
+                                   : ex_run_budget(src, len, path, lim, m, st, &prog_budget);
     free(src);
     if (rc < 0) return cli_error(CLI_INVALID, cmd, "%s", ut_error());
     return CLI_OK;
+}
+
+int prog_over_budget(const char *cmd, const char *what) {
+    if (!prog_budget_on || !bg_exceeded()) return 0;
+    bg_fail(what);
+    return cli_error(CLI_INVALID, cmd, "%s", ut_error());
 }
 
 int prog_parse_size(const char *cmd, const char *value, void *wh) {

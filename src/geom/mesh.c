@@ -10,6 +10,7 @@
 #include "geom/geo2d.h"
 #include "geom/mesh_int.h"
 #include "geom/sketch.h"
+#include "base/budget.h"
 #include "base/tol.h"
 #include "base/util.h"
 
@@ -776,10 +777,12 @@ int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
     }
     int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, diag, tol, out);
     ms_profiles_free(&p);
+    if (bg_exceeded()) rc = bg_fail("meshing"); /* the mesh so far is incomplete */
     if (rc == 0 && out->nt > 0) {
         if (parallel) ms_manifold(out); /* the grid mesher's output is a 2-manifold already */
         ms_simplify_checked(out);
     }
+    if (rc == 0 && bg_exceeded()) rc = bg_fail("meshing");
     if (rc < 0) ms_free(out);
     else if (out->nt == 0) {
         ms_free(out);

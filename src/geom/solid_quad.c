@@ -149,6 +149,10 @@ static int sd_cmp_tagged(const void *x, const void *y) {
 /* sorted distinct values inside (lo, hi), with lo and hi at the ends; merged values keep any
    tangency flag */
 static void sd_vals_finish(sd_vals *b, double lo, double hi, double eps) {
+    if (bg_charge(b->n)) { /* over budget: no pieces, the caller's result is void */
+        b->n = 0;
+        return;
+    }
     int tag = b->tag;
     b->tag = 0;
     sd_vals_put(b, lo);
@@ -259,7 +263,7 @@ static int sd_silhouette(const sd_prism *p, const double d[3], double th[2]) {
 
 /* every position along the axis where the lines in the plane change combinatorics */
 static void sd_plane_breaks(const sd_solid *s, const sd_cut *c, sd_vals *b) {
-    for (int j = 0; j < s->npr; j++) {
+    for (int j = 0; j < s->npr && !bg_charge(1 + s->pr[j].nc); j++) {
         const sd_prism *p = &s->pr[j];
         double o[3] = {c->o[0], c->o[1], c->o[2]};
         if (!sd_line_box(p->lo, p->hi, o, c->a) && fabs(sd_dot(c->n, c->n)) > 0) { /* quick reject: plane vs box */
@@ -487,12 +491,12 @@ static int sd_plane_plane(const double q1[3], const double n1[3], const double q
 /* inside sweep plane c: where faces of two different prisms cross (plane-plane and
    plane-cylinder), as positions along c->a */
 static void sd_arr_plane_breaks(const sd_solid *s, const sd_arr *A, const sd_cut *c, sd_vals *b) {
-    for (int i = 0; i < A->npf; i++) {
+    for (int i = 0; i < A->npf && !bg_charge(1); i++) {
         const sd_pface *F = &A->pf[i];
         double P0[3], u[3], Q[2][3];
         if (!sd_plane_plane(F->q, F->n, c->o, c->n, P0, u)) continue;
         if (!sd_line_box(s->pr[F->prism].lo, s->pr[F->prism].hi, P0, u)) continue;
-        for (int k = i + 1; k < A->npf; k++) { /* the trace of F in the plane meets face G */
+        for (int k = i + 1; k < A->npf && !bg_charge(1); k++) { /* the trace of F in the plane meets face G */
             const sd_pface *G = &A->pf[k];
             if (G->prism == F->prism) continue;
             double un = sd_dot(u, G->n);
@@ -552,7 +556,7 @@ static void sd_arr_cyl_breaks(const sd_solid *s, const sd_arr *A, const sd_cut *
     int *ok = ut_malloc((size_t)(A->ncf ? A->ncf : 1) * sizeof *ok);
     for (int k = 0; k < A->ncf; k++) ok[k] = sd_rcyl_make(s, &A->cf[k], c, ylo, yhi, &rc[k]);
     for (int i = 0; i < A->ncf; i++)
-        for (int k = i + 1; k < A->ncf; k++) {
+        for (int k = i + 1; k < A->ncf && !bg_charge(1); k++) {
             if (!ok[i] || !ok[k] || A->cf[i].prism == A->cf[k].prism) continue;
             double a = fmax(rc[i].ylo, rc[k].ylo), e = fmin(rc[i].yhi, rc[k].yhi);
             if (!(e > a)) continue;
@@ -587,7 +591,7 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
     memcpy(c.o, o, sizeof c.o);
     memcpy(c.a, a, sizeof c.a);
     double Q[2][3];
-    for (int e = 0; e < A->nse; e++) { /* straight edges piercing faces of other prisms */
+    for (int e = 0; e < A->nse && !bg_charge(A->npf + A->ncf); e++) { /* straight edges piercing faces of other prisms */
         const sd_sedge *E = &A->se[e];
         double u[3] = {E->B[0] - E->A[0], E->B[1] - E->A[1], E->B[2] - E->A[2]};
         for (int i = 0; i < A->npf; i++) {
@@ -613,7 +617,7 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
     }
     for (int j = 0; j < s->npr; j++) { /* arc edges piercing planar faces of other prisms */
         const sd_prism *p = &s->pr[j];
-        for (int k = 0; k < p->nc; k++) {
+        for (int k = 0; k < p->nc && !bg_charge(A->npf); k++) {
             if (p->c[k].kind != G2_ARC) continue;
             for (int i = 0; i < A->npf; i++) {
                 const sd_pface *F = &A->pf[i];
@@ -633,12 +637,12 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
         }
     }
     for (int i = 0; i < A->npf; i++) /* three planes of three prisms */
-        for (int k = i + 1; k < A->npf; k++) {
+        for (int k = i + 1; k < A->npf && !bg_charge(1); k++) {
             const sd_pface *F = &A->pf[i], *G = &A->pf[k];
             double P0[3], u[3];
             if (F->prism == G->prism || !sd_plane_plane(F->q, F->n, G->q, G->n, P0, u)) continue;
             if (!sd_line_box(s->pr[F->prism].lo, s->pr[F->prism].hi, P0, u)) continue;
-            for (int m = k + 1; m < A->npf; m++) {
+            for (int m = k + 1; m < A->npf && !bg_charge(1); m++) {
                 const sd_pface *H = &A->pf[m];
                 if (H->prism == F->prism || H->prism == G->prism) continue;
                 double un = sd_dot(u, H->n);
@@ -648,7 +652,7 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
                 if (sd_on_pface(s, F, q) && sd_on_pface(s, G, q) && sd_on_pface(s, H, q)) sd_cut_put(&c, q, b);
             }
         }
-    for (int i = 0; i < A->npf; i++) /* extremes along a of plane-cylinder ellipses */
+    for (int i = 0; i < A->npf && !bg_charge(A->ncf); i++) /* extremes along a of plane-cylinder ellipses */
         for (int k = 0; k < A->ncf; k++) {
             const sd_pface *F = &A->pf[i];
             const sd_cface *C = &A->cf[k];
