@@ -42,10 +42,12 @@ void bg_end(bg_budget *b) {
 
 bg_budget *bg_current(void) { return bg_tls.cur; }
 
-void bg_attach(bg_budget *b) {
+bg_budget *bg_attach(bg_budget *b) {
     bg_flush();
+    bg_budget *old = bg_tls.cur;
     bg_tls.cur = b;
     bg_tls.pending = 0;
+    return old;
 }
 
 static void bg_trip(bg_budget *b, int why) {
@@ -70,7 +72,8 @@ int bg_fail(const char *what) {
     if (!b) return ut_fail("%s exceeded the geometry budget", what);
     if (atomic_load(&b->state) == BG_WORK)
         return ut_fail("%s exceeded the geometry budget (%ld work units)", what, b->lim.max_work);
-    return ut_fail("%s exceeded the geometry budget (%g s)", what, b->lim.max_seconds);
+    return ut_fail("%s exceeded the geometry budget (%g s, %ld work units done)", what, b->lim.max_seconds,
+                   bg_work(b));
 }
 
 long bg_work(const bg_budget *b) { return atomic_load((atomic_long *)&b->work); }

@@ -1,7 +1,7 @@
 /* budget.h - the geometry budget: one deadline and one work counter for everything that runs
  * after a program (validation, booleans, solid evaluation, mass properties, meshing, scoring).
  *
- *   bg_limits lim;  bg_default_limits(&lim);          1.5 s wall clock, BG_DEFAULT_WORK units
+ *   bg_limits lim;  bg_default_limits(&lim);          BG_DEFAULT_WORK units, 5 s wall clock
  *   bg_budget b;    bg_begin(&b, &lim);               b becomes this thread's current budget
  *   ... va_validate(m), sd_mass_props(s, &p), ms_from_model(m, tol, &mesh) ...
  *   if (bg_exceeded()) ...                            the work stopped early: its result is void
@@ -13,17 +13,19 @@
  * nothing is limited. A charge costs a thread-local add and a compare; every BG_FLUSH units a
  * thread adds its pending units to the shared counter and reads the clock.
  *
- * Work units: one unit is an elementary geometric step of roughly 10-100 ns (a curve-curve
- * intersection test, a point-in-region test, a CSG node visited, a quadrature sample, a mesh cell);
- * the work limit makes the budget reproducible across machines, the deadline bounds the wall time.
+ * Work units: one unit is an elementary geometric step of roughly 20-100 ns (a curve-curve
+ * intersection test, a CSG node visited, a curve crossed by a ray, a mesh cell; sorts charge a few
+ * units per element). The work limit is the primary limit: the same model stops at the same point
+ * on every machine and under any load, so scores do not depend on the machine; the deadline is a
+ * backstop for what the units misjudge.
  *
  * Errors: functions that find bg_exceeded() after their loops fail with bg_fail(what):
- * "<what> exceeded the geometry budget (1.5 s)" / "(... 100000000 work units)". A result computed
+ * "<what> exceeded the geometry budget (25000000 work units)" / "(... 100000000 work units)". A result computed
  * while the budget ran out is never reported as a value: callers check bg_exceeded() first.
  *
  * Thread safety: the current budget is per thread. A budget may be shared by worker threads (an
- * OpenMP loop inside one scored item): each worker calls bg_attach(b) with the owner's bg_current()
- * and bg_attach(NULL) when done; the counter and the state are atomic. Different threads may run
+ * OpenMP loop inside one scored item): each thread of the team calls old = bg_attach(b) with the
+ * owner's bg_current() and bg_attach(old) when done; the counter and the state are atomic. Different threads may run
  * different budgets at once (the scoring library scores items in parallel, one budget each).
  */
 #ifndef RECAD_BUDGET_H
@@ -31,8 +33,9 @@
 
 #include <stdatomic.h>
 
-#define BG_DEFAULT_SECONDS 1.5      /* default wall-clock limit of one item, seconds */
-#define BG_DEFAULT_WORK 2000000000L /* default work limit, units */
+#define BG_DEFAULT_WORK 25000000L /* default work limit, units (docs/budget.md: the largest shared
+                                      part needs about 1.1e7 to validate, measure and mesh) */
+#define BG_DEFAULT_SECONDS 5.0    /* default wall-clock backstop, seconds */
 #define BG_FLUSH 4096               /* units a thread accumulates before it updates the counter */
 
 typedef struct {
@@ -62,7 +65,9 @@ int bg_check_limits(const bg_limits *l);
 void bg_begin(bg_budget *b, const bg_limits *l); /* l NULL: defaults */
 void bg_end(bg_budget *b);                       /* b must be the current budget */
 bg_budget *bg_current(void);
-void bg_attach(bg_budget *b); /* worker threads: share b (NULL detaches, flushing first) */
+/* worker threads: make b this thread's current budget (after flushing the pending units of the
+   old one); returns the old one, to be restored with bg_attach(old) when the work is done */
+bg_budget *bg_attach(bg_budget *b);
 
 int bg_flush(void); /* the slow path of bg_charge */
 /* charges units to the current budget; 1 if it is exceeded (now or before), else 0 */

@@ -46,7 +46,7 @@ typedef struct {
     double max_seconds;    /* wall-clock backstop, checked with the budget (default 5; 0 = none) */
     int max_curves;        /* curves in one handle and in the final model (default 10,000) */
     int max_extrudes;      /* Extrude calls (default 1,000) */
-    bg_limits geometry;    /* the geometry budget after the program (base/budget.h; default 1.5 s,
+    bg_limits geometry;    /* the geometry budget after the program (base/budget.h; default 25000000 units, 5 s,
                               BG_DEFAULT_WORK units): validation, and the caller's work with
                               ex_run_budget */
 } ex_limits;
@@ -83,7 +83,7 @@ int ex_run_stats(const char *src, size_t len, const char *chunkname, const ex_li
  * lim->geometry) when the program's Lua phase ends, validation runs under it, and it stays this
  * thread's current budget when the call returns (success or failure) so that the caller's solid,
  * mesh and metric work shares it; the caller ends it with bg_end(b). A validation stopped by the
- * budget fails with outcome EX_LIMIT and "<chunk>: validation exceeded the geometry budget (1.5 s)".
+ * budget fails with outcome EX_LIMIT and "<chunk>: validation exceeded the geometry budget (25000000 work units)".
  * Without b (ex_run, ex_run_stats) validation charges the thread's current budget, or when none is
  * current a budget of lim->geometry of its own. */
 int ex_run_budget(const char *src, size_t len, const char *chunkname, const ex_limits *lim, cad_model *out,

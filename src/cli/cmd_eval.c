@@ -62,6 +62,11 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
         ARG_FLAG("no-visual", 0, &no_visual, "skip the render-based visual similarity"),
         ARG_LONG("floor", 0, &floor_items, 0, 1000, "N", "ground truths used to measure the Chamfer noise floor (default 5)"),
         ARG_LONG("threads", 0, &threads, 1, 1024, "N", "items evaluated in parallel (default: OpenMP's thread count)"),
+        ARG_DOUBLE_GT("max-geom-seconds", 0, &o.score.max_geom_seconds, 0, 86400, "S",
+                      "geometry budget per item after its program: wall-clock seconds (default 5);\n"
+                      "an item over budget is invalid with status \"budget\""),
+        ARG_LONG("max-geom-work", 0, &o.score.max_geom_work, 1000, (double)LONG_MAX, "N",
+                 "geometry budget per item: work units (default 25000000)"),
         ARG_FLAG("json", 0, &json, "print the summary as one JSON object on stdout"),
         ARG_FLAG("quiet", 0, &o.quiet, "no progress bar"),
         ARG_END};

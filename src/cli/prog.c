@@ -31,17 +31,17 @@ int prog_max_mem(const char *cmd, const char *value, void *lim) {
 
 int prog_max_geom_seconds(const char *cmd, const char *value, void *lim) {
     double s;
-    if (arg_to_double(value, &s)) return cli_error(-1, cmd, "option --max-geometry-seconds: '%s' is not a number", value);
+    if (arg_to_double(value, &s)) return cli_error(-1, cmd, "option --max-geom-seconds: '%s' is not a number", value);
     if (!(s > 0 && s <= 86400))
-        return cli_error(-1, cmd, "option --max-geometry-seconds: %s is out of range (0, 86400]", value);
+        return cli_error(-1, cmd, "option --max-geom-seconds: %s is out of range (0, 86400]", value);
     ((ex_limits *)lim)->geometry.max_seconds = s;
     return 0;
 }
 
 int prog_max_geom_work(const char *cmd, const char *value, void *lim) {
     long n;
-    if (arg_to_long(value, &n)) return cli_error(-1, cmd, "option --max-geometry-work: '%s' is not an integer", value);
-    if (n < 1000) return cli_error(-1, cmd, "option --max-geometry-work: %ld is too small (at least 1000)", n);
+    if (arg_to_long(value, &n)) return cli_error(-1, cmd, "option --max-geom-work: '%s' is not an integer", value);
+    if (n < 1000) return cli_error(-1, cmd, "option --max-geom-work: %ld is too small (at least 1000)", n);
     ((ex_limits *)lim)->geometry.max_work = n;
     return 0;
 }

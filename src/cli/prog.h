@@ -26,10 +26,10 @@ int prog_max_geom_work(const char *cmd, const char *value, void *lim);
     ARG_FN("max-instructions", 0, lim, prog_max_instr, "N",                                     \
            "instruction budget of the program (default 10000000)"),                                \
         ARG_FN("max-memory", 0, lim, prog_max_mem, "MB", "memory cap of the program in MiB (default 64)"), \
-        ARG_FN("max-geometry-seconds", 0, lim, prog_max_geom_seconds, "S",                        \
-               "geometry budget after the program: wall-clock seconds (default 1.5)"),              \
-        ARG_FN("max-geometry-work", 0, lim, prog_max_geom_work, "N",                              \
-               "geometry budget after the program: work units (default 2000000000)")
+        ARG_FN("max-geom-seconds", 0, lim, prog_max_geom_seconds, "S",                        \
+               "geometry budget after the program: wall-clock seconds (default 5)"),              \
+        ARG_FN("max-geom-work", 0, lim, prog_max_geom_work, "N",                              \
+               "geometry budget after the program: work units (default 25000000)")
 
 /* reads and executes a program, or imports a JSON model when the file's first non-blank
  * character is '{' (sc_is_json_text); prints "recad <cmd>: <reason>" and returns CLI_IO (file) or

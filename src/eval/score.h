@@ -75,7 +75,7 @@ typedef struct {
     int refine;            /* IoU_best: also rotations about ambiguous principal axes */
     long max_instructions; /* program budget, VM instructions (<= 0: the executor's 10,000,000) */
     double max_seconds;    /* program wall-clock limit, seconds (<= 0: the executor's 5) */
-    double max_geom_seconds; /* geometry budget per item, seconds (<= 0: BG_DEFAULT_SECONDS, 1.5) */
+    double max_geom_seconds; /* geometry budget per item, seconds (<= 0: BG_DEFAULT_SECONDS, 5) */
     long max_geom_work;      /* geometry budget per item, work units (<= 0: BG_DEFAULT_WORK) */
 } sc_opts;
 

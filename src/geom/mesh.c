@@ -777,7 +777,7 @@ int ms_from_model(const cad_model *m, double tol, ms_mesh *out) {
     }
     int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, diag, tol, out);
     ms_profiles_free(&p);
-    if (bg_exceeded()) rc = bg_fail("meshing"); /* the mesh so far is incomplete */
+    if (bg_charge(8L * out->nt) || bg_exceeded()) rc = bg_fail("meshing"); /* the mesh so far is incomplete */
     if (rc == 0 && out->nt > 0) {
         if (parallel) ms_manifold(out); /* the grid mesher's output is a 2-manifold already */
         ms_simplify_checked(out);

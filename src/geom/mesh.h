@@ -35,7 +35,7 @@
  * greedily from the end points). Broken indices or non-finite numbers give -1 + ut_error().
  *
  * Budget: meshing charges the thread's geometry budget (base/budget.h); when it runs out no mesh
- * is returned: -1 and "meshing exceeded the geometry budget (1.5 s)".
+ * is returned: -1 and "meshing exceeded the geometry budget (25000000 work units)".
  *
  * Thread safety: no shared mutable state; different models may be meshed concurrently.
  */

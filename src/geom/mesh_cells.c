@@ -738,7 +738,7 @@ static int ms_trapezoid_polygon(const ms_ctx *c, const ms_cx *x, int k, int **po
 static void ms_emit_caps(ms_emit *E, const ms_cx *x) {
     const ms_ctx *c = E->c;
     int nlay = x->nlay, *poly = NULL, cap_poly = 0;
-    for (int k = 0; k < x->ncells && !bg_charge(nlay); k++) { /* over budget: the caller drops the mesh */
+    for (int k = 0; k < x->ncells && !bg_charge(4 + nlay); k++) { /* over budget: the caller drops the mesh */
         if (x->prevc[k] >= 0) continue; /* not the first cell of its trapezoid */
         const unsigned char *st = x->solid + (size_t)k * nlay;
         int changes = 0;
@@ -773,7 +773,7 @@ static void ms_emit_walls(ms_emit *E, const ms_cx *x) {
     int *edge_from = ut_malloc((size_t)(c->nv + 1) * sizeof(int));
     for (int i = 0; i < c->nv; i++) edge_from[i] = -1;
     for (int i = 0; i < x->nedges; i++) edge_from[x->edges[i].l] = i;
-    for (int i = 0; i < x->nedges && !bg_charge(nlay); i++) {
+    for (int i = 0; i < x->nedges && !bg_charge(4 + nlay); i++) {
         const ms_edge *ed = &x->edges[i];
         if (!x->needed[ed->l]) continue; /* inside a run that starts further left */
         int r = ed->r;
@@ -804,15 +804,15 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
     double *wlo = ut_malloc((size_t)m->nextrudes * sizeof *wlo), *whi = ut_malloc((size_t)m->nextrudes * sizeof *whi);
     ms_cell_profiles(m, p, pl0, &c, wlo, whi);
     /* 2. arrangement, lines and pieces */
-    if (!bg_charge(c.nseg)) ms_merge_close(&c); /* over budget: skipped, the mesh is dropped */
+    if (!bg_charge(8L * c.nseg)) ms_merge_close(&c); /* over budget: skipped, the mesh is dropped */
     for (int i = 0; i < c.nseg; i++) {
         c.seg[i].a = ms_find(&c, c.seg[i].a);
         c.seg[i].b = ms_find(&c, c.seg[i].b);
     }
-    if (!bg_charge(c.nseg)) ms_split_all(&c);
+    if (!bg_charge(8L * c.nseg)) ms_split_all(&c); /* (sorts: a few units per segment) */
     ms_make_lines(&c);
     int np = -1;
-    ms_piece *pc = bg_charge(c.nseg) ? NULL : ms_make_pieces(&c, &np); /* over budget: np < 0 */
+    ms_piece *pc = bg_charge(8L * c.nseg) ? NULL : ms_make_pieces(&c, &np); /* over budget: np < 0 */
     if (!pc && np < 0) {
         free(wlo);
         free(whi);
@@ -820,7 +820,7 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
         return bg_exceeded() ? bg_fail("meshing") : -1;
     }
     if (np > 0) qsort(pc, (size_t)np, sizeof *pc, ms_cmp_piece);
-    if (bg_charge((long)np + c.nseg)) { /* over budget before the cells */
+    if (bg_charge(8L * np)) { /* over budget before the cells */
         free(pc), free(wlo), free(whi);
         ms_ctx_free(&c);
         return bg_fail("meshing");

@@ -440,6 +440,7 @@ static int sd_prism_ray(const sd_prism *p, const double o[3], const double d[3],
         memcpy(out[0].n1, nB, sizeof nB);
         return 1;
     }
+    bg_charge(4 + p->nc); /* the crossings cost a test per curve, then a sort */
     int nc = sd_line_crossings(p, ol, d2, ws->cr), n = 0;
     for (int i = 0; i + 1 < nc; i++) {
         double a = ws->cr[i].t, b = ws->cr[i + 1].t;

@@ -93,24 +93,68 @@ static int sd_box2_near(const double *a, const double *b, double tol) {
     return a[0] <= b[2] + tol && b[0] <= a[2] + tol && a[1] <= b[3] + tol && b[1] <= a[3] + tol;
 }
 
+static _Thread_local const sd_sec *sd_sort_tls; /* qsort context of sd_cmp_box_x */
+
+static int sd_cmp_box_x(const void *x, const void *y) {
+    const sd_sec *S = sd_sort_tls;
+    int i = *(const int *)x, j = *(const int *)y;
+    double a = S->cbox[i][0], b = S->cbox[j][0];
+    if (a != b) return a < b ? -1 : 1;
+    return i - j;
+}
+
+static int sd_cmp_int(const void *x, const void *y) { return *(const int *)x - *(const int *)y; }
+
+/* for every curve, the other curves whose boxes meet its own (within tol) and whose prisms can
+   meet it: CSR lists (nb[first[i] .. first[i+1]) ascending), found by a sweep along x so that
+   curves far apart cost nothing (free both) */
+static void sd_sec_neighbours(const sd_sec *S, double tol, int **first_out, int **nb_out) {
+    int n = S->nc, *ord = ut_malloc((size_t)(n + 1) * sizeof *ord), *pairs = NULL, np = 0, cap = 0;
+    for (int i = 0; i < n; i++) ord[i] = i;
+    sd_sort_tls = S;
+    qsort(ord, (size_t)n, sizeof *ord, sd_cmp_box_x);
+    bg_charge(4L * n);
+    for (int a = 0; a < n; a++) {
+        int i = ord[a];
+        for (int b = a + 1; b < n && S->cbox[ord[b]][0] <= S->cbox[i][2] + tol; b++) {
+            int j = ord[b];
+            if (bg_charge(1)) break; /* over budget: the caller's result is void */
+            if (!sd_sec_near(S, S->cpr[i], S->cpr[j]) || !sd_box2_near(S->cbox[i], S->cbox[j], tol)) continue;
+            if (np + 2 > cap) pairs = ut_realloc(pairs, (size_t)(cap = cap ? 2 * cap : 256) * sizeof *pairs);
+            pairs[np++] = i, pairs[np++] = j;
+        }
+    }
+    int *first = ut_calloc((size_t)n + 1, sizeof *first), *nb = ut_malloc((size_t)(np + 1) * sizeof *nb);
+    for (int k = 0; k < np; k++) first[pairs[k] + 1]++;
+    for (int i = 0; i < n; i++) first[i + 1] += first[i];
+    int *fill = ut_malloc((size_t)(n + 1) * sizeof *fill);
+    memcpy(fill, first, (size_t)n * sizeof *fill);
+    for (int k = 0; k < np; k += 2) nb[fill[pairs[k]]++] = pairs[k + 1], nb[fill[pairs[k + 1]]++] = pairs[k];
+    for (int i = 0; i < n; i++) qsort(nb + first[i], (size_t)(first[i + 1] - first[i]), sizeof *nb, sd_cmp_int);
+    free(fill), free(pairs), free(ord);
+    *first_out = first, *nb_out = nb;
+}
+
 /* splits every curve at its intersections with the other curves; finds coincident pieces */
 static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
     double tol = tol_len(s->size);
-    int cap_t = 64;
+    int cap_t = 64, *first, *nb;
     double *ts = ut_malloc((size_t)cap_t * sizeof *ts);
     g2_isect is[16];
+    sd_sec_neighbours(S, tol, &first, &nb);
     for (int i = 0; i < S->nc; i++) {
-        if (bg_charge(S->nc)) break; /* over budget: the caller's result is void */
+        if (bg_charge(1 + first[i + 1] - first[i])) break; /* over budget: the caller's result is void */
         int nt = 0;
         ts[nt++] = 0, ts[nt++] = 1;
-        for (int j = 0; j < S->nc; j++) {
-            if (j == i || !sd_sec_near(S, S->cpr[i], S->cpr[j]) || !sd_box2_near(S->cbox[i], S->cbox[j], tol)) continue;
+        for (int q = first[i]; q < first[i + 1]; q++) {
+            int j = nb[q];
             int n = g2_intersect(&S->c[i], &S->c[j], tol, is, 16);
             for (int k = 0; k < n; k++) {
                 if (nt == cap_t) ts = ut_realloc(ts, (size_t)(cap_t *= 2) * sizeof *ts);
                 ts[nt++] = is[k].ta;
             }
         }
+        bg_charge(4L * nt); /* the sort */
         qsort(ts, (size_t)nt, sizeof *ts, sd_cmp_double);
         double len = g2_length(&S->c[i]);
         for (int k = 0; k + 1 < nt; k++) {
@@ -128,8 +172,8 @@ static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
             pc->dup0 = S->ndup;
             double q[2], t;
             g2_eval(&S->c[i], 0.75 * pc->t0 + 0.25 * pc->t1, q);
-            for (int j = 0; j < i; j++) {
-                if (!sd_sec_near(S, S->cpr[i], S->cpr[j]) || !sd_box2_near(S->cbox[i], S->cbox[j], tol)) continue;
+            for (int u = first[i]; u < first[i + 1] && nb[u] < i; u++) {
+                int j = nb[u];
                 if (g2_closest(&S->c[j], pc->mid, &t) <= tol && g2_closest(&S->c[j], q, &t) <= tol) {
                     *UT_PUSH(S->dup, S->ndup, S->cap_dup) = j;
                     pc->ndup++;
@@ -137,7 +181,7 @@ static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
             }
         }
     }
-    free(ts);
+    free(ts), free(first), free(nb);
 }
 
 /* membership of the cross-section of interval k at (x, y) of node
