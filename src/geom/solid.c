@@ -327,9 +327,9 @@ int sd_prism_has(const sd_prism *p, const double q[3]) {
 
 int sd_eval(const sd_solid *s, int k, const double q[3]) {
     const sd_node *n = &s->nd[k];
-    if (!sd_box_has(n->lo, n->hi, q, 0) || bg_charge(1)) return 0; /* over budget: the result is void */
+    if (!sd_box_has(n->lo, n->hi, q, 0)) return 0;
     switch (n->op) {
-    case SD_LEAF: return sd_prism_has(&s->pr[n->a], q);
+    case SD_LEAF: return !bg_charge(1) && sd_prism_has(&s->pr[n->a], q); /* over budget: void */
     case CAD_JOIN: return sd_eval(s, n->a, q) || sd_eval(s, n->b, q);
     case CAD_CUT: return sd_eval(s, n->a, q) && !sd_eval(s, n->b, q);
     default: return sd_eval(s, n->a, q) && sd_eval(s, n->b, q);
@@ -523,8 +523,8 @@ int sd_line_box(const double lo[3], const double hi[3], const double o[3], const
 /* inside intervals of the line in node k, written to out (SD_MAXIV room) */
 int sd_ray_node(const sd_solid *s, int k, const double o[3], const double d[3], sd_ws *ws, sd_iv *out) {
     const sd_node *nd = &s->nd[k];
-    if (!sd_line_box(nd->lo, nd->hi, o, d) || bg_charge(1)) return 0; /* over budget: void */
-    if (nd->op == SD_LEAF) return sd_prism_ray(&s->pr[nd->a], o, d, ws, out);
+    if (!sd_line_box(nd->lo, nd->hi, o, d)) return 0;
+    if (nd->op == SD_LEAF) return bg_charge(1) ? 0 : sd_prism_ray(&s->pr[nd->a], o, d, ws, out); /* over budget: void */
     int na = sd_ray_node(s, nd->a, o, d, ws, out);
     if (na == 0 && nd->op != CAD_JOIN) return 0;
     int mark = ws->used;

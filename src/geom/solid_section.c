@@ -190,9 +190,9 @@ static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
 static int sd_sec_eval(const sd_solid *s, const sd_sec *S, int node, int k, double x, double y, const double q[3],
                        double slack) {
     const sd_node *n = &s->nd[node];
-    if (!sd_box_has(n->lo, n->hi, q, slack) || bg_charge(1)) return 0;
+    if (!sd_box_has(n->lo, n->hi, q, slack)) return 0;
     switch (n->op) {
-    case SD_LEAF: return S->act[k * s->npr + n->a] && g2_region_inside(&S->rg[n->a], x, y);
+    case SD_LEAF: return S->act[k * s->npr + n->a] && !bg_charge(1) && g2_region_inside(&S->rg[n->a], x, y);
     case CAD_JOIN: return sd_sec_eval(s, S, n->a, k, x, y, q, slack) || sd_sec_eval(s, S, n->b, k, x, y, q, slack);
     case CAD_CUT: return sd_sec_eval(s, S, n->a, k, x, y, q, slack) && !sd_sec_eval(s, S, n->b, k, x, y, q, slack);
     default: return sd_sec_eval(s, S, n->a, k, x, y, q, slack) && sd_sec_eval(s, S, n->b, k, x, y, q, slack);
