@@ -101,6 +101,42 @@ char *ut_read_file_max(const char *path, size_t max, size_t *len) {
     return buf;
 }
 
+int ut_utf8_len(const char *str) {
+    const unsigned char *s = (const unsigned char *)str;
+    if (s[0] < 0x80) return 1;
+    int n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    if (!n) return 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    /* overlong forms, surrogates, beyond U+10FFFF */
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) || (s[0] == 0xf0 && s[1] < 0x90) ||
+        (s[0] == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+char *ut_text_clean(const char *s, int mode) {
+    size_t n = strlen(s), o = 0;
+    char *out = ut_malloc(4 * n + 1); /* every byte grows to at most 4 ("\xNN" or U+FFFD) */
+    while (*s) {
+        int k = ut_utf8_len(s);
+        unsigned char c = (unsigned char)*s;
+        int control = c < 0x20 || c == 0x7f || (k == 2 && c == 0xc2 && (unsigned char)s[1] < 0xa0);
+        if (mode == UT_TEXT_TERMINAL && (k == 0 || control)) {
+            for (int i = 0; i < (k ? k : 1); i++) o += (size_t)sprintf(out + o, "\\x%02x", (unsigned char)s[i]);
+            s += k ? k : 1;
+        } else if (k == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+            o += 3, s++;
+        } else {
+            memcpy(out + o, s, (size_t)k);
+            o += (size_t)k, s += k;
+        }
+    }
+    out[o] = 0;
+    return out;
+}
+
 int ut_atomic_open(ut_atomic *a, const char *path) {
     memset(a, 0, sizeof *a);
     size_t n = strlen(path);

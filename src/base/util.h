@@ -59,6 +59,16 @@ int ut_mkdirs(const char *path);                    /* mkdir -p */
 const char *ut_path_ext(const char *path);          /* ".stl" or "" */
 int ut_is_dir(const char *path);
 
+/* ---- text from outside (program errors, file names) ---- */
+/* length (1-4) of the well-formed UTF-8 sequence at s, 0 if s[0] starts none (s NUL-terminated) */
+int ut_utf8_len(const char *s);
+/* a copy of s fit for output (free it): UT_TEXT_UTF8 replaces every byte that is not part of
+   well-formed UTF-8 by U+FFFD (for JSON); UT_TEXT_TERMINAL also writes control characters (C0,
+   DEL, C1: terminal escape sequences) and those bytes as the text "\xNN", so that printing an
+   error cannot drive the terminal */
+enum { UT_TEXT_UTF8 = 0, UT_TEXT_TERMINAL = 1 };
+char *ut_text_clean(const char *s, int mode);
+
 /* ---- time ---- */
 double ut_now(void); /* monotonic seconds */
 

@@ -425,6 +425,7 @@ static void ex_extent(lua_State *L, int i, cad_extent_kind *kind, double *d1, do
     if (has_sym) {
         if (!sym_num || n != 0) ex_raise(L, "%s", form);
         if (!isfinite(s) || fabs(s) > EX_MAX_COORD) ex_raise(L, "Extrude: symmetric extent is not a finite number");
+        if (s < 0) ex_raise(L, "Extrude: symmetric extent {sym = %g} is negative (it is the total thickness)", s);
         *kind = CAD_EXT_SYM;
         *d1 = s;
         return;
@@ -475,7 +476,9 @@ static int ex_Extrude(lua_State *L) {
     ex_extent(L, 2, &kind, &d1, &d2);
     cad_op op = CAD_NEW;
     if (!lua_isnoneornil(L, 3)) {
-        const char *s = lua_type(L, 3) == LUA_TSTRING ? lua_tostring(L, 3) : NULL;
+        size_t len = 0;
+        const char *s = lua_type(L, 3) == LUA_TSTRING ? lua_tolstring(L, 3, &len) : NULL;
+        if (s && strlen(s) != len) ex_raise(L, "Extrude: argument 3 (op) contains a NUL byte");
         if (!s || cad_op_parse(s, &op) < 0)
             ex_raise(L, "Extrude: argument 3 (op) must be \"new\", \"join\", \"cut\" or \"intersect\" (got %.40s%s)",
                      s ? s : ex_typename(L, 3), s && strlen(s) > 40 ? "..." : "");

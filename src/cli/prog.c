@@ -10,6 +10,7 @@
 #include "base/util.h"
 #include "data/import.h"
 #include "eval/score.h"
+#include "geom/render.h"
 
 int prog_max_instr(const char *cmd, const char *value, void *lim) {
     long n;
@@ -90,8 +91,8 @@ int prog_over_budget(const char *cmd, const char *what) {
 
 int prog_parse_size(const char *cmd, const char *value, void *wh) {
     int a, b, n = 0;
-    if (sscanf(value, "%dx%d%n", &a, &b, &n) != 2 || value[n] || a < 8 || b < 8 || a > 8192 || b > 8192)
-        return cli_error(-1, cmd, "option --size: '%s' is not WxH with sides in [8, 8192]", value);
+    if (sscanf(value, "%dx%d%n", &a, &b, &n) != 2 || value[n] || a < 8 || b < 8 || a > RD_MAX_SIDE || b > RD_MAX_SIDE)
+        return cli_error(-1, cmd, "option --size: '%s' is not WxH with sides in [8, %d]", value, RD_MAX_SIDE);
     ((int *)wh)[0] = a;
     ((int *)wh)[1] = b;
     return 0;

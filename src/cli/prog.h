@@ -43,7 +43,8 @@ int prog_over_budget(const char *cmd, const char *what);
 /* the help footer of the program-running commands */
 #define PROG_EXIT_CODES "exit codes: 0 ok, 1 invalid program or geometry, 2 usage error, 3 file error\n"
 
-/* --size "WxH" with both sides in [8, 8192]: an arg_fn filling int dst[2] = {w, h} */
+/* --size "WxH" with both sides in [8, RD_MAX_SIDE] (4096, the renderer's limit for one view and
+ * for the whole 2x2 sheet): an arg_fn filling int dst[2] = {w, h} */
 int prog_parse_size(const char *cmd, const char *value, void *wh);
 
 /* the chord tolerance option of the meshing commands (mm, > 0) */
