@@ -51,15 +51,21 @@ int prog_max_geom_work(const char *cmd, const char *value, void *lim) {
 static bg_budget prog_budget;
 static int prog_budget_on;
 
+void prog_budget_begin(const ex_limits *lim) {
+    if (prog_budget_on) bg_end(&prog_budget);
+    prog_budget_on = 1;
+    bg_begin(&prog_budget, &lim->geometry);
+}
+
 /* a DeepCAD / Fusion 360 / Text2CAD JSON model, imported and validated under the budget */
 static int prog_json(const char *path, const char *text, const ex_limits *lim, cad_model *m, ex_stats *st) {
     double t0 = ut_now();
-    bg_begin(&prog_budget, &lim->geometry);
+    prog_budget_begin(lim);
     im_report rep;
     memset(&rep, 0, sizeof rep);
     int rc = im_parse(text, path, NULL, m, &rep);
     if (rc == 0 && im_validate(m, &rep) != 0) rc = ut_fail("%s: invalid geometry: %s", path, ut_error());
-    if (rc != 0 && bg_exceeded()) bg_fail(path); /* "<path> exceeded the geometry budget (2 s)" */
+    if (rc != 0 && bg_exceeded()) bg_fail(path); /* "<path> exceeded the geometry budget (...)" */
     if (rc != 0) cad_free(m);
     im_report_free(&rep);
     if (st) {
@@ -74,19 +80,17 @@ int prog_run(const char *cmd, const char *path, const ex_limits *lim, cad_model 
     size_t len;
     char *src = ex_read_program(path, &len);
     if (!src) return cli_error(CLI_IO, cmd, "%s", ut_error());
-    if (prog_budget_on) bg_end(&prog_budget);
-    prog_budget_on = 1;
-    int rc = sc_is_json_text(src) ? prog_json(path, src, lim, m, st)
-                                   : ex_run_budget(src, len, path, lim, m, st, &prog_budget);
+    int rc;
+    if (sc_is_json_text(src)) {
+        rc = prog_json(path, src, lim, m, st);
+    } else {
+        if (prog_budget_on) bg_end(&prog_budget);
+        prog_budget_on = 1; /* begun by the executor when the program ends */
+        rc = ex_run_budget(src, len, path, lim, m, st, &prog_budget);
+    }
     free(src);
     if (rc < 0) return cli_error(CLI_INVALID, cmd, "%s", ut_error());
     return CLI_OK;
-}
-
-int prog_over_budget(const char *cmd, const char *what) {
-    if (!prog_budget_on || !bg_exceeded()) return 0;
-    bg_fail(what);
-    return cli_error(CLI_INVALID, cmd, "%s", ut_error());
 }
 
 int prog_parse_size(const char *cmd, const char *value, void *wh) {

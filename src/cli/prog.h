@@ -6,7 +6,7 @@
  * Budget: prog_run begins the command's geometry budget (base/budget.h, the limits' geometry
  * field) when the program ends; validation, the solid, the mesh and the render of the command
  * all charge it, and it stays current until the process exits (the next prog_run starts a new
- * one). A command that finds its work failed checks prog_over_budget() for the clear error. */
+ * one). Work stopped by the budget fails with "... exceeded the geometry budget (...)". */
 #ifndef RECAD_PROG_H
 #define RECAD_PROG_H
 
@@ -36,9 +36,8 @@ int prog_max_geom_work(const char *cmd, const char *value, void *lim);
  * CLI_INVALID (program or model error); CLI_OK with *m filled (free it) and *st on success. The
  * geometry budget is begun in every case (see above). */
 int prog_run(const char *cmd, const char *path, const ex_limits *lim, cad_model *m, ex_stats *st);
-/* CLI_INVALID after printing "recad <cmd>: <what> exceeded the geometry budget (...)" when the
- * command's budget ran out, else 0 (CLI_OK) */
-int prog_over_budget(const char *cmd, const char *what);
+/* begins the command's geometry budget now (for a model loaded without prog_run) */
+void prog_budget_begin(const ex_limits *lim);
 
 /* the help footer of the program-running commands */
 #define PROG_EXIT_CODES "exit codes: 0 ok, 1 invalid program or geometry, 2 usage error, 3 file error\n"
