@@ -66,7 +66,7 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
                       "geometry budget per item after its program: wall-clock seconds (default 5);\n"
                       "an item over budget is invalid with status \"budget\""),
         ARG_LONG("max-geom-work", 0, &o.score.max_geom_work, 1000, (double)LONG_MAX, "N",
-                 "geometry budget per item: work units (default 25000000)"),
+                 "geometry budget per item: work units (default 100000000)"),
         ARG_FLAG("json", 0, &json, "print the summary as one JSON object on stdout"),
         ARG_FLAG("quiet", 0, &o.quiet, "no progress bar"),
         ARG_END};

@@ -58,7 +58,7 @@ static void sc_limits(const sc_opts *o, ex_limits *lim) {
     if (o->max_instructions > 0) lim->max_instructions = o->max_instructions;
     if (o->max_seconds > 0) lim->max_seconds = o->max_seconds;
     if (o->max_geom_seconds > 0) lim->geometry.max_seconds = o->max_geom_seconds;
-    if (o->max_geom_work > 0) lim->geometry.max_work = o->max_geom_work;
+    lim->geometry.max_work = o->max_geom_work > 0 ? o->max_geom_work : SC_DEFAULT_GEOM_WORK;
 }
 
 /* begins b, the geometry budget of one item (target or prediction), with o's limits */

@@ -63,6 +63,11 @@ enum {
     SC_ALL = 63
 };
 
+/* the default geometry budget of one scored item: four times a command's (BG_DEFAULT_WORK), as an
+ * item builds, samples, normalises and intersects several solids (the largest shared DeepCAD
+ * part scored against itself needs about 5e7 units; docs/budget.md) */
+#define SC_DEFAULT_GEOM_WORK (4 * 25000000L)
+
 /* the prediction's sampling stream is the target's seed xor this */
 #define SC_PRED_STREAM 0x9e3779b97f4a7c15ULL
 
@@ -76,7 +81,7 @@ typedef struct {
     long max_instructions; /* program budget, VM instructions (<= 0: the executor's 10,000,000) */
     double max_seconds;    /* program wall-clock limit, seconds (<= 0: the executor's 5) */
     double max_geom_seconds; /* geometry budget per item, seconds (<= 0: BG_DEFAULT_SECONDS, 5) */
-    long max_geom_work;      /* geometry budget per item, work units (<= 0: BG_DEFAULT_WORK) */
+    long max_geom_work;      /* geometry budget per item, work units (<= 0: SC_DEFAULT_GEOM_WORK) */
 } sc_opts;
 
 /* text2cad, its point count, seed 0, SC_ALL, pitch 0.05, no refine, the executor's budget */
