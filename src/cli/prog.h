@@ -40,7 +40,9 @@ int prog_run(const char *cmd, const char *path, const ex_limits *lim, cad_model 
 void prog_budget_begin(const ex_limits *lim);
 
 /* the help footer of the program-running commands */
-#define PROG_EXIT_CODES "exit codes: 0 ok, 1 invalid program or geometry, 2 usage error, 3 file error\n"
+#define PROG_EXIT_CODES                                                                         \
+    "PROGRAM.lua may also be a DeepCAD / Fusion 360 / Text2CAD JSON file (recognised by its content).\n" \
+    "exit codes: 0 ok, 1 invalid program or geometry, 2 usage error, 3 file error\n"
 
 /* --size "WxH" with both sides in [8, RD_MAX_SIDE] (4096, the renderer's limit for one view and
  * for the whole 2x2 sheet): an arg_fn filling int dst[2] = {w, h} */
