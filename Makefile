@@ -4,6 +4,7 @@
 #   make asan       the same tests under AddressSanitizer + UBSan, in build-asan/
 #   make check      the layers of src/ depend one way (scripts/check_layers.sh)
 #   make bench      build the benchmark programs in bench/
+#   make fuzz N=5000   N random programs and N JSON mutants through every check (bench/fuzz.c)
 #   make clean
 # Dependencies: scripts/setup.sh installs them (Debian packages).
 
@@ -28,7 +29,7 @@ CLI_OBJ   := $(CLI:%.c=$(BUILD)/%.o)
 TEST_OBJ  := $(TESTS:%.c=$(BUILD)/%.o)
 BENCH_BIN := $(BENCH:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test asan check bench clean
+.PHONY: all test asan check bench fuzz clean
 all: $(BUILD)/recad $(BUILD)/librecad.a
 
 $(BUILD)/librecad.a: $(LIB_OBJ)
@@ -58,6 +59,10 @@ asan:
 
 check:
 	scripts/check_layers.sh
+
+N ?= 5000
+fuzz: $(BUILD)/bench/fuzz
+	$(BUILD)/bench/fuzz $(N)
 
 bench: $(BENCH_BIN) $(BUILD)/recad
 
