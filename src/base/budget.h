@@ -72,10 +72,10 @@ bg_budget *bg_attach(bg_budget *b);
 int bg_flush(void); /* the slow path of bg_charge */
 /* charges units to the current budget; 1 if it is exceeded (now or before), else 0 */
 static inline int bg_charge(long units) {
-    bg_thread *t = &bg_tls;
-    if (!t->cur) return 0;
-    if ((t->pending += units) >= BG_FLUSH) return bg_flush();
-    return atomic_load_explicit(&t->cur->state, memory_order_relaxed) != BG_RUNNING;
+    bg_budget *b = bg_tls.cur;
+    if (!b) return 0;
+    if ((bg_tls.pending += units) >= BG_FLUSH) return bg_flush();
+    return atomic_load_explicit(&b->state, memory_order_relaxed) != BG_RUNNING;
 }
 /* 1 if this thread's current budget is exceeded (also reads the clock) */
 int bg_exceeded(void);
