@@ -61,8 +61,8 @@ static int fzb_case(int json, uint64_t seed, const char *text, fzb_msg *m) {
         bg_limits lim; /* the default work limit, and a deadline that leaves room under FZ_MAX_SECONDS */
         bg_default_limits(&lim);
         lim.max_seconds = FZB_DEADLINE;
-        if (json) fz_check_json(src, "mutant", &lim, &msg.r);
-        else fz_check_program(src, "fuzz", &lim, &msg.r);
+        if (json) fz_check_json(src, "mutant", &lim, 0, &msg.r);
+        else fz_check_program(src, "fuzz", &lim, 0, &msg.r);
         msg.done = 1;
         if (write(fd[1], &msg, sizeof msg) != (ssize_t)sizeof msg) _exit(3);
         _exit(0);

@@ -12,6 +12,13 @@
 #define FZT_PROGRAMS 250 /* CI size: about 20 s on one core */
 #define FZT_MUTANTS 250
 
+/* the time allowed per case: FZ_MAX_SECONDS, four times that under the sanitizers */
+#if defined(__SANITIZE_ADDRESS__)
+#define FZT_SECONDS (4 * FZ_MAX_SECONDS)
+#else
+#define FZT_SECONDS FZ_MAX_SECONDS
+#endif
+
 /* the quick run's budget: the default work limit, a deadline under FZ_MAX_SECONDS */
 static void fzt_limits(bg_limits *l) {
     bg_default_limits(l);
@@ -37,7 +44,7 @@ TEST(fuzz_random_programs_pass_every_check) {
     for (int i = 0; i < FZT_PROGRAMS; i++) {
         char *src = fz_program((uint64_t)i + 1, 2);
         fz_result r;
-        fz_check_program(src, "fuzz", &lim, &r);
+        fz_check_program(src, "fuzz", &lim, FZT_SECONDS, &r);
         count[r.outcome]++;
         if (r.outcome == FZ_FAIL && r.mesh_off) {
             mesh_off++;
@@ -72,7 +79,7 @@ TEST(fuzz_json_mutants_pass_every_check) {
         REQUIRE(text != NULL);
         char *mut = fz_mutate_json(text, (uint64_t)i + 1);
         fz_result r;
-        fz_check_json(mut, "mutant", &lim, &r);
+        fz_check_json(mut, "mutant", &lim, FZT_SECONDS, &r);
         count[r.outcome]++;
         CHECK_MSG(r.outcome != FZ_FAIL, "mutant seed %d of %s: %s", i + 1, files[i % nf], r.fail);
         free(mut);

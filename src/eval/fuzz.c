@@ -336,14 +336,15 @@ static void fz_init(fz_result *r) {
 }
 
 /* the time check, and the budget ended */
-static fz_outcome fz_finish(fz_result *r, bg_budget *b, double t0) {
+static fz_outcome fz_finish(fz_result *r, bg_budget *b, double t0, double max_seconds) {
     bg_end(b);
     r->seconds = ut_now() - t0;
-    if (r->seconds > FZ_MAX_SECONDS && r->outcome != FZ_FAIL) fz_failed(r, "took %.2f s", r->seconds);
+    if (max_seconds <= 0) max_seconds = FZ_MAX_SECONDS;
+    if (r->seconds > max_seconds && r->outcome != FZ_FAIL) fz_failed(r, "took %.2f s", r->seconds);
     return r->outcome;
 }
 
-fz_outcome fz_check_program(const char *src, const char *name, const bg_limits *lim, fz_result *r) {
+fz_outcome fz_check_program(const char *src, const char *name, const bg_limits *lim, double max_seconds, fz_result *r) {
     fz_init(r);
     double t0 = ut_now();
     ex_limits el;
@@ -355,14 +356,14 @@ fz_outcome fz_check_program(const char *src, const char *name, const bg_limits *
     if (ex_run_budget(src, strlen(src), name, &el, &m, NULL, &b) != 0) {
         if (bg_exceeded()) fz_budget(r);
         else fz_refused(r, ut_error());
-        return fz_finish(r, &b, t0);
+        return fz_finish(r, &b, t0, max_seconds);
     }
     fz_check_model(&m, r);
     cad_free(&m);
-    return fz_finish(r, &b, t0);
+    return fz_finish(r, &b, t0, max_seconds);
 }
 
-fz_outcome fz_check_json(const char *text, const char *name, const bg_limits *lim, fz_result *r) {
+fz_outcome fz_check_json(const char *text, const char *name, const bg_limits *lim, double max_seconds, fz_result *r) {
     fz_init(r);
     double t0 = ut_now();
     bg_budget b;
@@ -378,5 +379,5 @@ fz_outcome fz_check_json(const char *text, const char *name, const bg_limits *li
     }
     cad_free(&m);
     im_report_free(&rep);
-    return fz_finish(r, &b, t0);
+    return fz_finish(r, &b, t0, max_seconds);
 }

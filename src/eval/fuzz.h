@@ -1,9 +1,9 @@
 /* fuzz.h - seeded random CADLib programs and JSON mutants, and the checks every one must pass.
  *
  *   char *src = fz_program(seed, 0);                     a random program (free it)
- *   fz_result r;  fz_check_program(src, "fuzz", NULL, &r); run, solid, samples, mesh
+ *   fz_result r;  fz_check_program(src, "fuzz", NULL, 0, &r);   run, solid, samples, mesh
  *   char *bad = fz_mutate_json(json_text, seed);          a damaged copy of a real model file
- *   fz_check_json(bad, "mutant", NULL, &r);
+ *   fz_check_json(bad, "mutant", NULL, 0, &r);
  *
  * Programs: 1 to 6 extrudes (sometimes up to 40), each a sketch of 1 to 3 faces on XY / XZ / YZ
  * or on a tilted and offset plane; faces are rectangles, regular polygons, circles, slots and
@@ -61,9 +61,10 @@ char *fz_program(uint64_t seed, int max_extrudes);
 /* a damaged copy of JSON text for seed (free it); text need not be valid JSON */
 char *fz_mutate_json(const char *text, uint64_t seed);
 
-/* runs the checks above on a program or a JSON model; lim NULL: the default geometry budget.
+/* runs the checks above on a program or a JSON model; lim NULL: the default geometry budget;
+   max_seconds <= 0: FZ_MAX_SECONDS (a sanitizer build, several times slower, passes more).
    Returns r->outcome. */
-fz_outcome fz_check_program(const char *src, const char *name, const bg_limits *lim, fz_result *r);
-fz_outcome fz_check_json(const char *text, const char *name, const bg_limits *lim, fz_result *r);
+fz_outcome fz_check_program(const char *src, const char *name, const bg_limits *lim, double max_seconds, fz_result *r);
+fz_outcome fz_check_json(const char *text, const char *name, const bg_limits *lim, double max_seconds, fz_result *r);
 
 #endif

@@ -225,7 +225,7 @@ int ms_simplify(ms_mesh *m, double eps) {
     int removed = 0;
     for (int pass = 0; pass < 1000 && !bg_charge(m->nv); pass++) { /* over budget: fewer removals */
         int changed = 0;
-        for (int v = 0; v < m->nv; v++)
+        for (int v = 0; v < m->nv && !bg_charge(1); v++)
             if (c.dirty[v]) changed += ms_try_vertex(&c, v);
         removed += changed;
         if (!changed) break;
