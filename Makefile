@@ -5,6 +5,7 @@
 #   make check      the layers of src/ depend one way (scripts/check_layers.sh)
 #   make bench      build the benchmark programs in bench/
 #   make web        bundle the page (web/src -> web/dist) when node is present
+#   make fuzz N=5000   N random programs and N JSON mutants through every check (bench/fuzz.c)
 #   make clean
 # Dependencies: scripts/setup.sh installs them (Debian packages).
 
@@ -35,7 +36,7 @@ WEB_DIST  := web/dist/index.html web/dist/app.js web/dist/app.css
 ASSET_OBJ := $(BUILD)/gen/assets.o
 LIB_OBJ   += $(ASSET_OBJ)
 
-.PHONY: all test asan check bench clean web
+.PHONY: all test asan check bench fuzz clean web
 all: $(BUILD)/recad $(BUILD)/librecad.a
 
 $(BUILD)/librecad.a: $(LIB_OBJ)
@@ -80,6 +81,10 @@ asan:
 
 check:
 	scripts/check_layers.sh
+
+N ?= 5000
+fuzz: $(BUILD)/bench/fuzz
+	$(BUILD)/bench/fuzz $(N)
 
 bench: $(BENCH_BIN) $(BUILD)/recad
 

@@ -65,7 +65,9 @@ void ut_grow(void **arr, int *cap, int need, size_t elsize) {
     *cap = c;
 }
 
-char *ut_read_file(const char *path, size_t *len) {
+char *ut_read_file(const char *path, size_t *len) { return ut_read_file_max(path, SIZE_MAX / 2, len); }
+
+char *ut_read_file_max(const char *path, size_t max, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         ut_fail("cannot open %s: %s", path, strerror(errno));
@@ -75,8 +77,16 @@ char *ut_read_file(const char *path, size_t *len) {
     char *buf = ut_malloc(cap);
     for (;;) {
         if (n + 1 >= cap) buf = ut_realloc(buf, cap *= 2);
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        size_t room = cap - n - 1;
+        if (room > max + 1 - n) room = max + 1 - n; /* one byte past max tells "too large" */
+        size_t got = fread(buf + n, 1, room, f);
         n += got;
+        if (n > max) {
+            fclose(f);
+            free(buf);
+            ut_fail("%s is larger than the limit of %zu bytes", path, max);
+            return NULL;
+        }
         if (got == 0) break;
     }
     int bad = ferror(f);
@@ -89,6 +99,42 @@ char *ut_read_file(const char *path, size_t *len) {
     buf[n] = 0;
     if (len) *len = n;
     return buf;
+}
+
+int ut_utf8_len(const char *str) {
+    const unsigned char *s = (const unsigned char *)str;
+    if (s[0] < 0x80) return 1;
+    int n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    if (!n) return 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    /* overlong forms, surrogates, beyond U+10FFFF */
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) || (s[0] == 0xf0 && s[1] < 0x90) ||
+        (s[0] == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+char *ut_text_clean(const char *s, int mode) {
+    size_t n = strlen(s), o = 0;
+    char *out = ut_malloc(4 * n + 1); /* every byte grows to at most 4 ("\xNN" or U+FFFD) */
+    while (*s) {
+        int k = ut_utf8_len(s);
+        unsigned char c = (unsigned char)*s;
+        int control = c < 0x20 || c == 0x7f || (k == 2 && c == 0xc2 && (unsigned char)s[1] < 0xa0);
+        if (mode == UT_TEXT_TERMINAL && (k == 0 || control)) {
+            for (int i = 0; i < (k ? k : 1); i++) o += (size_t)sprintf(out + o, "\\x%02x", (unsigned char)s[i]);
+            s += k ? k : 1;
+        } else if (k == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+            o += 3, s++;
+        } else {
+            memcpy(out + o, s, (size_t)k);
+            o += (size_t)k, s += k;
+        }
+    }
+    out[o] = 0;
+    return out;
 }
 
 int ut_atomic_open(ut_atomic *a, const char *path) {

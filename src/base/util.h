@@ -44,6 +44,9 @@ void ut_grow(void **arr, int *cap, int need, size_t elsize);
 
 /* ---- files ---- */
 char *ut_read_file(const char *path, size_t *len); /* NULL + ut_error on failure */
+/* the same, reading at most max bytes: a longer file or stream (a device, a pipe) fails with
+   "<path> is larger than the limit of <max> bytes" after reading max + 1 bytes */
+char *ut_read_file_max(const char *path, size_t max, size_t *len);
 int ut_write_atomic(const char *path, const void *data, size_t len);
 typedef struct {
     FILE *f;
@@ -55,6 +58,16 @@ void ut_atomic_abort(ut_atomic *a);                 /* removes the temp file; fr
 int ut_mkdirs(const char *path);                    /* mkdir -p */
 const char *ut_path_ext(const char *path);          /* ".stl" or "" */
 int ut_is_dir(const char *path);
+
+/* ---- text from outside (program errors, file names) ---- */
+/* length (1-4) of the well-formed UTF-8 sequence at s, 0 if s[0] starts none (s NUL-terminated) */
+int ut_utf8_len(const char *s);
+/* a copy of s fit for output (free it): UT_TEXT_UTF8 replaces every byte that is not part of
+   well-formed UTF-8 by U+FFFD (for JSON); UT_TEXT_TERMINAL also writes control characters (C0,
+   DEL, C1: terminal escape sequences) and those bytes as the text "\xNN", so that printing an
+   error cannot drive the terminal */
+enum { UT_TEXT_UTF8 = 0, UT_TEXT_TERMINAL = 1 };
+char *ut_text_clean(const char *s, int mode);
 
 /* ---- time ---- */
 double ut_now(void); /* monotonic seconds */

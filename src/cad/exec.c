@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/budget.h"
 #include "base/util.h"
 #include "geom/validate.h"
 
@@ -56,6 +57,7 @@ void ex_default_limits(ex_limits *lim) {
     lim->max_seconds = 5.0;
     lim->max_curves = 10000;
     lim->max_extrudes = 1000;
+    bg_default_limits(&lim->geometry);
 }
 
 /* the line of the innermost Lua function at or above stack level `level`, 0 if none */
@@ -423,6 +425,7 @@ static void ex_extent(lua_State *L, int i, cad_extent_kind *kind, double *d1, do
     if (has_sym) {
         if (!sym_num || n != 0) ex_raise(L, "%s", form);
         if (!isfinite(s) || fabs(s) > EX_MAX_COORD) ex_raise(L, "Extrude: symmetric extent is not a finite number");
+        if (s < 0) ex_raise(L, "Extrude: symmetric extent {sym = %g} is negative (it is the total thickness)", s);
         *kind = CAD_EXT_SYM;
         *d1 = s;
         return;
@@ -473,7 +476,9 @@ static int ex_Extrude(lua_State *L) {
     ex_extent(L, 2, &kind, &d1, &d2);
     cad_op op = CAD_NEW;
     if (!lua_isnoneornil(L, 3)) {
-        const char *s = lua_type(L, 3) == LUA_TSTRING ? lua_tostring(L, 3) : NULL;
+        size_t len = 0;
+        const char *s = lua_type(L, 3) == LUA_TSTRING ? lua_tolstring(L, 3, &len) : NULL;
+        if (s && strlen(s) != len) ex_raise(L, "Extrude: argument 3 (op) contains a NUL byte");
         if (!s || cad_op_parse(s, &op) < 0)
             ex_raise(L, "Extrude: argument 3 (op) must be \"new\", \"join\", \"cut\" or \"intersect\" (got %.40s%s)",
                      s ? s : ex_typename(L, 3), s && strlen(s) > 40 ? "..." : "");
@@ -627,14 +632,33 @@ static int ex_validate(ex_ctx *c) {
     return ut_fail("%s: %s", c->name, e);
 }
 
+/* validation under the geometry budget: b (begun here, left current), the thread's current one,
+   or one of the limits' own for the validation alone; a budget stop is an EX_LIMIT outcome */
+static int ex_validate_budget(ex_ctx *c, bg_budget *b, ex_outcome *outcome) {
+    bg_budget own;
+    int mine = !b && !bg_current();
+    if (b || mine) bg_begin(b ? b : &own, &c->lim.geometry);
+    int rc = ex_validate(c);
+    if (rc != 0 && bg_exceeded()) *outcome = EX_LIMIT;
+    if (mine) bg_end(&own);
+    return rc;
+}
+
 int ex_run_stats(const char *src, size_t len, const char *chunkname, const ex_limits *lim, cad_model *out,
                  ex_stats *st) {
+    return ex_run_budget(src, len, chunkname, lim, out, st, NULL);
+}
+
+int ex_run_budget(const char *src, size_t len, const char *chunkname, const ex_limits *lim, cad_model *out,
+                  ex_stats *st, bg_budget *b) {
     ex_ctx c;
     memset(&c, 0, sizeof c);
     if (lim) c.lim = *lim;
     else ex_default_limits(&c.lim);
-    if (c.lim.max_instructions <= 0 || c.lim.max_memory == 0 || c.lim.max_curves <= 0 || c.lim.max_extrudes <= 0)
+    if (c.lim.max_instructions <= 0 || c.lim.max_memory == 0 || c.lim.max_curves <= 0 || c.lim.max_extrudes <= 0) {
+        if (b) bg_begin(b, &c.lim.geometry);
         return ut_fail("ex_run: limits must be positive");
+    }
     if (!chunkname || !*chunkname) chunkname = "program";
     ex_set_name(&c, chunkname);
     cad_init(&c.model);
@@ -643,6 +667,7 @@ int ex_run_stats(const char *src, size_t len, const char *chunkname, const ex_li
     ex_outcome outcome = EX_INVALID;
     lua_State *L = lua_newstate(ex_alloc, &c);
     if (!L) {
+        if (b) bg_begin(b, &c.lim.geometry);
         ut_fail("%s: memory limit of %g MB is too small to start", c.name, (double)c.lim.max_memory / (1 << 20));
         outcome = EX_LIMIT;
         goto done;
@@ -663,10 +688,11 @@ int ex_run_stats(const char *src, size_t len, const char *chunkname, const ex_li
             status = lua_pcall(L, 0, 0, 1);
         }
     }
-    if (status != LUA_OK) outcome = ex_fail_run(&c, L, status, loading);
-    else if (c.model.nextrudes == 0)
-        ut_fail("%s:%d: the program made no Extrude call, so it builds no solid", c.name, ex_last_line(src, len));
-    else if (ex_validate(&c) == 0) rc = 0, outcome = EX_OK;
+    if (status != LUA_OK || c.model.nextrudes == 0) {
+        if (b) bg_begin(b, &c.lim.geometry);
+        if (status != LUA_OK) outcome = ex_fail_run(&c, L, status, loading);
+        else ut_fail("%s:%d: the program made no Extrude call, so it builds no solid", c.name, ex_last_line(src, len));
+    } else if (ex_validate_budget(&c, b, &outcome) == 0) rc = 0, outcome = EX_OK;
     /* finalizers run at close: make any Lua code there stop at its first instruction */
     if (!c.stop) ex_stop(&c, L, 1, 0);
     c.L = NULL;

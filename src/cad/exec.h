@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 
+#include "base/budget.h"
 #include "model/cad.h"
 
 #define EX_HOOK_STEP 1000   /* the instruction budget is checked every this many VM instructions */
@@ -45,6 +46,9 @@ typedef struct {
     double max_seconds;    /* wall-clock backstop, checked with the budget (default 5; 0 = none) */
     int max_curves;        /* curves in one handle and in the final model (default 10,000) */
     int max_extrudes;      /* Extrude calls (default 1,000) */
+    bg_limits geometry;    /* the geometry budget after the program (base/budget.h; default 25000000 units, 5 s,
+                              BG_DEFAULT_WORK units): validation, and the caller's work with
+                              ex_run_budget */
 } ex_limits;
 
 /* how a run ended (ex_stats.outcome) */
@@ -52,7 +56,8 @@ typedef enum {
     EX_OK = 0,      /* a validated model */
     EX_SYNTAX = 1,  /* the source does not compile (or is a binary chunk) */
     EX_RUNTIME = 2, /* an error raised while the program ran */
-    EX_LIMIT = 3,   /* the instruction budget, the time limit or the memory cap stopped it */
+    EX_LIMIT = 3,   /* the instruction budget, the time limit, the memory cap or the geometry
+                       budget (validation) stopped it */
     EX_INVALID = 4  /* it ran, but made no Extrude call or its model fails validation */
 } ex_outcome;
 
@@ -74,6 +79,15 @@ int ex_run(const char *src, size_t len, const char *chunkname, const ex_limits *
  * too, except when lim itself is invalid) */
 int ex_run_stats(const char *src, size_t len, const char *chunkname, const ex_limits *lim, cad_model *out,
                  ex_stats *st);
+/* the same, with one geometry budget for everything after the program: b is begun (with
+ * lim->geometry) when the program's Lua phase ends, validation runs under it, and it stays this
+ * thread's current budget when the call returns (success or failure) so that the caller's solid,
+ * mesh and metric work shares it; the caller ends it with bg_end(b). A validation stopped by the
+ * budget fails with outcome EX_LIMIT and "<chunk>: validation exceeded the geometry budget (25000000 work units)".
+ * Without b (ex_run, ex_run_stats) validation charges the thread's current budget, or when none is
+ * current a budget of lim->geometry of its own. */
+int ex_run_budget(const char *src, size_t len, const char *chunkname, const ex_limits *lim, cad_model *out,
+                  ex_stats *st, bg_budget *b);
 /* reads the file (chunkname = path) and runs it */
 int ex_run_file(const char *path, const ex_limits *lim, cad_model *out);
 /* reads a program file: a regular file of at most EX_MAX_SOURCE bytes (NUL-terminated copy;

@@ -22,12 +22,12 @@ static int arg_count(const arg_opt *o) {
 }
 
 int arg_error(const arg_spec *s, const char *fmt, ...) {
+    char buf[2048];
     va_list ap;
-    fprintf(stderr, "recad %s: ", s->cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n");
+    cli_error(0, s->cmd, "%s", buf); /* the text may quote an argument: cleaned for the terminal */
     arg_usage_hint(s, stderr);
     return CLI_USAGE;
 }

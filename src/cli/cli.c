@@ -17,16 +17,40 @@ void cli_register(const cli_command *c) {
 }
 
 int cli_error(int code, const char *cmd, const char *fmt, ...) {
+    char buf[4096];
     va_list ap;
-    fprintf(stderr, "recad %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n");
+    char *clean = ut_text_clean(buf, UT_TEXT_TERMINAL); /* error text may quote a program's bytes */
+    fprintf(stderr, "recad %s: %s\n", cmd, clean);
+    free(clean);
     return code;
 }
 
+/* every string of j as well-formed UTF-8 (invalid bytes become U+FFFD) */
+static void cli_json_utf8(cJSON *j) {
+    for (; j; j = j->next) {
+        if (cJSON_IsString(j) && j->valuestring) {
+            char *c = ut_text_clean(j->valuestring, UT_TEXT_UTF8);
+            if (strcmp(c, j->valuestring)) cJSON_SetValuestring(j, c);
+            free(c);
+        }
+        if (j->string && !(j->type & cJSON_StringIsConst)) {
+            char *c = ut_text_clean(j->string, UT_TEXT_UTF8);
+            if (strcmp(c, j->string)) {
+                cJSON_free(j->string);
+                j->string = cJSON_malloc(strlen(c) + 1);
+                strcpy(j->string, c);
+            }
+            free(c);
+        }
+        cli_json_utf8(j->child);
+    }
+}
+
 void cli_print_json(cJSON *j) {
+    cli_json_utf8(j);
     char *s = cJSON_PrintUnformatted(j);
     if (s) printf("%s\n", s);
     free(s);

@@ -113,6 +113,11 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
         ARG_LONG("limit", 0, &limit, 0, 1L << 30, "N", "with --model: the first N test items only"),
         ARG_LONG("examples", 0, &examples, 0, 1000, "K", "with --model: items shown with pictures (default 4)"),
         ARG_STR("title", 0, &g.title, "TEXT", "with --model: the test set's name in the report"),
+        ARG_DOUBLE_GT("max-geom-seconds", 0, &o.score.max_geom_seconds, 0, 86400, "S",
+                      "geometry budget per item after its program: wall-clock seconds (default 5);\n"
+                      "an item over budget is invalid with status \"budget\""),
+        ARG_LONG("max-geom-work", 0, &o.score.max_geom_work, 1000, (double)LONG_MAX, "N",
+                 "geometry budget per item: work units (default 100000000)"),
         ARG_FLAG("json", 0, &json, "print the summary as one JSON object on stdout"),
         ARG_FLAG("quiet", 0, &o.quiet, "no progress bar"),
         ARG_END};

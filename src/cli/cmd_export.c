@@ -27,8 +27,9 @@ static int export_load(const char *path, im_format fmt, const ex_limits *lim, ca
         im_options o = {fmt, 0};
         im_report rep;
         memset(&rep, 0, sizeof rep);
+        prog_budget_begin(lim);
         int rc = im_load(path, &o, m, &rep);
-        for (int i = 0; i < rep.nwarnings; i++) fprintf(stderr, "recad export: warning: %s\n", rep.warnings[i]);
+        for (int i = 0; i < rep.nwarnings; i++) cli_error(0, "export", "warning: %s", rep.warnings[i]);
         im_report_free(&rep);
         if (rc != 0) {
             cad_free(m);

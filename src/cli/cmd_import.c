@@ -28,6 +28,12 @@ typedef struct {
     int n, cap;
 } import_list;
 
+static void import_list_free(import_list *l) {
+    for (int i = 0; i < l->n; i++) free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
 static int import_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int import_walk(const char *dir, import_list *l) {
@@ -81,6 +87,7 @@ static char *import_out_path(const char *out, const char *rel) {
 static const char *import_reason_class(const char *err) {
     static const char *table[][2] = {
         {"cannot open", "unreadable file"},
+        {"larger than the limit", "file too large"},
         {"malformed JSON", "malformed JSON"},
         {"unrecognised JSON", "unknown format"},
         {"no buildable extrude", "no buildable extrude (every extrude has empty profiles)"},
@@ -252,15 +259,21 @@ CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON f
     import_list files = {0};
     int single = !S_ISDIR(st.st_mode);
     if (single) *UT_PUSH(files.v, files.n, files.cap) = ut_strdup(in);
-    else if (import_walk(in, &files)) return cli_error(CLI_IO, "import", "%s", ut_error());
+    else if (import_walk(in, &files)) {
+        import_list_free(&files);
+        return cli_error(CLI_IO, "import", "%s", ut_error());
+    }
     if (files.n == 0) {
-        free(files.v);
+        import_list_free(&files);
         return cli_error(CLI_INVALID, "import", "no *.json files under %s", in);
     }
     qsort(files.v, (size_t)files.n, sizeof *files.v, import_cmp);
     size_t ol = strlen(out);
     int out_is_file = single && ol > 4 && !strcmp(out + ol - 4, ".lua");
-    if (!out_is_file && ut_mkdirs(out)) return cli_error(CLI_IO, "import", "cannot create %s: %s", out, ut_error());
+    if (!out_is_file && ut_mkdirs(out)) {
+        import_list_free(&files);
+        return cli_error(CLI_IO, "import", "cannot create %s: %s", out, ut_error());
+    }
     cJSON *recs = cJSON_CreateArray();
     int converted = 0, skipped = 0, io = 0;
     ut_progress pg;
@@ -276,7 +289,7 @@ CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON f
         else {
             skipped++;
             if (res.io_error > io) io = res.io_error;
-            if (!json) fprintf(stderr, "recad import: skipped %s\n", ut_error());
+            if (!json) cli_error(0, "import", "skipped %s", ut_error());
         }
         cJSON_AddItemToArray(recs, rec);
         free(dst);
@@ -285,8 +298,7 @@ CLI_COMMAND(cmd_import, "import", "import DeepCAD / Fusion 360 / Text2CAD JSON f
     ut_progress_finish(&pg);
     import_summary(recs, converted, skipped, json);
     cJSON_Delete(recs);
-    for (int i = 0; i < files.n; i++) free(files.v[i]);
-    free(files.v);
+    import_list_free(&files);
     if (io == 2) return cli_error(CLI_IO, "import", "stopped: a program could not be written");
     if (single && io) return CLI_IO;
     return converted > 0 ? CLI_OK : CLI_INVALID;

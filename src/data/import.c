@@ -208,11 +208,13 @@ int im_parse(const char *text, const char *name, const im_options *opt, cad_mode
     return 0;
 }
 
+char *im_read_json_file(const char *path, size_t *len) { return ut_read_file_max(path, IM_MAX_FILE, len); }
+
 int im_load(const char *path, const im_options *opt, cad_model *out, im_report *rep) {
     cad_init(out);
     if (rep) memset(rep, 0, sizeof *rep);
     size_t len;
-    char *text = ut_read_file(path, &len);
+    char *text = im_read_json_file(path, &len);
     if (!text) return -1;
     if (strlen(text) != len) {
         free(text);

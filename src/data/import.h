@@ -35,6 +35,8 @@
 #ifndef RECAD_IMPORT_H
 #define RECAD_IMPORT_H
 
+#include <stddef.h>
+
 #include "model/cad.h"
 
 typedef enum { IM_AUTO = 0, IM_DEEPCAD = 1, IM_FUSION = 2, IM_TEXT2CAD = 3 } im_format;
@@ -76,6 +78,13 @@ typedef struct {
 void im_report_free(im_report *r);
 const char *im_format_name(im_format f); /* "auto" "deepcad" "fusion" "text2cad" */
 int im_format_parse(const char *s, im_format *f); /* -1 if unknown */
+
+#define IM_MAX_FILE (64 << 20) /* largest JSON file read, bytes (the largest shared file is far below) */
+
+/* reads a JSON file of at most IM_MAX_FILE bytes (a NUL-terminated copy; free it); NULL +
+ * ut_error() otherwise: "<path> is larger than the limit of 67108864 bytes" for a longer file or
+ * an endless stream such as /dev/zero */
+char *im_read_json_file(const char *path, size_t *len);
 
 /* Reads path and imports it. out and rep are initialised here: cad_free / im_report_free them
  * even after a failure (the report keeps the warnings so far); rep may be NULL. Returns 0 or -1 + ut_error() ("<path>: <reason>"). opt may be NULL (auto, defaults). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "eval/metrics.h"
+#include "base/budget.h"
 #include "base/util.h"
 
 const double MT_FLIPS[MT_NFLIPS][3] = {{1, 1, 1}, {1, -1, -1}, {-1, 1, -1}, {-1, -1, 1}};
@@ -246,13 +247,19 @@ static void mt_cell_centre(const mt_grid *g, long i, double x[3]) {
 static long mt_voxelise(const sd_solid *s, const mt_frame *f, const double QRt[9], const mt_grid *g,
                         unsigned char *occ) {
     long total = (long)g->n[0] * g->n[1] * g->n[2], count = 0;
-#pragma omp parallel for schedule(dynamic, 256) reduction(+ : count)
-    for (long i = 0; i < total; i++) {
-        double x[3], p[3];
-        mt_cell_centre(g, i, x);
-        mt_unnormalise(f, QRt, x, p);
-        occ[i] = (unsigned char)(sd_contains(s, p) != 0);
-        count += occ[i];
+    bg_budget *budget = bg_current(); /* the caller's geometry budget, shared by the team */
+#pragma omp parallel reduction(+ : count)
+    {
+        bg_budget *old = bg_attach(budget);
+#pragma omp for schedule(dynamic, 256)
+        for (long i = 0; i < total; i++) {
+            double x[3], p[3];
+            mt_cell_centre(g, i, x);
+            mt_unnormalise(f, QRt, x, p);
+            occ[i] = (unsigned char)(sd_contains(s, p) != 0);
+            count += occ[i];
+        }
+        bg_attach(old);
     }
     return count;
 }

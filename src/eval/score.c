@@ -58,6 +58,15 @@ static void sc_limits(const sc_opts *o, ex_limits *lim) {
     ex_default_limits(lim);
     if (o->max_instructions > 0) lim->max_instructions = o->max_instructions;
     if (o->max_seconds > 0) lim->max_seconds = o->max_seconds;
+    if (o->max_geom_seconds > 0) lim->geometry.max_seconds = o->max_geom_seconds;
+    lim->geometry.max_work = o->max_geom_work > 0 ? o->max_geom_work : SC_DEFAULT_GEOM_WORK;
+}
+
+/* begins b, the geometry budget of one item (target or prediction), with o's limits */
+static void sc_budget_begin(bg_budget *b, const sc_opts *o) {
+    ex_limits lim;
+    sc_limits(o, &lim);
+    bg_begin(b, &lim.geometry);
 }
 
 static sc_status sc_of_outcome(ex_outcome e) {
@@ -69,48 +78,53 @@ static sc_status sc_of_outcome(ex_outcome e) {
     }
 }
 
-/* runs the program src[0..len) named chunk under o's budget */
-static sc_status sc_run(const char *src, size_t len, const char *chunk, const sc_opts *o, cad_model *m) {
+/* runs the program src[0..len) named chunk under o's limits; b begun when the program ends */
+static sc_status sc_run(const char *src, size_t len, const char *chunk, const sc_opts *o, cad_model *m, bg_budget *b) {
     ex_limits lim;
     ex_stats st;
     sc_limits(o, &lim);
     st.outcome = EX_RUNTIME;
-    return ex_run_stats(src, len, chunk, &lim, m, &st) == 0 ? SC_OK : sc_of_outcome(st.outcome);
+    return ex_run_budget(src, len, chunk, &lim, m, &st, b) == 0 ? SC_OK : sc_of_outcome(st.outcome);
 }
 
-/* JSON text, imported; name in messages */
-static sc_status sc_import(const char *text, const char *name, cad_model *m) {
-    return im_parse(text, name, NULL, m, NULL) == 0 ? SC_OK : SC_E_IMPORT;
+/* JSON text, imported under b (begun here); name in messages */
+static sc_status sc_import(const char *text, const char *name, const sc_opts *o, cad_model *m, bg_budget *b) {
+    sc_budget_begin(b, o);
+    if (im_parse(text, name, NULL, m, NULL) == 0) return SC_OK;
+    return bg_exceeded() ? SC_E_BUDGET : SC_E_IMPORT;
 }
 
-static sc_status sc_load_text(const char *text, const char *name, const sc_opts *o, cad_model *m) {
-    if (!sc_is_json_text(text)) return sc_run(text, strlen(text), name, o, m);
+/* the loaders: b is this thread's current budget when they return, whatever the outcome */
+static sc_status sc_load_text(const char *text, const char *name, const sc_opts *o, cad_model *m, bg_budget *b) {
+    if (!sc_is_json_text(text)) return sc_run(text, strlen(text), name, o, m, b);
     size_t n = strlen(name) + 16;
     char *jname = ut_malloc(n);
     snprintf(jname, n, "%s JSON text", name);
-    sc_status st = sc_import(text, jname, m);
+    sc_status st = sc_import(text, jname, o, m, b);
     free(jname);
     return st;
 }
 
-static sc_status sc_load_file(const char *path, const sc_opts *o, cad_model *m) {
+static sc_status sc_load_file(const char *path, const sc_opts *o, cad_model *m, bg_budget *b) {
     int json = !strcmp(ut_path_ext(path), ".json");
     size_t len;
-    char *text = json ? ut_read_file(path, &len) : ex_read_program(path, &len);
-    if (!text) return SC_E_READ;
+    char *text = json ? im_read_json_file(path, &len) : ex_read_program(path, &len);
+    if (!text) return sc_budget_begin(b, o), SC_E_READ;
     sc_status st = SC_E_IMPORT;
-    if (!json) st = sc_run(text, len, path, o, m);
-    else if (strlen(text) != len) ut_fail("%s: malformed JSON (the file contains a NUL byte)", path);
-    else st = sc_import(text, path, m);
+    if (!json) st = sc_run(text, len, path, o, m, b);
+    else if (strlen(text) != len) sc_budget_begin(b, o), ut_fail("%s: malformed JSON (the file contains a NUL byte)", path);
+    else st = sc_import(text, path, o, m, b);
     free(text);
     return st;
 }
 
 /* ---- targets ---- */
 
-/* prepares the metrics' data of t (model in place); a part that fails leaves its metric NaN */
-static sc_target *sc_prepare(sc_target *t, sc_status *st) {
+/* prepares the metrics' data of t (model in place) under the current budget b, which it ends; a
+   part that fails leaves its metric NaN; the budget running out fails the whole target */
+static sc_target *sc_prepare(sc_target *t, sc_status *st, bg_budget *b) {
     if (!(t->solid = sd_build(&t->model))) {
+        bg_end(b);
         if (st) *st = SC_E_SOLID;
         sc_target_free(t);
         return NULL;
@@ -126,6 +140,14 @@ static sc_target *sc_prepare(sc_target *t, sc_status *st) {
     }
     if (o->metrics & (SC_BEST_EXACT | SC_BEST_VOXEL)) t->frame_ok = mt_frame_of(t->solid, &t->frame) == 0;
     if (o->metrics & SC_VISUAL) t->views = mt_views_render(&t->model, MT_VIS_SIZE);
+    if (bg_exceeded()) {
+        bg_fail("preparing the target");
+        bg_end(b);
+        if (st) *st = SC_E_BUDGET;
+        sc_target_free(t);
+        return NULL;
+    }
+    bg_end(b);
     if (st) *st = SC_OK;
     atomic_fetch_add(&sc_prepared, 1);
     return t;
@@ -141,9 +163,10 @@ static sc_target *sc_target_new(const sc_opts *o) {
     return t;
 }
 
-/* a target from a load's outcome */
-static sc_target *sc_target_loaded(sc_target *t, sc_status loaded, sc_status *st) {
-    if (loaded == SC_OK) return sc_prepare(t, st);
+/* a target from a load's outcome (b: the current budget, ended here) */
+static sc_target *sc_target_loaded(sc_target *t, sc_status loaded, sc_status *st, bg_budget *b) {
+    if (loaded == SC_OK) return sc_prepare(t, st, b);
+    bg_end(b);
     if (st) *st = loaded;
     sc_target_free(t);
     return NULL;
@@ -151,19 +174,23 @@ static sc_target *sc_target_loaded(sc_target *t, sc_status loaded, sc_status *st
 
 sc_target *sc_target_text(const char *text, const char *name, const sc_opts *o, sc_status *st) {
     sc_target *t = sc_target_new(o);
-    return sc_target_loaded(t, sc_load_text(text, name ? name : "gt", &t->opts, &t->model), st);
+    bg_budget b;
+    return sc_target_loaded(t, sc_load_text(text, name ? name : "gt", &t->opts, &t->model, &b), st, &b);
 }
 
 sc_target *sc_target_file(const char *path, const sc_opts *o, sc_status *st) {
     sc_target *t = sc_target_new(o);
-    return sc_target_loaded(t, sc_load_file(path, &t->opts, &t->model), st);
+    bg_budget b;
+    return sc_target_loaded(t, sc_load_file(path, &t->opts, &t->model, &b), st, &b);
 }
 
 sc_target *sc_target_model(const cad_model *m, const sc_opts *o, sc_status *st) {
     sc_target *t = sc_target_new(o);
     cad_free(&t->model);
     cad_copy(&t->model, m);
-    return sc_prepare(t, st);
+    bg_budget b;
+    sc_budget_begin(&b, &t->opts);
+    return sc_prepare(t, st, &b);
 }
 
 void sc_target_free(sc_target *t) {
@@ -242,6 +269,18 @@ static void sc_metrics(const sc_target *t, const sc_opts *o, const cad_model *pm
     r->done = o->metrics;
 }
 
+/* a prediction whose geometry budget ran out: invalid, nothing computed */
+static void sc_over_budget(sc_result *r) {
+    lv_level level = r->level;
+    if (r->status != SC_E_BUDGET) {
+        bg_fail("scoring the prediction");
+        sc_result_init(r);
+        sc_invalid(r, SC_E_BUDGET, "prediction");
+    }
+    r->valid = 0;
+    r->level = level;
+}
+
 /* a loaded prediction: its level, solid, validity and metrics */
 static void sc_score_loaded(const sc_target *t, const sc_opts *o, const cad_model *pm, sc_result *r) {
     lv_info li;
@@ -272,16 +311,20 @@ static int sc_score(const sc_target *t, const char *text, const char *name, cons
         r->secs = ut_now() - t0;
         return -1;
     }
+    bg_budget b; /* the prediction's geometry budget: everything after its program */
     if (m) {
+        sc_budget_begin(&b, so);
         sc_score_loaded(t, so, m, r);
     } else {
         cad_model pm;
         cad_init(&pm);
-        sc_status st = text ? sc_load_text(text, name, so, &pm) : sc_load_file(path, so, &pm);
+        sc_status st = text ? sc_load_text(text, name, so, &pm, &b) : sc_load_file(path, so, &pm, &b);
         if (st != SC_OK) sc_invalid(r, st, "prediction");
         else sc_score_loaded(t, so, &pm, r);
         cad_free(&pm);
     }
+    if (bg_exceeded()) sc_over_budget(r); /* whatever was computed is void */
+    bg_end(&b);
     r->secs = ut_now() - t0;
     return 0;
 }

@@ -32,7 +32,11 @@
  *
  * Budget: programs (targets and predictions) run under the executor's limits (exec.h), with the
  * instruction budget and the wall-clock limit taken from the options: a hostile program ends
- * invalid with SC_E_BUDGET, never hangs. JSON models have no program to bound.
+ * invalid with SC_E_BUDGET, never hangs. Everything after the program - validation, the solid,
+ * sampling, volumes, voxels, renders - runs under one geometry budget per item (base/budget.h,
+ * max_geom_seconds and max_geom_work, also for JSON models and parsed models): a prediction that
+ * exhausts it is invalid with SC_E_BUDGET and a reason "prediction: ... exceeded the geometry
+ * budget (2 s)", its metrics NaN; a target that exhausts it is not made (NULL, SC_E_BUDGET).
  *
  * Thread safety: a prepared target is read-only while scoring: any number of threads may score
  * different predictions against one target at once (each call owns its Lua state, solids and
@@ -59,6 +63,11 @@ enum {
     SC_ALL = 63
 };
 
+/* the default geometry budget of one scored item: four times a command's (BG_DEFAULT_WORK), as an
+ * item builds, samples, normalises and intersects several solids (the largest shared DeepCAD
+ * part scored against itself needs about 5e7 units; docs/budget.md) */
+#define SC_DEFAULT_GEOM_WORK (4 * 25000000L)
+
 /* the prediction's sampling stream is the target's seed xor this */
 #define SC_PRED_STREAM 0x9e3779b97f4a7c15ULL
 
@@ -71,6 +80,8 @@ typedef struct {
     int refine;            /* IoU_best: also rotations about ambiguous principal axes */
     long max_instructions; /* program budget, VM instructions (<= 0: the executor's 10,000,000) */
     double max_seconds;    /* program wall-clock limit, seconds (<= 0: the executor's 5) */
+    double max_geom_seconds; /* geometry budget per item, seconds (<= 0: BG_DEFAULT_SECONDS, 5) */
+    long max_geom_work;      /* geometry budget per item, work units (<= 0: SC_DEFAULT_GEOM_WORK) */
 } sc_opts;
 
 /* text2cad, its point count, seed 0, SC_ALL, pitch 0.05, no refine, the executor's budget */
@@ -83,7 +94,8 @@ typedef enum {
     SC_E_READ = 2,    /* the file cannot be read */
     SC_E_SYNTAX = 3,  /* the program does not compile */
     SC_E_RUN = 4,     /* the program raised an error, made no Extrude call or its model is invalid */
-    SC_E_BUDGET = 5,  /* the program exceeded its instruction budget, time limit or memory cap */
+    SC_E_BUDGET = 5,  /* the program exceeded its instruction budget, time limit or memory cap, or
+                         the item exceeded its geometry budget */
     SC_E_IMPORT = 6,  /* the JSON text or file cannot be imported */
     SC_E_SOLID = 7,   /* the model gives no solid */
     SC_E_EMPTY = 8,   /* the solid has no volume */

@@ -11,6 +11,7 @@
 #include "geom/mesh_int.h"
 #include "geom/sketch.h"
 #include "geom/solid.h"
+#include "base/budget.h"
 #include "base/tol.h"
 #include "base/util.h"
 
@@ -880,6 +881,7 @@ static int ms_attempt(const cad_model *m, double chord, double rel, int parallel
     if (ms_polygonise(m, chord, rel, &p) < 0) return -1;
     int rc = parallel ? ms_mesh_cells(m, &p, diag, out) : ms_mesh_grid(m, &p, lo, hi, cells, out, capped);
     ms_profiles_free(&p);
+    if (rc == 0 && (bg_charge(8L * out->nt) || bg_exceeded())) rc = bg_fail("meshing"); /* the mesh so far is incomplete */
     if (rc < 0) {
         ms_free(out);
         return -1;
@@ -887,6 +889,10 @@ static int ms_attempt(const cad_model *m, double chord, double rel, int parallel
     if (out->nt > 0) {
         if (parallel) ms_manifold(out); /* the grid mesher's output is a 2-manifold already */
         ms_simplify_checked(out);
+    }
+    if (bg_exceeded()) {
+        ms_free(out);
+        return bg_fail("meshing");
     }
     if (out->nt > 0 && ms_check_closed(out) < 0) {
         ut_clear_error();

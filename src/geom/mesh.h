@@ -46,6 +46,9 @@
  * may be reversed; only the chain order of a loop's curves is used (and even that is recovered
  * greedily from the end points). Broken indices or non-finite numbers give -1 + ut_error().
  *
+ * Budget: meshing charges the thread's geometry budget (base/budget.h); when it runs out no mesh
+ * is returned: -1 and "meshing exceeded the geometry budget (25000000 work units)".
+ *
  * Thread safety: no shared mutable state; different models may be meshed concurrently.
  */
 #ifndef RECAD_MESH_H

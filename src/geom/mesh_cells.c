@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/budget.h"
 #include "base/hmap.h"
 #include "base/tol.h"
 #include "base/util.h"
@@ -189,6 +190,7 @@ static void ms_split_all(ms_ctx *c) {
     ms_split *sp = NULL;
     int nsp = 0, cap = 0;
     for (int ii = 0; ii < n; ii++) {
+        bg_charge(1); /* accounting only: the arrangement must stay whole */
         const ms_seg s = c->seg[ord[ii]];
         double sx1 = fmax(c->x[s.a], c->x[s.b]) + c->eps;
         double sy0 = fmin(c->y[s.a], c->y[s.b]) - c->eps, sy1 = fmax(c->y[s.a], c->y[s.b]) + c->eps;
@@ -767,7 +769,7 @@ static int ms_trapezoid_polygon(const ms_ctx *c, const ms_cx *x, int k, int **po
 static void ms_emit_caps(ms_emit *E, const ms_cx *x) {
     const ms_ctx *c = E->c;
     int nlay = x->nlay, *poly = NULL, cap_poly = 0;
-    for (int k = 0; k < x->ncells; k++) {
+    for (int k = 0; k < x->ncells && !bg_charge(4 + nlay); k++) { /* over budget: the caller drops the mesh */
         if (x->prevc[k] >= 0) continue; /* not the first cell of its trapezoid */
         const unsigned char *st = x->solid + (size_t)k * nlay;
         int changes = 0;
@@ -802,7 +804,7 @@ static void ms_emit_walls(ms_emit *E, const ms_cx *x) {
     int *edge_from = ut_malloc((size_t)(c->nv + 1) * sizeof(int));
     for (int i = 0; i < c->nv; i++) edge_from[i] = -1;
     for (int i = 0; i < x->nedges; i++) edge_from[x->edges[i].l] = i;
-    for (int i = 0; i < x->nedges; i++) {
+    for (int i = 0; i < x->nedges && !bg_charge(4 + nlay); i++) {
         const ms_edge *ed = &x->edges[i];
         if (!x->needed[ed->l]) continue; /* inside a run that starts further left */
         int r = ed->r;
@@ -833,22 +835,27 @@ int ms_mesh_cells(const cad_model *m, const ms_profiles *p, double diag, ms_mesh
     double *wlo = ut_malloc((size_t)m->nextrudes * sizeof *wlo), *whi = ut_malloc((size_t)m->nextrudes * sizeof *whi);
     ms_cell_profiles(m, p, pl0, &c, wlo, whi);
     /* 2. arrangement, lines and pieces */
-    ms_merge_close(&c);
+    if (!bg_charge(8L * c.nseg)) ms_merge_close(&c); /* over budget: skipped, the mesh is dropped */
     for (int i = 0; i < c.nseg; i++) {
         c.seg[i].a = ms_find(&c, c.seg[i].a);
         c.seg[i].b = ms_find(&c, c.seg[i].b);
     }
-    ms_split_all(&c);
+    if (!bg_charge(8L * c.nseg)) ms_split_all(&c); /* (sorts: a few units per segment) */
     ms_make_lines(&c);
-    int np;
-    ms_piece *pc = ms_make_pieces(&c, &np);
+    int np = -1;
+    ms_piece *pc = bg_charge(8L * c.nseg) ? NULL : ms_make_pieces(&c, &np); /* over budget: np < 0 */
     if (!pc && np < 0) {
         free(wlo);
         free(whi);
         ms_ctx_free(&c);
-        return -1;
+        return bg_exceeded() ? bg_fail("meshing") : -1;
     }
     if (np > 0) qsort(pc, (size_t)np, sizeof *pc, ms_cmp_piece);
+    if (bg_charge(8L * np)) { /* over budget before the cells */
+        free(pc), free(wlo), free(whi);
+        ms_ctx_free(&c);
+        return bg_fail("meshing");
+    }
     ms_layers L;
     ms_levels(m, wlo, whi, c.eps, &L);
     free(wlo);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/budget.h"
 #include "base/hmap.h"
 #include "base/tol.h"
 #include "base/util.h"
@@ -531,8 +532,8 @@ int ms_mesh_grid(const cad_model *m, const ms_profiles *p, const double lo[3], c
     }
     for (int a = 0; a < 3; a++) free(feat[a].c);
     int64_t nx = R.ax[0].n, ny = R.ax[1].n, nz = R.ax[2].n, npts = nx * ny * nz;
-    R.in = ut_malloc((size_t)npts);
-    for (int64_t i = 0; i < npts; i++) {
+    R.in = ut_calloc((size_t)npts, 1);
+    for (int64_t i = 0; i < npts && !bg_charge(g.m->nextrudes); i++) { /* over budget: the caller drops the mesh */
         double x[3];
         ms_point(&R, i, x);
         R.in[i] = (unsigned char)ms_inside(&g, x);
@@ -541,7 +542,7 @@ int ms_mesh_grid(const cad_model *m, const ms_profiles *p, const double lo[3], c
     /* the six tetrahedra of a cube: paths 0 -> e_a -> e_a + e_b -> (1,1,1) */
     static const int perm[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
     int64_t step[3] = {1, nx, nx * ny};
-    for (int64_t k = 0; k + 1 < nz; k++)
+    for (int64_t k = 0; k + 1 < nz && !bg_charge(nx * ny); k++)
         for (int64_t j = 0; j + 1 < ny; j++)
             for (int64_t i = 0; i + 1 < nx; i++) {
                 int64_t c0 = i + nx * (j + ny * k);

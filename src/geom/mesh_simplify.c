@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "geom/mesh.h"
+#include "base/budget.h"
 #include "base/tol.h"
 #include "base/util.h"
 
@@ -222,9 +223,9 @@ int ms_simplify(ms_mesh *m, double eps) {
     for (int t = 0; t < m->nt; t++)
         for (int k = 0; k < 3; k++) ms_list_add(&c.inc[m->t[3 * t + k]], t);
     int removed = 0;
-    for (int pass = 0; pass < 1000; pass++) {
+    for (int pass = 0; pass < 1000 && !bg_charge(m->nv); pass++) { /* over budget: fewer removals */
         int changed = 0;
-        for (int v = 0; v < m->nv; v++)
+        for (int v = 0; v < m->nv && !bg_charge(1); v++)
             if (c.dirty[v]) changed += ms_try_vertex(&c, v);
         removed += changed;
         if (!changed) break;

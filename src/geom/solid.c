@@ -17,6 +17,7 @@
 #include "geom/geo2d.h"
 #include "geom/sketch.h"
 #include "geom/solid_int.h"
+#include "base/budget.h"
 #include "base/tol.h"
 #include "base/util.h"
 
@@ -188,6 +189,28 @@ static int sd_add_prism(sd_solid *s, const cad_model *m, const cad_plane *pl, in
     return sd_add_node(s, SD_LEAF, s->npr - 1, -1);
 }
 
+/* a balanced tree of op (JOIN or INTERSECT: associative) over the nodes k[0..n): depth log2 n
+   instead of n, so that queries pruned by the node boxes visit few nodes */
+static int sd_balanced(sd_solid *s, int op, const int *k, int n) {
+    if (n == 1) return k[0];
+    int h = n / 2, a = sd_balanced(s, op, k, h), b = sd_balanced(s, op, k + h, n - h);
+    return sd_add_node(s, op, a, b);
+}
+
+/* the body's tree from the extrudes' nodes ext[] and operations: a run of consecutive joins
+   (cuts, intersections) applies to the body as one balanced union (union, intersection) */
+static int sd_body_tree(sd_solid *s, const int *ext, const cad_op *op, int n) {
+    int body = ext[0], i = 1;
+    while (i < n) {
+        int j = i;
+        while (j < n && op[j] == op[i]) j++;
+        int rhs = sd_balanced(s, op[i] == CAD_INTERSECT ? CAD_INTERSECT : CAD_JOIN, ext + i, j - i);
+        body = sd_add_node(s, op[i], body, rhs);
+        i = j;
+    }
+    return body;
+}
+
 sd_solid *sd_build(const cad_model *m) {
     if (m->nextrudes <= 0) {
         ut_fail("the model has no extrude");
@@ -195,7 +218,8 @@ sd_solid *sd_build(const cad_model *m) {
     }
     sd_solid *s = ut_calloc(1, sizeof *s);
     double tol = 1e-6 * sd_model_size(m);
-    int body = -1;
+    int *ext = ut_malloc((size_t)m->nextrudes * sizeof *ext), *leaves = NULL, cap_leaves = 0;
+    cad_op *ops = ut_malloc((size_t)m->nextrudes * sizeof *ops);
     for (int k = 0; k < m->nextrudes; k++) {
         const cad_extrude *e = &m->extrudes[k];
         if (e->sketch < 0 || e->sketch >= m->nsketches) goto bad_ref;
@@ -207,25 +231,24 @@ sd_solid *sd_build(const cad_model *m) {
             ut_fail("line %d: extrude has zero or non-finite extent", e->line);
             goto fail;
         }
-        int ext = -1;
-        for (int f = 0; f < sk->n; f++) {
-            int leaf = sd_add_prism(s, m, &sk->plane, sk->first + f, w0, w1, tol);
-            if (leaf < 0) goto fail;
-            ext = ext < 0 ? leaf : sd_add_node(s, CAD_JOIN, ext, leaf);
-        }
-        cad_op op = e->op == CAD_NEW ? CAD_JOIN : e->op;
-        if ((unsigned)op > CAD_INTERSECT) {
+        if (cap_leaves < sk->n) leaves = ut_realloc(leaves, (size_t)(cap_leaves = sk->n) * sizeof *leaves);
+        for (int f = 0; f < sk->n; f++)
+            if ((leaves[f] = sd_add_prism(s, m, &sk->plane, sk->first + f, w0, w1, tol)) < 0) goto fail;
+        ext[k] = sd_balanced(s, CAD_JOIN, leaves, sk->n);
+        ops[k] = e->op == CAD_NEW ? CAD_JOIN : e->op;
+        if ((unsigned)ops[k] > CAD_INTERSECT) {
             ut_fail("line %d: unknown operation", e->line);
             goto fail;
         }
-        body = body < 0 ? ext : sd_add_node(s, op, body, ext);
     }
-    s->root = body;
+    s->root = sd_body_tree(s, ext, ops, m->nextrudes);
+    free(ext), free(ops), free(leaves);
     sd_finish(s);
     return s;
 bad_ref:
     ut_fail("the model refers to a missing sketch or face");
 fail:
+    free(ext), free(ops), free(leaves);
     sd_free(s);
     return NULL;
 }
@@ -306,7 +329,7 @@ int sd_eval(const sd_solid *s, int k, const double q[3]) {
     const sd_node *n = &s->nd[k];
     if (!sd_box_has(n->lo, n->hi, q, 0)) return 0;
     switch (n->op) {
-    case SD_LEAF: return sd_prism_has(&s->pr[n->a], q);
+    case SD_LEAF: return !bg_charge(1) && sd_prism_has(&s->pr[n->a], q); /* over budget: void */
     case CAD_JOIN: return sd_eval(s, n->a, q) || sd_eval(s, n->b, q);
     case CAD_CUT: return sd_eval(s, n->a, q) && !sd_eval(s, n->b, q);
     default: return sd_eval(s, n->a, q) && sd_eval(s, n->b, q);
@@ -417,6 +440,7 @@ static int sd_prism_ray(const sd_prism *p, const double o[3], const double d[3],
         memcpy(out[0].n1, nB, sizeof nB);
         return 1;
     }
+    bg_charge(4 + p->nc); /* the crossings cost a test per curve, then a sort */
     int nc = sd_line_crossings(p, ol, d2, ws->cr), n = 0;
     for (int i = 0; i + 1 < nc; i++) {
         double a = ws->cr[i].t, b = ws->cr[i + 1].t;
@@ -500,7 +524,7 @@ int sd_line_box(const double lo[3], const double hi[3], const double o[3], const
 int sd_ray_node(const sd_solid *s, int k, const double o[3], const double d[3], sd_ws *ws, sd_iv *out) {
     const sd_node *nd = &s->nd[k];
     if (!sd_line_box(nd->lo, nd->hi, o, d)) return 0;
-    if (nd->op == SD_LEAF) return sd_prism_ray(&s->pr[nd->a], o, d, ws, out);
+    if (nd->op == SD_LEAF) return bg_charge(1) ? 0 : sd_prism_ray(&s->pr[nd->a], o, d, ws, out); /* over budget: void */
     int na = sd_ray_node(s, nd->a, o, d, ws, out);
     if (na == 0 && nd->op != CAD_JOIN) return 0;
     int mark = ws->used;
@@ -565,8 +589,54 @@ int sd_bbox(const sd_solid *s, double lo[3], double hi[3]) {
     } else {
         sd_quad_box(s, lo, hi);
     }
+    if (bg_exceeded()) return bg_fail("the bounding box of the solid");
     if (!(lo[0] <= hi[0] && lo[1] <= hi[1] && lo[2] <= hi[2])) return ut_fail("the solid is empty");
     return 0;
+}
+
+/* 1 if a probe line finds an inside interval longer than 1e-6 of the size: rays along the world
+   axes and prism 0's axes through a 9 x 9 grid of the root's box (the grid avoids the box's
+   faces and centre lines, where edges of designed parts tend to lie) */
+static int sd_probe_inside(const sd_solid *s) {
+    const sd_node *r = &s->nd[s->root];
+    const sd_prism *p0 = &s->pr[0];
+    const double ax[6][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {p0->X[0], p0->X[1], p0->X[2]},
+                             {p0->Y[0], p0->Y[1], p0->Y[2]}, {p0->N[0], p0->N[1], p0->N[2]}};
+    double c[3], h[3], len = 1e-6 * s->size;
+    for (int i = 0; i < 3; i++) c[i] = 0.5 * (r->lo[i] + r->hi[i]), h[i] = 0.5 * (r->hi[i] - r->lo[i]);
+    for (int a = 0; a < 6; a++) {
+        /* two unit vectors across the ray direction d */
+        const double *d = ax[a];
+        double u[3] = {0, 0, 0}, v[3];
+        u[fabs(d[0]) < 0.6 ? 0 : 1] = 1;
+        double du = sd_dot(d, u);
+        for (int i = 0; i < 3; i++) u[i] -= du * d[i];
+        double nu = sqrt(sd_dot(u, u));
+        for (int i = 0; i < 3; i++) u[i] /= nu;
+        v[0] = d[1] * u[2] - d[2] * u[1], v[1] = d[2] * u[0] - d[0] * u[2], v[2] = d[0] * u[1] - d[1] * u[0];
+        double ru = fabs(u[0]) * h[0] + fabs(u[1]) * h[1] + fabs(u[2]) * h[2];
+        double rv = fabs(v[0]) * h[0] + fabs(v[1]) * h[1] + fabs(v[2]) * h[2];
+        sd_ws *ws = sd_ws_reserve(s);
+        for (int gi = 0; gi < 9; gi++)
+            for (int gj = 0; gj < 9; gj++) {
+                double fu = (gi + 0.5 + 0.0123 * gj) / 9 * 2 - 1, fv = (gj + 0.5 + 0.0217 * gi) / 9 * 2 - 1, o[3];
+                for (int i = 0; i < 3; i++) o[i] = c[i] + fu * ru * u[i] + fv * rv * v[i];
+                ws->used = 0;
+                sd_iv *iv = sd_ws_block(ws);
+                int n = sd_ray_node(s, s->root, o, d, ws, iv);
+                if (bg_charge(1)) return 0;
+                for (int k = 0; k < n; k++)
+                    if (iv[k].t1 - iv[k].t0 > len) return 1;
+            }
+    }
+    return 0;
+}
+
+int sd_is_empty(const sd_solid *s) {
+    if (sd_probe_inside(s)) return 0;
+    double v = sd_volume(s);
+    if (bg_exceeded()) return bg_fail("the emptiness test of the solid");
+    return v > 0 ? 0 : 1;
 }
 
 double sd_volume(const sd_solid *s) {
@@ -578,6 +648,7 @@ double sd_volume(const sd_solid *s) {
     } else {
         sd_quad_volume(s, &V, F, M);
     }
+    if (bg_exceeded()) return bg_fail("the volume of the solid"), NAN;
     return V > tol_vol(s->size) ? V : 0;
 }
 
@@ -596,6 +667,7 @@ int sd_mass_props(const sd_solid *s, sd_props *out) {
         sd_quad_box(s, out->lo, out->hi);
         out->exact = 0;
     }
+    if (bg_exceeded()) return bg_fail("the mass properties of the solid");
     if (!(V > tol_vol(s->size))) return ut_fail("the solid is empty (zero volume)");
     sd_props_world(s, V, F, M, out);
     return 0;

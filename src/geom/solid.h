@@ -13,6 +13,11 @@
  * geometry (tolerance 1e-8 relative; 1e-9 or better measured), and sd_props.exact is 0.
  * docs/kernel.md describes the methods and the measurements.
  *
+ * Budget: every query charges the thread's geometry budget (base/budget.h) and stops early once
+ * it is exceeded; sd_mass_props, sd_bbox, sd_volume and sd_is_empty then fail with
+ * "... exceeded the geometry budget"; sd_contains, sd_ray and sd_sample_surface give void results
+ * that the caller discards after checking bg_exceeded(). With no budget begun nothing is limited.
+ *
  * Units: millimetres (whatever the model uses). Thread safety: a built solid is read-only; every
  * query may run concurrently.
  */
@@ -63,8 +68,13 @@ int sd_mass_props(const sd_solid *s, sd_props *out);
 
 /* Volume only (mm^3), same accuracy as sd_mass_props but without the surface area, which is
  * the costly part for solids of several directions (e.g. a solid and a rotated copy). 0 if
- * the solid is empty. */
+ * the solid is empty; NaN + ut_error() if the geometry budget ran out (base/budget.h). */
 double sd_volume(const sd_solid *s);
+
+/* 1 if the solid has no volume (sd_volume would give 0), 0 if it has, -1 + ut_error() if the
+ * geometry budget ran out. Cheap when the solid is not empty: a few probe lines through its box
+ * usually find an inside interval; only when none does is the volume computed. */
+int sd_is_empty(const sd_solid *s);
 
 /* n points uniformly distributed by area on the solid's boundary, reproducible from seed.
  * pts: n*3 doubles; normals: n*3 doubles (outward unit) or NULL. Returns n, or -1 if empty. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/budget.h"
 #include "base/tol.h"
 #include "geom/solid_int.h"
 
@@ -90,7 +91,7 @@ static void sd_adapt(sd_qfn fn, void *ctx, int D, double a, double b, double rel
             tot += cl[i].res[0], err += cl[i].err;
             if (cl[i].err > cl[worst].err) worst = i;
         }
-        if (err <= fmax(rel * fabs(tot), abs_tol) || n >= max_cells) break;
+        if (err <= fmax(rel * fabs(tot), abs_tol) || n >= max_cells || bg_charge(1)) break; /* over budget: void */
         struct cell w = cl[worst];
         double m = 0.5 * (w.a + w.b);
         cl[worst].a = w.a, cl[worst].b = m;
@@ -148,6 +149,10 @@ static int sd_cmp_tagged(const void *x, const void *y) {
 /* sorted distinct values inside (lo, hi), with lo and hi at the ends; merged values keep any
    tangency flag */
 static void sd_vals_finish(sd_vals *b, double lo, double hi, double eps) {
+    if (bg_charge(b->n)) { /* over budget: no pieces, the caller's result is void */
+        b->n = 0;
+        return;
+    }
     int tag = b->tag;
     b->tag = 0;
     sd_vals_put(b, lo);
@@ -258,7 +263,7 @@ static int sd_silhouette(const sd_prism *p, const double d[3], double th[2]) {
 
 /* every position along the axis where the lines in the plane change combinatorics */
 static void sd_plane_breaks(const sd_solid *s, const sd_cut *c, sd_vals *b) {
-    for (int j = 0; j < s->npr; j++) {
+    for (int j = 0; j < s->npr && !bg_charge(1 + s->pr[j].nc); j++) {
         const sd_prism *p = &s->pr[j];
         double o[3] = {c->o[0], c->o[1], c->o[2]};
         if (!sd_line_box(p->lo, p->hi, o, c->a) && fabs(sd_dot(c->n, c->n)) > 0) { /* quick reject: plane vs box */
@@ -486,12 +491,12 @@ static int sd_plane_plane(const double q1[3], const double n1[3], const double q
 /* inside sweep plane c: where faces of two different prisms cross (plane-plane and
    plane-cylinder), as positions along c->a */
 static void sd_arr_plane_breaks(const sd_solid *s, const sd_arr *A, const sd_cut *c, sd_vals *b) {
-    for (int i = 0; i < A->npf; i++) {
+    for (int i = 0; i < A->npf && !bg_charge(1); i++) {
         const sd_pface *F = &A->pf[i];
         double P0[3], u[3], Q[2][3];
         if (!sd_plane_plane(F->q, F->n, c->o, c->n, P0, u)) continue;
         if (!sd_line_box(s->pr[F->prism].lo, s->pr[F->prism].hi, P0, u)) continue;
-        for (int k = i + 1; k < A->npf; k++) { /* the trace of F in the plane meets face G */
+        for (int k = i + 1; k < A->npf && !bg_charge(1); k++) { /* the trace of F in the plane meets face G */
             const sd_pface *G = &A->pf[k];
             if (G->prism == F->prism) continue;
             double un = sd_dot(u, G->n);
@@ -551,7 +556,7 @@ static void sd_arr_cyl_breaks(const sd_solid *s, const sd_arr *A, const sd_cut *
     int *ok = ut_malloc((size_t)(A->ncf ? A->ncf : 1) * sizeof *ok);
     for (int k = 0; k < A->ncf; k++) ok[k] = sd_rcyl_make(s, &A->cf[k], c, ylo, yhi, &rc[k]);
     for (int i = 0; i < A->ncf; i++)
-        for (int k = i + 1; k < A->ncf; k++) {
+        for (int k = i + 1; k < A->ncf && !bg_charge(1); k++) {
             if (!ok[i] || !ok[k] || A->cf[i].prism == A->cf[k].prism) continue;
             double a = fmax(rc[i].ylo, rc[k].ylo), e = fmin(rc[i].yhi, rc[k].yhi);
             if (!(e > a)) continue;
@@ -586,7 +591,7 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
     memcpy(c.o, o, sizeof c.o);
     memcpy(c.a, a, sizeof c.a);
     double Q[2][3];
-    for (int e = 0; e < A->nse; e++) { /* straight edges piercing faces of other prisms */
+    for (int e = 0; e < A->nse && !bg_charge(A->npf + A->ncf); e++) { /* straight edges piercing faces of other prisms */
         const sd_sedge *E = &A->se[e];
         double u[3] = {E->B[0] - E->A[0], E->B[1] - E->A[1], E->B[2] - E->A[2]};
         for (int i = 0; i < A->npf; i++) {
@@ -612,7 +617,7 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
     }
     for (int j = 0; j < s->npr; j++) { /* arc edges piercing planar faces of other prisms */
         const sd_prism *p = &s->pr[j];
-        for (int k = 0; k < p->nc; k++) {
+        for (int k = 0; k < p->nc && !bg_charge(A->npf); k++) {
             if (p->c[k].kind != G2_ARC) continue;
             for (int i = 0; i < A->npf; i++) {
                 const sd_pface *F = &A->pf[i];
@@ -632,12 +637,12 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
         }
     }
     for (int i = 0; i < A->npf; i++) /* three planes of three prisms */
-        for (int k = i + 1; k < A->npf; k++) {
+        for (int k = i + 1; k < A->npf && !bg_charge(1); k++) {
             const sd_pface *F = &A->pf[i], *G = &A->pf[k];
             double P0[3], u[3];
             if (F->prism == G->prism || !sd_plane_plane(F->q, F->n, G->q, G->n, P0, u)) continue;
             if (!sd_line_box(s->pr[F->prism].lo, s->pr[F->prism].hi, P0, u)) continue;
-            for (int m = k + 1; m < A->npf; m++) {
+            for (int m = k + 1; m < A->npf && !bg_charge(1); m++) {
                 const sd_pface *H = &A->pf[m];
                 if (H->prism == F->prism || H->prism == G->prism) continue;
                 double un = sd_dot(u, H->n);
@@ -647,7 +652,7 @@ static void sd_arr_sweep_breaks(const sd_solid *s, const sd_arr *A, const double
                 if (sd_on_pface(s, F, q) && sd_on_pface(s, G, q) && sd_on_pface(s, H, q)) sd_cut_put(&c, q, b);
             }
         }
-    for (int i = 0; i < A->npf; i++) /* extremes along a of plane-cylinder ellipses */
+    for (int i = 0; i < A->npf && !bg_charge(A->ncf); i++) /* extremes along a of plane-cylinder ellipses */
         for (int k = 0; k < A->ncf; k++) {
             const sd_pface *F = &A->pf[i];
             const sd_cface *C = &A->cf[k];
@@ -699,7 +704,7 @@ static void sd_cosq_fn(void *ctx, double u, double *f) {
 static void sd_pieces_integrate(sd_qfn fn, void *ctx, int D, const sd_vals *br, double rel, double abs_tol, double *out) {
     for (int q = 0; q < D; q++) out[q] = 0;
     double span = br->n > 1 ? br->v[br->n - 1] - br->v[0] : 0;
-    for (int i = 0; i + 1 < br->n; i++) {
+    for (int i = 0; i + 1 < br->n && !bg_charge(1); i++) { /* over budget: the sum is void */
         double f[SD_QD], share = span > 0 ? (br->v[i + 1] - br->v[i]) / span : 1;
         int done = 0;
         if (!br->f[i] && !br->f[i + 1]) {
@@ -1019,7 +1024,7 @@ double sd_quad_area(const sd_solid *s) {
     sd_aq q = {s, sd_ws_reserve(s), 0, 0};
     double area = 0;
     for (int i = 0; i < s->npr; i++)
-        for (int e = -2; e < s->pr[i].nc; e++) area += sd_face_area(s, i, e, &q);
+        for (int e = -2; e < s->pr[i].nc && !bg_charge(1); e++) area += sd_face_area(s, i, e, &q);
     return area;
 }
 
@@ -1039,7 +1044,7 @@ static int sd_plane_occupied(const sd_solid *s, const sd_arr *A, const double e[
     sd_vals_finish(&br, ylo, yhi, 1e-13 * s->size);
     int hit = 0;
     static const double at[8] = {0.5, 0.125, 0.875, 0.25, 0.75, 0.375, 0.625, 0.0625};
-    for (int k = 0; k + 1 < br.n && !hit; k++)
+    for (int k = 0; k + 1 < br.n && !hit && !bg_charge(1); k++)
         for (int j = 0; j < 8 && !hit; j++) {
             double y = br.v[k] + at[j] * (br.v[k + 1] - br.v[k]), o[3];
             for (int i = 0; i < 3; i++) o[i] = c.o[i] + y * a[i];
@@ -1071,9 +1076,9 @@ void sd_quad_box(const sd_solid *s, double lo[3], double hi[3]) {
         sd_arr_sweep_breaks(s, &A, o, e, &br);
         sd_vals_finish(&br, r->lo[ax], r->hi[ax], 1e-13 * s->size);
         int first = -1, last = -1;
-        for (int k = 0; k + 1 < br.n && first < 0; k++)
+        for (int k = 0; k + 1 < br.n && first < 0 && !bg_charge(1); k++)
             if (sd_plane_occupied(s, &A, e, d, a, 0.5 * (br.v[k] + br.v[k + 1]), r->lo[ia], r->hi[ia], ws)) first = k;
-        for (int k = br.n - 2; k >= 0 && last < 0 && first >= 0; k--)
+        for (int k = br.n - 2; k >= 0 && last < 0 && first >= 0 && !bg_charge(1); k--)
             if (sd_plane_occupied(s, &A, e, d, a, 0.5 * (br.v[k] + br.v[k + 1]), r->lo[ia], r->hi[ia], ws)) last = k;
         if (first >= 0) lo[ax] = br.v[first], hi[ax] = br.v[last + 1], found++;
         else miss[ax] = 1;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/budget.h"
 #include "base/tol.h"
 #include "geom/solid_int.h"
 
@@ -176,7 +177,7 @@ int sd_sample_surface(const sd_solid *s, int n, uint64_t seed, double *pts, doub
     ut_rng r;
     ut_rng_seed(&r, seed);
     long limit = 1000L * n + 100000, tries = 0;
-    while (got < n && tries++ < limit && total > 0) {
+    while (got < n && tries++ < limit && total > 0 && !bg_charge(s->npr)) {
         double x = total * ut_rng_uniform(&r);
         int lo = 0, hi = nf - 1;
         while (lo < hi) { /* first face with cum > x */
@@ -207,6 +208,7 @@ int sd_sample_surface(const sd_solid *s, int n, uint64_t seed, double *pts, doub
     for (int i = 0; i < s->npr; i++) sd_aid_free(&aid[i]);
     free(aid);
     free(f);
+    if (got < n && bg_exceeded()) return bg_fail("surface sampling");
     if (got < n) return ut_fail(got ? "surface sampling found too little boundary" : "the solid is empty");
     return n;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/budget.h"
 #include "base/tol.h"
 #include "geom/solid_int.h"
 
@@ -94,18 +95,62 @@ static int sd_box2_near(const double *a, const double *b, double tol) {
 
 #define SD_SNAP 1000 /* curve ends within this many tol_len of a curve split it */
 
+static _Thread_local const sd_sec *sd_sort_tls; /* qsort context of sd_cmp_box_x */
+
+static int sd_cmp_box_x(const void *x, const void *y) {
+    const sd_sec *S = sd_sort_tls;
+    int i = *(const int *)x, j = *(const int *)y;
+    double a = S->cbox[i][0], b = S->cbox[j][0];
+    if (a != b) return a < b ? -1 : 1;
+    return i - j;
+}
+
+static int sd_cmp_int(const void *x, const void *y) { return *(const int *)x - *(const int *)y; }
+
+/* for every curve, the other curves whose boxes meet its own (within tol) and whose prisms can
+   meet it: CSR lists (nb[first[i] .. first[i+1]) ascending), found by a sweep along x so that
+   curves far apart cost nothing (free both) */
+static void sd_sec_neighbours(const sd_sec *S, double tol, int **first_out, int **nb_out) {
+    int n = S->nc, *ord = ut_malloc((size_t)(n + 1) * sizeof *ord), *pairs = NULL, np = 0, cap = 0;
+    for (int i = 0; i < n; i++) ord[i] = i;
+    sd_sort_tls = S;
+    qsort(ord, (size_t)n, sizeof *ord, sd_cmp_box_x);
+    bg_charge(4L * n);
+    for (int a = 0; a < n; a++) {
+        int i = ord[a];
+        for (int b = a + 1; b < n && S->cbox[ord[b]][0] <= S->cbox[i][2] + tol; b++) {
+            int j = ord[b];
+            if (bg_charge(1)) break; /* over budget: the caller's result is void */
+            if (!sd_sec_near(S, S->cpr[i], S->cpr[j]) || !sd_box2_near(S->cbox[i], S->cbox[j], tol)) continue;
+            if (np + 2 > cap) pairs = ut_realloc(pairs, (size_t)(cap = cap ? 2 * cap : 256) * sizeof *pairs);
+            pairs[np++] = i, pairs[np++] = j;
+        }
+    }
+    int *first = ut_calloc((size_t)n + 1, sizeof *first), *nb = ut_malloc((size_t)(np + 1) * sizeof *nb);
+    for (int k = 0; k < np; k++) first[pairs[k] + 1]++;
+    for (int i = 0; i < n; i++) first[i + 1] += first[i];
+    int *fill = ut_malloc((size_t)(n + 1) * sizeof *fill);
+    memcpy(fill, first, (size_t)n * sizeof *fill);
+    for (int k = 0; k < np; k += 2) nb[fill[pairs[k]]++] = pairs[k + 1], nb[fill[pairs[k + 1]]++] = pairs[k];
+    for (int i = 0; i < n; i++) qsort(nb + first[i], (size_t)(first[i + 1] - first[i]), sizeof *nb, sd_cmp_int);
+    free(fill), free(pairs), free(ord);
+    *first_out = first, *nb_out = nb;
+}
+
 /* splits every curve at its intersections with the other curves and where their ends come near
    it; finds coincident pieces */
 static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
     double tol = tol_len(s->size);
-    int cap_t = 64;
+    int cap_t = 64, *first, *nb;
     double *ts = ut_malloc((size_t)cap_t * sizeof *ts);
     g2_isect is[16];
+    sd_sec_neighbours(S, SD_SNAP * tol, &first, &nb); /* near enough to cut or to snap */
     for (int i = 0; i < S->nc; i++) {
+        if (bg_charge(1 + first[i + 1] - first[i])) break; /* over budget: the caller's result is void */
         int nt = 0;
         ts[nt++] = 0, ts[nt++] = 1;
-        for (int j = 0; j < S->nc; j++) {
-            if (j == i || !sd_sec_near(S, S->cpr[i], S->cpr[j]) || !sd_box2_near(S->cbox[i], S->cbox[j], tol)) continue;
+        for (int q = first[i]; q < first[i + 1]; q++) {
+            int j = nb[q];
             int n = g2_intersect(&S->c[i], &S->c[j], tol, is, 16);
             for (int k = 0; k < n; k++) {
                 if (nt + 2 >= cap_t) ts = ut_realloc(ts, (size_t)(cap_t *= 2) * sizeof *ts);
@@ -117,9 +162,11 @@ static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
             for (int e = 0; e < 2; e++) {
                 double q[2], t;
                 g2_eval(&S->c[j], e, q);
+                if (nt + 2 >= cap_t) ts = ut_realloc(ts, (size_t)(cap_t *= 2) * sizeof *ts);
                 if (g2_closest(&S->c[i], q, &t) <= SD_SNAP * tol && t > 0 && t < 1) ts[nt++] = t;
             }
         }
+        bg_charge(4L * nt); /* the sort */
         qsort(ts, (size_t)nt, sizeof *ts, sd_cmp_double);
         double len = g2_length(&S->c[i]);
         for (int k = 0; k + 1 < nt; k++) {
@@ -137,8 +184,8 @@ static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
             pc->dup0 = S->ndup;
             double q[2], t;
             g2_eval(&S->c[i], 0.75 * pc->t0 + 0.25 * pc->t1, q);
-            for (int j = 0; j < i; j++) {
-                if (!sd_sec_near(S, S->cpr[i], S->cpr[j]) || !sd_box2_near(S->cbox[i], S->cbox[j], tol)) continue;
+            for (int u = first[i]; u < first[i + 1] && nb[u] < i; u++) {
+                int j = nb[u];
                 if (g2_closest(&S->c[j], pc->mid, &t) <= tol && g2_closest(&S->c[j], q, &t) <= tol) {
                     *UT_PUSH(S->dup, S->ndup, S->cap_dup) = j;
                     pc->ndup++;
@@ -146,18 +193,29 @@ static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
             }
         }
     }
-    free(ts);
+    free(ts), free(first), free(nb);
 }
 
-/* membership of the cross-section of interval k at (x, y) */
-static int sd_sec_eval(const sd_solid *s, const sd_sec *S, int node, int k, double x, double y) {
+/* membership of the cross-section of interval k at (x, y) of node
+   (q: the point in world coordinates at the interval's middle, for pruning by the node boxes,
+   which hold the node's point set; a point farther than slack outside a box is outside the node) */
+static int sd_sec_eval(const sd_solid *s, const sd_sec *S, int node, int k, double x, double y, const double q[3],
+                       double slack) {
     const sd_node *n = &s->nd[node];
+    if (!sd_box_has(n->lo, n->hi, q, slack)) return 0;
     switch (n->op) {
-    case SD_LEAF: return S->act[k * s->npr + n->a] && g2_region_inside(&S->rg[n->a], x, y);
-    case CAD_JOIN: return sd_sec_eval(s, S, n->a, k, x, y) || sd_sec_eval(s, S, n->b, k, x, y);
-    case CAD_CUT: return sd_sec_eval(s, S, n->a, k, x, y) && !sd_sec_eval(s, S, n->b, k, x, y);
-    default: return sd_sec_eval(s, S, n->a, k, x, y) && sd_sec_eval(s, S, n->b, k, x, y);
+    case SD_LEAF: return S->act[k * s->npr + n->a] && !bg_charge(1) && g2_region_inside(&S->rg[n->a], x, y);
+    case CAD_JOIN: return sd_sec_eval(s, S, n->a, k, x, y, q, slack) || sd_sec_eval(s, S, n->b, k, x, y, q, slack);
+    case CAD_CUT: return sd_sec_eval(s, S, n->a, k, x, y, q, slack) && !sd_sec_eval(s, S, n->b, k, x, y, q, slack);
+    default: return sd_sec_eval(s, S, n->a, k, x, y, q, slack) && sd_sec_eval(s, S, n->b, k, x, y, q, slack);
     }
+}
+
+/* membership of the section of interval k at (x, y) of prism 0's frame */
+static int sd_sec_inside(const sd_solid *s, const sd_sec *S, int k, double x, double y) {
+    double q[3];
+    sd_to_world(&s->pr[0], x, y, 0.5 * (S->cut[k] + S->cut[k + 1]), q);
+    return sd_sec_eval(s, S, s->root, k, x, y, q, tol_len(s->scale));
 }
 
 static int sd_sec_active(const sd_sec *S, int npr, int k, int prism) {
@@ -169,14 +227,14 @@ static void sd_sec_classify(const sd_solid *s, sd_sec *S) {
     int ni = S->ncut - 1, npr = s->npr;
     double del = tol_len(s->size);
     S->mem = ut_calloc((size_t)(ni > 0 ? ni : 1) * (S->np > 0 ? S->np : 1), 1);
-    for (int k = 0; k < ni; k++)
+    for (int k = 0; k < ni && !bg_charge(S->np); k++)
         for (int i = 0; i < S->np; i++) {
             const sd_piece *pc = &S->pc[i];
             int pr = S->cpr[pc->curve];
             if (!sd_sec_active(S, npr, k - 1, pr) && !sd_sec_active(S, npr, k, pr) && !sd_sec_active(S, npr, k + 1, pr))
                 continue;
-            int L = sd_sec_eval(s, S, s->root, k, pc->mid[0] + del * pc->nl[0], pc->mid[1] + del * pc->nl[1]);
-            int R = sd_sec_eval(s, S, s->root, k, pc->mid[0] - del * pc->nl[0], pc->mid[1] - del * pc->nl[1]);
+            int L = sd_sec_inside(s, S, k, pc->mid[0] + del * pc->nl[0], pc->mid[1] + del * pc->nl[1]);
+            int R = sd_sec_inside(s, S, k, pc->mid[0] - del * pc->nl[0], pc->mid[1] - del * pc->nl[1]);
             S->mem[(size_t)k * S->np + i] = (unsigned char)(L | (R << 1));
         }
 }
@@ -200,7 +258,7 @@ static int sd_sec_counts(const sd_sec *S, int npr, int i, int ka, int kb) {
     const sd_piece *pc = &S->pc[i];
     int pr = S->cpr[pc->curve];
     if (!sd_sec_active(S, npr, ka, pr) && !sd_sec_active(S, npr, kb, pr)) return 0;
-    for (int j = 0; j < pc->ndup; j++) {
+    for (int j = pc->ndup - 1; j >= 0; j--) { /* the nearest lower curve first: the likeliest to be active */
         int q = S->cpr[S->dup[pc->dup0 + j]];
         if (sd_sec_active(S, npr, ka, q) || sd_sec_active(S, npr, kb, q)) return 0;
     }
@@ -231,6 +289,7 @@ void sd_sec_props(const sd_solid *s, sd_sec *S, double *V, double F[3], double M
     memset(F, 0, 3 * sizeof *F);
     memset(M, 0, 9 * sizeof *M);
     for (int k = 0; k < ni; k++) {
+        if (bg_charge(S->np)) return; /* over budget: void */
         double m[6] = {0}, blen = 0;
         for (int i = 0; i < S->np; i++) {
             int side = sd_sec_counts(S, npr, i, k, k) ? sd_sec_side(S, i, k, -2) : 0;
@@ -249,6 +308,7 @@ void sd_sec_props(const sd_solid *s, sd_sec *S, double *V, double F[3], double M
     }
     M[3] = M[1], M[6] = M[2], M[7] = M[5];
     for (int c = 0; c <= ni; c++) { /* caps: area of the change of section at each cut */
+        if (bg_charge(S->np)) return;
         double a = 0;
         for (int i = 0; i < S->np; i++) {
             int side = sd_sec_counts(S, npr, i, c - 1, c) ? sd_sec_side(S, i, c - 1, c) : 0;
@@ -262,7 +322,7 @@ void sd_sec_props(const sd_solid *s, sd_sec *S, double *V, double F[3], double M
 void sd_sec_box(const sd_solid *s, sd_sec *S, double lo[3], double hi[3]) {
     const sd_prism *p0 = &s->pr[0];
     sd_box_empty(lo, hi);
-    for (int k = 0; k < S->ncut - 1; k++)
+    for (int k = 0; k < S->ncut - 1 && !bg_charge(S->np); k++)
         for (int i = 0; i < S->np; i++) {
             if (!sd_sec_counts(S, s->npr, i, k, k) || !sd_sec_side(S, i, k, -2)) continue;
             g2_curve sub;

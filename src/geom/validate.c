@@ -15,6 +15,7 @@
 #include "geom/geo2d.h"
 #include "geom/sketch.h"
 #include "geom/solid.h"
+#include "base/budget.h"
 #include "base/tol.h"
 #include "base/util.h"
 
@@ -87,7 +88,23 @@ static int va_structure(const cad_model *m) {
     return 0;
 }
 
-/* 1 if a and b (consecutive in a loop, a's end = b's start) meet anywhere but their junction */
+#define VA_RUN_SAMPLES 16 /* points tested along a tangent run */
+
+/* 1 if curve a stays within tol of curve b all the way from parameter t0 to t1: the contact at
+   t1 is the end of a tangential run that starts at t0, not a separate contact. Curves that meet
+   tangentially (a fillet and its line, two tangent arcs) stay within tol of each other over
+   about sqrt(2 r tol) from their junction, farther than the junction tolerance. */
+static int va_tangent_run(const g2_curve *a, double t0, double t1, const g2_curve *b, double tol) {
+    for (int k = 1; k < VA_RUN_SAMPLES; k++) {
+        double p[2], t;
+        g2_eval(a, t0 + (t1 - t0) * k / VA_RUN_SAMPLES, p);
+        if (g2_closest(b, p, &t) > 2 * tol) return 0;
+    }
+    return 1;
+}
+
+/* 1 if a and b (consecutive in a loop, a's end = b's start) meet anywhere but their junction
+   (a contact that a tangential run joins to the junction is the junction's) */
 static int va_extra_contact(const g2_curve *a, const g2_curve *b, const double *junc[2], int njunc, double tol,
                             double jtol) {
     g2_isect is[8];
@@ -96,8 +113,11 @@ static int va_extra_contact(const g2_curve *a, const g2_curve *b, const double *
         double p[2];
         g2_eval(a, is[i].ta, p);
         int at_junction = 0;
-        for (int j = 0; j < njunc; j++)
+        for (int j = 0; j < njunc && !at_junction; j++) {
+            double t;
             if (hypot(p[0] - junc[j][0], p[1] - junc[j][1]) <= jtol) at_junction = 1;
+            else if (g2_closest(a, junc[j], &t) <= jtol && va_tangent_run(a, t, is[i].ta, b, tol)) at_junction = 1;
+        }
         if (!at_junction) return 1;
     }
     return 0;
@@ -114,7 +134,7 @@ static int va_loop(const cad_model *m, int li, g2_curve *c, double size) {
     if (bad >= 0)
         return VA_FAIL(m->curves[l->first + bad].line, "loop is not closed (gap %.3g after curve %d of %d)", gap, bad + 1, n);
     for (int i = 0; i < n; i++)
-        for (int j = i + 1; j < n; j++) {
+        for (int j = i + 1; j < n && !bg_charge(1); j++) {
             const double *junc[2];
             int nj = 0;
             if (j == i + 1) junc[nj++] = c[i].p1;
@@ -126,15 +146,6 @@ static int va_loop(const cad_model *m, int li, g2_curve *c, double size) {
     return 0;
 }
 
-/* any contact between two loops of one face */
-static int va_loops_touch(const g2_curve *a, int na, const g2_curve *b, int nb, double tol) {
-    g2_isect is[8];
-    for (int i = 0; i < na; i++)
-        for (int j = 0; j < nb; j++)
-            if (g2_intersect(&a[i], &b[j], tol, is, 8) > 0) return 1;
-    return 0;
-}
-
 static int va_point_in_loop(const g2_curve *c, int n, const double p[2]) {
     g2_region rg;
     g2_region_init(&rg);
@@ -142,6 +153,57 @@ static int va_point_in_loop(const g2_curve *c, int n, const double p[2]) {
     int in = g2_region_inside(&rg, p[0], p[1]);
     g2_region_free(&rg);
     return in;
+}
+
+/* distance from p to the loop c[0..n) */
+static double va_loop_dist(const g2_curve *c, int n, const double p[2]) {
+    double d = INFINITY, t;
+    for (int i = 0; i < n; i++) d = fmin(d, g2_closest(&c[i], p, &t));
+    return d;
+}
+
+/* Do two loops of one face share more than isolated points? A CAD system builds a face whose
+   loops touch at points (a hole tangent to the outer loop, two holes meeting at a vertex), so
+   a contact is allowed when loop b, just before and just after it, stays on one side of loop a
+   (as the region needs: b's points off a all inside a, or all outside) and b leaves a there.
+   Crossings, overlaps (a stretch of b on a) and contacts from the wrong side are refused.
+   want_inside: b must lie inside a (a hole in the outer loop) or outside it (two holes). */
+static int va_loops_meet(const g2_curve *a, int na, const g2_curve *b, int nb, double tol, double probe,
+                         int want_inside) {
+    g2_isect is[8];
+    for (int j = 0; j < nb; j++)
+        for (int i = 0; i < na && !bg_charge(1); i++) {
+            int n = g2_intersect(&b[j], &a[i], tol, is, 8);
+            double len = g2_length(&b[j]);
+            for (int k = 0; k < n; k++)
+                for (int side = -1; side <= 1; side += 2) {
+                    /* the first point of b at probe * 4^m (arc length) from the contact that is off a:
+                       a tangent contact keeps b within tol of a for a while */
+                    int off = 0;
+                    for (double d = probe; d <= 1000 * probe && !off; d *= 4) {
+                        double t = is[k].ta + side * d / len, q[2];
+                        const g2_curve *c = &b[j];
+                        if (t < 0) c = &b[(j + nb - 1) % nb], t = 1 + t * len / g2_length(c);
+                        else if (t > 1) c = &b[(j + 1) % nb], t = (t - 1) * len / g2_length(c);
+                        if (t < 0 || t > 1) break; /* past the neighbouring curve: too close to judge */
+                        g2_eval(c, t, q);
+                        if (va_loop_dist(a, na, q) <= 2 * tol) continue;
+                        if (va_point_in_loop(a, na, q) != want_inside) return 1; /* b crosses to the wrong side */
+                        off = 1;
+                    }
+                    if (!off) return 1; /* b runs along a: an overlap */
+                }
+        }
+    return 0;
+}
+
+/* a point of loop b that is not on loop a (a curve midpoint), for the inside tests */
+static const double *va_free_point(const g2_curve *a, int na, const g2_curve *b, int nb, double tol, double buf[2]) {
+    for (int j = 0; j < nb; j++) {
+        g2_eval(&b[j], 0.5, buf);
+        if (va_loop_dist(a, na, buf) > 2 * tol) return buf;
+    }
+    return b[0].p0;
 }
 
 /* writes the chained, oriented curves of a loop back into the model */
@@ -166,6 +228,22 @@ static void va_write_loop(cad_model *m, int li, const g2_curve *c, int want_ccw)
         }
 }
 
+/* 2-D box of a loop: lo x, lo y, hi x, hi y */
+static void va_loop_box(const g2_curve *c, int n, double box[4]) {
+    box[0] = box[1] = INFINITY, box[2] = box[3] = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        double lo[2], hi[2];
+        g2_bbox(&c[i], lo, hi);
+        box[0] = fmin(box[0], lo[0]), box[1] = fmin(box[1], lo[1]);
+        box[2] = fmax(box[2], hi[0]), box[3] = fmax(box[3], hi[1]);
+    }
+}
+
+/* 1 if the boxes are more than tol apart (their loops can neither touch nor nest) */
+static int va_boxes_apart(const double a[4], const double b[4], double tol) {
+    return a[0] > b[2] + tol || b[0] > a[2] + tol || a[1] > b[3] + tol || b[1] > a[3] + tol;
+}
+
 /* checks the loops of face fi and orients them */
 static int va_face(cad_model *m, int fi, double size) {
     const cad_face *f = &m->faces[fi];
@@ -176,20 +254,27 @@ static int va_face(cad_model *m, int fi, double size) {
         lc[k] = ut_malloc((size_t)l->n * sizeof **lc);
         rc = va_loop(m, f->first + k, lc[k], size);
     }
+    double (*box)[4] = ut_malloc((size_t)f->n * sizeof *box), tol = tol_len(size);
+    for (int k = 0; k < f->n && rc == 0; k++) va_loop_box(lc[k], m->loops[f->first + k].n, box[k]);
     for (int a = 0; a < f->n && rc == 0; a++)
         for (int b = a + 1; b < f->n && rc == 0; b++) {
             const cad_loop *la = &m->loops[f->first + a], *lb = &m->loops[f->first + b];
             int line = m->curves[lb->first].line;
-            if (va_loops_touch(lc[a], la->n, lc[b], lb->n, tol_len(size)))
+            if (a > 0 && va_boxes_apart(box[a], box[b], tol)) continue; /* two holes far apart */
+            double pa[2], pb[2];
+            const double *qb = va_free_point(lc[a], la->n, lc[b], lb->n, tol, pb);
+            const double *qa = va_free_point(lc[b], lb->n, lc[a], la->n, tol, pa);
+            if (va_loops_meet(lc[a], la->n, lc[b], lb->n, tol, 1e-6 * size, a == 0) ||
+                (a > 0 && va_loops_meet(lc[b], lb->n, lc[a], la->n, tol, 1e-6 * size, 0)))
                 rc = VA_FAIL(line, "loops of one face intersect (loops %d and %d)", a + 1, b + 1);
-            else if (a == 0 && !va_point_in_loop(lc[0], la->n, lc[b][0].p0))
+            else if (a == 0 && !va_point_in_loop(lc[0], la->n, qb))
                 rc = VA_FAIL(line, "hole %d lies outside its outer loop", b);
-            else if (a > 0 && (va_point_in_loop(lc[a], la->n, lc[b][0].p0) || va_point_in_loop(lc[b], lb->n, lc[a][0].p0)))
+            else if (a > 0 && (va_point_in_loop(lc[a], la->n, qb) || va_point_in_loop(lc[b], lb->n, qa)))
                 rc = VA_FAIL(line, "hole %d lies inside hole %d", b, a);
         }
     for (int k = 0; k < f->n && rc == 0; k++) va_write_loop(m, f->first + k, lc[k], k == 0);
     for (int k = 0; k < f->n; k++) free(lc[k]);
-    free(lc);
+    free(lc), free(box);
     return rc;
 }
 
@@ -207,13 +292,14 @@ static int va_extrudes(const cad_model *m, double size) {
 static int va_nonempty(const cad_model *m) {
     sd_solid *s = sd_build(m);
     if (!s) return -1;
-    double v = sd_volume(s);
+    int empty = sd_is_empty(s);
     sd_free(s);
-    if (!(v > 0)) return VA_FAIL(m->extrudes[m->nextrudes - 1].line, "the resulting solid is empty");
+    if (empty < 0) return -1;
+    if (empty) return VA_FAIL(m->extrudes[m->nextrudes - 1].line, "the resulting solid is empty");
     return 0;
 }
 
-int va_validate(cad_model *m) {
+static int va_checks(cad_model *m) {
     if (va_structure(m) != 0) return -1;
     for (int i = 0; i < m->ncurves; i++) {
         const cad_curve *c = &m->curves[i];
@@ -226,4 +312,10 @@ int va_validate(cad_model *m) {
         if (va_face(m, i, size) != 0) return -1;
     if (va_extrudes(m, size) != 0) return -1;
     return va_nonempty(m);
+}
+
+int va_validate(cad_model *m) {
+    int rc = va_checks(m);
+    if (bg_exceeded()) return bg_fail("validation"); /* whatever the checks concluded is void */
+    return rc;
 }
