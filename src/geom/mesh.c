@@ -390,6 +390,7 @@ static int ms_exact(const cad_model *m, double *volume, double lo[3], double hi[
     *volume = sd_volume(s);
     int rc = *volume > 0 ? sd_bbox(s, lo, hi) : -1;
     sd_free(s);
+    if (bg_exceeded()) return bg_fail("meshing"); /* the volume or the box is void */
     if (rc < 0) {
         ut_clear_error();
         return ut_fail("the model's solid is empty");

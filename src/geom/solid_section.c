@@ -160,10 +160,10 @@ static void sd_sec_pieces(const sd_solid *s, sd_sec *S) {
                (or overshoots) this curve by more than tol still changes the membership along it
                as seen by the classification's +-tol probes, so the piece must end there */
             for (int e = 0; e < 2; e++) {
-                double q[2], t;
-                g2_eval(&S->c[j], e, q);
+                double end[2], t;
+                g2_eval(&S->c[j], e, end);
                 if (nt + 2 >= cap_t) ts = ut_realloc(ts, (size_t)(cap_t *= 2) * sizeof *ts);
-                if (g2_closest(&S->c[i], q, &t) <= SD_SNAP * tol && t > 0 && t < 1) ts[nt++] = t;
+                if (g2_closest(&S->c[i], end, &t) <= SD_SNAP * tol && t > 0 && t < 1) ts[nt++] = t;
             }
         }
         bg_charge(4L * nt); /* the sort */
