@@ -312,6 +312,57 @@ double nn_train_flops(const nn_config *c, int B, int T) {
     return lin + att;
 }
 
+static void nn_gemm_push(nn_gemm_shape *out, int cap, int *n, const char *what, int ta, int tb, int M, int N, int K,
+                         int acc, long count) {
+    if (out && *n < cap) {
+        nn_gemm_shape s = {ta, tb, M, N, K, acc, count, what};
+        out[*n] = s;
+    }
+    (*n)++;
+}
+
+int nn_step_gemms(const nn_config *c, int B, int T, nn_gemm_shape *out, int cap) {
+    nn_dims d = nn_dims_of(c);
+    int n = 0, N = B * T;
+    long L = d.L, heads = (long)B * d.H * L;
+    /* forward (nn_forward) */
+    nn_gemm_push(out, cap, &n, "fwd qkv", 0, 1, N, d.QKV, d.D, 0, L);
+    nn_gemm_push(out, cap, &n, "fwd o_proj", 0, 1, N, d.D, d.Q, 0, L);
+    nn_gemm_push(out, cap, &n, "fwd gate/up", 0, 1, N, 2 * d.F, d.D, 0, L);
+    nn_gemm_push(out, cap, &n, "fwd down", 0, 1, N, d.D, d.F, 0, L);
+    nn_gemm_push(out, cap, &n, "fwd lm_head", 0, 1, N, d.V, d.D, 0, 1);
+    for (int r0 = 0; r0 < T; r0 += NN_ATT_BS) { /* nn_attn_fwd_task */
+        int r1 = r0 + NN_ATT_BS < T ? r0 + NN_ATT_BS : T, nr = r1 - r0;
+        nn_gemm_push(out, cap, &n, "fwd att q k^T", 0, 1, nr, r1, d.hd, 0, heads);
+        nn_gemm_push(out, cap, &n, "fwd att p v", 0, 0, nr, d.hd, r1, 0, heads);
+    }
+    /* backward (nn_backward) */
+    nn_gemm_push(out, cap, &n, "bwd dW lm_head", 1, 0, d.V, d.D, N, 1, 1);
+    nn_gemm_push(out, cap, &n, "bwd dX lm_head", 0, 0, N, d.D, d.V, 0, 1);
+    nn_gemm_push(out, cap, &n, "bwd dX down", 0, 0, N, d.F, d.D, 0, L);
+    nn_gemm_push(out, cap, &n, "bwd dW down", 1, 0, d.D, d.F, N, 1, L);
+    nn_gemm_push(out, cap, &n, "bwd dX gate/up", 0, 0, N, d.D, 2 * d.F, 0, L);
+    nn_gemm_push(out, cap, &n, "bwd dW gate/up", 1, 0, 2 * d.F, d.D, N, 1, L);
+    nn_gemm_push(out, cap, &n, "bwd dX o_proj", 0, 0, N, d.Q, d.D, 0, L);
+    nn_gemm_push(out, cap, &n, "bwd dW o_proj", 1, 0, d.D, d.Q, N, 1, L);
+    for (int r0 = 0; r0 < T; r0 += NN_ATT_BS) { /* nn_attn_bwd_task */
+        int r1 = r0 + NN_ATT_BS < T ? r0 + NN_ATT_BS : T, nr = r1 - r0;
+        nn_gemm_push(out, cap, &n, "bwd att dP", 0, 1, nr, r1, d.hd, 0, heads);
+        nn_gemm_push(out, cap, &n, "bwd att dV", 1, 0, r1, d.hd, nr, 1, heads);
+        nn_gemm_push(out, cap, &n, "bwd att dQ", 0, 0, nr, d.hd, r1, 0, heads);
+        nn_gemm_push(out, cap, &n, "bwd att dK", 1, 0, r1, d.hd, nr, 1, heads);
+    }
+    nn_gemm_push(out, cap, &n, "bwd dX qkv", 0, 0, N, d.D, d.QKV, 0, L);
+    nn_gemm_push(out, cap, &n, "bwd dW qkv", 1, 0, d.QKV, d.D, N, 1, L);
+    return n;
+}
+
+double nn_step_gemm_flops(const nn_gemm_shape *s, int n) {
+    double f = 0.0;
+    for (int i = 0; i < n; i++) f += 2.0 * s[i].M * (double)s[i].N * s[i].K * (double)s[i].count;
+    return f;
+}
+
 /* ------------------------------------------------------------------ small kernels */
 
 /* exp(x) for x <= 88, relative error ~2e-7; written so that `omp simd` loops vectorise it */

@@ -200,4 +200,23 @@ void nn_rope_row(float *x, int hd, const float *cos_row, const float *sin_row);
 /* model FLOPs of one training step (forward + backward) on B x T tokens, matrix products only */
 double nn_train_flops(const nn_config *c, int B, int T);
 
+/* One kind of matrix product of a training step: C (M, N) = op(A) op(B) (+ C when accumulate),
+ * row-major, op = transpose when ta / tb; `count` independent products of this shape (per head
+ * and batch row for attention, per layer for the linear layers). */
+typedef struct {
+    int ta, tb, M, N, K, accumulate;
+    long count;
+    const char *what; /* e.g. "fwd qkv", "bwd dW gate/up" */
+} nn_gemm_shape;
+
+/* Every matrix product of one training step (forward + backward) on B x T tokens, with the full
+ * shapes the engine computes (linear layers over all N = B*T rows; attention per causal block of
+ * 64 query rows and the keys up to its diagonal). Writes at most cap entries to out (out may be
+ * NULL) and returns the number of entries the step has. The benchmarks time a plain sgemm loop
+ * over this list as the bound of a step. */
+int nn_step_gemms(const nn_config *c, int B, int T, nn_gemm_shape *out, int cap);
+/* 2*M*N*K*count summed over the list: the FLOPs the engine's products execute (a little more than
+ * nn_train_flops, whose attention counts the exact causal triangle) */
+double nn_step_gemm_flops(const nn_gemm_shape *s, int n);
+
 #endif
