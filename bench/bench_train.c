@@ -147,7 +147,7 @@ int main(int argc, char **argv) {
     c.rms_norm_eps = 1e-6f;
     int T = a[5], B = a[6];
     nn_model *m = nn_new(&c);
-    if (!m || (bf16 && ut_fail("--bf16: not available yet"))) {
+    if (!m || nn_set_bf16(m, bf16)) {
         fprintf(stderr, "bench_train: %s\n", ut_error());
         return 1;
     }

@@ -106,6 +106,7 @@ typedef struct {
     int threads;     /* OpenMP threads of the model's loops; <= 0 (default): every core */
     int token_rows;  /* token rows per work chunk (default 512) */
     int weight_rows; /* weight rows per chunk of a weight-gradient product (default 256) */
+    int bf16;        /* 1: the linear layers' products in bfloat16 (nn_set_bf16); default 0 */
 } nn_exec;
 
 /* Training activations for a batch of B rows of T tokens, kept for the backward pass. */
@@ -164,6 +165,11 @@ void nn_set_chunk_rows(nn_model *m, int token_rows, int weight_rows);
 /* Threads of m's OpenMP loops (<= 0: every core); nn_threads gives the number used (>= 1). */
 void nn_set_threads(nn_model *m, int n);
 int nn_threads(const nn_model *m);
+/* on = 1: the matrix products of the linear layers (q/k/v, o_proj, gate/up, down, lm_head, forward
+ * and backward) round their inputs to bfloat16 and sum in float32 (gemm.h, vdpbf16ps); parameters,
+ * gradients, optimiser state, attention, norms and the loss stay float32. -1 + ut_error when the
+ * CPU lacks AVX512_BF16 (nothing changes). on = 0 (default): float32 everywhere. */
+int nn_set_bf16(nn_model *m, int on);
 
 /* Forward over inputs (B, T) token ids in [0, V). targets (B, T) may be NULL (logits only);
  * targets < 0 are ignored. weights (B, T) may be NULL (all 1). norm <= 0 means sum of weights.
