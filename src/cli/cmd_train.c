@@ -40,6 +40,7 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
         ARG_LONG("seed", 0, &seed, 0, 9e15, "N", "data order and initialisation seed (default 1)"),
         ARG_DOUBLE("init-std", 0, &std, 0, 10, "X", "standard deviation of the random init (default 0.02)"),
         ARG_LONG("threads", 0, &threads, 1, 1024, "N", "threads (default: all cores)"),
+        ARG_FLAG("bf16", 0, &o.bf16, "bfloat16 matrix products, float32 weights and sums (needs AVX512_BF16)"),
         ARG_FLAG("resume", 0, &o.resume, "continue from DIR/latest if it exists"),
         ARG_FLAG("quiet", 0, &o.quiet, "no progress bar"),
         ARG_FLAG("json", 0, &json, "print a JSON summary on stdout"),

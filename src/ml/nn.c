@@ -37,7 +37,7 @@ static nn_exec nn_exec_resolved(const nn_model *m) {
 
 int nn_set_bf16(nn_model *m, int on) {
     if (on && !gm_has_bf16())
-        return ut_fail("bf16: this CPU lacks AVX512_BF16 (vdpbf16ps); train in float32 (without --bf16)");
+        return ut_fail("bf16: bfloat16 products need AVX512_BF16 (vdpbf16ps), not available here; train in float32");
     m->exec.bf16 = on != 0;
     return 0;
 }

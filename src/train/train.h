@@ -71,6 +71,8 @@ typedef struct {
     uint64_t seed;         /* data order (default 1) */
     int resume;            /* continue from OUT/latest when it exists */
     int quiet;             /* no progress bar */
+    int bf16;              /* 1: bfloat16 matrix products (nn_set_bf16; FP32 weights, moments, sums);
+                              tr_train fails with the reason where the CPU lacks AVX512_BF16 */
     long stop_after;       /* > 0: stop (with a checkpoint) after this step, as an interruption */
     const tok_tokenizer *tok; /* the data's tokenizer, saved as tokenizer.json in every checkpoint
                                  so that a checkpoint folder can be sampled on its own; NULL: byte-level */
