@@ -468,13 +468,17 @@ static nn_job nn_rows_job(int rows, int per, nn_epi epi, void *ctx) {
 
 static int nn_chunks(int rows, int per) { return (rows + per - 1) / per; }
 
-/* one chunk's product, rows [i0, i1) of C: bfloat16 products when the run asks for them, else
- * float32 through OpenBLAS (measured faster than our float32 kernels at every shape of the step,
- * docs/engine.md) */
+/* one chunk's product, rows [i0, i1) of C. Float32: OpenBLAS (our float32 kernels are not
+ * faster at any shape of the step). bfloat16 runs: the products of activations with weights
+ * (forward, and the input gradients) in bfloat16; the weight gradients (ta: a sum over all the
+ * token rows, K = B*T) stay float32 through OpenBLAS, which is faster there (the bf16 path
+ * re-packs both long operands) and keeps the long sums exact to float32. The table:
+ * docs/engine.md, build/bench/bench_gemm. */
 static void nn_job_gemm(const nn_job *jb, int i0, int i1, int bf16) {
     const float *A = jb->ta ? jb->A + i0 : jb->A + (size_t)i0 * jb->lda;
     float *C = jb->C + (size_t)i0 * jb->ldc;
-    if (bf16) gm_bgemm(jb->ta, jb->tb, i1 - i0, jb->N, jb->K, jb->alpha, A, jb->lda, jb->B, jb->ldb, jb->beta, C, jb->ldc);
+    if (bf16 && !jb->ta)
+        gm_bgemm(jb->ta, jb->tb, i1 - i0, jb->N, jb->K, jb->alpha, A, jb->lda, jb->B, jb->ldb, jb->beta, C, jb->ldc);
     else nn_gemm1(jb->ta, jb->tb, i1 - i0, jb->N, jb->K, jb->alpha, A, jb->lda, jb->B, jb->ldb, jb->beta, C, jb->ldc);
 }
 

@@ -165,9 +165,10 @@ void nn_set_chunk_rows(nn_model *m, int token_rows, int weight_rows);
 /* Threads of m's OpenMP loops (<= 0: every core); nn_threads gives the number used (>= 1). */
 void nn_set_threads(nn_model *m, int n);
 int nn_threads(const nn_model *m);
-/* on = 1: the matrix products of the linear layers (q/k/v, o_proj, gate/up, down, lm_head, forward
- * and backward) round their inputs to bfloat16 and sum in float32 (gemm.h, vdpbf16ps); parameters,
- * gradients, optimiser state, attention, norms and the loss stay float32. -1 + ut_error when the
+/* on = 1: the matrix products of activations with weights in the linear layers (q/k/v, o_proj,
+ * gate/up, down, lm_head: the forward and the input gradients of the backward) round their inputs
+ * to bfloat16 and sum in float32 (gemm.h, vdpbf16ps); the weight gradients (sums over all token
+ * rows), parameters, optimiser state, attention, norms and the loss stay float32. -1 + ut_error when the
  * CPU lacks AVX512_BF16 (nothing changes). on = 0 (default): float32 everywhere. */
 int nn_set_bf16(nn_model *m, int on);
 
