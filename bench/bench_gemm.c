@@ -3,8 +3,8 @@
  * and our bfloat16 products (gm_bgemm, where the CPU has them).
  *
  * usage: bench_gemm [V D L H FF T B [reps]]   (defaults: the reference configuration
- *        4096 256 6 4 704 512 8; each figure is the best of reps (default 5) timings of about
- *        0.1 s, so that other processes on a shared machine disturb it little)
+ *        4096 256 6 4 704 512 8; each figure is the best of reps (default 15) timings of about
+ *        20 ms, so that other processes on a shared machine disturb it little)
  * Chunks: token rows 512, weight rows 256 (the defaults of nn_set_chunk_rows). Prints one line
  * per distinct shape: GFLOP/s of each and the ratio ours / OpenBLAS, then the totals weighted by
  * how often the step runs each shape.
@@ -20,7 +20,7 @@
 static double best_rate(int which, const nn_gemm_shape *s, const float *A, const float *B, float *C, int reps) {
     int lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
     double fl = 2.0 * s->M * (double)s->N * s->K, best = 1e30;
-    int it = (int)(2e8 / fl) + 1;
+    int it = (int)(4e7 / fl) + 1; /* ~20 ms windows: shorter than most preemptions */
     for (int r = 0; r < reps; r++) {
         double t = ut_now();
         for (int i = 0; i < it; i++) {
@@ -39,7 +39,7 @@ static double best_rate(int which, const nn_gemm_shape *s, const float *A, const
 int main(int argc, char **argv) {
     int a[7] = {4096, 256, 6, 4, 704, 512, 8};
     for (int i = 0; i < 7 && i + 1 < argc; i++) a[i] = atoi(argv[i + 1]);
-    int reps = argc > 8 ? atoi(argv[8]) : 5;
+    int reps = argc > 8 ? atoi(argv[8]) : 15;
     nn_config c = {0};
     c.vocab_size = a[0];
     c.hidden_size = a[1];
