@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ml/gemm.h"
 #include "ml/nn.h"
 #include "ml/opt.h"
 #include "ml/safetensors.h"
@@ -158,13 +159,16 @@ static void check_tensor(const char *what, const float *a, const float *b, size_
               md, at, a[at], b[at], rel, mb);
 }
 
-/* token_rows, weight_rows: the model's work-chunk sizes (0: the defaults) */
-static void golden(int tied, int KV, int signed_w, float norm, int token_rows, int weight_rows) {
+/* token_rows, weight_rows: the model's work-chunk sizes (0: the defaults); bf16: the linear
+ * layers' products in bfloat16, compared at tolerance tol instead of 1e-4 */
+static void golden_at(int tied, int KV, int signed_w, float norm, int token_rows, int weight_rows, int bf16, double tol) {
     if (!have_torch()) SKIP("/usr/bin/python3 has no torch (scripts/setup.sh --test installs python3-torch)");
+    if (bf16 && !gm_has_bf16()) SKIP("this CPU lacks AVX512_BF16 (vdpbf16ps)");
     nn_config c = small_config(37, 32, 40, 2, 4, KV, tied);
     nn_model *m = nn_new(&c);
     REQUIRE(m);
     nn_set_threads(m, 2);
+    REQUIRE(nn_set_bf16(m, bf16) == 0);
     nn_set_chunk_rows(m, token_rows, weight_rows);
     randomise(m, 21, 0.15f);
     const int B = 2, T = 80; /* T > 64: two causal attention blocks */
@@ -208,9 +212,9 @@ static void golden(int tied, int KV, int signed_w, float norm, int token_rows, i
     const st_tensor *t = st_find(&ref, "logits");
     REQUIRE(t && t->numel == (size_t)B * T * c.vocab_size);
     REQUIRE(st_read_f32(&ref, t, buf) == 0);
-    check_tensor("logits", m->acts.logits, buf, t->numel, 1e-4);
+    check_tensor("logits", m->acts.logits, buf, t->numel, tol);
     REQUIRE(st_read_f32(&ref, st_find(&ref, "loss"), buf) == 0);
-    CHECK_REL(m->loss, buf[0], 1e-4);
+    CHECK_REL(m->loss, buf[0], tol);
     REQUIRE(nn_backward(m) == 0);
     char name[160];
     for (int i = 0; i < m->num_tensors; i++) {
@@ -219,11 +223,11 @@ static void golden(int tied, int KV, int signed_w, float norm, int token_rows, i
         const st_tensor *rt = st_find(&ref, name);
         REQUIRE_MSG(rt && rt->numel == nt->numel, "reference lacks %s", name);
         REQUIRE(st_read_f32(&ref, rt, buf) == 0);
-        check_tensor(name, m->grad_mem + nt->offset, buf, nt->numel, 1e-4);
+        check_tensor(name, m->grad_mem + nt->offset, buf, nt->numel, tol);
     }
     REQUIRE(st_read_f32(&ref, st_find(&ref, "grad_norm"), buf) == 0);
     double gn = opt_step(&opt, hp.lr);
-    CHECK_REL(gn, buf[0], 1e-4);
+    CHECK_REL(gn, buf[0], tol);
     CHECK_MSG(gn > hp.clip, "gradient norm %.3g below the clip %.3g: clipping untested", gn, hp.clip);
     for (int s = 1; s < steps; s++) {
         nn_zero_grad(m);
@@ -237,7 +241,7 @@ static void golden(int tied, int KV, int signed_w, float norm, int token_rows, i
         const st_tensor *rt = st_find(&ref, name);
         REQUIRE_MSG(rt && rt->numel == nt->numel, "reference lacks %s", name);
         REQUIRE(st_read_f32(&ref, rt, buf) == 0);
-        check_tensor(name, m->param_mem + nt->offset, buf, nt->numel, 1e-4);
+        check_tensor(name, m->param_mem + nt->offset, buf, nt->numel, tol);
     }
     st_close(&ref);
     opt_free(&opt);
@@ -246,10 +250,20 @@ static void golden(int tied, int KV, int signed_w, float norm, int token_rows, i
     nn_free(m);
 }
 
+static void golden(int tied, int KV, int signed_w, float norm, int token_rows, int weight_rows) {
+    golden_at(tied, KV, signed_w, norm, token_rows, weight_rows, 0, 1e-4);
+}
+
 TEST(nn_golden_torch_gqa_untied) { golden(0, 2, 0, 0.0f, 0, 0); }
 TEST(nn_golden_torch_tied_signed_weights) { golden(1, 4, 1, 100.0f, 0, 0); }
 /* small work chunks: every product and reduction is split into many uneven pieces */
 TEST(nn_golden_torch_small_chunks) { golden(0, 2, 1, 0.0f, 48, 24); }
+/* bfloat16 products against the float64 reference: logits, loss, every gradient and the
+ * parameters after 3 AdamW steps within BF16_TOL of each tensor's largest reference value
+ * (inputs rounded to 8 significant bits: 2^-9 relative each, sums in float32) */
+#define BF16_TOL 5e-2
+TEST(nn_golden_torch_bf16) { golden_at(0, 2, 0, 0.0f, 0, 0, 1, BF16_TOL); }
+TEST(nn_golden_torch_bf16_tied_small_chunks) { golden_at(1, 4, 1, 100.0f, 48, 24, 1, BF16_TOL); }
 
 /* the same gradients for every thread count and chunking (bit-identical when only the thread
  * count changes) */
@@ -275,6 +289,45 @@ TEST(nn_threads_and_chunks_agree) {
     CHECK(memcmp(g[0], g[1], m->num_params * sizeof(float)) == 0);
     CHECK_REL(loss[2], loss[0], 1e-6);
     check_tensor("gradients with small chunks", g[2], g[0], m->num_params, 1e-5);
+    for (int k = 0; k < 3; k++) free(g[k]);
+    free_batch(&b);
+    nn_free(m);
+}
+
+/* bfloat16 products: bit-identical for 1 and 2 threads, close to (not equal to) float32; refused
+ * with a clear error where the instruction is missing (here: the AVX-512 path switched off) */
+TEST(nn_bf16_threads_agree_and_needs_the_instruction) {
+    nn_config c = small_config(37, 32, 40, 2, 4, 2, 0);
+    nn_model *m = nn_new(&c);
+    REQUIRE(m);
+    randomise(m, 4, 0.2f);
+    batch b = make_batch(3, 70, c.vocab_size, 8, 1, 0.0f);
+    gm_isa keep = gm_isa_current();
+    REQUIRE(gm_set_isa(GM_AVX2 < keep ? GM_AVX2 : keep) == 0);
+    CHECK(nn_set_bf16(m, 1) == -1);
+    CHECK(strstr(ut_error(), "AVX512_BF16") != NULL);
+    CHECK(m->exec.bf16 == 0);
+    REQUIRE(gm_set_isa(keep) == 0);
+    if (!gm_has_bf16()) {
+        free_batch(&b);
+        nn_free(m);
+        SKIP("this CPU lacks AVX512_BF16 (vdpbf16ps)");
+    }
+    float *g[3], loss[3];
+    for (int k = 0; k < 3; k++) {
+        nn_set_threads(m, k == 1 ? 1 : 2);
+        REQUIRE(nn_set_bf16(m, k < 2) == 0);
+        nn_zero_grad(m);
+        REQUIRE(nn_forward(m, b.in, b.tg, b.w, b.norm, b.B, b.T) == 0);
+        loss[k] = m->loss;
+        REQUIRE(nn_backward(m) == 0);
+        g[k] = ut_malloc(m->num_params * sizeof(float));
+        memcpy(g[k], m->grad_mem, m->num_params * sizeof(float));
+    }
+    CHECK(loss[0] == loss[1]);
+    CHECK(memcmp(g[0], g[1], m->num_params * sizeof(float)) == 0);
+    CHECK(loss[0] != loss[2]); /* the products really ran in bfloat16 */
+    CHECK_REL(loss[0], loss[2], 1e-2);
     for (int k = 0; k < 3; k++) free(g[k]);
     free_batch(&b);
     nn_free(m);

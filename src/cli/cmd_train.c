@@ -50,6 +50,7 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
                  "also generate (greedy) for the first K validation prompts,\nrun and score the answers: val_ir, val_iou_best (default 0)"),
         ARG_LONG("val-max-new", 0, &val_max_new, 1, 1 << 20, "N", "answer tokens at most in --val-gen (default 512)"),
         ARG_DOUBLE("max-minutes", 0, &max_min, 0, 1e7, "M", "stop after the step that reaches M minutes of training\n(validated and checkpointed; --resume continues)"),
+        ARG_FLAG("bf16", 0, &o.bf16, "bfloat16 matrix products, float32 weights and sums (needs AVX512_BF16)"),
         ARG_FLAG("resume", 0, &o.resume, "continue from DIR/latest if it exists"),
         ARG_FLAG("quiet", 0, &o.quiet, "no progress bar"),
         ARG_FLAG("json", 0, &json, "print a JSON summary on stdout"),

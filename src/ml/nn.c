@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "ml/gemm.h"
 
 /* rows of the causal attention computed per sgemm block: block [r0, r0+NN_ATT_BS) only needs
  * key columns [0, r0+NN_ATT_BS), so about half of the T x T products are skipped */
@@ -30,8 +31,15 @@ void nn_set_chunk_rows(nn_model *m, int token_rows, int weight_rows) {
 /* m's settings with the thread count resolved (nn_set_chunk_rows keeps the chunk sizes
  * positive): what a forward and its backward run with */
 static nn_exec nn_exec_resolved(const nn_model *m) {
-    nn_exec e = {nn_threads(m), m->exec.token_rows, m->exec.weight_rows};
+    nn_exec e = {nn_threads(m), m->exec.token_rows, m->exec.weight_rows, m->exec.bf16};
     return e;
+}
+
+int nn_set_bf16(nn_model *m, int on) {
+    if (on && !gm_has_bf16())
+        return ut_fail("bf16: bfloat16 products need AVX512_BF16 (vdpbf16ps), not available here; train in float32");
+    m->exec.bf16 = on != 0;
+    return 0;
 }
 
 void nn_blas_one_thread(void) {
@@ -312,6 +320,57 @@ double nn_train_flops(const nn_config *c, int B, int T) {
     return lin + att;
 }
 
+static void nn_gemm_push(nn_gemm_shape *out, int cap, int *n, const char *what, int ta, int tb, int M, int N, int K,
+                         int acc, long count) {
+    if (out && *n < cap) {
+        nn_gemm_shape s = {ta, tb, M, N, K, acc, count, what};
+        out[*n] = s;
+    }
+    (*n)++;
+}
+
+int nn_step_gemms(const nn_config *c, int B, int T, nn_gemm_shape *out, int cap) {
+    nn_dims d = nn_dims_of(c);
+    int n = 0, N = B * T;
+    long L = d.L, heads = (long)B * d.H * L;
+    /* forward (nn_forward) */
+    nn_gemm_push(out, cap, &n, "fwd qkv", 0, 1, N, d.QKV, d.D, 0, L);
+    nn_gemm_push(out, cap, &n, "fwd o_proj", 0, 1, N, d.D, d.Q, 0, L);
+    nn_gemm_push(out, cap, &n, "fwd gate/up", 0, 1, N, 2 * d.F, d.D, 0, L);
+    nn_gemm_push(out, cap, &n, "fwd down", 0, 1, N, d.D, d.F, 0, L);
+    nn_gemm_push(out, cap, &n, "fwd lm_head", 0, 1, N, d.V, d.D, 0, 1);
+    for (int r0 = 0; r0 < T; r0 += NN_ATT_BS) { /* nn_attn_fwd_task */
+        int r1 = r0 + NN_ATT_BS < T ? r0 + NN_ATT_BS : T, nr = r1 - r0;
+        nn_gemm_push(out, cap, &n, "fwd att q k^T", 0, 1, nr, r1, d.hd, 0, heads);
+        nn_gemm_push(out, cap, &n, "fwd att p v", 0, 0, nr, d.hd, r1, 0, heads);
+    }
+    /* backward (nn_backward) */
+    nn_gemm_push(out, cap, &n, "bwd dW lm_head", 1, 0, d.V, d.D, N, 1, 1);
+    nn_gemm_push(out, cap, &n, "bwd dX lm_head", 0, 0, N, d.D, d.V, 0, 1);
+    nn_gemm_push(out, cap, &n, "bwd dX down", 0, 0, N, d.F, d.D, 0, L);
+    nn_gemm_push(out, cap, &n, "bwd dW down", 1, 0, d.D, d.F, N, 1, L);
+    nn_gemm_push(out, cap, &n, "bwd dX gate/up", 0, 0, N, d.D, 2 * d.F, 0, L);
+    nn_gemm_push(out, cap, &n, "bwd dW gate/up", 1, 0, 2 * d.F, d.D, N, 1, L);
+    nn_gemm_push(out, cap, &n, "bwd dX o_proj", 0, 0, N, d.Q, d.D, 0, L);
+    nn_gemm_push(out, cap, &n, "bwd dW o_proj", 1, 0, d.D, d.Q, N, 1, L);
+    for (int r0 = 0; r0 < T; r0 += NN_ATT_BS) { /* nn_attn_bwd_task */
+        int r1 = r0 + NN_ATT_BS < T ? r0 + NN_ATT_BS : T, nr = r1 - r0;
+        nn_gemm_push(out, cap, &n, "bwd att dP", 0, 1, nr, r1, d.hd, 0, heads);
+        nn_gemm_push(out, cap, &n, "bwd att dV", 1, 0, r1, d.hd, nr, 1, heads);
+        nn_gemm_push(out, cap, &n, "bwd att dQ", 0, 0, nr, d.hd, r1, 0, heads);
+        nn_gemm_push(out, cap, &n, "bwd att dK", 1, 0, r1, d.hd, nr, 1, heads);
+    }
+    nn_gemm_push(out, cap, &n, "bwd dX qkv", 0, 0, N, d.D, d.QKV, 0, L);
+    nn_gemm_push(out, cap, &n, "bwd dW qkv", 1, 0, d.QKV, d.D, N, 1, L);
+    return n;
+}
+
+double nn_step_gemm_flops(const nn_gemm_shape *s, int n) {
+    double f = 0.0;
+    for (int i = 0; i < n; i++) f += 2.0 * s[i].M * (double)s[i].N * s[i].K * (double)s[i].count;
+    return f;
+}
+
 /* ------------------------------------------------------------------ small kernels */
 
 /* exp(x) for x <= 88, relative error ~2e-7; written so that `omp simd` loops vectorise it */
@@ -409,22 +468,47 @@ static nn_job nn_rows_job(int rows, int per, nn_epi epi, void *ctx) {
 
 static int nn_chunks(int rows, int per) { return (rows + per - 1) / per; }
 
-/* runs the jobs' chunks on nth threads */
-static void nn_run(const nn_job *jobs, int nj, int nth) {
-    int start[8], total = 0;
+/* one chunk's product, rows [i0, i1) of C. Float32: OpenBLAS (our float32 kernels are not
+ * faster at any shape of the step). bfloat16 runs: the products of activations with weights
+ * (forward, and the input gradients) in bfloat16; the weight gradients (ta: a sum over all the
+ * token rows, K = B*T) stay float32 through OpenBLAS, which is faster there (the bf16 path
+ * re-packs both long operands) and keeps the long sums exact to float32. The table:
+ * docs/engine.md, build/bench/bench_gemm. */
+static void nn_job_gemm(const nn_job *jb, int i0, int i1, int bf16) {
+    const float *A = jb->ta ? jb->A + i0 : jb->A + (size_t)i0 * jb->lda;
+    float *C = jb->C + (size_t)i0 * jb->ldc;
+    if (bf16 && !jb->ta)
+        gm_bgemm(jb->ta, jb->tb, i1 - i0, jb->N, jb->K, jb->alpha, A, jb->lda, jb->B, jb->ldb, jb->beta, C, jb->ldc);
+    else nn_gemm1(jb->ta, jb->tb, i1 - i0, jb->N, jb->K, jb->alpha, A, jb->lda, jb->B, jb->ldb, jb->beta, C, jb->ldc);
+}
+
+/* work of one chunk of job j, to hand out the largest chunks first */
+static double nn_job_cost(const nn_job *jb) { return jb->gemm ? (double)jb->per * jb->N * jb->K : (double)jb->per; }
+
+/* runs the jobs' chunks on run->threads threads, the jobs with the largest chunks first (a single
+ * large weight-gradient chunk taken last would leave the other threads idle) */
+static void nn_run(const nn_job *jobs, int nj, const nn_exec *run) {
+    int order[8], start[8], total = 0;
     for (int j = 0; j < nj; j++) {
-        start[j] = total;
-        total += nn_chunks(jobs[j].rows, jobs[j].per);
+        int k = j;
+        while (k > 0 && nn_job_cost(&jobs[order[k - 1]]) < nn_job_cost(&jobs[j])) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = j;
     }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
+    for (int o = 0; o < nj; o++) {
+        start[o] = total;
+        total += nn_chunks(jobs[order[o]].rows, jobs[order[o]].per);
+    }
+    const int bf16 = run->bf16;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(run->threads)
     for (int t = 0; t < total; t++) {
-        int j = nj - 1;
-        while (start[j] > t) j--;
-        const nn_job *jb = &jobs[j];
-        int ch = t - start[j], i0 = ch * jb->per, i1 = i0 + jb->per < jb->rows ? i0 + jb->per : jb->rows;
-        if (jb->gemm)
-            nn_gemm1(jb->ta, jb->tb, i1 - i0, jb->N, jb->K, jb->alpha, jb->ta ? jb->A + i0 : jb->A + (size_t)i0 * jb->lda,
-                     jb->lda, jb->B, jb->ldb, jb->beta, jb->C + (size_t)i0 * jb->ldc, jb->ldc);
+        int o = nj - 1;
+        while (start[o] > t) o--;
+        const nn_job *jb = &jobs[order[o]];
+        int ch = t - start[o], i0 = ch * jb->per, i1 = i0 + jb->per < jb->rows ? i0 + jb->per : jb->rows;
+        if (jb->gemm) nn_job_gemm(jb, i0, i1, bf16);
         if (jb->epi) jb->epi(jb->ctx, i0, i1, ch);
     }
 }
@@ -829,34 +913,34 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
     nn_ctx cx = {m, d, T, 0, m->inputs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     nn_ctx_layer(&cx, 0);
     nn_job e = nn_rows_job(n, rows, nn_epi_embed, &cx);
-    nn_run(&e, 1, nth);
+    nn_run(&e, 1, &a->run);
     for (int l = 0; l < d.L; l++) {
         nn_ctx_layer(&cx, l);
         float *att = a->att + (size_t)l * B * d.H * T * T, *atto = a->atto + (size_t)l * N * d.Q;
         /* qkv = ln1 @ wqkv^T, then bias and RoPE */
         nn_job j1 = nn_gemm_job(0, 1, n, d.QKV, d.D, cx.ln1, d.D, p->wqkv + (size_t)l * d.QKV * d.D, d.D, 0.0f, cx.qkv, d.QKV,
                                 rows, nn_epi_qkv, &cx);
-        nn_run(&j1, 1, nth);
+        nn_run(&j1, 1, &a->run);
         /* attention: one task per (batch row, kv head) */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
         for (int task = 0; task < B * d.KV; task++) nn_attn_fwd_task(&d, T, task / d.KV, task % d.KV, cx.qkv, att, atto, B);
         /* mid = x + atto @ wo^T, then ln2 */
         nn_job j3 = nn_gemm_job(0, 1, n, d.D, d.Q, atto, d.Q, p->wo + (size_t)l * d.D * d.Q, d.Q, 0.0f, cx.mid, d.D, rows,
                                 nn_epi_attn_out, &cx);
-        nn_run(&j3, 1, nth);
+        nn_run(&j3, 1, &a->run);
         /* gate/up, then SwiGLU */
         nn_job j4 = nn_gemm_job(0, 1, n, 2 * d.F, d.D, cx.ln2, d.D, p->wgu + (size_t)l * 2 * d.F * d.D, d.D, 0.0f, cx.gu,
                                 2 * d.F, rows, nn_epi_swiglu, &cx);
-        nn_run(&j4, 1, nth);
+        nn_run(&j4, 1, &a->run);
         /* xout = mid + act @ wdown^T, then the next norm */
         nn_job j5 = nn_gemm_job(0, 1, n, d.D, d.F, cx.act, d.F, p->wdown + (size_t)l * d.D * d.F, d.F, 0.0f, cx.xout, d.D,
                                 rows, nn_epi_mlp_out, &cx);
-        nn_run(&j5, 1, nth);
+        nn_run(&j5, 1, &a->run);
     }
     /* logits = lnf @ lm_head^T, with the per-row loss while the rows are in cache */
     nn_job jl = nn_gemm_job(0, 1, n, d.V, d.D, a->lnf, d.D, p->lm_head, d.D, 0.0f, a->logits, d.V, rows,
                             targets ? nn_epi_loss : NULL, &cx);
-    nn_run(&jl, 1, nth);
+    nn_run(&jl, 1, &a->run);
     if (!targets) return 0;
     double wsum = 0.0, lsum = 0.0;
     for (size_t i = 0; i < N; i++) {
@@ -893,12 +977,12 @@ int nn_backward(nn_model *m) {
     cx.part2 = cx.part + (size_t)nch * d.D;
     /* dlogits, then d lm_head and d lnf -> d res[L] through the final norm */
     nn_job jd = nn_rows_job(n, rows, nn_epi_dlogits, &cx);
-    nn_run(&jd, 1, nth);
+    nn_run(&jd, 1, &a->run);
     memset(cx.part, 0, (size_t)nch * d.D * sizeof(float));
     nn_job j0[2] = {
         nn_gemm_job(1, 0, d.V, d.D, n, a->logits, d.V, a->lnf, d.D, 1.0f, g->lm_head, d.D, wrows, NULL, NULL),
         nn_gemm_job(0, 0, n, d.D, d.V, a->logits, d.V, p->lm_head, d.D, 0.0f, a->dln, d.D, rows, nn_epi_normf_bwd, &cx)};
-    nn_run(j0, 2, nth);
+    nn_run(j0, 2, &a->run);
     nn_reduce(g->norm, cx.part, nch, d.D);
     for (int l = d.L - 1; l >= 0; l--) {
         nn_ctx_layer(&cx, l);
@@ -910,20 +994,20 @@ int nn_backward(nn_model *m) {
             nn_gemm_job(0, 0, n, d.F, d.D, a->dres, d.D, wdown, d.F, 0.0f, a->dact, d.F, rows, nn_epi_swiglu_bwd, &cx),
             nn_gemm_job(1, 0, d.D, d.F, n, a->dres, d.D, cx.act, d.F, 1.0f, g->wdown + (size_t)l * d.D * d.F, d.F, wrows,
                         NULL, NULL)};
-        nn_run(j1, 2, nth);
+        nn_run(j1, 2, &a->run);
         memset(cx.part, 0, (size_t)nch * d.D * sizeof(float));
         nn_job j2[2] = {
             nn_gemm_job(0, 0, n, d.D, 2 * d.F, a->dgu, 2 * d.F, wgu, d.D, 0.0f, a->dln, d.D, rows, nn_epi_norm2_bwd, &cx),
             nn_gemm_job(1, 0, 2 * d.F, d.D, n, a->dgu, 2 * d.F, cx.ln2, d.D, 1.0f, g->wgu + (size_t)l * 2 * d.F * d.D, d.D,
                         wrows, NULL, NULL)};
-        nn_run(j2, 2, nth);
+        nn_run(j2, 2, &a->run);
         nn_reduce(g->ln2 + (size_t)l * d.D, cx.part, nch, d.D);
         /* attention: dres now holds d(mid) = d(res[l]) through the residual */
         nn_job j3[2] = {
             nn_gemm_job(0, 0, n, d.Q, d.D, a->dres, d.D, wo, d.Q, 0.0f, a->datto, d.Q, rows, NULL, NULL),
             nn_gemm_job(1, 0, d.D, d.Q, n, a->dres, d.D, atto, d.Q, 1.0f, g->wo + (size_t)l * d.D * d.Q, d.Q, wrows, NULL,
                         NULL)};
-        nn_run(j3, 2, nth);
+        nn_run(j3, 2, &a->run);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
         for (int task = 0; task < B * d.KV; task++)
             nn_attn_bwd_task(m, &d, T, task / d.KV, task % d.KV, cx.qkv, att, a->datto, a->dqkv,
@@ -934,7 +1018,7 @@ int nn_backward(nn_model *m) {
             nn_gemm_job(1, 0, d.QKV, d.D, n, a->dqkv, d.QKV, cx.ln1, d.D, 1.0f, g->wqkv + (size_t)l * d.QKV * d.D, d.D,
                         wrows, NULL, NULL),
             nn_rows_job(n, rows, nn_epi_bias_bwd, &cx)};
-        nn_run(j4, 3, nth);
+        nn_run(j4, 3, &a->run);
         nn_reduce(g->ln1 + (size_t)l * d.D, cx.part, nch, d.D);
         nn_reduce(g->bqkv + (size_t)l * d.QKV, cx.part2, nch, d.QKV);
     }

@@ -106,6 +106,7 @@ typedef struct {
     int threads;     /* OpenMP threads of the model's loops; <= 0 (default): every core */
     int token_rows;  /* token rows per work chunk (default 512) */
     int weight_rows; /* weight rows per chunk of a weight-gradient product (default 256) */
+    int bf16;        /* 1: the linear layers' products in bfloat16 (nn_set_bf16); default 0 */
 } nn_exec;
 
 /* Training activations for a batch of B rows of T tokens, kept for the backward pass. */
@@ -164,6 +165,12 @@ void nn_set_chunk_rows(nn_model *m, int token_rows, int weight_rows);
 /* Threads of m's OpenMP loops (<= 0: every core); nn_threads gives the number used (>= 1). */
 void nn_set_threads(nn_model *m, int n);
 int nn_threads(const nn_model *m);
+/* on = 1: the matrix products of activations with weights in the linear layers (q/k/v, o_proj,
+ * gate/up, down, lm_head: the forward and the input gradients of the backward) round their inputs
+ * to bfloat16 and sum in float32 (gemm.h, vdpbf16ps); the weight gradients (sums over all token
+ * rows), parameters, optimiser state, attention, norms and the loss stay float32. -1 + ut_error when the
+ * CPU lacks AVX512_BF16 (nothing changes). on = 0 (default): float32 everywhere. */
+int nn_set_bf16(nn_model *m, int on);
 
 /* Forward over inputs (B, T) token ids in [0, V). targets (B, T) may be NULL (logits only);
  * targets < 0 are ignored. weights (B, T) may be NULL (all 1). norm <= 0 means sum of weights.
@@ -199,5 +206,24 @@ float nn_rmsnorm_row(float *out, const float *x, const float *w, int n, float ep
 void nn_rope_row(float *x, int hd, const float *cos_row, const float *sin_row);
 /* model FLOPs of one training step (forward + backward) on B x T tokens, matrix products only */
 double nn_train_flops(const nn_config *c, int B, int T);
+
+/* One kind of matrix product of a training step: C (M, N) = op(A) op(B) (+ C when accumulate),
+ * row-major, op = transpose when ta / tb; `count` independent products of this shape (per head
+ * and batch row for attention, per layer for the linear layers). */
+typedef struct {
+    int ta, tb, M, N, K, accumulate;
+    long count;
+    const char *what; /* e.g. "fwd qkv", "bwd dW gate/up" */
+} nn_gemm_shape;
+
+/* Every matrix product of one training step (forward + backward) on B x T tokens, with the full
+ * shapes the engine computes (linear layers over all N = B*T rows; attention per causal block of
+ * 64 query rows and the keys up to its diagonal). Writes at most cap entries to out (out may be
+ * NULL) and returns the number of entries the step has. The benchmarks time a plain sgemm loop
+ * over this list as the bound of a step. */
+int nn_step_gemms(const nn_config *c, int B, int T, nn_gemm_shape *out, int cap);
+/* 2*M*N*K*count summed over the list: the FLOPs the engine's products execute (a little more than
+ * nn_train_flops, whose attention counts the exact causal triangle) */
+double nn_step_gemm_flops(const nn_gemm_shape *s, int n);
 
 #endif

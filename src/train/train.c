@@ -426,7 +426,7 @@ static int tr_update(nn_model *m, const tr_data *d, const tr_options *o, tr_orde
 
 int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res) {
     memset(res, 0, sizeof *res);
-    if (tr_check_inputs(m, d, o) || ut_mkdirs(o->out_dir)) return -1;
+    if (tr_check_inputs(m, d, o) || nn_set_bf16(m, o->bf16) || ut_mkdirs(o->out_dir)) return -1;
     long warmup = o->warmup >= 0 ? o->warmup : o->steps / 20;
     opt_hparams hp = {o->lr, o->beta1, o->beta2, o->eps, o->weight_decay, o->clip};
     opt_adamw opt;

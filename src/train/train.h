@@ -89,6 +89,8 @@ typedef struct {
     uint64_t seed;         /* data order (default 1) */
     int resume;            /* continue from OUT/latest when it exists */
     int quiet;             /* no progress bar */
+    int bf16;              /* 1: bfloat16 matrix products (nn_set_bf16; FP32 weights, moments, sums);
+                              tr_train fails with the reason where the CPU lacks AVX512_BF16 */
     long stop_after;       /* > 0: stop (with a checkpoint) after this step, as an interruption */
     double max_seconds;    /* > 0: stop (with validation and a checkpoint) after the step that
                               reaches this wall time; the learning-rate schedule still spans steps */

@@ -1,0 +1,57 @@
+/* gemm.h - single-threaded matrix products for the training engine: packed, register-tiled
+ * micro-kernels chosen at run time for the CPU (AVX-512, AVX2 + FMA, portable C), and bfloat16
+ * products on CPUs with AVX512_BF16.
+ *
+ * Conventions: row-major, as cblas_sgemm with CblasRowMajor:
+ *   C (M, N) = alpha * op(A) op(B) + beta * C
+ * op(A) is (M, K): A itself (ta = 0, A is M x K with row stride lda) or its transpose (ta = 1, A is
+ * K x M). op(B) is (K, N): B (tb = 0, K x N, stride ldb) or its transpose (tb = 1, B is N x K).
+ * beta = 0 never reads C (it may hold NaN). M, N or K = 0 is allowed (K = 0 scales C by beta).
+ *
+ * Kernels: the instruction set is detected once with __builtin_cpu_supports (never assumed from
+ * the build flags); gm_set_isa forces a lower one (tests run every path on one machine; the
+ * environment variable RECAD_GEMM_ISA=portable|avx2|avx512 does the same at start-up). Operands
+ * are copied into panels (K-major strips of MR rows of op(A) and NR columns of op(B), zero-padded)
+ * and a micro-kernel keeps an MR x NR block of C in registers:
+ *   AVX-512: 14 x 32 (28 zmm accumulators)    AVX2: 6 x 16 (12 ymm)    portable: 4 x 16
+ * Each C element is one float32 sum over k in increasing order within blocks of GM_KC, so a
+ * product does not depend on how its caller splits the rows of C.
+ *
+ * bfloat16 (gm_bgemm): A and B are rounded to bfloat16 (round to nearest even) while they are
+ * packed, products are summed in float32 by vdpbf16ps (pairs of k per instruction), then
+ * C = alpha * sum + beta * C in float32. Only where gm_has_bf16() (AVX512_BF16); elsewhere it
+ * returns -1 with ut_error set and does nothing. Relative error of a dot product of length K is
+ * about 2^-8 * sqrt(K) of the sum of |terms| (each input carries 2^-9 relative rounding).
+ *
+ * Memory: the packed panels live in per-thread buffers that grow to the largest block used
+ * (at most (GM_MC + GM_NC) * GM_KC floats, about 1.3 MB) and are kept for the thread's life.
+ * Thread safety: every function may be called from any number of threads at once, except
+ * gm_set_isa (call it before starting threads that multiply).
+ */
+#ifndef RECAD_GEMM_H
+#define RECAD_GEMM_H
+
+typedef enum { GM_PORTABLE = 0, GM_AVX2 = 1, GM_AVX512 = 2 } gm_isa;
+
+/* the best instruction set this CPU (and OS) supports, detected once */
+gm_isa gm_isa_detected(void);
+/* the one in use (detected, or lowered by gm_set_isa / RECAD_GEMM_ISA) */
+gm_isa gm_isa_current(void);
+/* uses isa for later calls; -1 + ut_error if the CPU lacks it */
+int gm_set_isa(gm_isa isa);
+const char *gm_isa_name(gm_isa isa); /* "portable", "avx2", "avx512" */
+/* 1 when the CPU has AVX512_BF16 (vdpbf16ps) and the AVX-512 path is in use */
+int gm_has_bf16(void);
+
+/* float32 product on the calling thread (see the conventions above) */
+void gm_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+              float beta, float *C, int ldc);
+/* the same with bfloat16 inputs and float32 sums; 0, or -1 without AVX512_BF16 */
+int gm_bgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+             float beta, float *C, int ldc);
+
+/* float32 -> bfloat16 -> float32, round to nearest even (NaN stays NaN): what gm_bgemm does to
+ * each input, for references in tests */
+float gm_round_bf16(float x);
+
+#endif
