@@ -635,7 +635,7 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
         L * N * d.D, L * N * d.D,        /* ln1, ln2 */
         L * N, L * N,                    /* rstd1, rstd2 */
         L * N * d.QKV,                   /* qkv */
-        L * B * d.H * (size_t)T * T,     /* att */
+        L * N * d.H,                     /* att_lse */
         L * N * d.Q,                     /* atto */
         L * N * 2 * d.F,                 /* gu */
         L * N * d.F,                     /* act */
@@ -675,7 +675,7 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
     a->B = B;
     a->T = T;
     a->run = run;
-    float **views[] = {&a->res, &a->mid, &a->ln1, &a->ln2, &a->rstd1, &a->rstd2, &a->qkv, &a->att, &a->atto, &a->gu,
+    float **views[] = {&a->res, &a->mid, &a->ln1, &a->ln2, &a->rstd1, &a->rstd2, &a->qkv, &a->att_lse, &a->atto, &a->gu,
                        &a->act, &a->lnf, &a->rstdf, &a->logits, &a->lse, &a->tok_loss, &a->dres, &a->dln, &a->dqkv,
                        &a->datto, &a->dgu, &a->dact, &a->dscratch};
     float *p = a->mem;
@@ -719,7 +719,7 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
     nn_run(&e, 1, nth);
     for (int l = 0; l < d.L; l++) {
         nn_ctx_layer(&cx, l);
-        float *att = a->att + (size_t)l * B * d.H * T * T, *atto = a->atto + (size_t)l * N * d.Q;
+        float *att = a->att_lse + (size_t)l * N * d.H, *atto = a->atto + (size_t)l * N * d.Q;
         /* qkv = ln1 @ wqkv^T, then bias and RoPE */
         nn_job j1 = nn_gemm_job(0, 1, n, d.QKV, d.D, cx.ln1, d.D, p->wqkv + (size_t)l * d.QKV * d.D, d.D, 0.0f, cx.qkv, d.QKV,
                                 rows, nn_epi_qkv, &cx);
@@ -788,7 +788,7 @@ int nn_backward(nn_model *m) {
     nn_reduce(g->norm, cx.part, nch, d.D);
     for (int l = d.L - 1; l >= 0; l--) {
         nn_ctx_layer(&cx, l);
-        const float *att = a->att + (size_t)l * B * d.H * T * T, *atto = a->atto + (size_t)l * N * d.Q;
+        const float *att = a->att_lse + (size_t)l * N * d.H, *atto = a->atto + (size_t)l * N * d.Q;
         const float *wqkv = p->wqkv + (size_t)l * d.QKV * d.D, *wo = p->wo + (size_t)l * d.D * d.Q;
         const float *wgu = p->wgu + (size_t)l * 2 * d.F * d.D, *wdown = p->wdown + (size_t)l * d.D * d.F;
         /* MLP: dres holds d(res[l+1]), which is also d(mid) through the residual */

@@ -39,22 +39,31 @@ static void nn_rope_row_back(float *g, int hd, const float *c, const float *s) {
     }
 }
 
+/* S = scale * Q_blk K[0:r1]^T for query rows [r0, r1) of one head: S (nr, r1), row stride r1 */
+static void nn_attn_scores(const nn_attn_dims *d, const float *qb, const float *kb, int r0, int r1, float scale, float *S) {
+    nn_attn_gemm(0, 1, r1 - r0, r1, d->hd, scale, qb + (size_t)r0 * d->QKV, d->QKV, kb, d->QKV, 0.0f, S, r1);
+}
+
 /* Causal attention of batch row b, kv head g (all query heads of the group), layer tensors:
- * qkv (N, QKV) after RoPE, P (B, H, T, T), out (N, Q). */
-static void nn_attn_fwd_task(const nn_attn_dims *d, int T, int b, int g, const float *qkv, float *P, float *out) {
+ * qkv (N, QKV) after RoPE, lse (B, H, T), out (N, Q); S: NN_ATT_BS * T floats of scratch.
+ * Query block [r0, r1) needs only keys [0, r1): its scores are computed, turned into
+ * probabilities in place (row t: keys s <= t; the rest of the block's row is zeroed), multiplied
+ * by the values, and only each row's log-sum-exp is kept. */
+static void nn_attn_fwd_task(const nn_attn_dims *d, int T, int b, int g, const float *qkv, float *lse, float *out,
+                             float *S) {
     int grp = d->H / d->KV;
     float scale = 1.0f / sqrtf((float)d->hd);
     const float *kb = qkv + (size_t)b * T * d->QKV + d->Q + (size_t)g * d->hd;
     const float *vb = kb + d->K;
     for (int h = g * grp; h < (g + 1) * grp; h++) {
         const float *qb = qkv + (size_t)b * T * d->QKV + (size_t)h * d->hd;
-        float *pb = P + ((size_t)b * d->H + h) * T * T;
+        float *lb = lse + ((size_t)b * d->H + h) * T;
         float *ob = out + (size_t)b * T * d->Q + (size_t)h * d->hd;
         for (int r0 = 0; r0 < T; r0 += NN_ATT_BS) {
             int r1 = r0 + NN_ATT_BS < T ? r0 + NN_ATT_BS : T, nr = r1 - r0;
-            nn_attn_gemm(0, 1, nr, r1, d->hd, scale, qb + (size_t)r0 * d->QKV, d->QKV, kb, d->QKV, 0.0f, pb + (size_t)r0 * T, T);
+            nn_attn_scores(d, qb, kb, r0, r1, scale, S);
             for (int t = r0; t < r1; t++) {
-                float *row = pb + (size_t)t * T, mx = -INFINITY, sum = 0.0f;
+                float *row = S + (size_t)(t - r0) * r1, mx = -INFINITY, sum = 0.0f;
                 for (int s = 0; s <= t; s++) mx = row[s] > mx ? row[s] : mx;
 #pragma omp simd reduction(+ : sum)
                 for (int s = 0; s <= t; s++) {
@@ -65,21 +74,25 @@ static void nn_attn_fwd_task(const nn_attn_dims *d, int T, int b, int g, const f
 #pragma omp simd
                 for (int s = 0; s <= t; s++) row[s] *= inv;
                 for (int s = t + 1; s < r1; s++) row[s] = 0.0f;
+                lb[t] = mx + logf(sum);
             }
-            nn_attn_gemm(0, 0, nr, d->hd, r1, 1.0f, pb + (size_t)r0 * T, T, vb, d->QKV, 0.0f, ob + (size_t)r0 * d->Q, d->Q);
+            nn_attn_gemm(0, 0, nr, d->hd, r1, 1.0f, S, r1, vb, d->QKV, 0.0f, ob + (size_t)r0 * d->Q, d->Q);
         }
     }
 }
 
 /* Backward of nn_attn_fwd_task: datto (N, Q) -> dqkv (N, QKV) (q, k, v parts of this task's
- * heads, overwritten), then the RoPE backward of those dq and dk slices. scratch: NN_ATT_BS * T. */
-static void nn_attn_bwd_task(const nn_model *m, const nn_attn_dims *d, int T, int b, int g, const float *qkv, const float *P,
-                             const float *datto, float *dqkv, float *scratch) {
+ * heads, overwritten), then the RoPE backward of those dq and dk slices. Each query block's
+ * probabilities are recomputed from q, k and the row's log-sum-exp: P = exp(S - lse) for s <= t.
+ * scratch: 2 * NN_ATT_BS * T floats (P and dP of one block). */
+static void nn_attn_bwd_task(const nn_model *m, const nn_attn_dims *d, int T, int b, int g, const float *qkv,
+                             const float *lse, const float *datto, float *dqkv, float *scratch) {
     int grp = d->H / d->KV;
     float scale = 1.0f / sqrtf((float)d->hd);
     size_t rowoff = (size_t)b * T * d->QKV;
     const float *kb = qkv + rowoff + d->Q + (size_t)g * d->hd, *vb = kb + d->K;
     float *dkb = dqkv + rowoff + d->Q + (size_t)g * d->hd, *dvb = dkb + d->K;
+    float *P = scratch, *dP = scratch + (size_t)NN_ATT_BS * T;
     for (int t = 0; t < T; t++) {
         memset(dkb + (size_t)t * d->QKV, 0, d->hd * sizeof(float));
         memset(dvb + (size_t)t * d->QKV, 0, d->hd * sizeof(float));
@@ -87,20 +100,29 @@ static void nn_attn_bwd_task(const nn_model *m, const nn_attn_dims *d, int T, in
     for (int h = g * grp; h < (g + 1) * grp; h++) {
         const float *qb = qkv + rowoff + (size_t)h * d->hd;
         float *dqb = dqkv + rowoff + (size_t)h * d->hd;
-        const float *pb = P + ((size_t)b * d->H + h) * T * T;
+        const float *lb = lse + ((size_t)b * d->H + h) * T;
         const float *dob = datto + (size_t)b * T * d->Q + (size_t)h * d->hd;
         for (int r0 = 0; r0 < T; r0 += NN_ATT_BS) {
             int r1 = r0 + NN_ATT_BS < T ? r0 + NN_ATT_BS : T, nr = r1 - r0;
-            const float *pblk = pb + (size_t)r0 * T, *doblk = dob + (size_t)r0 * d->Q;
+            const float *doblk = dob + (size_t)r0 * d->Q;
+            /* P = exp(S - lse), zero above the diagonal (nr, r1) */
+            nn_attn_scores(d, qb, kb, r0, r1, scale, P);
+            for (int i = 0; i < nr; i++) {
+                int t = r0 + i;
+                float *pr = P + (size_t)i * r1, l = lb[t];
+#pragma omp simd
+                for (int s = 0; s <= t; s++) pr[s] = nn_expf(pr[s] - l);
+                for (int s = t + 1; s < r1; s++) pr[s] = 0.0f;
+            }
             /* dP = dO V^T (nr, r1) */
-            nn_attn_gemm(0, 1, nr, r1, d->hd, 1.0f, doblk, d->Q, vb, d->QKV, 0.0f, scratch, T);
+            nn_attn_gemm(0, 1, nr, r1, d->hd, 1.0f, doblk, d->Q, vb, d->QKV, 0.0f, dP, r1);
             /* dV[0:r1] += P^T dO */
-            nn_attn_gemm(1, 0, r1, d->hd, nr, 1.0f, pblk, T, doblk, d->Q, 1.0f, dvb, d->QKV);
+            nn_attn_gemm(1, 0, r1, d->hd, nr, 1.0f, P, r1, doblk, d->Q, 1.0f, dvb, d->QKV);
             /* dS = P * (dP - sum_s P dP) * scale, zero above the diagonal */
             for (int i = 0; i < nr; i++) {
                 int t = r0 + i;
-                const float *pr = pblk + (size_t)i * T;
-                float *dr = scratch + (size_t)i * T, dot = 0.0f;
+                const float *pr = P + (size_t)i * r1;
+                float *dr = dP + (size_t)i * r1, dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
                 for (int s = 0; s <= t; s++) dot += pr[s] * dr[s];
 #pragma omp simd
@@ -108,8 +130,8 @@ static void nn_attn_bwd_task(const nn_model *m, const nn_attn_dims *d, int T, in
                 for (int s = t + 1; s < r1; s++) dr[s] = 0.0f;
             }
             /* dQ = dS K, dK[0:r1] += dS^T Q */
-            nn_attn_gemm(0, 0, nr, d->hd, r1, 1.0f, scratch, T, kb, d->QKV, 0.0f, dqb + (size_t)r0 * d->QKV, d->QKV);
-            nn_attn_gemm(1, 0, r1, d->hd, nr, 1.0f, scratch, T, qb + (size_t)r0 * d->QKV, d->QKV, 1.0f, dkb, d->QKV);
+            nn_attn_gemm(0, 0, nr, d->hd, r1, 1.0f, dP, r1, kb, d->QKV, 0.0f, dqb + (size_t)r0 * d->QKV, d->QKV);
+            nn_attn_gemm(1, 0, r1, d->hd, nr, 1.0f, dP, r1, qb + (size_t)r0 * d->QKV, d->QKV, 1.0f, dkb, d->QKV);
         }
     }
     /* RoPE backward: the gradients were taken w.r.t. the rotated q and k */
@@ -121,20 +143,21 @@ static void nn_attn_bwd_task(const nn_model *m, const nn_attn_dims *d, int T, in
     }
 }
 
-size_t nn_attn_scratch(int T) { return (size_t)NN_ATT_BS * (size_t)T; }
+size_t nn_attn_scratch(int T) { return 2 * (size_t)NN_ATT_BS * (size_t)T; }
 
-void nn_attn_forward(const nn_model *m, int B, int T, const float *qkv, float *P, float *out, float *scratch, int nth) {
-    (void)scratch;
+void nn_attn_forward(const nn_model *m, int B, int T, const float *qkv, float *lse, float *out, float *scratch, int nth) {
     nn_attn_dims d = nn_attn_dims_of(&m->cfg);
+    size_t per = nn_attn_scratch(T);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
-    for (int task = 0; task < B * d.KV; task++) nn_attn_fwd_task(&d, T, task / d.KV, task % d.KV, qkv, P, out);
+    for (int task = 0; task < B * d.KV; task++)
+        nn_attn_fwd_task(&d, T, task / d.KV, task % d.KV, qkv, lse, out, scratch + (size_t)omp_get_thread_num() * per);
 }
 
-void nn_attn_backward(const nn_model *m, int B, int T, const float *qkv, const float *P, const float *datto, float *dqkv,
+void nn_attn_backward(const nn_model *m, int B, int T, const float *qkv, const float *lse, const float *datto, float *dqkv,
                       float *scratch, int nth) {
     nn_attn_dims d = nn_attn_dims_of(&m->cfg);
     size_t per = nn_attn_scratch(T);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
     for (int task = 0; task < B * d.KV; task++)
-        nn_attn_bwd_task(m, &d, T, task / d.KV, task % d.KV, qkv, P, datto, dqkv, scratch + (size_t)omp_get_thread_num() * per);
+        nn_attn_bwd_task(m, &d, T, task / d.KV, task % d.KV, qkv, lse, datto, dqkv, scratch + (size_t)omp_get_thread_num() * per);
 }

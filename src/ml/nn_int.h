@@ -3,7 +3,8 @@
  * Attention (nn_attn.c) for one layer of a training batch, B rows of T tokens, N = B*T:
  *   qkv   (N, Q+2K)  projections, q and k after RoPE
  *   out   (N, Q)     attention output, before o_proj
- *   P     (B, H, T, T) softmax probabilities (row t holds s <= t), kept for the backward
+ *   lse   (B, H, T)  log-sum-exp of each query row's scaled scores, kept for the backward, which
+ *                    recomputes the probabilities from q, k and lse (they are never stored whole)
  * The work is one task per (batch row, kv head), so a task owns the dK and dV of its kv head and
  * grouped query heads never race; tasks run on nth OpenMP threads and do not depend on which
  * thread runs them, so results do not depend on the thread count. scratch: nth regions of
@@ -38,9 +39,9 @@ static inline float nn_expf(float x) {
 /* floats of scratch one attention thread needs for sequences of T tokens */
 size_t nn_attn_scratch(int T);
 /* causal attention forward of one layer (see the top of this file) */
-void nn_attn_forward(const nn_model *m, int B, int T, const float *qkv, float *P, float *out, float *scratch, int nth);
+void nn_attn_forward(const nn_model *m, int B, int T, const float *qkv, float *lse, float *out, float *scratch, int nth);
 /* its backward: datto (N, Q) -> dqkv (N, Q+2K), overwritten, already through the RoPE backward */
-void nn_attn_backward(const nn_model *m, int B, int T, const float *qkv, const float *P, const float *datto, float *dqkv,
+void nn_attn_backward(const nn_model *m, int B, int T, const float *qkv, const float *lse, const float *datto, float *dqkv,
                       float *scratch, int nth);
 
 #endif
