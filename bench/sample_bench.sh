@@ -25,7 +25,9 @@ for G in 8 64; do
     ours=$(build/bench/bench_sample 4096 256 6 4 704 "$G" 64 "$N")
     echo "recad:   $ours"
     if [ $torch = 1 ]; then
-        theirs=$(/usr/bin/python3 "$REF" 4096 256 6 4 704 "$G" 64 "$N")
+        rc=0
+        theirs=$(/usr/bin/python3 "$REF" 4096 256 6 4 704 "$G" 64 "$N") || rc=$?
+        [ $rc = 0 ] || { echo "pytorch: the program failed (exit status $rc)"; exit 1; }
         echo "pytorch: $theirs"
         a=$(rate "$ours")
         b=$(rate "$theirs")
@@ -33,7 +35,7 @@ for G in 8 64; do
     else
         echo "pytorch: not available ($REF or python3-torch missing)"
     fi
-    [ "$G" = 64 ] && ours64=$(rate "$ours") && theirs64=${b:-}
+    if [ "$G" = 64 ]; then ours64=$(rate "$ours"); theirs64=${b:-}; fi
 done
 mixed=$(build/bench/bench_sample 4096 256 6 4 704 16 40 "$N" 56 72 88)
 echo "recad:   $mixed"
