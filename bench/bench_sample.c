@@ -1,7 +1,9 @@
 /* bench_sample.c - batched sampling throughput, the configuration of shared/bench/torch_sample_bench.py.
  *
- *   build/bench/bench_sample [V D L H FF G P N]      (defaults 4096 256 6 4 704 8 64 256)
+ *   build/bench/bench_sample [V D L H FF G P N [P2 P3 ...]]   (defaults 4096 256 6 4 704 8 64 256)
  *   THREADS=n sets the thread count (default 2).
+ * With more prompt lengths P2, P3, ... the batch holds several prompts (P, P2, ...) of G samples
+ * each, sampled together by smp_generate_multi (the GRPO case); tokens/s counts all of them.
  *
  * Random weights (tied embeddings, like the PyTorch program), one random prompt of P tokens shared
  * by G samples, N new tokens each, multinomial sampling at temperature 1. One warm-up group, then
@@ -18,10 +20,18 @@ int main(int argc, char **argv) {
     int a[8] = {4096, 256, 6, 4, 704, 8, 64, 256};
     for (int i = 1; i < argc && i <= 8; i++) a[i - 1] = atoi(argv[i]);
     int V = a[0], D = a[1], L = a[2], H = a[3], FF = a[4], G = a[5], P = a[6], N = a[7];
+    int NP = argc > 9 ? argc - 8 : 1, plen[64], Pmax = 0;
+    if (NP > 64) {
+        fprintf(stderr, "bench_sample: at most 64 prompts\n");
+        return 2;
+    }
+    plen[0] = P;
+    for (int p = 1; p < NP; p++) plen[p] = atoi(argv[8 + p]);
+    for (int p = 0; p < NP; p++) Pmax = plen[p] > Pmax ? plen[p] : Pmax;
     const char *th = getenv("THREADS");
     int threads = th ? atoi(th) : 2;
     nn_config c = {.vocab_size = V, .hidden_size = D, .intermediate_size = FF, .num_hidden_layers = L,
-                   .num_attention_heads = H, .num_key_value_heads = H, .max_position_embeddings = P + N,
+                   .num_attention_heads = H, .num_key_value_heads = H, .max_position_embeddings = Pmax + N,
                    .tie_word_embeddings = 1, .rope_theta = 10000.0f, .rms_norm_eps = 1e-6f};
     nn_model *m = nn_new(&c);
     if (!m) {
@@ -31,32 +41,39 @@ int main(int argc, char **argv) {
     nn_set_threads(m, threads);
     nn_init_random(m, 0, 0.02f);
     smp_sampler *s = smp_new(m);
-    int *prompt = malloc((size_t)P * sizeof(int));
+    int *prompts[64];
     ut_rng r;
     ut_rng_seed(&r, 1);
-    for (int i = 0; i < P; i++) prompt[i] = (int)(ut_rng_u64(&r) % (uint64_t)V);
-    smp_seq *out = calloc((size_t)G, sizeof *out);
+    for (int p = 0; p < NP; p++) {
+        prompts[p] = malloc((size_t)plen[p] * sizeof(int));
+        for (int i = 0; i < plen[p]; i++) prompts[p][i] = (int)(ut_rng_u64(&r) % (uint64_t)V);
+    }
+    int rows = G * NP;
+    smp_seq *out = calloc((size_t)rows, sizeof *out);
     smp_opts o = {.n = G, .max_new = N, .temperature = 1.0f, .seed = 0};
     const int R = 3;
     double total = 0, pre = 0;
     for (int rep = 0; rep <= R; rep++) {
         o.seed = (uint64_t)rep;
         double t0 = ut_now();
-        if (smp_generate(s, prompt, P, &o, out)) {
+        if (smp_generate_multi(s, (const int *const *)prompts, plen, NP, &o, out)) {
             fprintf(stderr, "bench_sample: %s\n", ut_error());
             return 1;
         }
         double dt = ut_now() - t0;
         long ntok = 0;
-        for (int g = 0; g < G; g++) ntok += out[g].ntokens, smp_seq_free(&out[g]);
-        if (ntok != (long)G * N) fprintf(stderr, "bench_sample: %ld tokens instead of %ld\n", ntok, (long)G * N);
+        for (int g = 0; g < rows; g++) ntok += out[g].ntokens, smp_seq_free(&out[g]);
+        if (ntok != (long)rows * N) fprintf(stderr, "bench_sample: %ld tokens instead of %ld\n", ntok, (long)rows * N);
         if (rep > 0) total += dt, pre += smp_last_stats(s)->prefill_s;
     }
     double dt = total / R;
-    printf("G=%d P=%d N=%d s_per_group=%.3f decode_tokens_per_s=%.0f prefill_ms=%.1f recad threads=%d\n", G, P, N, dt,
-           (double)G * N / dt, 1e3 * pre / R, threads);
+    char ps[512] = "";
+    for (int p = 0, k = 0; p < NP && k < (int)sizeof ps - 12; p++) k += snprintf(ps + k, sizeof ps - (size_t)k, "%s%d", p ? "," : "", plen[p]);
+    if (NP > 1) printf("prompts=%d ", NP);
+    printf("G=%d P=%s N=%d s_per_group=%.3f decode_tokens_per_s=%.0f prefill_ms=%.1f recad threads=%d\n", G, ps, N, dt,
+           (double)rows * N / dt, 1e3 * pre / R, threads);
     free(out);
-    free(prompt);
+    for (int p = 0; p < NP; p++) free(prompts[p]);
     smp_free(s);
     nn_free(m);
     return 0;

@@ -1,7 +1,11 @@
 #!/bin/sh
 # sample_bench.sh - batched sampling throughput of recad against the PyTorch reference program,
 # both in this one invocation, same configuration and thread count:
-#   V=4096 D=256 L=6 H=4 FF=704, prompt P=64, N=256 new tokens, groups of G=8 and G=64.
+#   V=4096 D=256 L=6 H=4 FF=704, prompt P=64, N=256 new tokens, groups of G=8 and G=64;
+#   then the GRPO case: 4 prompts of different lengths (40, 56, 72, 88 tokens: 64 on average)
+#   x 16 samples in one batch (smp_generate_multi). The PyTorch program has no mixed batch; the
+#   mixed line is compared with its G=64 P=64 run of this invocation (same rows, same mean
+#   prompt length) and with ours.
 # usage (from the repository root): bench/sample_bench.sh [N]      THREADS=n (default 2)
 # Prints each program's line and the ratio of decode tokens/s (recad / PyTorch).
 set -e
@@ -13,16 +17,31 @@ SHARED=${RECAD_SHARED:-../shared}
 [ -f "$SHARED/bench/torch_sample_bench.py" ] || SHARED=../../shared
 REF="$SHARED/bench/torch_sample_bench.py"
 make -s bench >/dev/null
+rate() { echo "$1" | sed -n 's/.*decode_tokens_per_s=\([0-9.]*\).*/\1/p'; }
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+torch=0
+if [ -f "$REF" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then torch=1; fi
 for G in 8 64; do
     ours=$(build/bench/bench_sample 4096 256 6 4 704 "$G" 64 "$N")
     echo "recad:   $ours"
-    if [ -f "$REF" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-        theirs=$(/usr/bin/python3 "$REF" 4096 256 6 4 704 "$G" 64 "$N")
+    if [ $torch = 1 ]; then
+        rc=0
+        theirs=$(/usr/bin/python3 "$REF" 4096 256 6 4 704 "$G" 64 "$N") || rc=$?
+        [ $rc = 0 ] || { echo "pytorch: the program failed (exit status $rc)"; exit 1; }
         echo "pytorch: $theirs"
-        a=$(echo "$ours" | sed -n 's/.*decode_tokens_per_s=\([0-9.]*\).*/\1/p')
-        b=$(echo "$theirs" | sed -n 's/.*decode_tokens_per_s=\([0-9.]*\).*/\1/p')
+        a=$(rate "$ours")
+        b=$(rate "$theirs")
         awk -v a="$a" -v b="$b" -v g="$G" 'BEGIN { printf "G=%d ratio recad/pytorch = %.1fx (%s vs %s decode tokens/s)\n", g, a / b, a, b }'
     else
         echo "pytorch: not available ($REF or python3-torch missing)"
     fi
+    if [ "$G" = 64 ]; then ours64=$(rate "$ours"); theirs64=${b:-}; fi
 done
+mixed=$(build/bench/bench_sample 4096 256 6 4 704 16 40 "$N" 56 72 88)
+echo "recad:   $mixed"
+m=$(rate "$mixed")
+awk -v a="$m" -v b="$ours64" 'BEGIN { printf "mixed 4x16 / recad G=64 = %.2f (%s vs %s decode tokens/s)\n", a / b, a, b }'
+if [ $torch = 1 ]; then
+    awk -v a="$m" -v b="$theirs64" 'BEGIN { printf "mixed 4x16 ratio recad/pytorch G=64 = %.1fx (%s vs %s decode tokens/s)\n", a / b, a, b }'
+fi
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"

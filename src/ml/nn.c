@@ -10,10 +10,7 @@
 
 #include "base/util.h"
 #include "ml/gemm.h"
-
-/* rows of the causal attention computed per sgemm block: block [r0, r0+NN_ATT_BS) only needs
- * key columns [0, r0+NN_ATT_BS), so about half of the T x T products are skipped */
-#define NN_ATT_BS 64
+#include "ml/nn_int.h"
 
 /* default rows per work chunk: token rows (large: each chunk re-packs the weight matrix) and
  * weight rows of a weight-gradient product */
@@ -373,20 +370,6 @@ double nn_step_gemm_flops(const nn_gemm_shape *s, int n) {
 
 /* ------------------------------------------------------------------ small kernels */
 
-/* exp(x) for x <= 88, relative error ~2e-7; written so that `omp simd` loops vectorise it */
-static inline float nn_expf(float x) {
-    x = x < -87.0f ? -87.0f : x;
-    x = x > 88.0f ? 88.0f : x;
-    /* round to nearest by the 1.5 * 2^23 trick (floorf would not vectorise) */
-    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f + r * 0.00138888892f)))));
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float s;
-    memcpy(&s, &bits, sizeof s);
-    return p * s;
-}
-
 float nn_rmsnorm_row(float *out, const float *x, const float *w, int n, float eps) {
     float ss = 0.0f;
 #pragma omp simd reduction(+ : ss)
@@ -404,17 +387,6 @@ void nn_rope_row(float *x, int hd, const float *c, const float *s) {
         float a = x[i], b = x[i + h2];
         x[i] = a * c[i] - b * s[i];
         x[i + h2] = b * c[i] + a * s[i];
-    }
-}
-
-/* inverse rotation (the RoPE backward: R(-angle) applied to the gradient) */
-static void nn_rope_row_back(float *g, int hd, const float *c, const float *s) {
-    int h2 = hd / 2;
-#pragma omp simd
-    for (int i = 0; i < h2; i++) {
-        float a = g[i], b = g[i + h2];
-        g[i] = a * c[i] + b * s[i];
-        g[i + h2] = b * c[i] - a * s[i];
     }
 }
 
@@ -747,7 +719,7 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
         L * N * d.D, L * N * d.D,        /* ln1, ln2 */
         L * N, L * N,                    /* rstd1, rstd2 */
         L * N * d.QKV,                   /* qkv */
-        L * B * d.H * (size_t)T * T,     /* att */
+        L * N * d.H,                     /* att_lse */
         L * N * d.Q,                     /* atto */
         L * N * 2 * d.F,                 /* gu */
         L * N * d.F,                     /* act */
@@ -755,7 +727,7 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
         N * d.V, N, N,                   /* logits, lse, tok_loss */
         N * d.D, N * d.D, N * d.QKV,     /* dres, dln, dqkv */
         N * d.Q, N * 2 * d.F, N * d.F,   /* datto, dgu, dact */
-        nth * NN_ATT_BS * (size_t)T + (size_t)nn_chunks((int)N, run.token_rows) * (d.D + d.QKV), /* dscratch */
+        nth * nn_attn_scratch(T) + (size_t)nn_chunks((int)N, run.token_rows) * (d.D + d.QKV), /* dscratch */
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += sizes[i];
@@ -787,7 +759,7 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
     a->B = B;
     a->T = T;
     a->run = run;
-    float **views[] = {&a->res, &a->mid, &a->ln1, &a->ln2, &a->rstd1, &a->rstd2, &a->qkv, &a->att, &a->atto, &a->gu,
+    float **views[] = {&a->res, &a->mid, &a->ln1, &a->ln2, &a->rstd1, &a->rstd2, &a->qkv, &a->att_lse, &a->atto, &a->gu,
                        &a->act, &a->lnf, &a->rstdf, &a->logits, &a->lse, &a->tok_loss, &a->dres, &a->dln, &a->dqkv,
                        &a->datto, &a->dgu, &a->dact, &a->dscratch};
     float *p = a->mem;
@@ -796,91 +768,6 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
         p += sizes[i];
     }
     return 0;
-}
-
-/* ------------------------------------------------------------------ attention */
-
-/* Causal attention of batch row b, kv head g (all query heads of the group), layer tensors:
- * qkv (N, QKV) after RoPE, P (B, H, T, T), out (N, Q). */
-static void nn_attn_fwd_task(const nn_dims *d, int T, int b, int g, const float *qkv, float *P, float *out, int B) {
-    (void)B;
-    int grp = d->H / d->KV;
-    float scale = 1.0f / sqrtf((float)d->hd);
-    const float *kb = qkv + (size_t)b * T * d->QKV + d->Q + (size_t)g * d->hd;
-    const float *vb = kb + d->K;
-    for (int h = g * grp; h < (g + 1) * grp; h++) {
-        const float *qb = qkv + (size_t)b * T * d->QKV + (size_t)h * d->hd;
-        float *pb = P + ((size_t)b * d->H + h) * T * T;
-        float *ob = out + (size_t)b * T * d->Q + (size_t)h * d->hd;
-        for (int r0 = 0; r0 < T; r0 += NN_ATT_BS) {
-            int r1 = r0 + NN_ATT_BS < T ? r0 + NN_ATT_BS : T, nr = r1 - r0;
-            nn_gemm1(0, 1, nr, r1, d->hd, scale, qb + (size_t)r0 * d->QKV, d->QKV, kb, d->QKV, 0.0f, pb + (size_t)r0 * T, T);
-            for (int t = r0; t < r1; t++) {
-                float *row = pb + (size_t)t * T, mx = -INFINITY, sum = 0.0f;
-                for (int s = 0; s <= t; s++) mx = row[s] > mx ? row[s] : mx;
-#pragma omp simd reduction(+ : sum)
-                for (int s = 0; s <= t; s++) {
-                    row[s] = nn_expf(row[s] - mx);
-                    sum += row[s];
-                }
-                float inv = 1.0f / sum;
-#pragma omp simd
-                for (int s = 0; s <= t; s++) row[s] *= inv;
-                for (int s = t + 1; s < r1; s++) row[s] = 0.0f;
-            }
-            nn_gemm1(0, 0, nr, d->hd, r1, 1.0f, pb + (size_t)r0 * T, T, vb, d->QKV, 0.0f, ob + (size_t)r0 * d->Q, d->Q);
-        }
-    }
-}
-
-/* Backward of nn_attn_fwd_task: datto (N, Q) -> dqkv (N, QKV) (q, k, v parts of this task's
- * heads, overwritten), then the RoPE backward of those dq and dk slices. scratch: NN_ATT_BS * T. */
-static void nn_attn_bwd_task(const nn_model *m, const nn_dims *d, int T, int b, int g, const float *qkv, const float *P,
-                             const float *datto, float *dqkv, float *scratch) {
-    int grp = d->H / d->KV;
-    float scale = 1.0f / sqrtf((float)d->hd);
-    size_t rowoff = (size_t)b * T * d->QKV;
-    const float *kb = qkv + rowoff + d->Q + (size_t)g * d->hd, *vb = kb + d->K;
-    float *dkb = dqkv + rowoff + d->Q + (size_t)g * d->hd, *dvb = dkb + d->K;
-    for (int t = 0; t < T; t++) {
-        memset(dkb + (size_t)t * d->QKV, 0, d->hd * sizeof(float));
-        memset(dvb + (size_t)t * d->QKV, 0, d->hd * sizeof(float));
-    }
-    for (int h = g * grp; h < (g + 1) * grp; h++) {
-        const float *qb = qkv + rowoff + (size_t)h * d->hd;
-        float *dqb = dqkv + rowoff + (size_t)h * d->hd;
-        const float *pb = P + ((size_t)b * d->H + h) * T * T;
-        const float *dob = datto + (size_t)b * T * d->Q + (size_t)h * d->hd;
-        for (int r0 = 0; r0 < T; r0 += NN_ATT_BS) {
-            int r1 = r0 + NN_ATT_BS < T ? r0 + NN_ATT_BS : T, nr = r1 - r0;
-            const float *pblk = pb + (size_t)r0 * T, *doblk = dob + (size_t)r0 * d->Q;
-            /* dP = dO V^T (nr, r1) */
-            nn_gemm1(0, 1, nr, r1, d->hd, 1.0f, doblk, d->Q, vb, d->QKV, 0.0f, scratch, T);
-            /* dV[0:r1] += P^T dO */
-            nn_gemm1(1, 0, r1, d->hd, nr, 1.0f, pblk, T, doblk, d->Q, 1.0f, dvb, d->QKV);
-            /* dS = P * (dP - sum_s P dP) * scale, zero above the diagonal */
-            for (int i = 0; i < nr; i++) {
-                int t = r0 + i;
-                const float *pr = pblk + (size_t)i * T;
-                float *dr = scratch + (size_t)i * T, dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-                for (int s = 0; s <= t; s++) dot += pr[s] * dr[s];
-#pragma omp simd
-                for (int s = 0; s <= t; s++) dr[s] = pr[s] * (dr[s] - dot) * scale;
-                for (int s = t + 1; s < r1; s++) dr[s] = 0.0f;
-            }
-            /* dQ = dS K, dK[0:r1] += dS^T Q */
-            nn_gemm1(0, 0, nr, d->hd, r1, 1.0f, scratch, T, kb, d->QKV, 0.0f, dqb + (size_t)r0 * d->QKV, d->QKV);
-            nn_gemm1(1, 0, r1, d->hd, nr, 1.0f, scratch, T, qb + (size_t)r0 * d->QKV, d->QKV, 1.0f, dkb, d->QKV);
-        }
-    }
-    /* RoPE backward: the gradients were taken w.r.t. the rotated q and k */
-    int hd2 = d->hd / 2;
-    for (int t = 0; t < T; t++) {
-        const float *cs = m->rope_cos + (size_t)t * hd2, *sn = m->rope_sin + (size_t)t * hd2;
-        for (int h = g * grp; h < (g + 1) * grp; h++) nn_rope_row_back(dqkv + rowoff + (size_t)t * d->QKV + (size_t)h * d->hd, d->hd, cs, sn);
-        nn_rope_row_back(dkb + (size_t)t * d->QKV, d->hd, cs, sn);
-    }
 }
 
 /* ------------------------------------------------------------------ forward */
@@ -916,14 +803,13 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
     nn_run(&e, 1, &a->run);
     for (int l = 0; l < d.L; l++) {
         nn_ctx_layer(&cx, l);
-        float *att = a->att + (size_t)l * B * d.H * T * T, *atto = a->atto + (size_t)l * N * d.Q;
+        float *att = a->att_lse + (size_t)l * N * d.H, *atto = a->atto + (size_t)l * N * d.Q;
         /* qkv = ln1 @ wqkv^T, then bias and RoPE */
         nn_job j1 = nn_gemm_job(0, 1, n, d.QKV, d.D, cx.ln1, d.D, p->wqkv + (size_t)l * d.QKV * d.D, d.D, 0.0f, cx.qkv, d.QKV,
                                 rows, nn_epi_qkv, &cx);
         nn_run(&j1, 1, &a->run);
         /* attention: one task per (batch row, kv head) */
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
-        for (int task = 0; task < B * d.KV; task++) nn_attn_fwd_task(&d, T, task / d.KV, task % d.KV, cx.qkv, att, atto, B);
+        nn_attn_forward(m, B, T, cx.qkv, att, atto, a->dscratch, nth);
         /* mid = x + atto @ wo^T, then ln2 */
         nn_job j3 = nn_gemm_job(0, 1, n, d.D, d.Q, atto, d.Q, p->wo + (size_t)l * d.D * d.Q, d.Q, 0.0f, cx.mid, d.D, rows,
                                 nn_epi_attn_out, &cx);
@@ -973,7 +859,7 @@ int nn_backward(nn_model *m) {
     const nn_params *p = &m->params;
     nn_params *g = &m->grads;
     nn_ctx cx = {m, d, T, 0, m->inputs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-    cx.part = a->dscratch + (size_t)nth * NN_ATT_BS * T;
+    cx.part = a->dscratch + (size_t)nth * nn_attn_scratch(T);
     cx.part2 = cx.part + (size_t)nch * d.D;
     /* dlogits, then d lm_head and d lnf -> d res[L] through the final norm */
     nn_job jd = nn_rows_job(n, rows, nn_epi_dlogits, &cx);
@@ -986,7 +872,7 @@ int nn_backward(nn_model *m) {
     nn_reduce(g->norm, cx.part, nch, d.D);
     for (int l = d.L - 1; l >= 0; l--) {
         nn_ctx_layer(&cx, l);
-        const float *att = a->att + (size_t)l * B * d.H * T * T, *atto = a->atto + (size_t)l * N * d.Q;
+        const float *att = a->att_lse + (size_t)l * N * d.H, *atto = a->atto + (size_t)l * N * d.Q;
         const float *wqkv = p->wqkv + (size_t)l * d.QKV * d.D, *wo = p->wo + (size_t)l * d.D * d.Q;
         const float *wgu = p->wgu + (size_t)l * 2 * d.F * d.D, *wdown = p->wdown + (size_t)l * d.D * d.F;
         /* MLP: dres holds d(res[l+1]), which is also d(mid) through the residual */
@@ -1008,10 +894,7 @@ int nn_backward(nn_model *m) {
             nn_gemm_job(1, 0, d.D, d.Q, n, a->dres, d.D, atto, d.Q, 1.0f, g->wo + (size_t)l * d.D * d.Q, d.Q, wrows, NULL,
                         NULL)};
         nn_run(j3, 2, &a->run);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
-        for (int task = 0; task < B * d.KV; task++)
-            nn_attn_bwd_task(m, &d, T, task / d.KV, task % d.KV, cx.qkv, att, a->datto, a->dqkv,
-                             a->dscratch + (size_t)omp_get_thread_num() * NN_ATT_BS * T);
+        nn_attn_backward(m, B, T, cx.qkv, att, a->datto, a->dqkv, a->dscratch, nth);
         memset(cx.part, 0, (size_t)nch * (d.D + d.QKV) * sizeof(float));
         nn_job j4[3] = {
             nn_gemm_job(0, 0, n, d.D, d.QKV, a->dqkv, d.QKV, wqkv, d.D, 0.0f, a->dln, d.D, rows, nn_epi_norm1_bwd, &cx),

@@ -49,10 +49,12 @@
  * OpenBLAS threads never nest inside ours. Chunk sizes do not depend on the thread count, so
  * results are identical for every thread count.
  *
- * Attention memory: the forward keeps the softmax probabilities of every layer, L*B*H*T*T
- * floats (192 MB for L=6 B=8 H=4 T=512), and the backward reuses them (no recompute). Each
- * causal row block of 64 queries multiplies only against the keys up to its diagonal, so the
- * work is O(T^2) per head, about 56% of the full T x T products at T=512.
+ * Attention memory is O(T): the forward keeps only the log-sum-exp of every attention row,
+ * L*B*H*T floats, and the backward recomputes each block's probabilities from q, k and those
+ * (nn_attn.c). Work runs in blocks of 64 query rows; a block multiplies only against the keys up
+ * to its diagonal (fully masked keys are skipped), its scores sit in a per-thread scratch of
+ * 64 x T floats (two of them in the backward). The work is O(T^2) per head, about 56% of the
+ * full T x T products at T=512.
  *
  * Errors: functions returning int give 0 on success, -1 with ut_error() set on failure.
  */
@@ -121,7 +123,7 @@ typedef struct {
     float *ln1, *ln2;   /* (L, N, D)   normalised inputs */
     float *rstd1, *rstd2; /* (L, N)   1/sqrt(mean(x^2)+eps) */
     float *qkv;         /* (L, N, Q+2K) projections, q and k after RoPE */
-    float *att;         /* (L, B, H, T, T) softmax probabilities; only s <= t is meaningful */
+    float *att_lse;     /* (L, B, H, T) log-sum-exp of each attention row's scaled scores */
     float *atto;        /* (L, N, Q)   attention output before o_proj */
     float *gu;          /* (L, N, 2F)  gate and up pre-activations */
     float *act;         /* (L, N, F)   silu(gate) * up */

@@ -31,11 +31,15 @@ typedef struct {
 struct smp_sampler {
     nn_model *m;
     int V, D, F, L, H, KV, hd, Q, K, QKV;
-    /* KV cache; strides use the current call's P (prompt) and N (max_new) and G */
-    float *pk, *pv;     /* (L, KV, P, hd) */
+    /* KV cache; strides use the current call's NP (prompts), P (longest prompt), N (max_new)
+     * and G (samples of all prompts) */
+    float *pk, *pv;     /* (L, NP, KV, P, hd) */
     float *gk, *gv;     /* (L, G, KV, N, hd) */
     size_t pkcap, pvcap, gkcap, gvcap; /* floats allocated in each */
-    int P, N, G;        /* key blocks are padded to multiples of SMP_ATT_BLOCK positions */
+    int NP, P, N, G;    /* key blocks are padded to multiples of SMP_ATT_BLOCK positions */
+    int *plen;          /* (NP) prompt lengths */
+    int *sprm;          /* (G) the prompt of each sample */
+    int plcap, spcap;   /* ints allocated in plen, sprm */
     /* the weights repacked for the decode kernel at the start of each call (smp_pack): per layer
      * wqkv, wo, wgu, wdown, then the head; each matrix as column panels, see smp_pack */
     float *pk_w;
@@ -113,6 +117,8 @@ void smp_free(smp_sampler *s) {
     free(s->gk);
     free(s->gv);
     free(s->pk_w);
+    free(s->plen);
+    free(s->sprm);
     smp_ws_free(&s->pre);
     for (int i = 0; i < s->nws; i++) smp_ws_free(&s->ws[i]);
     free(s->ws);
@@ -147,19 +153,27 @@ static float *smp_regrow(float *p, size_t *cap, size_t need) {
     return q;
 }
 
-/* sizes the cache for prompt P and G samples of up to N new tokens, and nthr decode workspaces */
-static void smp_reserve(smp_sampler *s, int P, int G, int N, int nthr) {
+/* sizes the cache for NP prompts of lengths plen (Ptot tokens in all) with n samples each of up
+ * to N new tokens, and nthr decode workspaces */
+static void smp_reserve(smp_sampler *s, const int *plen, int NP, int n, int N, int nthr) {
+    int P = 0, Ptot = 0, G = NP * n;
+    for (int p = 0; p < NP; p++) P = plen[p] > P ? plen[p] : P, Ptot += plen[p];
     size_t P64 = (size_t)(P + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
     size_t N64 = (size_t)(N + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
     size_t lkh = (size_t)s->L * s->KV * s->hd;
-    s->pk = smp_regrow(s->pk, &s->pkcap, lkh * P64);
-    s->pv = smp_regrow(s->pv, &s->pvcap, lkh * (size_t)P);
+    s->pk = smp_regrow(s->pk, &s->pkcap, lkh * NP * P64);
+    s->pv = smp_regrow(s->pv, &s->pvcap, lkh * NP * (size_t)P);
     s->gk = smp_regrow(s->gk, &s->gkcap, lkh * (size_t)G * N64);
     s->gv = smp_regrow(s->gv, &s->gvcap, lkh * (size_t)G * N);
+    if (NP > s->plcap) s->plen = ut_realloc(s->plen, (size_t)NP * sizeof(int)), s->plcap = NP;
+    if (G > s->spcap) s->sprm = ut_realloc(s->sprm, (size_t)G * sizeof(int)), s->spcap = G;
+    memcpy(s->plen, plen, (size_t)NP * sizeof(int));
+    for (int i = 0; i < G; i++) s->sprm[i] = i / n;
+    s->NP = NP;
     s->P = P;
     s->N = N;
     s->G = G;
-    smp_ws_reserve(s, &s->pre, P, 1);
+    smp_ws_reserve(s, &s->pre, Ptot, NP);
     if (nthr > s->nws) {
         s->ws = ut_realloc(s->ws, (size_t)nthr * sizeof *s->ws);
         memset(s->ws + s->nws, 0, (size_t)(nthr - s->nws) * sizeof *s->ws);
@@ -408,16 +422,18 @@ static void smp_attend_part(const float *q, const float *kblocks, const float *v
 }
 
 /* Runs R rows through the model with workspace w. Row r has token tok[r] at position pos[r];
- * slot[r] < 0 marks a prompt row (its K/V go to the prompt cache, it attends to prompt positions
- * 0..pos), otherwise the row belongs to sample slot[r] (K/V go to its own cache at pos - P; it
- * attends to the whole prompt and its own positions up to pos). Logits of the last nlog rows go to
- * w->logits. Called outside a parallel region the loops and products use the model's threads
+ * slot[r] < 0 marks a row of prompt p = -1 - slot[r] (its K/V go to that prompt's cache, it
+ * attends to the prompt's positions 0..pos), otherwise the row belongs to sample slot[r] of
+ * prompt p = sprm[slot[r]] (K/V go to its own cache at pos - plen[p]; it attends to its whole
+ * prompt and its own positions up to pos). Logits of rows lrow[0..nlog) (NULL: the last nlog
+ * rows) go to w->logits. Called outside a parallel region the loops and products use the model's threads
  * (nn_threads); called from inside one (a decode thread with its own rows) everything runs on the calling thread. */
-static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *pos, const int *slot, int R, int nlog) {
+static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *pos, const int *slot, int R, const int *lrow,
+                        int nlog) {
     const nn_model *m = s->m;
     const nn_params *p = &m->params;
     const int D = s->D, F = s->F, H = s->H, KV = s->KV, hd = s->hd, QKV = s->QKV, Q = s->Q, K = s->K;
-    const int P = s->P, N = s->N, G = s->G, grp = H / KV, hd2 = hd / 2;
+    const int NP = s->NP, P = s->P, N = s->N, G = s->G, grp = H / KV, hd2 = hd / 2;
     const size_t P64 = (size_t)(P + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
     const size_t N64 = (size_t)(N + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
     const float eps = m->cfg.rms_norm_eps, scale = 1.0f / sqrtf((float)hd);
@@ -445,11 +461,12 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
                  * as rows, (positions, hd) */
                 const float *kr = row + Q + (size_t)g * hd;
                 float *kd, *vd;
-                int j = slot[r] < 0 ? pos[r] : pos[r] - P;
+                int j = slot[r] < 0 ? pos[r] : pos[r] - s->plen[s->sprm[slot[r]]];
                 size_t kblk = (size_t)(j / SMP_ATT_BLOCK) * hd * SMP_ATT_BLOCK + (size_t)(j % SMP_ATT_BLOCK);
                 if (slot[r] < 0) {
-                    kd = s->pk + ((size_t)l * KV + g) * P64 * hd + kblk;
-                    vd = s->pv + (((size_t)l * KV + g) * P + j) * hd;
+                    size_t pkv = ((size_t)l * NP + (size_t)(-1 - slot[r])) * KV + g;
+                    kd = s->pk + pkv * P64 * hd + kblk;
+                    vd = s->pv + (pkv * P + j) * hd;
                 } else {
                     kd = s->gk + (((size_t)l * G + slot[r]) * KV + g) * N64 * hd + kblk;
                     vd = s->gv + ((((size_t)l * G + slot[r]) * KV + g) * N + j) * hd;
@@ -466,12 +483,13 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             const float *q = w->qkv + (size_t)r * QKV + (size_t)hh * hd;
             float *o = w->att + (size_t)r * Q + (size_t)hh * hd, mx = -INFINITY, den = 0.0f;
             for (int i = 0; i < hd; i++) o[i] = 0.0f;
-            size_t pkv = (size_t)l * KV + g;
-            smp_attend_part(q, s->pk + pkv * P64 * hd, s->pv + pkv * P * hd, slot[r] < 0 ? pos[r] + 1 : P, hd, scale, &mx,
+            int pr = slot[r] < 0 ? -1 - slot[r] : s->sprm[slot[r]], plen = s->plen[pr];
+            size_t pkv = ((size_t)l * NP + pr) * KV + g;
+            smp_attend_part(q, s->pk + pkv * P64 * hd, s->pv + pkv * P * hd, slot[r] < 0 ? pos[r] + 1 : plen, hd, scale, &mx,
                             &den, o);
             if (slot[r] >= 0) {
                 size_t gkv = ((size_t)l * G + slot[r]) * KV + g;
-                smp_attend_part(q, s->gk + gkv * N64 * hd, s->gv + gkv * N * hd, pos[r] - P + 1, hd, scale, &mx, &den, o);
+                smp_attend_part(q, s->gk + gkv * N64 * hd, s->gv + gkv * N * hd, pos[r] - plen + 1, hd, scale, &mx, &den, o);
             }
             float inv = 1.0f / den;
             for (int i = 0; i < hd; i++) o[i] *= inv;
@@ -489,10 +507,13 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
         }
         smp_linear(R, D, F, w->act, p->wdown + (size_t)l * D * F, pw + s->pk_off[3], 1.0f, w->x, nth);
     }
-    int r0 = R - nlog;
+    /* the final norm of the logits rows, gathered into h[0..nlog) */
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
-    for (int r = r0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->norm, D, eps);
-    smp_linear(nlog, s->V, D, w->h + (size_t)r0 * D, p->lm_head, s->pk_w + s->pk_off[4], 0.0f, w->logits, nth);
+    for (int i = 0; i < nlog; i++) {
+        int r = lrow ? lrow[i] : R - nlog + i;
+        nn_rmsnorm_row(w->h + (size_t)i * D, w->x + (size_t)r * D, p->norm, D, eps);
+    }
+    smp_linear(nlog, s->V, D, w->h, p->lm_head, s->pk_w + s->pk_off[4], 0.0f, w->logits, nth);
 }
 
 /* ------------------------------------------------------------------ sampling */
@@ -689,17 +710,17 @@ static int smp_append_text(const smp_opts *o, smp_seq *q, size_t *cap, int id) {
  * run the live ones as one batch, sample the next tokens. Returns the tokens sampled in steps. */
 static long smp_decode_range(smp_sampler *s, smp_ws *w, const smp_opts *o, smp_seq *out, ut_rng *rng, size_t *tcap,
                              int i0, int i1) {
-    int n = i1 - i0, N = o->max_new, P = s->P;
+    int n = i1 - i0, N = o->max_new;
     size_t V = (size_t)s->V;
     if (n <= 0) return 0;
     int *live = ut_malloc((size_t)n * 5 * sizeof(int)), *next = live + n, *tok = next + n, *pos = tok + n, *slot = pos + n;
     float *lp = ut_malloc((size_t)n * sizeof(float));
-    /* first token of every sample from the prompt's last logits */
+    /* first token of every sample from its prompt's last logits */
     for (int b = 0; b < n; b++) {
+        const float *z = s->pre.logits + (size_t)s->sprm[i0 + b] * V;
         live[b] = i0 + b;
-        next[b] = smp_sample_row(s->pre.logits, s->V, o->temperature, o->top_k, o->top_p, &rng[i0 + b], w->pscr, w->iscr,
-                                 &lp[b]);
-        if (o->logits_out) memcpy(o->logits_out + (size_t)(i0 + b) * N * V, s->pre.logits, V * sizeof(float));
+        next[b] = smp_sample_row(z, s->V, o->temperature, o->top_k, o->top_p, &rng[i0 + b], w->pscr, w->iscr, &lp[b]);
+        if (o->logits_out) memcpy(o->logits_out + (size_t)(i0 + b) * N * V, z, V * sizeof(float));
     }
     long steps = 0;
     int B = n;
@@ -722,10 +743,10 @@ static long smp_decode_range(smp_sampler *s, smp_ws *w, const smp_opts *o, smp_s
         for (int b = 0; b < B; b++) {
             const smp_seq *q = &out[live[b]];
             tok[b] = q->tokens[q->ntokens - 1];
-            pos[b] = P + q->ntokens - 1;
+            pos[b] = s->plen[s->sprm[live[b]]] + q->ntokens - 1;
             slot[b] = live[b];
         }
-        smp_forward(s, w, tok, pos, slot, B, B);
+        smp_forward(s, w, tok, pos, slot, B, NULL, B);
         for (int b = 0; b < B; b++) {
             const float *z = w->logits + (size_t)b * V;
             if (o->logits_out) memcpy(o->logits_out + ((size_t)live[b] * N + (size_t)out[live[b]].ntokens) * V, z, V * sizeof(float));
@@ -739,25 +760,52 @@ static long smp_decode_range(smp_sampler *s, smp_ws *w, const smp_opts *o, smp_s
 }
 
 int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, smp_seq *out) {
-    int G = o->n, N = o->max_new, maxpos = s->m->cfg.max_position_embeddings;
-    if (G < 1) return ut_fail("the number of samples must be at least 1 (got %d)", G);
+    return smp_generate_multi(s, &prompt, &P, 1, o, out);
+}
+
+/* the checks of one request; names the prompt when there are several */
+static int smp_check(const smp_sampler *s, const int *const *prompts, const int *plens, int NP, const smp_opts *o) {
+    int N = o->max_new, maxpos = s->m->cfg.max_position_embeddings;
+    if (NP < 1 || NP > 1 << 20) return ut_fail("the number of prompts must be in 1..%d (got %d)", 1 << 20, NP);
+    if (o->n < 1) return ut_fail("the number of samples must be at least 1 (got %d)", o->n);
+    if ((long)o->n * NP > 1 << 24) return ut_fail("%d prompts x %d samples is too many rows for one batch", NP, o->n);
     if (N < 1) return ut_fail("max new tokens must be at least 1 (got %d)", N);
-    if (P < 1) return ut_fail("the prompt is empty");
-    if (P + N > maxpos)
-        return ut_fail("prompt (%d tokens) + max new tokens (%d) exceed the model's %d positions", P, N, maxpos);
     if (o->nstop > 0 && !o->tok) return ut_fail("stop strings need a tokenizer");
     if (o->tok && tok_vocab_size(o->tok) > s->V)
         return ut_fail("the tokenizer has %d ids but the model only %d", tok_vocab_size(o->tok), s->V);
-    for (int i = 0; i < P; i++)
-        if (prompt[i] < 0 || prompt[i] >= s->V) return ut_fail("prompt token %d (id %d) is outside the vocabulary 0..%d", i, prompt[i], s->V - 1);
+    for (int p = 0; p < NP; p++) {
+        char name[32] = "";
+        if (NP > 1) snprintf(name, sizeof name, " %d", p);
+        int P = plens[p];
+        if (P < 1) return ut_fail("prompt%s is empty", name);
+        if (P > maxpos - N)
+            return ut_fail("prompt%s (%d tokens) + max new tokens (%d) exceed the model's %d positions", name, P, N, maxpos);
+        for (int i = 0; i < P; i++)
+            if (prompts[p][i] < 0 || prompts[p][i] >= s->V)
+                return ut_fail("prompt%s token %d (id %d) is outside the vocabulary 0..%d", name, i, prompts[p][i], s->V - 1);
+    }
+    return 0;
+}
+
+int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *plens, int NP, const smp_opts *o,
+                       smp_seq *out) {
+    if (smp_check(s, prompts, plens, NP, o)) return -1;
+    int G = o->n * NP, N = o->max_new, Ptot = 0;
+    for (int p = 0; p < NP; p++) Ptot += plens[p];
     double t0 = ut_now();
     int nth = nn_threads(s->m), nt = nth < G ? nth : G;
     nn_blas_one_thread();
-    smp_reserve(s, P, G, N, nt);
+    smp_reserve(s, plens, NP, o->n, N, nt);
     smp_pack_all(s);
-    int *tok = ut_malloc((size_t)P * 3 * sizeof(int)), *pos = tok + P, *slot = pos + P;
-    for (int i = 0; i < P; i++) tok[i] = prompt[i], pos[i] = i, slot[i] = -1;
-    smp_forward(s, &s->pre, tok, pos, slot, P, 1);
+    /* prefill: every prompt's tokens as the rows of one batch, each at its own positions 0..P-1,
+     * logits of each prompt's last row */
+    int *tok = ut_malloc(((size_t)Ptot * 3 + (size_t)NP) * sizeof(int)), *pos = tok + Ptot, *slot = pos + Ptot;
+    int *lrow = slot + Ptot;
+    for (int p = 0, r = 0; p < NP; p++) {
+        for (int i = 0; i < plens[p]; i++, r++) tok[r] = prompts[p][i], pos[r] = i, slot[r] = -1 - p;
+        lrow[p] = r - 1;
+    }
+    smp_forward(s, &s->pre, tok, pos, slot, Ptot, lrow, NP);
     free(tok);
     double t1 = ut_now();
 

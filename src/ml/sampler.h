@@ -94,6 +94,18 @@ int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, sm
 void smp_seq_free(smp_seq *q);
 const smp_stats *smp_last_stats(const smp_sampler *s);
 
+/* Several prompts in one batch (GRPO samples several prompts x G rollouts at once): o->n samples
+ * of each of np prompts, prompts[p] of plens[p] tokens (lengths may differ). All np prompts are
+ * prefilled as the rows of one batch, each at its own positions 0..plens[p]-1 into its own prompt
+ * cache, and all np * o->n samples are then decoded together (split over the threads as one
+ * group of np * o->n). out[p * o->n + k] is sample k of prompt p; it draws from the rng seeded
+ * with o->seed + (p * o->n + k) * 0x9E3779B97F4A7C15, so it equals sample k of
+ * smp_generate(prompt p) called with seed o->seed + p * o->n * 0x9E3779B97F4A7C15 (same tokens;
+ * log-probabilities within float rounding). smp_generate is the case np = 1. Every prompt must
+ * satisfy the conditions of smp_generate; an error names the prompt. */
+int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *plens, int np, const smp_opts *o,
+                       smp_seq *out);
+
 /* The sampling rule above on one row of logits z (V); scratch: V floats and V ints.
  * Returns the token and stores log softmax(z)[token] in *logprob. */
 int smp_sample_row(const float *z, int V, float temperature, int top_k, float top_p, ut_rng *rng, float *pscratch,
