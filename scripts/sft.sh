@@ -30,11 +30,14 @@ stamp "tokenizer ready"
 build/recad train --config "$MODEL_CONFIG" --tokenizer "$work/tokenizer.json" --data "$work/data/train.jsonl" \
   --val "$work/data/val.jsonl" --val-gen "$VAL_GEN" --eval-every "$EVAL_EVERY" --out "$work/run" \
   --steps "$STEPS" --batch "$BATCH" --seq "$SEQ" --lr "$LR" --lr-min "$LR_MIN" --warmup "$WARMUP" \
-  --weight-decay "$WEIGHT_DECAY" --seed "$SEED" --ckpt-every "$CKPT_EVERY" --resume
+  --weight-decay "$WEIGHT_DECAY" --seed "$SEED" --ckpt-every "$CKPT_EVERY" --max-minutes "$MAX_MINUTES" --resume
 stamp "training done"
 tmp=models/default.tmp
 rm -rf "$tmp" && mkdir -p "$tmp"
-cp "$work/run/final/config.json" "$work/run/final/model.safetensors" "$work/run/final/tokenizer.json" "$tmp/"
+# the last checkpoint (final/ when the schedule ran to its end, else the time budget's last step)
+src="$work/run/final"
+[ -s "$src/model.safetensors" ] || src="$work/run/$(cat "$work/run/latest")"
+cp "$src/config.json" "$src/model.safetensors" "$src/tokenizer.json" "$tmp/"
 rm -rf models/default && mv "$tmp" models/default
 stamp "model copied to models/default"
 scripts/eval_report.sh models/default "$work"

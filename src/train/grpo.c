@@ -439,21 +439,54 @@ static void gr_buffers(gr_run *r, size_t need) {
     r->w = ut_realloc(r->w, sizeof(float) * need);
 }
 
-/* rollouts and rewards of step s into members (P groups of G); fills the stats' reward part */
+/* rollouts and rewards of step s into members (P groups of G); fills the stats' reward part.
+ * All P prompts x G rollouts are sampled as one batch (smp_generate_multi); a hard prompt's last
+ * rollout is replaced by its reference answer (the off-policy member). */
 static int gr_rollouts(gr_run *r, long s, gr_member *mem, int *item_of, gr_step_stats *st, long *ntok) {
     const gr_options *o = r->o;
-    int P = o->prompts, G = o->group;
+    int P = o->prompts, G = o->group, ctx = r->m->cfg.max_position_embeddings, room = ctx, rc = 0;
     double t0 = ut_now();
+    int **ids = ut_calloc((size_t)P, sizeof *ids), *plen = ut_calloc((size_t)P, sizeof(int));
     for (int j = 0; j < P; j++) {
-        int it = r->pick.n ? gr_pick(&r->pick, o, s, j) : 0;
-        item_of[j] = it;
-        int off = o->guidance && r->hard[it];
-        gr_member *g = mem + (size_t)j * G;
-        if (gr_sample(r->smp, r->m, o, &r->items[it], G - off, gr_mix(gr_mix(o->seed, (uint64_t)s), (uint64_t)j), g, ntok))
-            return -1;
-        if (off) gr_reference(o, &r->items[it], r->m->cfg.max_position_embeddings, &g[G - 1]);
-        for (int k = 0; k < G; k++) g[k].group = j;
+        item_of[j] = gr_pick(&r->pick, o, s, j);
+        ids[j] = chat_encode_prompt(o->tok, r->items[item_of[j]].prompt, &plen[j]);
+        if (ctx - plen[j] < room) room = ctx - plen[j];
     }
+    if (room < 1) rc = ut_fail("a prompt leaves no room to answer in the model's %d positions", ctx);
+    int eos[2], neos = gr_eos_ids(o->tok, eos);
+    smp_opts so = {.n = G, .max_new = o->max_new > 0 && o->max_new < room ? o->max_new : room,
+                   .temperature = o->temperature, .top_p = o->top_p, .seed = gr_mix(o->seed, (uint64_t)s), .eos_ids = eos,
+                   .neos = neos, .tok = o->tok};
+    smp_seq *q = ut_calloc((size_t)P * G, sizeof *q);
+    if (!rc) rc = smp_generate_multi(r->smp, (const int *const *)ids, plen, P, &so, q);
+    for (int j = 0; j < P && !rc; j++) {
+        int off = o->guidance && r->hard[item_of[j]];
+        for (int k = 0; k < G; k++) {
+            gr_member *g = &mem[j * G + k];
+            smp_seq *x = &q[j * G + k];
+            g->group = j;
+            if (off && k == G - 1) {
+                gr_reference(o, &r->items[item_of[j]], ctx, g);
+                continue;
+            }
+            g->len = plen[j] + x->ntokens;
+            g->astart = plen[j];
+            g->tok = ut_malloc(sizeof(int) * (size_t)(g->len + 1));
+            memcpy(g->tok, ids[j], sizeof(int) * (size_t)plen[j]);
+            memcpy(g->tok + plen[j], x->tokens, sizeof(int) * (size_t)x->ntokens);
+            g->old_lp = ut_malloc(sizeof(float) * (size_t)(x->ntokens + 1));
+            memcpy(g->old_lp, x->logprobs, sizeof(float) * (size_t)x->ntokens);
+            g->text = x->text ? x->text : ut_strdup("");
+            x->text = NULL;
+            *ntok += x->ntokens;
+        }
+    }
+    for (int i = 0; i < P * G; i++) smp_seq_free(&q[i]);
+    free(q);
+    for (int j = 0; j < P; j++) free(ids[j]);
+    free(ids);
+    free(plen);
+    if (rc) return -1;
     st->sample_s = ut_now() - t0;
     t0 = ut_now();
     int fail = 0;

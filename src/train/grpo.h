@@ -7,9 +7,10 @@
  *
  * One step (step s, 0-based, everything derived from (seed, s) so that resume is exact):
  *   1. prompts: o.prompts items (curriculum or seeded random order, below);
- *   2. rollouts: per prompt, G answers sampled as one batch (ml/sampler.h; temperature, top_p;
- *      answer i of prompt slot j from seed ^ hash(s, j) + i * golden ratio); with guidance a hard
- *      prompt gets G - 1 samples and its reference answer as the off-policy member;
+ *   2. rollouts: all P prompts x G answers sampled as one batch (ml/sampler.h smp_generate_multi:
+ *      prompts of different lengths, one KV cache each; temperature, top_p; seeds from (seed, s));
+ *      with guidance a hard prompt's last answer is replaced by its reference answer, the
+ *      off-policy member;
  *   3. rewards: the callback, one call per group, groups in parallel (OpenMP);
  *   4. advantages: A_i = r_i - mean(r) over the group, divided by the group's std when std_norm;
  *      a group whose rewards are all equal (std < 1e-6) is skipped and counted;
