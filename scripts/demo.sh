@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Sets up (Debian packages), builds, and runs recad on the shipped example parts:
-# executes each examples/*.lua program, reports its geometry, and writes a rendered
-# 2x2 multi-view sheet (PNG) and a binary STL per part into out/.
+# Sets up (Debian packages), builds, and runs recad: generates a part from an example description
+# with the shipped model (models/default), writing its parametric program, STL and a 2x2 sheet of
+# views into out/; then executes the example programs in examples/ and renders them the same way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 make -j"$(nproc)" all
 mkdir -p out
+prompt=${1:-"A rectangular plate 80 x 50 x 6 mm with four 6.6 mm through holes, 8 mm in from each edge."}
+echo "== generate: $prompt"
+build/recad generate --text "$prompt" -o out/generated
+echo "== the generated program (out/generated.lua)"
+cat out/generated.lua
 for prog in examples/*.lua; do
   name=$(basename "$prog" .lua)
   echo "== $prog"
@@ -14,4 +19,4 @@ for prog in examples/*.lua; do
   build/recad run "$prog" -o "out/$name.png"
   build/recad run "$prog" -o "out/$name.stl"
 done
-echo "renders and meshes are in out/"
+echo "the generated part and the examples' renders and meshes are in out/"

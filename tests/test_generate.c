@@ -110,6 +110,19 @@ TEST(generate_trains_resumes_and_writes_a_valid_part) {
     REQUIRE_MSG(tf_run_cmd(cmd, &out) == 0, "%s", out);
     CHECK_MSG(strstr(out, "200 {\"program\":\"local w, d, t = 30, 20, 4"), "%s", out);
     free(out);
+    /* ... and the page's prompt box in headless Chromium, where it can run */
+    snprintf(cmd, sizeof cmd,
+             "if [ -x /usr/bin/chromium ] && [ -d web/node_modules ] && "
+             "node -e 'process.exit(+process.versions.node.split(\".\")[0] >= 20 ? 0 : 1)' 2>/dev/null; then "
+             "build/recad serve --port 0 -q -m %s/run/final > %s/serve2.out 2>&1 & pid=$!; "
+             "for i in $(seq 50); do grep -q http %s/serve2.out && break; sleep 0.1; done; "
+             "url=$(grep -o 'http://[0-9.:]*/' %s/serve2.out); "
+             "node web/test/e2e.mjs --url $url --generate 'a plate 30 by 20, 4 thick' --expect 'local w, d, t = 30, 20, 4'; "
+             "rc=$?; kill $pid; exit $rc; else echo 'e2e: not run (no chromium, node 20 or web/node_modules)'; fi",
+             d, d, d, d);
+    int erc = tf_run_cmd(cmd, &out);
+    CHECK_MSG(erc == 0 && ((strstr(out, "ok   generate from a prompt") && strstr(out, " 0 failed")) || strstr(out, "e2e: not run")), "%s", out);
+    free(out);
     /* text-to-CAD evaluation against the retrieval baseline: both find the memorised plate */
     snprintf(path, sizeof path, "%s/test.jsonl", d);
     FILE *f = fopen(path, "w");

@@ -3,6 +3,9 @@
 // a broken program's error at its line, an STL download that is a closed mesh of the right volume.
 //
 //   node web/test/e2e.mjs [--url http://127.0.0.1:PORT] [--shots DIR] [--moves N (default 12, at most 29)]
+//   node web/test/e2e.mjs --url URL --generate PROMPT --expect TEXT
+//       against a server with a generation model: the prompt box gives a program containing TEXT,
+//       which draws; only the load and this step run
 // Without --url it starts `build/recad serve --port 0` itself. Prints one line per check and ends
 // with "e2e: N passed, N failed"; exit status 0 when all passed, 1 otherwise, 2 when it could not run.
 import { chromium } from 'playwright-core';
@@ -16,6 +19,7 @@ const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args
 const CHROMIUM = process.env.RECAD_CHROMIUM || '/usr/bin/chromium';
 const shots = opt('--shots', null);
 const moves = Number(opt('--moves', '12'));
+const genPrompt = opt('--generate', null), genExpect = opt('--expect', '');
 let passed = 0, failed = 0;
 
 function check(ok, what, detail = '') {
@@ -103,6 +107,18 @@ async function main() {
     check(await page.$eval('#sheet', (im) => im.naturalWidth) === 512, 'the render sheet is shown');
     await shot('01-loaded');
 
+    if (genPrompt) {
+      // 2'. generation with a model: the program arrives in the editor and draws
+      n0 = await draws();
+      await page.fill('#prompt', genPrompt);
+      await page.click('#gen-btn');
+      await page.waitForFunction((t) => window.recad.editor.state.doc.toString().includes(t), genExpect, { timeout: 20000 });
+      await waitDraws(n0 + 1);
+      const vg = await volume();
+      check(vg > 0, 'generate from a prompt: the program is in the editor and the part draws', `volume ${vg.toFixed(3)} mm^3`);
+      await shot('02-generated');
+      return;
+    }
     // 2. generation has no model yet: its error is shown
     await page.fill('#prompt', 'a 60 x 40 plate with four corner holes');
     await page.click('#gen-btn');
