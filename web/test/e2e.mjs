@@ -117,7 +117,11 @@ async function main() {
       const vg = await volume();
       check(vg > 0, 'generate from a prompt: the program is in the editor and the part draws', `volume ${vg.toFixed(3)} mm^3`);
       await shot('02-generated');
-      return;
+      await browser.close();
+      server.stop();
+      rmSync(profile, { recursive: true, force: true });
+      console.log(`e2e: ${passed} passed, ${failed} failed`);
+      process.exit(failed ? 1 : 0);
     }
     // 2. generation has no model yet: its error is shown
     await page.fill('#prompt', 'a 60 x 40 plate with four corner holes');
