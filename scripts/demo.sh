@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 make -j"$(nproc)" all
 mkdir -p out
-prompt=${1:-"A rectangular plate 80 x 50 x 6 mm with four 6.6 mm through holes, 8 mm in from each edge."}
+prompt=${1:-"Plate 80 x 50 x 6; 4x dia 6.6 thru holes in a 2 x 2 grid, 64 x 34 apart, 8 from the left/right edges and 8 from the front/back edges"}
 echo "== generate: $prompt"
 build/recad generate --text "$prompt" -o out/generated
 echo "== the generated program (out/generated.lua)"
