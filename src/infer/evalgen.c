@@ -402,10 +402,7 @@ int eg_val_measure(void *ctx, nn_model *m, long step, double *out) {
     (void)step;
     eg_val *v = ctx;
     smp_sampler *smp = smp_new(m);
-    int eos[2], neos = 0;
-    const char *ends[2] = {"<|endoftext|>", "<|im_end|>"};
-    for (int i = 0; i < 2; i++)
-        if (tok_special_id(v->tok, ends[i]) >= 0) eos[neos++] = tok_special_id(v->tok, ends[i]);
+    int eos[2], neos = chat_end_ids(v->tok, eos);
     int n = 0, invalid = 0;
     double sum = 0;
     char **text = ut_calloc((size_t)v->items.n, sizeof(char *));

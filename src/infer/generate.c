@@ -11,6 +11,7 @@
 #include "base/util.h"
 #include "eval/score.h"
 #include "geom/solid.h"
+#include "infer/cadreward.h"
 #include "ml/chat.h"
 #include "ml/nn.h"
 #include "ml/sampler.h"
@@ -54,9 +55,7 @@ inf_model *inf_load(const char *dir) {
                 g->m->cfg.vocab_size);
         goto fail;
     }
-    const char *ends[2] = {"<|endoftext|>", "<|im_end|>"};
-    for (int i = 0; i < 2; i++)
-        if (tok_special_id(g->tok, ends[i]) >= 0) g->eos[g->neos++] = tok_special_id(g->tok, ends[i]);
+    g->neos = chat_end_ids(g->tok, g->eos);
     if (!g->neos) {
         ut_fail("%s/tokenizer.json: no <|endoftext|> or <|im_end|> special token to end an answer", dir);
         goto fail;
@@ -98,24 +97,6 @@ const char *inf_default_dir(void) {
     return "models/default";
 }
 
-/* bounding-box size agreement in [0, 1]: product over axes of min/max of the sorted extents */
-static double inf_size_agreement(const double a[3], const double b[3]) {
-    double x[3], y[3];
-    memcpy(x, a, sizeof x);
-    memcpy(y, b, sizeof y);
-    for (int i = 0; i < 3; i++)
-        for (int j = i + 1; j < 3; j++) {
-            if (x[j] > x[i]) { double t = x[i]; x[i] = x[j]; x[j] = t; }
-            if (y[j] > y[i]) { double t = y[i]; y[i] = y[j]; y[j] = t; }
-        }
-    double s = 1;
-    for (int i = 0; i < 3; i++) {
-        double lo = fmin(x[i], y[i]), hi = fmax(x[i], y[i]);
-        s *= hi > 0 ? lo / hi : 1;
-    }
-    return s;
-}
-
 /* executes candidate c; fills validity, volume, bbox extents; the model into *m on success */
 static void inf_execute(inf_candidate *c, const ex_limits *lim, cad_model *m, double ext[3]) {
     if (ex_run(c->program, strlen(c->program), "program", lim, m)) {
@@ -151,7 +132,7 @@ static void inf_agreement(inf_result *r, cad_model *models, double (*ext)[3]) {
         if (i >= j || !t[i] || !t[j]) continue;
         sc_result s;
         double iou = sc_score_model(t[i], &models[j], NULL, &s) == 0 && s.valid && isfinite(s.best_voxel) ? s.best_voxel : 0;
-        agree[ij] = iou * inf_size_agreement(ext[i], ext[j]);
+        agree[ij] = iou * cr_size_agreement(ext[i], ext[j]);
     }
     for (int i = 0; i < r->n; i++) {
         if (!t[i]) continue;

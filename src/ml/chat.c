@@ -6,6 +6,14 @@
 
 #include "base/util.h"
 
+int chat_end_ids(const tok_tokenizer *t, int ids[2]) {
+    static const char *const ends[2] = {"<|endoftext|>", "<|im_end|>"};
+    int n = 0;
+    for (int i = 0; i < 2; i++)
+        if (tok_special_id(t, ends[i]) >= 0) ids[n++] = tok_special_id(t, ends[i]);
+    return n;
+}
+
 int chat_has_markers(const tok_tokenizer *t) {
     return t && tok_special_id(t, "<|im_start|>") >= 0 && tok_special_id(t, "<|im_end|>") >= 0;
 }

@@ -26,6 +26,9 @@
 int *chat_encode_prompt(tok_tokenizer *t, const char *prompt, int *n);
 /* ids of the answer, special strings matched (no end token appended) */
 int *chat_encode_answer(tok_tokenizer *t, const char *answer, int *n);
+/* the ids that end an answer: <|endoftext|> and <|im_end|> where the tokenizer has them, into
+ * ids[0..2); returns their count (0 when it has neither) */
+int chat_end_ids(const tok_tokenizer *t, int ids[2]);
 /* 1 if the tokenizer has the markers the chat layout needs */
 int chat_has_markers(const tok_tokenizer *t);
 /* the program part of an answer: the text after the last "</think>" (leading blank lines

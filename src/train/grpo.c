@@ -187,13 +187,6 @@ static void gr_member_free(gr_member *g) {
     free(g->text);
 }
 
-static int gr_eos_ids(const tok_tokenizer *tok, int *eos) {
-    int n = 0;
-    const char *ends[2] = {"<|endoftext|>", "<|im_end|>"};
-    for (int i = 0; i < 2; i++)
-        if (tok_special_id(tok, ends[i]) >= 0) eos[n++] = tok_special_id(tok, ends[i]);
-    return n;
-}
 
 /* samples n answers of item `it` into mem[0..n); returns 0 or -1 */
 static int gr_sample(smp_sampler *smp, nn_model *m, const gr_options *o, const gr_item *it, int n, uint64_t seed,
@@ -204,7 +197,7 @@ static int gr_sample(smp_sampler *smp, nn_model *m, const gr_options *o, const g
         free(ids);
         return ut_fail("a prompt has %d tokens; the model takes %d positions", P, m->cfg.max_position_embeddings);
     }
-    int eos[2], neos = gr_eos_ids(o->tok, eos);
+    int eos[2], neos = chat_end_ids(o->tok, eos);
     smp_opts so = {.n = n, .max_new = o->max_new > 0 && o->max_new < room ? o->max_new : room,
                    .temperature = o->temperature, .top_p = o->top_p, .seed = seed, .eos_ids = eos, .neos = neos,
                    .tok = o->tok};
@@ -453,7 +446,7 @@ static int gr_rollouts(gr_run *r, long s, gr_member *mem, int *item_of, gr_step_
         if (ctx - plen[j] < room) room = ctx - plen[j];
     }
     if (room < 1) rc = ut_fail("a prompt leaves no room to answer in the model's %d positions", ctx);
-    int eos[2], neos = gr_eos_ids(o->tok, eos);
+    int eos[2], neos = chat_end_ids(o->tok, eos);
     smp_opts so = {.n = G, .max_new = o->max_new > 0 && o->max_new < room ? o->max_new : room,
                    .temperature = o->temperature, .top_p = o->top_p, .seed = gr_mix(o->seed, (uint64_t)s), .eos_ids = eos,
                    .neos = neos, .tok = o->tok};
