@@ -160,11 +160,11 @@ static int tr_sample_at(tr_order *o, long g) {
 }
 
 /* fills inputs/targets (B, T) for step s; returns T (the longest row) and the target count */
-static int tr_batch(const tr_data *d, tr_order *ord, long s, int B, int seq, int *in, int *tg, long *ntarget) {
+/* fills inputs/targets (B, T) from samples idx[0..B) of d, rows truncated to seq + 1 tokens;
+ * returns T (the longest row) and the target count */
+static int tr_rows(const tr_data *d, const int *idx, int B, int seq, int *in, int *tg, long *ntarget) {
     int T = 1;
-    int idx[1024];
     for (int r = 0; r < B; r++) {
-        idx[r] = tr_sample_at(ord, s * B + r);
         long len = d->off[idx[r] + 1] - d->off[idx[r]] - 1; /* inputs of this row */
         if (len > seq) len = seq;
         if (len > T) T = (int)len;
@@ -182,6 +182,13 @@ static int tr_batch(const tr_data *d, tr_order *ord, long s, int B, int seq, int
         }
     }
     return T;
+}
+
+/* fills inputs/targets (B, T) for step s; returns T (the longest row) and the target count */
+static int tr_batch(const tr_data *d, tr_order *ord, long s, int B, int seq, int *in, int *tg, long *ntarget) {
+    int idx[1024];
+    for (int r = 0; r < B; r++) idx[r] = tr_sample_at(ord, s * B + r);
+    return tr_rows(d, idx, B, seq, in, tg, ntarget);
 }
 
 /* ------------------------------------------------------------------ run log */
@@ -230,23 +237,10 @@ static int tr_val_loss(nn_model *m, const tr_options *o, int *in, int *tg, doubl
     double sum = 0;
     long count = 0;
     for (int first = 0; first < n; first += o->batch) {
-        int B = n - first < o->batch ? n - first : o->batch, T = 1;
-        for (int r = 0; r < B; r++) {
-            long len = v->off[first + r + 1] - v->off[first + r] - 1;
-            if (len > o->seq) len = o->seq;
-            if (len > T) T = (int)len;
-        }
+        int B = n - first < o->batch ? n - first : o->batch, idx[1024];
+        for (int r = 0; r < B; r++) idx[r] = first + r;
         long nt = 0;
-        for (int r = 0; r < B; r++) {
-            const int *x = v->tok + v->off[first + r];
-            const unsigned char *fl = v->train + v->off[first + r];
-            long len = v->off[first + r + 1] - v->off[first + r];
-            for (int t = 0; t < T; t++) {
-                in[r * T + t] = t < len ? x[t] : 0;
-                tg[r * T + t] = (t + 1 < len && fl[t + 1]) ? x[t + 1] : -1;
-                nt += tg[r * T + t] >= 0;
-            }
-        }
+        int T = tr_rows(v, idx, B, o->seq, in, tg, &nt);
         if (!nt) continue;
         if (nn_forward(m, in, tg, NULL, 0.0f, B, T)) return -1;
         sum += (double)m->loss * nt;
