@@ -14,7 +14,6 @@
 #include "cli/prog.h"
 #include "geom/mesh.h"
 #include "geom/render.h"
-#include "geom/solid.h"
 #include "infer/generate.h"
 #include "model/level.h"
 
@@ -79,17 +78,16 @@ typedef struct {
 
 /* writes PREFIX.lua, PREFIX.stl and PREFIX.png of the picked candidate */
 static int generate_write(const inf_result *r, const char *prefix, int size, generate_part *p) {
-    const char *prog = r->cand[r->best].program;
+    const inf_candidate *c = &r->cand[r->best];
+    const char *prog = c->program;
     snprintf(p->lua, sizeof p->lua, "%s.lua", prefix);
     snprintf(p->stl, sizeof p->stl, "%s.stl", prefix);
     snprintf(p->png, sizeof p->png, "%s.png", prefix);
     lv_info li;
     p->level = lv_name(lv_classify(&r->model, &li));
-    sd_solid *s = sd_build(&r->model);
-    if (!s) return cli_error(CLI_INVALID, generate_cmd, "%s", ut_error());
-    p->volume = sd_volume(s);
-    sd_bbox(s, p->lo, p->hi);
-    sd_free(s);
+    p->volume = c->volume; /* measured when the candidate was executed */
+    memcpy(p->lo, c->lo, sizeof p->lo);
+    memcpy(p->hi, c->hi, sizeof p->hi);
     size_t len = strlen(prog);
     int nl = len && prog[len - 1] != '\n';
     char *text = ut_malloc(len + 2);

@@ -97,27 +97,24 @@ const char *inf_default_dir(void) {
     return "models/default";
 }
 
-/* executes candidate c; fills validity, volume, bbox extents; the model into *m on success */
-static void inf_execute(inf_candidate *c, const ex_limits *lim, cad_model *m, double ext[3]) {
+/* executes candidate c; fills validity, volume, bounding box; the model into *m on success */
+static void inf_execute(inf_candidate *c, const ex_limits *lim, cad_model *m) {
     if (ex_run(c->program, strlen(c->program), "program", lim, m)) {
         c->error = ut_strdup(ut_error());
         return;
     }
     sd_solid *s = sd_build(m);
-    double lo[3], hi[3];
     if (!s) c->error = ut_strdup(ut_error());
-    else if (!((c->volume = sd_volume(s)) > 0) || sd_bbox(s, lo, hi))
+    else if (!((c->volume = sd_volume(s)) > 0) || sd_bbox(s, c->lo, c->hi))
         c->error = ut_strdup("the program's solid is empty");
-    else {
+    else
         c->valid = 1;
-        for (int k = 0; k < 3; k++) ext[k] = hi[k] - lo[k];
-    }
     sd_free(s);
     if (!c->valid) cad_free(m);
 }
 
 /* the agreement rule over the valid candidates (models[i] filled where cand[i].valid) */
-static void inf_agreement(inf_result *r, cad_model *models, double (*ext)[3]) {
+static void inf_agreement(inf_result *r, cad_model *models) {
     sc_opts so;
     sc_default_opts(&so);
     so.metrics = SC_BEST_VOXEL;
@@ -132,7 +129,9 @@ static void inf_agreement(inf_result *r, cad_model *models, double (*ext)[3]) {
         if (i >= j || !t[i] || !t[j]) continue;
         sc_result s;
         double iou = sc_score_model(t[i], &models[j], NULL, &s) == 0 && s.valid && isfinite(s.best_voxel) ? s.best_voxel : 0;
-        agree[ij] = iou * cr_size_agreement(ext[i], ext[j]);
+        double ei[3], ej[3];
+        for (int k = 0; k < 3; k++) ei[k] = r->cand[i].hi[k] - r->cand[i].lo[k], ej[k] = r->cand[j].hi[k] - r->cand[j].lo[k];
+        agree[ij] = iou * cr_size_agreement(ei, ej);
     }
     for (int i = 0; i < r->n; i++) {
         if (!t[i]) continue;
@@ -189,16 +188,15 @@ int inf_generate(inf_model *g, const char *text, const inf_opts *o, inf_result *
 
     t0 = ut_now();
     cad_model *models = ut_calloc((size_t)o->n, sizeof *models);
-    double (*ext)[3] = ut_calloc((size_t)o->n, sizeof *ext);
 #pragma omp parallel for schedule(dynamic)
     for (int i = 0; i < o->n; i++)
-        if (!r->cand[i].error) inf_execute(&r->cand[i], &o->lim, &models[i], ext[i]);
+        if (!r->cand[i].error) inf_execute(&r->cand[i], &o->lim, &models[i]);
     r->exec_s = ut_now() - t0;
 
     t0 = ut_now();
     for (int i = 0; i < o->n; i++) r->nvalid += r->cand[i].valid;
     int agree = o->pick == INF_PICK_AGREEMENT && r->nvalid >= 3;
-    if (agree) inf_agreement(r, models, ext);
+    if (agree) inf_agreement(r, models);
     for (int i = 0; i < o->n; i++) {
         const inf_candidate *c = &r->cand[i];
         if (!c->valid) continue;
@@ -212,7 +210,6 @@ int inf_generate(inf_model *g, const char *text, const inf_opts *o, inf_result *
         else if (r->cand[i].valid) cad_free(&models[i]);
     }
     free(models);
-    free(ext);
     return 0;
 }
 

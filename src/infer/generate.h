@@ -58,6 +58,7 @@ typedef struct {
     int valid;        /* ran, validated, solid of positive volume */
     char *error;      /* why not valid (NULL when valid) */
     double volume;    /* mm^3, valid ones only */
+    double lo[3], hi[3]; /* the solid's exact bounding box, mm (valid ones only) */
     double agreement; /* the agreement score (INF_PICK_AGREEMENT with >= 3 valid), else NaN */
 } inf_candidate;
 
