@@ -15,6 +15,7 @@
 #include "ml/sampler.h"
 #include "train/ckpt.h"
 #include "train/runlog.h"
+#include "train/train.h"
 
 gr_options gr_defaults(void) {
     gr_options o;
@@ -102,8 +103,7 @@ typedef struct {
     int *order;       /* curriculum: sorted items; random: unused */
     int nstage;
     int stage_first[GR_LEVELS + 2]; /* stage k: order[stage_first[k] .. stage_first[k+1]) */
-    int *perm;        /* random order: the permutation of epoch `epoch` */
-    long epoch;
+    tr_order random;  /* random order (train/train.h) */
 } gr_picker;
 
 static uint64_t gr_mix(uint64_t a, uint64_t b) {
@@ -118,8 +118,7 @@ static void gr_picker_init(gr_picker *p, const gr_item *items, int n, const gr_o
     memset(p, 0, sizeof *p);
     p->n = n;
     p->order = ut_malloc(sizeof(int) * (size_t)n);
-    p->perm = ut_malloc(sizeof(int) * (size_t)n);
-    p->epoch = -1;
+    tr_order_init(&p->random, n, o->seed);
     gr_curriculum_order(items, n, p->order);
     if (!o->curriculum) return;
     int prev = -2;
@@ -132,26 +131,12 @@ static void gr_picker_init(gr_picker *p, const gr_item *items, int n, const gr_o
 
 static void gr_picker_free(gr_picker *p) {
     free(p->order);
-    free(p->perm);
+    tr_order_free(&p->random);
 }
 
 /* the item of prompt slot j of step s */
 static int gr_pick(gr_picker *p, const gr_options *o, long s, int j) {
-    if (!o->curriculum) {
-        long g = s * o->prompts + j, e = g / p->n;
-        if (e != p->epoch) {
-            ut_rng r;
-            ut_rng_seed(&r, gr_mix(o->seed, (uint64_t)e));
-            for (int i = 0; i < p->n; i++) p->perm[i] = i;
-            for (int i = p->n - 1; i > 0; i--) {
-                int k = (int)(ut_rng_u64(&r) % (uint64_t)(i + 1)), t = p->perm[i];
-                p->perm[i] = p->perm[k];
-                p->perm[k] = t;
-            }
-            p->epoch = e;
-        }
-        return p->perm[g % p->n];
-    }
+    if (!o->curriculum) return tr_order_at(&p->random, s * o->prompts + j);
     /* stage of step s: stages get steps in proportion to their item counts */
     int k = 0;
     while (k + 1 < p->nstage && (double)s >= (double)o->steps * p->stage_first[k + 1] / p->n) k++;

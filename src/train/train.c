@@ -137,13 +137,19 @@ tr_options tr_defaults(void) {
 /* ------------------------------------------------------------------ batches */
 
 /* sample index of stream position g: entry g mod n of the shuffle of epoch g / n */
-typedef struct {
-    long epoch;
-    int *perm, n;
-    uint64_t seed;
-} tr_order;
+void tr_order_init(tr_order *o, int n, uint64_t seed) {
+    o->epoch = -1;
+    o->n = n;
+    o->seed = seed;
+    o->perm = ut_malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+}
 
-static int tr_sample_at(tr_order *o, long g) {
+void tr_order_free(tr_order *o) {
+    free(o->perm);
+    o->perm = NULL;
+}
+
+int tr_order_at(tr_order *o, long g) {
     long e = g / o->n;
     if (e != o->epoch) {
         ut_rng r;
@@ -159,7 +165,6 @@ static int tr_sample_at(tr_order *o, long g) {
     return o->perm[g % o->n];
 }
 
-/* fills inputs/targets (B, T) for step s; returns T (the longest row) and the target count */
 /* fills inputs/targets (B, T) from samples idx[0..B) of d, rows truncated to seq + 1 tokens;
  * returns T (the longest row) and the target count */
 static int tr_rows(const tr_data *d, const int *idx, int B, int seq, int *in, int *tg, long *ntarget) {
@@ -187,7 +192,7 @@ static int tr_rows(const tr_data *d, const int *idx, int B, int seq, int *in, in
 /* fills inputs/targets (B, T) for step s; returns T (the longest row) and the target count */
 static int tr_batch(const tr_data *d, tr_order *ord, long s, int B, int seq, int *in, int *tg, long *ntarget) {
     int idx[1024];
-    for (int r = 0; r < B; r++) idx[r] = tr_sample_at(ord, s * B + r);
+    for (int r = 0; r < B; r++) idx[r] = tr_order_at(ord, s * B + r);
     return tr_rows(d, idx, B, seq, in, tg, ntarget);
 }
 
@@ -436,7 +441,8 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
         if (log.step[i] >= 1 && log.step[i] <= o->steps) res->losses[log.step[i] - 1] = (float)rl_get(&log, i, 0);
     size_t N = (size_t)o->batch * o->seq;
     int *in = ut_malloc(N * sizeof(int)), *tg = ut_malloc(N * sizeof(int));
-    tr_order ord = {-1, ut_malloc(sizeof(int) * (size_t)d->n), d->n, o->seed};
+    tr_order ord;
+    tr_order_init(&ord, d->n, o->seed);
     long end = o->steps;
     if (o->stop_after > 0 && o->stop_after < end) end = o->stop_after;
     ut_progress pb;
@@ -486,7 +492,7 @@ int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res)
     res->tokens_per_s = el > 0 ? tokens_run / el : 0;
     free(in);
     free(tg);
-    free(ord.perm);
+    tr_order_free(&ord);
     rl_close(&log);
     opt_free(&opt);
     return rc;

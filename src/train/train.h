@@ -110,6 +110,18 @@ typedef struct {
     float *losses;         /* loss of every step 1..steps_done (losses[s-1]); free() it */
 } tr_result;
 
+/* The data order: sample g (0, 1, ...) of an endless stream is entry g mod n of epoch g / n, each
+ * epoch a shuffle of 0..n-1 seeded from (seed, epoch); the order depends on (seed, g) only (what
+ * makes resume exact). Shared by the trainers (SFT batches, GRPO's random prompt order). */
+typedef struct {
+    long epoch;     /* epoch of perm (-1: none yet) */
+    int *perm, n;
+    uint64_t seed;
+} tr_order;
+void tr_order_init(tr_order *o, int n, uint64_t seed); /* n >= 1 */
+int tr_order_at(tr_order *o, long g);
+void tr_order_free(tr_order *o);
+
 tr_options tr_defaults(void);
 /* Trains m in place. m must be initialised (random or loaded); with resume its weights are
  * replaced by the checkpoint's. */
