@@ -122,6 +122,20 @@ TEST(grpo_guidance_only_for_hard_prompts_steps_and_resume) {
     free(out);
     snprintf(path, sizeof path, "%s/rl/final/model.safetensors", d);
     CHECK(access(path, R_OK) == 0);
+    /* an ablation run reuses the flags instead of sampling again; another threshold is refused */
+#define GRPO_REUSE_FMT "build/recad train grpo --init %s/sft/final --data %s/rl.jsonl --out %s/%s --prompts 2 -G 4 " \
+                       "--max-new 120 --threads 1 --quiet --json --steps 1 --hard-from %s/rl/hard.json %s"
+    snprintf(cmd, sizeof cmd, GRPO_REUSE_FMT, d, d, d, "rl2", d, "");
+    REQUIRE_MSG(tf_run_cmd(cmd, &out) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "\"prompts\":2,\"hard\":1,"), "%s", out);
+    free(out);
+    snprintf(path, sizeof path, "%s/rl2/hard.json", d);
+    h = ut_read_file(path, NULL);
+    CHECK_MSG(h && strstr(h, "\"hard\":[0,1]"), "%s", h ? h : "");
+    free(h);
+    snprintf(cmd, sizeof cmd, GRPO_REUSE_FMT, d, d, d, "rl3", d, "--hard-tau 0.5");
+    CHECK(tf_run_cmd(cmd, &out) != 0 && strstr(out, "threshold"));
+    free(out);
     /* usage errors */
     snprintf(cmd, sizeof cmd, "build/recad train grpo --init %s/sft/final --out %s/x", d, d);
     CHECK(tf_run_cmd(cmd, &out) == 2 && strstr(out, "--data"));

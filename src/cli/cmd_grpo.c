@@ -100,6 +100,7 @@ int cli_train_grpo(int argc, char **argv) {
         ARG_DOUBLE("gamma", 0, &o.gamma, 1e-6, 100, "G", "policy shaping of the reference tokens (default 0.1)"),
         ARG_DOUBLE("hard-tau", 0, &o.hard_tau, 0, 10, "T", "hard below this best reward (default 0.8)"),
         ARG_LONG("hard-samples", 0, &hard_n, 1, 256, "N", "answers sampled per prompt to find hard ones (default 4)"),
+        ARG_STR("hard-from", 0, &o.hard_from, "FILE", "reuse the hard-prompt flags of an earlier run (its hard.json)"),
         ARG_FLAG("no-curriculum", 0, &no_curr, "random prompt order instead of L -> F -> S -> SE -> MSE"),
         ARG_DOUBLE("replay", 0, &o.replay, 0, 1, "R", "share of earlier-level prompts in curriculum batches (default 0.25)"),
         ARG_DOUBLE("l1", 0, &ro.l1, 0, 100, "X", "reward weight of the geometry (default 0.9)"),

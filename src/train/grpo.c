@@ -174,43 +174,6 @@ static void gr_member_free(gr_member *g) {
 
 
 /* samples n answers of item `it` into mem[0..n); returns 0 or -1 */
-static int gr_sample(smp_sampler *smp, nn_model *m, const gr_options *o, const gr_item *it, int n, uint64_t seed,
-                     gr_member *mem, long *ntok) {
-    int P = 0, *ids = chat_encode_prompt(o->tok, it->prompt, &P);
-    int room = m->cfg.max_position_embeddings - P;
-    if (room < 1) {
-        free(ids);
-        return ut_fail("a prompt has %d tokens; the model takes %d positions", P, m->cfg.max_position_embeddings);
-    }
-    int eos[2], neos = chat_end_ids(o->tok, eos);
-    smp_opts so = {.n = n, .max_new = o->max_new > 0 && o->max_new < room ? o->max_new : room,
-                   .temperature = o->temperature, .top_p = o->top_p, .seed = seed, .eos_ids = eos, .neos = neos,
-                   .tok = o->tok};
-    smp_seq *q = ut_calloc((size_t)n, sizeof *q);
-    if (smp_generate(smp, ids, P, &so, q)) {
-        free(ids);
-        free(q);
-        return -1;
-    }
-    for (int i = 0; i < n; i++) {
-        gr_member *g = &mem[i];
-        g->len = P + q[i].ntokens;
-        g->astart = P;
-        g->tok = ut_malloc(sizeof(int) * (size_t)(g->len + 1));
-        memcpy(g->tok, ids, sizeof(int) * (size_t)P);
-        memcpy(g->tok + P, q[i].tokens, sizeof(int) * (size_t)q[i].ntokens);
-        g->old_lp = ut_malloc(sizeof(float) * (size_t)(q[i].ntokens + 1));
-        memcpy(g->old_lp, q[i].logprobs, sizeof(float) * (size_t)q[i].ntokens);
-        g->text = q[i].text ? q[i].text : ut_strdup("");
-        q[i].text = NULL;
-        *ntok += q[i].ntokens;
-        smp_seq_free(&q[i]);
-    }
-    free(q);
-    free(ids);
-    return 0;
-}
-
 /* the off-policy member: the item's reference answer ++ end-of-text */
 static void gr_reference(const gr_options *o, const gr_item *it, int ctx, gr_member *g) {
     int P = 0, A = 0, *ids = chat_encode_prompt(o->tok, it->prompt, &P), *ans = chat_encode_answer(o->tok, it->ref, &A);
@@ -334,10 +297,9 @@ static int gr_load(const char *out, nn_model *m, opt_adamw *opt) {
     return 0;
 }
 
-/* OUT/hard.json: {"tau": ..., "samples": ..., "hard": [0/1 ...]} */
-static int gr_hard_io(const char *out, const gr_options *o, unsigned char *hard, int n, int write) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/hard.json", out);
+/* hard.json: {"tau": ..., "samples": ..., "hard": [0/1 ...]}; reading returns 1 when the file
+ * is missing, and fails when its flags were found with another tau or count of items */
+static int gr_hard_io(const char *path, const gr_options *o, unsigned char *hard, int n, int write) {
     if (write) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddNumberToObject(j, "tau", o->hard_tau);
@@ -355,40 +317,66 @@ static int gr_hard_io(const char *out, const gr_options *o, unsigned char *hard,
     cJSON *j = t ? cJSON_Parse(t) : NULL;
     free(t);
     const cJSON *a = j ? cJSON_GetObjectItemCaseSensitive(j, "hard") : NULL;
+    const cJSON *tau = j ? cJSON_GetObjectItemCaseSensitive(j, "tau") : NULL;
     int rc = 0;
     if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n) rc = ut_fail("%s: no hard flags for %d items", path, n);
+    else if (!cJSON_IsNumber(tau) || fabs(tau->valuedouble - o->hard_tau) > 1e-12)
+        rc = ut_fail("%s: flags found with another hard-prompt threshold than %g", path, o->hard_tau);
     for (int i = 0; !rc && i < n; i++) hard[i] = cJSON_GetArrayItem(a, i)->valueint != 0;
     cJSON_Delete(j);
     return rc;
 }
 
+/* Prompts per sampling batch of the hard-prompt pass: GR_HARD_BATCH x N rows at once. */
+#define GR_HARD_BATCH 8
+
 int gr_find_hard(nn_model *m, const gr_item *items, int n, const gr_options *o, unsigned char *hard) {
     smp_sampler *smp = smp_new(m);
-    int N = o->hard_samples > 0 ? o->hard_samples : 1, rc = 0;
+    int N = o->hard_samples > 0 ? o->hard_samples : 1, rc = 0, ctx = m->cfg.max_position_embeddings;
+    if (N > 256) N = 256;
     ut_progress pb;
     ut_progress_start(&pb, "hard prompts", n);
     if (o->quiet) pb.quiet = 1;
-    gr_member *mem = ut_calloc((size_t)N, sizeof *mem);
-    rw_score *sc = ut_calloc((size_t)N, sizeof *sc);
-    const char **texts = ut_calloc((size_t)N, sizeof *texts);
-    for (int i = 0; i < n && !rc; i++) {
-        long ntok = 0;
-        memset(mem, 0, sizeof *mem * (size_t)N);
-        if (gr_sample(smp, m, o, &items[i], N, gr_mix(o->seed ^ 0x4841524455ULL, (uint64_t)i), mem, &ntok)) rc = -1;
-        for (int k = 0; !rc && k < N; k++) texts[k] = mem[k].text;
-        if (!rc && o->reward.fn(o->reward.ctx, i, texts, N, sc)) rc = -1;
-        double best = -INFINITY;
-        for (int k = 0; k < N; k++) {
-            if (!rc && sc[k].reward > best) best = sc[k].reward;
-            gr_member_free(&mem[k]);
+    smp_seq *q = ut_calloc((size_t)GR_HARD_BATCH * N, sizeof *q);
+    int eos[2], neos = chat_end_ids(o->tok, eos);
+    for (int i0 = 0; i0 < n && !rc; i0 += GR_HARD_BATCH) {
+        int P = n - i0 < GR_HARD_BATCH ? n - i0 : GR_HARD_BATCH, room = ctx;
+        int *ids[GR_HARD_BATCH], plen[GR_HARD_BATCH];
+        for (int j = 0; j < P; j++) {
+            ids[j] = chat_encode_prompt(o->tok, items[i0 + j].prompt, &plen[j]);
+            if (ctx - plen[j] < room) room = ctx - plen[j];
         }
-        hard[i] = !rc && best < o->hard_tau;
-        ut_progress_update(&pb, i + 1);
+        if (room < 1) rc = ut_fail("a prompt leaves no room to answer in the model's %d positions", ctx);
+        /* one seed per batch of prompts: the flags depend on (seed, GR_HARD_BATCH), not on threads */
+        smp_opts so = {.n = N, .max_new = o->max_new > 0 && o->max_new < room ? o->max_new : room,
+                       .temperature = o->temperature, .top_p = o->top_p,
+                       .seed = gr_mix(o->seed ^ 0x4841524455ULL, (uint64_t)i0), .eos_ids = eos, .neos = neos,
+                       .tok = o->tok};
+        if (!rc) rc = smp_generate_multi(smp, (const int *const *)ids, plen, P, &so, q);
+        int fail = 0;
+        if (!rc) {
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : fail)
+            for (int j = 0; j < P; j++) {
+                const char *texts[256];
+                rw_score sc[256];
+                for (int k = 0; k < N; k++) texts[k] = q[j * N + k].text ? q[j * N + k].text : "";
+                if (o->reward.fn(o->reward.ctx, i0 + j, texts, N, sc)) {
+                    fail = 1;
+                    continue;
+                }
+                double best = -INFINITY;
+                for (int k = 0; k < N; k++)
+                    if (sc[k].reward > best) best = sc[k].reward;
+                hard[i0 + j] = best < o->hard_tau;
+            }
+            for (int k = 0; k < P * N; k++) smp_seq_free(&q[k]);
+        }
+        if (fail) rc = -1;
+        for (int j = 0; j < P; j++) free(ids[j]);
+        ut_progress_update(&pb, i0 + P);
     }
     ut_progress_finish(&pb);
-    free(mem);
-    free(sc);
-    free(texts);
+    free(q);
     smp_free(smp);
     return rc;
 }
@@ -631,9 +619,16 @@ int gr_train(nn_model *m, const gr_item *items, int n, const gr_options *o, gr_r
     }
     unsigned char *hard = ut_calloc((size_t)n, 1);
     if (!rc && o->guidance) {
-        int k = resumed ? gr_hard_io(o->out_dir, o, hard, n, 0) : 1;
-        if (k < 0) rc = -1;
-        else if (k == 1 && !(rc = gr_find_hard(m, items, n, o, hard))) rc = gr_hard_io(o->out_dir, o, hard, n, 1);
+        char hpath[4200];
+        snprintf(hpath, sizeof hpath, "%s/hard.json", o->out_dir);
+        int k = resumed ? gr_hard_io(hpath, o, hard, n, 0) : 1;
+        if (k == 1 && o->hard_from) {
+            k = gr_hard_io(o->hard_from, o, hard, n, 0);
+            if (k == 1) k = ut_fail("%s: cannot read the hard-prompt flags", o->hard_from);
+            if (k == 0) k = gr_hard_io(hpath, o, hard, n, 1);
+        } else if (k == 1 && !(k = gr_find_hard(m, items, n, o, hard)))
+            k = gr_hard_io(hpath, o, hard, n, 1);
+        if (k) rc = -1;
     }
     for (int i = 0; i < n; i++) res->hard += hard[i];
     rl_log log;

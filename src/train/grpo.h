@@ -31,7 +31,9 @@
  *
  * Guidance (guidance = 1): before the first step, hard_samples answers per item are sampled with
  * the starting model and rewarded; an item whose best reward is below hard_tau (0.8) is hard.
- * The flags are saved to OUT/hard.json and read back on resume.
+ * The flags are saved to OUT/hard.json and read back on resume; hard_from reads them from an
+ * earlier run's hard.json instead (same starting model, items and hard_tau: runs of an ablation
+ * share one pass). The pass samples GR_HARD_BATCH prompts x hard_samples answers per batch.
  *
  * Curriculum (curriculum = 1, HPL): items sorted by level (L, F, S, SE, MSE; unknown last) and
  * curve count. Stage k (one per level present) lasts a share of the steps equal to its share of
@@ -82,6 +84,7 @@ typedef struct {
     double gamma;          /* policy shaping (0.1) */
     double hard_tau;       /* hard when the best of hard_samples rewards is below (0.8) */
     int hard_samples;      /* N (4) */
+    const char *hard_from; /* hard.json of an earlier run to reuse (NULL: sample) */
     int curriculum;        /* HPL order (1) */
     double replay;         /* share of earlier-stage prompts in curriculum batches (0.25) */
     int micro_rows;        /* rows per forward/backward chunk (8) */
