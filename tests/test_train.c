@@ -297,6 +297,23 @@ TEST(train_data_with_bpe_tokenizer) {
         free(prompt);
         free(answer);
     }
+    /* unconditioned: the same answers after an empty prompt (markers only) */
+    tr_data u;
+    tr_data_init(&u);
+    REQUIRE(tr_data_load_answers(&u, toy_jsonl(), tok) == 0);
+    REQUIRE(u.n == d.n);
+    for (int i = 0; i < u.n; i++) {
+        int npd = 0, npu = 0, lend = (int)(d.off[i + 1] - d.off[i]), lenu = (int)(u.off[i + 1] - u.off[i]);
+        while (!d.train[d.off[i] + npd]) npd++;
+        while (!u.train[u.off[i] + npu]) npu++;
+        size_t n1 = 0;
+        char *prompt = tok_decode(tok, u.tok + u.off[i], npu, 0, &n1);
+        CHECK_MSG(prompt && !strcmp(prompt, "<|im_start|>user\n<|im_end|>\n<|im_start|>assistant\n"), "%s", prompt);
+        free(prompt);
+        CHECK(lend - npd == lenu - npu && !memcmp(d.tok + d.off[i] + npd, u.tok + u.off[i] + npu,
+                                                  sizeof(int) * (size_t)(lenu - npu)));
+    }
+    tr_data_free(&u);
     tr_data_free(&d);
     /* the same through the command line */
     const char *dir = tf_tmpdir();

@@ -22,7 +22,7 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
     long steps = o.steps, batch = o.batch, seq = o.seq, warmup = o.warmup, ckpt = o.ckpt_every, keep = o.keep_ckpts,
          logp = o.log_every, seed = (long)o.seed, threads = 0, val_samples = o.val_samples, val_gen = 0, val_max_new = 512;
     double lr = o.lr, lr_min = o.lr_min, wd = o.weight_decay, clip = o.clip, std = 0.02;
-    int json = 0, first;
+    int json = 0, uncond = 0, first;
     const arg_opt opts[] = {
         ARG_STR("config", 0, &config, "FILE", "model sizes (Hugging Face Qwen2 config.json keys); random init"),
         ARG_STR("init", 0, &init, "DIR", "start from DIR/config.json + DIR/model.safetensors instead"),
@@ -50,6 +50,7 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
                  "also generate (greedy) for the first K validation prompts,\nrun and score the answers: val_ir, val_iou_best (default 0)"),
         ARG_LONG("val-max-new", 0, &val_max_new, 1, 1 << 20, "N", "answer tokens at most in --val-gen (default 512)"),
         ARG_DOUBLE("max-minutes", 0, &max_min, 0, 1e7, "M", "stop after the step that reaches M minutes of training\n(validated and checkpointed; --resume continues)"),
+        ARG_FLAG("unconditioned", 0, &uncond, "train on the answers alone, every prompt left empty"),
         ARG_FLAG("bf16", 0, &o.bf16, "bfloat16 matrix products, float32 weights and sums (needs AVX512_BF16)"),
         ARG_FLAG("resume", 0, &o.resume, "continue from DIR/latest if it exists"),
         ARG_FLAG("quiet", 0, &o.quiet, "no progress bar"),
@@ -120,7 +121,7 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
     tr_data_init(&vd);
     eg_val *ev = NULL;
     rc = CLI_OK;
-    if (tr_data_load_jsonl(&d, data, tok)) {
+    if ((uncond ? tr_data_load_answers : tr_data_load_jsonl)(&d, data, tok)) {
         rc = cli_error(ut_is_dir(data) || access(data, R_OK) ? CLI_IO : CLI_INVALID, "train", "%s", ut_error());
     } else if (val && tr_data_load_jsonl(&vd, val, tok)) {
         rc = cli_error(ut_is_dir(val) || access(val, R_OK) ? CLI_IO : CLI_INVALID, "train", "%s", ut_error());

@@ -63,10 +63,11 @@ static int *tr_bytes(const char *s, int *n) {
 }
 
 /* one {"prompt", "answer"} record in the chat layout (ml/chat.h) ++ [eos], flags on the answer
- * and eos */
-static int tr_add_record(tr_data *d, const jl_reader *r, const cJSON *rec, tok_tokenizer *tok, int eos) {
-    const char *prompt, *answer;
-    if (jl_str(r, rec, "prompt", &prompt) || jl_str(r, rec, "answer", &answer)) return -1;
+ * and eos; with_prompt = 0 puts an empty prompt in its place */
+static int tr_add_record(tr_data *d, const jl_reader *r, const cJSON *rec, tok_tokenizer *tok, int eos,
+                         int with_prompt) {
+    const char *prompt = "", *answer;
+    if ((with_prompt && jl_str(r, rec, "prompt", &prompt)) || jl_str(r, rec, "answer", &answer)) return -1;
     int np = 0, na = 0, rc = 0;
     int *ip = tok ? chat_encode_prompt(tok, prompt, &np) : tr_bytes(prompt, &np);
     int *ia = tok ? chat_encode_answer(tok, answer, &na) : tr_bytes(answer, &na);
@@ -88,7 +89,7 @@ static int tr_add_record(tr_data *d, const jl_reader *r, const cJSON *rec, tok_t
     return rc;
 }
 
-int tr_data_load_jsonl(tr_data *d, const char *path, tok_tokenizer *tok) {
+static int tr_data_load(tr_data *d, const char *path, tok_tokenizer *tok, int with_prompt) {
     int eos = TR_BYTE_EOS;
     if (tok) {
         eos = tok_special_id(tok, "<|endoftext|>");
@@ -99,7 +100,7 @@ int tr_data_load_jsonl(tr_data *d, const char *path, tok_tokenizer *tok) {
     int rc, added = 0;
     cJSON *rec;
     while ((rc = jl_next(&r, &rec)) == 1) {
-        if (tr_add_record(d, &r, rec, tok, eos)) {
+        if (tr_add_record(d, &r, rec, tok, eos, with_prompt)) {
             rc = -1;
             break;
         }
@@ -109,6 +110,10 @@ int tr_data_load_jsonl(tr_data *d, const char *path, tok_tokenizer *tok) {
     if (!rc && !added) rc = ut_fail("%s: no samples", path);
     return rc;
 }
+
+int tr_data_load_jsonl(tr_data *d, const char *path, tok_tokenizer *tok) { return tr_data_load(d, path, tok, 1); }
+
+int tr_data_load_answers(tr_data *d, const char *path, tok_tokenizer *tok) { return tr_data_load(d, path, tok, 0); }
 
 /* ------------------------------------------------------------------ options */
 

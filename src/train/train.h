@@ -60,6 +60,9 @@ void tr_data_free(tr_data *d);
 void tr_data_add(tr_data *d, const int *tokens, const unsigned char *train, int len);
 /* Appends the samples of a JSONL file; tok NULL means byte-level. Errors name file and line. */
 int tr_data_load_jsonl(tr_data *d, const char *path, tok_tokenizer *tok);
+/* the same records with an empty prompt in place of theirs: samples of an unconditioned model of
+ * the answers (the starting point of RL without supervised fine-tuning, docs/grpo.md) */
+int tr_data_load_answers(tr_data *d, const char *path, tok_tokenizer *tok);
 
 /* Validation during training (tr_options.val, eval_every, hook). Every eval_every steps and after
  * the last one: the validation loss (the same masked cross-entropy, forward only, over the first
