@@ -5,7 +5,7 @@
 #                             (PyTorch, NumPy, SciPy, OpenCASCADE's occt-draw) and the page's
 #                             browser tests (Chromium, Node.js, npm ci in web/)
 set -euo pipefail
-pkgs=(build-essential pkg-config liblua5.4-dev libcjson-dev libopenblas-dev libopenblas0 libstb-dev libmicrohttpd-dev)
+pkgs=(build-essential pkg-config liblua5.4-dev libcjson-dev libopenblas-dev libopenblas0 libstb-dev libmicrohttpd-dev jq)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(python3 python3-torch python3-numpy python3-scipy occt-draw libocct-draw-dev libocct-data-exchange-dev
          chromium)
