@@ -817,7 +817,8 @@ static int nn_input_map(nn_model *m, size_t N) {
     for (int j = 0; j < in->n; j++) {
         if ((size_t)in->slot[j] >= N)
             return ut_fail("nn_forward: input row %d goes to token %d, outside the batch's %zu tokens", j, in->slot[j], N);
-        if (in->map[in->slot[j]] >= 0) return ut_fail("nn_forward: input rows %d and %d go to the same token %d", in->map[in->slot[j]], j, in->slot[j]);
+        if (in->map[in->slot[j]] >= 0)
+            return ut_fail("nn_forward: input rows %d and %d go to the same token %d", in->map[in->slot[j]], j, in->slot[j]);
         in->map[in->slot[j]] = j;
     }
     free(in->grad);
