@@ -291,6 +291,10 @@ void nn_free(nn_model *m) {
     free(m->inputs);
     free(m->targets);
     free(m->weights);
+    free(m->in.slot);
+    free(m->in.rows);
+    free(m->in.map);
+    free(m->in.grad);
     free(m);
 }
 
@@ -542,9 +546,12 @@ static void nn_epi_embed(void *vc, int i0, int i1, int ch) {
     (void)ch;
     nn_ctx *c = vc;
     const nn_params *p = &c->m->params;
+    const nn_inrows *in = &c->m->in;
     int D = c->d.D;
     for (int i = i0; i < i1; i++) {
-        memcpy(c->x + (size_t)i * D, p->embed + (size_t)c->inputs[i] * D, D * sizeof(float));
+        int r = in->fwd_n ? in->map[i] : -1;
+        const float *src = r >= 0 ? in->rows + (size_t)r * D : p->embed + (size_t)c->inputs[i] * D;
+        memcpy(c->x + (size_t)i * D, src, D * sizeof(float));
         c->rstd1[i] = nn_rmsnorm_row(c->ln1 + (size_t)i * D, c->x + (size_t)i * D, p->ln1, D, c->m->cfg.rms_norm_eps);
     }
 }
@@ -770,6 +777,56 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
     return 0;
 }
 
+/* ------------------------------------------------------------------ input rows */
+
+int nn_set_input_rows(nn_model *m, const int *slots, const float *rows, int n) {
+    nn_inrows *in = &m->in;
+    size_t D = (size_t)m->cfg.hidden_size;
+    if (n < 0 || n > (1 << 24)) return ut_fail("nn_set_input_rows: %d rows", n);
+    for (int j = 0; j < n; j++) {
+        if (slots[j] < 0) return ut_fail("nn_set_input_rows: slot %d of row %d is negative", slots[j], j);
+        for (size_t k = 0; k < D; k++)
+            if (!isfinite(rows[(size_t)j * D + k])) return ut_fail("nn_set_input_rows: row %d is not finite", j);
+    }
+    free(in->slot);
+    free(in->rows);
+    in->slot = NULL;
+    in->rows = NULL;
+    in->n = n;
+    if (!n) return 0;
+    in->slot = ut_malloc((size_t)n * sizeof(int));
+    in->rows = ut_malloc((size_t)n * D * sizeof(float));
+    memcpy(in->slot, slots, (size_t)n * sizeof(int));
+    memcpy(in->rows, rows, (size_t)n * D * sizeof(float));
+    return 0;
+}
+
+const float *nn_input_grad(const nn_model *m) { return m->in.fwd_n ? m->in.grad : NULL; }
+
+/* the token -> input row map of a forward over N tokens (nothing when no rows are set) */
+static int nn_input_map(nn_model *m, size_t N) {
+    nn_inrows *in = &m->in;
+    in->fwd_n = 0;
+    if (!in->n) return 0;
+    if (N > in->map_cap) {
+        free(in->map);
+        in->map = ut_malloc(N * sizeof(int));
+        in->map_cap = N;
+    }
+    for (size_t i = 0; i < N; i++) in->map[i] = -1;
+    for (int j = 0; j < in->n; j++) {
+        if ((size_t)in->slot[j] >= N)
+            return ut_fail("nn_forward: input row %d goes to token %d, outside the batch's %zu tokens", j, in->slot[j], N);
+        if (in->map[in->slot[j]] >= 0)
+            return ut_fail("nn_forward: input rows %d and %d go to the same token %d", in->map[in->slot[j]], j, in->slot[j]);
+        in->map[in->slot[j]] = j;
+    }
+    free(in->grad);
+    in->grad = ut_malloc((size_t)in->n * m->cfg.hidden_size * sizeof(float));
+    in->fwd_n = in->n;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ forward */
 
 int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *weights, float norm, int B, int T) {
@@ -796,6 +853,7 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
     m->loss = NAN;
     m->weight_sum = 0.0;
     m->have_loss = 0;
+    if (nn_input_map(m, N)) return -1;
     int n = (int)N;
     nn_ctx cx = {m, d, T, 0, m->inputs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     nn_ctx_layer(&cx, 0);
@@ -905,10 +963,15 @@ int nn_backward(nn_model *m) {
         nn_reduce(g->ln1 + (size_t)l * d.D, cx.part, nch, d.D);
         nn_reduce(g->bqkv + (size_t)l * d.QKV, cx.part2, nch, d.QKV);
     }
-    /* embedding rows (serial: tokens repeat, the scatter-add must not race) */
+    /* embedding rows (serial: tokens repeat, the scatter-add must not race); input rows get
+     * their gradient instead */
     for (size_t i = 0; i < N; i++) {
-        float *ge = g->embed + (size_t)m->inputs[i] * d.D;
         const float *gr = a->dres + i * d.D;
+        if (m->in.fwd_n && m->in.map[i] >= 0) {
+            memcpy(m->in.grad + (size_t)m->in.map[i] * d.D, gr, d.D * sizeof(float));
+            continue;
+        }
+        float *ge = g->embed + (size_t)m->inputs[i] * d.D;
 #pragma omp simd
         for (int j = 0; j < d.D; j++) ge[j] += gr[j];
     }

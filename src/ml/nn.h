@@ -136,6 +136,18 @@ typedef struct {
     float *dres, *dln, *dqkv, *datto, *dgu, *dact, *dscratch; /* see nn.c */
 } nn_acts;
 
+/* Input rows spliced in place of token embeddings (nn_set_input_rows); the map and gradient
+ * belong to the last forward. */
+typedef struct {
+    int n;              /* rows set for the following forwards */
+    int *slot;          /* (n) token index b*T + t of each row */
+    float *rows;        /* (n, D) */
+    int fwd_n;          /* rows the last forward used */
+    int *map;           /* (B*T of the last forward) row index at each token, -1 elsewhere */
+    size_t map_cap;
+    float *grad;        /* (fwd_n, D) gradient of the loss w.r.t. the rows, from nn_backward */
+} nn_inrows;
+
 typedef struct {
     nn_config cfg;
     nn_exec exec;       /* threads and chunk sizes (nn_set_threads, nn_set_chunk_rows) */
@@ -152,6 +164,7 @@ typedef struct {
     float loss;                 /* last loss (NaN when no targets were given) */
     double weight_sum;          /* sum of w_i over counted tokens in the last forward */
     int have_loss;              /* 1 between a forward with targets and its backward */
+    nn_inrows in;               /* nn_set_input_rows */
 } nn_model;
 
 /* Allocates a model with zero parameters; NULL + ut_error on an invalid config. */
@@ -183,6 +196,16 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
  * (call nn_zero_grad first; accumulation over micro-batches works). */
 int nn_backward(nn_model *m);
 void nn_zero_grad(nn_model *m);
+
+/* Input rows (the image tokens of ml/vlm.h): every following forward takes row j of rows (n, D)
+ * as the input embedding of token slots[j] = b*T + t instead of embed[inputs[b*T + t]] (the token
+ * id there is still checked, and its embedding gets no gradient). The arrays are copied; n = 0
+ * clears. -1 + ut_error for a negative slot or a row that is not finite; a forward fails
+ * when a slot is outside its B*T tokens or repeated. nn_input_grad: after nn_backward, the gradient of
+ * the loss w.r.t. the rows of that backward's forward, (n, D) in the order given (overwritten by
+ * each backward, not accumulated); NULL when that forward used none. */
+int nn_set_input_rows(nn_model *m, const int *slots, const float *rows, int n);
+const float *nn_input_grad(const nn_model *m);
 
 /* Look up a named tensor (NULL if absent). */
 const nn_tensor *nn_find_tensor(const nn_model *m, const char *name);
