@@ -333,17 +333,30 @@ static void data_build_print(const db_stats *st, const char *out, int json) {
         cJSON_AddNumberToObject(j, "verified_rewrites", (double)st->rewrite[RP_OK]);
         cJSON_AddNumberToObject(j, "twin_parts", (double)st->twin_parts);
         cJSON_AddNumberToObject(j, "seconds", st->seconds);
+        long nimg = st->images[0] + st->images[1] + st->images[2];
+        if (nimg || st->image_failed) {
+            cJSON *im = cJSON_AddObjectToObject(j, "images");
+            cJSON_AddNumberToObject(im, "train", (double)st->images[0]);
+            cJSON_AddNumberToObject(im, "val", (double)st->images[1]);
+            cJSON_AddNumberToObject(im, "test", (double)st->images[2]);
+            cJSON_AddNumberToObject(im, "bytes_mean", st->image_bytes_mean);
+            cJSON_AddNumberToObject(im, "parts_without", (double)st->image_failed);
+        }
         cli_print_json(j);
         return;
     }
     printf("%ld parts (%ld skipped), %ld / %ld / %ld train / val / test samples, %ld verified rewrites, %.1f s; %s\n",
            st->parts, st->skipped, st->samples[0], st->samples[1], st->samples[2], st->rewrite[RP_OK], st->seconds, out);
+    if (st->images[0] + st->images[1] + st->images[2] || st->image_failed)
+        printf("image samples: %ld / %ld / %ld train / val / test, mean %.0f bytes per PNG, %ld parts without pictures\n",
+               st->images[0], st->images[1], st->images[2], st->image_bytes_mean, st->image_failed);
 }
 
 static int data_build(int argc, char **argv, int real) {
     db_opts o;
     db_default_opts(&o);
     long parts = real ? 0 : o.parts, seed = (long)o.seed, threads = 0, abstract = o.abstract, detailed = o.detailed;
+    long images = 0, image_side = o.image_side;
     const char *out = NULL, *name = "real_test";
     arg_strs reals = {0};
     int json = 0, first;
@@ -357,6 +370,8 @@ static int data_build(int argc, char **argv, int real) {
         ARG_DOUBLE("test", 0, &o.test_share, 0, 0.5, "X", "share of twin groups in test (default 0.02)"),
         ARG_STR("out", 'o', &out, "DIR", "output folder (required)"),
         ARG_LONG("threads", 't', &threads, 0, 1024, "T", "threads (default: all cores); the output does not depend on it"),
+        ARG_LONG("images", 0, &images, 0, 16, "K", "also K image samples per part (default 0): grey PNGs in\nOUT_DIR/images/, records in SPLIT_images.jsonl (docs/data_images.md)"),
+        ARG_LONG("image-side", 0, &image_side, 16, 1024, "S", "side of the image samples, pixels (default 128)"),
         ARG_FLAG("quiet", 'q', &o.quiet, "no progress bar"),
         ARG_FLAG("json", 0, &json, "print the summary as one JSON object"),
         ARG_END};
@@ -367,6 +382,8 @@ static int data_build(int argc, char **argv, int real) {
         ARG_LONG("abstract", 0, &abstract, 0, 16, "K", "abstract prompts per part (default 1)"),
         ARG_LONG("detailed", 0, &detailed, 0, 16, "K", "detailed prompts per part (default 2)"),
         ARG_LONG("threads", 't', &threads, 0, 1024, "T", "threads (default: all cores)"),
+        ARG_LONG("images", 0, &images, 0, 16, "K", "also K image samples (renders) per part (default 0):\nOUT_DIR/images/, OUT_DIR/NAME_images.jsonl"),
+        ARG_LONG("image-side", 0, &image_side, 16, 1024, "S", "side of the image samples, pixels (default 128)"),
         ARG_FLAG("quiet", 'q', &o.quiet, "no progress bar"),
         ARG_FLAG("json", 0, &json, "print the summary as one JSON object"),
         ARG_END};
@@ -387,6 +404,7 @@ static int data_build(int argc, char **argv, int real) {
     if (!out) return cli_error(CLI_USAGE, data_cmd, "-o OUT_DIR is required");
     o.parts = parts, o.seed = (uint64_t)seed, o.threads = (int)threads;
     o.abstract = (int)abstract, o.detailed = (int)detailed;
+    o.images = (int)images, o.image_side = (int)image_side;
     if (o.abstract + o.detailed < 1) return cli_error(CLI_USAGE, data_cmd, "at least one prompt per part");
     if (real) {
         o.real = (const char *const *)(argv + first);
