@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "base/util.h"
 #include "cad/exec.h"
 #include "data/gen.h"
@@ -99,4 +101,50 @@ TEST(imgret_pictures_retrieve_their_part_and_a_modified_part_its_origin) {
     ir_free(e);
     ir_free(x);
     for (int i = 0; i <= NPARTS; i++) cad_free(&models[i]);
+}
+
+TEST(imgret_eval_scores_image_records_against_the_retrieval_baseline) {
+    const char *d = tf_tmpdir();
+    char cmd[4096], *out = NULL;
+    /* training pictures as test items: each retrieves its own picture, so its own program */
+    snprintf(cmd, sizeof cmd,
+             "build/recad data build --parts 10 --seed 9 --images 2 --test 0 --val 0 -o %s/ds -q && "
+             "head -n 6 %s/ds/train_images.jsonl > %s/ds/probe.jsonl && "
+             "build/recad eval --test %s/ds/probe.jsonl --train %s/ds/train_images.jsonl -o %s/ev --quiet --no-voxel "
+             "--no-visual --examples 2 --json",
+             d, d, d, d, d, d);
+    REQUIRE_MSG(tf_run_cmd(cmd, &out) == 0, "%s", out);
+    free(out);
+    char path[700];
+    snprintf(path, sizeof path, "%s/ev/report.json", d);
+    char *text = ut_read_file(path, NULL);
+    REQUIRE(text);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    REQUIRE(j);
+    const cJSON *r = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "groups"), "image"), "retrieval");
+    REQUIRE(r);
+    CHECK(cJSON_GetObjectItem(r, "items")->valuedouble == 6);
+    CHECK(cJSON_GetObjectItem(r, "ir")->valuedouble == 0);
+    CHECK_NEAR(cJSON_GetObjectItem(r, "iou_best_median")->valuedouble, 1, 1e-6);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(r, "pf1"))); /* pictures have no absolute size */
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "groups"), "ours") == NULL);
+    cJSON_Delete(j);
+    snprintf(path, sizeof path, "%s/ev/examples/000_input.png", d);
+    pic_gray g;
+    CHECK_MSG(pic_read(path, &g) == 0, "%s", ut_error());
+    pic_free(&g);
+    /* a text pool cannot answer pictures; a missing picture is an invalid item with its reason */
+    snprintf(cmd, sizeof cmd,
+             "build/recad eval --test %s/ds/probe.jsonl --train %s/ds/train.jsonl -o %s/ev2 --quiet --no-visual 2>&1",
+             d, d, d);
+    CHECK(tf_run_cmd(cmd, &out) != 0 && strstr(out, "has none to retrieve from"));
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "sed 's#\"image\":\"images/[^\"]*\"#\"image\":\"images/missing.png\"#' %s/ds/probe.jsonl > %s/ds/bad.jsonl && "
+             "build/recad eval --test %s/ds/bad.jsonl --train %s/ds/train_images.jsonl -o %s/ev3 --quiet --no-voxel "
+             "--no-visual --examples 0 > /dev/null && grep -c 'the picture could not be read' %s/ev3/predictions.jsonl",
+             d, d, d, d, d, d);
+    CHECK_MSG(tf_run_cmd(cmd, &out) == 0 && atoi(out) == 6, "%s", out);
+    free(out);
 }
