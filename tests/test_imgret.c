@@ -44,7 +44,7 @@ static ir_index *tr_pool(cad_model *models, int *owner, pic_gray *query) {
         } else
             tr_bracket(60, 40, 12, 3, &models[i]);
         ms_mesh mesh = {0};
-        REQUIRE(ms_from_model(&models[i], MS_DEFAULT_TOL, &mesh) == 0);
+        REQUIRE(ti_mesh(&models[i], &mesh) == 0);
         for (int v = 0; v < 2; v++) {
             pic_gray p;
             REQUIRE_MSG(ti_render(&mesh, v ? TI_ISO : TI_SHEET, &to, 100 + i, 0, &p) == 0, "%s", ut_error());

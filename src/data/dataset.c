@@ -162,7 +162,7 @@ static uint64_t db_mix(uint64_t a, uint64_t b) {
 /* the part's image samples: picture k of view k mod 5, written to OUT/images/ID-iK.png */
 static void db_images(const db_opts *o, const char *out, const cad_model *m, uint64_t pseed, db_part *p) {
     ms_mesh mesh = {0};
-    if (ms_from_model(m, MS_DEFAULT_TOL, &mesh)) {
+    if (ti_mesh(m, &mesh)) {
         p->image_failed = 1;
         return;
     }

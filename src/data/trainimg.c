@@ -7,6 +7,7 @@
 
 #include "base/util.h"
 #include "geom/render.h"
+#include "geom/solid.h"
 
 /* a user's picture and a training render are framed with the same margin */
 _Static_assert(RD_MARGIN == PIC_MARGIN, "PIC_MARGIN must equal RD_MARGIN");
@@ -66,10 +67,10 @@ int ti_render(const ms_mesh *m, ti_view v, const ti_opts *o, uint64_t seed, uint
     if (side < 8 || side > 1024) return ut_fail("picture side %d outside [8, 1024]", side);
     ut_rng r;
     ut_rng_seed(&r, seed ^ (0x9E3779B97F4A7C15ULL * (index + 1)) ^ ((uint64_t)v << 56));
-    int w = 2 * side, h = 2 * side, line = -1;
+    int w = 3 * side / 2, h = 3 * side / 2, line = -1;
     double margin = PIC_MARGIN, contrast = 1, gamma = 1;
     if (o->augment) {
-        double big = side * ti_uniform(&r, 1.0, 2.0), aspect = exp(ti_uniform(&r, log(0.85), log(1.18)));
+        double big = side * ti_uniform(&r, 1.0, 1.5), aspect = exp(ti_uniform(&r, log(0.85), log(1.18)));
         w = (int)lround(aspect >= 1 ? big : big * aspect);
         h = (int)lround(aspect >= 1 ? big / aspect : big);
         double u = ut_rng_uniform(&r);
@@ -104,10 +105,24 @@ int ti_render(const ms_mesh *m, ti_view v, const ti_opts *o, uint64_t seed, uint
     return 0;
 }
 
+int ti_mesh(const cad_model *m, ms_mesh *out) {
+    memset(out, 0, sizeof *out);
+    sd_solid *s = sd_build(m);
+    double lo[3], hi[3], tol = MS_DEFAULT_TOL;
+    if (!s) return ut_fail("the part gives no solid: %s", ut_error());
+    if (!sd_bbox(s, lo, hi))
+        tol = TI_MESH_TOL_REL * sqrt((hi[0] - lo[0]) * (hi[0] - lo[0]) + (hi[1] - lo[1]) * (hi[1] - lo[1]) +
+                                     (hi[2] - lo[2]) * (hi[2] - lo[2]));
+    sd_free(s);
+    int rc = ms_from_model(m, tol, out);
+    if (rc == MS_BAD_TOL) rc = ms_from_model(m, MS_DEFAULT_TOL, out);
+    return rc ? ut_fail("the part gives no mesh: %s", ut_error()) : 0;
+}
+
 int ti_render_model(const cad_model *m, ti_view v, const ti_opts *o, uint64_t seed, uint64_t index, pic_gray *out) {
     memset(out, 0, sizeof *out);
     ms_mesh mesh = {0};
-    if (ms_from_model(m, MS_DEFAULT_TOL, &mesh)) return ut_fail("the part gives no mesh: %s", ut_error());
+    if (ti_mesh(m, &mesh)) return -1;
     int rc = ti_render(&mesh, v, o, seed, index, out);
     ms_free(&mesh);
     return rc;

@@ -11,7 +11,7 @@
  * single shaded views TI_ISO, TI_FRONT, TI_TOP, TI_RIGHT (rd_render).
  *
  * Augmentation (o.augment), drawn from a generator seeded by (seed, index) only:
- *   size      the render's longer side uniform in [1.0, 2.0] x side, aspect ratio of the canvas
+ *   size      the render's longer side uniform in [1.0, 1.5] x side, aspect ratio of the canvas
  *             in [0.85, 1.18] (the part is fitted inside it by the renderer), so resampling to
  *             side x side meets every phase and scale;
  *   lines     probability 1/5 each: a 3x3 minimum (dark lines one pixel thicker), a 3x3 maximum
@@ -20,7 +20,11 @@
  *   margin    the framing margin PIC_MARGIN x [0.6, 1.8];
  *   tone      after framing, contrast about white v -> 1 - c (1 - v), c in [0.8, 1.1], then gamma
  *             v -> v^g, g = exp(U[-0.2, 0.2]); the background stays exactly 1.
- * Without augmentation: a square render of side 2 x side, margin PIC_MARGIN, no other change.
+ * Without augmentation: a square render of side 1.5 x side, margin PIC_MARGIN, no other change.
+ *
+ * Meshes (ti_mesh): chord tolerance TI_MESH_TOL_REL of the diagonal of the part's exact box, far
+ * below a pixel of a framed picture (1/side of the longer extent), and about ten times faster to
+ * make than geom/mesh.h's automatic tolerance, which is meant for exported meshes.
  *
  * Deterministic: the same mesh, view, options, seed and index give the same pixels (rendering is
  * deterministic, the generator is xoshiro256** from base/util.h).
@@ -48,7 +52,11 @@ typedef struct {
 
 void ti_default_opts(ti_opts *o);
 
+#define TI_MESH_TOL_REL 3e-3
+
 int ti_render(const ms_mesh *m, ti_view v, const ti_opts *o, uint64_t seed, uint64_t index, pic_gray *out);
+/* the part's mesh at the pictures' tolerance; -1 + ut_error() */
+int ti_mesh(const cad_model *m, ms_mesh *out);
 int ti_render_model(const cad_model *m, ti_view v, const ti_opts *o, uint64_t seed, uint64_t index, pic_gray *out);
 
 #endif
