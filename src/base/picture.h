@@ -15,8 +15,8 @@
  * baseline or progressive JPEG, decoded by stb_image (Debian libstb-dev). Colour becomes grey with
  * stb_image's luma Y = (77 R + 150 G + 29 B) >> 8; alpha is composited on white:
  * v = (Y a + 255 (255 - a)) / 255^2. Bounded: a file above PIC_MAX_BYTES or a picture above
- * PIC_MAX_PIXELS is refused from its header, before any pixel is decoded (peak memory about
- * 11 bytes per pixel, docs/data_images.md). Refused with a message naming the problem: an empty
+ * PIC_MAX_PIXELS is refused from its header, before any pixel is decoded (peak memory at the
+ * limit about 230 MB, measured in docs/data_images.md). Refused with a message naming the problem: an empty
  * file, a file that is neither PNG nor JPEG, a truncated JPEG (no end-of-image marker after its
  * scan data), a PNG without its final IEND chunk, a picture stb_image cannot decode (the reason).
  *

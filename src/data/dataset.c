@@ -1,7 +1,9 @@
 /* dataset.c - the training dataset builder (see dataset.h). */
+#define _GNU_SOURCE /* syncfs */
 #include "data/dataset.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <omp.h>
 #include <math.h>
 #include <stdio.h>
@@ -159,6 +161,23 @@ static uint64_t db_mix(uint64_t a, uint64_t b) {
     return x;
 }
 
+/* a picture's file, written to a temporary name and renamed (readers never see half a file);
+   durability comes from one syncfs of the folder before the records are committed (db_build),
+   rather than an fsync per picture */
+static int db_write_image(const char *path, const unsigned char *png, size_t len) {
+    char tmp[4500];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return ut_fail("cannot write %s", tmp);
+    int ok = fwrite(png, 1, len, f) == len;
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path)) {
+        remove(tmp);
+        return ut_fail("cannot write %s", path);
+    }
+    return 0;
+}
+
 /* the part's image samples: picture k of view k mod 5, written to OUT/images/ID-iK.png */
 static void db_images(const db_opts *o, const char *out, const cad_model *m, uint64_t pseed, db_part *p) {
     ms_mesh mesh = {0};
@@ -177,7 +196,7 @@ static void db_images(const db_opts *o, const char *out, const cad_model *m, uin
         snprintf(path, sizeof path, "%s/images/%s-i%d.png", out, p->id, k);
         int rc = ti_render(&mesh, (ti_view)(k % TI_NVIEWS), &to, db_mix(pseed, 0x494D47ULL), (uint64_t)k, &g);
         if (!rc) rc = pic_png_encode(&g, &png, &len);
-        if (!rc) rc = ut_write_atomic(path, png, len);
+        if (!rc) rc = db_write_image(path, png, len);
         pic_free(&g);
         free(png);
         if (rc) {
@@ -528,6 +547,10 @@ int db_build(const db_opts *o, const char *out, db_stats *st) {
         }
     }
     ut_progress_finish(&pb);
+    if (o->images > 0) { /* the pictures reach the disk before the records that name them */
+        int fd = open(imgdir, O_RDONLY | O_DIRECTORY);
+        if (fd >= 0) syncfs(fd), close(fd);
+    }
     db_sig *sig = ut_calloc((size_t)(n ? n : 1), sizeof *sig);
     int *ok = ut_calloc((size_t)(n ? n : 1), sizeof(int)), *root = ut_malloc(sizeof(int) * (size_t)(n ? n : 1));
     int *split = ut_calloc((size_t)(n ? n : 1), sizeof(int)), *gsize = ut_calloc((size_t)(n ? n : 1), sizeof(int));
