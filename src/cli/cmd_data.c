@@ -4,6 +4,7 @@
  *   stats  distributions of generated parts next to those of real files (docs/data_calibration.md)
  *   build  the dataset: prompts and answers (think + parametric program), split without twins
  *   real   real DeepCAD / Fusion files described as one JSONL of their own (the real test set)
+ *   frame  pictures (PNG / JPEG) through the canonical framing of image prompts (docs/data_images.md)
  */
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/picture.h"
 #include "base/util.h"
 #include "cad/codewrite.h"
 #include "cad/exec.h"
@@ -30,12 +32,14 @@ static void data_usage(FILE *f) {
                "       recad data stats [--count N] [--seed S] -o REPORT.md [--chart CHART.png] REAL...\n"
                "       recad data build --parts N [--seed S] [--real DIR]... -o OUT_DIR [options]\n"
                "       recad data real DIR... -o OUT_DIR [--name NAME]\n"
+               "       recad data frame PICTURE... -o OUT(.png|folder) [--side S]\n"
                "subcommands:\n"
                "  gen    generate seeded parts (every hierarchy level, mechanical families and random\n"
                "         geometry) as hard-coded CADLib programs\n"
                "  stats  compare the distributions of generated parts with real files (Markdown + chart)\n"
                "  build  the training dataset: generated (and real) parts as prompt / answer JSONL splits\n"
                "  real   real DeepCAD / Fusion JSON files as one described JSONL (a real test set)\n"
+               "  frame  PNG / JPEG pictures framed as image prompts are (grey, cropped, squared, resized)\n"
                "(recad data <subcommand> --help lists its options)\n");
 }
 
@@ -333,17 +337,30 @@ static void data_build_print(const db_stats *st, const char *out, int json) {
         cJSON_AddNumberToObject(j, "verified_rewrites", (double)st->rewrite[RP_OK]);
         cJSON_AddNumberToObject(j, "twin_parts", (double)st->twin_parts);
         cJSON_AddNumberToObject(j, "seconds", st->seconds);
+        long nimg = st->images[0] + st->images[1] + st->images[2];
+        if (nimg || st->image_failed) {
+            cJSON *im = cJSON_AddObjectToObject(j, "images");
+            cJSON_AddNumberToObject(im, "train", (double)st->images[0]);
+            cJSON_AddNumberToObject(im, "val", (double)st->images[1]);
+            cJSON_AddNumberToObject(im, "test", (double)st->images[2]);
+            cJSON_AddNumberToObject(im, "bytes_mean", st->image_bytes_mean);
+            cJSON_AddNumberToObject(im, "parts_without", (double)st->image_failed);
+        }
         cli_print_json(j);
         return;
     }
     printf("%ld parts (%ld skipped), %ld / %ld / %ld train / val / test samples, %ld verified rewrites, %.1f s; %s\n",
            st->parts, st->skipped, st->samples[0], st->samples[1], st->samples[2], st->rewrite[RP_OK], st->seconds, out);
+    if (st->images[0] + st->images[1] + st->images[2] || st->image_failed)
+        printf("image samples: %ld / %ld / %ld train / val / test, mean %.0f bytes per PNG, %ld parts without pictures\n",
+               st->images[0], st->images[1], st->images[2], st->image_bytes_mean, st->image_failed);
 }
 
 static int data_build(int argc, char **argv, int real) {
     db_opts o;
     db_default_opts(&o);
     long parts = real ? 0 : o.parts, seed = (long)o.seed, threads = 0, abstract = o.abstract, detailed = o.detailed;
+    long images = 0, image_side = o.image_side;
     const char *out = NULL, *name = "real_test";
     arg_strs reals = {0};
     int json = 0, first;
@@ -357,6 +374,8 @@ static int data_build(int argc, char **argv, int real) {
         ARG_DOUBLE("test", 0, &o.test_share, 0, 0.5, "X", "share of twin groups in test (default 0.02)"),
         ARG_STR("out", 'o', &out, "DIR", "output folder (required)"),
         ARG_LONG("threads", 't', &threads, 0, 1024, "T", "threads (default: all cores); the output does not depend on it"),
+        ARG_LONG("images", 0, &images, 0, 16, "K", "also K image samples per part (default 0): grey PNGs in\nOUT_DIR/images/, records in SPLIT_images.jsonl (docs/data_images.md)"),
+        ARG_LONG("image-side", 0, &image_side, 16, 1024, "S", "side of the image samples, pixels (default 128)"),
         ARG_FLAG("quiet", 'q', &o.quiet, "no progress bar"),
         ARG_FLAG("json", 0, &json, "print the summary as one JSON object"),
         ARG_END};
@@ -367,6 +386,8 @@ static int data_build(int argc, char **argv, int real) {
         ARG_LONG("abstract", 0, &abstract, 0, 16, "K", "abstract prompts per part (default 1)"),
         ARG_LONG("detailed", 0, &detailed, 0, 16, "K", "detailed prompts per part (default 2)"),
         ARG_LONG("threads", 't', &threads, 0, 1024, "T", "threads (default: all cores)"),
+        ARG_LONG("images", 0, &images, 0, 16, "K", "also K image samples (renders) per part (default 0):\nOUT_DIR/images/, OUT_DIR/NAME_images.jsonl"),
+        ARG_LONG("image-side", 0, &image_side, 16, 1024, "S", "side of the image samples, pixels (default 128)"),
         ARG_FLAG("quiet", 'q', &o.quiet, "no progress bar"),
         ARG_FLAG("json", 0, &json, "print the summary as one JSON object"),
         ARG_END};
@@ -387,6 +408,7 @@ static int data_build(int argc, char **argv, int real) {
     if (!out) return cli_error(CLI_USAGE, data_cmd, "-o OUT_DIR is required");
     o.parts = parts, o.seed = (uint64_t)seed, o.threads = (int)threads;
     o.abstract = (int)abstract, o.detailed = (int)detailed;
+    o.images = (int)images, o.image_side = (int)image_side;
     if (o.abstract + o.detailed < 1) return cli_error(CLI_USAGE, data_cmd, "at least one prompt per part");
     if (real) {
         o.real = (const char *const *)(argv + first);
@@ -403,6 +425,51 @@ static int data_build(int argc, char **argv, int real) {
     return st.parts ? CLI_OK : cli_error(CLI_INVALID, data_cmd, "no part could be made");
 }
 
+/* ---- frame ---- */
+
+static int data_frame(int argc, char **argv) {
+    long side = PIC_SIDE;
+    const char *out = NULL;
+    int first;
+    const arg_opt opts[] = {
+        ARG_STR("out", 'o', &out, "OUT", "OUT.png for one picture, else a folder: OUT/<stem>.png (required)"),
+        ARG_LONG("side", 0, &side, 8, PIC_MAX_FRAME_SIDE, "S", "side of the framed picture, pixels (default 128)"),
+        ARG_END};
+    const arg_spec spec = {
+        "data frame", "PICTURE... -o OUT(.png|folder) [--side S]",
+        "\nReads PNG / JPEG pictures of parts (photos of a printout, screenshots of CAD tools, renders)\n"
+        "and writes them as the image prompts see them: grey, white background (inverted when dark),\n"
+        "cropped to the content, squared with the render margin, resized to S x S (8-bit grey PNG).",
+        opts, 1, -1, "PICTURE", "exit: 0 ok, 1 a picture could not be read or is blank, 2 usage error, 3 write error\n"};
+    int rc = arg_parse(&spec, argc, argv, &first);
+    if (rc != ARG_GO) return rc;
+    if (!out) return arg_error(&spec, "missing -o OUT");
+    int single = !strcmp(ut_path_ext(out), ".png");
+    if (single && argc - first != 1) return arg_error(&spec, "-o OUT.png takes one picture; give a folder for several");
+    if (!single && ut_mkdirs(out)) return cli_error(CLI_IO, data_cmd, "cannot create %s: %s", out, ut_error());
+    int bad = 0;
+    for (int i = first; i < argc; i++) {
+        pic_gray g;
+        if (pic_load_framed(argv[i], (int)side, &g)) {
+            fprintf(stderr, "recad data frame: %s\n", ut_error());
+            bad++;
+            continue;
+        }
+        char path[4200];
+        if (single) snprintf(path, sizeof path, "%s", out);
+        else {
+            const char *base = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
+            const char *dot = strrchr(base, '.');
+            snprintf(path, sizeof path, "%s/%.*s.png", out, (int)(dot ? dot - base : (long)strlen(base)), base);
+        }
+        rc = pic_write_png(&g, path);
+        pic_free(&g);
+        if (rc) return cli_error(CLI_IO, data_cmd, "%s", ut_error());
+        printf("%s -> %s\n", argv[i], path);
+    }
+    return bad ? CLI_INVALID : CLI_OK;
+}
+
 CLI_COMMAND(cmd_data, "data", "training data: generate parts (gen), compare them with real ones (stats), build datasets (build, real)") {
     if (argc < 2) {
         data_usage(stderr);
@@ -417,6 +484,7 @@ CLI_COMMAND(cmd_data, "data", "training data: generate parts (gen), compare them
     if (!strcmp(sub, "stats")) return data_stats(argc - 1, argv + 1);
     if (!strcmp(sub, "build")) return data_build(argc - 1, argv + 1, 0);
     if (!strcmp(sub, "real")) return data_build(argc - 1, argv + 1, 1);
+    if (!strcmp(sub, "frame")) return data_frame(argc - 1, argv + 1);
     data_usage(stderr);
-    return cli_error(CLI_USAGE, data_cmd, "unknown subcommand '%s' (gen, stats, build or real)", sub);
+    return cli_error(CLI_USAGE, data_cmd, "unknown subcommand '%s' (gen, stats, build, real or frame)", sub);
 }

@@ -5,6 +5,8 @@
  *   recad eval --model DIR --test TEST.jsonl [--train TRAIN.jsonl] [options]
  *                                            text to CAD: generate for every prompt, score against
  *                                            the sample's program, beside a retrieval baseline
+ *   recad eval --test TEST.jsonl --train TRAIN.jsonl [options]
+ *                                            the retrieval baseline alone (text and image records)
  *
  * Every item gets: Chamfer distance (the chosen protocol), volume IoU (same protocol), IoU_best
  * exact and voxel, visual similarity, P-F1 counts. A prediction that is missing, does not parse,
@@ -46,20 +48,21 @@ static void eval_print(const es_opts *o, const es_summary *s, cJSON *summary) {
     }
 }
 
-/* --model mode: infer/evalgen.h */
+/* --model / --test mode: infer/evalgen.h; dir NULL: the retrieval baseline alone */
 static int eval_model(const char *dir, const char *test, eg_opts *g, int json) {
     if (!test) return cli_error(CLI_USAGE, EVAL_CMD, "--model needs --test TEST.jsonl");
-    inf_model *m = inf_load(dir);
-    if (!m) return cli_error(CLI_IO, EVAL_CMD, "cannot load the model: %s", ut_error());
+    if (!dir && !g->train) return cli_error(CLI_USAGE, EVAL_CMD, "--test without --model needs --train TRAIN.jsonl");
+    inf_model *m = NULL;
+    if (dir && !(m = inf_load(dir))) return cli_error(CLI_IO, EVAL_CMD, "cannot load the model: %s", ut_error());
     eg_row ours, base;
     int rc = eg_run(m, test, g, &ours, &base);
-    inf_free(m);
+    if (m) inf_free(m);
     if (rc) return cli_error(CLI_IO, EVAL_CMD, "%s", ut_error());
     if (json) {
         cJSON *j = cJSON_CreateObject();
         const eg_row *rows[2] = {&ours, &base};
         const char *names[2] = {"ours", "retrieval"};
-        for (int k = 0; k < (g->train ? 2 : 1); k++) {
+        for (int k = dir ? 0 : 1; k < (g->train ? 2 : 1); k++) {
             cJSON *r = cJSON_AddObjectToObject(j, names[k]);
             cJSON_AddNumberToObject(r, "items", rows[k]->items);
             cJSON_AddNumberToObject(r, "ir", rows[k]->ir);
@@ -70,11 +73,15 @@ static int eval_model(const char *dir, const char *test, eg_opts *g, int json) {
         }
         cli_print_json(j);
     } else {
-        printf("ours: %d items, IR %.2f%%, median CD %.3f, median IoU_best %.3f, P-F1 %.3f\n", ours.items, ours.ir,
-               ours.cd_median, ours.best_median, ours.pf1);
-        if (g->train)
-            printf("retrieval: %d items, IR %.2f%%, median CD %.3f, median IoU_best %.3f, P-F1 %.3f\n", base.items, base.ir,
-                   base.cd_median, base.best_median, base.pf1);
+        if (dir)
+            printf("ours: %d items, IR %.2f%%, median CD %.3f, median IoU_best %.3f, P-F1 %.3f\n", ours.items, ours.ir,
+                   ours.cd_median, ours.best_median, ours.pf1);
+        if (g->train) {
+            char pf1[32] = "- (pictures)";
+            if (isfinite(base.pf1)) snprintf(pf1, sizeof pf1, "%.3f", base.pf1);
+            printf("retrieval: %d items, IR %.2f%%, median CD %.3f, median IoU_best %.3f, P-F1 %s\n", base.items, base.ir,
+                   base.cd_median, base.best_median, pf1);
+        }
         printf("report in %s/report.md\n", g->score.out);
     }
     return CLI_OK;
@@ -104,8 +111,10 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
         ARG_LONG("floor", 0, &floor_items, 0, 1000, "N", "ground truths used to measure the Chamfer noise floor (default 5)"),
         ARG_LONG("threads", 0, &threads, 1, 1024, "N", "items evaluated in parallel (default: OpenMP's thread count)"),
         ARG_STR("model", 'm', &model, "DIR", "text to CAD: generate with this model for every prompt of --test"),
-        ARG_STR("test", 0, &test, "TEST.jsonl", "with --model: test records {prompt, answer[, id, kind]}"),
-        ARG_STR("train", 0, &g.train, "TRAIN.jsonl", "with --model: the retrieval baseline's pool (BM25 over its prompts)"),
+        ARG_STR("test", 0, &test, "TEST.jsonl",
+                "test records {prompt, answer[, id, kind, image]}: with --model, generate\nand retrieve; alone, the retrieval baseline only"),
+        ARG_STR("train", 0, &g.train, "TRAIN.jsonl",
+                "with --test: the retrieval baseline's pool (BM25 over its prompts;\nthe nearest picture for image records)"),
         ARG_LONG("candidates", 'n', &cands, 1, 256, "N", "with --model: candidates per prompt (default 8)"),
         ARG_DOUBLE("temperature", 0, &temp, 0, 10, "T", "with --model: sampling temperature (default 0.8)"),
         ARG_STR("pick", 0, &pick, "RULE", "with --model: agreement (default) or likelihood"),
@@ -123,13 +132,16 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
         ARG_END};
     const arg_spec spec = {
         EVAL_CMD, "PRED_DIR GT_DIR [options]\n       recad eval --pairs PAIRS.jsonl [options]\n"
-                  "       recad eval --model DIR --test TEST.jsonl [--train TRAIN.jsonl] [options]",
+                  "       recad eval --model DIR --test TEST.jsonl [--train TRAIN.jsonl] [options]\n"
+                  "       recad eval --test TEST.jsonl --train TRAIN.jsonl [options]",
         "Compares predicted parts with the ground truth and writes report.json, report.md and\n"
         "cd_hist.png. Folders: .lua programs or .json files (DeepCAD / Fusion 360 / Text2CAD),\n"
         "matched by file stem. JSONL: one {\"id\": ..., \"pred\": ..., \"gt\": ...} per line, where\n"
         "pred and gt are a file path or the program / JSON text itself.\n"
         "With --model: generates for every test prompt (recad generate's candidates and pick) and\n"
-        "scores against the record's program, beside a retrieval baseline; per kind and level.",
+        "scores against the record's program, beside a retrieval baseline; per kind and level.\n"
+        "With --test and --train alone: the retrieval baseline only, which also answers image\n"
+        "records (\"image\": a PNG / JPEG path, docs/data_images.md) with the nearest training picture.",
         opts, 0, 2, "folder",
         "Invalid predictions (missing, unparseable, failing, empty) count in the invalidity ratio,\n"
         "whose denominator is every item; the other statistics are over the valid ones.\n"};
@@ -141,8 +153,8 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
     o.score.refine = refine;
     if (no_voxel) o.score.metrics &= ~(unsigned)SC_BEST_VOXEL;
     if (no_visual) o.score.metrics &= ~(unsigned)SC_VISUAL;
-    if (model) {
-        if (pairs || first < argc) return arg_error(&spec, "--model takes --test, no folders or --pairs");
+    if (model || test) {
+        if (pairs || first < argc) return arg_error(&spec, "--model / --test take no folders or --pairs");
         if (inf_pick_parse(pick, &g.gen.pick)) return arg_error(&spec, "--pick: use agreement or likelihood");
         g.gen.n = (int)cands;
         g.gen.temperature = (float)temp;

@@ -1,7 +1,9 @@
 /* dataset.c - the training dataset builder (see dataset.h). */
+#define _GNU_SOURCE /* syncfs */
 #include "data/dataset.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <omp.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include "base/util.h"
 #include "data/describe.h"
 #include "data/import.h"
+#include "data/trainimg.h"
 #include "geom/solid.h"
 #include "model/level.h"
 
@@ -30,6 +33,7 @@ void db_default_opts(db_opts *o) {
     o->detailed = 2;
     o->val_share = 0.02;
     o->test_share = 0.02;
+    o->image_side = PIC_SIDE;
 }
 
 /* ---- signatures and twins ---- */
@@ -137,6 +141,9 @@ typedef struct {
     int kind[16], nprompt;
     rp_reason rew;
     db_sig sig;
+    int nimage;           /* image samples written (OUT/images/ID-iK.png, K < nimage) */
+    long image_bytes;     /* their PNG bytes */
+    int image_failed;
 } db_part;
 
 static void db_part_free(db_part *p) {
@@ -154,8 +161,57 @@ static uint64_t db_mix(uint64_t a, uint64_t b) {
     return x;
 }
 
-/* everything of one model: answer (think + program), prompts, signature */
-static void db_describe_model(const db_opts *o, const cad_model *m, const ds_hint *hint, uint64_t pseed, db_part *p) {
+/* a picture's file, written to a temporary name and renamed (readers never see half a file);
+   durability comes from one syncfs of the folder before the records are committed (db_build),
+   rather than an fsync per picture */
+static int db_write_image(const char *path, const unsigned char *png, size_t len) {
+    char tmp[4500];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return ut_fail("cannot write %s", tmp);
+    int ok = fwrite(png, 1, len, f) == len;
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path)) {
+        remove(tmp);
+        return ut_fail("cannot write %s", path);
+    }
+    return 0;
+}
+
+/* the part's image samples: picture k of view k mod 5, written to OUT/images/ID-iK.png */
+static void db_images(const db_opts *o, const char *out, const cad_model *m, uint64_t pseed, db_part *p) {
+    ms_mesh mesh = {0};
+    if (ti_mesh(m, &mesh)) {
+        p->image_failed = 1;
+        return;
+    }
+    ti_opts to;
+    ti_default_opts(&to);
+    to.side = o->image_side;
+    for (int k = 0; k < o->images; k++) {
+        pic_gray g;
+        unsigned char *png = NULL;
+        size_t len = 0;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/images/%s-i%d.png", out, p->id, k);
+        int rc = ti_render(&mesh, (ti_view)(k % TI_NVIEWS), &to, db_mix(pseed, 0x494D47ULL), (uint64_t)k, &g);
+        if (!rc) rc = pic_png_encode(&g, &png, &len);
+        if (!rc) rc = db_write_image(path, png, len);
+        pic_free(&g);
+        free(png);
+        if (rc) {
+            p->image_failed = 1;
+            break;
+        }
+        p->nimage++;
+        p->image_bytes += (long)len;
+    }
+    ms_free(&mesh);
+}
+
+/* everything of one model: answer (think + program), prompts, signature; pictures when asked */
+static void db_describe_model(const db_opts *o, const char *out, const cad_model *m, const ds_hint *hint, uint64_t pseed,
+                              db_part *p) {
     ds_part dp;
     if (ds_analyze(m, &dp)) return;
     if (db_sig_of(m, &p->sig)) {
@@ -181,6 +237,7 @@ static void db_describe_model(const db_opts *o, const cad_model *m, const ds_hin
         lv_info li;
         p->level = (int)lv_classify(m, &li);
         p->curves = li.curves;
+        if (p->ok && o->images > 0) db_images(o, out, m, pseed, p);
     }
     free(prog);
     free(plan);
@@ -196,7 +253,7 @@ static int db_noun_family(const char *f) {
     return 0;
 }
 
-static void db_make_gen(const db_opts *o, long i, db_part *p) {
+static void db_make_gen(const db_opts *o, const char *out, long i, db_part *p) {
     gn_part g;
     char id[32], src[64];
     snprintf(id, sizeof id, "g%08ld", i);
@@ -211,11 +268,11 @@ static void db_make_gen(const db_opts *o, long i, db_part *p) {
         if (!g.params[k].text && isfinite(g.params[k].value))
             hint.params[hint.nparams++] = (ds_param){g.params[k].name, g.params[k].value};
     p->family = g.family;
-    db_describe_model(o, &g.model, noun ? &hint : NULL, db_mix(o->seed, (uint64_t)i), p);
+    db_describe_model(o, out, &g.model, noun ? &hint : NULL, db_mix(o->seed, (uint64_t)i), p);
     gn_part_free(&g);
 }
 
-static void db_make_real(const db_opts *o, const char *path, db_part *p) {
+static void db_make_real(const db_opts *o, const char *out, const char *path, db_part *p) {
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     size_t n = strlen(base);
     if (n > 5 && !strcmp(base + n - 5, ".json")) n -= 5;
@@ -234,7 +291,7 @@ static void db_make_real(const db_opts *o, const char *path, db_part *p) {
     if (!rc) {
         uint64_t h = 1469598103934665603ULL;
         for (const char *c = stem; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-        db_describe_model(o, &m, NULL, db_mix(o->seed, h), p);
+        db_describe_model(o, out, &m, NULL, db_mix(o->seed, h), p);
     }
     cad_free(&m);
     im_report_free(&rep);
@@ -297,6 +354,30 @@ static char *db_record(const db_part *p, int k, const char *split) {
     return s;
 }
 
+/* the record of image sample k of a part (dataset.h) */
+static char *db_image_record(const db_part *p, int k, const char *split) {
+    cJSON *j = cJSON_CreateObject();
+    char id[64], image[300];
+    snprintf(id, sizeof id, "%.40s-i%d", p->id, k);
+    snprintf(image, sizeof image, "images/%s-i%d.png", p->id, k);
+    cJSON_AddStringToObject(j, "id", id);
+    cJSON_AddStringToObject(j, "part", p->id);
+    cJSON_AddStringToObject(j, "prompt", "<|image|>");
+    cJSON_AddStringToObject(j, "image", image);
+    cJSON_AddStringToObject(j, "kind", "image");
+    cJSON_AddStringToObject(j, "view", ti_view_name((ti_view)(k % TI_NVIEWS)));
+    cJSON_AddStringToObject(j, "answer", p->answer);
+    cJSON_AddStringToObject(j, "level", lv_name((lv_level)p->level));
+    cJSON_AddNumberToObject(j, "curves", p->curves);
+    cJSON_AddStringToObject(j, "family", p->family ? p->family : "unknown");
+    cJSON_AddStringToObject(j, "source", p->source);
+    cJSON_AddStringToObject(j, "split", split);
+    cJSON_AddStringToObject(j, "rewrite", rp_reason_name(p->rew));
+    char *s = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return s;
+}
+
 static int db_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -335,6 +416,10 @@ static int db_report(const db_opts *o, const char *out, const db_part *parts, in
     fprintf(f, "- twin groups (same level and curves, sizes and volume within %.0f%%): %ld parts in groups of two or "
                "more, kept in one split\n", DB_TWIN_TOL * 100, st->twin_parts);
     fprintf(f, "- answer length: mean %.0f bytes, 95th percentile %.0f bytes\n", st->answer_bytes_mean, st->answer_bytes_p95);
+    if (o->images > 0)
+        fprintf(f, "- image samples: %d per part, %dx%d grey PNG: train %ld, val %ld, test %ld; mean %.0f bytes; %ld parts "
+                   "without pictures\n", o->images, o->image_side, o->image_side, st->images[0], st->images[1], st->images[2],
+                st->image_bytes_mean, st->image_failed);
     fprintf(f, "- build time: %.1f s\n\n", st->seconds);
     fprintf(f, "| level | parts |\n|---|---|\n");
     for (int l = 0; l < 5; l++) fprintf(f, "| %s | %ld |\n", lv_name((lv_level)l), st->level[l]);
@@ -365,12 +450,14 @@ static int db_report(const db_opts *o, const char *out, const db_part *parts, in
     return rc;
 }
 
-/* the splits' JSONL files, atomically */
+/* the splits' JSONL files, atomically; with images, also SPLIT_images.jsonl */
 static int db_write(const db_opts *o, const char *out, const db_part *parts, int n, const int *split, db_stats *st) {
-    char *buf[3] = {NULL, NULL, NULL};
-    size_t len[3] = {0, 0, 0};
-    FILE *f[3];
-    for (int s = 0; s < 3; s++) f[s] = open_memstream(&buf[s], &len[s]);
+    char *buf[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    size_t len[6] = {0, 0, 0, 0, 0, 0};
+    FILE *f[6];
+    int nf = o->images > 0 ? 6 : 3;
+    long bytes = 0;
+    for (int s = 0; s < nf; s++) f[s] = open_memstream(&buf[s], &len[s]);
     for (int i = 0; i < n; i++) {
         if (!parts[i].ok) continue;
         int s = split[i];
@@ -381,19 +468,30 @@ static int db_write(const db_opts *o, const char *out, const db_part *parts, int
             free(r);
             st->samples[s]++;
         }
+        for (int k = 0; k < parts[i].nimage && nf > 3; k++) {
+            char *r = db_image_record(&parts[i], k, db_split_name[s]);
+            fprintf(f[3 + s], "%s\n", r);
+            free(r);
+            st->images[s]++;
+        }
+        bytes += parts[i].image_bytes;
+        st->image_failed += parts[i].image_failed;
     }
+    long nimg = st->images[0] + st->images[1] + st->images[2];
+    st->image_bytes_mean = nimg ? (double)bytes / (double)nimg : 0;
     int rc = 0;
-    for (int s = 0; s < 3; s++) {
+    for (int s = 0; s < nf; s++) {
         fclose(f[s]);
         char path[4200];
+        const char *suffix = s < 3 ? "" : "_images";
         if (o->split) {
-            if (strcmp(o->split, db_split_name[s])) {
+            if (strcmp(o->split, db_split_name[s % 3])) {
                 free(buf[s]);
                 continue;
             }
-            snprintf(path, sizeof path, "%s/%s.jsonl", out, o->name ? o->name : o->split);
+            snprintf(path, sizeof path, "%s/%s%s.jsonl", out, o->name ? o->name : o->split, suffix);
         } else
-            snprintf(path, sizeof path, "%s/%s.jsonl", out, db_split_name[s]);
+            snprintf(path, sizeof path, "%s/%s%s.jsonl", out, db_split_name[s % 3], suffix);
         if (!rc) rc = ut_write_atomic(path, buf[s], len[s]);
         free(buf[s]);
     }
@@ -412,6 +510,9 @@ int db_build(const db_opts *o, const char *out, db_stats *st) {
     if (o->abstract < 0 || o->detailed < 0 || o->abstract + o->detailed < 1 || o->abstract + o->detailed > 16)
         return ut_fail("prompts per part: between 1 and 16 in all");
     if (o->parts < 0 || o->parts > 100000000) return ut_fail("parts: %ld out of range", o->parts);
+    if (o->images < 0 || o->images > 16) return ut_fail("image samples per part: %d outside 0..16", o->images);
+    if (o->images > 0 && (o->image_side < 16 || o->image_side > 1024))
+        return ut_fail("image side %d outside [16, 1024]", o->image_side);
     char **files = NULL;
     int nfiles = 0;
     if (db_real_files(o, &files, &nfiles)) {
@@ -419,7 +520,9 @@ int db_build(const db_opts *o, const char *out, db_stats *st) {
         free(files);
         return -1;
     }
-    if (ut_mkdirs(out)) {
+    char imgdir[4200];
+    snprintf(imgdir, sizeof imgdir, "%s/images", out);
+    if (ut_mkdirs(out) || (o->images > 0 && ut_mkdirs(imgdir))) {
         for (int i = 0; i < nfiles; i++) free(files[i]);
         free(files);
         return -1;
@@ -433,8 +536,8 @@ int db_build(const db_opts *o, const char *out, db_stats *st) {
     int nth = o->threads > 0 ? o->threads : 0;
 #pragma omp parallel for schedule(dynamic, 8) num_threads(nth > 0 ? nth : omp_get_max_threads())
     for (long i = 0; i < n; i++) {
-        if (i < o->parts) db_make_gen(o, i, &parts[i]);
-        else db_make_real(o, files[i - o->parts], &parts[i]);
+        if (i < o->parts) db_make_gen(o, out, i, &parts[i]);
+        else db_make_real(o, out, files[i - o->parts], &parts[i]);
         long d;
 #pragma omp atomic capture
         d = ++done;
@@ -444,6 +547,10 @@ int db_build(const db_opts *o, const char *out, db_stats *st) {
         }
     }
     ut_progress_finish(&pb);
+    if (o->images > 0) { /* the pictures reach the disk before the records that name them */
+        int fd = open(imgdir, O_RDONLY | O_DIRECTORY);
+        if (fd >= 0) syncfs(fd), close(fd);
+    }
     db_sig *sig = ut_calloc((size_t)(n ? n : 1), sizeof *sig);
     int *ok = ut_calloc((size_t)(n ? n : 1), sizeof(int)), *root = ut_malloc(sizeof(int) * (size_t)(n ? n : 1));
     int *split = ut_calloc((size_t)(n ? n : 1), sizeof(int)), *gsize = ut_calloc((size_t)(n ? n : 1), sizeof(int));

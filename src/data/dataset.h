@@ -29,6 +29,15 @@
  * o.test_share of the groups. So no test part has a twin in train (db_twins checks any two parts).
  * With o.split set every part goes to that split (the real test set).
  *
+ * Image samples (o.images = K > 0, docs/data_images.md): part i also gets K pictures, picture k
+ * of view sheet, iso, front, top, right, sheet, ... (k mod 5), made by data/trainimg.h with
+ * augmentation seeded by (the part's prompt seed, k), written as 8-bit grey PNGs of
+ * o.image_side pixels to OUT/images/ID-iK.png, and one record each in OUT/train_images.jsonl,
+ * val_images.jsonl, test_images.jsonl (NAME_images.jsonl with o.split), beside the text files:
+ *   {"id": "g00000012-i0", "part": ..., "prompt": "<|image|>", "image": "images/g00000012-i0.png",
+ *    "kind": "image", "view": "sheet"|"iso"|"front"|"top"|"right", then the text records' fields}
+ * The image path is relative to OUT. The text files are the same bytes with or without images.
+ *
  * Determinism: part i of the generator depends only on (seed, i), prompts on (seed, part id,
  * prompt index); parts are made in parallel and written in index order, so the same options give
  * the same files byte for byte, whatever the thread count.
@@ -58,6 +67,8 @@ typedef struct {
     const char *name;      /* output file stem when split is set ("real_test" -> real_test.jsonl) */
     int threads;           /* <= 0: every core */
     int quiet;             /* no progress bar */
+    int images;            /* image samples per part (0: none, the default; at most 16) */
+    int image_side;        /* their side, pixels (PIC_SIDE) */
 } db_opts;
 
 void db_default_opts(db_opts *o);
@@ -71,6 +82,9 @@ typedef struct {
     long groups, twin_parts;       /* twin groups; parts in a group of 2 or more */
     double seconds;
     double answer_bytes_mean, answer_bytes_p95;
+    long images[3];                /* image samples per split */
+    long image_failed;             /* parts whose pictures could not be made (text samples kept) */
+    double image_bytes_mean;       /* mean PNG size */
 } db_stats;
 
 int db_build(const db_opts *o, const char *out_dir, db_stats *st);

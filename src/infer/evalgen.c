@@ -9,7 +9,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/picture.h"
 #include "base/util.h"
+#include "data/imgret.h"
 #include "data/jsonl.h"
 #include "data/retrieve.h"
 #include "geom/mesh.h"
@@ -25,6 +27,7 @@ static const char *const eg_system_name[EG_SYSTEMS] = {"ours", "retrieval"};
 
 typedef struct {
     char *id, *prompt, *kind, *gt; /* gt: the program part of the answer */
+    char *image;                   /* image records: the picture's path (resolved); NULL otherwise */
 } eg_item;
 
 typedef struct {
@@ -42,20 +45,32 @@ void eg_default_opts(eg_opts *o) {
 }
 
 static void eg_items_free(eg_items *it) {
-    for (int i = 0; i < it->n; i++) free(it->v[i].id), free(it->v[i].prompt), free(it->v[i].kind), free(it->v[i].gt);
+    for (int i = 0; i < it->n; i++)
+        free(it->v[i].id), free(it->v[i].prompt), free(it->v[i].kind), free(it->v[i].gt), free(it->v[i].image);
     free(it->v);
 }
 
-/* reads records {prompt, answer[, id, kind]}; limit 0: all */
+/* an image record's path: absolute as it is, else relative to the folder of the JSONL file */
+static char *eg_image_path(const char *jsonl, const char *image) {
+    const char *slash = strrchr(jsonl, '/');
+    if (image[0] == '/' || !slash) return ut_strdup(image);
+    size_t n = (size_t)(slash - jsonl) + strlen(image) + 2;
+    char *p = ut_malloc(n);
+    snprintf(p, n, "%.*s/%s", (int)(slash - jsonl), jsonl, image);
+    return p;
+}
+
+/* reads records {prompt, answer[, id, kind, image]}; limit 0: all */
 static int eg_read(const char *path, int limit, eg_items *out) {
     jl_reader r;
     if (jl_open(&r, path, 0)) return -1;
     cJSON *rec;
     int rc;
     while ((rc = jl_next(&r, &rec)) == 1 && !(limit > 0 && out->n >= limit)) {
-        const char *prompt, *answer, *id, *kind;
+        const char *prompt, *answer, *id, *kind, *image;
         if (jl_str(&r, rec, "prompt", &prompt) || jl_str(&r, rec, "answer", &answer) ||
-            jl_str_opt(&r, rec, "id", NULL, &id) || jl_str_opt(&r, rec, "kind", "text", &kind)) {
+            jl_str_opt(&r, rec, "id", NULL, &id) || jl_str_opt(&r, rec, "kind", "text", &kind) ||
+            jl_str_opt(&r, rec, "image", NULL, &image)) {
             rc = -1;
             break;
         }
@@ -67,6 +82,7 @@ static int eg_read(const char *path, int limit, eg_items *out) {
         it->prompt = ut_strdup(prompt);
         it->kind = ut_strdup(kind);
         it->gt = ut_strdup(chat_program(answer));
+        it->image = image ? eg_image_path(path, image) : NULL;
     }
     jl_close(&r);
     if (rc < 0) return -1;
@@ -74,22 +90,89 @@ static int eg_read(const char *path, int limit, eg_items *out) {
     return 0;
 }
 
-/* the retrieval baseline's answer program for every test item */
+/* the image half of the baseline: the pool's pictures (framed again, as any input) in an index;
+   *map[k] is the pool item of picture k */
+static int eg_image_index(const eg_items *pool, ir_index **out, int **map) {
+    int n = 0;
+    for (int i = 0; i < pool->n; i++) n += pool->v[i].image != NULL;
+    pic_gray **pics = ut_calloc((size_t)n + 1, sizeof *pics);
+    int *idx = ut_malloc(sizeof(int) * ((size_t)n + 1)), k = 0, bad = -1;
+    for (int i = 0; i < pool->n; i++)
+        if (pool->v[i].image) idx[k++] = i;
+    char err[512] = "";
+#pragma omp parallel for schedule(dynamic, 16)
+    for (int j = 0; j < n; j++) {
+        pic_gray *g = ut_calloc(1, sizeof *g);
+        if (pic_load_framed(pool->v[idx[j]].image, PIC_SIDE, g)) {
+#pragma omp critical(eg_image_err)
+            if (bad < 0 || j < bad) bad = j, snprintf(err, sizeof err, "%s", ut_error());
+        }
+        pics[j] = g;
+    }
+    ir_index *x = ir_new();
+    for (int j = 0; j < n && bad < 0; j++) ir_add(x, pics[j]);
+    for (int j = 0; j < n; j++) pic_free(pics[j]), free(pics[j]);
+    free(pics);
+    if (bad >= 0) {
+        ir_free(x);
+        free(idx);
+        return ut_fail("training picture: %s", err);
+    }
+    *out = x, *map = idx;
+    return 0;
+}
+
+/* the retrieval baseline's answer program for every test item: BM25 over the pool's text prompts
+   for text items, the nearest pool picture (data/imgret.h) for image items */
 static int eg_retrieve(const char *train, const eg_items *test, char **pred, int quiet) {
     eg_items pool = {0};
-    if (eg_read(train, 0, &pool)) return -1;
+    if (eg_read(train, 0, &pool)) {
+        eg_items_free(&pool);
+        return -1;
+    }
+    int nimg_test = 0, nimg_pool = 0;
+    for (int i = 0; i < test->n; i++) nimg_test += test->v[i].image != NULL;
+    for (int i = 0; i < pool.n; i++) nimg_pool += pool.v[i].image != NULL;
+    if (nimg_test && !nimg_pool) {
+        eg_items_free(&pool);
+        return ut_fail("the test set has %d image records but %s has none to retrieve from (use the dataset's "
+                       "train_images.jsonl)", nimg_test, train);
+    }
+    int *tmap = ut_malloc(sizeof(int) * ((size_t)pool.n + 1)), nt = 0, *imap = NULL;
     rt_index *x = rt_new();
-    for (int i = 0; i < pool.n; i++) rt_add(x, pool.v[i].prompt);
+    for (int i = 0; i < pool.n; i++)
+        if (!pool.v[i].image) rt_add(x, pool.v[i].prompt), tmap[nt++] = i;
     rt_finish(x);
+    ir_index *ix = NULL;
+    if (nimg_test && eg_image_index(&pool, &ix, &imap)) {
+        rt_free(x), free(tmap), eg_items_free(&pool);
+        return -1;
+    }
     ut_progress pb;
     if (!quiet) ut_progress_start(&pb, "retrieval", test->n);
 #pragma omp parallel for schedule(dynamic, 16)
     for (int i = 0; i < test->n; i++) {
-        int best = rt_query(x, test->v[i].prompt, NULL);
-        pred[i] = ut_strdup(best >= 0 ? pool.v[best].gt : "-- no training prompt shares a word with this one\n");
+        const eg_item *it = &test->v[i];
+        if (it->image) {
+            pic_gray q;
+            if (pic_load_framed(it->image, PIC_SIDE, &q)) {
+                char msg[600];
+                snprintf(msg, sizeof msg, "-- the picture could not be read: %s\n", ut_error());
+                pred[i] = ut_strdup(msg);
+                continue;
+            }
+            int best = ir_query(ix, &q, NULL);
+            pic_free(&q);
+            pred[i] = ut_strdup(best >= 0 ? pool.v[imap[best]].gt : "-- no training picture\n");
+        } else {
+            int best = rt_query(x, it->prompt, NULL);
+            pred[i] = ut_strdup(best >= 0 ? pool.v[tmap[best]].gt : "-- no training prompt shares a word with this one\n");
+        }
     }
     if (!quiet) ut_progress_finish(&pb);
     rt_free(x);
+    ir_free(ix);
+    free(tmap), free(imap);
     eg_items_free(&pool);
     return 0;
 }
@@ -158,12 +241,13 @@ static const char *eg_f(double v, int digits, char *buf) {
 }
 
 /* one table of the systems over a group, into f and report.json */
-static void eg_table(FILE *f, cJSON *groups, const char *name, const eg_row *rows, int nsys) {
+static void eg_table(FILE *f, cJSON *groups, const char *name, const eg_row *rows, const int *on) {
     char b[6][32];
     cJSON *g = cJSON_AddObjectToObject(groups, name);
     fprintf(f, "\n| %s | items | IR %% | median CD | mean CD | median IoU_best | mean IoU_best | P-F1 |\n"
                "|---|---|---|---|---|---|---|---|\n", name);
-    for (int k = 0; k < nsys; k++) {
+    for (int k = 0; k < EG_SYSTEMS; k++) {
+        if (!on[k]) continue;
         const eg_row *r = &rows[k];
         cJSON *j = cJSON_AddObjectToObject(g, eg_system_name[k]);
         cJSON_AddNumberToObject(j, "items", r->items);
@@ -174,6 +258,27 @@ static void eg_table(FILE *f, cJSON *groups, const char *name, const eg_row *row
                 eg_f(r->cd_median, 2, b[1]), eg_f(r->cd_mean, 2, b[2]), eg_f(r->best_median, 3, b[3]),
                 eg_f(r->best_mean, 3, b[4]), eg_f(r->pf1, 3, b[5]));
     }
+}
+
+/* every system's row over the items where sel[i]; P-F1 is left out (NaN) when they are all image
+   items: a picture gives no absolute sizes */
+static void eg_rows(const es_opts *so, const es_set *set, es_result *const *res, const eg_items *test,
+                    const unsigned char *sel, const int *on, eg_row *rows) {
+    int text = 0;
+    for (int i = 0; i < test->n; i++) text |= sel[i] && !test->v[i].image;
+    for (int k = 0; k < EG_SYSTEMS; k++) {
+        if (!on[k]) continue;
+        eg_group(so, &set[k], res[k], sel, &rows[k]);
+        if (!text) rows[k].pf1 = NAN;
+    }
+}
+
+/* the framed input picture of an image item into path (a grey card when it cannot be read) */
+static void eg_input_picture(const char *image, const char *path) {
+    pic_gray g;
+    if (pic_load_framed(image, 160, &g)) pic_init(&g, 160, 160, 0.9f);
+    pic_write_png(&g, path);
+    pic_free(&g);
 }
 
 /* the 2x2 sheet of a program into path; a grey card with the error when it does not run */
@@ -216,17 +321,27 @@ int eg_run(inf_model *g, const char *test_jsonl, const eg_opts *o, eg_row *all_o
         eg_items_free(&test);
         return -1;
     }
-    int n = test.n, nsys = o->train ? 2 : 1, rc = 0;
+    int n = test.n, on[EG_SYSTEMS] = {g != NULL, o->train != NULL}, rc = 0, nimg = 0;
+    for (int i = 0; i < n; i++) nimg += test.v[i].image != NULL;
+    if (!on[0] && !on[1]) rc = ut_fail("nothing to evaluate: no model and no retrieval pool");
+    else if (g && nimg)
+        rc = ut_fail("%s has %d image records, and the model takes text prompts only: score them against the "
+                     "retrieval baseline alone (no model)", test_jsonl, nimg);
+    if (rc) {
+        eg_items_free(&test);
+        return -1;
+    }
     es_result *res[EG_SYSTEMS] = {NULL, NULL};
     es_set set[EG_SYSTEMS] = {{0}};
     double *gen_s = ut_calloc((size_t)n, sizeof(double));
     char **preds[EG_SYSTEMS] = {ut_calloc((size_t)n, sizeof(char *)), ut_calloc((size_t)n, sizeof(char *))};
-    eg_generate(g, &test, o, preds[0], gen_s);
-    if (o->train && eg_retrieve(o->train, &test, preds[1], o->quiet)) {
+    if (on[0]) eg_generate(g, &test, o, preds[0], gen_s);
+    if (on[1] && eg_retrieve(o->train, &test, preds[1], o->quiet)) {
         rc = -1;
         goto done;
     }
-    for (int k = 0; k < nsys; k++) {
+    for (int k = 0; k < EG_SYSTEMS; k++) {
+        if (!on[k]) continue;
         set[k].n = n;
         set[k].items = ut_calloc((size_t)n, sizeof(es_item));
         for (int i = 0; i < n; i++)
@@ -236,6 +351,7 @@ int eg_run(inf_model *g, const char *test_jsonl, const eg_opts *o, eg_row *all_o
         so.quiet = o->quiet;
         res[k] = es_run(&so, &set[k]);
     }
+    int lead = on[0] ? 0 : 1; /* the system whose results give the levels */
     /* groups: all, each kind, each level */
     if (ut_mkdirs(o->score.out)) {
         rc = -1;
@@ -251,40 +367,50 @@ int eg_run(inf_model *g, const char *test_jsonl, const eg_opts *o, eg_row *all_o
     mt_protocol p = o->score.score.protocol;
     double mean_s = 0;
     for (int i = 0; i < n; i++) mean_s += gen_s[i] / n;
-    fprintf(f, "# Text to CAD: %s\n\n", title);
-    fprintf(f, "- items: %d (`%s`); model: `%s`; %d candidates, temperature %g, pick by %s\n", n, test_jsonl, inf_dir(g),
-            o->gen.n, o->gen.temperature, inf_pick_name(o->gen.pick));
+    fprintf(f, "# %s to CAD: %s\n\n", nimg == n ? "Image" : nimg ? "Text and image" : "Text", title);
+    if (g)
+        fprintf(f, "- items: %d (`%s`); model: `%s`; %d candidates, temperature %g, pick by %s\n", n, test_jsonl, inf_dir(g),
+                o->gen.n, o->gen.temperature, inf_pick_name(o->gen.pick));
+    else
+        fprintf(f, "- items: %d (`%s`), %d of them pictures; the retrieval baseline alone\n", n, test_jsonl, nimg);
     fprintf(f, "- CD: `%s` protocol, %s; IoU_best: exact, inertia-normalised; IR over all items\n", mt_protocol_name(p),
             mt_protocol_cd_scale(p) != 1 ? "x1000" : "raw");
-    if (o->train) fprintf(f, "- retrieval: BM25 over the prompts of `%s`, answering with that sample's program\n", o->train);
-    fprintf(f, "- generation time per prompt: mean %.2f s\n", mean_s);
+    if (o->train && nimg)
+        fprintf(f, "- retrieval: the nearest picture of `%s` (L2 over 32x32 framed pictures) for image items, BM25 over "
+                   "its prompts for text items, answering with that sample's program\n", o->train);
+    else if (o->train)
+        fprintf(f, "- retrieval: BM25 over the prompts of `%s`, answering with that sample's program\n", o->train);
+    if (nimg) fprintf(f, "- image items: no P-F1 (a picture gives no absolute sizes)\n");
+    if (g) fprintf(f, "- generation time per prompt: mean %.2f s\n", mean_s);
     cJSON_AddStringToObject(root, "test", test_jsonl);
     cJSON_AddNumberToObject(root, "items", n);
-    cJSON_AddNumberToObject(root, "seconds_per_prompt", mean_s);
+    cJSON_AddNumberToObject(root, "image_items", nimg);
+    if (g) cJSON_AddNumberToObject(root, "seconds_per_prompt", mean_s);
     unsigned char *sel = ut_malloc((size_t)n);
     eg_row rows[EG_SYSTEMS];
+    memset(rows, 0, sizeof rows);
     memset(sel, 1, (size_t)n);
-    for (int k = 0; k < nsys; k++) eg_group(&o->score, &set[k], res[k], sel, &rows[k]);
-    if (all_ours) *all_ours = rows[0];
-    if (all_base) *all_base = nsys > 1 ? rows[1] : (eg_row){0};
-    eg_table(f, groups, "all", rows, nsys);
+    eg_rows(&o->score, set, res, &test, sel, on, rows);
+    if (all_ours) *all_ours = on[0] ? rows[0] : (eg_row){0};
+    if (all_base) *all_base = on[1] ? rows[1] : (eg_row){0};
+    eg_table(f, groups, "all", rows, on);
     /* kinds in order of first appearance */
     for (int i = 0; i < n; i++) {
         int first = 1;
         for (int j = 0; j < i && first; j++) first = strcmp(test.v[j].kind, test.v[i].kind) != 0;
         if (!first) continue;
         for (int j = 0; j < n; j++) sel[j] = !strcmp(test.v[j].kind, test.v[i].kind);
-        for (int k = 0; k < nsys; k++) eg_group(&o->score, &set[k], res[k], sel, &rows[k]);
-        eg_table(f, groups, test.v[i].kind, rows, nsys);
+        eg_rows(&o->score, set, res, &test, sel, on, rows);
+        eg_table(f, groups, test.v[i].kind, rows, on);
     }
     for (int l = LV_L; l <= LV_MSE; l++) {
         int any = 0;
-        for (int j = 0; j < n; j++) any |= (sel[j] = res[0][j].gt_ok && res[0][j].level == (lv_level)l);
+        for (int j = 0; j < n; j++) any |= (sel[j] = res[lead][j].gt_ok && res[lead][j].level == (lv_level)l);
         if (!any) continue;
-        for (int k = 0; k < nsys; k++) eg_group(&o->score, &set[k], res[k], sel, &rows[k]);
+        eg_rows(&o->score, set, res, &test, sel, on, rows);
         char name[32];
         snprintf(name, sizeof name, "level %s", lv_name((lv_level)l));
-        eg_table(f, groups, name, rows, nsys);
+        eg_table(f, groups, name, rows, on);
     }
     free(sel);
     /* examples */
@@ -292,13 +418,19 @@ int eg_run(inf_model *g, const char *test_jsonl, const eg_opts *o, eg_row *all_o
     if (ne > 0) {
         snprintf(path, sizeof path, "%s/examples", o->score.out);
         ut_mkdirs(path);
-        fprintf(f, "\n## Examples\n\n| prompt | truth | ours | %s |\n|---|---|---|---|\n", nsys > 1 ? "retrieval" : "-");
+        fprintf(f, "\n## Examples\n\n| prompt | truth | %s | %s |\n|---|---|---|---|\n", on[0] ? "ours" : "-",
+                on[1] ? "retrieval" : "-");
         for (int e = 0; e < ne; e++) {
             int i = (int)((long)e * n / ne);
-            const char *progs[3] = {test.v[i].gt, preds[0][i], nsys > 1 ? preds[1][i] : NULL};
+            const char *progs[3] = {test.v[i].gt, on[0] ? preds[0][i] : NULL, on[1] ? preds[1][i] : NULL};
             const char *names[3] = {"truth", "ours", "retrieval"};
             fputs("| ", f);
-            eg_md_text(f, test.v[i].prompt, 300);
+            if (test.v[i].image) {
+                snprintf(path, sizeof path, "%s/examples/%03d_input.png", o->score.out, e);
+                eg_input_picture(test.v[i].image, path);
+                fprintf(f, "![input](examples/%03d_input.png)", e);
+            } else
+                eg_md_text(f, test.v[i].prompt, 300);
             for (int k = 0; k < 3; k++) {
                 if (!progs[k]) {
                     fputs(" | ", f);
@@ -324,8 +456,10 @@ int eg_run(inf_model *g, const char *test_jsonl, const eg_opts *o, eg_row *all_o
             cJSON *j = cJSON_CreateObject();
             cJSON_AddStringToObject(j, "id", test.v[i].id);
             cJSON_AddStringToObject(j, "prompt", test.v[i].prompt);
+            if (test.v[i].image) cJSON_AddStringToObject(j, "image", test.v[i].image);
             cJSON_AddStringToObject(j, "kind", test.v[i].kind);
-            for (int k = 0; k < nsys; k++) {
+            for (int k = 0; k < EG_SYSTEMS; k++) {
+                if (!on[k]) continue;
                 cJSON *s = cJSON_AddObjectToObject(j, eg_system_name[k]);
                 const sc_result *r = &res[k][i].s;
                 cJSON_AddStringToObject(s, "program", preds[k][i]);
@@ -350,7 +484,7 @@ int eg_run(inf_model *g, const char *test_jsonl, const eg_opts *o, eg_row *all_o
     free(js);
     cJSON_Delete(root);
 free_sets:
-    for (int k = 0; k < nsys; k++) {
+    for (int k = 0; k < EG_SYSTEMS; k++) {
         es_free(&set[k]);
         free(res[k]);
     }

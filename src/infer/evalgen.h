@@ -5,20 +5,28 @@
  *   o.train = "train.jsonl";             the baseline's pool (NULL: no baseline)
  *   eg_run(model, "test.jsonl", &o);     writes o.score.out/report.md, report.json,
  *                                        predictions.jsonl and example pictures in examples/
+ *   eg_run(NULL, "test.jsonl", &o);      the retrieval baseline alone (o.train needed)
  *
  * Test set: JSONL records {"id", "prompt", "answer", "kind", "level", ...} (the dataset format,
  * docs/data_build.md); the ground truth is the program part of "answer" (ml/chat.h). A record
- * without "id" gets "line-N"; "kind" defaults to "text".
+ * without "id" gets "line-N"; "kind" defaults to "text". Image records (docs/data_images.md) also
+ * have "image": a PNG / JPEG path, relative to the JSONL file's folder unless absolute. The model
+ * takes text only: a test set with image records is refused with a model (-1 + ut_error()) and
+ * scored against the baseline alone.
  *
  * Systems, scored the same way (eval/evalset.h: CD in the chosen protocol, IoU_best exact, P-F1,
  * validity under the sandbox budget):
  *   ours       infer/generate.h: o.gen.n candidates, the picked one; when none is valid, the
  *              first candidate (so the item counts as invalid with its error);
- *   retrieval  BM25 (data/retrieve.h) over the "prompt" fields of o.train: the program of the
- *              training sample whose prompt is nearest.
+ *   retrieval  BM25 (data/retrieve.h) over the "prompt" fields of o.train's text records: the
+ *              program of the training sample whose prompt is nearest; for an image item, the
+ *              nearest picture among o.train's image records (data/imgret.h; every picture read
+ *              and framed with base/picture.h pic_load_framed). An unreadable test picture makes
+ *              that item invalid with the reason; an unreadable training picture is an error.
  * Groups: every item, then per "kind" (abstract, detailed, ...) and per ground-truth level.
  * Per group and system: items, IR (%), median and mean CD (x1000 for text2cad / unitcube),
- * median and mean IoU_best, P-F1. Examples: o.examples items spread evenly over the set, with the
+ * median and mean IoU_best, P-F1 (NaN, "-", for a group of image items only: a picture gives no
+ * absolute sizes; the CD protocols and IoU_best normalise each shape's scale). Examples: o.examples items spread evenly over the set, with the
  * 2x2 sheets of the truth, ours and the baseline.
  *
  * Errors: -1 + ut_error() for an unreadable test or train file or an unwritable report folder.
