@@ -24,7 +24,8 @@ row() { # NAME SET GROUP
   local f=$rl/eval/$1-$2/report.json who=ours
   [ "$1" = retrieval ] && f=$rl/eval/sft-$2/report.json && who=retrieval
   jq -r --arg g "$3" --arg w "$who" --arg l "$(label "$1")" \
-    '.groups[$g][$w] | "| \($l) | \(.items) | \(.ir*100|round/100) | \(.cd_median*100|round/100) | \(.cd_mean*100|round/100) | \(.iou_best_median*1000|round/1000) | \(.pf1*1000|round/1000) |"' "$f"
+    'def r(k): if . == null then "-" else (. * k | round) / k end;
+     .groups[$g][$w] | "| \($l) | \(.items) | \(.ir | r(100)) | \(.cd_median | r(100)) | \(.cd_mean | r(100)) | \(.iou_best_median | r(1000)) | \(.pf1 | r(1000)) |"' "$f"
 }
 table() { # SET GROUP TITLE
   echo
@@ -80,12 +81,13 @@ tmp=$out/README.md.tmp
     echo "| $(label "$n") | $(valid "$n" generated) | $(count "$n" generated 'for i = 0, ') | $(count "$n" generated 'local function [a-z_]+[(]s[)]') |"
   done
   echo
-  echo "An example from full RL, seed ${SEEDS%% *}:"
-  echo
-  echo '```lua'
-  jq -rs '[.[] | select(.ours.valid and (.ours.program | test("for i = 0, ")))][0] | "-- \(.prompt | gsub("\n"; " "))\n\(.ours.program)"' \
-    "$rl/eval/full_s${SEEDS%% *}-generated/predictions.jsonl"
-  echo '```'
+  ex=$(jq -rs '[.[] | select(.ours.valid and (.ours.program | test("for i = 0, ")))][0] // empty |
+    "-- \(.prompt | gsub("\n"; " "))\n\(.ours.program)"' "$rl/eval/full_s${SEEDS%% *}-generated/predictions.jsonl")
+  if [ -n "$ex" ]; then
+    echo "A pattern written by full RL, seed ${SEEDS%% *} (its prompt as the comment):"
+    echo
+    printf '```lua\n%s\n```\n' "$ex"
+  fi
 } >"$tmp"
 args=()
 for n in "${names[@]:1}"; do [ "$n" = sft ] || args+=("$n" "$rl/$n/metrics.csv"); done
