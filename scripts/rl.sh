@@ -4,9 +4,10 @@
 #   RECIPE    configs/rl_recipe.conf (default)
 #   WORK_DIR  where scripts/sft.sh put the dataset and tokenizer (default work/sft); runs go to
 #             WORK_DIR/rl/NAME, evaluations to WORK_DIR/rl/eval/NAME-SET
-# Runs: full (GRPO + guidance + curriculum) once per seed, no_curriculum, no_guidance, size (full
-# with the bounding-box size term) and no_sft (full RL from a model of the answers alone). Every
-# stage skips what is done and resumes from its last checkpoint: rerun after an interruption.
+# Runs: full (GRPO + guidance + curriculum) once per seed, no_curriculum, no_guidance, no_sft (full
+# RL from a model of the answers alone) and size (full with the bounding-box size term; skipped
+# when SIZE_WEIGHT=0), each evaluated as soon as it is trained. Every stage skips what is done
+# and resumes from its last checkpoint: rerun after an interruption.
 # The report compares them with the SFT model and the retrieval baseline; scripts/rl_ship.sh
 # makes the full RL model the default when it is the better one.
 set -euo pipefail
@@ -25,12 +26,22 @@ stamp() { echo "rl: $1 ($(($(date +%s) - t0)) s)"; }
 common=(--data "$work/data/train.jsonl" --limit "$LIMIT" --steps "$STEPS" --prompts "$PROMPTS" -G "$GROUP"
   --max-new "$MAX_NEW" --temperature "$TEMPERATURE" --lr "$LR" --lr-min "$LR_MIN" --hard-samples "$HARD_SAMPLES"
   --ckpt-every 50 --resume --quiet)
+evaluate() { # NAME MODEL_DIR: on the generated test split and the real DeepCAD test set
+  local t
+  for t in "generated:$work/data/test.jsonl" "real:$work/data/real_test.jsonl"; do
+    [ -s "$rl/eval/$1-${t%%:*}/report.json" ] ||
+      build/recad eval --model "$2" --test "${t#*:}" --train "$work/data/train.jsonl" -n 8 \
+        --limit "$EVAL_LIMIT" --no-visual --no-voxel --examples 0 -o "$rl/eval/$1-${t%%:*}" --quiet
+  done
+}
 grpo() { # NAME [options]
   local name=$1
   shift
   [ -s "$rl/$name/final/model.safetensors" ] || build/recad train grpo --out "$rl/$name" "${common[@]}" "$@"
   stamp "$name trained"
+  evaluate "$name" "$rl/$name/final"
 }
+evaluate sft "$SFT_MODEL"
 first=""
 for s in $SEEDS; do
   if [ -z "$first" ]; then
@@ -43,7 +54,6 @@ done
 hard=(--hard-from "$rl/$first/hard.json")
 grpo no_curriculum --init "$SFT_MODEL" --seed 1 --no-curriculum "${hard[@]}"
 grpo no_guidance --init "$SFT_MODEL" --seed 1 --no-guidance
-grpo size --init "$SFT_MODEL" --seed 1 --size-weight "$SIZE_WEIGHT" "${hard[@]}"
 if [ ! -s "$rl/answers/final/model.safetensors" ]; then
   build/recad train --unconditioned --config "$ANSWERS_CONFIG" --tokenizer "$SFT_MODEL/tokenizer.json" \
     --data "$work/data/train.jsonl" --out "$rl/answers" --steps "$ANSWERS_STEPS" --batch 16 --seq 640 \
@@ -52,20 +62,10 @@ fi
 stamp "answers-only model trained"
 grpo no_sft --init "$rl/answers/final" --seed 1
 
-# evaluation: every model on the generated test split and the real DeepCAD test set
-models=("sft:$SFT_MODEL" "no_sft:$rl/no_sft/final" "no_curriculum:$rl/no_curriculum/final"
-  "no_guidance:$rl/no_guidance/final" "size:$rl/size/final")
-for s in $SEEDS; do models+=("full_s$s:$rl/full_s$s/final"); done
-sets=("generated:$work/data/test.jsonl" "real:$work/data/real_test.jsonl")
-for m in "${models[@]}"; do
-  for t in "${sets[@]}"; do
-    out=$rl/eval/${m%%:*}-${t%%:*}
-    [ -s "$out/report.json" ] ||
-      build/recad eval --model "${m#*:}" --test "${t#*:}" --train "$work/data/train.jsonl" -n 8 \
-        --limit "$EVAL_LIMIT" --no-visual --no-voxel --examples 0 -o "$out" --quiet
-  done
-done
-stamp "evaluations done"
+# the size term last (SIZE_WEIGHT=0 leaves it out)
+if awk -v w="$SIZE_WEIGHT" 'BEGIN { exit !(w > 0) }'; then
+  grpo size --init "$SFT_MODEL" --seed 1 --size-weight "$SIZE_WEIGHT" "${hard[@]}"
+fi
 scripts/rl_report.sh "$recipe" "$work"
 stamp "report written"
 # the full RL model (first seed) becomes the default when it beats SFT only in IR and mean CD on
