@@ -68,19 +68,22 @@ if awk -v w="$SIZE_WEIGHT" 'BEGIN { exit !(w > 0) }'; then
 fi
 scripts/rl_report.sh "$recipe" "$work"
 stamp "report written"
-# the full RL model (first seed) becomes the default when it beats SFT only in IR and mean CD on
-# both test sets; models/sft stays beside it
+# the full RL model (first seed) becomes the default when every seed of full RL beats SFT only in
+# IR (not higher) and mean CD (lower) on both test sets; models/sft stays beside it
 better() {
+  local t
   for t in generated real; do
     jq -e -s '.[0].groups.all.ours as $a | .[1].groups.all.ours as $b | $a.ir <= $b.ir and $a.cd_mean < $b.cd_mean' \
       "$rl/eval/$1-$t/report.json" "$rl/eval/sft-$t/report.json" >/dev/null || return 1
   done
 }
-if better "$first"; then
+ship=1
+for s in $SEEDS; do better "full_s$s" || ship=0; done
+if [ $ship = 1 ]; then
   rm -rf models/default.tmp && mkdir -p models/default.tmp
   cp "$rl/$first/final/config.json" "$rl/$first/final/model.safetensors" "$rl/$first/final/tokenizer.json" models/default.tmp/
   rm -rf models/default && mv models/default.tmp models/default
-  stamp "full RL beats SFT only: models/default is the RL model"
+  stamp "every full RL seed beats SFT only: models/default is the RL model ($first)"
 else
-  stamp "full RL does not beat SFT only on both test sets: models/default unchanged"
+  stamp "full RL does not beat SFT only with every seed on both test sets: models/default unchanged"
 fi
