@@ -79,11 +79,13 @@ better() {
 }
 ship=1
 for s in $SEEDS; do better "full_s$s" || ship=0; done
+src=$SFT_MODEL
+[ $ship = 1 ] && src=$rl/$first/final
+rm -rf models/default.tmp && mkdir -p models/default.tmp
+cp "$src/config.json" "$src/model.safetensors" "$src/tokenizer.json" models/default.tmp/
+rm -rf models/default && mv models/default.tmp models/default
 if [ $ship = 1 ]; then
-  rm -rf models/default.tmp && mkdir -p models/default.tmp
-  cp "$rl/$first/final/config.json" "$rl/$first/final/model.safetensors" "$rl/$first/final/tokenizer.json" models/default.tmp/
-  rm -rf models/default && mv models/default.tmp models/default
   stamp "every full RL seed beats SFT only: models/default is the RL model ($first)"
 else
-  stamp "full RL does not beat SFT only with every seed on both test sets: models/default unchanged"
+  stamp "full RL does not beat SFT only with every seed on both test sets: models/default is the SFT model"
 fi
