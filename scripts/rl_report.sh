@@ -20,9 +20,10 @@ label() {
   size) echo "full RL + size term (w = $SIZE_WEIGHT)" ;; full_s*) echo "**full RL**, seed ${1#full_s}" ;;
   esac
 }
-row() { # NAME SET GROUP
+row() { # NAME SET GROUP (nothing for a run that was left out)
   local f=$rl/eval/$1-$2/report.json who=ours
   [ "$1" = retrieval ] && f=$rl/eval/sft-$2/report.json && who=retrieval
+  [ -s "$f" ] || return 0
   jq -r --arg g "$3" --arg w "$who" --arg l "$(label "$1")" \
     'def r(k): if . == null then "-" else (. * k | round) / k end;
      .groups[$g][$w] | "| \($l) | \(.items) | \(.ir | r(100)) | \(.cd_median | r(100)) | \(.cd_mean | r(100)) | \(.iou_best_median | r(1000)) | \(.pf1 | r(1000)) |"' "$f"
@@ -90,7 +91,7 @@ tmp=$out/README.md.tmp
   fi
 } >"$tmp"
 args=()
-for n in "${names[@]:1}"; do [ "$n" = sft ] || args+=("$n" "$rl/$n/metrics.csv"); done
+for n in "${names[@]:1}"; do [ "$n" = sft ] || [ ! -s "$rl/$n/metrics.csv" ] || args+=("$n" "$rl/$n/metrics.csv"); done
 build/bench/plot_curves "$out/reward.png" "GRPO mean reward per update" "${args[@]}" >/dev/null
 mv "$tmp" "$out/README.md"
 echo "report: $out/README.md"
