@@ -65,6 +65,36 @@ TEST(grpo_reward_terms) {
     CHECK_NEAR(cr_size_agreement(a, c), 0.125, 1e-15);
 }
 
+TEST(grpo_reward_repeated_programs_scored_alike) {
+    const char *prog = "local w, d, t = 30, 20, 4\n"
+                       "Extrude(Sketch(XY, Face(Loop(Line(0,0, w,0), Line(w,0, w,d), Line(w,d, 0,d), Line(0,d, 0,0)))), t, \"new\")\n";
+    char ref[512], same[512], other_plan[512];
+    snprintf(ref, sizeof ref, "<think>\nplate\n</think>\n%s", prog);
+    snprintf(same, sizeof same, "%s", ref);
+    snprintf(other_plan, sizeof other_plan, "<think>\na flat plate\n</think>\n%s", prog);
+    const char *refs[] = {ref};
+    cr_opts o;
+    cr_default_opts(&o);
+    cr_set *s = cr_new(refs, 1, &o);
+    REQUIRE_MSG(s, "%s", ut_error());
+    const char *texts[] = {ref, "Extrude(Sketch(XY, Face(Loop(Circle(0, 0, 12)))), 30, \"new\")", same, prog, other_plan,
+                           "Extrude(", "Extrude(Sketch(XY, Face(Loop(Circle(0, 0, 12)))), 30, \"new\")"};
+    int n = (int)(sizeof texts / sizeof *texts);
+    rw_score batch[8], one;
+    REQUIRE(cr_fn(s, 0, texts, n, batch) == 0);
+    for (int i = 0; i < n; i++) { /* the same as scoring each alone */
+        REQUIRE(cr_fn(s, 0, &texts[i], 1, &one) == 0);
+        CHECK_MSG(batch[i].reward == one.reward && batch[i].valid == one.valid, "%d: %g %g", i, batch[i].reward, one.reward);
+    }
+    CHECK_NEAR(batch[0].reward, 1, 1e-9);                 /* the reference itself */
+    CHECK(batch[2].reward == batch[0].reward);             /* repeated */
+    CHECK_NEAR(batch[3].reward, 0.9, 1e-9);               /* the same program without a plan: no format credit */
+    CHECK(batch[4].reward == batch[0].reward);             /* another plan, same program */
+    CHECK(batch[5].valid == 0 && batch[5].reward == 0);    /* does not run */
+    CHECK(batch[1].valid && batch[6].reward == batch[1].reward && batch[1].reward < 0.9);
+    cr_free(s);
+}
+
 static const char *grpo_plate =
     "<think>\\nplate\\n</think>\\nlocal w, d, t = 30, 20, 4\\n"
     "Extrude(Sketch(XY, Face(Loop(Line(0,0, w,0), Line(w,0, w,d), Line(w,d, 0,d), Line(0,d, 0,0)))), t, \\\"new\\\")\\n";

@@ -103,20 +103,45 @@ void cr_free(cr_set *s) {
 
 int cr_target_ok(const cr_set *s, int prompt) { return prompt >= 0 && prompt < s->n && s->t[prompt]; }
 
+/* the geometry part of one program: *valid, *g (G or G'), *iou */
+static void cr_geometry(const cr_set *s, int prompt, const char *program, int *valid, double *g, double *iou) {
+    sc_result r;
+    *valid = 0, *g = 0, *iou = NAN;
+    sc_score_text(s->t[prompt], program, "answer", NULL, &r);
+    if (!r.valid) return;
+    double vis = s->o.tau > 0 ? r.visual : 1;
+    *iou = isfinite(r.best_exact) ? r.best_exact : 0;
+    *g = fmin(*iou, cr_phi(vis, s->o.tau));
+    if (s->o.size_weight > 0) *g = (1 - s->o.size_weight) * *g + s->o.size_weight * cr_size_agreement(r.size, s->size[prompt]);
+    *valid = 1;
+}
+
 int cr_fn(void *ctx, int prompt, const char *const *texts, int n, rw_score *out) {
     cr_set *s = ctx;
     if (prompt < 0 || prompt >= s->n) return ut_fail("reward: no prompt %d (the set has %d)", prompt, s->n);
-#pragma omp parallel for schedule(dynamic, 1)
+    if (n <= 0) return 0;
+    /* a sharp policy repeats itself: identical programs are scored once (scoring is deterministic,
+     * so this changes no reward); first[i] = the first completion with i's program */
+    int *first = ut_malloc(sizeof(int) * (size_t)n), *valid = ut_calloc((size_t)n, sizeof(int));
+    double *g = ut_calloc((size_t)n, sizeof(double)), *iou = ut_calloc((size_t)n, sizeof(double));
     for (int i = 0; i < n; i++) {
-        out[i] = (rw_score){0, 0, NAN};
-        if (!s->t[prompt]) continue;
-        sc_result r;
-        sc_score_text(s->t[prompt], chat_program(texts[i]), "answer", NULL, &r);
-        if (!r.valid) continue;
-        double vis = s->o.tau > 0 ? r.visual : 1, iou = isfinite(r.best_exact) ? r.best_exact : 0;
-        double g = fmin(iou, cr_phi(vis, s->o.tau));
-        if (s->o.size_weight > 0) g = (1 - s->o.size_weight) * g + s->o.size_weight * cr_size_agreement(r.size, s->size[prompt]);
-        out[i] = (rw_score){s->o.l1 * g + s->o.l2 * cr_format(texts[i]), 1, iou};
+        first[i] = i;
+        for (int j = 0; j < i; j++)
+            if (first[j] == j && !strcmp(chat_program(texts[j]), chat_program(texts[i]))) {
+                first[i] = j;
+                break;
+            }
     }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int i = 0; i < n; i++)
+        if (first[i] == i && s->t[prompt]) cr_geometry(s, prompt, chat_program(texts[i]), &valid[i], &g[i], &iou[i]);
+    for (int i = 0; i < n; i++) {
+        int k = first[i];
+        out[i] = valid[k] ? (rw_score){s->o.l1 * g[k] + s->o.l2 * cr_format(texts[i]), 1, iou[k]} : (rw_score){0, 0, NAN};
+    }
+    free(first);
+    free(valid);
+    free(g);
+    free(iou);
     return 0;
 }
