@@ -62,13 +62,20 @@ tmp=$out/README.md.tmp
   echo "Mean reward of each update's rollouts (\`metrics.csv\`, column reward_mean); the curriculum runs"
   echo "move from one level to the next, so their curves step with the levels."
   echo
-  echo "## One step, broken down (full RL, seed ${SEEDS%% *})"
+  echo "## One step, broken down"
   echo
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-    { n++; s += $c["sample_s"]; r += $c["reward_s"]; u += $c["update_s"] }
-    END { t = s + r + u; printf "| | sampling | scoring | update | step |\n|---|---|---|---|---|\n";
-      printf "| mean seconds | %.3f | %.3f | %.3f | %.3f |\n| share | %.0f %% | %.0f %% | %.0f %% | |\n",
-        s / n, r / n, u / n, t / n, 100 * s / t, 100 * r / t, 100 * u / t }' "$rl/full_s${SEEDS%% *}/metrics.csv"
+  echo "Mean seconds per update over each run (\`metrics.csv\`: sample_s, reward_s, update_s), and the"
+  echo "share of scoring (execution in the sandbox, IoU_best, render similarity) in the step:"
+  echo
+  echo "| run | sampling s | scoring s | update s | step s | scoring share | rollouts/s |"
+  echo "|---|---|---|---|---|---|---|"
+  for n in "${names[@]:2}"; do
+    [ -s "$rl/$n/metrics.csv" ] || continue
+    awk -F, -v l="$(label "$n")" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+      { k++; s += $c["sample_s"]; r += $c["reward_s"]; u += $c["update_s"]; q += $c["rollouts_per_s"] }
+      END { t = s + r + u; printf "| %s | %.3f | %.3f | %.3f | %.3f | %.0f %% | %.1f |\n", l, s / k, r / k, u / k, t / k, 100 * r / t, q / k }' \
+      "$rl/$n/metrics.csv"
+  done
   echo
   echo "## Patterns and mirrors in the generated programs"
   echo
