@@ -73,11 +73,14 @@ static int eval_model(const char *dir, const char *test, eg_opts *g, int json) {
         }
         cli_print_json(j);
     } else {
-        if (dir)
-            printf("ours: %d items, IR %.2f%%, median CD %.3f, median IoU_best %.3f, P-F1 %.3f\n", ours.items, ours.ir,
-                   ours.cd_median, ours.best_median, ours.pf1);
+        char pf1[32] = "-";
+        if (dir) {
+            if (isfinite(ours.pf1)) snprintf(pf1, sizeof pf1, "%.3f", ours.pf1);
+            printf("ours: %d items, IR %.2f%%, median CD %.3f, median IoU_best %.3f, P-F1 %s\n", ours.items, ours.ir,
+                   ours.cd_median, ours.best_median, pf1);
+        }
         if (g->train) {
-            char pf1[32] = "- (pictures)";
+            snprintf(pf1, sizeof pf1, "- (pictures)");
             if (isfinite(base.pf1)) snprintf(pf1, sizeof pf1, "%.3f", base.pf1);
             printf("retrieval: %d items, IR %.2f%%, median CD %.3f, median IoU_best %.3f, P-F1 %s\n", base.items, base.ir,
                    base.cd_median, base.best_median, pf1);

@@ -1,5 +1,6 @@
-/* cmd_generate.c - `recad generate`: text to a parametric CAD program, its STL, a picture. */
+/* cmd_generate.c - `recad generate`: text or a picture to a parametric CAD program, its STL, a picture. */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -109,9 +110,10 @@ static int generate_write(const inf_result *r, const char *prefix, int size, gen
     return rc;
 }
 
-static cJSON *generate_json(const char *prompt, const inf_result *r, const generate_part *p, int rc) {
+static cJSON *generate_json(const char *prompt, const char *image, const inf_result *r, const generate_part *p, int rc) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "prompt", prompt);
+    if (image) cJSON_AddStringToObject(j, "image", image);
     cJSON_AddBoolToObject(j, "ok", rc == CLI_OK);
     cJSON_AddNumberToObject(j, "candidates", r->n);
     cJSON_AddNumberToObject(j, "valid", r->nvalid);
@@ -161,8 +163,8 @@ static void generate_print_errors(const inf_result *r) {
     free(count);
 }
 
-CLI_COMMAND(cmd_generate, "generate", "text to a parametric CAD program, its STL and a picture, with a trained model") {
-    const char *text = NULL, *prompts = NULL, *dir = NULL, *prefix = "part", *pick = "agreement";
+CLI_COMMAND(cmd_generate, "generate", "text or a picture to a parametric CAD program, its STL and a picture, with a trained model") {
+    const char *text = NULL, *prompts = NULL, *image = NULL, *dir = NULL, *prefix = "part", *pick = "agreement";
     long n = 8, seed = 0, threads = 0, max_new = 0, size = 1024;
     double temp = 0.8, top_p = 0.95;
     int json = 0, first;
@@ -171,6 +173,7 @@ CLI_COMMAND(cmd_generate, "generate", "text to a parametric CAD program, its STL
     const arg_opt opts[] = {
         ARG_STR("text", 't', &text, "TEXT", "the description of the part"),
         ARG_STR("prompts", 0, &prompts, "FILE", "descriptions, one per line (or JSONL with a \"prompt\" field)"),
+        ARG_STR("image", 0, &image, "PICTURE", "a PNG or JPEG picture of the part (a model with a vision\nencoder; docs/vision_train.md)"),
         ARG_STR("model", 'm', &dir, "DIR", "model folder (default: the shipped model, models/default)"),
         ARG_STR("output", 'o', &prefix, "PREFIX", "writes PREFIX.lua, PREFIX.stl, PREFIX.png (default part;\nwith --prompts: PREFIX-001.* ...)"),
         ARG_LONG("candidates", 'n', &n, 1, 256, "N", "candidates sampled as one batch (default 8)"),
@@ -185,16 +188,18 @@ CLI_COMMAND(cmd_generate, "generate", "text to a parametric CAD program, its STL
         PROG_OPTS(&o.lim),
         ARG_END};
     const arg_spec spec = {
-        generate_cmd, "(--text TEXT | --prompts FILE) [options]",
+        generate_cmd, "(--text TEXT | --prompts FILE | --image PICTURE) [options]",
         "\nSamples N candidate answers (a short plan and a CADLib program) as one batch, executes\n"
         "each in the sandbox, and keeps a valid one: by default the one whose solid agrees best\n"
         "with the other candidates' (IoU_best and sizes), else the most likely. Writes its program,\n"
         "binary STL and a 2x2 sheet of views, and prints its level, size and volume.\n"
+        "A picture is framed as the training pictures are (its content cropped, centred, scaled).\n"
         "When no candidate is valid it says so, lists the errors seen, and exits with 1.",
         opts, 0, 0, NULL, PROG_EXIT_CODES};
     int rc = arg_parse(&spec, argc, argv, &first);
     if (rc != ARG_GO) return rc;
-    if (!text == !prompts) return cli_error(CLI_USAGE, generate_cmd, "needs one of --text TEXT / --prompts FILE");
+    if (!!text + !!prompts + !!image != 1)
+        return cli_error(CLI_USAGE, generate_cmd, "needs one of --text TEXT / --prompts FILE / --image PICTURE");
     if (text && !text[strspn(text, " \t\r\n")]) return cli_error(CLI_USAGE, generate_cmd, "the text is empty");
     if (inf_pick_parse(pick, &o.pick)) return cli_error(CLI_USAGE, generate_cmd, "--pick '%s': use agreement or likelihood", pick);
     o.n = (int)n;
@@ -213,15 +218,25 @@ CLI_COMMAND(cmd_generate, "generate", "text to a parametric CAD program, its STL
         goto done;
     }
     inf_set_threads(g, (int)threads);
+    if (image && !inf_image_side(g)) {
+        rc = cli_error(CLI_USAGE, generate_cmd, "the model in %s has no vision encoder: it takes --text or --prompts only",
+                       inf_dir(g));
+        goto done;
+    }
     int failed = 0;
-    for (int k = 0; k < (text ? 1 : count); k++) {
-        const char *t = text ? text : list[k];
+    for (int k = 0; k < (prompts ? count : 1); k++) {
+        const char *t = text ? text : image ? image : list[k];
         char pre[4096];
-        if (text) snprintf(pre, sizeof pre, "%s", prefix);
+        if (!prompts) snprintf(pre, sizeof pre, "%s", prefix);
         else snprintf(pre, sizeof pre, "%s-%03d", prefix, k + 1);
         inf_result r;
         double t0 = ut_now();
-        if (inf_generate(g, t, &o, &r)) {
+        if (image && access(image, R_OK)) {
+            rc = cli_error(CLI_IO, generate_cmd, "cannot read %s: %s", image, strerror(errno));
+            failed++;
+            continue;
+        }
+        if (image ? inf_generate_image_file(g, image, &o, &r) : inf_generate(g, t, &o, &r)) {
             rc = cli_error(CLI_INVALID, generate_cmd, "%s", ut_error());
             failed++;
             continue;
@@ -229,7 +244,7 @@ CLI_COMMAND(cmd_generate, "generate", "text to a parametric CAD program, its STL
         generate_part p = {0};
         int prc = r.best >= 0 ? generate_write(&r, pre, (int)size, &p) : CLI_INVALID;
         double dt = ut_now() - t0;
-        if (json) cli_print_json(generate_json(t, &r, &p, prc));
+        if (json) cli_print_json(generate_json(image ? "<|image|>" : t, image, &r, &p, prc));
         else if (prc == CLI_OK) {
             printf("%s: level %s, %.4g x %.4g x %.4g mm, volume %.6g mm^3 (%d of %d candidates valid, %.2f s)\n", pre, p.level,
                    p.hi[0] - p.lo[0], p.hi[1] - p.lo[1], p.hi[2] - p.lo[2], p.volume, r.nvalid, r.n, dt);

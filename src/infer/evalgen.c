@@ -186,8 +186,13 @@ static int eg_generate(inf_model *g, const eg_items *test, const eg_opts *o, cha
         double t0 = ut_now();
         inf_opts go = o->gen;
         go.seed = o->gen.seed + (uint64_t)i * 1000003u;
-        if (inf_generate(g, test->v[i].prompt, &go, &r)) {
-            pred[i] = ut_strdup("-- the prompt could not be sampled\n");
+        const char *image = test->v[i].image;
+        if (image ? inf_generate_image_file(g, image, &go, &r) : inf_generate(g, test->v[i].prompt, &go, &r)) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "-- the %s could not be sampled: %s\n", image ? "picture" : "prompt", ut_error());
+            for (char *c = msg + 3; *c && c[1]; c++)
+                if (*c == '\n') *c = ' ';
+            pred[i] = ut_strdup(msg);
         } else {
             pred[i] = ut_strdup(r.best >= 0 ? r.cand[r.best].program : r.n ? r.cand[0].program : "");
             inf_result_free(&r);
@@ -324,9 +329,10 @@ int eg_run(inf_model *g, const char *test_jsonl, const eg_opts *o, eg_row *all_o
     int n = test.n, on[EG_SYSTEMS] = {g != NULL, o->train != NULL}, rc = 0, nimg = 0;
     for (int i = 0; i < n; i++) nimg += test.v[i].image != NULL;
     if (!on[0] && !on[1]) rc = ut_fail("nothing to evaluate: no model and no retrieval pool");
-    else if (g && nimg)
-        rc = ut_fail("%s has %d image records, and the model takes text prompts only: score them against the "
-                     "retrieval baseline alone (no model)", test_jsonl, nimg);
+    else if (g && nimg && !inf_image_side(g))
+        rc = ut_fail("%s has %d image records, and the model in %s has no vision encoder (text prompts only): score "
+                     "them with a model that has one, or against the retrieval baseline alone (no model)", test_jsonl,
+                     nimg, inf_dir(g));
     if (rc) {
         eg_items_free(&test);
         return -1;

@@ -10,14 +10,16 @@
  * Test set: JSONL records {"id", "prompt", "answer", "kind", "level", ...} (the dataset format,
  * docs/data_build.md); the ground truth is the program part of "answer" (ml/chat.h). A record
  * without "id" gets "line-N"; "kind" defaults to "text". Image records (docs/data_images.md) also
- * have "image": a PNG / JPEG path, relative to the JSONL file's folder unless absolute. The model
- * takes text only: a test set with image records is refused with a model (-1 + ut_error()) and
- * scored against the baseline alone.
+ * have "image": a PNG / JPEG path, relative to the JSONL file's folder unless absolute. A model
+ * with a vision encoder answers them from the picture (inf_generate_image_file); a text-only
+ * model is refused for a test set with image records (-1 + ut_error()), which is then scored
+ * against the baseline alone.
  *
  * Systems, scored the same way (eval/evalset.h: CD in the chosen protocol, IoU_best exact, P-F1,
  * validity under the sandbox budget):
  *   ours       infer/generate.h: o.gen.n candidates, the picked one; when none is valid, the
- *              first candidate (so the item counts as invalid with its error);
+ *              first candidate (so the item counts as invalid with its error); a picture that
+ *              cannot be read makes the item invalid with the reason;
  *   retrieval  BM25 (data/retrieve.h) over the "prompt" fields of o.train's text records: the
  *              program of the training sample whose prompt is nearest; for an image item, the
  *              nearest picture among o.train's image records (data/imgret.h; every picture read

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/picture.h"
 #include "base/util.h"
 #include "eval/score.h"
 #include "geom/solid.h"
@@ -16,10 +17,12 @@
 #include "ml/nn.h"
 #include "ml/sampler.h"
 #include "ml/tokenizer.h"
+#include "ml/vlm.h"
 
 struct inf_model {
     char *dir;
-    nn_model *m;
+    vl_model *vm;       /* the decoder and, for pictures, the encoder */
+    nn_model *m;        /* vm->dec */
     tok_tokenizer *tok;
     smp_sampler *smp;
     int eos[2], neos;
@@ -49,10 +52,15 @@ inf_model *inf_load(const char *dir) {
     g->dir = ut_strdup(dir);
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
     if (!(g->tok = tok_load(path))) goto fail;
-    if (!(g->m = nn_load(dir))) goto fail;
+    if (!(g->vm = vl_load(dir))) goto fail;
+    g->m = g->vm->dec;
     if (tok_vocab_size(g->tok) > g->m->cfg.vocab_size) {
         ut_fail("%s: the tokenizer has %d ids but the model's vocabulary is %d", dir, tok_vocab_size(g->tok),
                 g->m->cfg.vocab_size);
+        goto fail;
+    }
+    if (g->vm->enc && !tok_is_special(g->tok, g->vm->image_token_id)) {
+        ut_fail("%s: the model's image_token_id %d is not a special token of its tokenizer", dir, g->vm->image_token_id);
         goto fail;
     }
     g->neos = chat_end_ids(g->tok, g->eos);
@@ -70,13 +78,14 @@ fail:
 void inf_free(inf_model *g) {
     if (!g) return;
     smp_free(g->smp);
-    nn_free(g->m);
+    vl_free(g->vm);
     tok_free(g->tok);
     free(g->dir);
     free(g);
 }
 
-void inf_set_threads(inf_model *g, int n) { nn_set_threads(g->m, n); }
+void inf_set_threads(inf_model *g, int n) { vl_set_threads(g->vm, n); }
+int inf_image_side(const inf_model *g) { return g->vm->enc ? g->vm->enc->cfg.image_size : 0; }
 const char *inf_dir(const inf_model *g) { return g->dir; }
 
 const char *inf_default_dir(void) {
@@ -145,22 +154,20 @@ static void inf_agreement(inf_result *r, cad_model *models) {
     free(t);
 }
 
-int inf_generate(inf_model *g, const char *text, const inf_opts *o, inf_result *r) {
-    memset(r, 0, sizeof *r);
-    r->best = -1;
-    if (o->n < 1) return ut_fail("the number of candidates must be at least 1");
-    int P = 0;
-    int *ids = chat_encode_prompt(g->tok, text, &P);
+/* samples, executes and picks for the prompt ids[0..P) (ids freed); rows (nrows, D): the image
+ * tokens at the placeholders (NULL: a text prompt); t0: when the work began */
+static int inf_run(inf_model *g, int *ids, int P, const float *rows, int nrows, const inf_opts *o, inf_result *r, double t0) {
     int ctx = g->m->cfg.max_position_embeddings;
     if (P + 1 > ctx) {
         free(ids);
         return ut_fail("the prompt has %d tokens; the model takes %d positions in all", P, ctx);
     }
     int max_new = o->max_new > 0 && o->max_new < ctx - P ? o->max_new : ctx - P;
+    const float *const rowv[1] = {rows};
     smp_opts so = {.n = o->n, .max_new = max_new, .temperature = o->temperature, .top_p = o->top_p, .seed = o->seed,
-                   .eos_ids = g->eos, .neos = g->neos, .tok = g->tok};
+                   .eos_ids = g->eos, .neos = g->neos, .tok = g->tok, .rows = rows ? rowv : NULL, .nrows = &nrows,
+                   .row_id = rows ? g->vm->image_token_id : -1};
     smp_seq *seq = ut_calloc((size_t)o->n, sizeof *seq);
-    double t0 = ut_now();
     int rc = smp_generate(g->smp, ids, P, &so, seq);
     free(ids);
     if (rc) {
@@ -211,6 +218,45 @@ int inf_generate(inf_model *g, const char *text, const inf_opts *o, inf_result *
     }
     free(models);
     return 0;
+}
+
+int inf_generate(inf_model *g, const char *text, const inf_opts *o, inf_result *r) {
+    memset(r, 0, sizeof *r);
+    r->best = -1;
+    if (o->n < 1) return ut_fail("the number of candidates must be at least 1");
+    int P = 0;
+    int *ids = chat_encode_prompt(g->tok, text, &P);
+    return inf_run(g, ids, P, NULL, 0, o, r, ut_now());
+}
+
+int inf_generate_image(inf_model *g, const pic_gray *framed, const inf_opts *o, inf_result *r) {
+    memset(r, 0, sizeof *r);
+    r->best = -1;
+    if (o->n < 1) return ut_fail("the number of candidates must be at least 1");
+    const vt_model *enc = g->vm->enc;
+    if (!enc) return ut_fail("the model in %s has no vision encoder: it takes text prompts only", g->dir);
+    int S = enc->cfg.image_size;
+    if (framed->w != S || framed->h != S)
+        return ut_fail("the picture is %d x %d pixels; the model takes %d x %d (frame it with pic_frame)", framed->w,
+                       framed->h, S, S);
+    double t0 = ut_now();
+    const float *tokens = vt_forward(g->vm->enc, framed->v, 1); /* (num_tokens, D) */
+    if (!tokens) return -1;
+    int P = 0, ntok = enc->cfg.num_tokens;
+    int *ids = chat_encode_image_prompt(g->tok, CHAT_IMAGE, g->vm->image_token_id, ntok, &P);
+    if (!ids) return -1;
+    return inf_run(g, ids, P, tokens, ntok, o, r, t0);
+}
+
+int inf_generate_image_file(inf_model *g, const char *path, const inf_opts *o, inf_result *r) {
+    memset(r, 0, sizeof *r);
+    r->best = -1;
+    if (!g->vm->enc) return ut_fail("the model in %s has no vision encoder: it takes text prompts only", g->dir);
+    pic_gray p;
+    if (pic_load_framed(path, g->vm->enc->cfg.image_size, &p)) return -1;
+    int rc = inf_generate_image(g, &p, o, r);
+    pic_free(&p);
+    return rc;
 }
 
 void inf_result_free(inf_result *r) {

@@ -1,4 +1,4 @@
-/* generate.h - text to CAD with a trained model, prefix inf_: the product's inference path.
+/* generate.h - text or image to CAD with a trained model, prefix inf_: the product's inference path.
  *
  *   inf_model *g = inf_load("models/default");            model + tokenizer; NULL + ut_error()
  *   inf_opts o; inf_default_opts(&o);                      8 candidates, T 0.8, seed 0
@@ -20,8 +20,16 @@
  *                        likelihood rule. (docs/generate.md says which measures better.)
  * r.best = -1 when no candidate is valid; each candidate's error says why it is not.
  *
+ * Pictures (docs/vision_train.md): a model with a vision encoder (ml/vlm.h) also takes a picture.
+ * inf_generate_image_file reads a PNG / JPEG and frames it with base/picture.h pic_load_framed at
+ * the encoder's image_size (the framing of the training pictures); the encoder turns it into
+ * num_tokens image tokens, and the prompt is the image records' "<|image|>" in the chat layout
+ * with num_tokens placeholders whose embeddings those tokens replace in the prefill
+ * (smp_opts.rows). Sampling, execution and the pick are those of a text prompt.
+ *
  * Errors: inf_load / inf_generate return NULL / -1 with ut_error() for problems of the model or
- * the options (an unreadable checkpoint, a prompt longer than the model's context); invalid
+ * the options (an unreadable checkpoint, a prompt longer than the model's context; a picture
+ * that cannot be read or is blank, or a picture given to a model without an encoder); invalid
  * generated programs are not errors. Thread safety: one call at a time per inf_model.
  */
 #ifndef RECAD_GENERATE_H
@@ -29,6 +37,7 @@
 
 #include <stdint.h>
 
+#include "base/picture.h"
 #include "cad/exec.h"
 #include "model/cad.h"
 
@@ -72,17 +81,24 @@ typedef struct {
     double sample_s, exec_s, pick_s; /* wall time of sampling, execution, picking */
 } inf_result;
 
-/* Loads DIR/config.json, DIR/model.safetensors and DIR/tokenizer.json. */
+/* Loads DIR/config.json, DIR/model.safetensors (the encoder too when config.json has
+ * vision_config) and DIR/tokenizer.json. */
 inf_model *inf_load(const char *dir);
 void inf_free(inf_model *g);
 void inf_set_threads(inf_model *g, int n); /* 0: all cores */
 const char *inf_dir(const inf_model *g);
+/* the side of the pictures the model takes (its encoder's image_size); 0: text only */
+int inf_image_side(const inf_model *g);
 
 /* The shipped default model's folder: $RECAD_MODEL if set, else models/default next to the
  * executable's folder (build/../models/default), else ./models/default. Never NULL. */
 const char *inf_default_dir(void);
 
 int inf_generate(inf_model *g, const char *text, const inf_opts *o, inf_result *r);
+/* a picture already framed at inf_image_side(g) x inf_image_side(g) (pic_frame) */
+int inf_generate_image(inf_model *g, const pic_gray *framed, const inf_opts *o, inf_result *r);
+/* a PNG / JPEG file, read and framed (pic_load_framed), then inf_generate_image */
+int inf_generate_image_file(inf_model *g, const char *path, const inf_opts *o, inf_result *r);
 void inf_result_free(inf_result *r);
 
 #endif

@@ -35,15 +35,18 @@ static void chat_append_text(tok_tokenizer *t, int **ids, int *len, int *cap, co
     free(e);
 }
 
-int *chat_encode_prompt(tok_tokenizer *t, const char *prompt, int *n) {
-    int *ids = NULL, len = 0, cap = 0;
-    if (!chat_has_markers(t)) {
-        chat_append_text(t, &ids, &len, &cap, prompt, 0);
-    } else {
-        int start = tok_special_id(t, "<|im_start|>"), end = tok_special_id(t, "<|im_end|>");
+/* the prompt part with the user text `before`, then npad ids pad, then `after` */
+static int *chat_encode_parts(tok_tokenizer *t, const char *before, int pad, int npad, const char *after, int *n) {
+    int *ids = NULL, len = 0, cap = 0, markers = chat_has_markers(t);
+    int start = markers ? tok_special_id(t, "<|im_start|>") : -1, end = markers ? tok_special_id(t, "<|im_end|>") : -1;
+    if (markers) {
         chat_append(&ids, &len, &cap, &start, 1);
         chat_append_text(t, &ids, &len, &cap, "user\n", 0);
-        chat_append_text(t, &ids, &len, &cap, prompt, 0);
+    }
+    chat_append_text(t, &ids, &len, &cap, before, 0);
+    for (int i = 0; i < npad; i++) chat_append(&ids, &len, &cap, &pad, 1);
+    if (after) chat_append_text(t, &ids, &len, &cap, after, 0);
+    if (markers) {
         chat_append(&ids, &len, &cap, &end, 1);
         chat_append_text(t, &ids, &len, &cap, "\n", 0);
         chat_append(&ids, &len, &cap, &start, 1);
@@ -51,6 +54,30 @@ int *chat_encode_prompt(tok_tokenizer *t, const char *prompt, int *n) {
     }
     if (!ids) ids = ut_malloc(sizeof(int));
     *n = len;
+    return ids;
+}
+
+int *chat_encode_prompt(tok_tokenizer *t, const char *prompt, int *n) {
+    return chat_encode_parts(t, prompt, 0, 0, NULL, n);
+}
+
+int *chat_encode_image_prompt(tok_tokenizer *t, const char *prompt, int pad, int ntok, int *n) {
+    const char *at = strstr(prompt, CHAT_IMAGE);
+    const char *why = NULL;
+    if (!at) why = "holds no " CHAT_IMAGE " (where the picture goes)";
+    else if (strstr(at + strlen(CHAT_IMAGE), CHAT_IMAGE)) why = "holds " CHAT_IMAGE " more than once (one picture per prompt)";
+    else if (!tok_is_special(t, pad)) why = "has a placeholder id that is not a special token of the tokenizer";
+    else if (ntok < 1) why = "needs at least one placeholder";
+    if (why) {
+        ut_fail("image prompt \"%.40s\" %s", prompt, why);
+        return NULL;
+    }
+    size_t k = (size_t)(at - prompt);
+    char *before = ut_malloc(k + 1);
+    memcpy(before, prompt, k);
+    before[k] = 0;
+    int *ids = chat_encode_parts(t, before, pad, ntok, at + strlen(CHAT_IMAGE), n);
+    free(before);
     return ids;
 }
 

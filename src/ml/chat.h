@@ -14,7 +14,7 @@
  *
  * Answer text: "<think>\nPLAN\n</think>\nPROGRAM"; chat_program() finds PROGRAM in it.
  *
- * Errors: none (encoding is total); results are malloc'd. The tokenizer's encode cache makes
+ * Errors: none for text (encoding is total); image prompts as said there. Results are malloc'd. The tokenizer's encode cache makes
  * these functions one-thread-at-a-time per tokenizer, as tok_encode is.
  */
 #ifndef RECAD_CHAT_H
@@ -24,6 +24,15 @@
 
 /* ids of the prompt part: markers + PROMPT + "assistant\n" marker (or PROMPT as is); *n = count */
 int *chat_encode_prompt(tok_tokenizer *t, const char *prompt, int *n);
+/* Image prompts. An image record's prompt holds CHAT_IMAGE once, where the picture goes (the
+ * dataset writes the prompt "<|image|>", docs/data_images.md). Its ids are chat_encode_prompt's with
+ * that string replaced by ntok ids `pad`: the placeholders whose embeddings the vision encoder's
+ * image tokens replace (ml/vlm.h). The placeholder is the special token CHAT_IMAGE_PAD, which
+ * recad train adds to a tokenizer that lacks it (tok_add_special_token). NULL + ut_error when the
+ * prompt holds CHAT_IMAGE zero times or more than once, or pad is not a special id of t. */
+#define CHAT_IMAGE "<|image|>"
+#define CHAT_IMAGE_PAD "<|image_pad|>"
+int *chat_encode_image_prompt(tok_tokenizer *t, const char *prompt, int pad, int ntok, int *n);
 /* ids of the answer, special strings matched (no end token appended) */
 int *chat_encode_answer(tok_tokenizer *t, const char *answer, int *n);
 /* the ids that end an answer: <|endoftext|> and <|im_end|> where the tokenizer has them, into

@@ -426,10 +426,11 @@ static void smp_attend_part(const float *q, const float *kblocks, const float *v
  * attends to the prompt's positions 0..pos), otherwise the row belongs to sample slot[r] of
  * prompt p = sprm[slot[r]] (K/V go to its own cache at pos - plen[p]; it attends to its whole
  * prompt and its own positions up to pos). Logits of rows lrow[0..nlog) (NULL: the last nlog
- * rows) go to w->logits. Called outside a parallel region the loops and products use the model's threads
+ * rows) go to w->logits. xrow (NULL: none) gives row r's input embedding where xrow[r] != NULL (an
+ * image token, smp_opts.rows) instead of embed[tok[r]]. Called outside a parallel region the loops and products use the model's threads
  * (nn_threads); called from inside one (a decode thread with its own rows) everything runs on the calling thread. */
 static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *pos, const int *slot, int R, const int *lrow,
-                        int nlog) {
+                        int nlog, const float *const *xrow) {
     const nn_model *m = s->m;
     const nn_params *p = &m->params;
     const int D = s->D, F = s->F, H = s->H, KV = s->KV, hd = s->hd, QKV = s->QKV, Q = s->Q, K = s->K;
@@ -441,7 +442,8 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
      * it saves below a few hundred rows, and far more when the cores are shared */
     const int nth = !omp_in_parallel() && R >= SMP_PAR_MIN_ROWS ? nn_threads(m) : 1;
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
-    for (int r = 0; r < R; r++) memcpy(w->x + (size_t)r * D, p->embed + (size_t)tok[r] * D, D * sizeof(float));
+    for (int r = 0; r < R; r++)
+        memcpy(w->x + (size_t)r * D, xrow && xrow[r] ? xrow[r] : p->embed + (size_t)tok[r] * D, D * sizeof(float));
     for (int l = 0; l < s->L; l++) {
         const float *pw = s->pk_w + s->pk_lstride * l; /* this layer's packed weights */
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
@@ -746,7 +748,7 @@ static long smp_decode_range(smp_sampler *s, smp_ws *w, const smp_opts *o, smp_s
             pos[b] = s->plen[s->sprm[live[b]]] + q->ntokens - 1;
             slot[b] = live[b];
         }
-        smp_forward(s, w, tok, pos, slot, B, NULL, B);
+        smp_forward(s, w, tok, pos, slot, B, NULL, B, NULL);
         for (int b = 0; b < B; b++) {
             const float *z = w->logits + (size_t)b * V;
             if (o->logits_out) memcpy(o->logits_out + ((size_t)live[b] * N + (size_t)out[live[b]].ntokens) * V, z, V * sizeof(float));
@@ -780,9 +782,16 @@ static int smp_check(const smp_sampler *s, const int *const *prompts, const int 
         if (P < 1) return ut_fail("prompt%s is empty", name);
         if (P > maxpos - N)
             return ut_fail("prompt%s (%d tokens) + max new tokens (%d) exceed the model's %d positions", name, P, N, maxpos);
-        for (int i = 0; i < P; i++)
+        int nid = 0;
+        for (int i = 0; i < P; i++) {
             if (prompts[p][i] < 0 || prompts[p][i] >= s->V)
                 return ut_fail("prompt%s token %d (id %d) is outside the vocabulary 0..%d", name, i, prompts[p][i], s->V - 1);
+            nid += prompts[p][i] == o->row_id;
+        }
+        if (o->rows && o->rows[p] && nid != o->nrows[p])
+            return ut_fail("prompt%s has %d ids %d for %d input rows", name, nid, o->row_id, o->nrows[p]);
+        for (long j = 0; o->rows && o->rows[p] && j < (long)o->nrows[p] * s->D; j++)
+            if (!isfinite(o->rows[p][j])) return ut_fail("prompt%s: input row %ld is not finite", name, j / s->D);
     }
     return 0;
 }
@@ -801,11 +810,16 @@ int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *ple
      * logits of each prompt's last row */
     int *tok = ut_malloc(((size_t)Ptot * 3 + (size_t)NP) * sizeof(int)), *pos = tok + Ptot, *slot = pos + Ptot;
     int *lrow = slot + Ptot;
+    const float **xrow = o->rows ? ut_calloc((size_t)Ptot, sizeof *xrow) : NULL;
     for (int p = 0, r = 0; p < NP; p++) {
-        for (int i = 0; i < plens[p]; i++, r++) tok[r] = prompts[p][i], pos[r] = i, slot[r] = -1 - p;
+        for (int i = 0, k = 0; i < plens[p]; i++, r++) {
+            tok[r] = prompts[p][i], pos[r] = i, slot[r] = -1 - p;
+            if (xrow && o->rows[p] && tok[r] == o->row_id) xrow[r] = o->rows[p] + (size_t)k++ * s->D;
+        }
         lrow[p] = r - 1;
     }
-    smp_forward(s, &s->pre, tok, pos, slot, Ptot, lrow, NP);
+    smp_forward(s, &s->pre, tok, pos, slot, Ptot, lrow, NP, xrow);
+    free(xrow);
     free(tok);
     double t1 = ut_now();
 

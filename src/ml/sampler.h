@@ -64,6 +64,12 @@ typedef struct {
     int nstop;
     const tok_tokenizer *tok;   /* for text and stop strings; NULL: no text */
     float *logits_out;          /* optional (n, max_new, V): the raw logits each token was drawn from */
+    /* input rows (image prompts, ml/vlm.h): rows NULL, or one pointer per prompt (NULL: none);
+     * rows[p] (nrows[p], D) replaces, in order, the embeddings of prompt p's tokens equal to
+     * row_id (prefill only; the count must equal nrows[p], the rows must be finite) */
+    const float *const *rows;
+    const int *nrows;
+    int row_id;
 } smp_opts;
 
 enum { SMP_LENGTH = 0, SMP_EOS = 1, SMP_STOP = 2 };

@@ -192,6 +192,21 @@ static void tok_add_merge(tok_tokenizer *t, int a, int b, int c) {
     t->nmerges++;
 }
 
+int tok_add_special_token(tok_tokenizer *t, const char *content) {
+    int n = (int)strlen(content), id = tok_special_id(t, content);
+    if (id >= 0) return id;
+    if (n < 1 || n > 256) return ut_fail("special token '%s': its length must be 1..256 bytes", content);
+    id = t->nvocab++;
+    t->bytes = ut_realloc(t->bytes, (size_t)t->nvocab * sizeof *t->bytes);
+    t->lens = ut_realloc(t->lens, (size_t)t->nvocab * sizeof *t->lens);
+    t->special = ut_realloc(t->special, (size_t)t->nvocab);
+    t->bytes[id] = NULL;
+    t->special[id] = 0;
+    tok_set_token(t, id, (const uint8_t *)content, n);
+    tok_add_special(t, id);
+    return id;
+}
+
 int tok_vocab_size(const tok_tokenizer *t) { return t->nvocab; }
 int tok_nmerges(const tok_tokenizer *t) { return t->nmerges; }
 int tok_is_special(const tok_tokenizer *t, int id) { return id >= 0 && id < t->nvocab && t->special[id]; }

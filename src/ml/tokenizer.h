@@ -95,6 +95,9 @@ int tok_vocab_size(const tok_tokenizer *t);   /* 1 + largest id */
 int tok_nmerges(const tok_tokenizer *t);
 int tok_is_special(const tok_tokenizer *t, int id);
 int tok_special_id(const tok_tokenizer *t, const char *content); /* -1 if not a special token */
+/* the id of special token content, appended after the last id (tok_vocab_size grows by one) when
+ * the tokenizer does not have it yet; -1 + ut_error for an empty or over-long string */
+int tok_add_special_token(tok_tokenizer *t, const char *content);
 /* merge r as ids: *a, *b -> *c; -1 if out of range */
 int tok_merge(const tok_tokenizer *t, int r, int *a, int *b, int *c);
 

@@ -174,17 +174,25 @@ static int vl_parse_vision(const char *text, vt_config *vc, int *id) {
     return rc;
 }
 
+int vl_config_load(const char *path, nn_config *dc, vt_config *vc, int *image_token_id) {
+    char *text = ut_read_file(path, NULL);
+    if (!text) return -1;
+    int has = -1;
+    *image_token_id = -1;
+    if (!nn_config_parse(dc, text)) has = vl_parse_vision(text, vc, image_token_id);
+    free(text);
+    if (has < 0) ut_fail("%s: %s", path, ut_error());
+    return has;
+}
+
 vl_model *vl_load(const char *dir) {
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", dir);
-    char *text = ut_read_file(path, NULL);
-    if (!text) return NULL;
     nn_config dc;
     vt_config vc;
-    int id = -1, has = -1;
-    if (!nn_config_parse(&dc, text)) has = vl_parse_vision(text, &vc, &id);
-    free(text);
-    vl_model *m = has < 0 ? NULL : vl_new(&dc, has ? &vc : NULL, id);
+    int id = -1, has = vl_config_load(path, &dc, &vc, &id);
+    if (has < 0) return NULL;
+    vl_model *m = vl_new(&dc, has ? &vc : NULL, id);
     if (!m) {
         ut_fail("%s: %s", path, ut_error());
         return NULL;
@@ -195,6 +203,20 @@ vl_model *vl_load(const char *dir) {
         return NULL;
     }
     return m;
+}
+
+int vl_same_shape(const vl_model *a, const nn_config *dc, const vt_config *vc, int image_token_id) {
+    const nn_config *c = &a->dec->cfg;
+    int dec = c->vocab_size == dc->vocab_size && c->hidden_size == dc->hidden_size &&
+              c->intermediate_size == dc->intermediate_size && c->num_hidden_layers == dc->num_hidden_layers &&
+              c->num_attention_heads == dc->num_attention_heads && c->num_key_value_heads == dc->num_key_value_heads &&
+              c->tie_word_embeddings == dc->tie_word_embeddings;
+    if (!dec || !a->enc != !vc) return 0;
+    if (!vc) return 1;
+    const vt_config *e = &a->enc->cfg;
+    return image_token_id == a->image_token_id && e->image_size == vc->image_size && e->patch_size == vc->patch_size &&
+           e->hidden_size == vc->hidden_size && e->intermediate_size == vc->intermediate_size && e->depth == vc->depth &&
+           e->num_heads == vc->num_heads && e->out_hidden_size == vc->out_hidden_size;
 }
 
 /* ------------------------------------------------------------------ optimiser */

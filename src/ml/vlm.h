@@ -51,6 +51,11 @@ int vl_backward(vl_model *m);
 
 int vl_save(const vl_model *m, const char *dir);
 vl_model *vl_load(const char *dir);
+/* the configs of a config.json: 1 with an encoder (vc, *image_token_id filled), 0 text only
+ * (*image_token_id = -1), -1 + ut_error (naming the file) when unreadable or invalid */
+int vl_config_load(const char *path, nn_config *dc, vt_config *vc, int *image_token_id);
+/* 1 when the parameter shapes (decoder, encoder, placeholder id) of a and b agree */
+int vl_same_shape(const vl_model *a, const nn_config *dc, const vt_config *vc, int image_token_id);
 
 typedef struct {
     vl_model *model;

@@ -19,6 +19,19 @@
  * batch (nn_forward with weights NULL, norm = their count).
  * The data order depends only on (seed, step), which is what makes resume exact.
  *
+ * Images (docs/vision_train.md). tr_train_vl trains a joint model (ml/vlm.h: decoder + vision
+ * encoder) on text samples and image samples together. Image samples (tr_data_load_images) are
+ * prompt/answer samples whose prompt part holds num_tokens placeholder ids (ml/chat.h
+ * chat_encode_image_prompt) and a picture path; the picture is read and framed with
+ * base/picture.h pic_load_framed at the encoder's image_size when its batch is built, so
+ * memory does not grow with the data set. With o.images, step s has
+ *   ni(s) = floor((s+1) B X) - floor(s B X)  image rows (X = o.image_share), B - ni(s) text rows:
+ * text rows take text stream positions s B - floor(s B X) + r, image rows image stream positions
+ * floor(s B X) + r, each stream its own seeded epoch shuffles (the image stream's seed derived
+ * from o.seed). Over many steps the image rows are the share X of all rows; the order depends on
+ * (seed, step) only, so resume stays exact and no thread count changes it. The text rows come
+ * first in a batch, then the image rows. Without o.images every row is a text row, as before.
+ *
  * Step: zero grads, forward, backward, clip to global norm `clip`, AdamW with opt_lr(step) (linear
  * warmup, cosine to lr_min at `steps`). See ml/opt.h.
  *
@@ -29,7 +42,10 @@
  *   val.png              the hook's validation measures (when there is a hook)
  *   step-NNNNNNNN/       checkpoint (ckpt): model.safetensors, config.json, optimizer.safetensors
  *                        (AdamW m, v, step), trainer.json (step, seed, batch, seq, samples, steps,
- *                        loss), tokenizer.json when training with a tokenizer
+ *                        loss; image_samples and image_share with images), tokenizer.json when
+ *                        training with a tokenizer; with an encoder the folder is vl_save's
+ *                        (one model.safetensors, vision_config in config.json) and the optimiser
+ *                        file holds both parameter sets (vl_opt_save)
  *   latest               name of the newest complete checkpoint folder (written last, atomically)
  *   final/               model.safetensors + config.json (+ tokenizer.json) after the last step
  * Checkpoints are written every ckpt_every steps and after the last step, each into a temporary
@@ -43,6 +59,7 @@
 #include <stdint.h>
 
 #include "ml/nn.h"
+#include "ml/vlm.h"
 
 typedef struct tok_tokenizer tok_tokenizer;
 
@@ -53,6 +70,8 @@ typedef struct {
     unsigned char *train;  /* 1 where the token is a training target */
     int cap_n;
     long cap_tok;
+    char **image;          /* (n) picture path of each image sample, NULL for text; NULL: all text */
+    int nimages;           /* image samples */
 } tr_data;
 
 void tr_data_init(tr_data *d);
@@ -60,6 +79,12 @@ void tr_data_free(tr_data *d);
 void tr_data_add(tr_data *d, const int *tokens, const unsigned char *train, int len);
 /* Appends the samples of a JSONL file; tok NULL means byte-level. Errors name file and line. */
 int tr_data_load_jsonl(tr_data *d, const char *path, tok_tokenizer *tok);
+/* Appends the image samples of an image JSONL (docs/data_images.md: {"prompt": "... <|image|> ...",
+ * "answer", "image": path relative to the JSONL's folder unless absolute}): the prompt in the chat
+ * layout with num_tokens ids `pad` in place of <|image|> (chat_encode_image_prompt), the answer and
+ * eos flagged as in tr_data_load_jsonl. A tokenizer is required. Errors name file and line: no
+ * "image" field, a picture that is not a readable file, a prompt without <|image|>. */
+int tr_data_load_images(tr_data *d, const char *path, tok_tokenizer *tok, int pad, int num_tokens);
 /* the same records with an empty prompt in place of theirs: samples of an unconditioned model of
  * the answers (the starting point of RL without supervised fine-tuning, docs/grpo.md) */
 int tr_data_load_answers(tr_data *d, const char *path, tok_tokenizer *tok);
@@ -101,6 +126,9 @@ typedef struct {
     long eval_every;       /* validation period in steps (default 0: only after the last step) */
     int val_samples;       /* validation samples used for the loss (default 256; <= 0: all) */
     tr_hook hook;          /* validation measures beyond the loss (fn NULL: none) */
+    const tr_data *images; /* image samples mixed into the batches (tr_train_vl; NULL: none) */
+    double image_share;    /* X in (0, 1]: the share of rows that are image samples (default 0.5) */
+    const tr_data *val_images; /* validation image samples: val_image_loss beside val_loss (NULL: none) */
     const tok_tokenizer *tok; /* the data's tokenizer, saved as tokenizer.json in every checkpoint
                                  so that a checkpoint folder can be sampled on its own; NULL: byte-level */
 } tr_options;
@@ -129,5 +157,9 @@ tr_options tr_defaults(void);
 /* Trains m in place. m must be initialised (random or loaded); with resume its weights are
  * replaced by the checkpoint's. */
 int tr_train(nn_model *m, const tr_data *d, const tr_options *o, tr_result *res);
+/* the same for a joint model (ml/vlm.h); image samples (o->images, o->val_images) need its
+ * encoder. A model without an encoder and no image options trains exactly as tr_train. With
+ * validation, val_image_loss is the column after val_loss. */
+int tr_train_vl(vl_model *m, const tr_data *d, const tr_options *o, tr_result *res);
 
 #endif
