@@ -126,6 +126,27 @@ TEST(mesh_plate_with_holes) {
     cad_free(&m);
 }
 
+TEST(mesh_relative_tolerance_for_pictures) {
+    cad_model m;
+    cad_init(&m);
+    cad_plane pl = XY();
+    int outer = rect(&m, 0, 0, 60, 40, 0);
+    circle(&m, 8, 8, 1);
+    circle(&m, 52, 32, 1);
+    extrude(&m, &pl, outer, 3, CAD_EXT_ONE, 6, 0, CAD_NEW);
+    ms_mesh fine, coarse;
+    REQUIRE(ms_from_model(&m, MS_DEFAULT_TOL, &fine) == 0);
+    REQUIRE_MSG(ms_from_model_rel(&m, 2e-3, &coarse) == 0, "%s", ut_error());
+    /* small holes are no longer chorded by their radius: far fewer vertices, the same volume */
+    CHECK_MSG(coarse.nv * 4 < fine.nv, "%d vs %d vertices", coarse.nv, fine.nv);
+    CHECK_REL(ms_volume(&coarse), 6 * (2400 - 2 * PI), 1e-4);
+    ms_free(&fine);
+    ms_free(&coarse);
+    CHECK(ms_from_model_rel(&m, 0, &coarse) == MS_BAD_TOL && strstr(ut_error(), "relative"));
+    CHECK(ms_from_model_rel(&m, 2, &coarse) == MS_BAD_TOL);
+    cad_free(&m);
+}
+
 TEST(mesh_l_bracket_join) {
     cad_model m;
     cad_init(&m);

@@ -150,6 +150,9 @@ double mt_pf1_value(const mt_pf1_acc *acc, double per_type[MT_PF1_TYPES]);
 
 /* ---- visual similarity (normal and depth renders, see docs) ---- */
 #define MT_VIS_SIZE 96 /* default render size, pixels */
+/* chord tolerance of the renders' meshes, relative to the part's diagonal: a pixel of a 96-pixel
+ * render is 0.7-1.2 % of the diagonal, so the chords stay within a third of a pixel */
+#define MT_VIS_TOL_REL 2e-3
 /* 1 for identical solids, lower with shape difference, in [0, 1]. size <= 0: MT_VIS_SIZE. */
 int mt_visual_similarity(const cad_model *a, const cad_model *b, int size, double *sim);
 /* The same in two steps, so that one part's renders serve many comparisons: the renders of a part

@@ -36,7 +36,7 @@ static int mt_render_views(const cad_model *m, int size, mt_views *v, const char
     v->size = size;
     ms_mesh mesh;
     memset(&mesh, 0, sizeof mesh);
-    if (ms_from_model(m, MS_DEFAULT_TOL, &mesh) != 0) {
+    if (ms_from_model_rel(m, MT_VIS_TOL_REL, &mesh) != 0) {
         ms_free(&mesh);
         return ut_fail("meshing the %spart: %s", which, ut_error());
     }

@@ -904,7 +904,23 @@ static int ms_attempt(const cad_model *m, double chord, double rel, int parallel
 
 int ms_from_model(const cad_model *m, double tol, ms_mesh *out) { return ms_from_model_stats(m, tol, out, NULL); }
 
+static int ms_mesh_model(const cad_model *m, double tol, double tol_rel, ms_mesh *out, ms_stats *st);
+
 int ms_from_model_stats(const cad_model *m, double tol, ms_mesh *out, ms_stats *st) {
+    return ms_mesh_model(m, tol, 0, out, st);
+}
+
+int ms_from_model_rel(const cad_model *m, double rel, ms_mesh *out) {
+    memset(out, 0, sizeof *out);
+    if (!(rel >= MS_MIN_TOL_REL && rel <= 1)) {
+        ut_fail("relative chord tolerance %g is outside [%g, 1]", rel, MS_MIN_TOL_REL);
+        return MS_BAD_TOL;
+    }
+    return ms_mesh_model(m, 0, rel, out, NULL);
+}
+
+/* tol_rel > 0: the tolerance is tol_rel * size (tol ignored) */
+static int ms_mesh_model(const cad_model *m, double tol, double tol_rel, ms_mesh *out, ms_stats *st) {
     ms_stats dummy;
     if (!st) st = &dummy;
     memset(st, 0, sizeof *st);
@@ -932,6 +948,7 @@ int ms_from_model_stats(const cad_model *m, double tol, ms_mesh *out, ms_stats *
         ut_fail("chord tolerance %g mm exceeds the part's size (%.6g mm)", tol, size);
         return MS_BAD_TOL;
     }
+    if (tol_rel > 0) tol = tol_rel * size;
     double rel = tol > 0 ? 0 : 5e-4;
     if (!(tol > 0)) tol = MS_AUTO_TOL_REL * size;
     st->tol = tol;

@@ -88,6 +88,10 @@ typedef struct {
 } ms_stats;
 /* ms_from_model, also reporting the check (st filled as far as it got, on failure too) */
 int ms_from_model_stats(const cad_model *m, double tol, ms_mesh *out, ms_stats *st);
+/* ms_from_model with the tolerance a fraction of the part's size: tol = rel * size, without the
+ * automatic tolerance's per-radius rule (for pictures, where a chord below a pixel is enough);
+ * MS_BAD_TOL when rel is outside [MS_MIN_TOL_REL, 1] */
+int ms_from_model_rel(const cad_model *m, double rel, ms_mesh *out);
 void ms_free(ms_mesh *m);
 double ms_volume(const ms_mesh *m);       /* enclosed (signed) volume, mm^3 */
 double ms_area(const ms_mesh *m);         /* mm^2 */
