@@ -1,10 +1,14 @@
 /* bench_train.c - training throughput of recad's transformer (forward + backward + AdamW), and
  * the bound it is measured against.
  *
- * usage: bench_train [--bf16] [V D L H FF T B [steps]]   (defaults: the reference configuration
- *        of shared/bench/torch_train_bench.py: 4096 256 6 4 704 512 8, 5 timed steps)
+ * usage: bench_train [--bf16] [--recompute] [--no-bound] [V D L H FF T B [steps]]
+ *        (defaults: the reference configuration of shared/bench/torch_train_bench.py:
+ *        4096 256 6 4 704 512 8, 5 timed steps)
  * Threads: $THREADS (default 2). Same model as the PyTorch program: tied embeddings, q/k/v bias,
- * KV heads = heads, random tokens. --bf16 trains with bfloat16 matrix products (nn_set_bf16).
+ * KV heads = heads, random tokens. --bf16 trains with bfloat16 matrix products (nn_set_bf16),
+ * --recompute with activation recomputation (nn_set_recompute). --no-bound skips the bound loop
+ * (its operand buffers, up to 3 x N x V floats per thread, would otherwise dominate the process's
+ * peak memory) and prints no bound fields; bench/train_mem_bench.sh uses it.
  *
  * The bound: a plain sgemm loop over the step's own products (nn_step_gemms: every matrix product
  * of forward and backward with its real M, N, K and transposes), on the same number of threads.
@@ -123,9 +127,15 @@ static void bound_free(bound_loop *b) {
 }
 
 int main(int argc, char **argv) {
-    int bf16 = 0;
-    if (argc > 1 && !strcmp(argv[1], "--bf16")) {
-        bf16 = 1;
+    int bf16 = 0, recompute = 0, bound = 1;
+    while (argc > 1 && !strncmp(argv[1], "--", 2)) {
+        if (!strcmp(argv[1], "--bf16")) bf16 = 1;
+        else if (!strcmp(argv[1], "--recompute")) recompute = 1;
+        else if (!strcmp(argv[1], "--no-bound")) bound = 0;
+        else {
+            fprintf(stderr, "bench_train: unknown option %s\n", argv[1]);
+            return 2;
+        }
         argc--;
         argv++;
     }
@@ -152,6 +162,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     nn_set_threads(m, threads);
+    nn_set_recompute(m, recompute);
     nn_init_random(m, 1, 0.02f);
     opt_hparams hp = opt_defaults();
     hp.lr = 3e-4f;
@@ -165,7 +176,7 @@ int main(int argc, char **argv) {
         y[i] = (int)(ut_rng_u64(&r) % (uint64_t)c.vocab_size);
     }
     bound_loop bl;
-    bound_init(&bl, &m->cfg, B, T, threads);
+    if (bound) bound_init(&bl, &m->cfg, B, T, threads);
     double tf[3] = {0}, tbound = 0.0;
     for (int s = 0; s <= steps; s++) { /* step 0 warms up (allocation, first touch, bound choice) */
         double ta = ut_now();
@@ -177,7 +188,7 @@ int main(int argc, char **argv) {
         double tb = ut_now();
         opt_step(&opt, hp.lr);
         double tc = ut_now();
-        double tl = bound_run(&bl, s == 0);
+        double tl = bound ? bound_run(&bl, s == 0) : 0.0;
         if (s >= 1) {
             tf[0] += tb - ta;
             tf[1] += tc - tb;
@@ -187,11 +198,11 @@ int main(int argc, char **argv) {
     }
     double dt = tf[2] / steps, db = tbound / steps;
     double fl = nn_train_flops(&m->cfg, B, T);
-    printf("params=%zu B=%d T=%d precision=%s step_s=%.3f tokens_per_s=%.0f gflops=%.1f bound_s=%.3f bound_gflops=%.1f "
-           "pct_bound=%.1f fwd_bwd_s=%.3f adamw_s=%.3f threads=%d loss=%.4f\n",
-           m->num_params, B, T, bf16 ? "bf16" : "fp32", dt, B * T / dt, fl / dt * 1e-9, db, fl / db * 1e-9,
-           100.0 * db / dt, tf[0] / steps, tf[1] / steps, threads, m->loss);
-    bound_free(&bl);
+    printf("params=%zu B=%d T=%d precision=%s recompute=%d step_s=%.3f tokens_per_s=%.0f gflops=%.1f ", m->num_params, B, T,
+           bf16 ? "bf16" : "fp32", recompute, dt, B * T / dt, fl / dt * 1e-9);
+    if (bound) printf("bound_s=%.3f bound_gflops=%.1f pct_bound=%.1f ", db, fl / db * 1e-9, 100.0 * db / dt);
+    printf("fwd_bwd_s=%.3f adamw_s=%.3f threads=%d loss=%.4f\n", tf[0] / steps, tf[1] / steps, threads, m->loss);
+    if (bound) bound_free(&bl);
     opt_free(&opt);
     nn_free(m);
     free(x);

@@ -74,11 +74,16 @@ static double loss_at(nn_model *m, const batch *b) {
  * directions through all parameters at once. Every op (embedding, RMSNorm, q/k/v with bias,
  * RoPE, grouped-query causal attention, o_proj, SwiGLU, final norm, lm_head, weighted CE)
  * lies on the path of some parameter gradient checked here. */
-static void gradcheck(int tied, int signed_w, float norm) {
+static void gradcheck(int tied, int signed_w, float norm, int recompute) {
     nn_config c = small_config(13, 8, 12, 2, 4, 2, tied);
     nn_model *m = nn_new(&c);
     REQUIRE(m);
     nn_set_threads(m, 2);
+    if (recompute) { /* layers recomputed in the backward; 4-row chunks: the 18 rows make 2 head blocks */
+        nn_set_recompute(m, 1);
+        nn_set_chunk_rows(m, 4, 4);
+        REQUIRE(nn_head_rows(m) < 18);
+    }
     randomise(m, 7, 0.5f);
     batch b = make_batch(2, 9, c.vocab_size, 3, signed_w, norm);
     nn_zero_grad(m);
@@ -131,8 +136,10 @@ static void gradcheck(int tied, int signed_w, float norm) {
     nn_free(m);
 }
 
-TEST(nn_gradcheck_untied_mean) { gradcheck(0, 0, 0.0f); }
-TEST(nn_gradcheck_tied_signed_weights) { gradcheck(1, 1, 7.0f); }
+TEST(nn_gradcheck_untied_mean) { gradcheck(0, 0, 0.0f, 0); }
+TEST(nn_gradcheck_tied_signed_weights) { gradcheck(1, 1, 7.0f, 0); }
+TEST(nn_gradcheck_recompute_untied_mean) { gradcheck(0, 0, 0.0f, 1); }
+TEST(nn_gradcheck_recompute_tied_signed_weights) { gradcheck(1, 1, 7.0f, 1); }
 
 /* ---- golden test against tests/nn_reference.py (PyTorch, float64) ---- */
 
@@ -160,8 +167,11 @@ static void check_tensor(const char *what, const float *a, const float *b, size_
 }
 
 /* token_rows, weight_rows: the model's work-chunk sizes (0: the defaults); bf16: the linear
- * layers' products in bfloat16, compared at tolerance tol instead of 1e-4 */
-static void golden_at(int tied, int KV, int signed_w, float norm, int token_rows, int weight_rows, int bf16, double tol) {
+ * layers' products in bfloat16, compared at tolerance tol instead of 1e-4; recompute: layers and
+ * logits recomputed in the backward (nn_set_recompute; the logits are then checked on a forward
+ * without targets, which keeps them all) */
+static void golden_mode(int tied, int KV, int signed_w, float norm, int token_rows, int weight_rows, int bf16, double tol,
+                        int recompute) {
     if (!have_torch()) SKIP("/usr/bin/python3 has no torch (scripts/setup.sh --test installs python3-torch)");
     if (bf16 && !gm_has_bf16()) SKIP("this CPU lacks AVX512_BF16 (vdpbf16ps)");
     nn_config c = small_config(37, 32, 40, 2, 4, KV, tied);
@@ -170,6 +180,7 @@ static void golden_at(int tied, int KV, int signed_w, float norm, int token_rows
     nn_set_threads(m, 2);
     REQUIRE(nn_set_bf16(m, bf16) == 0);
     nn_set_chunk_rows(m, token_rows, weight_rows);
+    nn_set_recompute(m, recompute);
     randomise(m, 21, 0.15f);
     const int B = 2, T = 80; /* T > 64: two causal attention blocks */
     batch b = make_batch(B, T, c.vocab_size, 5, signed_w, norm);
@@ -208,11 +219,13 @@ static void golden_at(int tied, int KV, int signed_w, float norm, int token_rows
     opt_adamw opt;
     opt_init(&opt, m, &hp);
     nn_zero_grad(m);
-    REQUIRE(nn_forward(m, b.in, b.tg, b.w, b.norm, B, T) == 0);
+    if (recompute) REQUIRE(nn_forward(m, b.in, NULL, NULL, 0.0f, B, T) == 0);
+    else REQUIRE(nn_forward(m, b.in, b.tg, b.w, b.norm, B, T) == 0);
     const st_tensor *t = st_find(&ref, "logits");
     REQUIRE(t && t->numel == (size_t)B * T * c.vocab_size);
     REQUIRE(st_read_f32(&ref, t, buf) == 0);
     check_tensor("logits", m->acts.logits, buf, t->numel, tol);
+    if (recompute) REQUIRE(nn_forward(m, b.in, b.tg, b.w, b.norm, B, T) == 0);
     REQUIRE(st_read_f32(&ref, st_find(&ref, "loss"), buf) == 0);
     CHECK_REL(m->loss, buf[0], tol);
     REQUIRE(nn_backward(m) == 0);
@@ -250,6 +263,10 @@ static void golden_at(int tied, int KV, int signed_w, float norm, int token_rows
     nn_free(m);
 }
 
+static void golden_at(int tied, int KV, int signed_w, float norm, int token_rows, int weight_rows, int bf16, double tol) {
+    golden_mode(tied, KV, signed_w, norm, token_rows, weight_rows, bf16, tol, 0);
+}
+
 static void golden(int tied, int KV, int signed_w, float norm, int token_rows, int weight_rows) {
     golden_at(tied, KV, signed_w, norm, token_rows, weight_rows, 0, 1e-4);
 }
@@ -258,6 +275,9 @@ TEST(nn_golden_torch_gqa_untied) { golden(0, 2, 0, 0.0f, 0, 0); }
 TEST(nn_golden_torch_tied_signed_weights) { golden(1, 4, 1, 100.0f, 0, 0); }
 /* small work chunks: every product and reduction is split into many uneven pieces */
 TEST(nn_golden_torch_small_chunks) { golden(0, 2, 1, 0.0f, 48, 24); }
+/* recomputation, with 16-row chunks so the 160 rows make 3 head blocks */
+TEST(nn_golden_torch_recompute) { golden_mode(0, 2, 1, 0.0f, 16, 24, 0, 1e-4, 1); }
+TEST(nn_golden_torch_recompute_tied) { golden_mode(1, 4, 1, 100.0f, 0, 0, 0, 1e-4, 1); }
 /* bfloat16 products against the float64 reference: logits, loss, every gradient and the
  * parameters after 3 AdamW steps within BF16_TOL of each tensor's largest reference value
  * (inputs rounded to 8 significant bits: 2^-9 relative each, sums in float32) */
@@ -266,30 +286,46 @@ TEST(nn_golden_torch_bf16) { golden_at(0, 2, 0, 0.0f, 0, 0, 1, BF16_TOL); }
 TEST(nn_golden_torch_bf16_tied_small_chunks) { golden_at(1, 4, 1, 100.0f, 48, 24, 1, BF16_TOL); }
 
 /* the same gradients for every thread count and chunking (bit-identical when only the thread
- * count changes) */
+ * count changes), and bit-identical with recomputation on and off (with 40-row chunks the 210
+ * rows make 2 head blocks, so the block-wise logits are exercised) */
 TEST(nn_threads_and_chunks_agree) {
     nn_config c = small_config(37, 32, 40, 2, 4, 2, 0);
     nn_model *m = nn_new(&c);
     REQUIRE(m);
     randomise(m, 4, 0.2f);
     batch b = make_batch(3, 70, c.vocab_size, 8, 1, 0.0f);
-    float *g[3];
-    float loss[3];
-    for (int k = 0; k < 3; k++) {
-        nn_set_threads(m, k == 1 ? 1 : 2);
-        nn_set_chunk_rows(m, k == 2 ? 40 : 0, k == 2 ? 16 : 0);
+    enum { RUNS = 8 };
+    /* threads, small chunks, recomputation */
+    const int mode[RUNS][3] = {{2, 0, 0}, {1, 0, 0}, {2, 1, 0}, {2, 0, 1}, {1, 0, 1}, {2, 1, 1}, {1, 1, 1}, {1, 1, 0}};
+    float *g[RUNS], *tl[RUNS], loss[RUNS];
+    size_t N = (size_t)b.B * b.T;
+    for (int k = 0; k < RUNS; k++) {
+        nn_set_threads(m, mode[k][0]);
+        nn_set_chunk_rows(m, mode[k][1] ? 40 : 0, mode[k][1] ? 16 : 0);
+        nn_set_recompute(m, mode[k][2]);
         nn_zero_grad(m);
         REQUIRE(nn_forward(m, b.in, b.tg, b.w, b.norm, b.B, b.T) == 0);
         loss[k] = m->loss;
+        tl[k] = ut_malloc(N * sizeof(float));
+        memcpy(tl[k], m->acts.tok_loss, N * sizeof(float));
         REQUIRE(nn_backward(m) == 0);
         g[k] = ut_malloc(m->num_params * sizeof(float));
         memcpy(g[k], m->grad_mem, m->num_params * sizeof(float));
     }
-    CHECK(loss[0] == loss[1]);
-    CHECK(memcmp(g[0], g[1], m->num_params * sizeof(float)) == 0);
+    CHECK(nn_head_rows(m) == 160);
+    for (int k = 1; k < RUNS; k++) {
+        int ref = mode[k][1] ? 2 : 0; /* same chunks: bit-identical whatever the threads and recomputation */
+        if (k == ref) continue;
+        CHECK_MSG(loss[k] == loss[ref], "run %d", k);
+        CHECK_MSG(memcmp(tl[k], tl[ref], N * sizeof(float)) == 0, "run %d: per-token losses", k);
+        CHECK_MSG(memcmp(g[k], g[ref], m->num_params * sizeof(float)) == 0, "run %d: gradients", k);
+    }
     CHECK_REL(loss[2], loss[0], 1e-6);
     check_tensor("gradients with small chunks", g[2], g[0], m->num_params, 1e-5);
-    for (int k = 0; k < 3; k++) free(g[k]);
+    for (int k = 0; k < RUNS; k++) {
+        free(g[k]);
+        free(tl[k]);
+    }
     free_batch(&b);
     nn_free(m);
 }

@@ -236,6 +236,20 @@ TEST(train_cli) {
     CHECK(cJSON_GetObjectItem(j, "steps")->valuedouble == 12);
     CHECK(cJSON_GetObjectItem(j, "samples")->valuedouble == 16);
     CHECK(cJSON_GetObjectItem(j, "last_loss")->valuedouble < cJSON_GetObjectItem(j, "first_loss")->valuedouble);
+    double first_loss = cJSON_GetObjectItem(j, "first_loss")->valuedouble, last_loss = cJSON_GetObjectItem(j, "last_loss")->valuedouble;
+    cJSON_Delete(j);
+    free(out);
+    /* --recompute trades time for memory and gives the same losses */
+    snprintf(cmd, sizeof cmd,
+             "build/recad train --config %s --data %s --out %s/r --steps 12 --batch 4 --seq 24 --threads 1 --quiet --json "
+             "--recompute",
+             cfg, data, dir);
+    rc = tf_run_cmd(cmd, &out);
+    REQUIRE_MSG(rc == 0, "%s", out);
+    j = cJSON_Parse(strchr(out, '{'));
+    REQUIRE(j);
+    CHECK(cJSON_GetObjectItem(j, "first_loss")->valuedouble == first_loss);
+    CHECK(cJSON_GetObjectItem(j, "last_loss")->valuedouble == last_loss);
     cJSON_Delete(j);
     free(out);
     /* resume with more steps continues from step 12 */

@@ -93,7 +93,7 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
     long steps = o.steps, batch = o.batch, seq = o.seq, warmup = o.warmup, ckpt = o.ckpt_every, keep = o.keep_ckpts,
          logp = o.log_every, seed = (long)o.seed, threads = 0, val_samples = o.val_samples, val_gen = 0, val_max_new = 512;
     double lr = o.lr, lr_min = o.lr_min, wd = o.weight_decay, clip = o.clip, std = 0.02, share = o.image_share;
-    int json = 0, uncond = 0, first;
+    int json = 0, uncond = 0, recompute = 0, first;
     const arg_opt opts[] = {
         ARG_STR("config", 0, &config, "FILE", "model sizes (Hugging Face Qwen2 config.json keys); random init"),
         ARG_STR("init", 0, &init, "DIR", "start from DIR/config.json + DIR/model.safetensors instead"),
@@ -127,6 +127,8 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
         ARG_DOUBLE("max-minutes", 0, &max_min, 0, 1e7, "M", "stop after the step that reaches M minutes of training\n(validated and checkpointed; --resume continues)"),
         ARG_FLAG("unconditioned", 0, &uncond, "train on the answers alone, every prompt left empty"),
         ARG_FLAG("bf16", 0, &o.bf16, "bfloat16 matrix products, float32 weights and sums (needs AVX512_BF16)"),
+        ARG_FLAG("recompute", 0, &recompute,
+                 "recompute each layer's activations in the backward: about a third\nslower, a fraction of the memory; same results"),
         ARG_FLAG("resume", 0, &o.resume, "continue from DIR/latest if it exists"),
         ARG_FLAG("quiet", 0, &o.quiet, "no progress bar"),
         ARG_FLAG("json", 0, &json, "print a JSON summary on stdout"),
@@ -176,6 +178,7 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
     }
     nn_model *m = vm->dec;
     vl_set_threads(vm, (int)threads);
+    nn_set_recompute(m, recompute);
     if (tok && tok_vocab_size(tok) > m->cfg.vocab_size) {
         rc = cli_error(CLI_INVALID, "train", "tokenizer %s has %d tokens but the model's vocab_size is %d", tokpath,
                        tok_vocab_size(tok), m->cfg.vocab_size);

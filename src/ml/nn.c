@@ -28,7 +28,7 @@ void nn_set_chunk_rows(nn_model *m, int token_rows, int weight_rows) {
 /* m's settings with the thread count resolved (nn_set_chunk_rows keeps the chunk sizes
  * positive): what a forward and its backward run with */
 static nn_exec nn_exec_resolved(const nn_model *m) {
-    nn_exec e = {nn_threads(m), m->exec.token_rows, m->exec.weight_rows, m->exec.bf16};
+    nn_exec e = {nn_threads(m), m->exec.token_rows, m->exec.weight_rows, m->exec.bf16, m->exec.recompute};
     return e;
 }
 
@@ -38,6 +38,14 @@ int nn_set_bf16(nn_model *m, int on) {
     m->exec.bf16 = on != 0;
     return 0;
 }
+
+void nn_set_recompute(nn_model *m, int on) { m->exec.recompute = on != 0; }
+
+/* token rows of one loss-head block: 4 token-row chunks (2048 rows by default, so a block's
+ * logits are 32 MB at V = 4096) */
+static int nn_head_rows_of(const nn_exec *e) { return 4 * e->token_rows; }
+
+int nn_head_rows(const nn_model *m) { return nn_head_rows_of(&m->exec); }
 
 void nn_blas_one_thread(void) {
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
@@ -520,24 +528,34 @@ typedef struct {
     int T, l;
     const int *inputs;
     float *x, *ln1, *rstd1, *qkv, *mid, *ln2, *rstd2, *gu, *act, *xout;
+    float *att, *atto;   /* the layer's attention log-sum-exp (B, H, T) and output (N, Q) */
     float *part, *part2; /* (chunks, D) and (chunks, QKV) partial sums */
+    /* the loss head's current block: its first token row, first chunk, and logits row 0 */
+    int row0, ch0;
+    float *logits;
 } nn_ctx;
+
+/* where layer l's activations sit in the per-layer arrays: its own slot, or the single slot
+ * that recomputation reuses for every layer */
+static size_t nn_slot(const nn_acts *a, int l) { return a->run.recompute ? 0 : (size_t)l; }
 
 static void nn_ctx_layer(nn_ctx *c, int l) {
     nn_acts *a = &c->m->acts;
     const nn_dims *d = &c->d;
-    size_t N = (size_t)a->B * a->T;
+    size_t N = (size_t)a->B * a->T, s = nn_slot(a, l);
     c->l = l;
     c->x = a->res + (size_t)l * N * d->D;
     c->xout = a->res + (size_t)(l + 1) * N * d->D;
-    c->ln1 = a->ln1 + (size_t)l * N * d->D;
-    c->rstd1 = a->rstd1 + (size_t)l * N;
-    c->qkv = a->qkv + (size_t)l * N * d->QKV;
-    c->mid = a->mid + (size_t)l * N * d->D;
-    c->ln2 = a->ln2 + (size_t)l * N * d->D;
-    c->rstd2 = a->rstd2 + (size_t)l * N;
-    c->gu = a->gu + (size_t)l * N * 2 * d->F;
-    c->act = a->act + (size_t)l * N * d->F;
+    c->ln1 = a->ln1 + s * N * d->D;
+    c->rstd1 = a->rstd1 + s * N;
+    c->qkv = a->qkv + s * N * d->QKV;
+    c->mid = a->mid + s * N * d->D;
+    c->ln2 = a->ln2 + s * N * d->D;
+    c->rstd2 = a->rstd2 + s * N;
+    c->gu = a->gu + s * N * 2 * d->F;
+    c->act = a->act + s * N * d->F;
+    c->att = a->att_lse + s * N * d->H;
+    c->atto = a->atto + s * N * d->Q;
 }
 
 /* ---- forward epilogues ---- */
@@ -605,8 +623,9 @@ static void nn_epi_mlp_out(void *vc, int i0, int i1, int ch) {
     nn_model *m = c->m;
     int D = c->d.D, last = c->l + 1 == c->d.L;
     size_t N = (size_t)m->acts.B * m->acts.T;
-    float *nout = last ? m->acts.lnf : m->acts.ln1 + (size_t)(c->l + 1) * N * D;
-    float *rout = last ? m->acts.rstdf : m->acts.rstd1 + (size_t)(c->l + 1) * N;
+    size_t s = last ? 0 : nn_slot(&m->acts, c->l + 1);
+    float *nout = last ? m->acts.lnf : m->acts.ln1 + s * N * D;
+    float *rout = last ? m->acts.rstdf : m->acts.rstd1 + s * N;
     const float *w = last ? m->params.norm : m->params.ln1 + (size_t)(c->l + 1) * D;
     for (int i = i0; i < i1; i++) {
         float *xr = c->xout + (size_t)i * D;
@@ -617,52 +636,65 @@ static void nn_epi_mlp_out(void *vc, int i0, int i1, int ch) {
     }
 }
 
-/* log-sum-exp and cross-entropy of logits rows */
+/* log-sum-exp and cross-entropy of logits rows (rows of the head block at c->row0) */
 static void nn_epi_loss(void *vc, int i0, int i1, int ch) {
     (void)ch;
     nn_ctx *c = vc;
     nn_acts *a = &c->m->acts;
     int V = c->d.V;
     for (int i = i0; i < i1; i++) {
-        const float *row = a->logits + (size_t)i * V;
+        const float *row = c->logits + (size_t)i * V;
+        size_t gi = (size_t)c->row0 + i;
         float mx = -INFINITY, sum = 0.0f;
         for (int j = 0; j < V; j++) mx = row[j] > mx ? row[j] : mx;
 #pragma omp simd reduction(+ : sum)
         for (int j = 0; j < V; j++) sum += nn_expf(row[j] - mx);
-        a->lse[i] = mx + logf(sum);
-        int tg = c->m->targets[i];
-        a->tok_loss[i] = tg >= 0 ? a->lse[i] - row[tg] : 0.0f;
+        a->lse[gi] = mx + logf(sum);
+        int tg = c->m->targets[gi];
+        a->tok_loss[gi] = tg >= 0 ? a->lse[gi] - row[tg] : 0.0f;
     }
+}
+
+/* the input norm of layer c->l from its residual (recomputation) */
+static void nn_epi_norm1(void *vc, int i0, int i1, int ch) {
+    (void)ch;
+    nn_ctx *c = vc;
+    int D = c->d.D;
+    const float *w = c->m->params.ln1 + (size_t)c->l * D;
+    for (int i = i0; i < i1; i++)
+        c->rstd1[i] = nn_rmsnorm_row(c->ln1 + (size_t)i * D, c->x + (size_t)i * D, w, D, c->m->cfg.rms_norm_eps);
 }
 
 /* ---- backward epilogues ---- */
 
-/* dlogits in place: w_i/norm * (softmax - onehot) */
+/* dlogits in place: w_i/norm * (softmax - onehot) (rows of the head block at c->row0) */
 static void nn_epi_dlogits(void *vc, int i0, int i1, int ch) {
     (void)ch;
     nn_ctx *c = vc;
     nn_model *m = c->m;
     int V = c->d.V;
     for (int i = i0; i < i1; i++) {
-        float *row = m->acts.logits + (size_t)i * V, w = m->weights[i], lse = m->acts.lse[i];
+        size_t gi = (size_t)c->row0 + i;
+        float *row = c->logits + (size_t)i * V, w = m->weights[gi], lse = m->acts.lse[gi];
         if (w == 0.0f) {
             memset(row, 0, V * sizeof(float));
             continue;
         }
 #pragma omp simd
         for (int j = 0; j < V; j++) row[j] = w * nn_expf(row[j] - lse);
-        row[m->targets[i]] -= w;
+        row[m->targets[gi]] -= w;
     }
 }
 
+/* final norm backward of the head block's rows: d lnf (dln) -> d res[L] (dres), norm partials */
 static void nn_epi_normf_bwd(void *vc, int i0, int i1, int ch) {
     nn_ctx *c = vc;
     nn_acts *a = &c->m->acts;
     int D = c->d.D;
     const float *x = a->res + (size_t)c->d.L * a->B * a->T * D;
-    for (int i = i0; i < i1; i++)
-        nn_rmsnorm_bwd_row(a->dres + (size_t)i * D, c->part + (size_t)ch * D, a->dln + (size_t)i * D, x + (size_t)i * D,
-                           a->rstdf[i], c->m->params.norm, D, 1);
+    for (int i = i0 + c->row0; i < i1 + c->row0; i++)
+        nn_rmsnorm_bwd_row(a->dres + (size_t)i * D, c->part + (size_t)(c->ch0 + ch) * D, a->dln + (size_t)i * D,
+                           x + (size_t)i * D, a->rstdf[i], c->m->params.norm, D, 1);
 }
 
 static void nn_epi_swiglu_bwd(void *vc, int i0, int i1, int ch) {
@@ -715,13 +747,14 @@ static void nn_epi_bias_bwd(void *vc, int i0, int i1, int ch) {
 
 /* ------------------------------------------------------------------ activations */
 
-static int nn_acts_alloc(nn_model *m, int B, int T) {
+/* loss: targets given, so with recomputation the logits are kept for one head block only */
+static int nn_acts_alloc(nn_model *m, int B, int T, int loss) {
     nn_dims d = nn_dims_of(&m->cfg);
-    size_t N = (size_t)B * T, L = (size_t)d.L;
     nn_exec run = nn_exec_resolved(m); /* the dscratch size depends on the threads and chunk rows */
-    size_t nth = (size_t)run.threads;
+    size_t N = (size_t)B * T, L = run.recompute ? 1 : (size_t)d.L; /* L: layer slots */
+    size_t nth = (size_t)run.threads, HB = (size_t)nn_head_rows_of(&run), lrows = loss && run.recompute && HB < N ? HB : N;
     size_t sizes[] = {
-        (L + 1) * N * d.D,               /* res */
+        ((size_t)d.L + 1) * N * d.D,     /* res */
         L * N * d.D,                     /* mid */
         L * N * d.D, L * N * d.D,        /* ln1, ln2 */
         L * N, L * N,                    /* rstd1, rstd2 */
@@ -731,7 +764,7 @@ static int nn_acts_alloc(nn_model *m, int B, int T) {
         L * N * 2 * d.F,                 /* gu */
         L * N * d.F,                     /* act */
         N * d.D, N,                      /* lnf, rstdf */
-        N * d.V, N, N,                   /* logits, lse, tok_loss */
+        lrows * d.V, N, N,               /* logits, lse, tok_loss */
         N * d.D, N * d.D, N * d.QKV,     /* dres, dln, dqkv */
         N * d.Q, N * 2 * d.F, N * d.F,   /* datto, dgu, dact */
         nth * nn_attn_scratch(T) + (size_t)nn_chunks((int)N, run.token_rows) * (d.D + d.QKV), /* dscratch */
@@ -829,6 +862,61 @@ static int nn_input_map(nn_model *m, size_t N) {
 
 /* ------------------------------------------------------------------ forward */
 
+/* Layer l's forward over the whole batch into its slot (nn_ctx_layer): qkv, attention, o_proj
+ * with ln2, gate/up with SwiGLU, and with `down` the down product into res[l+1] (with the next
+ * norm). Without `down` (recomputation in the backward, res[l+1] is kept) it first rebuilds the
+ * layer's input norm from res[l]. Every product and epilogue runs on the same chunks in both
+ * cases, so the recomputed activations are bit-identical to the forward's. */
+static void nn_layer_forward(nn_model *m, nn_ctx *cx, int l, int down) {
+    nn_acts *a = &m->acts;
+    const nn_params *p = &m->params;
+    nn_dims d = cx->d;
+    const int B = a->B, T = a->T, n = B * T, rows = a->run.token_rows;
+    nn_ctx_layer(cx, l);
+    if (!down) {
+        nn_job j0 = nn_rows_job(n, rows, nn_epi_norm1, cx);
+        nn_run(&j0, 1, &a->run);
+    }
+    /* qkv = ln1 @ wqkv^T, then bias and RoPE */
+    nn_job j1 = nn_gemm_job(0, 1, n, d.QKV, d.D, cx->ln1, d.D, p->wqkv + (size_t)l * d.QKV * d.D, d.D, 0.0f, cx->qkv, d.QKV,
+                            rows, nn_epi_qkv, cx);
+    nn_run(&j1, 1, &a->run);
+    /* attention: one task per (batch row, kv head) */
+    nn_attn_forward(m, B, T, cx->qkv, cx->att, cx->atto, a->dscratch, a->run.threads);
+    /* mid = x + atto @ wo^T, then ln2 */
+    nn_job j3 = nn_gemm_job(0, 1, n, d.D, d.Q, cx->atto, d.Q, p->wo + (size_t)l * d.D * d.Q, d.Q, 0.0f, cx->mid, d.D, rows,
+                            nn_epi_attn_out, cx);
+    nn_run(&j3, 1, &a->run);
+    /* gate/up, then SwiGLU */
+    nn_job j4 = nn_gemm_job(0, 1, n, 2 * d.F, d.D, cx->ln2, d.D, p->wgu + (size_t)l * 2 * d.F * d.D, d.D, 0.0f, cx->gu,
+                            2 * d.F, rows, nn_epi_swiglu, cx);
+    nn_run(&j4, 1, &a->run);
+    if (!down) return;
+    /* xout = mid + act @ wdown^T, then the next norm */
+    nn_job j5 = nn_gemm_job(0, 1, n, d.D, d.F, cx->act, d.F, p->wdown + (size_t)l * d.D * d.F, d.F, 0.0f, cx->xout, d.D,
+                            rows, nn_epi_mlp_out, cx);
+    nn_run(&j5, 1, &a->run);
+}
+
+/* logits = lnf @ lm_head^T, with the per-row loss while the rows are in cache (loss: targets
+ * given). All rows at once into acts.logits, or with recomputation and a loss one head block
+ * at a time into the one-block buffer (the backward recomputes them); the chunks are the same. */
+static void nn_head_forward(nn_model *m, nn_ctx *cx, int loss) {
+    nn_acts *a = &m->acts;
+    nn_dims d = cx->d;
+    const int n = a->B * a->T, rows = a->run.token_rows, blocks = a->run.recompute && loss;
+    const int hb = blocks ? nn_head_rows_of(&a->run) : n;
+    for (int b0 = 0; b0 < n; b0 += hb) {
+        int nb = n - b0 < hb ? n - b0 : hb;
+        cx->row0 = b0;
+        cx->ch0 = b0 / rows;
+        cx->logits = blocks ? a->logits : a->logits + (size_t)b0 * d.V;
+        nn_job jl = nn_gemm_job(0, 1, nb, d.V, d.D, a->lnf + (size_t)b0 * d.D, d.D, m->params.lm_head, d.D, 0.0f, cx->logits,
+                                d.V, rows, loss ? nn_epi_loss : NULL, cx);
+        nn_run(&jl, 1, &a->run);
+    }
+}
+
 int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *weights, float norm, int B, int T) {
     const nn_config *c = &m->cfg;
     nn_dims d = nn_dims_of(c);
@@ -843,10 +931,9 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
         for (size_t i = 0; i < N; i++)
             if (targets[i] >= d.V) return ut_fail("nn_forward: target id %d out of range [0, %d)", targets[i], d.V);
     nn_blas_one_thread();
-    if (nn_acts_alloc(m, B, T)) return -1;
+    if (nn_acts_alloc(m, B, T, targets != NULL)) return -1;
     nn_acts *a = &m->acts;
-    const int nth = a->run.threads, rows = a->run.token_rows;
-    const nn_params *p = &m->params;
+    const int rows = a->run.token_rows;
     memcpy(m->inputs, inputs, N * sizeof(int));
     if (targets) memcpy(m->targets, targets, N * sizeof(int));
     else memset(m->targets, 0xff, N * sizeof(int)); /* all -1 */
@@ -855,36 +942,12 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
     m->have_loss = 0;
     if (nn_input_map(m, N)) return -1;
     int n = (int)N;
-    nn_ctx cx = {m, d, T, 0, m->inputs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    nn_ctx cx = {.m = m, .d = d, .T = T, .inputs = m->inputs};
     nn_ctx_layer(&cx, 0);
     nn_job e = nn_rows_job(n, rows, nn_epi_embed, &cx);
     nn_run(&e, 1, &a->run);
-    for (int l = 0; l < d.L; l++) {
-        nn_ctx_layer(&cx, l);
-        float *att = a->att_lse + (size_t)l * N * d.H, *atto = a->atto + (size_t)l * N * d.Q;
-        /* qkv = ln1 @ wqkv^T, then bias and RoPE */
-        nn_job j1 = nn_gemm_job(0, 1, n, d.QKV, d.D, cx.ln1, d.D, p->wqkv + (size_t)l * d.QKV * d.D, d.D, 0.0f, cx.qkv, d.QKV,
-                                rows, nn_epi_qkv, &cx);
-        nn_run(&j1, 1, &a->run);
-        /* attention: one task per (batch row, kv head) */
-        nn_attn_forward(m, B, T, cx.qkv, att, atto, a->dscratch, nth);
-        /* mid = x + atto @ wo^T, then ln2 */
-        nn_job j3 = nn_gemm_job(0, 1, n, d.D, d.Q, atto, d.Q, p->wo + (size_t)l * d.D * d.Q, d.Q, 0.0f, cx.mid, d.D, rows,
-                                nn_epi_attn_out, &cx);
-        nn_run(&j3, 1, &a->run);
-        /* gate/up, then SwiGLU */
-        nn_job j4 = nn_gemm_job(0, 1, n, 2 * d.F, d.D, cx.ln2, d.D, p->wgu + (size_t)l * 2 * d.F * d.D, d.D, 0.0f, cx.gu,
-                                2 * d.F, rows, nn_epi_swiglu, &cx);
-        nn_run(&j4, 1, &a->run);
-        /* xout = mid + act @ wdown^T, then the next norm */
-        nn_job j5 = nn_gemm_job(0, 1, n, d.D, d.F, cx.act, d.F, p->wdown + (size_t)l * d.D * d.F, d.F, 0.0f, cx.xout, d.D,
-                                rows, nn_epi_mlp_out, &cx);
-        nn_run(&j5, 1, &a->run);
-    }
-    /* logits = lnf @ lm_head^T, with the per-row loss while the rows are in cache */
-    nn_job jl = nn_gemm_job(0, 1, n, d.V, d.D, a->lnf, d.D, p->lm_head, d.D, 0.0f, a->logits, d.V, rows,
-                            targets ? nn_epi_loss : NULL, &cx);
-    nn_run(&jl, 1, &a->run);
+    for (int l = 0; l < d.L; l++) nn_layer_forward(m, &cx, l, 1);
+    nn_head_forward(m, &cx, targets != NULL);
     if (!targets) return 0;
     double wsum = 0.0, lsum = 0.0;
     for (size_t i = 0; i < N; i++) {
@@ -904,6 +967,33 @@ int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *
 
 /* ------------------------------------------------------------------ backward */
 
+/* The loss head's backward, one head block of rows at a time (both modes, so the sums of
+ * d lm_head are the same): dlogits in place (recomputed from lnf first with recomputation), then
+ * d lm_head += dlogits^T lnf and d lnf = dlogits lm_head -> d res[L] through the final norm. */
+static void nn_head_backward(nn_model *m, nn_ctx *cx) {
+    nn_acts *a = &m->acts;
+    nn_dims d = cx->d;
+    const int n = a->B * a->T, rows = a->run.token_rows, wrows = a->run.weight_rows, hb = nn_head_rows_of(&a->run);
+    const int nch = nn_chunks(n, rows);
+    memset(cx->part, 0, (size_t)nch * d.D * sizeof(float));
+    for (int b0 = 0; b0 < n; b0 += hb) {
+        int nb = n - b0 < hb ? n - b0 : hb;
+        const float *lnf = a->lnf + (size_t)b0 * d.D;
+        cx->row0 = b0;
+        cx->ch0 = b0 / rows;
+        cx->logits = a->run.recompute ? a->logits : a->logits + (size_t)b0 * d.V;
+        nn_job jd = a->run.recompute ? nn_gemm_job(0, 1, nb, d.V, d.D, lnf, d.D, m->params.lm_head, d.D, 0.0f, cx->logits, d.V,
+                                                   rows, nn_epi_dlogits, cx)
+                                     : nn_rows_job(nb, rows, nn_epi_dlogits, cx);
+        nn_run(&jd, 1, &a->run);
+        nn_job j0[2] = {nn_gemm_job(1, 0, d.V, d.D, nb, cx->logits, d.V, lnf, d.D, 1.0f, m->grads.lm_head, d.D, wrows, NULL, NULL),
+                        nn_gemm_job(0, 0, nb, d.D, d.V, cx->logits, d.V, m->params.lm_head, d.D, 0.0f, a->dln + (size_t)b0 * d.D,
+                                    d.D, rows, nn_epi_normf_bwd, cx)};
+        nn_run(j0, 2, &a->run);
+    }
+    nn_reduce(m->grads.norm, cx->part, nch, d.D);
+}
+
 int nn_backward(nn_model *m) {
     nn_acts *a = &m->acts;
     if (!a->mem || !m->have_loss) return ut_fail("nn_backward: no forward pass with targets to differentiate");
@@ -916,21 +1006,14 @@ int nn_backward(nn_model *m) {
     int n = (int)N, nch = nn_chunks(n, rows);
     const nn_params *p = &m->params;
     nn_params *g = &m->grads;
-    nn_ctx cx = {m, d, T, 0, m->inputs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    nn_ctx cx = {.m = m, .d = d, .T = T, .inputs = m->inputs};
     cx.part = a->dscratch + (size_t)nth * nn_attn_scratch(T);
     cx.part2 = cx.part + (size_t)nch * d.D;
-    /* dlogits, then d lm_head and d lnf -> d res[L] through the final norm */
-    nn_job jd = nn_rows_job(n, rows, nn_epi_dlogits, &cx);
-    nn_run(&jd, 1, &a->run);
-    memset(cx.part, 0, (size_t)nch * d.D * sizeof(float));
-    nn_job j0[2] = {
-        nn_gemm_job(1, 0, d.V, d.D, n, a->logits, d.V, a->lnf, d.D, 1.0f, g->lm_head, d.D, wrows, NULL, NULL),
-        nn_gemm_job(0, 0, n, d.D, d.V, a->logits, d.V, p->lm_head, d.D, 0.0f, a->dln, d.D, rows, nn_epi_normf_bwd, &cx)};
-    nn_run(j0, 2, &a->run);
-    nn_reduce(g->norm, cx.part, nch, d.D);
+    nn_head_backward(m, &cx);
     for (int l = d.L - 1; l >= 0; l--) {
+        if (a->run.recompute) nn_layer_forward(m, &cx, l, 0);
         nn_ctx_layer(&cx, l);
-        const float *att = a->att_lse + (size_t)l * N * d.H, *atto = a->atto + (size_t)l * N * d.Q;
+        const float *att = cx.att, *atto = cx.atto;
         const float *wqkv = p->wqkv + (size_t)l * d.QKV * d.D, *wo = p->wo + (size_t)l * d.D * d.Q;
         const float *wgu = p->wgu + (size_t)l * 2 * d.F * d.D, *wdown = p->wdown + (size_t)l * d.D * d.F;
         /* MLP: dres holds d(res[l+1]), which is also d(mid) through the residual */

@@ -109,9 +109,13 @@ typedef struct {
     int token_rows;  /* token rows per work chunk (default 512) */
     int weight_rows; /* weight rows per chunk of a weight-gradient product (default 256) */
     int bf16;        /* 1: the linear layers' products in bfloat16 (nn_set_bf16); default 0 */
+    int recompute;   /* 1: layer recomputation in the backward (nn_set_recompute); default 0 */
 } nn_exec;
 
-/* Training activations for a batch of B rows of T tokens, kept for the backward pass. */
+/* Training activations for a batch of B rows of T tokens, kept for the backward pass. The
+ * per-layer arrays marked (L', ...) hold every layer (L' = L) by default and one layer (L' = 1)
+ * with recomputation on (nn_set_recompute), where the backward rebuilds each layer's slot from
+ * res[l] just before that layer's backward. */
 typedef struct {
     int B, T;           /* shape of the last batch (views are laid out for it) */
     nn_exec run;        /* the model's settings at the last forward, resolved (threads >= 1) */
@@ -119,17 +123,18 @@ typedef struct {
     size_t cap_rows;    /* rows the per-token arrays of nn_model hold */
     float *mem;         /* one allocation */
     float *res;         /* (L+1, N, D) residual stream entering each layer, [L] = final */
-    float *mid;         /* (L, N, D)   residual after attention */
-    float *ln1, *ln2;   /* (L, N, D)   normalised inputs */
-    float *rstd1, *rstd2; /* (L, N)   1/sqrt(mean(x^2)+eps) */
-    float *qkv;         /* (L, N, Q+2K) projections, q and k after RoPE */
-    float *att_lse;     /* (L, B, H, T) log-sum-exp of each attention row's scaled scores */
-    float *atto;        /* (L, N, Q)   attention output before o_proj */
-    float *gu;          /* (L, N, 2F)  gate and up pre-activations */
-    float *act;         /* (L, N, F)   silu(gate) * up */
+    float *mid;         /* (L', N, D)   residual after attention */
+    float *ln1, *ln2;   /* (L', N, D)   normalised inputs */
+    float *rstd1, *rstd2; /* (L', N)   1/sqrt(mean(x^2)+eps) */
+    float *qkv;         /* (L', N, Q+2K) projections, q and k after RoPE */
+    float *att_lse;     /* (L', B, H, T) log-sum-exp of each attention row's scaled scores */
+    float *atto;        /* (L', N, Q)   attention output before o_proj */
+    float *gu;          /* (L', N, 2F)  gate and up pre-activations */
+    float *act;         /* (L', N, F)   silu(gate) * up */
     float *lnf;         /* (N, D)      final normalised stream */
     float *rstdf;       /* (N) */
-    float *logits;      /* (N, V)      overwritten by dlogits in nn_backward */
+    float *logits;      /* (N, V), overwritten by dlogits in nn_backward; with recomputation on and
+                         * targets given only (nn_head_rows, V): one block of rows at a time */
     float *lse;         /* (N)         logsumexp of each logits row */
     float *tok_loss;    /* (N)         CE_i (0 where target < 0) */
     /* backward scratch */
@@ -186,10 +191,24 @@ int nn_threads(const nn_model *m);
  * rows), parameters, optimiser state, attention, norms and the loss stay float32. -1 + ut_error when the
  * CPU lacks AVX512_BF16 (nothing changes). on = 0 (default): float32 everywhere. */
 int nn_set_bf16(nn_model *m, int on);
+/* on = 1: activation recomputation, memory for speed. The forward keeps of each layer only its
+ * input residual res[l] (plus the final norm and per-token loss terms) and the logits of one
+ * block of nn_head_rows(m) rows at a time; the backward recomputes one layer's forward from
+ * res[l] (everything but the down product, whose output res[l+1] is kept) just before that
+ * layer's backward, and the logits block by block. Costs about one more forward of the layers
+ * and of lm_head; at the reference widths activations drop from 133 kB to 38 kB per token
+ * (docs/engine.md has the counts and the measured table). Results (loss, tok_loss, gradients) are
+ * bit-identical to on = 0, the default. After a forward with targets, acts.logits then holds only
+ * the last block's logits; a forward without targets keeps them all. */
+void nn_set_recompute(nn_model *m, int on);
+/* token rows of one block of the loss head (4 token-row chunks): the backward's lm_head products
+ * run block by block in both modes, so the sums are the same with and without recomputation */
+int nn_head_rows(const nn_model *m);
 
 /* Forward over inputs (B, T) token ids in [0, V). targets (B, T) may be NULL (logits only);
  * targets < 0 are ignored. weights (B, T) may be NULL (all 1). norm <= 0 means sum of weights.
- * Returns 0 and sets m->loss; logits in m->acts.logits, per-token CE in m->acts.tok_loss. */
+ * Returns 0 and sets m->loss; logits in m->acts.logits (all rows unless recomputation is on and
+ * targets are given, see nn_set_recompute), per-token CE in m->acts.tok_loss. */
 int nn_forward(nn_model *m, const int *inputs, const int *targets, const float *weights, float norm,
                int B, int T);
 /* Backward of the last forward with targets: gradients of m->loss ADDED into m->grads

@@ -179,7 +179,8 @@ static void smp_reserve(smp_sampler *s, const int *plen, int NP, int n, int N, i
         memset(s->ws + s->nws, 0, (size_t)(nthr - s->nws) * sizeof *s->ws);
         s->nws = nthr;
     }
-    for (int t = 0; t < nthr; t++) smp_ws_reserve(s, &s->ws[t], G, G); /* any split of G fits */
+    /* any split of G fits, and so does any one prompt (smp_prefill_each) */
+    for (int t = 0; t < nthr; t++) smp_ws_reserve(s, &s->ws[t], G > P ? G : P, G);
 }
 
 /* vectors of 16 floats (one AVX-512 register) for the hand-vectorised loops */
@@ -761,6 +762,23 @@ static long smp_decode_range(smp_sampler *s, smp_ws *w, const smp_opts *o, smp_s
     return steps;
 }
 
+/* Prefill of several prompts, each on one thread in that thread's workspace (no synchronisation
+ * inside a prompt; threads take whole prompts), the last row's logits of prompt p copied to
+ * s->pre.logits row p. Every row is computed as when its prompt is prefilled alone on one thread. */
+static void smp_prefill_each(smp_sampler *s, const int *tok, const int *pos, const int *slot, const int *plens, int NP,
+                             int nt) {
+    size_t V = (size_t)s->V;
+    int *off = ut_malloc((size_t)NP * sizeof(int));
+    for (int p = 0, r = 0; p < NP; r += plens[p], p++) off[p] = r;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (int p = 0; p < NP; p++) {
+        smp_ws *w = &s->ws[omp_get_thread_num()];
+        smp_forward(s, w, tok + off[p], pos + off[p], slot + off[p], plens[p], NULL, 1, NULL);
+        memcpy(s->pre.logits + (size_t)p * V, w->logits, V * sizeof(float));
+    }
+    free(off);
+}
+
 int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, smp_seq *out) {
     return smp_generate_multi(s, &prompt, &P, 1, o, out);
 }
@@ -806,8 +824,9 @@ int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *ple
     nn_blas_one_thread();
     smp_reserve(s, plens, NP, o->n, N, nt);
     smp_pack_all(s);
-    /* prefill: every prompt's tokens as the rows of one batch, each at its own positions 0..P-1,
-     * logits of each prompt's last row */
+    /* prefill: every prompt's tokens at its own positions 0..P-1, logits of each prompt's last
+     * row; one prompt as one batch (split over the threads from SMP_PAR_MIN_ROWS rows), several
+     * prompts shared out whole among the threads */
     int *tok = ut_malloc(((size_t)Ptot * 3 + (size_t)NP) * sizeof(int)), *pos = tok + Ptot, *slot = pos + Ptot;
     int *lrow = slot + Ptot;
     const float **xrow = o->rows ? ut_calloc((size_t)Ptot, sizeof *xrow) : NULL;
@@ -818,7 +837,9 @@ int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *ple
         }
         lrow[p] = r - 1;
     }
-    smp_forward(s, &s->pre, tok, pos, slot, Ptot, lrow, NP, xrow);
+    /* several text prompts: each prefilled whole by one thread; image rows go through one batch */
+    if (NP > 1 && nt > 1 && !xrow) smp_prefill_each(s, tok, pos, slot, plens, NP, nt);
+    else smp_forward(s, &s->pre, tok, pos, slot, Ptot, lrow, NP, xrow);
     free(xrow);
     free(tok);
     double t1 = ut_now();

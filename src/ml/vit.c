@@ -586,7 +586,7 @@ static void vt_attn_bwd_task(const vt_dims *d, int b, int h, const float *qkv, c
 
 static int vt_acts_alloc(vt_model *m, int B) {
     vt_dims d = vt_dims_of(&m->cfg);
-    nn_exec run = {vt_threads(m), m->exec.token_rows, m->exec.weight_rows, 0};
+    nn_exec run = {vt_threads(m), m->exec.token_rows, m->exec.weight_rows, 0, 0};
     size_t N = (size_t)B * d.n, L = (size_t)d.L, Dv = (size_t)d.Dv, F = (size_t)d.F;
     size_t wmax = (size_t)d.Dm > 2 * F ? (size_t)d.Dm : 2 * F;
     if ((size_t)d.D > wmax) wmax = (size_t)d.D;
