@@ -36,8 +36,8 @@
  * thread, and each thread decodes its range as one batch with no synchronisation between steps
  * (matrix products: single-threaded OpenBLAS sgemm for 8 rows or more, a register-tiled kernel
  * below that). OpenBLAS is set to one thread (nn_blas_one_thread), so its threads never run
- * inside or beside ours. Prompts of 256 tokens or more are prefilled with every
- * operation split over the threads. Results do not depend on the thread count beyond float
+ * inside or beside ours. A single prompt of 256 tokens or more is prefilled with every
+ * operation split over the threads; several prompts are shared out whole among the threads. Results do not depend on the thread count beyond float
  * rounding (tokens equal, log-probabilities within 1e-4 in the tests).
  * A sampler serves one call at a time; the tokenizer is only read (no encoding) during a call.
  * Errors: NULL / -1 with ut_error().
@@ -102,9 +102,9 @@ const smp_stats *smp_last_stats(const smp_sampler *s);
 
 /* Several prompts in one batch (GRPO samples several prompts x G rollouts at once): o->n samples
  * of each of np prompts, prompts[p] of plens[p] tokens (lengths may differ). All np prompts are
- * prefilled as the rows of one batch, each at its own positions 0..plens[p]-1 into its own prompt
- * cache, and all np * o->n samples are then decoded together (split over the threads as one
- * group of np * o->n). out[p * o->n + k] is sample k of prompt p; it draws from the rng seeded
+ * prefilled, each at its own positions 0..plens[p]-1 into its own prompt cache (with several
+ * threads, whole prompts shared out among them, each prompt on one thread), and all np * o->n
+ * samples are then decoded together (split over the threads as one group of np * o->n). out[p * o->n + k] is sample k of prompt p; it draws from the rng seeded
  * with o->seed + (p * o->n + k) * 0x9E3779B97F4A7C15, so it equals sample k of
  * smp_generate(prompt p) called with seed o->seed + p * o->n * 0x9E3779B97F4A7C15 (same tokens;
  * log-probabilities within float rounding). smp_generate is the case np = 1. Every prompt must
