@@ -103,7 +103,7 @@ const smp_stats *smp_last_stats(const smp_sampler *s);
 /* Several prompts in one batch (GRPO samples several prompts x G rollouts at once): o->n samples
  * of each of np prompts, prompts[p] of plens[p] tokens (lengths may differ). All np prompts are
  * prefilled, each at its own positions 0..plens[p]-1 into its own prompt cache (with several
- * threads, whole prompts shared out among them, each prompt on one thread), and all np * o->n
+ * threads and no image rows, whole prompts shared out among them, each prompt on one thread), and all np * o->n
  * samples are then decoded together (split over the threads as one group of np * o->n). out[p * o->n + k] is sample k of prompt p; it draws from the rng seeded
  * with o->seed + (p * o->n + k) * 0x9E3779B97F4A7C15, so it equals sample k of
  * smp_generate(prompt p) called with seed o->seed + p * o->n * 0x9E3779B97F4A7C15 (same tokens;
