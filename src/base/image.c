@@ -126,16 +126,20 @@ static void img_mem_write(void *ctx, void *data, int size) {
     m->n += (size_t)size;
 }
 
-int img_png_encode(const img_rgb *im, unsigned char **out, size_t *len) {
+int img_png_encode_pixels(const unsigned char *px, int w, int h, int channels, unsigned char **out, size_t *len) {
     *out = NULL, *len = 0;
-    if (!im->rgb || im->w <= 0 || im->h <= 0) return ut_fail("no image to encode");
+    if (!px || w <= 0 || h <= 0) return ut_fail("no image to encode");
     img_mem mem = {0};
-    if (!stbi_write_png_to_func(img_mem_write, &mem, im->w, im->h, 3, im->rgb, im->w * 3) || mem.n == 0) {
+    if (!stbi_write_png_to_func(img_mem_write, &mem, w, h, channels, px, w * channels) || mem.n == 0) {
         free(mem.p);
         return ut_fail("PNG encoding failed");
     }
     *out = mem.p, *len = mem.n;
     return 0;
+}
+
+int img_png_encode(const img_rgb *im, unsigned char **out, size_t *len) {
+    return img_png_encode_pixels(im->rgb, im->w, im->h, 3, out, len);
 }
 
 int img_write_png(const img_rgb *im, const char *path) {

@@ -39,6 +39,8 @@ int img_text_width(const char *text, int scale); /* pixels of the longest line *
 
 /* PNG file bytes in *out (free() them); -1 + ut_error() when encoding fails */
 int img_png_encode(const img_rgb *im, unsigned char **out, size_t *len);
+/* the same for w x h pixels of `channels` 8-bit channels each (1 grey, 3 RGB), rows top first */
+int img_png_encode_pixels(const unsigned char *px, int w, int h, int channels, unsigned char **out, size_t *len);
 int img_write_png(const img_rgb *im, const char *path); /* atomic */
 
 #endif

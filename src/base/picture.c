@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include <stb_image.h>
-#include <stb_image_write.h>
 
+#include "base/image.h"
 #include "base/util.h"
 
 int pic_init(pic_gray *p, int w, int h, float fill) {
@@ -277,22 +277,6 @@ int pic_load_framed(const char *path, int side, pic_gray *out) {
 
 /* ---- writing ---- */
 
-typedef struct {
-    unsigned char *p;
-    size_t n, cap;
-} pic_mem;
-
-static void pic_mem_write(void *ctx, void *data, int size) {
-    pic_mem *m = ctx;
-    if (size <= 0) return;
-    if (m->n + (size_t)size > m->cap) {
-        m->cap = 2 * (m->n + (size_t)size) + 4096;
-        m->p = ut_realloc(m->p, m->cap);
-    }
-    memcpy(m->p + m->n, data, (size_t)size);
-    m->n += (size_t)size;
-}
-
 int pic_png_encode(const pic_gray *p, unsigned char **out, size_t *len) {
     *out = NULL, *len = 0;
     if (!p->v || p->w < 1 || p->h < 1) return ut_fail("no picture to encode");
@@ -302,15 +286,9 @@ int pic_png_encode(const pic_gray *p, unsigned char **out, size_t *len) {
         float v = p->v[i];
         g[i] = v >= 1 ? 255 : v > 0 ? (unsigned char)lrintf(v * 255) : 0;
     }
-    pic_mem mem = {0};
-    int ok = stbi_write_png_to_func(pic_mem_write, &mem, p->w, p->h, 1, g, p->w);
+    int rc = img_png_encode_pixels(g, p->w, p->h, 1, out, len);
     free(g);
-    if (!ok || mem.n == 0) {
-        free(mem.p);
-        return ut_fail("PNG encoding failed");
-    }
-    *out = mem.p, *len = mem.n;
-    return 0;
+    return rc;
 }
 
 int pic_write_png(const pic_gray *p, const char *path) {
