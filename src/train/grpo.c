@@ -327,56 +327,72 @@ static int gr_hard_io(const char *path, const gr_options *o, unsigned char *hard
     return rc;
 }
 
+/* n answers to each of the P prompts of items item_of[0..P) as one batch (smp_generate_multi)
+ * into q[P * n]; ids[j] / plen[j] get the encoded prompts (the caller frees ids[j]) */
+static int gr_sample_items(smp_sampler *smp, const nn_model *m, const gr_options *o, const gr_item *items,
+                           const int *item_of, int P, int n, uint64_t seed, int **ids, int *plen, smp_seq *q) {
+    int ctx = m->cfg.max_position_embeddings, room = ctx;
+    for (int j = 0; j < P; j++) {
+        ids[j] = chat_encode_prompt(o->tok, items[item_of[j]].prompt, &plen[j]);
+        if (ctx - plen[j] < room) room = ctx - plen[j];
+    }
+    if (room < 1) return ut_fail("a prompt leaves no room to answer in the model's %d positions", ctx);
+    int eos[2], neos = chat_end_ids(o->tok, eos);
+    smp_opts so = {.n = n, .max_new = o->max_new > 0 && o->max_new < room ? o->max_new : room,
+                   .temperature = o->temperature, .top_p = o->top_p, .seed = seed, .eos_ids = eos, .neos = neos,
+                   .tok = o->tok};
+    return smp_generate_multi(smp, (const int *const *)ids, plen, P, &so, q);
+}
+
+/* rewards of P groups of n texts (group j answers item item_of[j]) into sc[P * n], the groups in
+ * parallel (the reward callback scores a group's texts in parallel inside) */
+static int gr_reward_groups(const gr_options *o, const int *item_of, const char *const *texts, int P, int n,
+                            rw_score *sc) {
+    int fail = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : fail)
+    for (int j = 0; j < P; j++)
+        if (o->reward.fn(o->reward.ctx, item_of[j], texts + (size_t)j * n, n, sc + (size_t)j * n)) fail = 1;
+    return fail ? -1 : 0;
+}
+
 /* Prompts per sampling batch of the hard-prompt pass: GR_HARD_BATCH x N rows at once. */
 #define GR_HARD_BATCH 8
 
 int gr_find_hard(nn_model *m, const gr_item *items, int n, const gr_options *o, unsigned char *hard) {
     smp_sampler *smp = smp_new(m);
-    int N = o->hard_samples > 0 ? o->hard_samples : 1, rc = 0, ctx = m->cfg.max_position_embeddings;
+    int N = o->hard_samples > 0 ? o->hard_samples : 1, rc = 0;
     if (N > 256) N = 256;
     ut_progress pb;
     ut_progress_start(&pb, "hard prompts", n);
     if (o->quiet) pb.quiet = 1;
     smp_seq *q = ut_calloc((size_t)GR_HARD_BATCH * N, sizeof *q);
-    int eos[2], neos = chat_end_ids(o->tok, eos);
+    rw_score *sc = ut_calloc((size_t)GR_HARD_BATCH * N, sizeof *sc);
+    const char **texts = ut_calloc((size_t)GR_HARD_BATCH * N, sizeof *texts);
     for (int i0 = 0; i0 < n && !rc; i0 += GR_HARD_BATCH) {
-        int P = n - i0 < GR_HARD_BATCH ? n - i0 : GR_HARD_BATCH, room = ctx;
-        int *ids[GR_HARD_BATCH], plen[GR_HARD_BATCH];
-        for (int j = 0; j < P; j++) {
-            ids[j] = chat_encode_prompt(o->tok, items[i0 + j].prompt, &plen[j]);
-            if (ctx - plen[j] < room) room = ctx - plen[j];
-        }
-        if (room < 1) rc = ut_fail("a prompt leaves no room to answer in the model's %d positions", ctx);
+        int P = n - i0 < GR_HARD_BATCH ? n - i0 : GR_HARD_BATCH, item_of[GR_HARD_BATCH], *ids[GR_HARD_BATCH] = {0},
+            plen[GR_HARD_BATCH];
+        for (int j = 0; j < P; j++) item_of[j] = i0 + j;
         /* one seed per batch of prompts: the flags depend on (seed, GR_HARD_BATCH), not on threads */
-        smp_opts so = {.n = N, .max_new = o->max_new > 0 && o->max_new < room ? o->max_new : room,
-                       .temperature = o->temperature, .top_p = o->top_p,
-                       .seed = gr_mix(o->seed ^ 0x4841524455ULL, (uint64_t)i0), .eos_ids = eos, .neos = neos,
-                       .tok = o->tok};
-        if (!rc) rc = smp_generate_multi(smp, (const int *const *)ids, plen, P, &so, q);
-        int fail = 0;
+        rc = gr_sample_items(smp, m, o, items, item_of, P, N, gr_mix(o->seed ^ 0x4841524455ULL, (uint64_t)i0), ids,
+                             plen, q);
         if (!rc) {
-#pragma omp parallel for schedule(dynamic, 1) reduction(| : fail)
-            for (int j = 0; j < P; j++) {
-                const char *texts[256];
-                rw_score sc[256];
-                for (int k = 0; k < N; k++) texts[k] = q[j * N + k].text ? q[j * N + k].text : "";
-                if (o->reward.fn(o->reward.ctx, i0 + j, texts, N, sc)) {
-                    fail = 1;
-                    continue;
-                }
+            for (int k = 0; k < P * N; k++) texts[k] = q[k].text ? q[k].text : "";
+            rc = gr_reward_groups(o, item_of, texts, P, N, sc);
+            for (int j = 0; j < P && !rc; j++) {
                 double best = -INFINITY;
                 for (int k = 0; k < N; k++)
-                    if (sc[k].reward > best) best = sc[k].reward;
+                    if (sc[j * N + k].reward > best) best = sc[j * N + k].reward;
                 hard[i0 + j] = best < o->hard_tau;
             }
             for (int k = 0; k < P * N; k++) smp_seq_free(&q[k]);
         }
-        if (fail) rc = -1;
         for (int j = 0; j < P; j++) free(ids[j]);
         ut_progress_update(&pb, i0 + P);
     }
     ut_progress_finish(&pb);
     free(q);
+    free(sc);
+    free(texts);
     smp_free(smp);
     return rc;
 }
@@ -410,21 +426,12 @@ static void gr_buffers(gr_run *r, size_t need) {
  * rollout is replaced by its reference answer (the off-policy member). */
 static int gr_rollouts(gr_run *r, long s, gr_member *mem, int *item_of, gr_step_stats *st, long *ntok) {
     const gr_options *o = r->o;
-    int P = o->prompts, G = o->group, ctx = r->m->cfg.max_position_embeddings, room = ctx, rc = 0;
+    int P = o->prompts, G = o->group, ctx = r->m->cfg.max_position_embeddings, rc = 0;
     double t0 = ut_now();
     int **ids = ut_calloc((size_t)P, sizeof *ids), *plen = ut_calloc((size_t)P, sizeof(int));
-    for (int j = 0; j < P; j++) {
-        item_of[j] = gr_pick(&r->pick, o, s, j);
-        ids[j] = chat_encode_prompt(o->tok, r->items[item_of[j]].prompt, &plen[j]);
-        if (ctx - plen[j] < room) room = ctx - plen[j];
-    }
-    if (room < 1) rc = ut_fail("a prompt leaves no room to answer in the model's %d positions", ctx);
-    int eos[2], neos = chat_end_ids(o->tok, eos);
-    smp_opts so = {.n = G, .max_new = o->max_new > 0 && o->max_new < room ? o->max_new : room,
-                   .temperature = o->temperature, .top_p = o->top_p, .seed = gr_mix(o->seed, (uint64_t)s), .eos_ids = eos,
-                   .neos = neos, .tok = o->tok};
+    for (int j = 0; j < P; j++) item_of[j] = gr_pick(&r->pick, o, s, j);
     smp_seq *q = ut_calloc((size_t)P * G, sizeof *q);
-    if (!rc) rc = smp_generate_multi(r->smp, (const int *const *)ids, plen, P, &so, q);
+    rc = gr_sample_items(r->smp, r->m, o, r->items, item_of, P, G, gr_mix(o->seed, (uint64_t)s), ids, plen, q);
     for (int j = 0; j < P && !rc; j++) {
         int off = o->guidance && r->hard[item_of[j]];
         for (int k = 0; k < G; k++) {
@@ -455,21 +462,16 @@ static int gr_rollouts(gr_run *r, long s, gr_member *mem, int *item_of, gr_step_
     if (rc) return -1;
     st->sample_s = ut_now() - t0;
     t0 = ut_now();
-    int fail = 0;
-#pragma omp parallel for schedule(dynamic, 1) reduction(| : fail)
-    for (int j = 0; j < P; j++) {
-        const char *texts[256];
-        rw_score sc[256];
-        gr_member *g = mem + (size_t)j * G;
-        for (int k = 0; k < G; k++) texts[k] = g[k].text;
-        if (o->reward.fn(o->reward.ctx, item_of[j], texts, G, sc)) {
-            fail = 1;
-            continue;
-        }
-        for (int k = 0; k < G; k++) g[k].reward = sc[k].reward, g[k].valid = sc[k].valid, g[k].iou = sc[k].iou_best;
-    }
+    const char **texts = ut_malloc(sizeof *texts * (size_t)P * G);
+    rw_score *sc = ut_malloc(sizeof *sc * (size_t)P * G);
+    for (int i = 0; i < P * G; i++) texts[i] = mem[i].text;
+    rc = gr_reward_groups(o, item_of, texts, P, G, sc);
+    for (int i = 0; i < P * G && !rc; i++)
+        mem[i].reward = sc[i].reward, mem[i].valid = sc[i].valid, mem[i].iou = sc[i].iou_best;
+    free(texts);
+    free(sc);
     st->reward_s = ut_now() - t0;
-    return fail ? -1 : 0;
+    return rc;
 }
 
 /* advantages, weights, forward/backward and the optimiser step */
