@@ -12,6 +12,7 @@
 # makes the full RL model the default when it is the better one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/model_lib.sh
 recipe=${1:-configs/rl_recipe.conf}
 work=${2:-work/sft}
 # shellcheck source=/dev/null
@@ -81,9 +82,7 @@ ship=1
 for s in $SEEDS; do better "full_s$s" || ship=0; done
 src=$SFT_MODEL
 [ $ship = 1 ] && src=$rl/$first/final
-rm -rf models/default.tmp && mkdir -p models/default.tmp
-cp "$src/config.json" "$src/model.safetensors" "$src/tokenizer.json" models/default.tmp/
-rm -rf models/default && mv models/default.tmp models/default
+install_model "$src" models/default
 if [ $ship = 1 ]; then
   stamp "every full RL seed beats SFT only: models/default is the RL model ($first)"
 else

@@ -7,6 +7,7 @@
 # tokenizer.json) and the evaluation report is written to docs/eval/README.md (docs/sft.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/model_lib.sh
 recipe=${1:-configs/sft_recipe.conf}
 work=${2:-work/sft}
 # shellcheck source=/dev/null
@@ -27,14 +28,12 @@ stamp "dataset ready"
 [ -s "$work/tokenizer.json" ] ||
   build/recad tokenizer train --vocab "$VOCAB" --field prompt --field answer -o "$work/tokenizer.json" "$work/data/train.jsonl"
 stamp "tokenizer ready"
-# the last checkpoint of a run: final/ when its schedule ran to the end, else the time budget's last step
-last() { if [ -s "$1/final/model.safetensors" ]; then echo "$1/final"; else echo "$1/$(cat "$1/latest")"; fi; }
 build/recad train --config "$MODEL_CONFIG" --tokenizer "$work/tokenizer.json" --data "$work/data/train.jsonl" \
   --val "$work/data/val.jsonl" --val-gen "$VAL_GEN" --eval-every "$EVAL_EVERY" --out "$work/run" \
   --steps "$STEPS" --batch "$BATCH" --seq "$SEQ" --lr "$LR" --lr-min "$LR_MIN" --warmup "$WARMUP" \
   --weight-decay "$WEIGHT_DECAY" --seed "$SEED" --ckpt-every "$CKPT_EVERY" --max-minutes "$MAX_MINUTES" --resume
 stamp "training stage 1 done"
-src=$(last "$work/run")
+src=$(last_ckpt "$work/run")
 if [ "${STAGE2_STEPS:-0}" -gt 0 ]; then
   build/recad train --init "$src" --tokenizer "$work/tokenizer.json" --data "$work/data/train.jsonl" \
     --val "$work/data/val.jsonl" --val-gen "$VAL_GEN" --eval-every "$STAGE2_EVAL_EVERY" --out "$work/run2" \
@@ -42,16 +41,12 @@ if [ "${STAGE2_STEPS:-0}" -gt 0 ]; then
     --warmup "$WARMUP" --weight-decay "$WEIGHT_DECAY" --seed "$STAGE2_SEED" --ckpt-every "$CKPT_EVERY" \
     --max-minutes "$STAGE2_MAX_MINUTES" --resume
   stamp "training stage 2 done"
-  src=$(last "$work/run2")
+  src=$(last_ckpt "$work/run2")
 fi
 # models/sft: the SFT model; models/default: a copy of it (scripts/rl.sh replaces the default with
 # the full RL model when that one is better)
-for dst in models/sft models/default; do
-  tmp=$dst.tmp
-  rm -rf "$tmp" && mkdir -p "$tmp"
-  cp "$src/config.json" "$src/model.safetensors" "$src/tokenizer.json" "$tmp/"
-  rm -rf "$dst" && mv "$tmp" "$dst"
-done
+install_model "$src" models/sft
+install_model "$src" models/default
 stamp "model copied to models/sft and models/default"
 scripts/eval_report.sh models/sft "$work"
 stamp "evaluation written"

@@ -8,6 +8,7 @@
 # <|image_pad|>); the reports to WORK_DIR/eval_images and WORK_DIR/eval_text (docs/vision_train.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/model_lib.sh
 recipe=${1:-configs/sft_images.conf}
 work=${2:-work/sft_images}
 # shellcheck source=/dev/null
@@ -26,8 +27,6 @@ if [ ! -s "$work/data/train_images.jsonl" ]; then
     -o "$work/data" --quiet
 fi
 stamp "dataset with pictures ready"
-# the last checkpoint of a run: final/ when its schedule ran to the end, else the time budget's last step
-last() { if [ -s "$1/final/model.safetensors" ]; then echo "$1/final"; else echo "$1/$(cat "$1/latest")"; fi; }
 build/recad train --init "$INIT" --vision "$VISION_CONFIG" --tokenizer "$INIT/tokenizer.json" \
   --data "$work/data/train.jsonl" --images "$work/data/train_images.jsonl" --image-share "$IMAGE_SHARE" \
   --val "$work/data/val.jsonl" --val-images "$work/data/val_images.jsonl" --val-samples "$VAL_SAMPLES" \
@@ -35,11 +34,9 @@ build/recad train --init "$INIT" --vision "$VISION_CONFIG" --tokenizer "$INIT/to
   --lr-min "$LR_MIN" --warmup "$WARMUP" --weight-decay "$WEIGHT_DECAY" --seed "$SEED" --ckpt-every "$CKPT_EVERY" \
   --max-minutes "$MAX_MINUTES" --resume --quiet
 stamp "training done"
-src=$(last "$work/run")
+src=$(last_ckpt "$work/run")
 dst=${OUT_MODEL:-models/image}
-rm -rf "$dst.tmp" && mkdir -p "$dst.tmp"
-cp "$src/config.json" "$src/model.safetensors" "$src/tokenizer.json" "$dst.tmp/"
-rm -rf "$dst" && mv "$dst.tmp" "$dst"
+install_model "$src" "$dst"
 stamp "model copied to $dst"
 build/recad eval --model "$dst" --test "$work/data/test_images.jsonl" --train "$work/data/train_images.jsonl" \
   -n "$EVAL_CANDIDATES" --limit "$EVAL_LIMIT" --title "generated test split, pictures" --no-visual --no-voxel \
