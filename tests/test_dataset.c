@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/util.h"
+#include "data/jsonl.h"
 #include "cad/exec.h"
 #include "data/dataset.h"
 #include "ml/chat.h"
@@ -17,17 +18,11 @@
 static cJSON *dt_read(const char *dir, const char *name) {
     char path[600];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *t = ut_read_file(path, NULL);
-    if (!t) return NULL;
-    cJSON *arr = cJSON_CreateArray();
-    for (char *s = t, *e; *s; s = e + 1) {
-        e = strchr(s, '\n');
-        if (!e) break;
-        *e = 0;
-        cJSON *j = cJSON_Parse(s);
-        if (j) cJSON_AddItemToArray(arr, j);
-    }
-    free(t);
+    jl_reader r;
+    if (jl_open(&r, path, 0)) return NULL;
+    cJSON *arr = cJSON_CreateArray(), *rec;
+    while (jl_next(&r, &rec) == 1) cJSON_AddItemToArray(arr, cJSON_Duplicate(rec, 1));
+    jl_close(&r);
     return arr;
 }
 

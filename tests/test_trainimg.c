@@ -9,6 +9,7 @@
 
 #include "base/picture.h"
 #include "base/util.h"
+#include "data/jsonl.h"
 #include "cad/exec.h"
 #include "data/trainimg.h"
 #include "geom/render.h"
@@ -85,19 +86,13 @@ TEST(trainimg_training_picture_matches_a_screenshot_of_the_part) {
     ms_free(&mesh);
 }
 
-/* the records of a JSONL file as a cJSON array */
+/* the records of a JSONL file as a cJSON array (data/jsonl.h; NULL if unreadable) */
 static cJSON *tt_read(const char *path) {
-    char *t = ut_read_file(path, NULL);
-    if (!t) return NULL;
-    cJSON *arr = cJSON_CreateArray();
-    for (char *s = t, *e; *s; s = e + 1) {
-        e = strchr(s, '\n');
-        if (!e) break;
-        *e = 0;
-        cJSON *j = cJSON_Parse(s);
-        if (j) cJSON_AddItemToArray(arr, j);
-    }
-    free(t);
+    jl_reader r;
+    if (jl_open(&r, path, 0)) return NULL;
+    cJSON *arr = cJSON_CreateArray(), *rec;
+    while (jl_next(&r, &rec) == 1) cJSON_AddItemToArray(arr, cJSON_Duplicate(rec, 1));
+    jl_close(&r);
     return arr;
 }
 
