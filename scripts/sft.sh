@@ -43,6 +43,16 @@ if [ "${STAGE2_STEPS:-0}" -gt 0 ]; then
   stamp "training stage 2 done"
   src=$(last_ckpt "$work/run2")
 fi
+if [ "${STAGE3_STEPS:-0}" -gt 0 ]; then
+  build/recad train --init "$src" --context "$STAGE3_CONTEXT" --tokenizer "$work/tokenizer.json" \
+    --data "$work/data/train.jsonl" --val "$work/data/val.jsonl" --val-gen "$VAL_GEN" \
+    --val-max-new "$STAGE3_VAL_MAX_NEW" --eval-every "$STAGE2_EVAL_EVERY" --out "$work/run3" \
+    --steps "$STAGE3_STEPS" --batch "$BATCH" --seq "$STAGE3_SEQ" --lr "$STAGE3_LR" --lr-min "$STAGE3_LR_MIN" \
+    --warmup "$STAGE3_WARMUP" --weight-decay "$WEIGHT_DECAY" --seed "$STAGE3_SEED" --ckpt-every "$CKPT_EVERY" \
+    --max-minutes "$STAGE3_MAX_MINUTES" --resume
+  stamp "training stage 3 done"
+  src=$(last_ckpt "$work/run3")
+fi
 # models/sft: the SFT model; models/default: a copy of it (scripts/rl.sh replaces the default with
 # the full RL model when that one is better)
 install_model "$src" models/sft

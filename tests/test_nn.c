@@ -500,3 +500,43 @@ TEST(nn_batch_shapes_change) {
     nn_free(fresh);
     nn_free(m);
 }
+
+/* a longer context changes nothing for sequences that fit the old one, and a model built with
+ * the longer context from the start gives the same logits at every length */
+TEST(nn_set_context_extends_positions) {
+    nn_config c = small_config(29, 16, 24, 2, 2, 1, 1);
+    c.max_position_embeddings = 24;
+    nn_model *m = nn_new(&c);
+    REQUIRE(m);
+    nn_set_threads(m, 2);
+    randomise(m, 5, 0.3f);
+    int B = 2, T = 20;
+    batch b = make_batch(B, T, c.vocab_size, 11, 0, 0.0f);
+    REQUIRE(nn_forward(m, b.in, b.tg, NULL, 0, B, T) == 0);
+    size_t n = (size_t)B * T * c.vocab_size;
+    float *before = malloc(n * sizeof(float)), loss = m->loss;
+    REQUIRE(before);
+    memcpy(before, m->acts.logits, n * sizeof(float));
+    batch lb = make_batch(1, 60, c.vocab_size, 12, 0, 0.0f);
+    CHECK(nn_forward(m, lb.in, lb.tg, NULL, 0, 1, 60) == -1 && strstr(ut_error(), "max_position_embeddings 24"));
+    REQUIRE(nn_set_context(m, 64) == 0);
+    CHECK(m->cfg.max_position_embeddings == 64);
+    REQUIRE(nn_forward(m, b.in, b.tg, NULL, 0, B, T) == 0);
+    CHECK(m->loss == loss);
+    CHECK(memcmp(before, m->acts.logits, n * sizeof(float)) == 0);
+    REQUIRE(nn_forward(m, lb.in, lb.tg, NULL, 0, 1, 60) == 0);
+    c.max_position_embeddings = 64;
+    nn_model *f = nn_new(&c);
+    REQUIRE(f);
+    nn_set_threads(f, 2);
+    memcpy(f->param_mem, m->param_mem, m->num_params * sizeof(float));
+    REQUIRE(nn_forward(f, lb.in, lb.tg, NULL, 0, 1, 60) == 0);
+    CHECK(f->loss == m->loss);
+    CHECK(nn_set_context(m, 0) == -1 && strstr(ut_error(), "context 0"));
+    CHECK(m->cfg.max_position_embeddings == 64);
+    nn_free(f);
+    free(before);
+    free_batch(&b);
+    free_batch(&lb);
+    nn_free(m);
+}

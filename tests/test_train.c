@@ -30,6 +30,19 @@ static const char *toy_jsonl(void) {
     return path;
 }
 
+/* samples of 60-75 bytes: longer than a 32-position model's context */
+static const char *long_jsonl(void) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/long.jsonl", tf_tmpdir());
+    FILE *f = fopen(path, "w");
+    REQUIRE(f);
+    for (int i = 0; i < 8; i++)
+        fprintf(f, "{\"prompt\": \"count to %d in words, slowly:\", \"answer\": \" one two three four five six seven %d\"}\n",
+                i + 10, i);
+    fclose(f);
+    return path;
+}
+
 static nn_model *toy_model(uint64_t seed) {
     nn_config c = {0};
     c.vocab_size = 260;
@@ -277,6 +290,40 @@ TEST(train_cli) {
     free(out);
     snprintf(cmd, sizeof cmd, "build/recad train --config %s --data %s --out %s/x", data, data, dir);
     CHECK(tf_run_cmd(cmd, &out) == 1 && strstr(out, "recad train:"));
+    free(out);
+}
+
+/* --context gives an --init model a longer context: training at sequences beyond the old one is
+ * refused without it and works with it, and the saved config says the new length */
+TEST(train_cli_context_extends_an_init_model) {
+    const char *dir = tf_tmpdir();
+    const char *data = long_jsonl();
+    char cfg[512], cmd[2048], *out = NULL;
+    snprintf(cfg, sizeof cfg, "%s/cfg.json", dir);
+    const char *c = "{\"vocab_size\":260,\"hidden_size\":32,\"intermediate_size\":64,\"num_hidden_layers\":1,"
+                    "\"num_attention_heads\":2,\"max_position_embeddings\":32,\"tie_word_embeddings\":true}";
+    REQUIRE(ut_write_atomic(cfg, c, strlen(c)) == 0);
+    snprintf(cmd, sizeof cmd, "build/recad train --config %s --data %s --out %s/a --steps 4 --batch 4 --seq 32 --threads 1 --quiet",
+             cfg, data, dir);
+    REQUIRE(tf_run_cmd(cmd, &out) == 0);
+    free(out);
+    snprintf(cmd, sizeof cmd, "build/recad train --init %s/a/final --data %s --out %s/b --steps 4 --batch 4 --seq 80 --threads 1 --quiet",
+             dir, data, dir);
+    CHECK(tf_run_cmd(cmd, &out) == 1 && strstr(out, "max_position_embeddings 32"));
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "build/recad train --init %s/a/final --context 96 --data %s --out %s/b --steps 4 --batch 4 --seq 80 --threads 1 "
+             "--quiet --json",
+             dir, data, dir);
+    int rc = tf_run_cmd(cmd, &out);
+    REQUIRE_MSG(rc == 0, "%s", out);
+    free(out);
+    nn_config saved;
+    snprintf(cmd, sizeof cmd, "%s/b/final/config.json", dir);
+    REQUIRE(nn_config_load(&saved, cmd) == 0);
+    CHECK(saved.max_position_embeddings == 96);
+    snprintf(cmd, sizeof cmd, "build/recad train --init %s/a/final --context 0 --data %s --out %s/c", dir, data, dir);
+    CHECK(tf_run_cmd(cmd, &out) == 2 && strstr(out, "--context"));
     free(out);
 }
 

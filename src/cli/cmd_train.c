@@ -91,7 +91,8 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
     const char *config = NULL, *data = NULL, *tokpath = NULL, *init = NULL, *val = NULL, *vision = NULL, *images = NULL,
                *val_images = NULL;
     long steps = o.steps, batch = o.batch, seq = o.seq, warmup = o.warmup, ckpt = o.ckpt_every, keep = o.keep_ckpts,
-         logp = o.log_every, seed = (long)o.seed, threads = 0, val_samples = o.val_samples, val_gen = 0, val_max_new = 512;
+         logp = o.log_every, seed = (long)o.seed, threads = 0, val_samples = o.val_samples, val_gen = 0, val_max_new = 512,
+         context = 0;
     double lr = o.lr, lr_min = o.lr_min, wd = o.weight_decay, clip = o.clip, std = 0.02, share = o.image_share;
     int json = 0, uncond = 0, recompute = 0, first;
     const arg_opt opts[] = {
@@ -104,6 +105,8 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
         ARG_STR("images", 0, &images, "FILE", "image JSONL (recad data build --images) mixed into the batches"),
         ARG_DOUBLE_GT("image-share", 0, &share, 0, 1, "X", "share of the rows that are image samples (default 0.5)"),
         ARG_STR("val-images", 0, &val_images, "FILE", "validation image JSONL: val_image_loss"),
+        ARG_LONG("context", 0, &context, 1, 1 << 20, "N",
+                 "set the model's longest sequence (max_position_embeddings) to N,\ne.g. to train an --init model further on longer sequences"),
         ARG_LONG("steps", 0, &steps, 1, 1e9, "N", "updates (default 1000)"),
         ARG_LONG("batch", 0, &batch, 1, 1024, "N", "sequences per update (default 8)"),
         ARG_LONG("seq", 0, &seq, 1, 1 << 20, "N", "longest sequence in tokens (default 512)"),
@@ -177,6 +180,7 @@ CLI_COMMAND(cmd_train, "train", "train the transformer on a JSONL of prompt/answ
         return cli_error(code, "train", "%s", ut_error());
     }
     nn_model *m = vm->dec;
+    if (context) nn_set_context(m, (int)context); /* in range: the option's bounds are nn_set_context's */
     vl_set_threads(vm, (int)threads);
     nn_set_recompute(m, recompute);
     if (tok && tok_vocab_size(tok) > m->cfg.vocab_size) {

@@ -258,6 +258,24 @@ const nn_tensor *nn_find_tensor(const nn_model *m, const char *name) {
     return NULL;
 }
 
+/* (re)computes m's rotary tables for positions [0, max_position_embeddings) */
+static void nn_rope_tables(nn_model *m) {
+    int hd2 = m->cfg.head_dim / 2, P = m->cfg.max_position_embeddings;
+    free(m->rope_cos);
+    free(m->rope_sin);
+    m->rope_cos = ut_malloc((size_t)P * hd2 * sizeof(float));
+    m->rope_sin = ut_malloc((size_t)P * hd2 * sizeof(float));
+    for (int i = 0; i < hd2; i++) {
+        /* same arithmetic as HF: inv_freq in float32, angle = pos * inv_freq in float32 */
+        float inv = (float)(1.0 / pow((double)m->cfg.rope_theta, (double)(2 * i) / m->cfg.head_dim));
+        for (int t = 0; t < P; t++) {
+            float ang = (float)t * inv;
+            m->rope_cos[(size_t)t * hd2 + i] = (float)cos((double)ang);
+            m->rope_sin[(size_t)t * hd2 + i] = (float)sin((double)ang);
+        }
+    }
+}
+
 nn_model *nn_new(const nn_config *cfg) {
     nn_config c = *cfg;
     if (nn_config_validate(&c)) return NULL;
@@ -272,20 +290,17 @@ nn_model *nn_new(const nn_config *cfg) {
     nn_layout(&c, m->param_mem, &m->params);
     nn_layout(&c, m->grad_mem, &m->grads);
     nn_build_tensors(m);
-    int hd2 = c.head_dim / 2, P = c.max_position_embeddings;
-    m->rope_cos = ut_malloc((size_t)P * hd2 * sizeof(float));
-    m->rope_sin = ut_malloc((size_t)P * hd2 * sizeof(float));
-    for (int i = 0; i < hd2; i++) {
-        /* same arithmetic as HF: inv_freq in float32, angle = pos * inv_freq in float32 */
-        float inv = (float)(1.0 / pow((double)c.rope_theta, (double)(2 * i) / c.head_dim));
-        for (int t = 0; t < P; t++) {
-            float ang = (float)t * inv;
-            m->rope_cos[(size_t)t * hd2 + i] = (float)cos((double)ang);
-            m->rope_sin[(size_t)t * hd2 + i] = (float)sin((double)ang);
-        }
-    }
+    nn_rope_tables(m);
     m->loss = NAN;
     return m;
+}
+
+int nn_set_context(nn_model *m, int positions) {
+    if (positions < 1 || positions > 1 << 20)
+        return ut_fail("context %d out of range [1, %d]", positions, 1 << 20);
+    m->cfg.max_position_embeddings = positions;
+    nn_rope_tables(m);
+    return 0;
 }
 
 void nn_free(nn_model *m) {

@@ -175,6 +175,10 @@ typedef struct {
 /* Allocates a model with zero parameters; NULL + ut_error on an invalid config. */
 nn_model *nn_new(const nn_config *cfg);
 void nn_free(nn_model *m);
+/* Sets the longest sequence m accepts (max_position_embeddings) and rebuilds the rotary tables;
+ * nothing learned depends on it, so a trained model can be given a longer context and trained
+ * further at longer sequences. -1 + ut_error when out of [1, 2^20]. */
+int nn_set_context(nn_model *m, int positions);
 /* Deterministic init: matrices ~ N(0, std^2) (embed too), biases 0, norm weights 1. */
 void nn_init_random(nn_model *m, uint64_t seed, float std);
 /* Rows per work chunk of m: token rows of C (default 512) and weight rows of weight-gradient
