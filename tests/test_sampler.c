@@ -422,6 +422,28 @@ TEST(sampler_cli_sample_json) {
     cJSON_Delete(b);
     free(o1);
     free(o2);
+    /* --bf16: reproducible too, and it says what it used */
+    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " --bf16");
+    REQUIRE(tf_run_cmd(cmd, &o1) == 0);
+    REQUIRE(tf_run_cmd(cmd, &o2) == 0);
+    a = cJSON_Parse(o1);
+    REQUIRE_MSG(a, "output: %s", o1);
+    cJSON *pr = cJSON_GetObjectItem(a, "precision");
+    CHECK(cJSON_IsString(pr) && strstr(pr->valuestring, "bfloat16 KV cache"));
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(a, "samples")) == 3);
+    b = cJSON_Parse(o2);
+    REQUIRE(b);
+    for (int i = 0; i < 3; i++) {
+        char *i1 = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "samples"), i), "ids"));
+        char *i2 = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(b, "samples"), i), "ids"));
+        CHECK(!strcmp(i1, i2));
+        free(i1);
+        free(i2);
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    free(o1);
+    free(o2);
     /* a missing folder is a file error (3); a bad option a usage error (2) */
     CHECK(tf_run_cmd("build/recad sample --model /nonexistent/ckpt --prompt x", &o1) == 3);
     CHECK(strstr(o1, "/nonexistent/ckpt/tokenizer.json") != NULL);

@@ -828,6 +828,12 @@ static void smp_prefill_each(smp_sampler *s, const int *tok, const int *pos, con
     free(off);
 }
 
+const char *smp_precision_desc(int precision) {
+    if (precision != SMP_BF16) return "float32";
+    return gm_has_bf16() ? "bfloat16 KV cache, bfloat16 products (AVX512_BF16)"
+                         : "bfloat16 KV cache, float32 products (no AVX512_BF16 in use)";
+}
+
 int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, smp_seq *out) {
     return smp_generate_multi(s, &prompt, &P, 1, o, out);
 }

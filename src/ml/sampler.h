@@ -131,6 +131,10 @@ const smp_stats *smp_last_stats(const smp_sampler *s);
 int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *plens, int np, const smp_opts *o,
                        smp_seq *out);
 
+/* what `precision` does on this CPU now, for messages: "float32", "bfloat16 KV cache, bfloat16
+ * products (AVX512_BF16)" or "bfloat16 KV cache, float32 products (no AVX512_BF16 in use)" */
+const char *smp_precision_desc(int precision);
+
 /* The sampling rule above on one row of logits z (V); scratch: V floats and V ints.
  * Returns the token and stores log softmax(z)[token] in *logprob. */
 int smp_sample_row(const float *z, int V, float temperature, int top_k, float top_p, ut_rng *rng, float *pscratch,
