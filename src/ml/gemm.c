@@ -255,6 +255,7 @@ int gm_bgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
 /* ------------------------------------------------------------------ bfloat16 arrays, packed weights */
 
 void gm_to_bf16(const float *x, uint16_t *y, size_t n) {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) y[i] = gm_bf16_bits(x[i]);
 }
 

@@ -501,9 +501,13 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
                     vc = s->gv, vo = ((((size_t)l * G + slot[r]) * KV + g) * N + j) * hd;
                 }
                 if (kv16) { /* the same layout in bfloat16 elements */
-                    uint16_t *kh = (uint16_t *)kc + ko;
+                    uint16_t *kh = (uint16_t *)kc + ko, kb[256];
                     if (j % SMP_ATT_BLOCK == 0) memset(kh, 0, (size_t)hd * SMP_ATT_BLOCK * sizeof *kh);
-                    for (int i = 0; i < hd; i++) gm_to_bf16(&kr[i], &kh[(size_t)i * SMP_ATT_BLOCK], 1);
+                    for (int i0 = 0; i0 < hd; i0 += 256) { /* rounded in runs, then spread over the block */
+                        int ni = hd - i0 < 256 ? hd - i0 : 256;
+                        gm_to_bf16(kr + i0, kb, (size_t)ni);
+                        for (int i = 0; i < ni; i++) kh[(size_t)(i0 + i) * SMP_ATT_BLOCK] = kb[i];
+                    }
                     gm_to_bf16(row + Q + K + (size_t)g * hd, (uint16_t *)vc + vo, (size_t)hd);
                     continue;
                 }
