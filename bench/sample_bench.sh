@@ -6,6 +6,9 @@
 #   x 16 samples in one batch (smp_generate_multi). The PyTorch program has no mixed batch; the
 #   mixed line is compared with its G=64 P=64 run of this invocation (same rows, same mean
 #   prompt length) and with ours.
+#   Then the reduced-precision mode (PRECISION=bf16: bfloat16 KV cache, bfloat16 decode products
+#   where the CPU has AVX512_BF16) at G=64 and in the mixed batch, each against PyTorch's G=64 run
+#   of this invocation and against our float32 line.
 # usage (from the repository root): bench/sample_bench.sh [N]      THREADS=n (default 2)
 # Prints each program's line and the ratio of decode tokens/s (recad / PyTorch).
 set -e
@@ -44,4 +47,17 @@ awk -v a="$m" -v b="$ours64" 'BEGIN { printf "mixed 4x16 / recad G=64 = %.2f (%s
 if [ $torch = 1 ]; then
     awk -v a="$m" -v b="$theirs64" 'BEGIN { printf "mixed 4x16 ratio recad/pytorch G=64 = %.1fx (%s vs %s decode tokens/s)\n", a / b, a, b }'
 fi
+for what in G64 mixed; do
+    if [ $what = G64 ]; then
+        line=$(PRECISION=bf16 build/bench/bench_sample 4096 256 6 4 704 64 64 "$N"); f32=$ours64; name="bf16 G=64"
+    else
+        line=$(PRECISION=bf16 build/bench/bench_sample 4096 256 6 4 704 16 40 "$N" 56 72 88); f32=$m; name="bf16 mixed 4x16"
+    fi
+    echo "recad:   $line"
+    a=$(rate "$line")
+    awk -v a="$a" -v b="$f32" -v n="$name" 'BEGIN { printf "%s / recad float32 = %.2f (%s vs %s decode tokens/s)\n", n, a / b, a, b }'
+    if [ $torch = 1 ]; then
+        awk -v a="$a" -v b="$theirs64" -v n="$name" 'BEGIN { printf "%s ratio recad/pytorch G=64 = %.1fx (%s vs %s decode tokens/s)\n", n, a / b, a, b }'
+    fi
+done
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -141,3 +141,63 @@ TEST(gemm_instruction_set_choice) {
     REQUIRE(gm_set_isa(keep) == 0);
     CHECK(!strcmp(gm_isa_name(GM_AVX2), "avx2"));
 }
+
+/* packed bfloat16 weights: every shape around the 8 x 32 tile (odd K, partial panels, one row),
+ * stored and accumulated, against the float64 product of the rounded inputs; a row's result does
+ * not depend on the other rows (M = 1 gives the same bits as row 0 of M = 13) */
+TEST(gemm_bf16_packed_weights) {
+    if (!gm_has_bf16()) SKIP("this CPU lacks AVX512_BF16 (vdpbf16ps)");
+    static const int sh[][3] = {{1, 1, 1}, {8, 32, 2}, {13, 33, 7}, {3, 70, 64}, {17, 5, 257}, {64, 96, 256}};
+    ut_rng r;
+    ut_rng_seed(&r, 13);
+    for (size_t s = 0; s < sizeof sh / sizeof sh[0]; s++) {
+        int M = sh[s][0], N = sh[s][1], K = sh[s][2], lda = K + 3, ldc = N + 2;
+        float *A = ut_malloc((size_t)M * lda * sizeof(float)), *W = ut_malloc((size_t)N * K * sizeof(float));
+        float *C = ut_malloc((size_t)M * ldc * sizeof(float)), *C0 = ut_malloc((size_t)M * ldc * sizeof(float));
+        uint32_t *Wp = ut_malloc(gm_bpack_size(N, K) * sizeof(uint32_t));
+        fill(A, (size_t)M * lda, &r);
+        fill(W, (size_t)N * K, &r);
+        fill(C0, (size_t)M * ldc, &r);
+        gm_bpack(W, N, K, Wp);
+        for (int acc = 0; acc < 2; acc++) {
+            memcpy(C, C0, (size_t)M * ldc * sizeof(float));
+            REQUIRE(gm_bgemm_packed(M, N, K, A, lda, Wp, acc, C, ldc) == 0);
+            /* W (N, K) is op(B) transposed: tb = 1 with ldb = K */
+            double e = compare(0, 1, M, N, K, 1.0f, A, lda, W, K, acc ? 1.0f : 0.0f, C0, C, ldc, 1);
+            for (int i = 0; i < M; i++)
+                for (int j = N; j < ldc; j++)
+                    if (memcmp(&C[(long)i * ldc + j], &C0[(long)i * ldc + j], sizeof(float))) e = INFINITY;
+            CHECK_MSG(e <= 1e-6, "packed bf16 %dx%dx%d acc %d: relative error %.3g", M, N, K, acc, e);
+        }
+        float *c1 = ut_malloc((size_t)N * sizeof(float));
+        REQUIRE(gm_bgemm_packed(1, N, K, A, lda, Wp, 0, c1, N) == 0);
+        REQUIRE(gm_bgemm_packed(M, N, K, A, lda, Wp, 0, C, ldc) == 0);
+        CHECK(!memcmp(c1, C, (size_t)N * sizeof(float)));
+        free(c1);
+        free(A), free(W), free(C), free(C0), free(Wp);
+    }
+    /* refused without the AVX-512 path, C untouched */
+    gm_isa keep = gm_isa_current();
+    REQUIRE(gm_set_isa(GM_AVX2) == 0);
+    float a[2] = {1, 2}, w[2] = {3, 4}, c = -1.0f;
+    uint32_t wp[32];
+    gm_bpack(w, 1, 2, wp);
+    CHECK(gm_bgemm_packed(1, 1, 2, a, 2, wp, 0, &c, 1) == -1 && c == -1.0f);
+    CHECK(strstr(ut_error(), "AVX512_BF16") != NULL);
+    REQUIRE(gm_set_isa(keep) == 0);
+}
+
+/* float32 <-> bfloat16 arrays: round to nearest even like gm_round_bf16, back exactly */
+TEST(gemm_bf16_arrays_round_trip) {
+    float x[7] = {1.0f, -3.5f, 1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f, 0.1f, INFINITY, NAN}, y[7];
+    uint16_t b[7];
+    gm_to_bf16(x, b, 7);
+    gm_from_bf16(b, y, 7);
+    for (int i = 0; i < 6; i++) CHECK_MSG(y[i] == gm_round_bf16(x[i]), "element %d: %g -> %g", i, x[i], y[i]);
+    CHECK(isnan(y[6]));
+    CHECK(b[0] == 0x3f80 && b[1] == 0xc060);
+    CHECK(fabsf(y[4] - 0.1f) <= 0.1f * 0x1p-9f);
+    uint16_t c[7];
+    gm_to_bf16(y, c, 7); /* values already in bfloat16 come back unchanged */
+    CHECK(!memcmp(b, c, sizeof b));
+}

@@ -162,6 +162,11 @@ TEST(generate_says_when_no_candidate_is_valid) {
     char path[600];
     snprintf(path, sizeof path, "%s/p.lua", d);
     CHECK(access(path, R_OK) != 0); /* nothing written */
+    /* the same in reduced precision, which says what it uses */
+    snprintf(cmd, sizeof cmd, "build/recad generate -m %s/run/final --text 'a plate' -n 3 --max-new 40 --bf16 -o %s/p", d, d);
+    CHECK(tf_run_cmd(cmd, &out) == 1);
+    CHECK_MSG(strstr(out, "sampling with bfloat16 KV cache") && strstr(out, "no valid part among 3 candidates"), "%s", out);
+    free(out);
     /* usage and file errors */
     snprintf(cmd, sizeof cmd, "build/recad generate -m %s/run/final", d);
     CHECK(tf_run_cmd(cmd, &out) == 2 && strstr(out, "--text"));

@@ -163,6 +163,14 @@ TEST(grpo_guidance_only_for_hard_prompts_steps_and_resume) {
     h = ut_read_file(path, NULL);
     CHECK_MSG(h && strstr(h, "\"hard\":[0,1]"), "%s", h ? h : "");
     free(h);
+    /* rollouts and the hard-prompt pass sampled in reduced precision find the same hard prompt */
+    snprintf(cmd, sizeof cmd,
+             "build/recad train grpo --init %s/sft/final --data %s/rl.jsonl --out %s/rl4 --prompts 2 -G 4 --hard-samples 2 "
+             "--max-new 120 --threads 1 --quiet --json --steps 1 --bf16-sample",
+             d, d, d);
+    REQUIRE_MSG(tf_run_cmd(cmd, &out) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "\"prompts\":2,\"hard\":1,"), "%s", out);
+    free(out);
     snprintf(cmd, sizeof cmd, GRPO_REUSE_FMT, d, d, d, "rl3", d, "--hard-tau 0.5");
     CHECK(tf_run_cmd(cmd, &out) != 0 && strstr(out, "threshold"));
     free(out);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml/gemm.h"
 #include "ml/nn.h"
 #include "ml/sampler.h"
 #include "tf.h"
@@ -421,6 +422,28 @@ TEST(sampler_cli_sample_json) {
     cJSON_Delete(b);
     free(o1);
     free(o2);
+    /* --bf16: reproducible too, and it says what it used */
+    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " --bf16");
+    REQUIRE(tf_run_cmd(cmd, &o1) == 0);
+    REQUIRE(tf_run_cmd(cmd, &o2) == 0);
+    a = cJSON_Parse(o1);
+    REQUIRE_MSG(a, "output: %s", o1);
+    cJSON *pr = cJSON_GetObjectItem(a, "precision");
+    CHECK(cJSON_IsString(pr) && strstr(pr->valuestring, "bfloat16 KV cache"));
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(a, "samples")) == 3);
+    b = cJSON_Parse(o2);
+    REQUIRE(b);
+    for (int i = 0; i < 3; i++) {
+        char *i1 = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "samples"), i), "ids"));
+        char *i2 = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(b, "samples"), i), "ids"));
+        CHECK(!strcmp(i1, i2));
+        free(i1);
+        free(i2);
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    free(o1);
+    free(o2);
     /* a missing folder is a file error (3); a bad option a usage error (2) */
     CHECK(tf_run_cmd("build/recad sample --model /nonexistent/ckpt --prompt x", &o1) == 3);
     CHECK(strstr(o1, "/nonexistent/ckpt/tokenizer.json") != NULL);
@@ -430,4 +453,160 @@ TEST(sampler_cli_sample_json) {
     free(o1);
     nn_free(m);
     tok_free(t);
+}
+
+/* ---- SMP_BF16: bfloat16 KV cache and (with AVX512_BF16) bfloat16 decode products ---- */
+
+/* a model with head_dim 64 (hidden 128, 2 heads), so the attention kernels run their widest loops;
+ * weights of scale 0.125 (a product then grows a vector by about 0.125 sqrt(128) = 1.4) */
+static nn_model *wide_model(int V, uint64_t seed) {
+    nn_config c = {.vocab_size = V, .hidden_size = 128, .intermediate_size = 96, .num_hidden_layers = 2,
+                   .num_attention_heads = 2, .num_key_value_heads = 1, .max_position_embeddings = 160,
+                   .tie_word_embeddings = 1, .rope_theta = 10000.0f, .rms_norm_eps = 1e-6f};
+    nn_model *m = nn_new(&c);
+    if (!m) return NULL;
+    nn_set_threads(m, 1);
+    nn_init_random(m, seed, 0.125f); /* the gain of small_model's 0.25 at hidden 32 */
+    return m;
+}
+
+/* greedy SMP_BF16 run of N tokens; its logits at every step against the float32 full forward over
+ * the same tokens: the largest difference relative to the step's logit range (returned), and the
+ * number of steps whose greedy token is not the float32 argmax although the float32 top-2 margin
+ * exceeds twice that step's largest difference (*clear_misses) */
+static double bf16_vs_full(nn_model *m, const int *prompt, int P, int N, int *clear_misses, double *smallest) {
+    int V = m->cfg.vocab_size;
+    smp_sampler *s = smp_new(m);
+    float *lo = malloc((size_t)N * V * sizeof(float));
+    smp_opts o = {.n = 1, .max_new = N, .temperature = 0.0f, .logits_out = lo, .precision = SMP_BF16};
+    smp_seq q;
+    if (smp_generate(s, prompt, P, &o, &q)) {
+        free(lo);
+        smp_free(s);
+        return INFINITY;
+    }
+    int *seq = malloc((size_t)(P + N) * sizeof(int));
+    memcpy(seq, prompt, (size_t)P * sizeof(int));
+    memcpy(seq + P, q.tokens, (size_t)q.ntokens * sizeof(int));
+    double worst = 0.0;
+    *clear_misses = 0;
+    *smallest = INFINITY;
+    for (int k = 0; k < q.ntokens; k++) {
+        int T = P + k;
+        if (nn_forward(m, seq, NULL, NULL, 0.0f, 1, T)) worst = INFINITY;
+        const float *full = m->acts.logits + (size_t)(T - 1) * V, *z = lo + (size_t)k * V;
+        float mx = full[0], mn = full[0];
+        int a1 = 0, a2 = -1;
+        double d = 0.0;
+        for (int i = 0; i < V; i++) {
+            mx = full[i] > mx ? full[i] : mx;
+            mn = full[i] < mn ? full[i] : mn;
+            d = fabs(z[i] - full[i]) > d ? fabs(z[i] - full[i]) : d;
+            if (full[i] > full[a1]) a1 = i;
+        }
+        for (int i = 0; i < V; i++)
+            if (i != a1 && (a2 < 0 || full[i] > full[a2])) a2 = i;
+        double rel = d / (mx - mn);
+        worst = rel > worst ? rel : worst;
+        *smallest = rel < *smallest ? rel : *smallest;
+        if (q.tokens[k] != a1 && full[a1] - full[a2] > 2 * d) ++*clear_misses;
+    }
+    free(seq);
+    smp_seq_free(&q);
+    free(lo);
+    smp_free(s);
+    return worst;
+}
+
+/* next-token logits of the 16-bit mode stay within 2e-2 of the logit range of the float32 model
+ * (full forward over the same tokens), greedy tokens agree wherever float32's top-2 margin is
+ * clear of that error, and the mode really changes the arithmetic; on every instruction set
+ * (AVX-512 with bfloat16 products where the CPU has them; AVX2 and portable: bfloat16 cache,
+ * float32 products) */
+TEST(sampler_bf16_logits_near_float32) {
+    gm_isa top = gm_isa_detected(), keep = gm_isa_current();
+    int V = 61, P = 9, N = 40, prompt[9];
+    random_prompt(prompt, P, V, 21);
+    nn_model *m = wide_model(V, 31);
+    REQUIRE(m);
+    for (int isa = (int)top; isa >= GM_PORTABLE; isa--) {
+        REQUIRE(gm_set_isa((gm_isa)isa) == 0);
+        int misses;
+        double smallest, e = bf16_vs_full(m, prompt, P, N, &misses, &smallest);
+        CHECK_MSG(e < 2e-2, "%s: logits differ by %.3g of their range", gm_isa_name((gm_isa)isa), e);
+        CHECK_MSG(misses == 0, "%s: %d greedy tokens differ from a clear float32 argmax", gm_isa_name((gm_isa)isa), misses);
+        CHECK_MSG(smallest > 1e-6, "%s: the 16-bit mode left a step's logits at float32 accuracy (%.3g)",
+                  gm_isa_name((gm_isa)isa), smallest);
+    }
+    REQUIRE(gm_set_isa(keep) == 0);
+    /* the small model with head_dim 8 (tails of the vector loops) */
+    nn_model *m2 = small_model(V, 2, 4, 2, 0, 8);
+    REQUIRE(m2);
+    int misses;
+    double smallest, e = bf16_vs_full(m2, prompt, P, 24, &misses, &smallest);
+    CHECK_MSG(e < 2e-2 && misses == 0, "head_dim 8: logits differ by %.3g, %d clear misses", e, misses);
+    nn_free(m2);
+    nn_free(m);
+}
+
+/* sampling (not greedy) in SMP_BF16: the same tokens and log-probabilities (within 1e-4) on one
+ * and two threads and in a group and alone; the AVX2 and portable cache readers agree; the
+ * statistics say what ran; a bad precision is refused */
+TEST(sampler_bf16_threads_isas_and_fallback) {
+    gm_isa top = gm_isa_detected(), keep = gm_isa_current();
+    int V = 61, P = 70, N = 20, G = 6, prompt[70]; /* P > 64: the prompt cache has two key blocks */
+    random_prompt(prompt, P, V, 3);
+    nn_model *m = wide_model(V, 5);
+    REQUIRE(m);
+    smp_sampler *s = smp_new(m);
+    smp_opts o = {.n = G, .max_new = N, .temperature = 1.0f, .top_p = 0.95f, .seed = 17, .precision = SMP_BF16};
+    smp_seq a[6], b[6], one;
+    REQUIRE(smp_generate(s, prompt, P, &o, a) == 0);
+    CHECK(smp_last_stats(s)->kv_bits == 16);
+    CHECK(smp_last_stats(s)->bf16_products == gm_has_bf16());
+    nn_set_threads(m, 2);
+    REQUIRE(smp_generate(s, prompt, P, &o, b) == 0);
+    nn_set_threads(m, 1);
+    smp_opts o1 = o;
+    o1.n = 1;
+    o1.seed = o.seed + 4 * 0x9E3779B97F4A7C15ull;
+    REQUIRE(smp_generate(s, prompt, P, &o1, &one) == 0);
+    CHECK(one.ntokens == a[4].ntokens && !memcmp(one.tokens, a[4].tokens, (size_t)one.ntokens * sizeof(int)));
+    for (int k = 0; k < one.ntokens && k < a[4].ntokens; k++) CHECK_NEAR(one.logprobs[k], a[4].logprobs[k], 1e-4);
+    smp_seq_free(&one);
+    for (int g = 0; g < G; g++) {
+        CHECK_MSG(a[g].ntokens == b[g].ntokens && !memcmp(a[g].tokens, b[g].tokens, (size_t)a[g].ntokens * sizeof(int)),
+                  "sample %d differs between 1 and 2 threads", g);
+        for (int k = 0; k < a[g].ntokens && k < b[g].ntokens; k++) CHECK_NEAR(a[g].logprobs[k], b[g].logprobs[k], 1e-4);
+        smp_seq_free(&b[g]);
+    }
+    /* float32 products on AVX2 and portable: the two cache readers give the same samples (their
+     * log-probabilities within 1e-3: the AVX2 reader fuses multiply-adds, the portable one rounds
+     * the product first) */
+    if (top >= GM_AVX2) {
+        REQUIRE(gm_set_isa(GM_AVX2) == 0);
+        REQUIRE(smp_generate(s, prompt, P, &o, b) == 0);
+        CHECK(smp_last_stats(s)->kv_bits == 16 && smp_last_stats(s)->bf16_products == 0); /* the fallback */
+        REQUIRE(gm_set_isa(GM_PORTABLE) == 0);
+        smp_seq c[6];
+        REQUIRE(smp_generate(s, prompt, P, &o, c) == 0);
+        for (int g = 0; g < G; g++) {
+            CHECK_MSG(b[g].ntokens == c[g].ntokens && !memcmp(b[g].tokens, c[g].tokens, (size_t)b[g].ntokens * sizeof(int)),
+                      "sample %d differs between the AVX2 and portable readers", g);
+            for (int k = 0; k < b[g].ntokens && k < c[g].ntokens; k++) CHECK_NEAR(b[g].logprobs[k], c[g].logprobs[k], 1e-3);
+            smp_seq_free(&b[g]);
+            smp_seq_free(&c[g]);
+        }
+        REQUIRE(gm_set_isa(keep) == 0);
+    }
+    for (int g = 0; g < G; g++) smp_seq_free(&a[g]);
+    /* the default stays float32 */
+    o.precision = SMP_F32;
+    REQUIRE(smp_generate(s, prompt, P, &o, a) == 0);
+    CHECK(smp_last_stats(s)->kv_bits == 32 && smp_last_stats(s)->bf16_products == 0);
+    for (int g = 0; g < G; g++) smp_seq_free(&a[g]);
+    o.precision = 7;
+    CHECK(smp_generate(s, prompt, P, &o, a) == -1 && strstr(ut_error(), "precision"));
+    smp_free(s);
+    nn_free(m);
 }

@@ -16,6 +16,7 @@
 #include "geom/mesh.h"
 #include "geom/render.h"
 #include "infer/generate.h"
+#include "ml/sampler.h"
 #include "model/level.h"
 
 #define GENERATE_MAX_PROMPTS_FILE (64L << 20) /* bytes */
@@ -167,7 +168,7 @@ CLI_COMMAND(cmd_generate, "generate", "text or a picture to a parametric CAD pro
     const char *text = NULL, *prompts = NULL, *image = NULL, *dir = NULL, *prefix = "part", *pick = "agreement";
     long n = 8, seed = 0, threads = 0, max_new = 0, size = 1024;
     double temp = 0.8, top_p = 0.95;
-    int json = 0, first;
+    int json = 0, bf16 = 0, first;
     inf_opts o;
     inf_default_opts(&o);
     const arg_opt opts[] = {
@@ -184,6 +185,7 @@ CLI_COMMAND(cmd_generate, "generate", "text or a picture to a parametric CAD pro
         ARG_LONG("max-new", 0, &max_new, 0, 1 << 20, "N", "answer tokens at most (default: the model's context)"),
         ARG_LONG("size", 0, &size, 64, 4096, "PX", "side of the PNG sheet in pixels (default 1024)"),
         ARG_LONG("threads", 0, &threads, 0, 4096, "N", "threads (default 0: all cores)"),
+        ARG_FLAG("bf16", 0, &bf16, "reduced-precision sampling for speed: bfloat16 KV cache, and\nbfloat16 products where the CPU has AVX512_BF16"),
         ARG_FLAG("json", 0, &json, "one JSON object per prompt on stdout"),
         PROG_OPTS(&o.lim),
         ARG_END};
@@ -207,6 +209,8 @@ CLI_COMMAND(cmd_generate, "generate", "text or a picture to a parametric CAD pro
     o.top_p = (float)top_p;
     o.seed = (uint64_t)seed;
     o.max_new = (int)max_new;
+    o.bf16 = bf16;
+    if (bf16) fprintf(stderr, "recad generate: sampling with %s\n", smp_precision_desc(SMP_BF16));
     char **list = NULL;
     int count = 0;
     rc = CLI_OK;

@@ -14,6 +14,7 @@
 #include "data/jsonl.h"
 #include "infer/cadreward.h"
 #include "ml/nn.h"
+#include "ml/sampler.h"
 #include "ml/tokenizer.h"
 #include "model/level.h"
 #include "train/grpo.h"
@@ -74,7 +75,7 @@ int cli_train_grpo(int argc, char **argv) {
     long steps = o.steps, prompts = o.prompts, group = o.group, max_new = 0, epochs = o.epochs, hard_n = o.hard_samples;
     long ckpt = o.ckpt_every, keep = o.keep_ckpts, seed = (long)o.seed, threads = 0, warmup = -1, limit = 0, micro = o.micro_rows;
     double lr = o.lr, lr_min = o.lr_min, temp = o.temperature, top_p = o.top_p, clip = o.clip, wd = o.weight_decay;
-    int no_std = 0, no_guid = 0, no_curr = 0, json = 0, first;
+    int no_std = 0, no_guid = 0, no_curr = 0, json = 0, bf16 = 0, first;
     const arg_opt opts[] = {
         ARG_STR("init", 0, &init, "DIR", "the SFT checkpoint to start from (config, weights, tokenizer.json; required)"),
         ARG_STR("data", 0, &data, "FILE", "dataset JSONL: prompt, answer (reference), level, curves, split (required)"),
@@ -87,6 +88,7 @@ int cli_train_grpo(int argc, char **argv) {
         ARG_LONG("max-new", 0, &max_new, 0, 1 << 20, "N", "answer tokens at most (default: the model's context)"),
         ARG_DOUBLE("temperature", 0, &temp, 0, 10, "T", "rollout sampling temperature (default 1)"),
         ARG_DOUBLE_GT("top-p", 0, &top_p, 0, 1, "P", "nucleus sampling (default 1 = off)"),
+        ARG_FLAG("bf16-sample", 0, &bf16, "sample rollouts in reduced precision (bfloat16 KV cache, and\nbfloat16 products with AVX512_BF16); the update stays float32"),
         ARG_DOUBLE("lr", 0, &lr, 0, 1, "X", "peak learning rate (default 1e-5)"),
         ARG_DOUBLE("lr-min", 0, &lr_min, 0, 1, "X", "final learning rate (default 1e-6)"),
         ARG_LONG("warmup", 0, &warmup, 0, 1e9, "N", "warmup steps (default steps/20)"),
@@ -132,7 +134,8 @@ int cli_train_grpo(int argc, char **argv) {
     o.hard_samples = (int)hard_n, o.ckpt_every = ckpt, o.keep_ckpts = (int)keep, o.seed = (uint64_t)seed;
     o.warmup = warmup, o.micro_rows = (int)micro, o.lr = (float)lr, o.lr_min = (float)lr_min;
     o.temperature = (float)temp, o.top_p = (float)top_p, o.clip = (float)clip, o.weight_decay = (float)wd;
-    o.std_norm = !no_std, o.guidance = !no_guid, o.curriculum = !no_curr;
+    o.std_norm = !no_std, o.guidance = !no_guid, o.curriculum = !no_curr, o.bf16_sample = bf16;
+    if (bf16 && !o.quiet) fprintf(stderr, "recad train grpo: rollouts sampled with %s\n", smp_precision_desc(SMP_BF16));
     grpo_items items = {0};
     nn_model *m = NULL, *ref = NULL;
     tok_tokenizer *tok = NULL;

@@ -166,7 +166,7 @@ static int inf_run(inf_model *g, int *ids, int P, const float *rows, int nrows, 
     const float *const rowv[1] = {rows};
     smp_opts so = {.n = o->n, .max_new = max_new, .temperature = o->temperature, .top_p = o->top_p, .seed = o->seed,
                    .eos_ids = g->eos, .neos = g->neos, .tok = g->tok, .rows = rows ? rowv : NULL, .nrows = &nrows,
-                   .row_id = rows ? g->vm->image_token_id : -1};
+                   .row_id = rows ? g->vm->image_token_id : -1, .precision = o->bf16 ? SMP_BF16 : SMP_F32};
     smp_seq *seq = ut_calloc((size_t)o->n, sizeof *seq);
     int rc = smp_generate(g->smp, ids, P, &so, seq);
     free(ids);

@@ -55,6 +55,7 @@ typedef struct {
     uint64_t seed;     /* default 0 */
     inf_pick pick;     /* default INF_PICK_AGREEMENT */
     ex_limits lim;     /* the sandbox limits of every candidate (default ex_default_limits) */
+    int bf16;          /* 1: sample in SMP_BF16 (ml/sampler.h: bfloat16 KV cache and products), default 0 */
 } inf_opts;
 
 void inf_default_opts(inf_opts *o);

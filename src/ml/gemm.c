@@ -251,3 +251,68 @@ int gm_bgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
     gm_drive(&gm_impl_bf16, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return 0;
 }
+
+/* ------------------------------------------------------------------ bfloat16 arrays, packed weights */
+
+void gm_to_bf16(const float *x, uint16_t *y, size_t n) {
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) y[i] = gm_bf16_bits(x[i]);
+}
+
+void gm_from_bf16(const uint16_t *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)x[i] << 16;
+        memcpy(&y[i], &u, sizeof u);
+    }
+}
+
+enum { GM_BNR = 32, GM_BMR = 8 };
+
+size_t gm_bpack_size(int N, int K) {
+    if (N <= 0 || K <= 0) return 0;
+    return (size_t)(N + GM_BNR - 1) / GM_BNR * GM_BNR * (size_t)((K + 1) / 2);
+}
+
+void gm_bpack(const float *W, int N, int K, uint32_t *dst) {
+    int np = (N + GM_BNR - 1) / GM_BNR, kp = (K + 1) / 2;
+    for (int p = 0; p < np; p++) {
+        uint32_t *d = dst + (size_t)p * kp * GM_BNR;
+        for (int j = 0; j < GM_BNR; j++) {
+            int n = p * GM_BNR + j;
+            const float *w = W + (size_t)n * K;
+            for (int q = 0; q < kp; q++)
+                d[(size_t)q * GM_BNR + j] = n >= N ? 0u : gm_pair(w[2 * q], 2 * q + 1 < K ? w[2 * q + 1] : 0.0f);
+        }
+    }
+}
+
+int gm_bgemm_packed(int M, int N, int K, const float *A, int lda, const uint32_t *Wp, int acc, float *C, int ldc) {
+    if (!gm_has_bf16())
+        return ut_fail("gemm: bfloat16 products need AVX512_BF16 (vdpbf16ps), which this CPU %s",
+                       gm_bf16_cpu ? "has, but the AVX-512 kernels are switched off" : "lacks");
+    if (M <= 0 || N <= 0) return 0;
+    if (K <= 0) {
+        if (!acc) gm_scale(M, N, 0.0f, C, ldc);
+        return 0;
+    }
+    /* the rows of A as bfloat16 pairs of k, (M, kp) */
+    int kp = (K + 1) / 2, full = K / 2;
+    uint32_t *ap = (uint32_t *)gm_scratch((size_t)M * kp);
+    for (int i = 0; i < M; i++) {
+        const float *a = A + (long)i * lda;
+        uint32_t *d = ap + (size_t)i * kp;
+#pragma omp simd
+        for (int q = 0; q < full; q++) d[q] = gm_pair(a[2 * q], a[2 * q + 1]);
+        if (kp > full) d[full] = gm_pair(a[2 * full], 0.0f);
+    }
+    /* panel by panel (it stays in L1/L2 while the row tiles pass over it) */
+    int np = (N + GM_BNR - 1) / GM_BNR;
+    for (int p = 0; p < np; p++) {
+        const uint32_t *bp = Wp + (size_t)p * kp * GM_BNR;
+        int n0 = p * GM_BNR, nc = N - n0 < GM_BNR ? N - n0 : GM_BNR;
+        for (int m = 0; m < M; m += GM_BMR)
+            gm_kern_bf16_panel(M - m < GM_BMR ? M - m : GM_BMR, kp, ap + (size_t)m * kp, kp, bp, C + (long)m * ldc + n0, ldc,
+                               nc, acc);
+    }
+    return 0;
+}

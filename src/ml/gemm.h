@@ -23,6 +23,14 @@
  * returns -1 with ut_error set and does nothing. Relative error of a dot product of length K is
  * about 2^-8 * sqrt(K) of the sum of |terms| (each input carries 2^-9 relative rounding).
  *
+ * Packed bfloat16 weights (gm_bpack, gm_bgemm_packed): for many products with few rows against
+ * the same weights (a decoder's steps), W (N, K) is rounded and packed once, and each product only
+ * rounds its rows of A. Layout: ceil(N/32) column panels, panel p = ceil(K/2) steps of 32 words,
+ * word [q][j] = (W[32p + j][2q], W[32p + j][2q + 1]) as two bfloat16 (low half the even k; zero
+ * past N and past K). Products run in tiles of up to 8 rows x 32 columns (16 zmm accumulators);
+ * each C element is the float32 vdpbf16ps sum over the pairs of k in increasing order, so a row's
+ * result does not depend on M or on the other rows.
+ *
  * Memory: the packed panels live in per-thread buffers that grow to the largest block used
  * (at most (GM_MC + GM_NC) * GM_KC floats, about 1.3 MB) and are kept for the thread's life.
  * Thread safety: every function may be called from any number of threads at once, except
@@ -30,6 +38,9 @@
  */
 #ifndef RECAD_GEMM_H
 #define RECAD_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 typedef enum { GM_PORTABLE = 0, GM_AVX2 = 1, GM_AVX512 = 2 } gm_isa;
 
@@ -53,5 +64,17 @@ int gm_bgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
 /* float32 -> bfloat16 -> float32, round to nearest even (NaN stays NaN): what gm_bgemm does to
  * each input, for references in tests */
 float gm_round_bf16(float x);
+/* arrays: y[i] = bfloat16 bits of x[i] (round to nearest even, NaN stays NaN), and back (exact) */
+void gm_to_bf16(const float *x, uint16_t *y, size_t n);
+void gm_from_bf16(const uint16_t *x, float *y, size_t n);
+
+/* 32-bit words that gm_bpack writes for W (N, K) */
+size_t gm_bpack_size(int N, int K);
+/* W (N, K) row-major -> dst (gm_bpack_size(N, K) words), the layout above; works on any CPU */
+void gm_bpack(const float *W, int N, int K, uint32_t *dst);
+/* C (M, N) = A (M, K; row stride lda) W^T, or C += that when acc; W packed by gm_bpack, A rounded
+ * to bfloat16; C has row stride ldc. 0, or -1 with ut_error set (nothing done) without
+ * AVX512_BF16 (gm_has_bf16) */
+int gm_bgemm_packed(int M, int N, int K, const float *A, int lda, const uint32_t *Wp, int acc, float *C, int ldc);
 
 #endif

@@ -16,6 +16,10 @@ typedef void (*gm_kern_fn)(int ks, const void *a, const void *b, float *c, int l
 void gm_kern_avx512_14x32(int ks, const void *a, const void *b, float *c, int ldc, float alpha, float beta);
 void gm_kern_avx2_6x16(int ks, const void *a, const void *b, float *c, int ldc, float alpha, float beta);
 void gm_kern_bf16_14x32(int ks, const void *a, const void *b, float *c, int ldc, float alpha, float beta);
+/* packed-weight tile (gm_bgemm_packed): c[i][j] (+)= sum over kp pairs of a[i * lda + q] . b[q][j]
+ * for i < mr (1..8) rows and j < nc (1..32) columns; a: mr rows of kp bfloat16 pairs, b: one
+ * panel of kp steps of 32 pairs; acc: add to c instead of storing */
+void gm_kern_bf16_panel(int mr, int kp, const uint32_t *a, int lda, const uint32_t *b, float *c, int ldc, int nc, int acc);
 
 /* float32 -> bfloat16 bits, round to nearest even, NaN kept a (quiet) NaN */
 static inline uint16_t gm_bf16_bits(float x) {

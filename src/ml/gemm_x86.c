@@ -66,6 +66,51 @@ GM_TGTBF void gm_kern_bf16_14x32(int ks, const void *av, const void *bv, float *
     GM_STORE512(14);
 }
 
+/* MR rows x one 32-column panel of packed bfloat16 weights; MR is a constant at each call */
+static inline __attribute__((always_inline)) GM_TGTBF void gm_bpanel(const int MR, int kp, const uint32_t *a, int lda,
+                                                                     const uint32_t *b, float *c, int ldc, int nc, int acc) {
+    __m512 c0[8], c1[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+    for (int q = 0; q < kp; q++, b += 32) {
+        __m512bh b0 = (__m512bh)_mm512_loadu_si512(b), b1 = (__m512bh)_mm512_loadu_si512(b + 16);
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; i++) {
+            __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[(long)i * lda + q]);
+            c0[i] = _mm512_dpbf16_ps(c0[i], ai, b0);
+            c1[i] = _mm512_dpbf16_ps(c1[i], ai, b1);
+        }
+    }
+    __mmask16 m0 = nc >= 16 ? 0xFFFF : (__mmask16)((1u << nc) - 1u);
+    __mmask16 m1 = nc >= 32 ? 0xFFFF : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1u) : 0;
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+        float *ci = c + (long)i * ldc;
+        __m512 r0 = c0[i], r1 = c1[i];
+        if (acc) {
+            r0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), r0);
+            r1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), r1);
+        }
+        _mm512_mask_storeu_ps(ci, m0, r0);
+        _mm512_mask_storeu_ps(ci + 16, m1, r1);
+    }
+}
+
+GM_TGTBF void gm_kern_bf16_panel(int mr, int kp, const uint32_t *a, int lda, const uint32_t *b, float *c, int ldc, int nc,
+                                 int acc) {
+    switch (mr) {
+    case 8: gm_bpanel(8, kp, a, lda, b, c, ldc, nc, acc); break;
+    case 7: gm_bpanel(7, kp, a, lda, b, c, ldc, nc, acc); break;
+    case 6: gm_bpanel(6, kp, a, lda, b, c, ldc, nc, acc); break;
+    case 5: gm_bpanel(5, kp, a, lda, b, c, ldc, nc, acc); break;
+    case 4: gm_bpanel(4, kp, a, lda, b, c, ldc, nc, acc); break;
+    case 3: gm_bpanel(3, kp, a, lda, b, c, ldc, nc, acc); break;
+    case 2: gm_bpanel(2, kp, a, lda, b, c, ldc, nc, acc); break;
+    case 1: gm_bpanel(1, kp, a, lda, b, c, ldc, nc, acc); break;
+    default: break;
+    }
+}
+
 GM_TGT2 void gm_kern_avx2_6x16(int ks, const void *av, const void *bv, float *c, int ldc, float alpha, float beta) {
     const float *a = av, *b = bv;
     __m256 acc[6][2];
@@ -105,5 +150,8 @@ void gm_kern_avx2_6x16(int ks, const void *a, const void *b, float *c, int ldc, 
 }
 void gm_kern_bf16_14x32(int ks, const void *a, const void *b, float *c, int ldc, float alpha, float beta) {
     (void)ks, (void)a, (void)b, (void)c, (void)ldc, (void)alpha, (void)beta;
+}
+void gm_kern_bf16_panel(int mr, int kp, const uint32_t *a, int lda, const uint32_t *b, float *c, int ldc, int nc, int acc) {
+    (void)mr, (void)kp, (void)a, (void)lda, (void)b, (void)c, (void)ldc, (void)nc, (void)acc;
 }
 #endif

@@ -9,10 +9,11 @@
 #include <sys/mman.h>
 
 #include "base/util.h"
+#include "ml/gemm.h"
+#include "ml/sampler_int.h"
 
-/* positions per attention block (keys are cached in blocks of this many positions); batches of
- * fewer rows than SMP_PAR_MIN_ROWS run on the calling thread */
-enum { SMP_ATT_BLOCK = 64, SMP_PAR_MIN_ROWS = 256 };
+/* batches of fewer rows than SMP_PAR_MIN_ROWS run on the calling thread */
+enum { SMP_PAR_MIN_ROWS = 256 };
 
 /* buffers for R rows of one forward pass */
 typedef struct {
@@ -33,9 +34,11 @@ struct smp_sampler {
     int V, D, F, L, H, KV, hd, Q, K, QKV;
     /* KV cache; strides use the current call's NP (prompts), P (longest prompt), N (max_new)
      * and G (samples of all prompts) */
-    float *pk, *pv;     /* (L, NP, KV, P, hd) */
-    float *gk, *gv;     /* (L, G, KV, N, hd) */
+    float *pk, *pv;     /* (L, NP, KV, P, hd) float32, or uint16_t bfloat16 when kv16 */
+    float *gk, *gv;     /* (L, G, KV, N, hd) likewise */
     size_t pkcap, pvcap, gkcap, gvcap; /* floats allocated in each */
+    int kv16;           /* this call's cache holds bfloat16 (SMP_BF16) */
+    int bprod;          /* this call's decode products run on bfloat16 weights (pk_b) */
     int NP, P, N, G;    /* key blocks are padded to multiples of SMP_ATT_BLOCK positions */
     int *plen;          /* (NP) prompt lengths */
     int *sprm;          /* (G) the prompt of each sample */
@@ -46,6 +49,8 @@ struct smp_sampler {
     size_t pk_wcap;
     size_t pk_off[5];   /* offsets of layer 0's wqkv, wo, wgu, wdown and of the head */
     size_t pk_lstride;  /* floats per layer */
+    uint32_t *pk_b;     /* the same matrices as bfloat16 panels (gm_bpack) when bprod */
+    size_t pk_bcap, pk_boff[5], pk_blstride; /* words allocated; offsets as pk_off, in words */
     smp_ws pre;         /* prefill rows */
     smp_ws *ws;         /* [nws] one per decode thread */
     int nws;
@@ -117,6 +122,7 @@ void smp_free(smp_sampler *s) {
     free(s->gk);
     free(s->gv);
     free(s->pk_w);
+    free(s->pk_b);
     free(s->plen);
     free(s->sprm);
     smp_ws_free(&s->pre);
@@ -155,16 +161,20 @@ static float *smp_regrow(float *p, size_t *cap, size_t need) {
 
 /* sizes the cache for NP prompts of lengths plen (Ptot tokens in all) with n samples each of up
  * to N new tokens, and nthr decode workspaces */
-static void smp_reserve(smp_sampler *s, const int *plen, int NP, int n, int N, int nthr) {
+static void smp_reserve(smp_sampler *s, const int *plen, int NP, int n, int N, int nthr, int kv16) {
     int P = 0, Ptot = 0, G = NP * n;
     for (int p = 0; p < NP; p++) P = plen[p] > P ? plen[p] : P, Ptot += plen[p];
     size_t P64 = (size_t)(P + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
     size_t N64 = (size_t)(N + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
     size_t lkh = (size_t)s->L * s->KV * s->hd;
-    s->pk = smp_regrow(s->pk, &s->pkcap, lkh * NP * P64);
-    s->pv = smp_regrow(s->pv, &s->pvcap, lkh * NP * (size_t)P);
-    s->gk = smp_regrow(s->gk, &s->gkcap, lkh * (size_t)G * N64);
-    s->gv = smp_regrow(s->gv, &s->gvcap, lkh * (size_t)G * N);
+    /* floats for e elements: e, or e/2 rounded up for 16-bit elements */
+#define SMP_CACHE_FLOATS(e) (kv16 ? ((e) + 1) / 2 : (e))
+    s->pk = smp_regrow(s->pk, &s->pkcap, SMP_CACHE_FLOATS(lkh * NP * P64));
+    s->pv = smp_regrow(s->pv, &s->pvcap, SMP_CACHE_FLOATS(lkh * NP * (size_t)P));
+    s->gk = smp_regrow(s->gk, &s->gkcap, SMP_CACHE_FLOATS(lkh * (size_t)G * N64));
+    s->gv = smp_regrow(s->gv, &s->gvcap, SMP_CACHE_FLOATS(lkh * (size_t)G * N));
+#undef SMP_CACHE_FLOATS
+    s->kv16 = kv16;
     if (NP > s->plcap) s->plen = ut_realloc(s->plen, (size_t)NP * sizeof(int)), s->plcap = NP;
     if (G > s->spcap) s->sprm = ut_realloc(s->sprm, (size_t)G * sizeof(int)), s->spcap = G;
     memcpy(s->plen, plen, (size_t)NP * sizeof(int));
@@ -285,11 +295,14 @@ static void smp_packed_gemm(int M, int N, int K, const float *X, const float *Wp
     }
 }
 
-/* C = X W^T (+ C when beta = 1). On one thread with the packed weights Wp at hand, the panel
- * kernel; otherwise (large prefills) the threads split the rows of W (the output columns) and each
+/* C = X W^T (+ C when beta = 1). On one thread with bfloat16 panels Wb at hand (decode steps of
+ * SMP_BF16 where the CPU has AVX512_BF16), gm_bgemm_packed; on one thread with the packed weights
+ * Wp at hand, the panel kernel; otherwise (large prefills) the threads split the rows of W (the output columns) and each
  * calls a single-threaded OpenBLAS sgemm on its slice, so there is one thread pool (OpenMP) and
  * OpenBLAS threads never run inside or beside it. */
-static void smp_linear(int M, int N, int K, const float *A, const float *W, const float *Wp, float beta, float *C, int nth) {
+static void smp_linear(int M, int N, int K, const float *A, const float *W, const float *Wp, const uint32_t *Wb, float beta,
+                       float *C, int nth) {
+    if (nth <= 1 && Wb && gm_bgemm_packed(M, N, K, A, K, Wb, beta != 0.0f, C, N) == 0) return;
     if (nth <= 1 && Wp) {
         smp_packed_gemm(M, N, K, A, Wp, beta != 0.0f, C);
         return;
@@ -301,6 +314,31 @@ static void smp_linear(int M, int N, int K, const float *A, const float *W, cons
         if (n1 > n0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n1 - n0, K, 1.0f, A, K, W + (size_t)n0 * K, K, beta,
                         C + n0, N);
+    }
+}
+
+/* the same matrices as bfloat16 panels into s->pk_b (for the decode steps of SMP_BF16) */
+static void smp_bpack_all(smp_sampler *s, int nth) {
+    const nn_params *p = &s->m->params;
+    const int D = s->D, F = s->F, Q = s->Q, QKV = s->QKV;
+    size_t sz[4] = {gm_bpack_size(QKV, D), gm_bpack_size(D, Q), gm_bpack_size(2 * F, D), gm_bpack_size(D, F)};
+    s->pk_boff[0] = 0;
+    for (int i = 1; i < 4; i++) s->pk_boff[i] = s->pk_boff[i - 1] + sz[i - 1];
+    s->pk_blstride = s->pk_boff[3] + sz[3];
+    s->pk_boff[4] = s->pk_blstride * s->L;
+    s->pk_b = (uint32_t *)smp_regrow((float *)s->pk_b, &s->pk_bcap, s->pk_boff[4] + gm_bpack_size(s->V, D));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1)
+    for (int job = 0; job <= 4 * s->L; job++) {
+        if (job == 4 * s->L) {
+            gm_bpack(p->lm_head, s->V, D, s->pk_b + s->pk_boff[4]);
+            continue;
+        }
+        int l = job / 4, i = job % 4;
+        uint32_t *d = s->pk_b + s->pk_blstride * l + s->pk_boff[i];
+        if (i == 0) gm_bpack(p->wqkv + (size_t)l * QKV * D, QKV, D, d);
+        else if (i == 1) gm_bpack(p->wo + (size_t)l * D * Q, D, Q, d);
+        else if (i == 2) gm_bpack(p->wgu + (size_t)l * 2 * F * D, 2 * F, D, d);
+        else gm_bpack(p->wdown + (size_t)l * D * F, D, F, d);
     }
 }
 
@@ -328,26 +366,7 @@ static void smp_pack_all(smp_sampler *s) {
         else if (i == 2) smp_pack(p->wgu + (size_t)l * 2 * F * D, 2 * F, D, d);
         else smp_pack(p->wdown + (size_t)l * D * F, D, F, d);
     }
-}
-
-/* exp(x) for the softmax, SiLU and sampling loops, written so that `omp simd` loops vectorise
- * (no library call, no float-to-int conversion, which GCC does not vectorise under the default
- * trapping-math rules): x = n ln2 + r with n = round(x / ln2) by adding 1.5 * 2^23 (n then sits
- * in the low mantissa bits of the sum), |r| <= ln2/2 (ln2 split in two parts), e^r by its
- * degree-6 Taylor polynomial (relative error below 3e-7), 2^n built in the exponent bits. x is
- * clamped to [-87, 88], so the result is never 0, inf or NaN for finite x. */
-static inline float smp_expf(float x) {
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    float t = x * 1.44269504088896341f + 12582912.0f;
-    float n = t - 12582912.0f;
-    float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f + r * 0.00138888892f)))));
-    uint32_t tb;
-    memcpy(&tb, &t, sizeof tb);
-    uint32_t bits = (tb - 0x4B400000u + 127u) << 23; /* (n + 127) << 23 */
-    float sc;
-    memcpy(&sc, &bits, sizeof sc);
-    return p * sc;
+    if (s->bprod) smp_bpack_all(s, nth);
 }
 
 /* Attention of one query head vector q (hd) over n cached positions - keys in transposed blocks,
@@ -442,14 +461,20 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
     /* small batches run on the calling thread: a parallel region per operation costs more than
      * it saves below a few hundred rows, and far more when the cores are shared */
     const int nth = !omp_in_parallel() && R >= SMP_PAR_MIN_ROWS ? nn_threads(m) : 1;
+    /* decode steps (rows of samples, never mixed with prompt rows) of SMP_BF16 multiply with the
+     * bfloat16 panels where the CPU has them; prefills stay float32 */
+    const uint32_t *bw = s->bprod && R > 0 && slot[0] >= 0 ? s->pk_b : NULL;
+    const int kv16 = s->kv16;
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
     for (int r = 0; r < R; r++)
         memcpy(w->x + (size_t)r * D, xrow && xrow[r] ? xrow[r] : p->embed + (size_t)tok[r] * D, D * sizeof(float));
     for (int l = 0; l < s->L; l++) {
         const float *pw = s->pk_w + s->pk_lstride * l; /* this layer's packed weights */
+        const uint32_t *pb = bw ? bw + s->pk_blstride * l : NULL;
+#define SMP_BW(i) (pb ? pb + s->pk_boff[i] : NULL)
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
         for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln1 + (size_t)l * D, D, eps);
-        smp_linear(R, QKV, D, w->h, p->wqkv + (size_t)l * QKV * D, pw + s->pk_off[0], 0.0f, w->qkv, nth);
+        smp_linear(R, QKV, D, w->h, p->wqkv + (size_t)l * QKV * D, pw + s->pk_off[0], SMP_BW(0), 0.0f, w->qkv, nth);
         /* bias, RoPE on q and k heads, keys and values into the cache */
         const float *bq = p->bqkv + (size_t)l * QKV;
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
@@ -465,15 +490,29 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
                 const float *kr = row + Q + (size_t)g * hd;
                 float *kd, *vd;
                 int j = slot[r] < 0 ? pos[r] : pos[r] - s->plen[s->sprm[slot[r]]];
-                size_t kblk = (size_t)(j / SMP_ATT_BLOCK) * hd * SMP_ATT_BLOCK + (size_t)(j % SMP_ATT_BLOCK);
+                size_t kblk = (size_t)(j / SMP_ATT_BLOCK) * hd * SMP_ATT_BLOCK + (size_t)(j % SMP_ATT_BLOCK), ko, vo;
+                void *kc, *vc;
                 if (slot[r] < 0) {
                     size_t pkv = ((size_t)l * NP + (size_t)(-1 - slot[r])) * KV + g;
-                    kd = s->pk + pkv * P64 * hd + kblk;
-                    vd = s->pv + (pkv * P + j) * hd;
+                    kc = s->pk, ko = pkv * P64 * hd + kblk;
+                    vc = s->pv, vo = (pkv * P + j) * hd;
                 } else {
-                    kd = s->gk + (((size_t)l * G + slot[r]) * KV + g) * N64 * hd + kblk;
-                    vd = s->gv + ((((size_t)l * G + slot[r]) * KV + g) * N + j) * hd;
+                    kc = s->gk, ko = (((size_t)l * G + slot[r]) * KV + g) * N64 * hd + kblk;
+                    vc = s->gv, vo = ((((size_t)l * G + slot[r]) * KV + g) * N + j) * hd;
                 }
+                if (kv16) { /* the same layout in bfloat16 elements */
+                    uint16_t *kh = (uint16_t *)kc + ko, kb[256];
+                    if (j % SMP_ATT_BLOCK == 0) memset(kh, 0, (size_t)hd * SMP_ATT_BLOCK * sizeof *kh);
+                    for (int i0 = 0; i0 < hd; i0 += 256) { /* rounded in runs, then spread over the block */
+                        int ni = hd - i0 < 256 ? hd - i0 : 256;
+                        gm_to_bf16(kr + i0, kb, (size_t)ni);
+                        for (int i = 0; i < ni; i++) kh[(size_t)(i0 + i) * SMP_ATT_BLOCK] = kb[i];
+                    }
+                    gm_to_bf16(row + Q + K + (size_t)g * hd, (uint16_t *)vc + vo, (size_t)hd);
+                    continue;
+                }
+                kd = (float *)kc + ko;
+                vd = (float *)vc + vo;
                 if (j % SMP_ATT_BLOCK == 0) memset(kd, 0, (size_t)hd * SMP_ATT_BLOCK * sizeof(float)); /* a new block */
                 for (int i = 0; i < hd; i++) kd[(size_t)i * SMP_ATT_BLOCK] = kr[i];
                 memcpy(vd, row + Q + K + (size_t)g * hd, hd * sizeof(float));
@@ -488,6 +527,18 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             for (int i = 0; i < hd; i++) o[i] = 0.0f;
             int pr = slot[r] < 0 ? -1 - slot[r] : s->sprm[slot[r]], plen = s->plen[pr];
             size_t pkv = ((size_t)l * NP + pr) * KV + g;
+            if (kv16) {
+                const uint16_t *pk = (const uint16_t *)s->pk, *pv = (const uint16_t *)s->pv;
+                smp_attend_bf16(q, pk + pkv * P64 * hd, pv + pkv * P * hd, slot[r] < 0 ? pos[r] + 1 : plen, hd, scale, &mx, &den, o);
+                if (slot[r] >= 0) {
+                    const uint16_t *gk = (const uint16_t *)s->gk, *gv = (const uint16_t *)s->gv;
+                    size_t gkv = ((size_t)l * G + slot[r]) * KV + g;
+                    smp_attend_bf16(q, gk + gkv * N64 * hd, gv + gkv * N * hd, pos[r] - plen + 1, hd, scale, &mx, &den, o);
+                }
+                float inv = 1.0f / den;
+                for (int i = 0; i < hd; i++) o[i] *= inv;
+                continue;
+            }
             smp_attend_part(q, s->pk + pkv * P64 * hd, s->pv + pkv * P * hd, slot[r] < 0 ? pos[r] + 1 : plen, hd, scale, &mx,
                             &den, o);
             if (slot[r] >= 0) {
@@ -497,10 +548,10 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             float inv = 1.0f / den;
             for (int i = 0; i < hd; i++) o[i] *= inv;
         }
-        smp_linear(R, D, Q, w->att, p->wo + (size_t)l * D * Q, pw + s->pk_off[1], 1.0f, w->x, nth);
+        smp_linear(R, D, Q, w->att, p->wo + (size_t)l * D * Q, pw + s->pk_off[1], SMP_BW(1), 1.0f, w->x, nth);
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
         for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln2 + (size_t)l * D, D, eps);
-        smp_linear(R, 2 * F, D, w->h, p->wgu + (size_t)l * 2 * F * D, pw + s->pk_off[2], 0.0f, w->gu, nth);
+        smp_linear(R, 2 * F, D, w->h, p->wgu + (size_t)l * 2 * F * D, pw + s->pk_off[2], SMP_BW(2), 0.0f, w->gu, nth);
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
         for (int r = 0; r < R; r++) {
             const float *gr = w->gu + (size_t)r * 2 * F, *ur = gr + F;
@@ -508,7 +559,8 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
 #pragma omp simd
             for (int j = 0; j < F; j++) ar[j] = gr[j] / (1.0f + smp_expf(-gr[j])) * ur[j];
         }
-        smp_linear(R, D, F, w->act, p->wdown + (size_t)l * D * F, pw + s->pk_off[3], 1.0f, w->x, nth);
+        smp_linear(R, D, F, w->act, p->wdown + (size_t)l * D * F, pw + s->pk_off[3], SMP_BW(3), 1.0f, w->x, nth);
+#undef SMP_BW
     }
     /* the final norm of the logits rows, gathered into h[0..nlog) */
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
@@ -516,7 +568,8 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
         int r = lrow ? lrow[i] : R - nlog + i;
         nn_rmsnorm_row(w->h + (size_t)i * D, w->x + (size_t)r * D, p->norm, D, eps);
     }
-    smp_linear(nlog, s->V, D, w->h, p->lm_head, s->pk_w + s->pk_off[4], 0.0f, w->logits, nth);
+    smp_linear(nlog, s->V, D, w->h, p->lm_head, s->pk_w + s->pk_off[4], bw ? bw + s->pk_boff[4] : NULL, 0.0f,
+               w->logits, nth);
 }
 
 /* ------------------------------------------------------------------ sampling */
@@ -779,6 +832,12 @@ static void smp_prefill_each(smp_sampler *s, const int *tok, const int *pos, con
     free(off);
 }
 
+const char *smp_precision_desc(int precision) {
+    if (precision != SMP_BF16) return "float32";
+    return gm_has_bf16() ? "bfloat16 KV cache, bfloat16 products (AVX512_BF16)"
+                         : "bfloat16 KV cache, float32 products (no AVX512_BF16 in use)";
+}
+
 int smp_generate(smp_sampler *s, const int *prompt, int P, const smp_opts *o, smp_seq *out) {
     return smp_generate_multi(s, &prompt, &P, 1, o, out);
 }
@@ -790,6 +849,8 @@ static int smp_check(const smp_sampler *s, const int *const *prompts, const int 
     if (o->n < 1) return ut_fail("the number of samples must be at least 1 (got %d)", o->n);
     if ((long)o->n * NP > 1 << 24) return ut_fail("%d prompts x %d samples is too many rows for one batch", NP, o->n);
     if (N < 1) return ut_fail("max new tokens must be at least 1 (got %d)", N);
+    if (o->precision != SMP_F32 && o->precision != SMP_BF16)
+        return ut_fail("unknown sampling precision %d (SMP_F32 = 0 or SMP_BF16 = 1)", o->precision);
     if (o->nstop > 0 && !o->tok) return ut_fail("stop strings need a tokenizer");
     if (o->tok && tok_vocab_size(o->tok) > s->V)
         return ut_fail("the tokenizer has %d ids but the model only %d", tok_vocab_size(o->tok), s->V);
@@ -822,7 +883,8 @@ int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *ple
     double t0 = ut_now();
     int nth = nn_threads(s->m), nt = nth < G ? nth : G;
     nn_blas_one_thread();
-    smp_reserve(s, plens, NP, o->n, N, nt);
+    smp_reserve(s, plens, NP, o->n, N, nt, o->precision == SMP_BF16);
+    s->bprod = o->precision == SMP_BF16 && gm_has_bf16();
     smp_pack_all(s);
     /* prefill: every prompt's tokens at its own positions 0..P-1, logits of each prompt's last
      * row; one prompt as one batch (split over the threads from SMP_PAR_MIN_ROWS rows), several
@@ -871,6 +933,8 @@ int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *ple
     s->st.prefill_s = t1 - t0;
     s->st.decode_s = t2 - t1;
     s->st.decode_tokens = steps;
+    s->st.kv_bits = s->kv16 ? 16 : 32;
+    s->st.bf16_products = s->bprod;
     free(rng);
     free(tcap);
     return 0;

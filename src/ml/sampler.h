@@ -39,6 +39,20 @@
  * inside or beside ours. A single prompt of 256 tokens or more is prefilled with every
  * operation split over the threads; several prompts are shared out whole among the threads. Results do not depend on the thread count beyond float
  * rounding (tokens equal, log-probabilities within 1e-4 in the tests).
+ * Precision (smp_opts.precision): SMP_F32 (the default) computes everything in float32 as
+ * described above. SMP_BF16 is a reduced-precision mode for throughput:
+ *   - the KV cache (prompt and own) holds bfloat16 (round to nearest even; same layout, half the
+ *     bytes), widened to float32 as attention reads it (AVX-512, AVX2 or portable loops, chosen
+ *     at run time by gm_isa_current(); the scores, softmax and weighted sums are float32);
+ *   - the decode steps' weight products (qkv, o, gate+up, down, logits) run on the weights
+ *     rounded once per call to bfloat16 panels, with the rows rounded too and float32 sums
+ *     (gm_bgemm_packed, vdpbf16ps), where gm_has_bf16(); elsewhere (no AVX512_BF16, or the
+ *     AVX-512 path switched off by gm_set_isa / RECAD_GEMM_ISA) they stay float32 and only the
+ *     cache is 16-bit. smp_last_stats() tells which: kv_bits, bf16_products.
+ *   - the prefill, norms, residual stream, RoPE, SwiGLU, softmax, logits and sampling stay
+ *     float32. Logits differ from SMP_F32 by about 1% of their range (the tests bound the
+ *     relative error by 2e-2), so sampled tokens may differ where two candidates are close; the
+ *     thread-count independence and the seeding rules above hold within the mode.
  * A sampler serves one call at a time; the tokenizer is only read (no encoding) during a call.
  * Errors: NULL / -1 with ut_error().
  */
@@ -70,7 +84,10 @@ typedef struct {
     const float *const *rows;
     const int *nrows;
     int row_id;
+    int precision;              /* SMP_F32 (0, the default) or SMP_BF16: see "Precision" above */
 } smp_opts;
+
+enum { SMP_F32 = 0, SMP_BF16 = 1 };
 
 enum { SMP_LENGTH = 0, SMP_EOS = 1, SMP_STOP = 2 };
 
@@ -86,6 +103,8 @@ typedef struct {
 typedef struct {
     double prefill_s, decode_s;  /* wall time of the last call's two phases */
     long decode_tokens;          /* tokens sampled in decode steps (the first token comes from prefill) */
+    int kv_bits;                 /* the last call's KV cache: 32 (float32) or 16 (bfloat16) */
+    int bf16_products;           /* 1 when its decode products ran in bfloat16 (gm_bgemm_packed) */
 } smp_stats;
 
 typedef struct smp_sampler smp_sampler;
@@ -111,6 +130,10 @@ const smp_stats *smp_last_stats(const smp_sampler *s);
  * satisfy the conditions of smp_generate; an error names the prompt. */
 int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *plens, int np, const smp_opts *o,
                        smp_seq *out);
+
+/* what `precision` does on this CPU now, for messages: "float32", "bfloat16 KV cache, bfloat16
+ * products (AVX512_BF16)" or "bfloat16 KV cache, float32 products (no AVX512_BF16 in use)" */
+const char *smp_precision_desc(int precision);
 
 /* The sampling rule above on one row of logits z (V); scratch: V floats and V ints.
  * Returns the token and stores log softmax(z)[token] in *logprob. */

@@ -340,7 +340,7 @@ static int gr_sample_items(smp_sampler *smp, const nn_model *m, const gr_options
     int eos[2], neos = chat_end_ids(o->tok, eos);
     smp_opts so = {.n = n, .max_new = o->max_new > 0 && o->max_new < room ? o->max_new : room,
                    .temperature = o->temperature, .top_p = o->top_p, .seed = seed, .eos_ids = eos, .neos = neos,
-                   .tok = o->tok};
+                   .tok = o->tok, .precision = o->bf16_sample ? SMP_BF16 : SMP_F32};
     return smp_generate_multi(smp, (const int *const *)ids, plen, P, &so, q);
 }
 

@@ -72,6 +72,9 @@ typedef struct {
     int prompts, group;    /* prompts per step (4), G rollouts per prompt (8) */
     int max_new;           /* answer tokens at most (default: the context left after the prompt) */
     float temperature, top_p; /* sampling (1.0, 1.0) */
+    int bf16_sample;       /* rollouts (and the hard-prompt pass) sampled in SMP_BF16 (ml/sampler.h): faster,
+                            * but their log-probabilities, pi_old of the ratio after the first epoch,
+                            * are those of the bfloat16 approximation of the policy (0: float32) */
     float lr, lr_min;      /* (1e-5, 1e-6) cosine after warmup */
     long warmup;           /* default steps / 20 */
     float weight_decay, clip, beta1, beta2, eps; /* 0.0, 1.0, 0.9, 0.95, 1e-8 */
