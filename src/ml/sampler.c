@@ -399,21 +399,7 @@ static void smp_attend_part(const float *q, const float *kblocks, const float *v
         memcpy(sc + 16, &s1, sizeof s1);
         memcpy(sc + 32, &s2, sizeof s2);
         memcpy(sc + 48, &s3, sizeof s3);
-        float bm = -INFINITY;
-        for (int t = 0; t < nb; t++) bm = sc[t] > bm ? sc[t] : bm;
-        if (bm > *mx) { /* rescale what was accumulated under the old maximum */
-            float f = *mx == -INFINITY ? 0.0f : smp_expf(*mx - bm);
-            *den *= f;
-            for (int i = 0; i < hd; i++) out[i] *= f;
-            *mx = bm;
-        }
-        float m = *mx, dsum = 0.0f;
-#pragma omp simd reduction(+ : dsum)
-        for (int t = 0; t < nb; t++) {
-            sc[t] = smp_expf(sc[t] - m);
-            dsum += sc[t];
-        }
-        *den += dsum;
+        smp_softmax_block(sc, nb, hd, mx, den, out);
         /* out += sum_j w_j v_j: 16 output dimensions per vector accumulator */
         int iv = hd & ~15, i = 0;
         for (; i + 64 <= iv; i += 64) { /* 4 independent accumulators over one 256-byte slice of each row */

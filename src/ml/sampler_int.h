@@ -2,6 +2,7 @@
 #ifndef RECAD_SAMPLER_INT_H
 #define RECAD_SAMPLER_INT_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -26,6 +27,28 @@ static inline float smp_expf(float x) {
     float sc;
     memcpy(&sc, &bits, sizeof sc);
     return p * sc;
+}
+
+/* One block of the running (online) softmax: sc[0..nb) holds the block's scaled scores and gets
+ * exp(score - max); when the block raises the maximum, what was accumulated under the old one
+ * (*den, out[0..hd)) is rescaled; *den gets the block's sum. The caller then adds the block's
+ * values weighted by sc to out. */
+static inline void smp_softmax_block(float *sc, int nb, int hd, float *mx, float *den, float *out) {
+    float bm = -INFINITY;
+    for (int t = 0; t < nb; t++) bm = sc[t] > bm ? sc[t] : bm;
+    if (bm > *mx) { /* rescale what was accumulated under the old maximum */
+        float f = *mx == -INFINITY ? 0.0f : smp_expf(*mx - bm);
+        *den *= f;
+        for (int i = 0; i < hd; i++) out[i] *= f;
+        *mx = bm;
+    }
+    float m = *mx, dsum = 0.0f;
+#pragma omp simd reduction(+ : dsum)
+    for (int t = 0; t < nb; t++) {
+        sc[t] = smp_expf(sc[t] - m);
+        dsum += sc[t];
+    }
+    *den += dsum;
 }
 
 /* Attention of one query head vector q (hd) over n positions of a bfloat16 cache - keys in

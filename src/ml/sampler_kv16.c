@@ -161,21 +161,8 @@ void smp_attend_bf16(const float *q, const uint16_t *kblocks, const uint16_t *v,
         int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK;
         /* whole groups of 16 positions: the extra ones are zeros in the same cache lines */
         kscore(q, kblocks + (size_t)j0 * hd, hd, (nb + 15) / 16, sc);
-        float bm = -INFINITY;
-        for (int t = 0; t < nb; t++) bm = (sc[t] *= scale) > bm ? sc[t] : bm;
-        if (bm > *mx) { /* rescale what was accumulated under the old maximum */
-            float f = *mx == -INFINITY ? 0.0f : smp_expf(*mx - bm);
-            *den *= f;
-            for (int i = 0; i < hd; i++) out[i] *= f;
-            *mx = bm;
-        }
-        float m = *mx, dsum = 0.0f;
-#pragma omp simd reduction(+ : dsum)
-        for (int t = 0; t < nb; t++) {
-            sc[t] = smp_expf(sc[t] - m);
-            dsum += sc[t];
-        }
-        *den += dsum;
+        for (int t = 0; t < nb; t++) sc[t] *= scale;
+        smp_softmax_block(sc, nb, hd, mx, den, out);
         vacc(sc, v + (size_t)j0 * hd, nb, hd, out);
     }
 }
