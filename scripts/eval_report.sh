@@ -6,6 +6,7 @@
 #   LIMIT      items per test set (default 240; 0: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/model_lib.sh
 model=${1:-models/default}
 work=${2:-work/sft}
 limit=${3:-240}
@@ -27,9 +28,7 @@ run() { # name title test.jsonl
   local name=$1 title=$2 test=$3
   build/recad eval --model "$model" --test "$test" --train "$work/data/train.jsonl" -n "$n" --limit "$limit" \
     --title "$title" --no-visual --no-voxel --examples 4 -o "$work/eval_$name" --quiet
-  rm -rf "$out/$name" && mkdir -p "$out/$name" && cp -r "$work/eval_$name/examples" "$out/$name/"
-  cp "$work/eval_$name/report.json" "$out/$name/report.json"
-  { echo; sed -e 's/^# /## /' -e "s#(examples/#($name/examples/#g" "$work/eval_$name/report.md"; } >> "$report"
+  report_section "$work/eval_$name" "$out" "$name" "$report"
 }
 run generated "the generated test split" "$work/data/test.jsonl"
 run real "the real DeepCAD test set (deepcad_more)" "$work/data/real_test.jsonl"

@@ -61,9 +61,7 @@ evaluate() { # name title test.jsonl train.jsonl
   [ -s "$work/eval_$name/report.md" ] ||
     build/recad eval --model "$dst" --test "$test" --train "$train" -n "$EVAL_CANDIDATES" --limit "$EVAL_LIMIT" \
       --title "$title" --no-visual --no-voxel --examples 4 -o "$work/eval_$name" --quiet
-  rm -rf "$out/$name" && mkdir -p "$out/$name" && cp -r "$work/eval_$name/examples" "$out/$name/"
-  cp "$work/eval_$name/report.json" "$out/$name/report.json"
-  { echo; sed -e 's/^# /## /' -e "s#(examples/#($name/examples/#g" "$work/eval_$name/report.md"; } >> "$report"
+  report_section "$work/eval_$name" "$out" "$name" "$report"
 }
 evaluate images "the generated test split, pictures" "$work/data/test_images.jsonl" "$work/data/train_images.jsonl"
 evaluate real_images "renders of the real DeepCAD test set (deepcad_more)" "$work/data/real_test_images.jsonl" \

@@ -381,6 +381,15 @@ TEST(sampler_rejects_bad_requests) {
 }
 
 /* `recad sample` on a checkpoint folder: JSON output, reproducible with a seed, clear errors */
+/* two `recad sample --json` samples drew the same token ids */
+static int same_ids(const cJSON *x, const cJSON *y) {
+    char *i1 = cJSON_PrintUnformatted(cJSON_GetObjectItem(x, "ids")), *i2 = cJSON_PrintUnformatted(cJSON_GetObjectItem(y, "ids"));
+    int same = i1 && i2 && !strcmp(i1, i2);
+    free(i1);
+    free(i2);
+    return same;
+}
+
 TEST(sampler_cli_sample_json) {
     const char *texts[] = {"local w, d = 60, 40\nExtrude(Sketch(XY, Face(Loop(Circle(0, 0, 5)))), 10, \"new\")\n"};
     tok_train_opts to = {.vocab_size = 300, .quiet = 1};
@@ -413,10 +422,7 @@ TEST(sampler_cli_sample_json) {
         for (cJSON *l = lps->child; l; l = l->next) CHECK(l->valuedouble <= 0.0);
         /* reproducible: same text and ids with the same seed */
         CHECK(!strcmp(cJSON_GetObjectItem(x, "text")->valuestring, cJSON_GetObjectItem(y, "text")->valuestring));
-        char *i1 = cJSON_PrintUnformatted(ids), *i2 = cJSON_PrintUnformatted(cJSON_GetObjectItem(y, "ids"));
-        CHECK(!strcmp(i1, i2));
-        free(i1);
-        free(i2);
+        CHECK(same_ids(x, y));
     }
     cJSON_Delete(a);
     cJSON_Delete(b);
@@ -434,11 +440,8 @@ TEST(sampler_cli_sample_json) {
     b = cJSON_Parse(o2);
     REQUIRE(b);
     for (int i = 0; i < 3; i++) {
-        char *i1 = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "samples"), i), "ids"));
-        char *i2 = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(b, "samples"), i), "ids"));
-        CHECK(!strcmp(i1, i2));
-        free(i1);
-        free(i2);
+        CHECK(same_ids(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "samples"), i),
+                       cJSON_GetArrayItem(cJSON_GetObjectItem(b, "samples"), i)));
     }
     cJSON_Delete(a);
     cJSON_Delete(b);

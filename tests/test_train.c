@@ -231,14 +231,19 @@ TEST(train_data_masks_and_errors) {
     tr_data_free(&d);
 }
 
+/* writes dir/cfg.json, a byte-level model of one layer, width 32 and 32 positions; its path in cfg */
+static void tiny_config(const char *dir, char *cfg, size_t n) {
+    snprintf(cfg, n, "%s/cfg.json", dir);
+    const char *c = "{\"vocab_size\":260,\"hidden_size\":32,\"intermediate_size\":64,\"num_hidden_layers\":1,"
+                    "\"num_attention_heads\":2,\"max_position_embeddings\":32,\"tie_word_embeddings\":true}";
+    REQUIRE(ut_write_atomic(cfg, c, strlen(c)) == 0);
+}
+
 TEST(train_cli) {
     const char *dir = tf_tmpdir();
     const char *data = toy_jsonl();
     char cfg[512], cmd[2048], *out = NULL;
-    snprintf(cfg, sizeof cfg, "%s/cfg.json", dir);
-    const char *c = "{\"vocab_size\":260,\"hidden_size\":32,\"intermediate_size\":64,\"num_hidden_layers\":1,"
-                    "\"num_attention_heads\":2,\"max_position_embeddings\":32,\"tie_word_embeddings\":true}";
-    REQUIRE(ut_write_atomic(cfg, c, strlen(c)) == 0);
+    tiny_config(dir, cfg, sizeof cfg);
     snprintf(cmd, sizeof cmd,
              "build/recad train --config %s --data %s --out %s/o --steps 12 --batch 4 --seq 24 --threads 1 --quiet --json", cfg,
              data, dir);
@@ -299,10 +304,7 @@ TEST(train_cli_context_extends_an_init_model) {
     const char *dir = tf_tmpdir();
     const char *data = long_jsonl();
     char cfg[512], cmd[2048], *out = NULL;
-    snprintf(cfg, sizeof cfg, "%s/cfg.json", dir);
-    const char *c = "{\"vocab_size\":260,\"hidden_size\":32,\"intermediate_size\":64,\"num_hidden_layers\":1,"
-                    "\"num_attention_heads\":2,\"max_position_embeddings\":32,\"tie_word_embeddings\":true}";
-    REQUIRE(ut_write_atomic(cfg, c, strlen(c)) == 0);
+    tiny_config(dir, cfg, sizeof cfg);
     snprintf(cmd, sizeof cmd, "build/recad train --config %s --data %s --out %s/a --steps 4 --batch 4 --seq 32 --threads 1 --quiet",
              cfg, data, dir);
     REQUIRE(tf_run_cmd(cmd, &out) == 0);
