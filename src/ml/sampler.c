@@ -22,6 +22,7 @@ typedef struct {
     float *h;      /* (R, D)   normalised */
     float *qkv;    /* (R, QKV) */
     float *att;    /* (R, Q)   attention output */
+    uint16_t *qh;  /* (R, Q)   the queries rounded to bfloat16 (SMP_BF16) */
     float *gu;     /* (R, 2F)  gate | up */
     float *act;    /* (R, F)   silu(gate) * up */
     float *logits; /* (lcap, V) */
@@ -34,12 +35,14 @@ struct smp_sampler {
     int V, D, F, L, H, KV, hd, Q, K, QKV;
     /* KV cache; strides use the current call's NP (prompts), P (longest prompt), N (max_new)
      * and G (samples of all prompts) */
-    float *pk, *pv;     /* (L, NP, KV, P, hd) float32, or uint16_t bfloat16 when kv16 */
-    float *gk, *gv;     /* (L, G, KV, N, hd) likewise */
+    float *pk, *pv;     /* (L, NP, KV, P, hd) float32; when kv16 uint16_t bfloat16 pairs, P even */
+    float *gk, *gv;     /* (L, G, KV, N, hd) likewise, N even when kv16 */
     size_t pkcap, pvcap, gkcap, gvcap; /* floats allocated in each */
     int kv16;           /* this call's cache holds bfloat16 (SMP_BF16) */
     int bprod;          /* this call's decode products run on bfloat16 weights (pk_b) */
     int NP, P, N, G;    /* key blocks are padded to multiples of SMP_ATT_BLOCK positions */
+    size_t P64, N64;    /* key positions per head: P, N rounded up to SMP_ATT_BLOCK */
+    size_t Pv, Nv;      /* value rows per head: P, N (rounded up to even when kv16) */
     int *plen;          /* (NP) prompt lengths */
     int *sprm;          /* (G) the prompt of each sample */
     int plcap, spcap;   /* ints allocated in plen, sprm */
@@ -79,6 +82,7 @@ static void smp_ws_free(smp_ws *w) {
     free(w->h);
     free(w->qkv);
     free(w->att);
+    free(w->qh);
     free(w->gu);
     free(w->act);
     free(w->logits);
@@ -94,12 +98,14 @@ static void smp_ws_reserve(const smp_sampler *s, smp_ws *w, int R, int nlog) {
         free(w->h);
         free(w->qkv);
         free(w->att);
+        free(w->qh);
         free(w->gu);
         free(w->act);
         w->x = ut_malloc((size_t)R * s->D * sizeof(float));
         w->h = ut_malloc((size_t)R * s->D * sizeof(float));
         w->qkv = ut_malloc((size_t)R * s->QKV * sizeof(float));
         w->att = ut_malloc((size_t)R * s->Q * sizeof(float));
+        w->qh = ut_malloc((size_t)R * s->Q * sizeof(uint16_t));
         w->gu = ut_malloc((size_t)R * 2 * s->F * sizeof(float));
         w->act = ut_malloc((size_t)R * s->F * sizeof(float));
         w->rcap = R;
@@ -167,12 +173,13 @@ static void smp_reserve(smp_sampler *s, const int *plen, int NP, int n, int N, i
     size_t P64 = (size_t)(P + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
     size_t N64 = (size_t)(N + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
     size_t lkh = (size_t)s->L * s->KV * s->hd;
+    size_t Pv = kv16 ? (size_t)(P + 1) / 2 * 2 : (size_t)P, Nv = kv16 ? (size_t)(N + 1) / 2 * 2 : (size_t)N;
     /* floats for e elements: e, or e/2 rounded up for 16-bit elements */
 #define SMP_CACHE_FLOATS(e) (kv16 ? ((e) + 1) / 2 : (e))
     s->pk = smp_regrow(s->pk, &s->pkcap, SMP_CACHE_FLOATS(lkh * NP * P64));
-    s->pv = smp_regrow(s->pv, &s->pvcap, SMP_CACHE_FLOATS(lkh * NP * (size_t)P));
+    s->pv = smp_regrow(s->pv, &s->pvcap, SMP_CACHE_FLOATS(lkh * NP * Pv));
     s->gk = smp_regrow(s->gk, &s->gkcap, SMP_CACHE_FLOATS(lkh * (size_t)G * N64));
-    s->gv = smp_regrow(s->gv, &s->gvcap, SMP_CACHE_FLOATS(lkh * (size_t)G * N));
+    s->gv = smp_regrow(s->gv, &s->gvcap, SMP_CACHE_FLOATS(lkh * (size_t)G * Nv));
 #undef SMP_CACHE_FLOATS
     s->kv16 = kv16;
     if (NP > s->plcap) s->plen = ut_realloc(s->plen, (size_t)NP * sizeof(int)), s->plcap = NP;
@@ -183,6 +190,7 @@ static void smp_reserve(smp_sampler *s, const int *plen, int NP, int n, int N, i
     s->P = P;
     s->N = N;
     s->G = G;
+    s->P64 = P64, s->N64 = N64, s->Pv = Pv, s->Nv = Nv;
     smp_ws_reserve(s, &s->pre, Ptot, NP);
     if (nthr > s->nws) {
         s->ws = ut_realloc(s->ws, (size_t)nthr * sizeof *s->ws);
@@ -374,11 +382,12 @@ static void smp_pack_all(smp_sampler *s) {
  * folded into the running softmax state
  * (max *mx, denominator *den, unnormalised out) block by block. Scores of a block come from hd
  * vector multiply-adds over contiguous key rows (no horizontal sums), and no scratch of the
- * sequence length is needed. */
+ * sequence length is needed. One smp_pf_step(pf) per block (NULL: none). */
 static void smp_attend_part(const float *q, const float *kblocks, const float *v, int n, int hd, float scale,
-                            float *mx, float *den, float *out) {
+                            float *mx, float *den, float *out, smp_pf *pf) {
     float sc[SMP_ATT_BLOCK];
     for (int j0 = 0; j0 < n; j0 += SMP_ATT_BLOCK) {
+        smp_pf_step(pf);
         const float *kb = kblocks + (size_t)j0 * hd; /* this block's keys, (hd, SMP_ATT_BLOCK) */
         int nb = n - j0 < SMP_ATT_BLOCK ? n - j0 : SMP_ATT_BLOCK, ng = (nb + 15) / 16;
         /* scores: 16 positions per vector accumulator (ng of them, independent), hd multiply-adds
@@ -399,7 +408,7 @@ static void smp_attend_part(const float *q, const float *kblocks, const float *v
         memcpy(sc + 16, &s1, sizeof s1);
         memcpy(sc + 32, &s2, sizeof s2);
         memcpy(sc + 48, &s3, sizeof s3);
-        smp_softmax_block(sc, nb, hd, mx, den, out);
+        smp_softmax_block(sc, nb, hd, mx, den, out, NULL);
         /* out += sum_j w_j v_j: 16 output dimensions per vector accumulator */
         int iv = hd & ~15, i = 0;
         for (; i + 64 <= iv; i += 64) { /* 4 independent accumulators over one 256-byte slice of each row */
@@ -427,6 +436,63 @@ static void smp_attend_part(const float *q, const float *kblocks, const float *v
     }
 }
 
+/* tasks (row, KV head) between a decode task and the one whose cache it prefetches */
+enum { SMP_PREFETCH_TASKS = 2 };
+
+/* stores the key and value of KV head g of one row (qkv row after bias and RoPE; slot and pos as
+ * in smp_forward) into layer l's cache: a prompt's positions or a sample's own ones. Keys go in
+ * transposed blocks of 64 positions, (hd, 64) each, contiguous; values as rows, (positions, hd);
+ * when kv16 both in bfloat16 pairs (smp_put_bf16). */
+static void smp_cache_put(const smp_sampler *s, int l, const float *row, int slot, int pos, int g) {
+    const int hd = s->hd;
+    const float *kr = row + s->Q + (size_t)g * hd, *vr = row + s->Q + s->K + (size_t)g * hd;
+    int j = slot < 0 ? pos : pos - s->plen[s->sprm[slot]];
+    size_t hk, hv; /* this head's cache: keys at hk, values at hv (elements) */
+    void *kc, *vc;
+    if (slot < 0) {
+        size_t pkv = ((size_t)l * s->NP + (size_t)(-1 - slot)) * s->KV + g;
+        kc = s->pk, hk = pkv * s->P64 * hd;
+        vc = s->pv, hv = pkv * s->Pv * hd;
+    } else {
+        size_t gkv = ((size_t)l * s->G + slot) * s->KV + g;
+        kc = s->gk, hk = gkv * s->N64 * hd;
+        vc = s->gv, hv = gkv * s->Nv * hd;
+    }
+    if (s->kv16) {
+        smp_put_bf16(kr, vr, j, hd, (uint16_t *)kc + hk, (uint16_t *)vc + hv);
+        return;
+    }
+    float *kd = (float *)kc + hk + (size_t)(j / SMP_ATT_BLOCK) * hd * SMP_ATT_BLOCK + (size_t)(j % SMP_ATT_BLOCK);
+    if (j % SMP_ATT_BLOCK == 0) memset(kd, 0, (size_t)hd * SMP_ATT_BLOCK * sizeof(float)); /* a new block */
+    for (int i = 0; i < hd; i++) kd[(size_t)i * SMP_ATT_BLOCK] = kr[i];
+    memcpy((float *)vc + hv + (size_t)j * hd, vr, hd * sizeof(float));
+}
+
+/* the lines attention will read of sample slot's own cache (n positions, KV head g, layer l), as
+ * a prefetch cursor: whole key blocks, then of the last block the 16-position groups in use of
+ * each row (a row is 64 positions of one dimension, or of a pair of dimensions when kv16: 256
+ * bytes either way), then the values. Returns the number of lines. */
+static int smp_pf_own(const smp_sampler *s, int l, int slot, int g, int n, smp_pf *pf) {
+    const size_t es = s->kv16 ? 2 : 4, hd = (size_t)s->hd, gkv = ((size_t)l * s->G + slot) * s->KV + g;
+    const char *kb = (const char *)s->gk + gkv * s->N64 * hd * es, *vb = (const char *)s->gv + gkv * s->Nv * hd * es;
+    size_t full = (size_t)(n / SMP_ATT_BLOCK) * SMP_ATT_BLOCK * hd * es;
+    size_t vbytes = (s->kv16 ? (size_t)(n + 1) / 2 * 2 : (size_t)n) * hd * es;
+    memset(pf, 0, sizeof *pf);
+    int total = 0;
+#define SMP_PF_RANGE(ptr, str, nl, nrow)                                                           \
+    do {                                                                                           \
+        if ((nl) > 0 && (nrow) > 0) {                                                              \
+            pf->p[pf->nr] = (ptr), pf->stride[pf->nr] = (str), pf->lines[pf->nr] = (nl);           \
+            pf->rows[pf->nr++] = (nrow), total += (nl) * (nrow);                                   \
+        }                                                                                          \
+    } while (0)
+    SMP_PF_RANGE(kb, 0, (int)(full / 64), 1);
+    SMP_PF_RANGE(kb + full, 4 * SMP_ATT_BLOCK, (n % SMP_ATT_BLOCK + 15) / 16, (int)(s->kv16 ? hd / 2 : hd));
+    SMP_PF_RANGE(vb, 0, (int)((vbytes + 63) / 64), 1);
+#undef SMP_PF_RANGE
+    return total;
+}
+
 /* Runs R rows through the model with workspace w. Row r has token tok[r] at position pos[r];
  * slot[r] < 0 marks a row of prompt p = -1 - slot[r] (its K/V go to that prompt's cache, it
  * attends to the prompt's positions 0..pos), otherwise the row belongs to sample slot[r] of
@@ -439,10 +505,9 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
                         int nlog, const float *const *xrow) {
     const nn_model *m = s->m;
     const nn_params *p = &m->params;
-    const int D = s->D, F = s->F, H = s->H, KV = s->KV, hd = s->hd, QKV = s->QKV, Q = s->Q, K = s->K;
-    const int NP = s->NP, P = s->P, N = s->N, G = s->G, grp = H / KV, hd2 = hd / 2;
-    const size_t P64 = (size_t)(P + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
-    const size_t N64 = (size_t)(N + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
+    const int D = s->D, F = s->F, H = s->H, KV = s->KV, hd = s->hd, QKV = s->QKV, Q = s->Q;
+    const int NP = s->NP, G = s->G, grp = H / KV, hd2 = hd / 2;
+    const size_t P64 = s->P64, N64 = s->N64, Pv = s->Pv, Nv = s->Nv;
     const float eps = m->cfg.rms_norm_eps, scale = 1.0f / sqrtf((float)hd);
     /* small batches run on the calling thread: a parallel region per operation costs more than
      * it saves below a few hundred rows, and far more when the cores are shared */
@@ -470,69 +535,52 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             for (int j = 0; j < QKV; j++) row[j] += bq[j];
             const float *cs = m->rope_cos + (size_t)pos[r] * hd2, *sn = m->rope_sin + (size_t)pos[r] * hd2;
             for (int hh = 0; hh < H + KV; hh++) nn_rope_row(row + (size_t)hh * hd, hd, cs, sn);
-            for (int g = 0; g < KV; g++) {
-                /* keys go in transposed blocks of 64 positions, (hd, 64) each, contiguous; values
-                 * as rows, (positions, hd) */
-                const float *kr = row + Q + (size_t)g * hd;
-                float *kd, *vd;
-                int j = slot[r] < 0 ? pos[r] : pos[r] - s->plen[s->sprm[slot[r]]];
-                size_t kblk = (size_t)(j / SMP_ATT_BLOCK) * hd * SMP_ATT_BLOCK + (size_t)(j % SMP_ATT_BLOCK), ko, vo;
-                void *kc, *vc;
-                if (slot[r] < 0) {
-                    size_t pkv = ((size_t)l * NP + (size_t)(-1 - slot[r])) * KV + g;
-                    kc = s->pk, ko = pkv * P64 * hd + kblk;
-                    vc = s->pv, vo = (pkv * P + j) * hd;
-                } else {
-                    kc = s->gk, ko = (((size_t)l * G + slot[r]) * KV + g) * N64 * hd + kblk;
-                    vc = s->gv, vo = ((((size_t)l * G + slot[r]) * KV + g) * N + j) * hd;
-                }
-                if (kv16) { /* the same layout in bfloat16 elements */
-                    uint16_t *kh = (uint16_t *)kc + ko, kb[256];
-                    if (j % SMP_ATT_BLOCK == 0) memset(kh, 0, (size_t)hd * SMP_ATT_BLOCK * sizeof *kh);
-                    for (int i0 = 0; i0 < hd; i0 += 256) { /* rounded in runs, then spread over the block */
-                        int ni = hd - i0 < 256 ? hd - i0 : 256;
-                        gm_to_bf16(kr + i0, kb, (size_t)ni);
-                        for (int i = 0; i < ni; i++) kh[(size_t)(i0 + i) * SMP_ATT_BLOCK] = kb[i];
-                    }
-                    gm_to_bf16(row + Q + K + (size_t)g * hd, (uint16_t *)vc + vo, (size_t)hd);
-                    continue;
-                }
-                kd = (float *)kc + ko;
-                vd = (float *)vc + vo;
-                if (j % SMP_ATT_BLOCK == 0) memset(kd, 0, (size_t)hd * SMP_ATT_BLOCK * sizeof(float)); /* a new block */
-                for (int i = 0; i < hd; i++) kd[(size_t)i * SMP_ATT_BLOCK] = kr[i];
-                memcpy(vd, row + Q + K + (size_t)g * hd, hd * sizeof(float));
-            }
+            if (kv16) gm_to_bf16(row, w->qh + (size_t)r * Q, (size_t)Q);
+            if (slot[r] < 0) /* prompt rows now (other rows read them); sample rows in their attention task */
+                for (int g = 0; g < KV; g++) smp_cache_put(s, l, row, slot[r], pos[r], g);
         }
-        /* attention, one task per (row, query head): the prompt part, then the sample's own part */
-#pragma omp parallel for schedule(dynamic, 4) num_threads(nth) if (nth > 1)
-        for (int task = 0; task < R * H; task++) {
-            int r = task / H, hh = task % H, g = hh / grp;
-            const float *q = w->qkv + (size_t)r * QKV + (size_t)hh * hd;
-            float *o = w->att + (size_t)r * Q + (size_t)hh * hd, mx = -INFINITY, den = 0.0f;
-            for (int i = 0; i < hd; i++) o[i] = 0.0f;
+        /* attention, one task per (row, KV head): a sample row first stores its key and value
+         * (their cache lines are read right after), and asks for the cache of the task
+         * SMP_PREFETCH_TASKS ahead to be brought into L2 while this one computes; then each query
+         * head of the group attends to the prompt part, then to the sample's own part */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1)
+        for (int task = 0; task < R * KV; task++) {
+            int r = task / KV, g = task % KV, ahead = task + SMP_PREFETCH_TASKS;
             int pr = slot[r] < 0 ? -1 - slot[r] : s->sprm[slot[r]], plen = s->plen[pr];
-            size_t pkv = ((size_t)l * NP + pr) * KV + g;
-            if (kv16) {
-                const uint16_t *pk = (const uint16_t *)s->pk, *pv = (const uint16_t *)s->pv;
-                smp_attend_bf16(q, pk + pkv * P64 * hd, pv + pkv * P * hd, slot[r] < 0 ? pos[r] + 1 : plen, hd, scale, &mx, &den, o);
-                if (slot[r] >= 0) {
-                    const uint16_t *gk = (const uint16_t *)s->gk, *gv = (const uint16_t *)s->gv;
-                    size_t gkv = ((size_t)l * G + slot[r]) * KV + g;
-                    smp_attend_bf16(q, gk + gkv * N64 * hd, gv + gkv * N * hd, pos[r] - plen + 1, hd, scale, &mx, &den, o);
+            if (slot[r] >= 0) smp_cache_put(s, l, w->qkv + (size_t)r * QKV, slot[r], pos[r], g);
+            smp_pf pfs, *pf = NULL;
+            if (nth == 1 && ahead < R * KV && slot[r] >= 0 && slot[ahead / KV] >= 0) {
+                /* spread over the blocks this task reads (grp heads x prompt and own blocks) */
+                int ra = ahead / KV, lines = smp_pf_own(s, l, slot[ra], ahead % KV, pos[ra] - s->plen[s->sprm[slot[ra]]] + 1, &pfs);
+                int blocks = grp * ((plen + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK + (pos[r] - plen + SMP_ATT_BLOCK) / SMP_ATT_BLOCK);
+                pfs.per_step = (lines + blocks - 1) / blocks;
+                pf = &pfs;
+            }
+            size_t pkv = ((size_t)l * NP + pr) * KV + g, gkv = ((size_t)l * G + (slot[r] < 0 ? 0 : slot[r])) * KV + g;
+            for (int hh = g * grp; hh < (g + 1) * grp; hh++) {
+                const float *q = w->qkv + (size_t)r * QKV + (size_t)hh * hd;
+                float *o = w->att + (size_t)r * Q + (size_t)hh * hd, mx = -INFINITY, den = 0.0f;
+                for (int i = 0; i < hd; i++) o[i] = 0.0f;
+                if (kv16) {
+                    const uint16_t *pk = (const uint16_t *)s->pk, *pv = (const uint16_t *)s->pv;
+                    const uint16_t *qh = w->qh + (size_t)r * Q + (size_t)hh * hd;
+                    smp_attend_bf16(qh, pk + pkv * P64 * hd, pv + pkv * Pv * hd, slot[r] < 0 ? pos[r] + 1 : plen, hd, scale, &mx,
+                                    &den, o, pf);
+                    if (slot[r] >= 0) {
+                        const uint16_t *gk = (const uint16_t *)s->gk, *gv = (const uint16_t *)s->gv;
+                        smp_attend_bf16(qh, gk + gkv * N64 * hd, gv + gkv * Nv * hd, pos[r] - plen + 1, hd, scale, &mx, &den, o,
+                                        pf);
+                    }
+                } else {
+                    smp_attend_part(q, s->pk + pkv * P64 * hd, s->pv + pkv * Pv * hd, slot[r] < 0 ? pos[r] + 1 : plen, hd, scale,
+                                    &mx, &den, o, pf);
+                    if (slot[r] >= 0)
+                        smp_attend_part(q, s->gk + gkv * N64 * hd, s->gv + gkv * Nv * hd, pos[r] - plen + 1, hd, scale, &mx, &den,
+                                        o, pf);
                 }
                 float inv = 1.0f / den;
                 for (int i = 0; i < hd; i++) o[i] *= inv;
-                continue;
             }
-            smp_attend_part(q, s->pk + pkv * P64 * hd, s->pv + pkv * P * hd, slot[r] < 0 ? pos[r] + 1 : plen, hd, scale, &mx,
-                            &den, o);
-            if (slot[r] >= 0) {
-                size_t gkv = ((size_t)l * G + slot[r]) * KV + g;
-                smp_attend_part(q, s->gk + gkv * N64 * hd, s->gv + gkv * N * hd, pos[r] - plen + 1, hd, scale, &mx, &den, o);
-            }
-            float inv = 1.0f / den;
-            for (int i = 0; i < hd; i++) o[i] *= inv;
         }
         smp_linear(R, D, Q, w->att, p->wo + (size_t)l * D * Q, pw + s->pk_off[1], SMP_BW(1), 1.0f, w->x, nth);
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)

@@ -29,35 +29,99 @@ static inline float smp_expf(float x) {
     return p * sc;
 }
 
+/* float32 -> bfloat16 bits, round to nearest even, NaN kept a (quiet) NaN */
+static inline uint16_t smp_bf16_bits(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    uint32_t nan = (u >> 16) | 0x40u, rn = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16; /* a select, so loops vectorise */
+    return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? nan : rn);
+}
+
+static inline float smp_bf16_float(uint16_t b) {
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
 /* One block of the running (online) softmax: sc[0..nb) holds the block's scaled scores and gets
  * exp(score - max); when the block raises the maximum, what was accumulated under the old one
  * (*den, out[0..hd)) is rescaled; *den gets the block's sum. The caller then adds the block's
- * values weighted by sc to out. */
-static inline void smp_softmax_block(float *sc, int nb, int hd, float *mx, float *den, float *out) {
+ * values weighted by sc to out. With w16 (SMP_BF16) each weight is also rounded to bfloat16 into
+ * w16[0..nb) and *den sums the rounded weights, so the weights the caller applies sum to *den;
+ * without (NULL, the float32 path) the weights stay float32. */
+static inline void smp_softmax_block(float *sc, int nb, int hd, float *mx, float *den, float *out, uint16_t *w16) {
     float bm = -INFINITY;
     for (int t = 0; t < nb; t++) bm = sc[t] > bm ? sc[t] : bm;
     if (bm > *mx) { /* rescale what was accumulated under the old maximum */
         float f = *mx == -INFINITY ? 0.0f : smp_expf(*mx - bm);
         *den *= f;
+#pragma omp simd
         for (int i = 0; i < hd; i++) out[i] *= f;
         *mx = bm;
     }
     float m = *mx, dsum = 0.0f;
+    if (w16) {
 #pragma omp simd reduction(+ : dsum)
-    for (int t = 0; t < nb; t++) {
-        sc[t] = smp_expf(sc[t] - m);
-        dsum += sc[t];
+        for (int t = 0; t < nb; t++) {
+            w16[t] = smp_bf16_bits(smp_expf(sc[t] - m));
+            dsum += smp_bf16_float(w16[t]);
+        }
+    } else {
+#pragma omp simd reduction(+ : dsum)
+        for (int t = 0; t < nb; t++) {
+            sc[t] = smp_expf(sc[t] - m);
+            dsum += sc[t];
+        }
     }
     *den += dsum;
 }
 
-/* Attention of one query head vector q (hd) over n positions of a bfloat16 cache - keys in
- * transposed blocks, block b = positions [64b, 64b+64) stored as (hd, 64) at kblocks + 64 b hd,
- * positions past n in the last block zero; values v (n, hd) - folded into the running softmax
- * state (max *mx, denominator *den, unnormalised out), as the float32 kernel of sampler.c does.
- * The 16-bit values are widened to float32 as they are read (AVX-512, AVX2 or portable loops,
- * chosen at run time from gm_isa_current()); products, sums and the softmax are float32. */
-void smp_attend_bf16(const float *q, const uint16_t *kblocks, const uint16_t *v, int n, int hd, float scale, float *mx,
-                     float *den, float *out);
+/* Lines of memory to bring into L2 for a later attention task, asked for a few at a time
+ * (smp_pf_step) while the current task computes: up to 3 ranges, each rows x lines cache lines
+ * (64 bytes), rows stride bytes apart. */
+typedef struct {
+    const char *p[3];
+    size_t stride[3];
+    int lines[3], rows[3], nr; /* nr ranges in use, none empty */
+    int i, row, line;          /* the next line */
+    int per_step;              /* lines per smp_pf_step */
+} smp_pf;
+
+/* asks for the next per_step lines (locality 1: prefetcht2, into L2 on x86); pf NULL: nothing */
+static inline void smp_pf_step(smp_pf *pf) {
+    if (!pf) return;
+    for (int k = 0; k < pf->per_step && pf->i < pf->nr; k++) {
+        __builtin_prefetch(pf->p[pf->i] + (size_t)pf->row * pf->stride[pf->i] + 64 * (size_t)pf->line, 0, 1);
+        if (++pf->line == pf->lines[pf->i]) {
+            pf->line = 0;
+            if (++pf->row == pf->rows[pf->i]) pf->row = 0, pf->i++;
+        }
+    }
+}
+
+/* ---- the bfloat16 KV cache (SMP_BF16), in pairs ----
+ * Elements are bfloat16 bits (uint16_t) grouped in pairs, so that vdpbf16ps (two products per
+ * 32-bit lane) reads them directly:
+ *   keys, per block of 64 positions [64b, 64b+64): (hd/2, 64, 2) at kblocks + 64 b hd, element
+ *     [i/2][t][i%2] = key of position 64b+t, dimension i (positions past n in the last block 0);
+ *   values: (ceil(n/2), hd, 2), element [j/2][i][j%2] = value of position j, dimension i (the
+ *     half past an odd n is never read as a number: the readers mask it).
+ * A head's cache of n positions thus takes 64 ceil(n/64) hd keys and 2 ceil(n/2) hd values.
+ * Attention rounds the query (once per head) and the softmax weights to bfloat16; each product
+ * of two bfloat16 is exact in float32, and the sums are float32. */
+
+/* writes position j's key k (hd) and value v (hd), rounded, into one head's cache; a new block of
+ * keys (j % 64 == 0) is cleared first */
+void smp_put_bf16(const float *k, const float *v, int j, int hd, uint16_t *kblocks, uint16_t *vpairs);
+
+/* Attention of one query head (q16: hd bfloat16, the rounded query) over n positions of a head's
+ * cache (layout above), folded into the running softmax state (max *mx, denominator *den,
+ * unnormalised out), as the float32 kernel of sampler.c does; one smp_pf_step(pf) per block of 64
+ * positions. Kernels chosen at run time: vdpbf16ps where gm_has_bf16() (scores, softmax and
+ * weighted values of a block in AVX-512 registers), else AVX-512, AVX2 or portable loops that
+ * widen the pairs to float32 (gm_isa_current()). */
+void smp_attend_bf16(const uint16_t *q16, const uint16_t *kblocks, const uint16_t *vpairs, int n, int hd, float scale,
+                     float *mx, float *den, float *out, smp_pf *pf);
 
 #endif
