@@ -140,6 +140,14 @@ TEST(gemm_instruction_set_choice) {
     CHECK(strstr(ut_error(), "AVX512_BF16") != NULL);
     REQUIRE(gm_set_isa(keep) == 0);
     CHECK(!strcmp(gm_isa_name(GM_AVX2), "avx2"));
+    /* gm_set_bf16(0) switches vdpbf16ps off on any instruction set, and back on */
+    int had = gm_has_bf16();
+    CHECK(gm_set_bf16(0) == 1);
+    CHECK(!gm_has_bf16() && gm_isa_current() == keep);
+    CHECK(gm_bgemm(0, 0, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1) == -1);
+    CHECK(strstr(ut_error(), "AVX512_BF16") != NULL);
+    CHECK(gm_set_bf16(1) == 0);
+    CHECK(gm_has_bf16() == had);
 }
 
 /* packed bfloat16 weights: every shape around the 8 x 32 tile (odd K, partial panels, one row),

@@ -8,6 +8,7 @@
 #include "ml/gemm.h"
 #include "ml/nn.h"
 #include "ml/sampler.h"
+#include "ml/sampler_int.h"
 #include "tf.h"
 #include "ml/tokenizer.h"
 #include "base/util.h"
@@ -473,6 +474,94 @@ static nn_model *wide_model(int V, uint64_t seed) {
     return m;
 }
 
+/* the bfloat16 cache readers: 0 portable, 1 AVX2, 2 AVX-512 widening, 3 vdpbf16ps; selects reader
+ * k through gm_set_isa / gm_set_bf16 and returns 1, or 0 where this CPU lacks it */
+static int use_reader(int k) {
+    gm_isa top = gm_isa_detected();
+    gm_set_bf16(1);
+    if (k == 3) return gm_set_isa(top) == 0 && gm_has_bf16();
+    if (k == 2 && top < GM_AVX512) return 0;
+    if (k == 1 && top < GM_AVX2) return 0;
+    if (gm_set_isa((gm_isa)k) != 0) return 0;
+    gm_set_bf16(0);
+    return 1;
+}
+
+/* One head's attention through the bfloat16 cache (smp_put_bf16, then smp_attend_bf16 over a
+ * prompt part of n/3 positions and an own part of the rest, as the sampler calls it) on every
+ * reader, against float64 attention over the rounded query, keys and values: within 2^-9 of the
+ * largest |value| (the weights are rounded to bfloat16 too), for head sizes with and without
+ * vector tails and position counts around the blocks of 64 and odd (the unused half of the last
+ * value pair holds NaN bits and must not be read as a number). The three widening readers sum the
+ * same exact products in the same order, so they agree bit for bit. */
+TEST(sampler_bf16_attention_readers) {
+    static const int hds[] = {2, 6, 8, 64, 72, 130}, ns[] = {1, 2, 17, 64, 65, 131};
+    gm_isa keep = gm_isa_current();
+    ut_rng r;
+    ut_rng_seed(&r, 77);
+    int nreaders = 0;
+    for (int hi = 0; hi < 6; hi++)
+        for (int ni = 0; ni < 6; ni++) {
+            int hd = hds[hi], n = ns[ni], n1 = n / 3, n2 = n - n1;
+            float scale = 1.0f / sqrtf((float)hd), *q = malloc(sizeof(float) * hd), *k = malloc(sizeof(float) * n * hd),
+                  *v = malloc(sizeof(float) * n * hd);
+            for (int i = 0; i < hd; i++) q[i] = 1.5f * (float)ut_rng_normal(&r);
+            for (int i = 0; i < n * hd; i++) k[i] = (float)ut_rng_normal(&r), v[i] = (float)ut_rng_normal(&r);
+            uint16_t *q16 = malloc(sizeof(uint16_t) * hd);
+            gm_to_bf16(q, q16, (size_t)hd);
+            size_t kc1 = (size_t)(n1 + 63) / 64 * 64 * hd, kc2 = (size_t)(n2 + 63) / 64 * 64 * hd;
+            size_t vc1 = (size_t)(n1 + 1) / 2 * 2 * hd, vc2 = (size_t)(n2 + 1) / 2 * 2 * hd;
+            uint16_t *k1 = malloc(2 * (kc1 + 1)), *k2 = malloc(2 * kc2), *v1 = malloc(2 * (vc1 + 1)), *v2 = malloc(2 * vc2);
+            memset(k1, 0xff, 2 * kc1), memset(k2, 0xff, 2 * kc2), memset(v1, 0xff, 2 * vc1), memset(v2, 0xff, 2 * vc2);
+            for (int t = 0; t < n; t++)
+                if (t < n1) smp_put_bf16(k + (size_t)t * hd, v + (size_t)t * hd, t, hd, k1, v1);
+                else smp_put_bf16(k + (size_t)t * hd, v + (size_t)t * hd, t - n1, hd, k2, v2);
+            /* the reference */
+            double *sc = malloc(sizeof(double) * n), mx = -INFINITY, den = 0.0, vmax = 0.0;
+            double *ref = calloc((size_t)hd, sizeof(double));
+            for (int t = 0; t < n; t++) {
+                double d = 0.0;
+                for (int i = 0; i < hd; i++) d += (double)gm_round_bf16(q[i]) * gm_round_bf16(k[(size_t)t * hd + i]);
+                sc[t] = d * scale;
+                mx = sc[t] > mx ? sc[t] : mx;
+            }
+            for (int t = 0; t < n; t++) {
+                double p = exp(sc[t] - mx);
+                den += p;
+                for (int i = 0; i < hd; i++) {
+                    double x = gm_round_bf16(v[(size_t)t * hd + i]);
+                    ref[i] += p * x;
+                    vmax = fabs(x) > vmax ? fabs(x) : vmax;
+                }
+            }
+            float *out = malloc(sizeof(float) * hd), *wide = malloc(sizeof(float) * hd);
+            int have_wide = 0;
+            for (int rd = 0; rd < 4; rd++) {
+                if (!use_reader(rd)) continue;
+                nreaders += hi == 0 && ni == 0;
+                float m = -INFINITY, dn = 0.0f;
+                memset(out, 0, sizeof(float) * hd);
+                if (n1) smp_attend_bf16(q16, k1, v1, n1, hd, scale, &m, &dn, out, NULL);
+                smp_attend_bf16(q16, k2, v2, n2, hd, scale, &m, &dn, out, NULL);
+                double err = 0.0;
+                for (int i = 0; i < hd; i++) {
+                    out[i] /= dn;
+                    double e = fabs(out[i] - ref[i] / den);
+                    err = e > err || isnan(e) ? e : err;
+                }
+                CHECK_MSG(err <= 0x1p-9 * vmax, "reader %d, hd %d, n %d: off by %.3g of the largest value", rd, hd, n,
+                          err / vmax);
+                if (rd < 3 && have_wide)
+                    CHECK_MSG(!memcmp(out, wide, sizeof(float) * hd), "reader %d, hd %d, n %d differs from reader 0", rd, hd, n);
+                if (rd < 3 && !have_wide) memcpy(wide, out, sizeof(float) * hd), have_wide = 1;
+            }
+            free(q), free(k), free(v), free(q16), free(k1), free(k2), free(v1), free(v2), free(sc), free(ref), free(out), free(wide);
+        }
+    CHECK(nreaders >= 1);
+    gm_set_bf16(1);
+    REQUIRE(gm_set_isa(keep) == 0);
+}
+
 /* greedy SMP_BF16 run of N tokens; its logits at every step against the float32 full forward over
  * the same tokens: the largest difference relative to the step's logit range (returned), and the
  * number of steps whose greedy token is not the float32 argmax although the float32 top-2 margin
@@ -523,24 +612,24 @@ static double bf16_vs_full(nn_model *m, const int *prompt, int P, int N, int *cl
 
 /* next-token logits of the 16-bit mode stay within 2e-2 of the logit range of the float32 model
  * (full forward over the same tokens), greedy tokens agree wherever float32's top-2 margin is
- * clear of that error, and the mode really changes the arithmetic; on every instruction set
- * (AVX-512 with bfloat16 products where the CPU has them; AVX2 and portable: bfloat16 cache,
+ * clear of that error, and the mode really changes the arithmetic; with every cache reader
+ * (vdpbf16ps with bfloat16 products where the CPU has them; AVX-512 widening, AVX2 and portable:
  * float32 products) */
 TEST(sampler_bf16_logits_near_float32) {
-    gm_isa top = gm_isa_detected(), keep = gm_isa_current();
+    gm_isa keep = gm_isa_current();
     int V = 61, P = 9, N = 40, prompt[9];
     random_prompt(prompt, P, V, 21);
     nn_model *m = wide_model(V, 31);
     REQUIRE(m);
-    for (int isa = (int)top; isa >= GM_PORTABLE; isa--) {
-        REQUIRE(gm_set_isa((gm_isa)isa) == 0);
+    for (int rd = 3; rd >= 0; rd--) {
+        if (!use_reader(rd)) continue;
         int misses;
         double smallest, e = bf16_vs_full(m, prompt, P, N, &misses, &smallest);
-        CHECK_MSG(e < 2e-2, "%s: logits differ by %.3g of their range", gm_isa_name((gm_isa)isa), e);
-        CHECK_MSG(misses == 0, "%s: %d greedy tokens differ from a clear float32 argmax", gm_isa_name((gm_isa)isa), misses);
-        CHECK_MSG(smallest > 1e-6, "%s: the 16-bit mode left a step's logits at float32 accuracy (%.3g)",
-                  gm_isa_name((gm_isa)isa), smallest);
+        CHECK_MSG(e < 2e-2, "reader %d: logits differ by %.3g of their range", rd, e);
+        CHECK_MSG(misses == 0, "reader %d: %d greedy tokens differ from a clear float32 argmax", rd, misses);
+        CHECK_MSG(smallest > 1e-6, "reader %d: the 16-bit mode left a step's logits at float32 accuracy (%.3g)", rd, smallest);
     }
+    gm_set_bf16(1);
     REQUIRE(gm_set_isa(keep) == 0);
     /* the small model with head_dim 8 (tails of the vector loops) */
     nn_model *m2 = small_model(V, 2, 4, 2, 0, 8);
@@ -553,10 +642,10 @@ TEST(sampler_bf16_logits_near_float32) {
 }
 
 /* sampling (not greedy) in SMP_BF16: the same tokens and log-probabilities (within 1e-4) on one
- * and two threads and in a group and alone; the AVX2 and portable cache readers agree; the
- * statistics say what ran; a bad precision is refused */
+ * and two threads and in a group and alone; the AVX-512 widening, AVX2 and portable cache readers
+ * give the same samples bit for bit; the statistics say what ran; a bad precision is refused */
 TEST(sampler_bf16_threads_isas_and_fallback) {
-    gm_isa top = gm_isa_detected(), keep = gm_isa_current();
+    gm_isa keep = gm_isa_current();
     int V = 61, P = 70, N = 20, G = 6, prompt[70]; /* P > 64: the prompt cache has two key blocks */
     random_prompt(prompt, P, V, 3);
     nn_model *m = wide_model(V, 5);
@@ -583,25 +672,28 @@ TEST(sampler_bf16_threads_isas_and_fallback) {
         for (int k = 0; k < a[g].ntokens && k < b[g].ntokens; k++) CHECK_NEAR(a[g].logprobs[k], b[g].logprobs[k], 1e-4);
         smp_seq_free(&b[g]);
     }
-    /* float32 products on AVX2 and portable: the two cache readers give the same samples (their
-     * log-probabilities within 1e-3: the AVX2 reader fuses multiply-adds, the portable one rounds
-     * the product first) */
-    if (top >= GM_AVX2) {
-        REQUIRE(gm_set_isa(GM_AVX2) == 0);
-        REQUIRE(smp_generate(s, prompt, P, &o, b) == 0);
+    /* float32 products with the widening readers (AVX-512 without vdpbf16ps, AVX2, portable):
+     * exact products summed in the same order, so the same samples and the same bits */
+    smp_seq c[6];
+    int first = 1;
+    for (int rd = 2; rd >= 0; rd--) {
+        if (!use_reader(rd)) continue;
+        REQUIRE(smp_generate(s, prompt, P, &o, first ? b : c) == 0);
         CHECK(smp_last_stats(s)->kv_bits == 16 && smp_last_stats(s)->bf16_products == 0); /* the fallback */
-        REQUIRE(gm_set_isa(GM_PORTABLE) == 0);
-        smp_seq c[6];
-        REQUIRE(smp_generate(s, prompt, P, &o, c) == 0);
+        if (first) {
+            first = 0;
+            continue;
+        }
         for (int g = 0; g < G; g++) {
-            CHECK_MSG(b[g].ntokens == c[g].ntokens && !memcmp(b[g].tokens, c[g].tokens, (size_t)b[g].ntokens * sizeof(int)),
-                      "sample %d differs between the AVX2 and portable readers", g);
-            for (int k = 0; k < b[g].ntokens && k < c[g].ntokens; k++) CHECK_NEAR(b[g].logprobs[k], c[g].logprobs[k], 1e-3);
-            smp_seq_free(&b[g]);
+            CHECK_MSG(b[g].ntokens == c[g].ntokens && !memcmp(b[g].tokens, c[g].tokens, (size_t)b[g].ntokens * sizeof(int)) &&
+                          !memcmp(b[g].logprobs, c[g].logprobs, (size_t)b[g].ntokens * sizeof(float)),
+                      "sample %d differs between reader %d and the first widening one", g, rd);
             smp_seq_free(&c[g]);
         }
-        REQUIRE(gm_set_isa(keep) == 0);
     }
+    for (int g = 0; g < G && !first; g++) smp_seq_free(&b[g]);
+    gm_set_bf16(1);
+    REQUIRE(gm_set_isa(keep) == 0);
     for (int g = 0; g < G; g++) smp_seq_free(&a[g]);
     /* the default stays float32 */
     o.precision = SMP_F32;

@@ -45,7 +45,7 @@ static const gm_impl gm_impl_bf16 = {14, 32, 168, 512, 1024, 1, gm_kern_bf16_14x
 
 /* ------------------------------------------------------------------ dispatch */
 
-static int gm_detected = -1, gm_current = -1, gm_bf16_cpu = 0;
+static int gm_detected = -1, gm_current = -1, gm_bf16_cpu = 0, gm_bf16_on = 1;
 
 static void gm_detect_once(void) {
     int isa = GM_PORTABLE, bf = 0;
@@ -64,6 +64,8 @@ static void gm_detect_once(void) {
     }
     gm_current = cur;
     gm_detected = isa;
+    const char *bfe = getenv("RECAD_GEMM_BF16");
+    if (bfe && !strcmp(bfe, "off")) gm_bf16_on = 0;
 }
 
 static void gm_detect(void) {
@@ -97,7 +99,14 @@ int gm_set_isa(gm_isa isa) {
 
 int gm_has_bf16(void) {
     gm_detect();
-    return gm_bf16_cpu && gm_current == GM_AVX512;
+    return gm_bf16_cpu && gm_bf16_on && gm_current == GM_AVX512;
+}
+
+int gm_set_bf16(int on) {
+    gm_detect();
+    int was = gm_bf16_on;
+    gm_bf16_on = on != 0;
+    return was;
 }
 
 float gm_round_bf16(float x) {
@@ -247,7 +256,7 @@ int gm_bgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
              float beta, float *C, int ldc) {
     if (!gm_has_bf16())
         return ut_fail("gemm: bfloat16 products need AVX512_BF16 (vdpbf16ps), which this CPU %s",
-                       gm_bf16_cpu ? "has, but the AVX-512 kernels are switched off" : "lacks");
+                       gm_bf16_cpu ? "has, but they are switched off (gm_set_isa, gm_set_bf16)" : "lacks");
     gm_drive(&gm_impl_bf16, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return 0;
 }
@@ -289,7 +298,7 @@ void gm_bpack(const float *W, int N, int K, uint32_t *dst) {
 int gm_bgemm_packed(int M, int N, int K, const float *A, int lda, const uint32_t *Wp, int acc, float *C, int ldc) {
     if (!gm_has_bf16())
         return ut_fail("gemm: bfloat16 products need AVX512_BF16 (vdpbf16ps), which this CPU %s",
-                       gm_bf16_cpu ? "has, but the AVX-512 kernels are switched off" : "lacks");
+                       gm_bf16_cpu ? "has, but they are switched off (gm_set_isa, gm_set_bf16)" : "lacks");
     if (M <= 0 || N <= 0) return 0;
     if (K <= 0) {
         if (!acc) gm_scale(M, N, 0.0f, C, ldc);

@@ -10,7 +10,8 @@
  *
  * Kernels: the instruction set is detected once with __builtin_cpu_supports (never assumed from
  * the build flags); gm_set_isa forces a lower one (tests run every path on one machine; the
- * environment variable RECAD_GEMM_ISA=portable|avx2|avx512 does the same at start-up). Operands
+ * environment variable RECAD_GEMM_ISA=portable|avx2|avx512 does the same at start-up), and
+ * gm_set_bf16(0) (or RECAD_GEMM_BF16=off) keeps AVX-512 but leaves vdpbf16ps unused. Operands
  * are copied into panels (K-major strips of MR rows of op(A) and NR columns of op(B), zero-padded)
  * and a micro-kernel keeps an MR x NR block of C in registers:
  *   AVX-512: 14 x 32 (28 zmm accumulators)    AVX2: 6 x 16 (12 ymm)    portable: 4 x 16
@@ -34,7 +35,7 @@
  * Memory: the packed panels live in per-thread buffers that grow to the largest block used
  * (at most (GM_MC + GM_NC) * GM_KC floats, about 1.3 MB) and are kept for the thread's life.
  * Thread safety: every function may be called from any number of threads at once, except
- * gm_set_isa (call it before starting threads that multiply).
+ * gm_set_isa and gm_set_bf16 (call them before starting threads that multiply).
  */
 #ifndef RECAD_GEMM_H
 #define RECAD_GEMM_H
@@ -51,8 +52,13 @@ gm_isa gm_isa_current(void);
 /* uses isa for later calls; -1 + ut_error if the CPU lacks it */
 int gm_set_isa(gm_isa isa);
 const char *gm_isa_name(gm_isa isa); /* "portable", "avx2", "avx512" */
-/* 1 when the CPU has AVX512_BF16 (vdpbf16ps) and the AVX-512 path is in use */
+/* 1 when the CPU has AVX512_BF16 (vdpbf16ps), the AVX-512 path is in use and gm_set_bf16 has not
+ * switched it off */
 int gm_has_bf16(void);
+/* on = 0: vdpbf16ps is not used (gm_has_bf16() 0: bfloat16 products fail, and SMP_BF16 sampling
+ * takes its float32 fallbacks); 1 (the default): used where the CPU has it. Returns the previous
+ * setting. */
+int gm_set_bf16(int on);
 
 /* float32 product on the calling thread (see the conventions above) */
 void gm_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
