@@ -472,18 +472,18 @@ static void smp_cache_put(const smp_sampler *s, int l, const float *row, int slo
  * a prefetch cursor: whole key blocks, then of the last block the 16-position groups in use of
  * each row (a row is 64 positions of one dimension, or of a pair of dimensions when kv16: 256
  * bytes either way), then the values. Returns the number of lines. */
-static int smp_pf_own(const smp_sampler *s, int l, int slot, int g, int n, smp_pf *pf) {
+static long smp_pf_own(const smp_sampler *s, int l, int slot, int g, int n, smp_pf *pf) {
     const size_t es = s->kv16 ? 2 : 4, hd = (size_t)s->hd, gkv = ((size_t)l * s->G + slot) * s->KV + g;
     const char *kb = (const char *)s->gk + gkv * s->N64 * hd * es, *vb = (const char *)s->gv + gkv * s->Nv * hd * es;
     size_t full = (size_t)(n / SMP_ATT_BLOCK) * SMP_ATT_BLOCK * hd * es;
     size_t vbytes = (s->kv16 ? (size_t)(n + 1) / 2 * 2 : (size_t)n) * hd * es;
     memset(pf, 0, sizeof *pf);
-    int total = 0;
+    long total = 0;
 #define SMP_PF_RANGE(ptr, str, nl, nrow)                                                           \
     do {                                                                                           \
         if ((nl) > 0 && (nrow) > 0) {                                                              \
             pf->p[pf->nr] = (ptr), pf->stride[pf->nr] = (str), pf->lines[pf->nr] = (nl);           \
-            pf->rows[pf->nr++] = (nrow), total += (nl) * (nrow);                                   \
+            pf->rows[pf->nr++] = (nrow), total += (long)(nl) * (nrow);                             \
         }                                                                                          \
     } while (0)
     SMP_PF_RANGE(kb, 0, (int)(full / 64), 1);
@@ -551,9 +551,10 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             smp_pf pfs, *pf = NULL;
             if (nth == 1 && ahead < R * KV && slot[r] >= 0 && slot[ahead / KV] >= 0) {
                 /* spread over the blocks this task reads (grp heads x prompt and own blocks) */
-                int ra = ahead / KV, lines = smp_pf_own(s, l, slot[ra], ahead % KV, pos[ra] - s->plen[s->sprm[slot[ra]]] + 1, &pfs);
-                int blocks = grp * ((plen + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK + (pos[r] - plen + SMP_ATT_BLOCK) / SMP_ATT_BLOCK);
-                pfs.per_step = (lines + blocks - 1) / blocks;
+                int ra = ahead / KV;
+                long lines = smp_pf_own(s, l, slot[ra], ahead % KV, pos[ra] - s->plen[s->sprm[slot[ra]]] + 1, &pfs);
+                long blocks = (long)grp * ((plen + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK + (pos[r] - plen + SMP_ATT_BLOCK) / SMP_ATT_BLOCK);
+                pfs.per_step = (int)((lines + blocks - 1) / blocks);
                 pf = &pfs;
             }
             size_t pkv = ((size_t)l * NP + pr) * KV + g, gkv = ((size_t)l * G + (slot[r] < 0 ? 0 : slot[r])) * KV + g;
