@@ -94,7 +94,7 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
     es_opts o;
     es_default_opts(&o);
     const char *pairs = NULL, *model = NULL, *test = NULL, *pick = "agreement";
-    long points = 0, floor_items = o.floor_items, threads = 0, cands = 8, limit = 0, examples = 4, gseed = 0;
+    long points = 0, floor_items = o.floor_items, threads = 0, cands = 8, limit = 0, examples = 4, gseed = 0, repair = 2;
     double temp = 0.8;
     eg_opts g;
     eg_default_opts(&g);
@@ -121,6 +121,7 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
         ARG_LONG("candidates", 'n', &cands, 1, 256, "N", "with --model: candidates per prompt (default 8)"),
         ARG_DOUBLE("temperature", 0, &temp, 0, 10, "T", "with --model: sampling temperature (default 0.8)"),
         ARG_STR("pick", 0, &pick, "RULE", "with --model: agreement (default) or likelihood"),
+        ARG_LONG("repair", 0, &repair, 0, 100, "R", "with --model: repair rounds while no candidate is valid (default 2)"),
         ARG_LONG("gen-seed", 0, &gseed, (double)LONG_MIN, (double)LONG_MAX, "S", "with --model: sampling seed (default 0)"),
         ARG_LONG("limit", 0, &limit, 0, 1L << 30, "N", "with --model: the first N test items only"),
         ARG_LONG("examples", 0, &examples, 0, 1000, "K", "with --model: items shown with pictures (default 4)"),
@@ -161,6 +162,7 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
         if (inf_pick_parse(pick, &g.gen.pick)) return arg_error(&spec, "--pick: use agreement or likelihood");
         g.gen.n = (int)cands;
         g.gen.temperature = (float)temp;
+        g.gen.repair = (int)repair;
         g.gen.seed = (uint64_t)gseed;
         g.limit = (int)limit;
         g.examples = (int)examples;

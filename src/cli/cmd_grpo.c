@@ -12,6 +12,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "data/jsonl.h"
+#include "eval/score.h"
 #include "infer/cadreward.h"
 #include "ml/nn.h"
 #include "ml/sampler.h"
@@ -109,6 +110,7 @@ int cli_train_grpo(int argc, char **argv) {
         ARG_DOUBLE("l2", 0, &ro.l2, 0, 100, "X", "reward weight of the format (default 0.1)"),
         ARG_DOUBLE("tau", 0, &ro.tau, 0, 1, "T", "visual-similarity threshold of the geometry term (default 0.55; 0: off)"),
         ARG_DOUBLE("size-weight", 0, &ro.size_weight, 0, 1, "W", "weight of the bounding-box size agreement (default 0)"),
+        ARG_LONG("reward-budget", 0, &ro.max_geom_work, 0, SC_DEFAULT_GEOM_WORK, "N", "geometry budget of an answer, work units; an answer\nthat needs more is invalid (default 30000000; 0: the scoring default)"),
         ARG_LONG("micro", 0, &micro, 1, 1024, "N", "rows per forward/backward chunk (default 8)"),
         ARG_LONG("ckpt-every", 0, &ckpt, 0, 1e9, "N", "checkpoint period (default 50; 0: only at the end)"),
         ARG_LONG("keep", 0, &keep, 0, 1e6, "K", "checkpoints kept (default 2; 0: all)"),
@@ -175,6 +177,8 @@ int cli_train_grpo(int argc, char **argv) {
         rc = cli_error(CLI_INVALID, GRPO_CMD, "%s", ut_error());
         goto done;
     }
+    long scored, stopped;
+    cr_counts(rs, &scored, &stopped);
     if (json) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "out", o.out_dir);
@@ -184,10 +188,14 @@ int cli_train_grpo(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "steps", (double)res.steps_done);
         cJSON_AddNumberToObject(j, "reward_mean", isfinite(res.last.reward_mean) ? res.last.reward_mean : 0);
         cJSON_AddNumberToObject(j, "ir", isfinite(res.last.ir) ? res.last.ir : 0);
+        cJSON_AddNumberToObject(j, "answers_scored", (double)scored);
+        cJSON_AddNumberToObject(j, "answers_over_budget", (double)stopped);
         cli_print_json(j);
     } else {
         printf("GRPO steps %ld..%ld on %d prompts (%d hard): last reward %.4f, IR %.1f%%; model in %s/final\n",
                res.start_step + 1, res.steps_done, items.n, res.hard, res.last.reward_mean, res.last.ir, o.out_dir);
+        printf("answers scored: %ld; stopped by their geometry budget: %ld (%.2f%%)\n", scored, stopped,
+               scored ? 100.0 * (double)stopped / (double)scored : 0.0);
     }
 done:
     cr_free(rs);
