@@ -50,7 +50,8 @@ TEST(grpo_advantages_and_weights_by_hand) {
 }
 
 TEST(grpo_curriculum_orders_by_level_then_curves) {
-    gr_item it[6] = {{"a", "", 3, 10}, {"b", "", 0, 5}, {"c", "", -1, 1}, {"d", "", 0, 2}, {"e", "", 4, 1}, {"f", "", 3, 4}};
+    gr_item it[6] = {{"a", "", 3, 10, NULL, 0}, {"b", "", 0, 5, NULL, 0}, {"c", "", -1, 1, NULL, 0},
+                     {"d", "", 0, 2, NULL, 0}, {"e", "", 4, 1, NULL, 0}, {"f", "", 3, 4, NULL, 0}};
     int order[6];
     gr_curriculum_order(it, 6, order);
     int expect[6] = {3, 1, 5, 0, 4, 2}; /* L(2), L(5), SE(4), SE(10), MSE, unknown */
