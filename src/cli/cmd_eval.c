@@ -90,6 +90,8 @@ static int eval_model(const char *dir, const char *test, eg_opts *g, int json) {
     return CLI_OK;
 }
 
+#define EVAL_BACKSTOP_SECONDS 60.0
+
 CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD, IoU, IoU_best, P-F1, IR)") {
     es_opts o;
     es_default_opts(&o);
@@ -127,7 +129,8 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
         ARG_LONG("examples", 0, &examples, 0, 1000, "K", "with --model: items shown with pictures (default 4)"),
         ARG_STR("title", 0, &g.title, "TEXT", "with --model: the test set's name in the report"),
         ARG_DOUBLE_GT("max-geom-seconds", 0, &o.score.max_geom_seconds, 0, 86400, "S",
-                      "geometry budget per item after its program: wall-clock seconds (default 5);\n"
+                      "wall-clock backstop per item and per program, seconds (default 60;\n"
+                      "the work units decide, so that a loaded machine gives the same scores);\n"
                       "an item over budget is invalid with status \"budget\""),
         ARG_LONG("max-geom-work", 0, &o.score.max_geom_work, 1000, (double)LONG_MAX, "N",
                  "geometry budget per item: work units (default 100000000)"),
@@ -157,6 +160,11 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
     o.score.refine = refine;
     if (no_voxel) o.score.metrics &= ~(unsigned)SC_BEST_VOXEL;
     if (no_visual) o.score.metrics &= ~(unsigned)SC_VISUAL;
+    /* scores are the same under any load: the work units and instruction counts decide, the
+       clock is only a backstop (for the programs, their geometry, and the model's candidates) */
+    if (!(o.score.max_geom_seconds > 0)) o.score.max_geom_seconds = EVAL_BACKSTOP_SECONDS;
+    o.score.max_seconds = o.score.max_geom_seconds;
+    g.gen.lim.max_seconds = g.gen.lim.geometry.max_seconds = o.score.max_geom_seconds;
     if (model || test) {
         if (pairs || first < argc) return arg_error(&spec, "--model / --test take no folders or --pairs");
         if (inf_pick_parse(pick, &g.gen.pick)) return arg_error(&spec, "--pick: use agreement or likelihood");

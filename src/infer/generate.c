@@ -124,11 +124,12 @@ static void inf_execute(inf_candidate *c, const ex_limits *lim, cad_model *m) {
 }
 
 /* the agreement rule over the valid candidates (models[i] filled where cand[i].valid) */
-static void inf_agreement(inf_result *r, cad_model *models) {
+static void inf_agreement(inf_result *r, cad_model *models, const ex_limits *lim) {
     sc_opts so;
     sc_default_opts(&so);
     so.metrics = SC_BEST_VOXEL;
     so.pitch = 0.1;
+    so.max_geom_seconds = lim->geometry.max_seconds; /* the candidates' clock backstop */
     sc_target **t = ut_calloc((size_t)r->n, sizeof *t);
     for (int i = 0; i < r->n; i++)
         if (r->cand[i].valid) t[i] = sc_target_model(&models[i], &so, NULL);
@@ -342,7 +343,7 @@ static int inf_run(inf_model *g, int *ids, int P, const float *rows, int nrows, 
 
     t0 = ut_now();
     int agree = o->pick == INF_PICK_AGREEMENT && r->nvalid >= 3;
-    if (agree) inf_agreement(r, models);
+    if (agree) inf_agreement(r, models, &o->lim);
     for (int i = 0; i < o->n; i++) {
         const inf_candidate *c = &r->cand[i];
         if (!c->valid) continue;
