@@ -427,6 +427,29 @@ static void smp_attend_part(const float *q, const float *kblocks, const float *v
     }
 }
 
+
+/* where the key and value of row (slot, pos) for KV head g of layer l go: *j its position in its
+ * cache (prompt rows: pos; sample rows: pos - the prompt's length), *prompt 1 for the prompt cache
+ * (s->pk, s->pv) else the sample cache (s->gk, s->gv), *ko the element offset of the key in its
+ * transposed block of SMP_ATT_BLOCK positions, *vo the value's (elements of either precision) */
+static void smp_kv_at(const smp_sampler *s, int l, int slot, int pos, int g, int *j, int *prompt, size_t *ko, size_t *vo) {
+    const size_t hd = (size_t)s->hd, KV = (size_t)s->KV;
+    const size_t P64 = (size_t)(s->P + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
+    const size_t N64 = (size_t)(s->N + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
+    *prompt = slot < 0;
+    *j = slot < 0 ? pos : pos - s->plen[s->sprm[slot]];
+    size_t kblk = (size_t)(*j / SMP_ATT_BLOCK) * hd * SMP_ATT_BLOCK + (size_t)(*j % SMP_ATT_BLOCK);
+    if (slot < 0) {
+        size_t pkv = ((size_t)l * (size_t)s->NP + (size_t)(-1 - slot)) * KV + (size_t)g;
+        *ko = pkv * P64 * hd + kblk;
+        *vo = (pkv * (size_t)s->P + (size_t)*j) * hd;
+    } else {
+        size_t gkv = ((size_t)l * (size_t)s->G + (size_t)slot) * KV + (size_t)g;
+        *ko = gkv * N64 * hd + kblk;
+        *vo = (gkv * (size_t)s->N + (size_t)*j) * hd;
+    }
+}
+
 /* Runs R rows through the model with workspace w. Row r has token tok[r] at position pos[r];
  * slot[r] < 0 marks a row of prompt p = -1 - slot[r] (its K/V go to that prompt's cache, it
  * attends to the prompt's positions 0..pos), otherwise the row belongs to sample slot[r] of
@@ -461,6 +484,20 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
         for (int r = 0; r < R; r++) nn_rmsnorm_row(w->h + (size_t)r * D, w->x + (size_t)r * D, p->ln1 + (size_t)l * D, D, eps);
         smp_linear(R, QKV, D, w->h, p->wqkv + (size_t)l * QKV * D, pw + s->pk_off[0], SMP_BW(0), 0.0f, w->qkv, nth);
+        /* the key blocks these rows open are cleared first, in a pass of their own: the rows of one
+         * block may fall to different threads in the loop below, and a block cleared there could
+         * wipe keys another thread had already written */
+#pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
+        for (int r = 0; r < R; r++)
+            for (int g = 0; g < KV; g++) {
+                int j, prompt;
+                size_t ko, vo;
+                smp_kv_at(s, l, slot[r], pos[r], g, &j, &prompt, &ko, &vo);
+                if (j % SMP_ATT_BLOCK) break;
+                void *kc = prompt ? s->pk : s->gk;
+                size_t el = kv16 ? sizeof(uint16_t) : sizeof(float);
+                memset((char *)kc + ko * el, 0, (size_t)hd * SMP_ATT_BLOCK * el);
+            }
         /* bias, RoPE on q and k heads, keys and values into the cache */
         const float *bq = p->bqkv + (size_t)l * QKV;
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
@@ -472,23 +509,14 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             for (int hh = 0; hh < H + KV; hh++) nn_rope_row(row + (size_t)hh * hd, hd, cs, sn);
             for (int g = 0; g < KV; g++) {
                 /* keys go in transposed blocks of 64 positions, (hd, 64) each, contiguous; values
-                 * as rows, (positions, hd) */
+                 * as rows, (positions, hd); new blocks were cleared above */
                 const float *kr = row + Q + (size_t)g * hd;
-                float *kd, *vd;
-                int j = slot[r] < 0 ? pos[r] : pos[r] - s->plen[s->sprm[slot[r]]];
-                size_t kblk = (size_t)(j / SMP_ATT_BLOCK) * hd * SMP_ATT_BLOCK + (size_t)(j % SMP_ATT_BLOCK), ko, vo;
-                void *kc, *vc;
-                if (slot[r] < 0) {
-                    size_t pkv = ((size_t)l * NP + (size_t)(-1 - slot[r])) * KV + g;
-                    kc = s->pk, ko = pkv * P64 * hd + kblk;
-                    vc = s->pv, vo = (pkv * P + j) * hd;
-                } else {
-                    kc = s->gk, ko = (((size_t)l * G + slot[r]) * KV + g) * N64 * hd + kblk;
-                    vc = s->gv, vo = ((((size_t)l * G + slot[r]) * KV + g) * N + j) * hd;
-                }
+                int j, prompt;
+                size_t ko, vo;
+                smp_kv_at(s, l, slot[r], pos[r], g, &j, &prompt, &ko, &vo);
+                void *kc = prompt ? s->pk : s->gk, *vc = prompt ? s->pv : s->gv;
                 if (kv16) { /* the same layout in bfloat16 elements */
                     uint16_t *kh = (uint16_t *)kc + ko, kb[256];
-                    if (j % SMP_ATT_BLOCK == 0) memset(kh, 0, (size_t)hd * SMP_ATT_BLOCK * sizeof *kh);
                     for (int i0 = 0; i0 < hd; i0 += 256) { /* rounded in runs, then spread over the block */
                         int ni = hd - i0 < 256 ? hd - i0 : 256;
                         gm_to_bf16(kr + i0, kb, (size_t)ni);
@@ -497,9 +525,7 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
                     gm_to_bf16(row + Q + K + (size_t)g * hd, (uint16_t *)vc + vo, (size_t)hd);
                     continue;
                 }
-                kd = (float *)kc + ko;
-                vd = (float *)vc + vo;
-                if (j % SMP_ATT_BLOCK == 0) memset(kd, 0, (size_t)hd * SMP_ATT_BLOCK * sizeof(float)); /* a new block */
+                float *kd = (float *)kc + ko, *vd = (float *)vc + vo;
                 for (int i = 0; i < hd; i++) kd[(size_t)i * SMP_ATT_BLOCK] = kr[i];
                 memcpy(vd, row + Q + K + (size_t)g * hd, hd * sizeof(float));
             }
