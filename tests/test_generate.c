@@ -95,7 +95,24 @@ TEST(generate_trains_resumes_and_writes_a_valid_part) {
     REQUIRE(inf_generate(g, "a plate 30 by 20, 4 thick", &o, &r) == 0);
     CHECK_MSG(r.n == 4 && r.nvalid >= 1 && r.best >= 0 && r.cand[r.best].valid, "%d valid; %s", r.nvalid,
               r.cand[0].error ? r.cand[0].error : "");
-    for (int i = 0; i < r.n; i++) CHECK(r.cand[i].valid == (r.cand[i].error == NULL));
+    for (int i = 0; i < r.n; i++) CHECK(r.cand[i].valid == (r.cand[i].error == NULL) && r.cand[i].repaired == 0);
+    CHECK(r.repair_rounds == 0); /* a valid candidate: no repair */
+    inf_result_free(&r);
+    /* repair: a geometry budget too small for any part makes every candidate fail; each round cuts
+       them back (here to the program's start at the latest), keeps the plan and samples the rest */
+    o.lim.geometry.max_work = 1;
+    REQUIRE(inf_generate(g, "a plate 30 by 20, 4 thick", &o, &r) == 0);
+    CHECK_MSG(r.nvalid == 0 && r.best < 0 && r.repair_rounds == 2, "%d valid, %d rounds", r.nvalid, r.repair_rounds);
+    for (int i = 0; i < r.n; i++) {
+        CHECK_MSG(r.cand[i].repaired == 2 && r.cand[i].error && strstr(r.cand[i].error, "geometry budget"), "%d: %d %s", i,
+                  r.cand[i].repaired, r.cand[i].error ? r.cand[i].error : "");
+        CHECK_MSG(!strncmp(r.cand[i].answer, "<think>\nplate 30x20x4\n</think>\n", 31), "%s", r.cand[i].answer);
+        CHECK(r.cand[i].ntokens > 0 && r.cand[i].logprob <= 0);
+    }
+    inf_result_free(&r);
+    o.repair = 0;
+    REQUIRE(inf_generate(g, "a plate 30 by 20, 4 thick", &o, &r) == 0);
+    CHECK(r.nvalid == 0 && r.repair_rounds == 0 && r.cand[0].repaired == 0);
     inf_result_free(&r);
     inf_free(g);
     /* the web page's prompt box: recad serve with the model answers /api/generate with the program */
@@ -140,6 +157,18 @@ TEST(generate_trains_resumes_and_writes_a_valid_part) {
     char *md = ut_read_file(path, NULL);
     CHECK(md && strstr(md, "| detailed |") && strstr(md, "| retrieval | 1 | 0.00 |") && strstr(md, "examples/000_ours.png"));
     free(md);
+}
+
+TEST(generate_repair_cuts_at_the_line_the_error_names) {
+    const char *a = "<think>\nplan\n</think>\nlocal w = 3\nlocal h = 4\nExtrude(x)\n";
+    size_t prog = strlen("<think>\nplan\n</think>\n");
+    CHECK(inf_repair_cut(a, "program:1: boom") == prog);
+    CHECK(inf_repair_cut(a, "program:2: attempt to perform arithmetic on a nil value") == prog + strlen("local w = 3\n"));
+    CHECK(inf_repair_cut(a, "program:3: Extrude: argument 1") == prog + strlen("local w = 3\nlocal h = 4\n"));
+    CHECK(inf_repair_cut(a, "program:9: past the end") == prog);              /* no such line */
+    CHECK(inf_repair_cut(a, "the answer did not end within the model's context") == prog); /* no line */
+    CHECK(inf_repair_cut(a, NULL) == prog);
+    CHECK(inf_repair_cut("Extrude(x)\nmore\n", "program:2: x") == strlen("Extrude(x)\n")); /* no plan */
 }
 
 TEST(generate_says_when_no_candidate_is_valid) {

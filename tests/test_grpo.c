@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "eval/score.h"
 #include "infer/cadreward.h"
 #include "ml/nn.h"
 #include "ml/tokenizer.h"
@@ -49,7 +50,8 @@ TEST(grpo_advantages_and_weights_by_hand) {
 }
 
 TEST(grpo_curriculum_orders_by_level_then_curves) {
-    gr_item it[6] = {{"a", "", 3, 10}, {"b", "", 0, 5}, {"c", "", -1, 1}, {"d", "", 0, 2}, {"e", "", 4, 1}, {"f", "", 3, 4}};
+    gr_item it[6] = {{"a", "", 3, 10, NULL, 0}, {"b", "", 0, 5, NULL, 0}, {"c", "", -1, 1, NULL, 0},
+                     {"d", "", 0, 2, NULL, 0}, {"e", "", 4, 1, NULL, 0}, {"f", "", 3, 4, NULL, 0}};
     int order[6];
     gr_curriculum_order(it, 6, order);
     int expect[6] = {3, 1, 5, 0, 4, 2}; /* L(2), L(5), SE(4), SE(10), MSE, unknown */
@@ -92,6 +94,56 @@ TEST(grpo_reward_repeated_programs_scored_alike) {
     CHECK(batch[4].reward == batch[0].reward);             /* another plan, same program */
     CHECK(batch[5].valid == 0 && batch[5].reward == 0);    /* does not run */
     CHECK(batch[1].valid && batch[6].reward == batch[1].reward && batch[1].reward < 0.9);
+    cr_free(s);
+}
+
+/* a plate with a grid of k x k holes, in braces: program text */
+static void grpo_holes(char *buf, size_t size, int k) {
+    snprintf(buf, size,
+             "local holes = {}\n"
+             "for i = 0, %d do for j = 0, %d do holes[#holes + 1] = Loop(Circle(3 + 4 * i, 3 + 4 * j, 1)) end end\n"
+             "Extrude(Sketch(XY, Face(Loop(Line(0,0, %d,0), Line(%d,0, %d,%d), Line(%d,%d, 0,%d), Line(0,%d, 0,0)), "
+             "table.unpack(holes))), 4, \"new\")\n",
+             k - 1, k - 1, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2);
+}
+
+TEST(grpo_reward_budget_stops_runaway_answers) {
+    char ref[1024], big[1024];
+    grpo_holes(ref, sizeof ref, 2);  /* 4 holes */
+    grpo_holes(big, sizeof big, 12); /* 144 holes: far more geometry than the reference */
+    /* what each costs to score with the reward's metrics and the scoring default budget */
+    sc_opts so;
+    sc_default_opts(&so);
+    so.metrics = SC_BEST_EXACT | SC_VISUAL;
+    sc_target *t = sc_target_text(ref, "reference", &so, NULL);
+    REQUIRE(t);
+    sc_result rr, rb;
+    sc_score_text(t, ref, "reference", NULL, &rr);
+    sc_score_text(t, big, "big", NULL, &rb);
+    sc_target_free(t);
+    REQUIRE(rr.valid && rb.valid);
+    CHECK_MSG(rr.work > 0 && rb.work > 4 * rr.work, "work: reference %ld, big %ld", rr.work, rb.work);
+    const char *refs[] = {ref}, *texts[] = {ref, big};
+    cr_opts o;
+    cr_default_opts(&o);
+    CHECK(o.max_geom_work == 30000000);
+    o.max_geom_work = 2 * rr.work; /* between the two */
+    cr_set *s = cr_new(refs, 1, &o);
+    REQUIRE_MSG(s, "%s", ut_error());
+    rw_score out[2];
+    REQUIRE(cr_fn(s, 0, texts, 2, out) == 0);
+    CHECK(out[0].valid && out[0].reward > 0.89); /* the reference itself fits (no plan: 0.9) */
+    CHECK(!out[1].valid && out[1].reward == 0);  /* the runaway answer does not */
+    long scored, stopped;
+    cr_counts(s, &scored, &stopped);
+    CHECK_MSG(scored == 2 && stopped == 1, "%ld scored, %ld stopped", scored, stopped);
+    cr_free(s);
+    o.max_geom_work = 0; /* the scoring default for every answer */
+    REQUIRE((s = cr_new(refs, 1, &o)));
+    REQUIRE(cr_fn(s, 0, texts, 2, out) == 0);
+    CHECK(out[0].valid && out[1].valid && out[1].reward < out[0].reward);
+    cr_counts(s, &scored, &stopped);
+    CHECK(scored == 2 && stopped == 0);
     cr_free(s);
 }
 

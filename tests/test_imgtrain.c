@@ -454,8 +454,28 @@ TEST(imgtrain_cli_trains_resumes_generates_and_evaluates_pictures) {
               "%s", out);
     REQUIRE(it_run(&out, "build/recad train --config %s/dec.json --tokenizer %s/tok.json --data %s/ds/train.jsonl --out %s/text "
                          "--steps 1 --batch 2 --seq 64 --quiet", d, d, d, d) == 0);
+    /* GRPO on the picture prompts: the decoder learns from the rewards, the encoder stays as it was,
+       and the final model still takes pictures */
+    CHECK_MSG(it_run(&out, "build/recad train grpo --init %s/run/final --data %s/ds/train_images.jsonl --out %s/rl --steps 2 "
+                           "--prompts 2 -G 2 --hard-samples 1 --max-new 60 --lr 1e-3 --threads 2 --quiet --json", d, d, d) == 0 &&
+                  strstr(out, "\"steps\":2"), "%s", out);
+    snprintf(path, sizeof path, "%s/run/final", d);
+    vl_model *before = vl_load(path);
+    snprintf(path, sizeof path, "%s/rl/final", d);
+    vl_model *after = vl_load(path);
+    REQUIRE_MSG(before && after && after->enc && after->image_token_id == before->image_token_id, "%s", ut_error());
+    CHECK(!memcmp(before->enc->param_mem, after->enc->param_mem, sizeof(float) * before->enc->num_params));
+    CHECK(memcmp(before->dec->param_mem, after->dec->param_mem, sizeof(float) * before->dec->num_params) != 0);
+    vl_free(before), vl_free(after);
+    rc = it_run(&out, "build/recad generate -m %s/rl/final --image %s/ds/images/g00000000-i0.png -n 2 --max-new 60 -o %s/gen2 "
+                      "--json --threads 2", d, d, d);
+    CHECK_MSG((rc == 0 || rc == 1) && strstr(out, "\"candidates\":2"), "rc %d: %s", rc, out);
+    CHECK_MSG(it_run(&out, "build/recad train grpo --init %s/run/final --data %s/ds/train_images.jsonl --out %s/rl2 --steps 1 "
+                           "--size-weight 0.3", d, d, d) == 2 && strstr(out, "no scale"), "%s", out);
     CHECK_MSG(it_run(&out, "build/recad generate -m %s/text/final --image %s/ds/images/g00000000-i0.png", d, d) == 2 &&
                   strstr(out, "no vision encoder"), "%s", out);
+    CHECK_MSG(it_run(&out, "build/recad train grpo --init %s/text/final --data %s/ds/train_images.jsonl --out %s/rl3 --steps 1",
+                     d, d, d) == 2 && strstr(out, "no vision encoder"), "%s", out);
     CHECK_MSG(it_run(&out, "build/recad eval --model %s/text/final --test %s/ds/test_images.jsonl -o %s/ev0", d, d, d) != 0 &&
                   strstr(out, "no vision encoder"), "%s", out);
     /* continued training of the joint model (no --vision); --vision on it is refused */

@@ -90,6 +90,39 @@ TEST(sampler_greedy_cache_matches_full_forward) {
     }
 }
 
+/* a prompt of 300 tokens is prefilled by two threads (batches of SMP_PAR_MIN_ROWS rows or more),
+ * and the rows of one key block of 64 positions fall to both: the last row's logits equal the full
+ * forward's every time (a block cleared by one thread once wiped keys the other had written) */
+TEST(sampler_long_prompt_on_two_threads_matches_full_forward) {
+    nn_config c = {.vocab_size = 61, .hidden_size = 32, .intermediate_size = 48, .num_hidden_layers = 2,
+                   .num_attention_heads = 4, .num_key_value_heads = 2, .max_position_embeddings = 320,
+                   .tie_word_embeddings = 0, .rope_theta = 10000.0f, .rms_norm_eps = 1e-6f};
+    nn_model *m = nn_new(&c);
+    REQUIRE(m);
+    nn_set_threads(m, 1);
+    nn_init_random(m, 17, 0.25f);
+    enum { P = 300, V = 61 };
+    int *prompt = malloc(P * sizeof(int));
+    random_prompt(prompt, P, V, 9);
+    REQUIRE(nn_forward(m, prompt, NULL, NULL, 0.0f, 1, P) == 0);
+    float full[V], lo[2 * V];
+    memcpy(full, m->acts.logits + (size_t)(P - 1) * V, sizeof full);
+    nn_set_threads(m, 2);
+    smp_sampler *s = smp_new(m);
+    double worst = 0;
+    for (int rep = 0; rep < 20; rep++) {
+        smp_opts o = {.n = 2, .max_new = 1, .temperature = 0.0f, .logits_out = lo};
+        smp_seq q[2];
+        REQUIRE_MSG(smp_generate(s, prompt, P, &o, q) == 0, "%s", ut_error());
+        for (int i = 0; i < V; i++) worst = fmax(worst, fabs(lo[i] - full[i]));
+        smp_seq_free(&q[0]), smp_seq_free(&q[1]);
+    }
+    CHECK_MSG(worst < 1e-4, "prefill logits differ from the full forward by %.3g", worst);
+    smp_free(s);
+    nn_free(m);
+    free(prompt);
+}
+
 /* sampled (not greedy) tokens: log-probabilities are those of the full forward (a prompt of 30
  * tokens: the prefill goes through sgemm, the decode steps through the small-batch kernel) */
 TEST(sampler_logprobs_match_full_forward_when_sampling) {

@@ -90,11 +90,13 @@ static int eval_model(const char *dir, const char *test, eg_opts *g, int json) {
     return CLI_OK;
 }
 
+#define EVAL_BACKSTOP_SECONDS 60.0
+
 CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD, IoU, IoU_best, P-F1, IR)") {
     es_opts o;
     es_default_opts(&o);
     const char *pairs = NULL, *model = NULL, *test = NULL, *pick = "agreement";
-    long points = 0, floor_items = o.floor_items, threads = 0, cands = 8, limit = 0, examples = 4, gseed = 0;
+    long points = 0, floor_items = o.floor_items, threads = 0, cands = 8, limit = 0, examples = 4, gseed = 0, repair = 2;
     double temp = 0.8;
     eg_opts g;
     eg_default_opts(&g);
@@ -121,12 +123,14 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
         ARG_LONG("candidates", 'n', &cands, 1, 256, "N", "with --model: candidates per prompt (default 8)"),
         ARG_DOUBLE("temperature", 0, &temp, 0, 10, "T", "with --model: sampling temperature (default 0.8)"),
         ARG_STR("pick", 0, &pick, "RULE", "with --model: agreement (default) or likelihood"),
+        ARG_LONG("repair", 0, &repair, 0, 100, "R", "with --model: repair rounds while no candidate is valid (default 2)"),
         ARG_LONG("gen-seed", 0, &gseed, (double)LONG_MIN, (double)LONG_MAX, "S", "with --model: sampling seed (default 0)"),
         ARG_LONG("limit", 0, &limit, 0, 1L << 30, "N", "with --model: the first N test items only"),
         ARG_LONG("examples", 0, &examples, 0, 1000, "K", "with --model: items shown with pictures (default 4)"),
         ARG_STR("title", 0, &g.title, "TEXT", "with --model: the test set's name in the report"),
         ARG_DOUBLE_GT("max-geom-seconds", 0, &o.score.max_geom_seconds, 0, 86400, "S",
-                      "geometry budget per item after its program: wall-clock seconds (default 5);\n"
+                      "wall-clock backstop per item and per program, seconds (default 60;\n"
+                      "the work units decide, so that a loaded machine gives the same scores);\n"
                       "an item over budget is invalid with status \"budget\""),
         ARG_LONG("max-geom-work", 0, &o.score.max_geom_work, 1000, (double)LONG_MAX, "N",
                  "geometry budget per item: work units (default 100000000)"),
@@ -156,11 +160,17 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
     o.score.refine = refine;
     if (no_voxel) o.score.metrics &= ~(unsigned)SC_BEST_VOXEL;
     if (no_visual) o.score.metrics &= ~(unsigned)SC_VISUAL;
+    /* scores are the same under any load: the work units and instruction counts decide, the
+       clock is only a backstop (for the programs, their geometry, and the model's candidates) */
+    if (!(o.score.max_geom_seconds > 0)) o.score.max_geom_seconds = EVAL_BACKSTOP_SECONDS;
+    o.score.max_seconds = o.score.max_geom_seconds;
+    g.gen.lim.max_seconds = g.gen.lim.geometry.max_seconds = o.score.max_geom_seconds;
     if (model || test) {
         if (pairs || first < argc) return arg_error(&spec, "--model / --test take no folders or --pairs");
         if (inf_pick_parse(pick, &g.gen.pick)) return arg_error(&spec, "--pick: use agreement or likelihood");
         g.gen.n = (int)cands;
         g.gen.temperature = (float)temp;
+        g.gen.repair = (int)repair;
         g.gen.seed = (uint64_t)gseed;
         g.limit = (int)limit;
         g.examples = (int)examples;

@@ -119,6 +119,7 @@ static cJSON *generate_json(const char *prompt, const char *image, const inf_res
     cJSON_AddNumberToObject(j, "candidates", r->n);
     cJSON_AddNumberToObject(j, "valid", r->nvalid);
     cJSON_AddNumberToObject(j, "picked", r->best);
+    cJSON_AddNumberToObject(j, "repair_rounds", r->repair_rounds);
     if (rc == CLI_OK) {
         const inf_candidate *c = &r->cand[r->best];
         cJSON_AddStringToObject(j, "answer", c->answer);
@@ -166,7 +167,7 @@ static void generate_print_errors(const inf_result *r) {
 
 CLI_COMMAND(cmd_generate, "generate", "text or a picture to a parametric CAD program, its STL and a picture, with a trained model") {
     const char *text = NULL, *prompts = NULL, *image = NULL, *dir = NULL, *prefix = "part", *pick = "agreement";
-    long n = 8, seed = 0, threads = 0, max_new = 0, size = 1024;
+    long n = 8, seed = 0, threads = 0, max_new = 0, size = 1024, repair = 2;
     double temp = 0.8, top_p = 0.95;
     int json = 0, bf16 = 0, first;
     inf_opts o;
@@ -183,6 +184,7 @@ CLI_COMMAND(cmd_generate, "generate", "text or a picture to a parametric CAD pro
         ARG_LONG("seed", 0, &seed, (double)LONG_MIN, (double)LONG_MAX, "S", "candidate i uses seed S + i * golden ratio (default 0)"),
         ARG_STR("pick", 0, &pick, "RULE", "agreement (default) or likelihood: how the candidate is chosen"),
         ARG_LONG("max-new", 0, &max_new, 0, 1 << 20, "N", "answer tokens at most (default: the model's context)"),
+        ARG_LONG("repair", 0, &repair, 0, 100, "R", "when no candidate is valid, cut each back to the line its\nerror names and let the model continue it; up to R rounds\n(default 2; 0: off)"),
         ARG_LONG("size", 0, &size, 64, 4096, "PX", "side of the PNG sheet in pixels (default 1024)"),
         ARG_LONG("threads", 0, &threads, 0, 4096, "N", "threads (default 0: all cores)"),
         ARG_FLAG("bf16", 0, &bf16, "reduced-precision sampling for speed: bfloat16 KV cache, and\nbfloat16 products where the CPU has AVX512_BF16"),
@@ -210,6 +212,7 @@ CLI_COMMAND(cmd_generate, "generate", "text or a picture to a parametric CAD pro
     o.seed = (uint64_t)seed;
     o.max_new = (int)max_new;
     o.bf16 = bf16;
+    o.repair = (int)repair;
     if (bf16) fprintf(stderr, "recad generate: sampling with %s\n", smp_precision_desc(SMP_BF16));
     char **list = NULL;
     int count = 0;
@@ -250,8 +253,9 @@ CLI_COMMAND(cmd_generate, "generate", "text or a picture to a parametric CAD pro
         double dt = ut_now() - t0;
         if (json) cli_print_json(generate_json(image ? "<|image|>" : t, image, &r, &p, prc));
         else if (prc == CLI_OK) {
-            printf("%s: level %s, %.4g x %.4g x %.4g mm, volume %.6g mm^3 (%d of %d candidates valid, %.2f s)\n", pre, p.level,
-                   p.hi[0] - p.lo[0], p.hi[1] - p.lo[1], p.hi[2] - p.lo[2], p.volume, r.nvalid, r.n, dt);
+            printf("%s: level %s, %.4g x %.4g x %.4g mm, volume %.6g mm^3 (%d of %d candidates valid%s, %.2f s)\n", pre,
+                   p.level, p.hi[0] - p.lo[0], p.hi[1] - p.lo[1], p.hi[2] - p.lo[2], p.volume, r.nvalid, r.n,
+                   r.repair_rounds ? r.repair_rounds == 1 ? " after 1 repair round" : " after repair rounds" : "", dt);
             printf("wrote %s, %s, %s\n", p.lua, p.stl, p.png);
         }
         if (r.best < 0) {

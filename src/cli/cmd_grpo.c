@@ -8,14 +8,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/picture.h"
 #include "base/util.h"
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "data/jsonl.h"
+#include "eval/score.h"
 #include "infer/cadreward.h"
 #include "ml/nn.h"
 #include "ml/sampler.h"
 #include "ml/tokenizer.h"
+#include "ml/vlm.h"
 #include "model/level.h"
 #include "train/grpo.h"
 
@@ -23,28 +26,39 @@
 
 typedef struct {
     gr_item *v;
-    char **owned; /* prompt/ref strings */
-    int n, cap;
+    char **owned;  /* prompt/ref strings */
+    char **image;  /* (n) picture paths (NULL: a text prompt) */
+    float **rows;  /* (n) their encoder tokens */
+    int n, cap, pictures;
 } grpo_items;
 
 static void grpo_items_free(grpo_items *it) {
     for (int i = 0; i < 2 * it->n; i++) free(it->owned[i]);
+    for (int i = 0; i < it->n; i++) free(it->image[i]), free(it->rows[i]);
     free(it->owned);
+    free(it->image);
+    free(it->rows);
     free(it->v);
 }
 
-/* dataset records {prompt, answer[, level, curves]} of one split (NULL: every record) */
+/* dataset records {prompt, answer[, level, curves, image]} of one split (NULL: every record); an
+   image path is relative to the file's folder (recad data build --images) */
 static int grpo_read(const char *path, const char *split, long limit, grpo_items *out) {
     jl_reader r;
     if (jl_open(&r, path, 0)) return -1;
     cJSON *rec;
     int rc;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) slash[1] = 0;
+    else dir[0] = 0;
     while ((rc = jl_next(&r, &rec)) == 1 && !(limit > 0 && out->n >= limit)) {
-        const char *prompt, *answer, *level, *sp;
+        const char *prompt, *answer, *level, *sp, *image;
         double curves;
         if (jl_str(&r, rec, "prompt", &prompt) || jl_str(&r, rec, "answer", &answer) ||
             jl_str_opt(&r, rec, "level", "", &level) || jl_num_opt(&r, rec, "curves", 0, &curves) ||
-            jl_str_opt(&r, rec, "split", NULL, &sp)) {
+            jl_str_opt(&r, rec, "split", NULL, &sp) || jl_str_opt(&r, rec, "image", NULL, &image)) {
             rc = -1;
             break;
         }
@@ -53,17 +67,50 @@ static int grpo_read(const char *path, const char *split, long limit, grpo_items
             out->cap = 2 * out->cap + 64;
             out->v = ut_realloc(out->v, sizeof *out->v * (size_t)out->cap);
             out->owned = ut_realloc(out->owned, sizeof(char *) * 2 * (size_t)out->cap);
+            out->image = ut_realloc(out->image, sizeof(char *) * (size_t)out->cap);
+            out->rows = ut_realloc(out->rows, sizeof(float *) * (size_t)out->cap);
+        }
+        out->image[out->n] = NULL, out->rows[out->n] = NULL;
+        if (image) {
+            size_t len = strlen(dir) + strlen(image) + 1;
+            out->image[out->n] = ut_malloc(len);
+            snprintf(out->image[out->n], len, "%s%s", image[0] == '/' ? "" : dir, image);
+            out->pictures++;
         }
         lv_level l;
         int lvl = *level && lv_parse(level, &l) == 0 && l != LV_NONE ? (int)l - (int)LV_L : -1;
         char *p = ut_strdup(prompt), *a = ut_strdup(answer);
         out->owned[2 * out->n] = p;
         out->owned[2 * out->n + 1] = a;
-        out->v[out->n++] = (gr_item){p, a, lvl, (int)curves};
+        out->v[out->n++] = (gr_item){p, a, lvl, (int)curves, NULL, 0};
     }
     jl_close(&r);
     if (rc < 0) return -1;
     if (!out->n) return ut_fail("%s: no records%s%s", path, split ? " of split " : "", split ? split : "");
+    return 0;
+}
+
+/* the encoder's tokens of every picture prompt, framed as in training (the encoder is fixed) */
+static int grpo_encode(vl_model *vm, grpo_items *it, int quiet) {
+    int S = vm->enc->cfg.image_size, ntok = vm->enc->cfg.num_tokens;
+    size_t D = (size_t)vm->dec->cfg.hidden_size;
+    ut_progress pb;
+    ut_progress_start(&pb, "pictures", it->pictures);
+    if (quiet) pb.quiet = 1;
+    int done = 0;
+    for (int i = 0; i < it->n; i++) {
+        if (!it->image[i]) continue;
+        pic_gray p;
+        if (pic_load_framed(it->image[i], S, &p)) return -1;
+        const float *tok = vt_forward(vm->enc, p.v, 1); /* (ntok, D) */
+        pic_free(&p);
+        if (!tok) return -1;
+        it->rows[i] = ut_malloc(sizeof(float) * (size_t)ntok * D);
+        memcpy(it->rows[i], tok, sizeof(float) * (size_t)ntok * D);
+        it->v[i].image = it->rows[i], it->v[i].nimage = ntok;
+        ut_progress_update(&pb, ++done);
+    }
+    ut_progress_finish(&pb);
     return 0;
 }
 
@@ -109,6 +156,7 @@ int cli_train_grpo(int argc, char **argv) {
         ARG_DOUBLE("l2", 0, &ro.l2, 0, 100, "X", "reward weight of the format (default 0.1)"),
         ARG_DOUBLE("tau", 0, &ro.tau, 0, 1, "T", "visual-similarity threshold of the geometry term (default 0.55; 0: off)"),
         ARG_DOUBLE("size-weight", 0, &ro.size_weight, 0, 1, "W", "weight of the bounding-box size agreement (default 0)"),
+        ARG_LONG("reward-budget", 0, &ro.max_geom_work, 0, SC_DEFAULT_GEOM_WORK, "N", "geometry budget of an answer, work units; an answer\nthat needs more is invalid (default 30000000; 0: the scoring default)"),
         ARG_LONG("micro", 0, &micro, 1, 1024, "N", "rows per forward/backward chunk (default 8)"),
         ARG_LONG("ckpt-every", 0, &ckpt, 0, 1e9, "N", "checkpoint period (default 50; 0: only at the end)"),
         ARG_LONG("keep", 0, &keep, 0, 1e6, "K", "checkpoints kept (default 2; 0: all)"),
@@ -137,6 +185,7 @@ int cli_train_grpo(int argc, char **argv) {
     o.std_norm = !no_std, o.guidance = !no_guid, o.curriculum = !no_curr, o.bf16_sample = bf16;
     if (bf16 && !o.quiet) fprintf(stderr, "recad train grpo: rollouts sampled with %s\n", smp_precision_desc(SMP_BF16));
     grpo_items items = {0};
+    vl_model *vm = NULL;
     nn_model *m = NULL, *ref = NULL;
     tok_tokenizer *tok = NULL;
     cr_set *rs = NULL;
@@ -147,11 +196,28 @@ int cli_train_grpo(int argc, char **argv) {
         goto done;
     }
     snprintf(path, sizeof path, "%s/tokenizer.json", init);
-    if (!(tok = tok_load(path)) || !(m = nn_load(init))) {
+    if (!(tok = tok_load(path)) || !(vm = vl_load(init))) {
         rc = cli_error(CLI_IO, GRPO_CMD, "%s", ut_error());
         goto done;
     }
-    nn_set_threads(m, (int)threads);
+    m = vm->dec;
+    vl_set_threads(vm, (int)threads);
+    if (items.pictures) {
+        if (!vm->enc) {
+            rc = cli_error(CLI_USAGE, GRPO_CMD, "%s has %d picture prompts; the model in %s has no vision encoder", data,
+                           items.pictures, init);
+            goto done;
+        }
+        if (ro.size_weight > 0) {
+            rc = cli_error(CLI_USAGE, GRPO_CMD, "--size-weight: a picture carries no scale, and %s has picture prompts", data);
+            goto done;
+        }
+        if (grpo_encode(vm, &items, o.quiet)) {
+            rc = cli_error(CLI_INVALID, GRPO_CMD, "%s", ut_error());
+            goto done;
+        }
+        o.image_token_id = vm->image_token_id;
+    }
     if (o.kl_beta > 0) {
         if (!(ref = nn_load(init))) {
             rc = cli_error(CLI_IO, GRPO_CMD, "%s", ut_error());
@@ -175,6 +241,15 @@ int cli_train_grpo(int argc, char **argv) {
         rc = cli_error(CLI_INVALID, GRPO_CMD, "%s", ut_error());
         goto done;
     }
+    if (vm->enc && res.steps_done == o.steps) { /* the final model with its (unchanged) encoder */
+        snprintf(path, sizeof path, "%s/final", o.out_dir);
+        if (vl_save(vm, path)) {
+            rc = cli_error(CLI_IO, GRPO_CMD, "%s", ut_error());
+            goto done;
+        }
+    }
+    long scored, stopped;
+    cr_counts(rs, &scored, &stopped);
     if (json) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "out", o.out_dir);
@@ -184,15 +259,19 @@ int cli_train_grpo(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "steps", (double)res.steps_done);
         cJSON_AddNumberToObject(j, "reward_mean", isfinite(res.last.reward_mean) ? res.last.reward_mean : 0);
         cJSON_AddNumberToObject(j, "ir", isfinite(res.last.ir) ? res.last.ir : 0);
+        cJSON_AddNumberToObject(j, "answers_scored", (double)scored);
+        cJSON_AddNumberToObject(j, "answers_over_budget", (double)stopped);
         cli_print_json(j);
     } else {
         printf("GRPO steps %ld..%ld on %d prompts (%d hard): last reward %.4f, IR %.1f%%; model in %s/final\n",
                res.start_step + 1, res.steps_done, items.n, res.hard, res.last.reward_mean, res.last.ir, o.out_dir);
+        printf("answers scored: %ld; stopped by their geometry budget: %ld (%.2f%%)\n", scored, stopped,
+               scored ? 100.0 * (double)stopped / (double)scored : 0.0);
     }
 done:
     cr_free(rs);
     nn_free(ref);
-    nn_free(m);
+    vl_free(vm);
     tok_free(tok);
     grpo_items_free(&items);
     return rc;

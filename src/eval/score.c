@@ -325,6 +325,7 @@ static int sc_score(const sc_target *t, const char *text, const char *name, cons
     }
     if (bg_exceeded()) sc_over_budget(r); /* whatever was computed is void */
     bg_end(&b);
+    r->work = bg_work(&b);
     r->secs = ut_now() - t0;
     return 0;
 }

@@ -135,6 +135,8 @@ typedef struct {
     double size[3];      /* the prediction's bounding-box extents x, y, z in mm (valid ones; else NaN) */
     unsigned done;       /* SC_* metrics attempted (valid predictions only) */
     double secs;         /* wall time of the call */
+    long work;           /* geometry work units the prediction took (after its program; a
+                            prediction stopped by the budget: about the limit) */
 } sc_result;
 
 /* Score a prediction: program or JSON text (name: in messages; NULL = "pred"), a file, or a parsed

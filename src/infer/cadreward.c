@@ -2,6 +2,7 @@
 #include "infer/cadreward.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ struct cr_set {
     int n;
     sc_target **t;     /* (n); NULL where the reference gives no solid */
     double (*size)[3]; /* (n) reference bbox extents */
+    atomic_long scored, stopped; /* answers scored; stopped by their budget */
 };
 
 void cr_default_opts(cr_opts *o) {
@@ -22,6 +24,7 @@ void cr_default_opts(cr_opts *o) {
     o->l1 = 0.9;
     o->l2 = 0.1;
     o->tau = 0.55;
+    o->max_geom_work = 30000000;
 }
 
 double cr_phi(double s, double tau) {
@@ -103,11 +106,20 @@ void cr_free(cr_set *s) {
 
 int cr_target_ok(const cr_set *s, int prompt) { return prompt >= 0 && prompt < s->n && s->t[prompt]; }
 
+void cr_counts(const cr_set *s, long *scored, long *stopped) {
+    *scored = atomic_load((atomic_long *)&s->scored);
+    *stopped = atomic_load((atomic_long *)&s->stopped);
+}
+
 /* the geometry part of one program: *valid, *g (G or G'), *iou */
-static void cr_geometry(const cr_set *s, int prompt, const char *program, int *valid, double *g, double *iou) {
+static void cr_geometry(cr_set *s, int prompt, const char *program, int *valid, double *g, double *iou) {
     sc_result r;
     *valid = 0, *g = 0, *iou = NAN;
-    sc_score_text(s->t[prompt], program, "answer", NULL, &r);
+    sc_opts so = *sc_target_opts(s->t[prompt]);
+    so.max_geom_work = s->o.max_geom_work; /* the target was prepared under the scoring default */
+    sc_score_text(s->t[prompt], program, "answer", &so, &r);
+    atomic_fetch_add(&s->scored, 1);
+    if (r.status == SC_E_BUDGET) atomic_fetch_add(&s->stopped, 1);
     if (!r.valid) return;
     double vis = s->o.tau > 0 ? r.visual : 1;
     *iou = isfinite(r.best_exact) ? r.best_exact : 0;

@@ -16,6 +16,12 @@
  * A cr_set prepares one eval/score.h target per prompt once (in parallel), from the reference
  * programs; cr_fn is an rw_fn: the completions of one group are scored in parallel, and several
  * groups may be scored at once from different threads.
+ * Geometry budget of an answer: max_geom_work units (base/budget.h; 30,000,000 by default, less
+ * than a third of the scoring default SC_DEFAULT_GEOM_WORK). An answer that needs more stops
+ * early and counts as invalid (R = 0). Nearly every answer needs far less (a right one about what
+ * its reference needs, 1e4-1e6 units); the few that run away - hundreds of degenerate sketch curves,
+ * exact intersections of skew prisms - would otherwise hold a step up for seconds (docs/grpo.md
+ * measures both). Work units, not seconds, so a reward does not depend on the machine's load.
  * Errors: cr_new gives NULL + ut_error() when no reference builds; a reference that does not build
  * gives its prompt's completions R = 0 (cr_target_ok says which).
  */
@@ -30,6 +36,8 @@ typedef struct {
     double size_weight; /* w of the size term (0: off) */
     long max_instructions; /* sandbox budget per completion (<= 0: the executor's) */
     double max_seconds;    /* wall-clock limit per completion (<= 0: the executor's) */
+    long max_geom_work;    /* geometry budget per answer, work units (30,000,000; <= 0: the
+                              scoring default, SC_DEFAULT_GEOM_WORK) */
 } cr_opts;
 
 void cr_default_opts(cr_opts *o);
@@ -40,6 +48,9 @@ cr_set *cr_new(const char *const *ref_programs, int n, const cr_opts *o);
 void cr_free(cr_set *s);
 int cr_target_ok(const cr_set *s, int prompt);
 int cr_fn(void *set, int prompt, const char *const *texts, int n, rw_score *out);
+/* answers scored so far (identical ones of a group count once), and how many of them the
+   geometry budget stopped */
+void cr_counts(const cr_set *s, long *scored, long *stopped);
 
 double cr_phi(double s, double tau);         /* the clipped ramp above */
 double cr_format(const char *answer);        /* 1 or 0 */

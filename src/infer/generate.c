@@ -43,6 +43,7 @@ void inf_default_opts(inf_opts *o) {
     o->temperature = 0.8f;
     o->top_p = 0.95f;
     o->pick = INF_PICK_AGREEMENT;
+    o->repair = 2;
     ex_default_limits(&o->lim);
 }
 
@@ -123,11 +124,12 @@ static void inf_execute(inf_candidate *c, const ex_limits *lim, cad_model *m) {
 }
 
 /* the agreement rule over the valid candidates (models[i] filled where cand[i].valid) */
-static void inf_agreement(inf_result *r, cad_model *models) {
+static void inf_agreement(inf_result *r, cad_model *models, const ex_limits *lim) {
     sc_opts so;
     sc_default_opts(&so);
     so.metrics = SC_BEST_VOXEL;
     so.pitch = 0.1;
+    so.max_geom_seconds = lim->geometry.max_seconds; /* the candidates' clock backstop */
     sc_target **t = ut_calloc((size_t)r->n, sizeof *t);
     for (int i = 0; i < r->n; i++)
         if (r->cand[i].valid) t[i] = sc_target_model(&models[i], &so, NULL);
@@ -154,6 +156,132 @@ static void inf_agreement(inf_result *r, cad_model *models) {
     free(t);
 }
 
+/* a candidate's answer tokens and their log-probabilities (kept while it may be repaired) */
+typedef struct {
+    int *tok;
+    float *lp;
+    int n;
+} inf_toks;
+
+/* candidate c from an answer text (owned), its tokens t and how the sampling ended */
+static void inf_fill(inf_candidate *c, char *answer, const inf_toks *t, int finish, int round) {
+    c->answer = answer ? answer : ut_strdup("");
+    c->program = chat_program(c->answer);
+    c->ntokens = t->n;
+    double lp = 0;
+    for (int k = 0; k < t->n; k++) lp += t->lp[k];
+    c->logprob = t->n ? lp / t->n : -INFINITY;
+    c->agreement = NAN;
+    c->repaired = round;
+    if (finish == SMP_LENGTH) c->error = ut_strdup("the answer did not end within the model's context");
+}
+
+/* executes, in parallel, the candidates written in this round that have no error yet; counts the valid */
+static void inf_execute_all(inf_result *r, const inf_opts *o, cad_model *models, int round) {
+#pragma omp parallel for schedule(dynamic)
+    for (int i = 0; i < r->n; i++)
+        if (!r->cand[i].error && !r->cand[i].valid && r->cand[i].repaired == round) inf_execute(&r->cand[i], &o->lim, &models[i]);
+    r->nvalid = 0;
+    for (int i = 0; i < r->n; i++) r->nvalid += r->cand[i].valid;
+}
+
+/* the program line an executor error names ("program:LINE: ..."), 0 when none */
+static int inf_error_line(const char *err) {
+    const char *p = err ? strstr(err, "program:") : NULL;
+    int line = 0, off = 0;
+    if (p && sscanf(p, "program:%d:%n", &line, &off) == 1 && off > 0 && line > 0) return line;
+    return 0;
+}
+
+size_t inf_repair_cut(const char *answer, const char *error) {
+    const char *prog = chat_program(answer), *p = prog;
+    int line = inf_error_line(error);
+    for (int l = 1; l < line; l++) {
+        const char *nl = strchr(p, '\n');
+        if (!nl) return (size_t)(prog - answer); /* the line is not there: the whole program */
+        p = nl + 1;
+    }
+    return (size_t)(p - answer);
+}
+
+/* the whole tokens of t whose bytes lie within the first cut bytes */
+static int inf_tokens_within(const tok_tokenizer *tok, const inf_toks *t, size_t cut) {
+    size_t b = 0;
+    int k = 0;
+    for (; k < t->n; k++) {
+        int len = 0;
+        if (!tok_token_bytes(tok, t->tok[k], &len) || b + (size_t)len > cut) break;
+        b += (size_t)len;
+    }
+    return k;
+}
+
+/* one repair round over the invalid candidates (none is valid): each cut back (inf_cut) and
+   continued once, all in one batch; the new candidates replace them with repaired = round */
+static int inf_repair(inf_model *g, const int *ids, int P, const float *rows, int nrows, const inf_opts *o, inf_result *r,
+                      inf_toks *tk, int round) {
+    int n = r->n, ctx = g->m->cfg.max_position_embeddings;
+    int *keep = ut_calloc((size_t)n, sizeof(int)), *plen = ut_calloc((size_t)n, sizeof(int));
+    int **pr = ut_calloc((size_t)n, sizeof(int *));
+    const float **rowv = ut_calloc((size_t)n, sizeof(float *));
+    int *nrowv = ut_calloc((size_t)n, sizeof(int));
+    int longest = 0;
+    for (int i = 0; i < n; i++) {
+        inf_candidate *c = &r->cand[i];
+        keep[i] = inf_tokens_within(g->tok, &tk[i], inf_repair_cut(c->answer, c->error));
+        /* leave room for an answer: a long kept part goes back to the program's start, or to nothing */
+        if (P + keep[i] > ctx - 256) keep[i] = inf_tokens_within(g->tok, &tk[i], (size_t)(c->program - c->answer));
+        if (P + keep[i] > ctx - 256) keep[i] = 0;
+        plen[i] = P + keep[i];
+        pr[i] = ut_malloc(sizeof(int) * (size_t)plen[i]);
+        memcpy(pr[i], ids, sizeof(int) * (size_t)P);
+        memcpy(pr[i] + P, tk[i].tok, sizeof(int) * (size_t)keep[i]);
+        rowv[i] = rows, nrowv[i] = nrows;
+        if (plen[i] > longest) longest = plen[i];
+    }
+    int max_new = ctx - longest;
+    if (o->max_new > 0 && o->max_new < max_new) max_new = o->max_new;
+    smp_opts so = {.n = 1, .max_new = max_new > 0 ? max_new : 1, .temperature = o->temperature, .top_p = o->top_p,
+                   .seed = o->seed + (uint64_t)round * 0xD1B54A32D192ED03ULL, .eos_ids = g->eos, .neos = g->neos,
+                   .tok = g->tok, .rows = rows ? rowv : NULL, .nrows = rows ? nrowv : NULL,
+                   .row_id = rows ? g->vm->image_token_id : -1, .precision = o->bf16 ? SMP_BF16 : SMP_F32};
+    smp_seq *seq = ut_calloc((size_t)n, sizeof *seq);
+    int rc = smp_generate_multi(g->smp, (const int *const *)pr, plen, n, &so, seq);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        inf_candidate *c = &r->cand[i];
+        size_t kb = 0;
+        char *kept = tok_decode(g->tok, tk[i].tok, keep[i], 0, &kb);
+        size_t tl = seq[i].text ? seq[i].text_len : 0;
+        char *answer = ut_malloc(kb + tl + 1);
+        memcpy(answer, kept ? kept : "", kb);
+        if (tl) memcpy(answer + kb, seq[i].text, tl);
+        answer[kb + tl] = 0;
+        free(kept);
+        /* the tokens: the kept ones, then the continuation's */
+        int m = keep[i] + seq[i].ntokens;
+        tk[i].tok = ut_realloc(tk[i].tok, sizeof(int) * (size_t)(m ? m : 1));
+        tk[i].lp = ut_realloc(tk[i].lp, sizeof(float) * (size_t)(m ? m : 1));
+        memcpy(tk[i].tok + keep[i], seq[i].tokens, sizeof(int) * (size_t)seq[i].ntokens);
+        memcpy(tk[i].lp + keep[i], seq[i].logprobs, sizeof(float) * (size_t)seq[i].ntokens);
+        tk[i].n = m;
+        free(c->answer);
+        free(c->error);
+        memset(c, 0, sizeof *c);
+        inf_fill(c, answer, &tk[i], seq[i].finish, round);
+    }
+    for (int i = 0; i < n; i++) {
+        smp_seq_free(&seq[i]);
+        free(pr[i]);
+    }
+    free(seq);
+    free(pr);
+    free(plen);
+    free(keep);
+    free(rowv);
+    free(nrowv);
+    return rc;
+}
+
 /* samples, executes and picks for the prompt ids[0..P) (ids freed); rows (nrows, D): the image
  * tokens at the placeholders (NULL: a text prompt); t0: when the work began */
 static int inf_run(inf_model *g, int *ids, int P, const float *rows, int nrows, const inf_opts *o, inf_result *r, double t0) {
@@ -168,9 +296,8 @@ static int inf_run(inf_model *g, int *ids, int P, const float *rows, int nrows, 
                    .eos_ids = g->eos, .neos = g->neos, .tok = g->tok, .rows = rows ? rowv : NULL, .nrows = &nrows,
                    .row_id = rows ? g->vm->image_token_id : -1, .precision = o->bf16 ? SMP_BF16 : SMP_F32};
     smp_seq *seq = ut_calloc((size_t)o->n, sizeof *seq);
-    int rc = smp_generate(g->smp, ids, P, &so, seq);
-    free(ids);
-    if (rc) {
+    if (smp_generate(g->smp, ids, P, &so, seq)) {
+        free(ids);
         free(seq);
         return -1;
     }
@@ -178,32 +305,45 @@ static int inf_run(inf_model *g, int *ids, int P, const float *rows, int nrows, 
     r->n = o->n;
     r->sample_s = ut_now() - t0;
     r->cand = ut_calloc((size_t)o->n, sizeof *r->cand);
+    inf_toks *tk = ut_calloc((size_t)o->n, sizeof *tk);
     for (int i = 0; i < o->n; i++) {
-        inf_candidate *c = &r->cand[i];
-        c->answer = seq[i].text ? seq[i].text : ut_strdup("");
+        tk[i] = (inf_toks){seq[i].tokens, seq[i].logprobs, seq[i].ntokens};
+        seq[i].tokens = NULL, seq[i].logprobs = NULL;
+        inf_fill(&r->cand[i], seq[i].text, &tk[i], seq[i].finish, 0);
         seq[i].text = NULL;
-        c->program = chat_program(c->answer);
-        c->ntokens = seq[i].ntokens;
-        double lp = 0;
-        for (int k = 0; k < seq[i].ntokens; k++) lp += seq[i].logprobs[k];
-        c->logprob = seq[i].ntokens ? lp / seq[i].ntokens : -INFINITY;
-        c->agreement = NAN;
-        if (seq[i].finish == SMP_LENGTH) c->error = ut_strdup("the answer did not end within the model's context");
         smp_seq_free(&seq[i]);
     }
     free(seq);
 
     t0 = ut_now();
     cad_model *models = ut_calloc((size_t)o->n, sizeof *models);
-#pragma omp parallel for schedule(dynamic)
-    for (int i = 0; i < o->n; i++)
-        if (!r->cand[i].error) inf_execute(&r->cand[i], &o->lim, &models[i]);
+    inf_execute_all(r, o, models, 0);
     r->exec_s = ut_now() - t0;
+    int rc = 0;
+    for (int round = 1; round <= o->repair && r->nvalid == 0 && rc == 0; round++) {
+        t0 = ut_now();
+        rc = inf_repair(g, ids, P, rows, nrows, o, r, tk, round);
+        r->sample_s += ut_now() - t0;
+        if (rc) break;
+        r->repair_rounds = round;
+        t0 = ut_now();
+        inf_execute_all(r, o, models, round);
+        r->exec_s += ut_now() - t0;
+    }
+    free(ids);
+    for (int i = 0; i < o->n; i++) free(tk[i].tok), free(tk[i].lp);
+    free(tk);
+    if (rc) { /* a repair's sampling failed: no result */
+        for (int i = 0; i < o->n; i++)
+            if (r->cand[i].valid) cad_free(&models[i]);
+        free(models);
+        inf_result_free(r);
+        return -1;
+    }
 
     t0 = ut_now();
-    for (int i = 0; i < o->n; i++) r->nvalid += r->cand[i].valid;
     int agree = o->pick == INF_PICK_AGREEMENT && r->nvalid >= 3;
-    if (agree) inf_agreement(r, models);
+    if (agree) inf_agreement(r, models, &o->lim);
     for (int i = 0; i < o->n; i++) {
         const inf_candidate *c = &r->cand[i];
         if (!c->valid) continue;

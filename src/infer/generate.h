@@ -20,6 +20,14 @@
  *                        likelihood rule. (docs/generate.md says which measures better.)
  * r.best = -1 when no candidate is valid; each candidate's error says why it is not.
  *
+ * Repair (execution-guided decoding): when no candidate is valid, each invalid one is cut back to
+ * the start of the program line its error names (the whole program when it names none: a cut-off
+ * answer, a solid that fails to build), and the model continues each cut answer once, all as one
+ * batch (smp_generate_multi); the continuations are executed and the pick runs as above. Up to
+ * o.repair rounds (default 2), while none is valid. A repaired candidate keeps its plan and the
+ * program lines before the error; its log-probability is that of the whole answer. The model
+ * writes every token: the executor only says where to start again (docs/generate.md measures it).
+ *
  * Pictures (docs/vision_train.md): a model with a vision encoder (ml/vlm.h) also takes a picture.
  * inf_generate_image_file reads a PNG / JPEG and frames it with base/picture.h pic_load_framed at
  * the encoder's image_size (the framing of the training pictures); the encoder turns it into
@@ -35,6 +43,7 @@
 #ifndef RECAD_GENERATE_H
 #define RECAD_GENERATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/picture.h"
@@ -56,6 +65,7 @@ typedef struct {
     inf_pick pick;     /* default INF_PICK_AGREEMENT */
     ex_limits lim;     /* the sandbox limits of every candidate (default ex_default_limits) */
     int bf16;          /* 1: sample in SMP_BF16 (ml/sampler.h: bfloat16 KV cache and products), default 0 */
+    int repair;        /* rounds of repair while no candidate is valid (default 2; 0: off) */
 } inf_opts;
 
 void inf_default_opts(inf_opts *o);
@@ -70,6 +80,7 @@ typedef struct {
     double volume;    /* mm^3, valid ones only */
     double lo[3], hi[3]; /* the solid's exact bounding box, mm (valid ones only) */
     double agreement; /* the agreement score (INF_PICK_AGREEMENT with >= 3 valid), else NaN */
+    int repaired;     /* the repair round that wrote its end (0: as first sampled) */
 } inf_candidate;
 
 typedef struct {
@@ -79,7 +90,9 @@ typedef struct {
     int nvalid;
     cad_model model;      /* the picked candidate's model (empty when best < 0) */
     int prompt_tokens;
-    double sample_s, exec_s, pick_s; /* wall time of sampling, execution, picking */
+    int repair_rounds;    /* repair rounds run (0 when a first candidate was valid) */
+    double sample_s, exec_s, pick_s; /* wall time of sampling, execution, picking (repairs in the
+                                        first two) */
 } inf_result;
 
 /* Loads DIR/config.json, DIR/model.safetensors (the encoder too when config.json has
@@ -101,5 +114,9 @@ int inf_generate_image(inf_model *g, const pic_gray *framed, const inf_opts *o, 
 /* a PNG / JPEG file, read and framed (pic_load_framed), then inf_generate_image */
 int inf_generate_image_file(inf_model *g, const char *path, const inf_opts *o, inf_result *r);
 void inf_result_free(inf_result *r);
+
+/* the bytes of answer a repair keeps: up to the start of the program line that error names
+ * ("program:LINE: ..."), or up to the start of the program when it names none or no such line */
+size_t inf_repair_cut(const char *answer, const char *error);
 
 #endif

@@ -536,9 +536,14 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             const float *cs = m->rope_cos + (size_t)pos[r] * hd2, *sn = m->rope_sin + (size_t)pos[r] * hd2;
             for (int hh = 0; hh < H + KV; hh++) nn_rope_row(row + (size_t)hh * hd, hd, cs, sn);
             if (kv16) gm_to_bf16(row, w->qh + (size_t)r * Q, (size_t)Q);
-            if (slot[r] < 0) /* prompt rows now (other rows read them); sample rows in their attention task */
-                for (int g = 0; g < KV; g++) smp_cache_put(s, l, row, slot[r], pos[r], g);
         }
+        /* the prompt rows' keys and values (other rows read them), on this thread in row order: the
+         * first row of a block clears it, and in the loop above the rows of one block may fall to
+         * different threads (a block cleared by one wiped keys the other had written); a sample row
+         * stores its own in its attention task */
+        for (int r = 0; r < R; r++)
+            if (slot[r] < 0)
+                for (int g = 0; g < KV; g++) smp_cache_put(s, l, w->qkv + (size_t)r * QKV, slot[r], pos[r], g);
         /* attention, one task per (row, KV head): a sample row first stores its key and value
          * (their cache lines are read right after), and asks for the cache of the task
          * SMP_PREFETCH_TASKS ahead to be brought into L2 while this one computes; then each query

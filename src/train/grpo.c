@@ -162,6 +162,8 @@ typedef struct {
     double reward, adv;
     int valid, off, group, keep;
     double iou;
+    const float *image; /* the item's picture tokens (nimage, D), NULL: a text prompt */
+    int nimage;
 } gr_member;
 
 static void gr_member_free(gr_member *g) {
@@ -173,10 +175,15 @@ static void gr_member_free(gr_member *g) {
 }
 
 
-/* samples n answers of item `it` into mem[0..n); returns 0 or -1 */
+/* the prompt ids of item it (*P of them): its text, or its picture's placeholders; NULL + ut_error */
+static int *gr_prompt_ids(const gr_options *o, const gr_item *it, int *P) {
+    if (!it->image) return chat_encode_prompt(o->tok, it->prompt, P);
+    return chat_encode_image_prompt(o->tok, it->prompt, o->image_token_id, it->nimage, P);
+}
+
 /* the off-policy member: the item's reference answer ++ end-of-text */
 static void gr_reference(const gr_options *o, const gr_item *it, int ctx, gr_member *g) {
-    int P = 0, A = 0, *ids = chat_encode_prompt(o->tok, it->prompt, &P), *ans = chat_encode_answer(o->tok, it->ref, &A);
+    int P = 0, A = 0, *ids = gr_prompt_ids(o, it, &P), *ans = chat_encode_answer(o->tok, it->ref, &A);
     int eos = tok_special_id(o->tok, "<|endoftext|>");
     int len = P + A + (eos >= 0);
     if (len > ctx) len = ctx;
@@ -188,11 +195,41 @@ static void gr_reference(const gr_options *o, const gr_item *it, int ctx, gr_mem
     g->astart = P < len ? P : len;
     g->text = ut_strdup(it->ref);
     g->off = 1;
+    g->image = it->image, g->nimage = it->nimage;
     free(ids);
     free(ans);
 }
 
 /* ------------------------------------------------------------------ forward passes over members */
+
+/* the picture tokens of the B members in rows, at their placeholders, as m's input rows for the
+   next forward (none when no member has a picture: rows of an earlier forward must not stay) */
+static int gr_image_rows(nn_model *m, gr_member *const *rows, int B, int T, const int *in, int pad) {
+    int n = 0;
+    for (int r = 0; r < B; r++) n += rows[r]->image ? rows[r]->nimage : 0;
+    if (!n) return nn_set_input_rows(m, NULL, NULL, 0);
+    size_t D = (size_t)m->cfg.hidden_size;
+    int *slot = ut_malloc(sizeof(int) * (size_t)n), k = 0;
+    float *x = ut_malloc(sizeof(float) * (size_t)n * D);
+    for (int r = 0; r < B; r++) {
+        const gr_member *g = rows[r];
+        if (!g->image) continue;
+        int j = 0;
+        for (int t = 0; t < T && t < g->astart && j < g->nimage; t++)
+            if (in[r * T + t] == pad) {
+                slot[k] = r * T + t;
+                memcpy(x + (size_t)k * D, g->image + (size_t)j * D, sizeof(float) * D);
+                k++, j++;
+            }
+        if (j != g->nimage) {
+            free(slot), free(x);
+            return ut_fail("grpo: a picture prompt holds %d placeholders for %d picture tokens", j, g->nimage);
+        }
+    }
+    int rc = nn_set_input_rows(m, slot, x, n);
+    free(slot), free(x);
+    return rc;
+}
 
 /* fills in/tg (B, T) for members mem[idx[0..B)] and returns T */
 static int gr_rows(gr_member *const *rows, int B, int *in, int *tg) {
@@ -210,11 +247,11 @@ static int gr_rows(gr_member *const *rows, int B, int *in, int *tg) {
 }
 
 /* log pi of every answer token of the given members under model m, into lp (per member) */
-static int gr_logprobs(nn_model *m, gr_member **list, int nlist, int micro, int which, int *in, int *tg) {
+static int gr_logprobs(nn_model *m, gr_member **list, int nlist, int micro, int which, int *in, int *tg, int pad) {
     for (int first = 0; first < nlist; first += micro) {
         int B = nlist - first < micro ? nlist - first : micro;
         int T = gr_rows(list + first, B, in, tg);
-        if (nn_forward(m, in, tg, NULL, 0.0f, B, T)) return -1;
+        if (gr_image_rows(m, list + first, B, T, in, pad) || nn_forward(m, in, tg, NULL, 0.0f, B, T)) return -1;
         for (int r = 0; r < B; r++) {
             gr_member *g = list[first + r];
             int na = g->len - g->astart;
@@ -331,17 +368,30 @@ static int gr_hard_io(const char *path, const gr_options *o, unsigned char *hard
  * into q[P * n]; ids[j] / plen[j] get the encoded prompts (the caller frees ids[j]) */
 static int gr_sample_items(smp_sampler *smp, const nn_model *m, const gr_options *o, const gr_item *items,
                            const int *item_of, int P, int n, uint64_t seed, int **ids, int *plen, smp_seq *q) {
-    int ctx = m->cfg.max_position_embeddings, room = ctx;
+    int ctx = m->cfg.max_position_embeddings, room = ctx, pictures = 0;
+    const float **rows = ut_calloc((size_t)P, sizeof *rows);
+    int *nrows = ut_calloc((size_t)P, sizeof(int));
     for (int j = 0; j < P; j++) {
-        ids[j] = chat_encode_prompt(o->tok, items[item_of[j]].prompt, &plen[j]);
+        const gr_item *it = &items[item_of[j]];
+        if (!(ids[j] = gr_prompt_ids(o, it, &plen[j]))) {
+            free(rows), free(nrows);
+            return -1;
+        }
         if (ctx - plen[j] < room) room = ctx - plen[j];
+        rows[j] = it->image, nrows[j] = it->image ? it->nimage : 0, pictures += !!it->image;
     }
-    if (room < 1) return ut_fail("a prompt leaves no room to answer in the model's %d positions", ctx);
+    if (room < 1) {
+        free(rows), free(nrows);
+        return ut_fail("a prompt leaves no room to answer in the model's %d positions", ctx);
+    }
     int eos[2], neos = chat_end_ids(o->tok, eos);
     smp_opts so = {.n = n, .max_new = o->max_new > 0 && o->max_new < room ? o->max_new : room,
                    .temperature = o->temperature, .top_p = o->top_p, .seed = seed, .eos_ids = eos, .neos = neos,
-                   .tok = o->tok, .precision = o->bf16_sample ? SMP_BF16 : SMP_F32};
-    return smp_generate_multi(smp, (const int *const *)ids, plen, P, &so, q);
+                   .tok = o->tok, .rows = pictures ? rows : NULL, .nrows = pictures ? nrows : NULL,
+                   .row_id = pictures ? o->image_token_id : -1, .precision = o->bf16_sample ? SMP_BF16 : SMP_F32};
+    int rc = smp_generate_multi(smp, (const int *const *)ids, plen, P, &so, q);
+    free(rows), free(nrows);
+    return rc;
 }
 
 /* rewards of P groups of n texts (group j answers item item_of[j]) into sc[P * n], the groups in
@@ -451,6 +501,7 @@ static int gr_rollouts(gr_run *r, long s, gr_member *mem, int *item_of, gr_step_
             memcpy(g->old_lp, x->logprobs, sizeof(float) * (size_t)x->ntokens);
             g->text = x->text ? x->text : ut_strdup("");
             x->text = NULL;
+            g->image = r->items[item_of[j]].image, g->nimage = r->items[item_of[j]].nimage;
             *ntok += x->ntokens;
         }
     }
@@ -496,7 +547,7 @@ static int gr_update(gr_run *r, gr_member *mem, int nmem, opt_adamw *opt, long w
     int ctx = r->m->cfg.max_position_embeddings;
     gr_buffers(r, (size_t)micro * ctx);
     /* reference log-probabilities (KL) and the current ones of the off-policy members */
-    if (nlist && o->kl_beta > 0 && o->ref_model) rc = gr_logprobs((nn_model *)o->ref_model, list, nlist, micro, 1, r->in, r->tg);
+    if (nlist && o->kl_beta > 0 && o->ref_model) rc = gr_logprobs((nn_model *)o->ref_model, list, nlist, micro, 1, r->in, r->tg, o->image_token_id);
     double kl = 0;
     long nkl = 0;
     for (int e = 0; !rc && e < (o->epochs > 0 ? o->epochs : 1) && nlist; e++) {
@@ -505,7 +556,7 @@ static int gr_update(gr_run *r, gr_member *mem, int nmem, opt_adamw *opt, long w
         int nn = 0;
         for (int i = 0; i < nlist; i++)
             if (list[i]->off || e > 0) need[nn++] = list[i];
-        if (nn) rc = gr_logprobs(r->m, need, nn, micro, 0, r->in, r->tg);
+        if (nn) rc = gr_logprobs(r->m, need, nn, micro, 0, r->in, r->tg, o->image_token_id);
         free(need);
         if (rc) break;
         nn_zero_grad(r->m);
@@ -529,7 +580,9 @@ static int gr_update(gr_run *r, gr_member *mem, int nmem, opt_adamw *opt, long w
                     *w = (float)wt;
                 }
             }
-            if (nn_forward(r->m, r->in, r->tg, r->w, (float)N, B, T) || nn_backward(r->m)) rc = -1;
+            if (gr_image_rows(r->m, list + first, B, T, r->in, o->image_token_id) ||
+                nn_forward(r->m, r->in, r->tg, r->w, (float)N, B, T) || nn_backward(r->m))
+                rc = -1;
         }
         if (rc) break;
         float lr = opt_lr(opt->step, warmup, o->steps, o->lr, o->lr_min);
@@ -591,7 +644,7 @@ static void gr_stats(const gr_run *r, const gr_member *mem, const int *item_of, 
 
 /* ------------------------------------------------------------------ the loop */
 
-static int gr_check(const nn_model *m, int n, const gr_options *o) {
+static int gr_check(const nn_model *m, const gr_item *items, int n, const gr_options *o) {
     if (!o->out_dir) return ut_fail("grpo: no output folder");
     if (n < 1) return ut_fail("grpo: no prompts");
     if (!o->reward.fn) return ut_fail("grpo: no reward");
@@ -604,12 +657,19 @@ static int gr_check(const nn_model *m, int n, const gr_options *o) {
         return ut_fail("grpo: the reference model's vocabulary differs from the model's");
     if (tok_vocab_size(o->tok) > m->cfg.vocab_size)
         return ut_fail("grpo: the tokenizer has %d ids but the model's vocabulary is %d", tok_vocab_size(o->tok), m->cfg.vocab_size);
+    for (int i = 0; i < n; i++) {
+        if (!items[i].image) continue;
+        if (items[i].nimage < 1) return ut_fail("grpo: item %d is a picture without picture tokens", i);
+        int P, *ids = gr_prompt_ids(o, &items[i], &P); /* the marker, the placeholder id */
+        if (!ids) return ut_fail("grpo: item %d: %s", i, ut_error());
+        free(ids);
+    }
     return 0;
 }
 
 int gr_train(nn_model *m, const gr_item *items, int n, const gr_options *o, gr_result *res) {
     memset(res, 0, sizeof *res);
-    if (gr_check(m, n, o) || ut_mkdirs(o->out_dir)) return -1;
+    if (gr_check(m, items, n, o) || ut_mkdirs(o->out_dir)) return -1;
     opt_hparams hp = {o->lr, o->beta1, o->beta2, o->eps, o->weight_decay, o->clip};
     opt_adamw opt;
     opt_init(&opt, m, &hp);
@@ -683,6 +743,7 @@ int gr_train(nn_model *m, const gr_item *items, int n, const gr_options *o, gr_r
             rc = tok_save(o->tok, path);
         }
     }
+    nn_set_input_rows(m, NULL, NULL, 0); /* the last forward's picture tokens */
     res->steps_done = opt.step;
     free(mem);
     free(item_of);

@@ -2,7 +2,10 @@
  * training stage, from an SFT checkpoint, with rewards from executing the generated programs.
  *
  * Data: gr_item prompts with their reference answers (think + parametric program), level and curve
- * count. Rewards come through train/reward.h (train/ knows no geometry): prompt index i of the
+ * count. A prompt may be a picture (ml/vlm.h): the item carries the encoder's tokens of it, and its
+ * prompt text holds the image marker, which becomes that many placeholder ids (o.image_token_id);
+ * the tokens replace the placeholders' embeddings in sampling (smp_opts.rows) and in every forward
+ * of the update (nn_set_input_rows). The encoder stays fixed: RL trains the decoder. Rewards come through train/reward.h (train/ knows no geometry): prompt index i of the
  * callback is items[i].
  *
  * One step (step s, 0-based, everything derived from (seed, s) so that resume is exact):
@@ -64,6 +67,8 @@ typedef struct {
     const char *ref;    /* the reference answer: <think> plan </think> program */
     int level;          /* 0..4 = L..MSE, -1 unknown */
     int curves;         /* curve count of the reference part */
+    const float *image; /* (nimage, D) the encoder's tokens of the prompt's picture; NULL: a text prompt */
+    int nimage;
 } gr_item;
 
 typedef struct {
@@ -93,6 +98,7 @@ typedef struct {
     int micro_rows;        /* rows per forward/backward chunk (8) */
     rw_reward reward;      /* required */
     tok_tokenizer *tok;    /* required (chat layout); saved in checkpoints */
+    int image_token_id;    /* the placeholder id of picture prompts (needed when an item has an image) */
     long ckpt_every;       /* default 50; <= 0: only at the end */
     int keep_ckpts;        /* default 2 */
     long log_every;        /* metrics/plots refresh (default 1) */
