@@ -4,12 +4,12 @@
 #   RECIPE    configs/rl_recipe.conf (default)
 #   WORK_DIR  where scripts/sft.sh put the dataset and tokenizer (default work/sft); runs go to
 #             WORK_DIR/rl/NAME, evaluations to WORK_DIR/rl/eval/NAME-SET
-# Runs: full (GRPO + guidance + curriculum) once per seed, no_curriculum, no_guidance, no_sft (full
-# RL from a model of the answers alone) and size (full with the bounding-box size term; skipped
-# when SIZE_WEIGHT=0), each evaluated as soon as it is trained. Every stage skips what is done
-# and resumes from its last checkpoint: rerun after an interruption.
-# The report compares them with the SFT model and the retrieval baseline; scripts/rl_ship.sh
-# makes the full RL model the default when it is the better one.
+# Runs: full_sN (GRPO + guidance + curriculum) once per seed of SEEDS, no_curriculum, no_guidance,
+# no_sft (full RL from a model of the answers alone) and size_sN (full with the bounding-box size
+# term, once per seed of SIZE_SEEDS; skipped when SIZE_WEIGHT=0), each evaluated as soon as it is
+# trained. Every stage skips what is done and resumes from its last checkpoint: rerun after an
+# interruption. The report compares them with the SFT model and the retrieval baseline; at the
+# end an RL model becomes the default when every seed of its configuration is the better one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/model_lib.sh
@@ -63,14 +63,16 @@ fi
 stamp "answers-only model trained"
 grpo no_sft --init "$rl/answers/final" --seed 1
 
-# the size term last (SIZE_WEIGHT=0 leaves it out)
+# full RL with the size term last, once per seed of SIZE_SEEDS (SIZE_WEIGHT=0 leaves it out)
+sized=0
 if awk -v w="$SIZE_WEIGHT" 'BEGIN { exit !(w > 0) }'; then
-  grpo size --init "$SFT_MODEL" --seed 1 --size-weight "$SIZE_WEIGHT" "${hard[@]}"
+  sized=1
+  for s in $SIZE_SEEDS; do grpo "size_s$s" --init "$SFT_MODEL" --seed "$s" --size-weight "$SIZE_WEIGHT" "${hard[@]}"; done
 fi
 scripts/rl_report.sh "$recipe" "$work"
 stamp "report written"
-# the full RL model (first seed) becomes the default when every seed of full RL beats SFT only in
-# IR (not higher) and mean CD (lower) on both test sets; models/sft stays beside it
+# an RL model becomes the default when every seed of its configuration beats SFT only in IR (not
+# higher) and mean CD (lower) on both test sets; models/sft stays beside it
 better() {
   local t
   for t in generated real; do
@@ -78,13 +80,21 @@ better() {
       "$rl/eval/$1-$t/report.json" "$rl/eval/sft-$t/report.json" >/dev/null || return 1
   done
 }
+# the first configuration (full RL, then full RL + size term) whose every seed beats SFT only
+# becomes the default, with its first seed's model
+src=$SFT_MODEL
+name=""
 ship=1
 for s in $SEEDS; do better "full_s$s" || ship=0; done
-src=$SFT_MODEL
-[ $ship = 1 ] && src=$rl/$first/final
+[ $ship = 1 ] && src=$rl/$first/final && name="full RL ($first)"
+if [ -z "$name" ] && [ $sized = 1 ]; then
+  ship=1
+  for s in $SIZE_SEEDS; do better "size_s$s" || ship=0; done
+  [ $ship = 1 ] && src=$rl/size_s${SIZE_SEEDS%% *}/final && name="full RL + size term (size_s${SIZE_SEEDS%% *})"
+fi
 install_model "$src" models/default
-if [ $ship = 1 ]; then
-  stamp "every full RL seed beats SFT only: models/default is the RL model ($first)"
+if [ -n "$name" ]; then
+  stamp "every seed of $name beats SFT only: models/default is that RL model"
 else
-  stamp "full RL does not beat SFT only with every seed on both test sets: models/default is the SFT model"
+  stamp "no RL configuration beats SFT only with every seed on both test sets: models/default is the SFT model"
 fi

@@ -11,13 +11,14 @@ source "$recipe"
 rl=$work/rl
 out=docs/rl
 mkdir -p "$out"
-names=(retrieval sft no_sft no_curriculum no_guidance size)
+names=(retrieval sft no_sft no_curriculum no_guidance)
+for s in ${SIZE_SEEDS:-1}; do names+=("size_s$s"); done
 for s in $SEEDS; do names+=("full_s$s"); done
 label() {
   case $1 in
   retrieval) echo "retrieval baseline (BM25)" ;; sft) echo "SFT only" ;; no_sft) echo "RL without SFT" ;;
   no_curriculum) echo "full RL without the curriculum" ;; no_guidance) echo "full RL without guidance" ;;
-  size) echo "full RL + size term (w = $SIZE_WEIGHT)" ;; full_s*) echo "**full RL**, seed ${1#full_s}" ;;
+  size_s*) echo "full RL + size term (w = $SIZE_WEIGHT), seed ${1#size_s}" ;; full_s*) echo "**full RL**, seed ${1#full_s}" ;;
   esac
 }
 row() { # NAME SET GROUP (nothing for a run that was left out)
