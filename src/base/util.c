@@ -217,6 +217,15 @@ const char *ut_path_ext(const char *path) {
     return dot;
 }
 
+char *ut_path_beside(const char *file, const char *path) {
+    const char *slash = strrchr(file, '/');
+    if (path[0] == '/' || !slash) return ut_strdup(path);
+    size_t n = (size_t)(slash - file) + strlen(path) + 2;
+    char *p = ut_malloc(n);
+    snprintf(p, n, "%.*s/%s", (int)(slash - file), file, path);
+    return p;
+}
+
 int ut_is_dir(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);

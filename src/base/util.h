@@ -57,6 +57,9 @@ int ut_atomic_commit(ut_atomic *a);                 /* flush, fsync, rename; fre
 void ut_atomic_abort(ut_atomic *a);                 /* removes the temp file; frees a */
 int ut_mkdirs(const char *path);                    /* mkdir -p */
 const char *ut_path_ext(const char *path);          /* ".stl" or "" */
+/* path as it is when absolute, else relative to the folder of file (a JSONL naming its pictures);
+   malloc'd */
+char *ut_path_beside(const char *file, const char *path);
 int ut_is_dir(const char *path);
 
 /* ---- text from outside (program errors, file names) ---- */

@@ -48,11 +48,6 @@ static int grpo_read(const char *path, const char *split, long limit, grpo_items
     if (jl_open(&r, path, 0)) return -1;
     cJSON *rec;
     int rc;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) slash[1] = 0;
-    else dir[0] = 0;
     while ((rc = jl_next(&r, &rec)) == 1 && !(limit > 0 && out->n >= limit)) {
         const char *prompt, *answer, *level, *sp, *image;
         double curves;
@@ -72,9 +67,7 @@ static int grpo_read(const char *path, const char *split, long limit, grpo_items
         }
         out->image[out->n] = NULL, out->rows[out->n] = NULL;
         if (image) {
-            size_t len = strlen(dir) + strlen(image) + 1;
-            out->image[out->n] = ut_malloc(len);
-            snprintf(out->image[out->n], len, "%s%s", image[0] == '/' ? "" : dir, image);
+            out->image[out->n] = ut_path_beside(path, image);
             out->pictures++;
         }
         lv_level l;

@@ -50,16 +50,6 @@ static void eg_items_free(eg_items *it) {
     free(it->v);
 }
 
-/* an image record's path: absolute as it is, else relative to the folder of the JSONL file */
-static char *eg_image_path(const char *jsonl, const char *image) {
-    const char *slash = strrchr(jsonl, '/');
-    if (image[0] == '/' || !slash) return ut_strdup(image);
-    size_t n = (size_t)(slash - jsonl) + strlen(image) + 2;
-    char *p = ut_malloc(n);
-    snprintf(p, n, "%.*s/%s", (int)(slash - jsonl), jsonl, image);
-    return p;
-}
-
 /* reads records {prompt, answer[, id, kind, image]}; limit 0: all */
 static int eg_read(const char *path, int limit, eg_items *out) {
     jl_reader r;
@@ -82,7 +72,7 @@ static int eg_read(const char *path, int limit, eg_items *out) {
         it->prompt = ut_strdup(prompt);
         it->kind = ut_strdup(kind);
         it->gt = ut_strdup(chat_program(answer));
-        it->image = image ? eg_image_path(path, image) : NULL;
+        it->image = image ? ut_path_beside(path, image) : NULL;
     }
     jl_close(&r);
     if (rc < 0) return -1;

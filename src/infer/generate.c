@@ -180,7 +180,7 @@ static void inf_fill(inf_candidate *c, char *answer, const inf_toks *t, int fini
 static void inf_execute_all(inf_result *r, const inf_opts *o, cad_model *models, int round) {
 #pragma omp parallel for schedule(dynamic)
     for (int i = 0; i < r->n; i++)
-        if (!r->cand[i].error && !r->cand[i].valid && r->cand[i].repaired == round) inf_execute(&r->cand[i], &o->lim, &models[i]);
+        if (!r->cand[i].error && r->cand[i].repaired == round) inf_execute(&r->cand[i], &o->lim, &models[i]);
     r->nvalid = 0;
     for (int i = 0; i < r->n; i++) r->nvalid += r->cand[i].valid;
 }
@@ -204,8 +204,8 @@ size_t inf_repair_cut(const char *answer, const char *error) {
     return (size_t)(p - answer);
 }
 
-/* the whole tokens of t whose bytes lie within the first cut bytes */
-static int inf_tokens_within(const tok_tokenizer *tok, const inf_toks *t, size_t cut) {
+/* the whole tokens of t whose bytes lie within the first cut bytes of its answer; *bytes their length */
+static int inf_tokens_within(const tok_tokenizer *tok, const inf_toks *t, size_t cut, size_t *bytes) {
     size_t b = 0;
     int k = 0;
     for (; k < t->n; k++) {
@@ -213,25 +213,31 @@ static int inf_tokens_within(const tok_tokenizer *tok, const inf_toks *t, size_t
         if (!tok_token_bytes(tok, t->tok[k], &len) || b + (size_t)len > cut) break;
         b += (size_t)len;
     }
+    *bytes = b;
     return k;
 }
 
-/* one repair round over the invalid candidates (none is valid): each cut back (inf_cut) and
-   continued once, all in one batch; the new candidates replace them with repaired = round */
+/* answer tokens a repair leaves the model at least: a longer kept part is cut further back */
+#define INF_REPAIR_ROOM 256
+
+/* one repair round over the invalid candidates (none is valid): each cut back (inf_repair_cut)
+   and continued once, all in one batch; the new candidates replace them with repaired = round */
 static int inf_repair(inf_model *g, const int *ids, int P, const float *rows, int nrows, const inf_opts *o, inf_result *r,
                       inf_toks *tk, int round) {
     int n = r->n, ctx = g->m->cfg.max_position_embeddings;
     int *keep = ut_calloc((size_t)n, sizeof(int)), *plen = ut_calloc((size_t)n, sizeof(int));
+    size_t *kb = ut_calloc((size_t)n, sizeof(size_t)); /* bytes of the kept tokens: a prefix of the answer */
     int **pr = ut_calloc((size_t)n, sizeof(int *));
     const float **rowv = ut_calloc((size_t)n, sizeof(float *));
     int *nrowv = ut_calloc((size_t)n, sizeof(int));
     int longest = 0;
     for (int i = 0; i < n; i++) {
         inf_candidate *c = &r->cand[i];
-        keep[i] = inf_tokens_within(g->tok, &tk[i], inf_repair_cut(c->answer, c->error));
+        keep[i] = inf_tokens_within(g->tok, &tk[i], inf_repair_cut(c->answer, c->error), &kb[i]);
         /* leave room for an answer: a long kept part goes back to the program's start, or to nothing */
-        if (P + keep[i] > ctx - 256) keep[i] = inf_tokens_within(g->tok, &tk[i], (size_t)(c->program - c->answer));
-        if (P + keep[i] > ctx - 256) keep[i] = 0;
+        if (P + keep[i] > ctx - INF_REPAIR_ROOM)
+            keep[i] = inf_tokens_within(g->tok, &tk[i], (size_t)(c->program - c->answer), &kb[i]);
+        if (P + keep[i] > ctx - INF_REPAIR_ROOM) keep[i] = 0, kb[i] = 0;
         plen[i] = P + keep[i];
         pr[i] = ut_malloc(sizeof(int) * (size_t)plen[i]);
         memcpy(pr[i], ids, sizeof(int) * (size_t)P);
@@ -249,14 +255,11 @@ static int inf_repair(inf_model *g, const int *ids, int P, const float *rows, in
     int rc = smp_generate_multi(g->smp, (const int *const *)pr, plen, n, &so, seq);
     for (int i = 0; rc == 0 && i < n; i++) {
         inf_candidate *c = &r->cand[i];
-        size_t kb = 0;
-        char *kept = tok_decode(g->tok, tk[i].tok, keep[i], 0, &kb);
         size_t tl = seq[i].text ? seq[i].text_len : 0;
-        char *answer = ut_malloc(kb + tl + 1);
-        memcpy(answer, kept ? kept : "", kb);
-        if (tl) memcpy(answer + kb, seq[i].text, tl);
-        answer[kb + tl] = 0;
-        free(kept);
+        char *answer = ut_malloc(kb[i] + tl + 1);
+        memcpy(answer, c->answer, kb[i]);
+        if (tl) memcpy(answer + kb[i], seq[i].text, tl);
+        answer[kb[i] + tl] = 0;
         /* the tokens: the kept ones, then the continuation's */
         int m = keep[i] + seq[i].ntokens;
         tk[i].tok = ut_realloc(tk[i].tok, sizeof(int) * (size_t)(m ? m : 1));
@@ -277,6 +280,7 @@ static int inf_repair(inf_model *g, const int *ids, int P, const float *rows, in
     free(pr);
     free(plen);
     free(keep);
+    free(kb);
     free(rowv);
     free(nrowv);
     return rc;

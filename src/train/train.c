@@ -85,21 +85,11 @@ typedef struct {
     int pad, ntok;      /* image records: placeholder id and count (ntok 0: text records) */
 } tr_load_opts;
 
-/* an image record's picture path: absolute as it is, else relative to the JSONL file's folder */
-static char *tr_image_path(const char *jsonl, const char *image) {
-    const char *slash = strrchr(jsonl, '/');
-    if (image[0] == '/' || !slash) return ut_strdup(image);
-    size_t n = (size_t)(slash - jsonl) + strlen(image) + 2;
-    char *p = ut_malloc(n);
-    snprintf(p, n, "%.*s/%s", (int)(slash - jsonl), jsonl, image);
-    return p;
-}
-
 /* the picture of an image record, checked to be a readable file; NULL + ut_error */
 static char *tr_record_image(const jl_reader *r, const cJSON *rec) {
     const char *image;
     if (jl_str(r, rec, "image", &image)) return NULL;
-    char *path = tr_image_path(r->path, image);
+    char *path = ut_path_beside(r->path, image);
     if (access(path, R_OK) || ut_is_dir(path)) {
         ut_fail("%s:%d: picture %s is not a readable file", r->path, r->line, path);
         free(path);
