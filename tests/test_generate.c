@@ -186,7 +186,12 @@ TEST(generate_says_when_no_candidate_is_valid) {
     free(out);
     snprintf(cmd, sizeof cmd, "build/recad generate -m %s/run/final --text 'a plate' -n 3 --max-new 40 -o %s/p", d, d);
     CHECK(tf_run_cmd(cmd, &out) == 1);
-    CHECK_MSG(strstr(out, "no valid part among 3 candidates") && strstr(out, "errors seen:\n  "), "%s", out);
+    /* none of the 3 was valid: 3 fresh ones were drawn (--retry 1), then repaired */
+    CHECK_MSG(strstr(out, "no valid part among 6 candidates") && strstr(out, "errors seen:\n  "), "%s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "build/recad generate -m %s/run/final --text 'a plate' -n 3 --max-new 40 --retry 0 -o %s/p", d, d);
+    CHECK(tf_run_cmd(cmd, &out) == 1);
+    CHECK_MSG(strstr(out, "no valid part among 3 candidates"), "%s", out);
     free(out);
     char path[600];
     snprintf(path, sizeof path, "%s/p.lua", d);
@@ -194,7 +199,7 @@ TEST(generate_says_when_no_candidate_is_valid) {
     /* the same in reduced precision, which says what it uses */
     snprintf(cmd, sizeof cmd, "build/recad generate -m %s/run/final --text 'a plate' -n 3 --max-new 40 --bf16 -o %s/p", d, d);
     CHECK(tf_run_cmd(cmd, &out) == 1);
-    CHECK_MSG(strstr(out, "sampling with bfloat16 KV cache") && strstr(out, "no valid part among 3 candidates"), "%s", out);
+    CHECK_MSG(strstr(out, "sampling with bfloat16 KV cache") && strstr(out, "no valid part among 6 candidates"), "%s", out);
     free(out);
     /* usage and file errors */
     snprintf(cmd, sizeof cmd, "build/recad generate -m %s/run/final", d);

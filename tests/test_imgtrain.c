@@ -431,7 +431,7 @@ TEST(imgtrain_cli_trains_resumes_generates_and_evaluates_pictures) {
     }
     free(full), free(again);
     /* generate from a picture: candidates, and the exit code documented (0 with a part, 1 without) */
-    int rc = it_run(&out, "build/recad generate -m %s/run/final --image %s/ds/images/g00000000-i0.png -n 3 --max-new 60 "
+    int rc = it_run(&out, "build/recad generate -m %s/run/final --image %s/ds/images/g00000000-i0.png -n 3 --max-new 60 --retry 0 "
                           "-o %s/gen --json --threads 2", d, d, d);
     CHECK_MSG((rc == 0 || rc == 1) && strstr(out, "\"candidates\":3") && strstr(out, "\"image\""), "rc %d: %s", rc, out);
     if (rc == 0) {
@@ -467,7 +467,7 @@ TEST(imgtrain_cli_trains_resumes_generates_and_evaluates_pictures) {
     CHECK(!memcmp(before->enc->param_mem, after->enc->param_mem, sizeof(float) * before->enc->num_params));
     CHECK(memcmp(before->dec->param_mem, after->dec->param_mem, sizeof(float) * before->dec->num_params) != 0);
     vl_free(before), vl_free(after);
-    rc = it_run(&out, "build/recad generate -m %s/rl/final --image %s/ds/images/g00000000-i0.png -n 2 --max-new 60 -o %s/gen2 "
+    rc = it_run(&out, "build/recad generate -m %s/rl/final --image %s/ds/images/g00000000-i0.png -n 2 --max-new 60 --retry 0 -o %s/gen2 "
                       "--json --threads 2", d, d, d);
     CHECK_MSG((rc == 0 || rc == 1) && strstr(out, "\"candidates\":2"), "rc %d: %s", rc, out);
     CHECK_MSG(it_run(&out, "build/recad train grpo --init %s/run/final --data %s/ds/train_images.jsonl --out %s/rl2 --steps 1 "

@@ -335,6 +335,69 @@ TEST(sampler_stop_strings_and_eos) {
     tok_free(t);
 }
 
+/* a veto that refuses bytes with an odd first byte, and counts the questions per sample */
+typedef struct {
+    int asked[8];
+    size_t text_seen[8];
+} veto_log;
+
+static int odd_veto(void *ctx, int i, const char *text, size_t len, const char *b, int n) {
+    veto_log *v = ctx;
+    (void)text;
+    v->asked[i]++;
+    v->text_seen[i] = len; /* the text so far: grows as the sample does */
+    return n > 0 && ((unsigned char)b[0] & 1);
+}
+
+/* smp_opts.veto: refused tokens never appear, the rest of the distribution is drawn from, and the
+ * kept log-probability is that of the unmasked logits */
+TEST(sampler_veto_redraws_refused_tokens) {
+    tok_train_opts to = {.vocab_size = 256 + tok_default_nspecials, .quiet = 1};
+    const char *empty[] = {""};
+    tok_tokenizer *t = tok_train(empty, NULL, 1, &to);
+    REQUIRE(t);
+    int V = tok_vocab_size(t), P = 3, N = 30, G = 4;
+    nn_model *m = small_model(V, 2, 2, 2, 1, 23);
+    REQUIRE(m);
+    smp_sampler *s = smp_new(m);
+    int prompt[3];
+    random_prompt(prompt, P, 256, 9);
+    float *logits = ut_malloc(sizeof(float) * (size_t)G * N * V);
+    veto_log log = {{0}, {0}};
+    for (int greedy = 0; greedy < 2; greedy++) {
+        smp_opts o = {.n = G, .max_new = N, .temperature = greedy ? 0.0f : 1.0f, .seed = 5, .tok = t,
+                      .logits_out = logits, .veto = odd_veto, .veto_ctx = &log};
+        smp_seq q[4];
+        REQUIRE(smp_generate(s, prompt, P, &o, q) == 0);
+        CHECK(smp_last_stats(s)->vetoed > 0);
+        for (int i = 0; i < G; i++) {
+            REQUIRE(q[i].ntokens == N);
+            CHECK(log.asked[i] >= N && log.text_seen[i] > 0);
+            for (int k = 0; k < N; k++) {
+                int len;
+                const char *b = tok_token_bytes(t, q[i].tokens[k], &len);
+                CHECK_MSG(!(len > 0 && ((unsigned char)b[0] & 1)), "sample %d token %d: refused bytes", i, k);
+                const float *z = logits + ((size_t)i * N + (size_t)k) * V;
+                CHECK_NEAR(q[i].logprobs[k], log_softmax_at(z, V, q[i].tokens[k]), 1e-4);
+                if (greedy) { /* the largest logit among the allowed tokens */
+                    int best = -1;
+                    for (int v = 0; v < V; v++) {
+                        const char *vb = tok_token_bytes(t, v, &len);
+                        if (vb && len > 0 && ((unsigned char)vb[0] & 1)) continue;
+                        if (best < 0 || z[v] > z[best]) best = v;
+                    }
+                    CHECK_MSG(q[i].tokens[k] == best, "sample %d token %d: %d, best allowed %d", i, k, q[i].tokens[k], best);
+                }
+            }
+            smp_seq_free(&q[i]);
+        }
+    }
+    free(logits);
+    smp_free(s);
+    nn_free(m);
+    tok_free(t);
+}
+
 /* the sampling rule against analytic frequencies on fixed logits */
 TEST(sampler_sample_row_frequencies) {
     float z[4] = {logf(0.5f), logf(0.3f), logf(0.15f), logf(0.05f)};

@@ -96,11 +96,11 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
     es_opts o;
     es_default_opts(&o);
     const char *pairs = NULL, *model = NULL, *test = NULL, *pick = "agreement";
-    long points = 0, floor_items = o.floor_items, threads = 0, cands = 8, limit = 0, examples = 4, gseed = 0, repair = 2;
+    long points = 0, floor_items = o.floor_items, threads = 0, cands = 8, limit = 0, examples = 4, gseed = 0, repair = 2, retry = 1;
     double temp = 0.8;
     eg_opts g;
     eg_default_opts(&g);
-    int json = 0, refine = 0, no_voxel = 0, no_visual = 0, first;
+    int json = 0, refine = 0, no_voxel = 0, no_visual = 0, no_names = 0, first;
     const arg_opt opts[] = {
         ARG_FN("protocol", 0, &o.score.protocol, eval_protocol, "P",
                "text2cad (default) | unitcube | deepcad: Chamfer and IoU normalisation"),
@@ -124,6 +124,8 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
         ARG_DOUBLE("temperature", 0, &temp, 0, 10, "T", "with --model: sampling temperature (default 0.8)"),
         ARG_STR("pick", 0, &pick, "RULE", "with --model: agreement (default) or likelihood"),
         ARG_LONG("repair", 0, &repair, 0, 100, "R", "with --model: repair rounds while no candidate is valid (default 2)"),
+        ARG_LONG("retry", 0, &retry, 0, 100, "R", "with --model: rounds of N fresh candidates while none is valid,\nbefore repair (default 1)"),
+        ARG_FLAG("no-name-check", 0, &no_names, "with --model: sample without name-checked decoding"),
         ARG_LONG("gen-seed", 0, &gseed, (double)LONG_MIN, (double)LONG_MAX, "S", "with --model: sampling seed (default 0)"),
         ARG_LONG("limit", 0, &limit, 0, 1L << 30, "N", "with --model: the first N test items only"),
         ARG_LONG("examples", 0, &examples, 0, 1000, "K", "with --model: items shown with pictures (default 4)"),
@@ -171,6 +173,8 @@ CLI_COMMAND(cmd_eval, EVAL_CMD, "score predicted parts against ground truth (CD,
         g.gen.n = (int)cands;
         g.gen.temperature = (float)temp;
         g.gen.repair = (int)repair;
+        g.gen.check_names = !no_names;
+        g.gen.retry = (int)retry;
         g.gen.seed = (uint64_t)gseed;
         g.limit = (int)limit;
         g.examples = (int)examples;

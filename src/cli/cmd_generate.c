@@ -120,6 +120,7 @@ static cJSON *generate_json(const char *prompt, const char *image, const inf_res
     cJSON_AddNumberToObject(j, "valid", r->nvalid);
     cJSON_AddNumberToObject(j, "picked", r->best);
     cJSON_AddNumberToObject(j, "repair_rounds", r->repair_rounds);
+    cJSON_AddNumberToObject(j, "refused_tokens", (double)r->vetoed); /* name-checked decoding */
     if (rc == CLI_OK) {
         const inf_candidate *c = &r->cand[r->best];
         cJSON_AddStringToObject(j, "answer", c->answer);
@@ -167,9 +168,9 @@ static void generate_print_errors(const inf_result *r) {
 
 CLI_COMMAND(cmd_generate, "generate", "text or a picture to a parametric CAD program, its STL and a picture, with a trained model") {
     const char *text = NULL, *prompts = NULL, *image = NULL, *dir = NULL, *prefix = "part", *pick = "agreement";
-    long n = 8, seed = 0, threads = 0, max_new = 0, size = 1024, repair = 2;
+    long n = 8, seed = 0, threads = 0, max_new = 0, size = 1024, repair = 2, retry = 1;
     double temp = 0.8, top_p = 0.95;
-    int json = 0, bf16 = 0, first;
+    int json = 0, bf16 = 0, no_names = 0, first;
     inf_opts o;
     inf_default_opts(&o);
     const arg_opt opts[] = {
@@ -185,6 +186,8 @@ CLI_COMMAND(cmd_generate, "generate", "text or a picture to a parametric CAD pro
         ARG_STR("pick", 0, &pick, "RULE", "agreement (default) or likelihood: how the candidate is chosen"),
         ARG_LONG("max-new", 0, &max_new, 0, 1 << 20, "N", "answer tokens at most (default: the model's context)"),
         ARG_LONG("repair", 0, &repair, 0, 100, "R", "when no candidate is valid, cut each back to the line its\nerror names and let the model continue it; up to R rounds\n(default 2; 0: off)"),
+        ARG_LONG("retry", 0, &retry, 0, 100, "R", "when no candidate is valid, sample N fresh ones (before any\nrepair); up to R rounds (default 1; 0: off)"),
+        ARG_FLAG("no-name-check", 0, &no_names, "do not refuse tokens that read an undeclared name or give a\ncurve a wrong count of arguments (name-checked decoding)"),
         ARG_LONG("size", 0, &size, 64, 4096, "PX", "side of the PNG sheet in pixels (default 1024)"),
         ARG_LONG("threads", 0, &threads, 0, 4096, "N", "threads (default 0: all cores)"),
         ARG_FLAG("bf16", 0, &bf16, "reduced-precision sampling for speed: bfloat16 KV cache, and\nbfloat16 products where the CPU has AVX512_BF16"),
@@ -213,6 +216,8 @@ CLI_COMMAND(cmd_generate, "generate", "text or a picture to a parametric CAD pro
     o.max_new = (int)max_new;
     o.bf16 = bf16;
     o.repair = (int)repair;
+    o.check_names = !no_names;
+    o.retry = (int)retry;
     if (bf16) fprintf(stderr, "recad generate: sampling with %s\n", smp_precision_desc(SMP_BF16));
     char **list = NULL;
     int count = 0;

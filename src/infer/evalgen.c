@@ -365,8 +365,9 @@ int eg_run(inf_model *g, const char *test_jsonl, const eg_opts *o, eg_row *all_o
     for (int i = 0; i < n; i++) mean_s += gen_s[i] / n;
     fprintf(f, "# %s to CAD: %s\n\n", nimg == n ? "Image" : nimg ? "Text and image" : "Text", title);
     if (g)
-        fprintf(f, "- items: %d (`%s`); model: `%s`; %d candidates, temperature %g, pick by %s, %d repair rounds\n", n,
-                test_jsonl, inf_dir(g), o->gen.n, o->gen.temperature, inf_pick_name(o->gen.pick), o->gen.repair);
+        fprintf(f, "- items: %d (`%s`); model: `%s`; %d candidates, temperature %g, pick by %s, %d retry and %d repair rounds%s\n", n,
+                test_jsonl, inf_dir(g), o->gen.n, o->gen.temperature, inf_pick_name(o->gen.pick), o->gen.retry, o->gen.repair,
+                o->gen.check_names ? ", name-checked decoding" : "");
     else
         fprintf(f, "- items: %d (`%s`), %d of them pictures; the retrieval baseline alone\n", n, test_jsonl, nimg);
     fprintf(f, "- CD: `%s` protocol, %s; IoU_best: exact, inertia-normalised; IR over all items\n", mt_protocol_name(p),

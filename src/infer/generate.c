@@ -10,6 +10,7 @@
 
 #include "base/picture.h"
 #include "base/util.h"
+#include "cad/prefixcheck.h"
 #include "eval/score.h"
 #include "geom/solid.h"
 #include "infer/cadreward.h"
@@ -44,6 +45,8 @@ void inf_default_opts(inf_opts *o) {
     o->top_p = 0.95f;
     o->pick = INF_PICK_AGREEMENT;
     o->repair = 2;
+    o->retry = 1;
+    o->check_names = 1;
     ex_default_limits(&o->lim);
 }
 
@@ -204,6 +207,34 @@ size_t inf_repair_cut(const char *answer, const char *error) {
     return (size_t)(p - answer);
 }
 
+/* name-checked decoding: sample i's answer is kept[i] (a repair's kept bytes, or nothing) and then
+ * its generated text; only the program part (after "</think>") is checked */
+typedef struct {
+    const char *const *kept;
+    const size_t *nkept;
+} inf_names;
+
+static int inf_veto(void *ctx, int i, const char *text, size_t len, const char *bytes, int nbytes) {
+    const inf_names *v = ctx;
+    size_t nk = v->kept ? v->nkept[i] : 0;
+    const char *k = nk ? v->kept[i] : "";
+    /* the program starts after the last "</think>" of kept + text; none yet: still the plan */
+    const char *t = NULL, *q;
+    for (const char *p = text; (q = strstr(p, "</think>")); p = q + 8) t = q + 8;
+    if (t) return !pfx_append_ok(t, len - (size_t)(t - text), bytes, (size_t)nbytes, NULL);
+    const char *kp = NULL; /* after the last "</think>" inside the kept bytes k[0..nk) */
+    for (size_t j = 0; j + 8 <= nk; j++)
+        if (k[j] == '<' && !memcmp(k + j, "</think>", 8)) kp = k + j + 8;
+    if (!kp) return 0;
+    size_t a = nk - (size_t)(kp - k);
+    char *prog = ut_malloc(a + len + 1);
+    memcpy(prog, kp, a);
+    memcpy(prog + a, text, len);
+    int ok = pfx_append_ok(prog, a + len, bytes, (size_t)nbytes, NULL);
+    free(prog);
+    return !ok;
+}
+
 /* the whole tokens of t whose bytes lie within the first cut bytes of its answer; *bytes their length */
 static int inf_tokens_within(const tok_tokenizer *tok, const inf_toks *t, size_t cut, size_t *bytes) {
     size_t b = 0;
@@ -247,12 +278,17 @@ static int inf_repair(inf_model *g, const int *ids, int P, const float *rows, in
     }
     int max_new = ctx - longest;
     if (o->max_new > 0 && o->max_new < max_new) max_new = o->max_new;
+    const char **kept = ut_calloc((size_t)n, sizeof *kept);
+    for (int i = 0; i < n; i++) kept[i] = r->cand[i].answer;
+    inf_names names = {kept, kb};
     smp_opts so = {.n = 1, .max_new = max_new > 0 ? max_new : 1, .temperature = o->temperature, .top_p = o->top_p,
                    .seed = o->seed + (uint64_t)round * 0xD1B54A32D192ED03ULL, .eos_ids = g->eos, .neos = g->neos,
                    .tok = g->tok, .rows = rows ? rowv : NULL, .nrows = rows ? nrowv : NULL,
-                   .row_id = rows ? g->vm->image_token_id : -1, .precision = o->bf16 ? SMP_BF16 : SMP_F32};
+                   .row_id = rows ? g->vm->image_token_id : -1, .precision = o->bf16 ? SMP_BF16 : SMP_F32,
+                   .veto = o->check_names ? inf_veto : NULL, .veto_ctx = &names};
     smp_seq *seq = ut_calloc((size_t)n, sizeof *seq);
     int rc = smp_generate_multi(g->smp, (const int *const *)pr, plen, n, &so, seq);
+    r->vetoed += smp_last_stats(g->smp)->vetoed;
     for (int i = 0; rc == 0 && i < n; i++) {
         inf_candidate *c = &r->cand[i];
         size_t tl = seq[i].text ? seq[i].text_len : 0;
@@ -283,7 +319,39 @@ static int inf_repair(inf_model *g, const int *ids, int P, const float *rows, in
     free(kb);
     free(rowv);
     free(nrowv);
+    free(kept);
     return rc;
+}
+
+/* samples, executes and picks for the prompt ids[0..P) (ids freed); rows (nrows, D): the image
+ * tokens at the placeholders (NULL: a text prompt); t0: when the work began */
+/* samples candidates [from, from + count) of r (sample i from seed + i * golden ratio, so that they
+ * are those of one batch of from + count) into r->cand and tk */
+static int inf_sample(inf_model *g, const int *ids, int P, const float *rows, int nrows, const inf_opts *o, int max_new,
+                      inf_result *r, inf_toks *tk, int from, int count) {
+    const float *const rowv[1] = {rows};
+    smp_opts so = {.n = count, .max_new = max_new, .temperature = o->temperature, .top_p = o->top_p,
+                   .seed = o->seed + (uint64_t)from * 0x9E3779B97F4A7C15ull, .eos_ids = g->eos, .neos = g->neos,
+                   .tok = g->tok, .rows = rows ? rowv : NULL, .nrows = &nrows, .row_id = rows ? g->vm->image_token_id : -1,
+                   .precision = o->bf16 ? SMP_BF16 : SMP_F32, .veto = o->check_names ? inf_veto : NULL,
+                   .veto_ctx = &(inf_names){NULL, NULL}};
+    smp_seq *seq = ut_calloc((size_t)count, sizeof *seq);
+    if (smp_generate(g->smp, ids, P, &so, seq)) {
+        free(seq);
+        return -1;
+    }
+    r->vetoed += smp_last_stats(g->smp)->vetoed;
+    for (int k = 0; k < count; k++) {
+        int i = from + k;
+        tk[i] = (inf_toks){seq[k].tokens, seq[k].logprobs, seq[k].ntokens};
+        seq[k].tokens = NULL, seq[k].logprobs = NULL;
+        inf_fill(&r->cand[i], seq[k].text, &tk[i], seq[k].finish, 0);
+        seq[k].text = NULL;
+        smp_seq_free(&seq[k]);
+    }
+    free(seq);
+    r->n = from + count;
+    return 0;
 }
 
 /* samples, executes and picks for the prompt ids[0..P) (ids freed); rows (nrows, D): the image
@@ -295,35 +363,25 @@ static int inf_run(inf_model *g, int *ids, int P, const float *rows, int nrows, 
         return ut_fail("the prompt has %d tokens; the model takes %d positions in all", P, ctx);
     }
     int max_new = o->max_new > 0 && o->max_new < ctx - P ? o->max_new : ctx - P;
-    const float *const rowv[1] = {rows};
-    smp_opts so = {.n = o->n, .max_new = max_new, .temperature = o->temperature, .top_p = o->top_p, .seed = o->seed,
-                   .eos_ids = g->eos, .neos = g->neos, .tok = g->tok, .rows = rows ? rowv : NULL, .nrows = &nrows,
-                   .row_id = rows ? g->vm->image_token_id : -1, .precision = o->bf16 ? SMP_BF16 : SMP_F32};
-    smp_seq *seq = ut_calloc((size_t)o->n, sizeof *seq);
-    if (smp_generate(g->smp, ids, P, &so, seq)) {
-        free(ids);
-        free(seq);
-        return -1;
-    }
+    int cap = o->n * (1 + (o->retry > 0 ? o->retry : 0)); /* candidates at most */
     r->prompt_tokens = P;
-    r->n = o->n;
+    r->cand = ut_calloc((size_t)cap, sizeof *r->cand);
+    inf_toks *tk = ut_calloc((size_t)cap, sizeof *tk);
+    cad_model *models = ut_calloc((size_t)cap, sizeof *models);
+    int rc = inf_sample(g, ids, P, rows, nrows, o, max_new, r, tk, 0, o->n);
     r->sample_s = ut_now() - t0;
-    r->cand = ut_calloc((size_t)o->n, sizeof *r->cand);
-    inf_toks *tk = ut_calloc((size_t)o->n, sizeof *tk);
-    for (int i = 0; i < o->n; i++) {
-        tk[i] = (inf_toks){seq[i].tokens, seq[i].logprobs, seq[i].ntokens};
-        seq[i].tokens = NULL, seq[i].logprobs = NULL;
-        inf_fill(&r->cand[i], seq[i].text, &tk[i], seq[i].finish, 0);
-        seq[i].text = NULL;
-        smp_seq_free(&seq[i]);
-    }
-    free(seq);
-
     t0 = ut_now();
-    cad_model *models = ut_calloc((size_t)o->n, sizeof *models);
-    inf_execute_all(r, o, models, 0);
+    if (rc == 0) inf_execute_all(r, o, models, 0);
     r->exec_s = ut_now() - t0;
-    int rc = 0;
+    /* none valid: n fresh candidates (those a batch of 2n, 3n, ... would have drawn) */
+    for (int k = 1; rc == 0 && k <= o->retry && r->nvalid == 0; k++) {
+        t0 = ut_now();
+        rc = inf_sample(g, ids, P, rows, nrows, o, max_new, r, tk, k * o->n, o->n);
+        r->sample_s += ut_now() - t0;
+        t0 = ut_now();
+        if (rc == 0) inf_execute_all(r, o, models, 0);
+        r->exec_s += ut_now() - t0;
+    }
     for (int round = 1; round <= o->repair && r->nvalid == 0 && rc == 0; round++) {
         t0 = ut_now();
         rc = inf_repair(g, ids, P, rows, nrows, o, r, tk, round);
@@ -335,10 +393,10 @@ static int inf_run(inf_model *g, int *ids, int P, const float *rows, int nrows, 
         r->exec_s += ut_now() - t0;
     }
     free(ids);
-    for (int i = 0; i < o->n; i++) free(tk[i].tok), free(tk[i].lp);
+    for (int i = 0; i < r->n; i++) free(tk[i].tok), free(tk[i].lp);
     free(tk);
-    if (rc) { /* a repair's sampling failed: no result */
-        for (int i = 0; i < o->n; i++)
+    if (rc) { /* a sampling failed: no result */
+        for (int i = 0; i < r->n; i++)
             if (r->cand[i].valid) cad_free(&models[i]);
         free(models);
         inf_result_free(r);
@@ -348,7 +406,7 @@ static int inf_run(inf_model *g, int *ids, int P, const float *rows, int nrows, 
     t0 = ut_now();
     int agree = o->pick == INF_PICK_AGREEMENT && r->nvalid >= 3;
     if (agree) inf_agreement(r, models, &o->lim);
-    for (int i = 0; i < o->n; i++) {
+    for (int i = 0; i < r->n; i++) {
         const inf_candidate *c = &r->cand[i];
         if (!c->valid) continue;
         if (r->best < 0) { r->best = i; continue; }
@@ -356,7 +414,7 @@ static int inf_run(inf_model *g, int *ids, int P, const float *rows, int nrows, 
         if (agree && c->agreement != b->agreement ? c->agreement > b->agreement : c->logprob > b->logprob) r->best = i;
     }
     r->pick_s = ut_now() - t0;
-    for (int i = 0; i < o->n; i++) {
+    for (int i = 0; i < r->n; i++) {
         if (i == r->best) r->model = models[i];
         else if (r->cand[i].valid) cad_free(&models[i]);
     }

@@ -20,6 +20,10 @@
  *                        likelihood rule. (docs/generate.md says which measures better.)
  * r.best = -1 when no candidate is valid; each candidate's error says why it is not.
  *
+ * Retry: when none of the n candidates is valid, n fresh ones are sampled and executed (o.retry
+ * rounds, default 1): candidates n..2n-1 of the same seed, those one batch of 2n would have
+ * drawn; r.n counts them all. Prompts with a valid first candidate pay nothing.
+ *
  * Repair (execution-guided decoding): when no candidate is valid, each invalid one is cut back to
  * the start of the program line its error names (the whole program when it names none: a cut-off
  * answer, a solid that fails to build), and the model continues each cut answer once, all as one
@@ -27,6 +31,12 @@
  * o.repair rounds (default 2), while none is valid. A repaired candidate keeps its plan and the
  * program lines before the error; its log-probability is that of the whole answer. The model
  * writes every token: the executor only says where to start again (docs/generate.md measures it).
+ *
+ * Name-checked decoding (o.check_names, default on): while a candidate writes its program (after
+ * "</think>"), every token the sampler draws is checked by cad/prefixcheck.h against the program
+ * so far: a token that reads a name never declared, gives a curve or plane a wrong count of
+ * arguments, or closes a bracket that is not open, is refused and another one drawn from the
+ * model's remaining distribution (ml/sampler.h smp_opts.veto). The model still writes every token.
  *
  * Pictures (docs/vision_train.md): a model with a vision encoder (ml/vlm.h) also takes a picture.
  * inf_generate_image_file reads a PNG / JPEG and frames it with base/picture.h pic_load_framed at
@@ -66,6 +76,8 @@ typedef struct {
     ex_limits lim;     /* the sandbox limits of every candidate (default ex_default_limits) */
     int bf16;          /* 1: sample in SMP_BF16 (ml/sampler.h: bfloat16 KV cache and products), default 0 */
     int repair;        /* rounds of repair while no candidate is valid (default 2; 0: off) */
+    int retry;         /* while none is valid, rounds of n fresh candidates before repair (default 1) */
+    int check_names;   /* name-checked decoding (default 1; 0: off): see "Name-checked decoding" */
 } inf_opts;
 
 void inf_default_opts(inf_opts *o);
@@ -91,6 +103,7 @@ typedef struct {
     cad_model model;      /* the picked candidate's model (empty when best < 0) */
     int prompt_tokens;
     int repair_rounds;    /* repair rounds run (0 when a first candidate was valid) */
+    long vetoed;          /* tokens name-checked decoding refused (all rounds) */
     double sample_s, exec_s, pick_s; /* wall time of sampling, execution, picking (repairs in the
                                         first two) */
 } inf_result;

@@ -802,20 +802,47 @@ static int smp_append_text(const smp_opts *o, smp_seq *q, size_t *cap, int id) {
     return 0;
 }
 
+/* one token for sample i (its text so far in q) from logits z (V): drawn, then redrawn while
+ * o->veto refuses it (each refused logit masked in a copy, zc (V)); *lp: its log-probability
+ * under the unmasked z; *vetoed counts the refusals */
+static int smp_draw(const smp_sampler *s, smp_ws *w, const smp_opts *o, const smp_seq *q, int i, const float *z, float *zc,
+                    ut_rng *rng, float *lp, long *vetoed) {
+    int tok = smp_sample_row(z, s->V, o->temperature, o->top_k, o->top_p, rng, w->pscr, w->iscr, lp);
+    if (!o->veto || !o->tok) return tok;
+    float lse = z[tok] - *lp, l2;
+    for (int t = 0; t < SMP_VETO_TRIES; t++) {
+        for (int e = 0; e < o->neos; e++)
+            if (o->eos_ids[e] == tok) return tok;
+        int len;
+        const char *b = tok_token_bytes(o->tok, tok, &len);
+        if (!b || !o->veto(o->veto_ctx, i, q->text, q->text_len, b, len)) break;
+        (*vetoed)++;
+        if (z != zc) {
+            memcpy(zc, z, sizeof(float) * (size_t)s->V);
+            z = zc;
+        }
+        zc[tok] = -INFINITY;
+        tok = smp_sample_row(z, s->V, o->temperature, o->top_k, o->top_p, rng, w->pscr, w->iscr, &l2);
+    }
+    *lp = z[tok] - lse; /* the last token drawn is never masked: z[tok] is its own logit */
+    return tok;
+}
+
 /* Decode loop of one thread for samples [i0, i1): record each sampled token, drop finished samples,
  * run the live ones as one batch, sample the next tokens. Returns the tokens sampled in steps. */
 static long smp_decode_range(smp_sampler *s, smp_ws *w, const smp_opts *o, smp_seq *out, ut_rng *rng, size_t *tcap,
-                             int i0, int i1) {
+                             int i0, int i1, long *vetoed) {
     int n = i1 - i0, N = o->max_new;
     size_t V = (size_t)s->V;
     if (n <= 0) return 0;
     int *live = ut_malloc((size_t)n * 5 * sizeof(int)), *next = live + n, *tok = next + n, *pos = tok + n, *slot = pos + n;
     float *lp = ut_malloc((size_t)n * sizeof(float));
+    float *zc = o->veto ? ut_malloc(V * sizeof(float)) : NULL; /* the logits with refused tokens masked */
     /* first token of every sample from its prompt's last logits */
     for (int b = 0; b < n; b++) {
         const float *z = s->pre.logits + (size_t)s->sprm[i0 + b] * V;
         live[b] = i0 + b;
-        next[b] = smp_sample_row(z, s->V, o->temperature, o->top_k, o->top_p, &rng[i0 + b], w->pscr, w->iscr, &lp[b]);
+        next[b] = smp_draw(s, w, o, &out[i0 + b], i0 + b, z, zc, &rng[i0 + b], &lp[b], vetoed);
         if (o->logits_out) memcpy(o->logits_out + (size_t)(i0 + b) * N * V, z, V * sizeof(float));
     }
     long steps = 0;
@@ -846,12 +873,13 @@ static long smp_decode_range(smp_sampler *s, smp_ws *w, const smp_opts *o, smp_s
         for (int b = 0; b < B; b++) {
             const float *z = w->logits + (size_t)b * V;
             if (o->logits_out) memcpy(o->logits_out + ((size_t)live[b] * N + (size_t)out[live[b]].ntokens) * V, z, V * sizeof(float));
-            next[b] = smp_sample_row(z, s->V, o->temperature, o->top_k, o->top_p, &rng[live[b]], w->pscr, w->iscr, &lp[b]);
+            next[b] = smp_draw(s, w, o, &out[live[b]], live[b], z, zc, &rng[live[b]], &lp[b], vetoed);
         }
         steps += B;
     }
     free(live);
     free(lp);
+    free(zc);
     return steps;
 }
 
@@ -962,12 +990,12 @@ int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *ple
     }
     /* the samples are split into nt contiguous ranges, one per thread; each thread decodes its
      * range as one batch with no synchronisation until the end */
-    long steps = 0;
-#pragma omp parallel num_threads(nt) reduction(+ : steps)
+    long steps = 0, vetoed = 0;
+#pragma omp parallel num_threads(nt) reduction(+ : steps, vetoed)
     {
         int t = omp_get_thread_num(), k = omp_get_num_threads();
         int i0 = (int)((long)G * t / k), i1 = (int)((long)G * (t + 1) / k);
-        steps += smp_decode_range(s, &s->ws[t], o, out, rng, tcap, i0, i1);
+        steps += smp_decode_range(s, &s->ws[t], o, out, rng, tcap, i0, i1, &vetoed);
     }
     double t2 = ut_now();
     s->st.prefill_s = t1 - t0;
@@ -975,6 +1003,7 @@ int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *ple
     s->st.decode_tokens = steps;
     s->st.kv_bits = s->kv16 ? 16 : 32;
     s->st.bf16_products = s->bprod;
+    s->st.vetoed = vetoed;
     free(rng);
     free(tcap);
     return 0;

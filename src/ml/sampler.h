@@ -85,7 +85,17 @@ typedef struct {
     const int *nrows;
     int row_id;
     int precision;              /* SMP_F32 (0, the default) or SMP_BF16: see "Precision" above */
+    /* optional constrained decoding (needs tok): after drawing a token for sample i (its index in
+     * the call), the sampler asks veto(veto_ctx, i, text, len, bytes, nbytes) whether those bytes
+     * may follow the sample's text so far; a refused token's logit is masked and another one drawn
+     * from what is left, at most SMP_VETO_TRIES times (then the last draw stands). End-of-sequence
+     * ids are never asked about. The log-probability kept is that of the unmasked distribution.
+     * It is called from the sampler's threads at once: it must only read shared state. */
+    int (*veto)(void *ctx, int sample, const char *text, size_t len, const char *bytes, int nbytes);
+    void *veto_ctx;
 } smp_opts;
+
+#define SMP_VETO_TRIES 64
 
 enum { SMP_F32 = 0, SMP_BF16 = 1 };
 
@@ -105,6 +115,7 @@ typedef struct {
     long decode_tokens;          /* tokens sampled in decode steps (the first token comes from prefill) */
     int kv_bits;                 /* the last call's KV cache: 32 (float32) or 16 (bfloat16) */
     int bf16_products;           /* 1 when its decode products ran in bfloat16 (gm_bgemm_packed) */
+    long vetoed;                 /* draws refused by smp_opts.veto (each followed by another draw) */
 } smp_stats;
 
 typedef struct smp_sampler smp_sampler;
