@@ -87,7 +87,7 @@ typedef struct {
     int precision;              /* SMP_F32 (0, the default) or SMP_BF16: see "Precision" above */
 } smp_opts;
 
-enum { SMP_F32 = 0, SMP_BF16 = 1 };
+enum { SMP_F32 = 0, SMP_BF16 = 1, SMP_KV8 = 2 };
 
 enum { SMP_LENGTH = 0, SMP_EOS = 1, SMP_STOP = 2 };
 
