@@ -24,16 +24,31 @@ size_t smp_kv8_block_bytes(int hd) { return (size_t)128 * hd + 512; }
  * vcvtps2dq, written so that loops vectorise */
 static inline float smp_rint(float x) { return (x + 12582912.0f) - 12582912.0f; }
 
-/* x (hd) -> int8 in dst[i * step] for i < hd; returns the scale max|x| / 127 (0 for a zero x) */
-static float smp_q8(const float *x, int hd, int8_t *dst, size_t step) {
+/* max |x[i]| (16 running maxima, so that the loop vectorises without a reduction clause) */
+static float smp_absmax(const float *x, int n) {
+    float m[16] = {0};
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int l = 0; l < 16; l++) m[l] = fabsf(x[i + l]) > m[l] ? fabsf(x[i + l]) : m[l];
+    for (; i < n; i++) m[0] = fabsf(x[i]) > m[0] ? fabsf(x[i]) : m[0];
     float am = 0.0f;
-    for (int i = 0; i < hd; i++) am = fabsf(x[i]) > am ? fabsf(x[i]) : am;
-    float inv = am > 0.0f ? 127.0f / am : 0.0f;
-    for (int i = 0; i < hd; i++) {
-        float r = smp_rint(x[i] * inv);
-        dst[(size_t)i * step] = (int8_t)(r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
+    for (int l = 0; l < 16; l++) am = m[l] > am ? m[l] : am;
+    return am;
+}
+
+/* o[i] = x[i] * inv rounded to the nearest integer (ties to even), clamped to [-lim, lim]: the
+ * integer read from the bits of y + 1.5 * 2^23 (no float-to-int conversion, which GCC does not
+ * vectorise under the default trapping-math rules) */
+static inline void smp_quant(const float *x, int n, float inv, float lim, int32_t *o) {
+#pragma omp simd
+    for (int i = 0; i < n; i++) {
+        float y = x[i] * inv;
+        y = y > lim ? lim : y < -lim ? -lim : y;
+        float t = y + 12582912.0f;
+        uint32_t u;
+        memcpy(&u, &t, sizeof u);
+        o[i] = (int32_t)(u - 0x4B400000u);
     }
-    return am / 127.0f;
 }
 
 void smp_put_kv8(const float *k, const float *v, int j, int hd, uint8_t *blocks) {
@@ -42,27 +57,33 @@ void smp_put_kv8(const float *k, const float *v, int j, int hd, uint8_t *blocks)
     if (t == 0) memset(b, 0, smp_kv8_block_bytes(hd)); /* a new block: unused positions read as 0 */
     float *ksc = (float *)(b + (size_t)64 * hd), *vsc = ksc + SMP_ATT_BLOCK;
     int8_t *kt = (int8_t *)b + 2 * t, *vt = (int8_t *)b + (size_t)64 * hd + 512 + (size_t)(t / 2) * 2 * hd + (t & 1);
-    /* keys: element [i/2][t][i%2] at (i/2) * 128 + 2t + i%2: pairs of dimensions i, i+1 adjacent */
-    float am = 0.0f;
-    for (int i = 0; i < hd; i++) am = fabsf(k[i]) > am ? fabsf(k[i]) : am;
-    float inv = am > 0.0f ? 127.0f / am : 0.0f;
-    for (int i = 0; i < hd; i++) {
-        float r = smp_rint(k[i] * inv);
-        kt[(size_t)(i / 2) * SMP_KROW8 + (i & 1)] = (int8_t)(r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
+    float ka = smp_absmax(k, hd), va = smp_absmax(v, hd);
+    float ki = ka > 0.0f ? 127.0f / ka : 0.0f, vi = va > 0.0f ? 127.0f / va : 0.0f;
+    int32_t qi[64];
+    for (int i0 = 0; i0 < hd; i0 += 64) { /* keys: dimensions i, i+1 adjacent, pair rows 128 bytes apart */
+        int n = hd - i0 < 64 ? hd - i0 : 64;
+        smp_quant(k + i0, n, ki, 127.0f, qi);
+        for (int i = 0; i < n; i += 2) {
+            int8_t pr[2] = {(int8_t)qi[i], (int8_t)qi[i + 1]};
+            memcpy(kt + (size_t)((i0 + i) / 2) * SMP_KROW8, pr, 2);
+        }
+        smp_quant(v + i0, n, vi, 127.0f, qi);
+        for (int i = 0; i < n; i++) vt[2 * (size_t)(i0 + i)] = (int8_t)qi[i];
     }
-    ksc[t] = am / 127.0f;
-    vsc[t] = smp_q8(v, hd, vt, 2);
+    ksc[t] = ka / 127.0f;
+    vsc[t] = va / 127.0f;
 }
 
 float smp_q16_kv8(const float *q, int hd, int16_t *qq) {
     /* qmax keeps hd * qmax * 127 (the largest score sum) below 2^31 */
     float qmax = hd <= 516 ? 32767.0f : (float)(2147483647 / (127 * hd));
-    float am = 0.0f;
-    for (int i = 0; i < hd; i++) am = fabsf(q[i]) > am ? fabsf(q[i]) : am;
-    float inv = am > 0.0f ? qmax / am : 0.0f;
-    for (int i = 0; i < hd; i++) {
-        float r = smp_rint(q[i] * inv);
-        qq[i] = (int16_t)(r > qmax ? qmax : r < -qmax ? -qmax : r);
+    float am = smp_absmax(q, hd), inv = am > 0.0f ? qmax / am : 0.0f;
+    int32_t qi[64];
+    for (int i0 = 0; i0 < hd; i0 += 64) {
+        int n = hd - i0 < 64 ? hd - i0 : 64;
+        smp_quant(q + i0, n, inv, qmax, qi);
+#pragma omp simd
+        for (int i = 0; i < n; i++) qq[i0 + i] = (int16_t)qi[i];
     }
     return am / qmax;
 }
