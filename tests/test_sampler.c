@@ -481,6 +481,22 @@ TEST(sampler_cli_sample_json) {
     cJSON_Delete(b);
     free(o1);
     free(o2);
+    /* --kv8 (given after --bf16, which it replaces): reproducible, and it says so */
+    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " --kv8");
+    REQUIRE(tf_run_cmd(cmd, &o1) == 0);
+    REQUIRE(tf_run_cmd(cmd, &o2) == 0);
+    a = cJSON_Parse(o1);
+    b = cJSON_Parse(o2);
+    REQUIRE_MSG(a && b, "output: %s", o1);
+    pr = cJSON_GetObjectItem(a, "precision");
+    CHECK(cJSON_IsString(pr) && strstr(pr->valuestring, "8-bit KV cache"));
+    for (int i = 0; i < 3; i++)
+        CHECK(same_ids(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "samples"), i),
+                       cJSON_GetArrayItem(cJSON_GetObjectItem(b, "samples"), i)));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    free(o1);
+    free(o2);
     /* a missing folder is a file error (3); a bad option a usage error (2) */
     CHECK(tf_run_cmd("build/recad sample --model /nonexistent/ckpt --prompt x", &o1) == 3);
     CHECK(strstr(o1, "/nonexistent/ckpt/tokenizer.json") != NULL);
