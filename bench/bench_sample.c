@@ -2,7 +2,8 @@
  *
  *   build/bench/bench_sample [V D L H FF G P N [P2 P3 ...]]   (defaults 4096 256 6 4 704 8 64 256)
  *   THREADS=n sets the thread count (default 2); PRECISION=bf16 samples in SMP_BF16 (bfloat16 KV
- *   cache, and bfloat16 decode products where the CPU has AVX512_BF16; default f32).
+ *   cache, and bfloat16 decode products where the CPU has AVX512_BF16; default f32), PRECISION=kv8
+ *   in SMP_KV8 (8-bit KV cache, the same products).
  * With more prompt lengths P2, P3, ... the batch holds several prompts (P, P2, ...) of G samples
  * each, sampled together by smp_generate_multi (the GRPO case); tokens/s counts all of them.
  *
@@ -10,7 +11,7 @@
  * by G samples, N new tokens each, multinomial sampling at temperature 1. One warm-up group, then
  * the mean over 3 groups; decode tokens/s = G*N / seconds per group (prefill included, as in the
  * PyTorch program). Prints one line in the PyTorch program's format plus the time split (and, for
- * bf16, what ran: kv=16 products=bf16|f32). */
+ * bf16 and kv8, what ran: kv=16|8 products=bf16|f32). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +35,9 @@ int main(int argc, char **argv) {
     const char *th = getenv("THREADS");
     int threads = th ? atoi(th) : 2;
     const char *pr = getenv("PRECISION");
-    int bf16 = pr && !strcmp(pr, "bf16");
-    if (pr && *pr && !bf16 && strcmp(pr, "f32")) {
-        fprintf(stderr, "bench_sample: PRECISION must be f32 or bf16 (got %s)\n", pr);
+    int bf16 = pr && !strcmp(pr, "bf16"), kv8 = pr && !strcmp(pr, "kv8");
+    if (pr && *pr && !bf16 && !kv8 && strcmp(pr, "f32")) {
+        fprintf(stderr, "bench_sample: PRECISION must be f32, bf16 or kv8 (got %s)\n", pr);
         return 2;
     }
     nn_config c = {.vocab_size = V, .hidden_size = D, .intermediate_size = FF, .num_hidden_layers = L,
@@ -59,7 +60,7 @@ int main(int argc, char **argv) {
     }
     int rows = G * NP;
     smp_seq *out = calloc((size_t)rows, sizeof *out);
-    smp_opts o = {.n = G, .max_new = N, .temperature = 1.0f, .seed = 0, .precision = bf16 ? SMP_BF16 : SMP_F32};
+    smp_opts o = {.n = G, .max_new = N, .temperature = 1.0f, .seed = 0, .precision = kv8 ? SMP_KV8 : bf16 ? SMP_BF16 : SMP_F32};
     const int R = 3;
     double total = 0, pre = 0;
     for (int rep = 0; rep <= R; rep++) {
@@ -81,7 +82,8 @@ int main(int argc, char **argv) {
     if (NP > 1) printf("prompts=%d ", NP);
     printf("G=%d P=%s N=%d s_per_group=%.3f decode_tokens_per_s=%.0f prefill_ms=%.1f recad threads=%d", G, ps, N, dt,
            (double)rows * N / dt, 1e3 * pre / R, threads);
-    if (bf16) printf(" precision=bf16 kv=%d products=%s", smp_last_stats(s)->kv_bits, smp_last_stats(s)->bf16_products ? "bf16" : "f32");
+    if (bf16 || kv8) printf(" precision=%s kv=%d products=%s", kv8 ? "kv8" : "bf16", smp_last_stats(s)->kv_bits,
+                        smp_last_stats(s)->bf16_products ? "bf16" : "f32");
     printf("\n");
     free(out);
     for (int p = 0; p < NP; p++) free(prompts[p]);

@@ -8,7 +8,8 @@
 #   prompt length) and with ours.
 #   Then the reduced-precision mode (PRECISION=bf16: bfloat16 KV cache, bfloat16 decode products
 #   where the CPU has AVX512_BF16) at G=64 and in the mixed batch, each against PyTorch's G=64 run
-#   of this invocation and against our float32 line.
+#   of this invocation and against our float32 line; then the 8-bit KV cache mode (PRECISION=kv8:
+#   int8 keys and values with a scale per position and head, the same bfloat16 products) likewise.
 # usage (from the repository root): bench/sample_bench.sh [N]      THREADS=n (default 2)
 # Prints each program's line and the ratio of decode tokens/s (recad / PyTorch).
 set -e
@@ -47,11 +48,12 @@ awk -v a="$m" -v b="$ours64" 'BEGIN { printf "mixed 4x16 / recad G=64 = %.2f (%s
 if [ $torch = 1 ]; then
     awk -v a="$m" -v b="$theirs64" 'BEGIN { printf "mixed 4x16 ratio recad/pytorch G=64 = %.1fx (%s vs %s decode tokens/s)\n", a / b, a, b }'
 fi
-for what in G64 mixed; do
-    if [ $what = G64 ]; then
-        line=$(PRECISION=bf16 build/bench/bench_sample 4096 256 6 4 704 64 64 "$N"); f32=$ours64; name="bf16 G=64"
+for what in bf16:G64 bf16:mixed kv8:G64 kv8:mixed; do
+    prec=${what%%:*}
+    if [ "${what#*:}" = G64 ]; then
+        line=$(PRECISION=$prec build/bench/bench_sample 4096 256 6 4 704 64 64 "$N"); f32=$ours64; name="$prec G=64"
     else
-        line=$(PRECISION=bf16 build/bench/bench_sample 4096 256 6 4 704 16 40 "$N" 56 72 88); f32=$m; name="bf16 mixed 4x16"
+        line=$(PRECISION=$prec build/bench/bench_sample 4096 256 6 4 704 16 40 "$N" 56 72 88); f32=$m; name="$prec mixed 4x16"
     fi
     echo "recad:   $line"
     a=$(rate "$line")

@@ -544,6 +544,22 @@ TEST(sampler_cli_sample_json) {
     cJSON_Delete(b);
     free(o1);
     free(o2);
+    /* --kv8 (given after --bf16, which it replaces): reproducible, and it says so */
+    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " --kv8");
+    REQUIRE(tf_run_cmd(cmd, &o1) == 0);
+    REQUIRE(tf_run_cmd(cmd, &o2) == 0);
+    a = cJSON_Parse(o1);
+    b = cJSON_Parse(o2);
+    REQUIRE_MSG(a && b, "output: %s", o1);
+    pr = cJSON_GetObjectItem(a, "precision");
+    CHECK(cJSON_IsString(pr) && strstr(pr->valuestring, "8-bit KV cache"));
+    for (int i = 0; i < 3; i++)
+        CHECK(same_ids(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "samples"), i),
+                       cJSON_GetArrayItem(cJSON_GetObjectItem(b, "samples"), i)));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    free(o1);
+    free(o2);
     /* a missing folder is a file error (3); a bad option a usage error (2) */
     CHECK(tf_run_cmd("build/recad sample --model /nonexistent/ckpt --prompt x", &o1) == 3);
     CHECK(strstr(o1, "/nonexistent/ckpt/tokenizer.json") != NULL);
@@ -658,15 +674,16 @@ TEST(sampler_bf16_attention_readers) {
     REQUIRE(gm_set_isa(keep) == 0);
 }
 
-/* greedy SMP_BF16 run of N tokens; its logits at every step against the float32 full forward over
+/* greedy run of N tokens in a reduced precision (SMP_BF16, SMP_KV8); its logits at every step against the float32 full forward over
  * the same tokens: the largest difference relative to the step's logit range (returned), and the
  * number of steps whose greedy token is not the float32 argmax although the float32 top-2 margin
  * exceeds twice that step's largest difference (*clear_misses) */
-static double bf16_vs_full(nn_model *m, const int *prompt, int P, int N, int *clear_misses, double *smallest) {
+static double reduced_vs_full(nn_model *m, int precision, const int *prompt, int P, int N, int *clear_misses,
+                              double *smallest) {
     int V = m->cfg.vocab_size;
     smp_sampler *s = smp_new(m);
     float *lo = malloc((size_t)N * V * sizeof(float));
-    smp_opts o = {.n = 1, .max_new = N, .temperature = 0.0f, .logits_out = lo, .precision = SMP_BF16};
+    smp_opts o = {.n = 1, .max_new = N, .temperature = 0.0f, .logits_out = lo, .precision = precision};
     smp_seq q;
     if (smp_generate(s, prompt, P, &o, &q)) {
         free(lo);
@@ -720,7 +737,7 @@ TEST(sampler_bf16_logits_near_float32) {
     for (int rd = 3; rd >= 0; rd--) {
         if (!use_reader(rd)) continue;
         int misses;
-        double smallest, e = bf16_vs_full(m, prompt, P, N, &misses, &smallest);
+        double smallest, e = reduced_vs_full(m, SMP_BF16, prompt, P, N, &misses, &smallest);
         CHECK_MSG(e < 2e-2, "reader %d: logits differ by %.3g of their range", rd, e);
         CHECK_MSG(misses == 0, "reader %d: %d greedy tokens differ from a clear float32 argmax", rd, misses);
         CHECK_MSG(smallest > 1e-6, "reader %d: the 16-bit mode left a step's logits at float32 accuracy (%.3g)", rd, smallest);
@@ -731,7 +748,7 @@ TEST(sampler_bf16_logits_near_float32) {
     nn_model *m2 = small_model(V, 2, 4, 2, 0, 8);
     REQUIRE(m2);
     int misses;
-    double smallest, e = bf16_vs_full(m2, prompt, P, 24, &misses, &smallest);
+    double smallest, e = reduced_vs_full(m2, SMP_BF16, prompt, P, 24, &misses, &smallest);
     CHECK_MSG(e < 2e-2 && misses == 0, "head_dim 8: logits differ by %.3g, %d clear misses", e, misses);
     nn_free(m2);
     nn_free(m);
@@ -798,6 +815,327 @@ TEST(sampler_bf16_threads_isas_and_fallback) {
     for (int g = 0; g < G; g++) smp_seq_free(&a[g]);
     o.precision = 7;
     CHECK(smp_generate(s, prompt, P, &o, a) == -1 && strstr(ut_error(), "precision"));
+    smp_free(s);
+    nn_free(m);
+}
+
+/* ---- SMP_KV8: 8-bit KV cache (int8 with a scale per position and head), bfloat16 products ---- */
+
+/* the 8-bit cache readers: 0 portable, 1 AVX2, 2 AVX-512 (vpdpwssd); selects reader k through
+ * gm_set_isa and returns 1, or 0 where this CPU lacks it */
+static int use_kv8_reader(int k) {
+    gm_isa top = gm_isa_detected();
+    gm_set_bf16(1);
+    if ((k == 1 && top < GM_AVX2) || (k == 2 && top < GM_AVX512)) return 0;
+    if (gm_set_isa((gm_isa)k) != 0) return 0;
+    return smp_kv8_reader() == k;
+}
+
+/* element i of position t's key (which 0) or value (1) as the cache holds it: scale * int8 */
+static double kv8_at(const uint8_t *blocks, int hd, int t, int i, int which) {
+    const uint8_t *b = blocks + (size_t)(t / 64) * smp_kv8_block_bytes(hd);
+    int u = t % 64;
+    float sc[2];
+    memcpy(sc, b + (size_t)64 * hd + 4 * (size_t)u, 4);
+    memcpy(sc + 1, b + (size_t)64 * hd + 256 + 4 * (size_t)u, 4);
+    int8_t x = which ? (int8_t)b[(size_t)64 * hd + 512 + (size_t)(u / 2) * 2 * hd + 2 * (size_t)i + (u & 1)]
+                     : (int8_t)b[(size_t)(i / 2) * 128 + 2 * (size_t)u + (i & 1)];
+    return (double)sc[which] * x;
+}
+
+/* float64 attention of q (hd) over n positions whose keys and values come from get(t, i, which) */
+static void attention_ref(const double *q, int hd, int n, double (*get)(const void *, int, int, int), const void *ctx,
+                          double *out) {
+    double *sc = malloc(sizeof(double) * (size_t)n), mx = -INFINITY, den = 0.0;
+    for (int t = 0; t < n; t++) {
+        double d = 0.0;
+        for (int i = 0; i < hd; i++) d += q[i] * get(ctx, t, i, 0);
+        sc[t] = d / sqrt((double)hd);
+        mx = sc[t] > mx ? sc[t] : mx;
+    }
+    for (int i = 0; i < hd; i++) out[i] = 0.0;
+    for (int t = 0; t < n; t++) {
+        double p = exp(sc[t] - mx);
+        den += p;
+        for (int i = 0; i < hd; i++) out[i] += p * get(ctx, t, i, 1);
+    }
+    for (int i = 0; i < hd; i++) out[i] /= den;
+    free(sc);
+}
+
+typedef struct {
+    const uint8_t *b1, *b2; /* the prompt part (n1 positions) and the own part */
+    const float *k, *v;     /* the float32 keys and values (n, hd) */
+    int hd, n1;
+} kv8_src;
+
+static double kv8_get_cache(const void *c, int t, int i, int which) {
+    const kv8_src *s = c;
+    return t < s->n1 ? kv8_at(s->b1, s->hd, t, i, which) : kv8_at(s->b2, s->hd, t - s->n1, i, which);
+}
+
+static double kv8_get_float(const void *c, int t, int i, int which) {
+    const kv8_src *s = c;
+    return (which ? s->v : s->k)[(size_t)t * s->hd + i];
+}
+
+/* One head's attention through the 8-bit cache (smp_put_kv8, then smp_attend_kv8 over a prompt
+ * part of n/3 positions and an own part of the rest, as the sampler calls it) on every reader:
+ * against float64 attention over the int16 query and the cached int8 keys and values times their
+ * scales, within 1e-4 of the largest |value| (what is left is the weights' int16 rounding, 2^-16 of
+ * a block's largest, and float32 sums); against float64 attention over the float32 inputs within
+ * 2e-2 of it (the int8 rounding: 1/254 of each vector's largest |element|); and the readers agree
+ * bit for bit (integer sums; the same float32 steps). Head sizes with and without vector tails,
+ * position counts around the blocks of 64 and odd; the cache starts as garbage bytes. */
+TEST(sampler_kv8_attention_readers) {
+    static const int hds[] = {2, 6, 8, 64, 72, 130}, ns[] = {1, 2, 17, 64, 65, 131, 300};
+    gm_isa keep = gm_isa_current();
+    ut_rng r;
+    ut_rng_seed(&r, 78);
+    int nreaders = 0;
+    double worst_q = 0.0, worst_f = 0.0;
+    for (int hi = 0; hi < 6; hi++)
+        for (int ni = 0; ni < 7; ni++) {
+            int hd = hds[hi], n = ns[ni], n1 = n / 3, n2 = n - n1;
+            float scale = 1.0f / sqrtf((float)hd), *q = malloc(sizeof(float) * hd), *k = malloc(sizeof(float) * n * hd),
+                  *v = malloc(sizeof(float) * n * hd);
+            for (int i = 0; i < hd; i++) q[i] = 1.5f * (float)ut_rng_normal(&r);
+            for (int i = 0; i < n * hd; i++) k[i] = (float)ut_rng_normal(&r), v[i] = (float)ut_rng_normal(&r);
+            int16_t *qq = malloc(sizeof(int16_t) * hd);
+            float qs = smp_q16_kv8(q, hd, qq);
+            size_t bb = smp_kv8_block_bytes(hd), c1 = (size_t)(n1 + 63) / 64 * bb, c2 = (size_t)(n2 + 63) / 64 * bb;
+            uint8_t *b1 = malloc(c1 + 1), *b2 = malloc(c2);
+            memset(b1, 0xa7, c1), memset(b2, 0x81, c2);
+            for (int t = 0; t < n; t++)
+                if (t < n1) smp_put_kv8(k + (size_t)t * hd, v + (size_t)t * hd, t, hd, b1);
+                else smp_put_kv8(k + (size_t)t * hd, v + (size_t)t * hd, t - n1, hd, b2);
+            kv8_src src = {b1, b2, k, v, hd, n1};
+            double *qd = malloc(sizeof(double) * hd), *qf = malloc(sizeof(double) * hd), *rq = malloc(sizeof(double) * hd),
+                   *rf = malloc(sizeof(double) * hd), vmax = 0.0;
+            for (int i = 0; i < hd; i++) qd[i] = (double)qs * qq[i], qf[i] = q[i];
+            for (int i = 0; i < n * hd; i++) vmax = fabs(v[i]) > vmax ? fabs(v[i]) : vmax;
+            attention_ref(qd, hd, n, kv8_get_cache, &src, rq);
+            attention_ref(qf, hd, n, kv8_get_float, &src, rf);
+            float *out = malloc(sizeof(float) * hd), *first = malloc(sizeof(float) * hd), fm = 0.0f, fd = 0.0f;
+            int have = 0;
+            for (int rd = 0; rd < 3; rd++) {
+                if (!use_kv8_reader(rd)) continue;
+                nreaders += hi == 0 && ni == 0;
+                float m = -INFINITY, dn = 0.0f;
+                memset(out, 0, sizeof(float) * hd);
+                if (n1) smp_attend_kv8(qq, qs, b1, n1, hd, scale, &m, &dn, out, NULL);
+                smp_attend_kv8(qq, qs, b2, n2, hd, scale, &m, &dn, out, NULL);
+                if (have)
+                    CHECK_MSG(!memcmp(out, first, sizeof(float) * hd) && m == fm && dn == fd,
+                              "reader %d, hd %d, n %d differs from the first reader", rd, hd, n);
+                else memcpy(first, out, sizeof(float) * hd), fm = m, fd = dn, have = 1;
+                double eq = 0.0, ef = 0.0;
+                for (int i = 0; i < hd; i++) {
+                    double o = out[i] / dn, a = fabs(o - rq[i]), b = fabs(o - rf[i]);
+                    eq = a > eq || isnan(a) ? a : eq;
+                    ef = b > ef || isnan(b) ? b : ef;
+                }
+                CHECK_MSG(eq <= 1e-4 * vmax, "reader %d, hd %d, n %d: off by %.3g of the largest value (cached inputs)", rd, hd,
+                          n, eq / vmax);
+                CHECK_MSG(ef <= 2e-2 * vmax, "reader %d, hd %d, n %d: off by %.3g of the largest value (float inputs)", rd, hd,
+                          n, ef / vmax);
+                worst_q = fmax(worst_q, eq / vmax), worst_f = fmax(worst_f, ef / vmax);
+            }
+            free(q), free(k), free(v), free(qq), free(b1), free(b2), free(qd), free(qf), free(rq), free(rf), free(out),
+                free(first);
+        }
+    CHECK(nreaders >= 1);
+    CHECK(worst_f > 1e-4 && worst_q < worst_f); /* the 8-bit cache really rounds, and the rest is far smaller */
+    REQUIRE(gm_set_isa(keep) == 0);
+}
+
+/* next-token logits of SMP_KV8 against the float32 model (full forward over the same tokens): on
+ * the head_dim 64 model within 3e-2 of the step's logit range (measured 1.7e-2 with bfloat16
+ * products, 1.95e-2 with float32 ones; SMP_BF16 1.3e-2 and 6.1e-3), on the head_dim 8 model within
+ * 8e-2 (measured 5.3e-2; SMP_BF16 1.9e-2). An int8 element carries up to 1/254 of its vector's
+ * largest |element| of error against bfloat16's 2^-9 of itself, about 3-5 times more on Gaussian
+ * vectors, and these test models' large weights amplify it from layer to layer (a trained model
+ * with head_dim 32 stays within 0.8%, docs/engine.md). Greedy tokens agree wherever float32's top-2
+ * margin is clear of the step's error, and the mode really changes the arithmetic; on every
+ * reader (vpdpwssd with bfloat16 products where the CPU has them; AVX2 and portable: float32
+ * products) */
+TEST(sampler_kv8_logits_near_float32) {
+    gm_isa keep = gm_isa_current();
+    int V = 61, P = 9, N = 40, prompt[9];
+    random_prompt(prompt, P, V, 21);
+    nn_model *m = wide_model(V, 31);
+    REQUIRE(m);
+    int nrd = 0;
+    for (int rd = 2; rd >= 0; rd--) {
+        if (!use_kv8_reader(rd)) continue;
+        nrd++;
+        int misses;
+        double smallest, e = reduced_vs_full(m, SMP_KV8, prompt, P, N, &misses, &smallest);
+        CHECK_MSG(e < 3e-2, "reader %d: logits differ by %.3g of their range", rd, e);
+        CHECK_MSG(misses == 0, "reader %d: %d greedy tokens differ from a clear float32 argmax", rd, misses);
+        CHECK_MSG(smallest > 1e-6, "reader %d: the 8-bit mode left a step's logits at float32 accuracy (%.3g)", rd, smallest);
+    }
+    CHECK(nrd >= 1);
+    REQUIRE(gm_set_isa(keep) == 0);
+    /* the small model with head_dim 8 (tails of the vector loops) */
+    nn_model *m2 = small_model(V, 2, 4, 2, 0, 8);
+    REQUIRE(m2);
+    int misses;
+    double smallest, e = reduced_vs_full(m2, SMP_KV8, prompt, P, 24, &misses, &smallest);
+    CHECK_MSG(e < 8e-2 && misses == 0, "head_dim 8: logits differ by %.3g, %d clear misses", e, misses);
+    nn_free(m2);
+    nn_free(m);
+}
+
+/* sampling (not greedy) in SMP_KV8: the same tokens and log-probabilities (within 1e-4) on one and
+ * two threads and in a group and alone; with float32 products (gm_set_bf16(0)) the three cache
+ * readers give the same samples bit for bit; the statistics say what ran */
+TEST(sampler_kv8_threads_and_readers) {
+    gm_isa keep = gm_isa_current();
+    int V = 61, P = 70, N = 20, G = 6, prompt[70]; /* P > 64: the prompt cache has two blocks */
+    random_prompt(prompt, P, V, 3);
+    nn_model *m = wide_model(V, 5);
+    REQUIRE(m);
+    smp_sampler *s = smp_new(m);
+    smp_opts o = {.n = G, .max_new = N, .temperature = 1.0f, .top_p = 0.95f, .seed = 17, .precision = SMP_KV8};
+    smp_seq a[6], b[6], one;
+    REQUIRE(smp_generate(s, prompt, P, &o, a) == 0);
+    CHECK(smp_last_stats(s)->kv_bits == 8);
+    CHECK(smp_last_stats(s)->bf16_products == gm_has_bf16());
+    nn_set_threads(m, 2);
+    REQUIRE(smp_generate(s, prompt, P, &o, b) == 0);
+    nn_set_threads(m, 1);
+    smp_opts o1 = o;
+    o1.n = 1;
+    o1.seed = o.seed + 4 * 0x9E3779B97F4A7C15ull;
+    REQUIRE(smp_generate(s, prompt, P, &o1, &one) == 0);
+    CHECK(one.ntokens == a[4].ntokens && !memcmp(one.tokens, a[4].tokens, (size_t)one.ntokens * sizeof(int)));
+    for (int k = 0; k < one.ntokens && k < a[4].ntokens; k++) CHECK_NEAR(one.logprobs[k], a[4].logprobs[k], 1e-4);
+    smp_seq_free(&one);
+    for (int g = 0; g < G; g++) {
+        CHECK_MSG(a[g].ntokens == b[g].ntokens && !memcmp(a[g].tokens, b[g].tokens, (size_t)a[g].ntokens * sizeof(int)),
+                  "sample %d differs between 1 and 2 threads", g);
+        for (int k = 0; k < a[g].ntokens && k < b[g].ntokens; k++) CHECK_NEAR(a[g].logprobs[k], b[g].logprobs[k], 1e-4);
+        smp_seq_free(&b[g]);
+    }
+    /* float32 products on every reader: the same bits */
+    smp_seq c[6];
+    int first = 1;
+    for (int rd = 2; rd >= 0; rd--) {
+        if (!use_kv8_reader(rd)) continue;
+        gm_set_bf16(0);
+        REQUIRE(smp_generate(s, prompt, P, &o, first ? b : c) == 0);
+        CHECK(smp_last_stats(s)->kv_bits == 8 && smp_last_stats(s)->bf16_products == 0);
+        if (first) {
+            first = 0;
+            continue;
+        }
+        for (int g = 0; g < G; g++) {
+            CHECK_MSG(b[g].ntokens == c[g].ntokens && !memcmp(b[g].tokens, c[g].tokens, (size_t)b[g].ntokens * sizeof(int)) &&
+                          !memcmp(b[g].logprobs, c[g].logprobs, (size_t)b[g].ntokens * sizeof(float)),
+                      "sample %d differs between reader %d and the first one", g, rd);
+            smp_seq_free(&c[g]);
+        }
+    }
+    for (int g = 0; g < G && !first; g++) smp_seq_free(&b[g]);
+    gm_set_bf16(1);
+    REQUIRE(gm_set_isa(keep) == 0);
+    for (int g = 0; g < G; g++) smp_seq_free(&a[g]);
+    smp_free(s);
+    nn_free(m);
+}
+
+/* SMP_KV8 with a prompt of 300 tokens prefilled by two threads (rows of one block of 64 positions
+ * on both): every repetition gives the same first-token logits bit for bit, within 3e-2 of the
+ * range of the float32 full forward's; and on the AVX2 reader as well */
+TEST(sampler_kv8_long_prompt_on_two_threads) {
+    nn_config c = {.vocab_size = 61, .hidden_size = 128, .intermediate_size = 96, .num_hidden_layers = 2,
+                   .num_attention_heads = 2, .num_key_value_heads = 2, .max_position_embeddings = 320,
+                   .tie_word_embeddings = 0, .rope_theta = 10000.0f, .rms_norm_eps = 1e-6f};
+    nn_model *m = nn_new(&c);
+    REQUIRE(m);
+    nn_set_threads(m, 1);
+    nn_init_random(m, 17, 0.125f);
+    enum { P = 300, V = 61 };
+    int *prompt = malloc(P * sizeof(int));
+    random_prompt(prompt, P, V, 9);
+    REQUIRE(nn_forward(m, prompt, NULL, NULL, 0.0f, 1, P) == 0);
+    float full[V], lo[2 * V], lo0[V];
+    memcpy(full, m->acts.logits + (size_t)(P - 1) * V, sizeof full);
+    float mx = full[0], mn = full[0];
+    for (int i = 0; i < V; i++) mx = fmaxf(mx, full[i]), mn = fminf(mn, full[i]);
+    nn_set_threads(m, 2);
+    smp_sampler *s = smp_new(m);
+    gm_isa keep = gm_isa_current();
+    for (int rd = 2; rd >= 1; rd--) {
+        if (!use_kv8_reader(rd)) continue;
+        double worst = 0;
+        for (int rep = 0; rep < 10; rep++) {
+            smp_opts o = {.n = 2, .max_new = 1, .temperature = 0.0f, .logits_out = lo, .precision = SMP_KV8};
+            smp_seq q[2];
+            REQUIRE_MSG(smp_generate(s, prompt, P, &o, q) == 0, "%s", ut_error());
+            for (int i = 0; i < V; i++) worst = fmax(worst, fabs(lo[i] - full[i]));
+            if (rep == 0) memcpy(lo0, lo, sizeof lo0);
+            else CHECK_MSG(!memcmp(lo0, lo, sizeof lo0), "reader %d: repetition %d differs from the first", rd, rep);
+            smp_seq_free(&q[0]), smp_seq_free(&q[1]);
+        }
+        CHECK_MSG(worst < 3e-2 * (mx - mn), "reader %d: prefill logits differ from the full forward by %.3g of their range", rd,
+                  worst / (mx - mn));
+        CHECK(worst > 0.0);
+    }
+    REQUIRE(gm_set_isa(keep) == 0);
+    smp_free(s);
+    nn_free(m);
+    free(prompt);
+}
+
+/* SMP_KV8 with several prompts of different lengths x n samples in one batch on two threads: row
+ * p*n+k equals sample k of that prompt sampled alone with the matching seed (same tokens, logits
+ * within 1e-4), as in float32 */
+TEST(sampler_kv8_mixed_prompts_match_single_prompts) {
+    enum { NP = 4, n = 3, N = 20, V = 53 };
+    int plen[NP] = {5, 70, 1, 23}, eos[] = {7};
+    nn_model *m = wide_model(V, 21);
+    REQUIRE(m);
+    smp_sampler *s = smp_new(m);
+    int *prompts[NP];
+    for (int p = 0; p < NP; p++) {
+        prompts[p] = malloc((size_t)plen[p] * sizeof(int));
+        random_prompt(prompts[p], plen[p], V, 40 + (uint64_t)p);
+    }
+    float *lo = malloc((size_t)NP * n * N * V * sizeof(float)), *l1 = malloc((size_t)n * N * V * sizeof(float));
+    smp_opts o = {.n = n, .max_new = N, .temperature = 1.1f, .top_p = 0.97f, .seed = 99, .eos_ids = eos, .neos = 1,
+                  .logits_out = lo, .precision = SMP_KV8};
+    smp_seq mix[NP * n], one[n];
+    nn_set_threads(m, 2);
+    REQUIRE_MSG(smp_generate_multi(s, (const int *const *)prompts, plen, NP, &o, mix) == 0, "%s", ut_error());
+    CHECK(smp_last_stats(s)->kv_bits == 8);
+    nn_set_threads(m, 1);
+    for (int p = 0; p < NP; p++) {
+        smp_opts o1 = o;
+        o1.seed = o.seed + (uint64_t)(p * n) * 0x9E3779B97F4A7C15ull;
+        o1.logits_out = l1;
+        REQUIRE(smp_generate(s, prompts[p], plen[p], &o1, one) == 0);
+        for (int k = 0; k < n; k++) {
+            const smp_seq *a = &mix[p * n + k], *b = &one[k];
+            CHECK_MSG(a->ntokens == b->ntokens && !memcmp(a->tokens, b->tokens, (size_t)a->ntokens * sizeof(int)),
+                      "prompt %d sample %d differs between the mixed batch and the prompt alone", p, k);
+            double md = 0;
+            for (int t = 0; t < a->ntokens && t < b->ntokens; t++) {
+                CHECK_NEAR(a->logprobs[t], b->logprobs[t], 1e-4);
+                for (int i = 0; i < V; i++) {
+                    double d = fabs(lo[(((size_t)(p * n + k)) * N + t) * V + i] - l1[((size_t)k * N + t) * V + i]);
+                    md = d > md ? d : md;
+                }
+            }
+            CHECK_MSG(md < 1e-4, "prompt %d sample %d: logits differ by %.3g", p, k, md);
+            smp_seq_free(&one[k]);
+        }
+    }
+    for (int i = 0; i < NP * n; i++) smp_seq_free(&mix[i]);
+    for (int p = 0; p < NP; p++) free(prompts[p]);
+    free(lo);
+    free(l1);
     smp_free(s);
     nn_free(m);
 }

@@ -22,7 +22,8 @@ typedef struct {
     float *h;      /* (R, D)   normalised */
     float *qkv;    /* (R, QKV) */
     float *att;    /* (R, Q)   attention output */
-    uint16_t *qh;  /* (R, Q)   the queries rounded to bfloat16 (SMP_BF16) */
+    uint16_t *qh;  /* (R, Q)   the queries rounded to bfloat16 (SMP_BF16), or int16 (SMP_KV8) */
+    float *qsc;    /* (R, H)   SMP_KV8: the int16 queries' scales, one per row and head */
     float *gu;     /* (R, 2F)  gate | up */
     float *act;    /* (R, F)   silu(gate) * up */
     float *logits; /* (lcap, V) */
@@ -37,8 +38,13 @@ struct smp_sampler {
      * and G (samples of all prompts) */
     float *pk, *pv;     /* (L, NP, KV, P, hd) float32; when kv16 uint16_t bfloat16 pairs, P even */
     float *gk, *gv;     /* (L, G, KV, N, hd) likewise, N even when kv16 */
+                        /* when kv8: pk (L, NP, KV, P64/64 blocks) and gk (L, G, KV, N64/64 blocks)
+                         * of smp_kv8_block_bytes(hd) each (keys, scales, values: sampler_int.h);
+                         * pv, gv unused */
     size_t pkcap, pvcap, gkcap, gvcap; /* floats allocated in each */
     int kv16;           /* this call's cache holds bfloat16 (SMP_BF16) */
+    int kv8;            /* this call's cache holds int8 with scales (SMP_KV8) */
+    size_t kv8b;        /* bytes per 64-position block of the 8-bit cache */
     int bprod;          /* this call's decode products run on bfloat16 weights (pk_b) */
     int NP, P, N, G;    /* key blocks are padded to multiples of SMP_ATT_BLOCK positions */
     size_t P64, N64;    /* key positions per head: P, N rounded up to SMP_ATT_BLOCK */
@@ -83,6 +89,7 @@ static void smp_ws_free(smp_ws *w) {
     free(w->qkv);
     free(w->att);
     free(w->qh);
+    free(w->qsc);
     free(w->gu);
     free(w->act);
     free(w->logits);
@@ -99,6 +106,7 @@ static void smp_ws_reserve(const smp_sampler *s, smp_ws *w, int R, int nlog) {
         free(w->qkv);
         free(w->att);
         free(w->qh);
+        free(w->qsc);
         free(w->gu);
         free(w->act);
         w->x = ut_malloc((size_t)R * s->D * sizeof(float));
@@ -106,6 +114,7 @@ static void smp_ws_reserve(const smp_sampler *s, smp_ws *w, int R, int nlog) {
         w->qkv = ut_malloc((size_t)R * s->QKV * sizeof(float));
         w->att = ut_malloc((size_t)R * s->Q * sizeof(float));
         w->qh = ut_malloc((size_t)R * s->Q * sizeof(uint16_t));
+        w->qsc = ut_malloc((size_t)R * s->H * sizeof(float));
         w->gu = ut_malloc((size_t)R * 2 * s->F * sizeof(float));
         w->act = ut_malloc((size_t)R * s->F * sizeof(float));
         w->rcap = R;
@@ -167,7 +176,7 @@ static float *smp_regrow(float *p, size_t *cap, size_t need) {
 
 /* sizes the cache for NP prompts of lengths plen (Ptot tokens in all) with n samples each of up
  * to N new tokens, and nthr decode workspaces */
-static void smp_reserve(smp_sampler *s, const int *plen, int NP, int n, int N, int nthr, int kv16) {
+static void smp_reserve(smp_sampler *s, const int *plen, int NP, int n, int N, int nthr, int kv16, int kv8) {
     int P = 0, Ptot = 0, G = NP * n;
     for (int p = 0; p < NP; p++) P = plen[p] > P ? plen[p] : P, Ptot += plen[p];
     size_t P64 = (size_t)(P + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
@@ -176,12 +185,20 @@ static void smp_reserve(smp_sampler *s, const int *plen, int NP, int n, int N, i
     size_t Pv = kv16 ? (size_t)(P + 1) / 2 * 2 : (size_t)P, Nv = kv16 ? (size_t)(N + 1) / 2 * 2 : (size_t)N;
     /* floats for e elements: e, or e/2 rounded up for 16-bit elements */
 #define SMP_CACHE_FLOATS(e) (kv16 ? ((e) + 1) / 2 : (e))
-    s->pk = smp_regrow(s->pk, &s->pkcap, SMP_CACHE_FLOATS(lkh * NP * P64));
-    s->pv = smp_regrow(s->pv, &s->pvcap, SMP_CACHE_FLOATS(lkh * NP * Pv));
-    s->gk = smp_regrow(s->gk, &s->gkcap, SMP_CACHE_FLOATS(lkh * (size_t)G * N64));
-    s->gv = smp_regrow(s->gv, &s->gvcap, SMP_CACHE_FLOATS(lkh * (size_t)G * Nv));
+    s->kv8b = smp_kv8_block_bytes(s->hd);
+    if (kv8) { /* blocks of keys, scales and values (a multiple of 4 bytes each) */
+        size_t lk = (size_t)s->L * s->KV * (s->kv8b / sizeof(float));
+        s->pk = smp_regrow(s->pk, &s->pkcap, lk * NP * (P64 / SMP_ATT_BLOCK));
+        s->gk = smp_regrow(s->gk, &s->gkcap, lk * (size_t)G * (N64 / SMP_ATT_BLOCK));
+    } else {
+        s->pk = smp_regrow(s->pk, &s->pkcap, SMP_CACHE_FLOATS(lkh * NP * P64));
+        s->pv = smp_regrow(s->pv, &s->pvcap, SMP_CACHE_FLOATS(lkh * NP * Pv));
+        s->gk = smp_regrow(s->gk, &s->gkcap, SMP_CACHE_FLOATS(lkh * (size_t)G * N64));
+        s->gv = smp_regrow(s->gv, &s->gvcap, SMP_CACHE_FLOATS(lkh * (size_t)G * Nv));
+    }
 #undef SMP_CACHE_FLOATS
     s->kv16 = kv16;
+    s->kv8 = kv8;
     if (NP > s->plcap) s->plen = ut_realloc(s->plen, (size_t)NP * sizeof(int)), s->plcap = NP;
     if (G > s->spcap) s->sprm = ut_realloc(s->sprm, (size_t)G * sizeof(int)), s->spcap = G;
     memcpy(s->plen, plen, (size_t)NP * sizeof(int));
@@ -447,6 +464,12 @@ static void smp_cache_put(const smp_sampler *s, int l, const float *row, int slo
     const int hd = s->hd;
     const float *kr = row + s->Q + (size_t)g * hd, *vr = row + s->Q + s->K + (size_t)g * hd;
     int j = slot < 0 ? pos : pos - s->plen[s->sprm[slot]];
+    if (s->kv8) {
+        size_t head = slot < 0 ? (((size_t)l * s->NP + (size_t)(-1 - slot)) * s->KV + g) * (s->P64 / SMP_ATT_BLOCK)
+                               : (((size_t)l * s->G + slot) * s->KV + g) * (s->N64 / SMP_ATT_BLOCK);
+        smp_put_kv8(kr, vr, j, hd, (uint8_t *)(slot < 0 ? s->pk : s->gk) + head * s->kv8b);
+        return;
+    }
     size_t hk, hv; /* this head's cache: keys at hk, values at hv (elements) */
     void *kc, *vc;
     if (slot < 0) {
@@ -474,6 +497,25 @@ static void smp_cache_put(const smp_sampler *s, int l, const float *row, int slo
  * bytes either way), then the values. Returns the number of lines. */
 static long smp_pf_own(const smp_sampler *s, int l, int slot, int g, int n, smp_pf *pf) {
     const size_t es = s->kv16 ? 2 : 4, hd = (size_t)s->hd, gkv = ((size_t)l * s->G + slot) * s->KV + g;
+    if (s->kv8) { /* whole blocks; of the last one the key groups in use of each pair row (128 bytes),
+                   * then its scales and value pair rows in use (contiguous) */
+        const char *b = (const char *)s->gk + gkv * (s->N64 / SMP_ATT_BLOCK) * s->kv8b;
+        size_t full = (size_t)(n / SMP_ATT_BLOCK) * s->kv8b;
+        int nb = n % SMP_ATT_BLOCK;
+        memset(pf, 0, sizeof *pf);
+        long total = 0;
+        if (full) pf->p[pf->nr] = b, pf->lines[pf->nr] = (int)(full / 64), pf->rows[pf->nr++] = 1, total += (long)(full / 64);
+        if (nb) {
+            const char *lb = b + full;
+            int kl = ((nb + 15) / 16 * 32 + 63) / 64;
+            pf->p[pf->nr] = lb, pf->stride[pf->nr] = 2 * SMP_ATT_BLOCK, pf->lines[pf->nr] = kl, pf->rows[pf->nr++] = (int)(hd / 2);
+            total += (long)kl * (long)(hd / 2);
+            size_t vb = 512 + (size_t)(nb + 1) / 2 * 2 * hd;
+            pf->p[pf->nr] = lb + 64 * hd, pf->lines[pf->nr] = (int)((vb + 63) / 64), pf->rows[pf->nr++] = 1;
+            total += (long)((vb + 63) / 64);
+        }
+        return total;
+    }
     const char *kb = (const char *)s->gk + gkv * s->N64 * hd * es, *vb = (const char *)s->gv + gkv * s->Nv * hd * es;
     size_t full = (size_t)(n / SMP_ATT_BLOCK) * SMP_ATT_BLOCK * hd * es;
     size_t vbytes = (s->kv16 ? (size_t)(n + 1) / 2 * 2 : (size_t)n) * hd * es;
@@ -515,7 +557,7 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
     /* decode steps (rows of samples, never mixed with prompt rows) of SMP_BF16 multiply with the
      * bfloat16 panels where the CPU has them; prefills stay float32 */
     const uint32_t *bw = s->bprod && R > 0 && slot[0] >= 0 ? s->pk_b : NULL;
-    const int kv16 = s->kv16;
+    const int kv16 = s->kv16, kv8 = s->kv8;
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
     for (int r = 0; r < R; r++)
         memcpy(w->x + (size_t)r * D, xrow && xrow[r] ? xrow[r] : p->embed + (size_t)tok[r] * D, D * sizeof(float));
@@ -536,6 +578,9 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
             const float *cs = m->rope_cos + (size_t)pos[r] * hd2, *sn = m->rope_sin + (size_t)pos[r] * hd2;
             for (int hh = 0; hh < H + KV; hh++) nn_rope_row(row + (size_t)hh * hd, hd, cs, sn);
             if (kv16) gm_to_bf16(row, w->qh + (size_t)r * Q, (size_t)Q);
+            if (kv8)
+                for (int hh = 0; hh < H; hh++)
+                    w->qsc[(size_t)r * H + hh] = smp_q16_kv8(row + (size_t)hh * hd, hd, (int16_t *)w->qh + (size_t)r * Q + (size_t)hh * hd);
         }
         /* the prompt rows' keys and values (other rows read them), on this thread in row order: the
          * first row of a block clears it, and in the loop above the rows of one block may fall to
@@ -567,7 +612,15 @@ static void smp_forward(smp_sampler *s, smp_ws *w, const int *tok, const int *po
                 const float *q = w->qkv + (size_t)r * QKV + (size_t)hh * hd;
                 float *o = w->att + (size_t)r * Q + (size_t)hh * hd, mx = -INFINITY, den = 0.0f;
                 for (int i = 0; i < hd; i++) o[i] = 0.0f;
-                if (kv16) {
+                if (kv8) {
+                    const int16_t *qq = (const int16_t *)w->qh + (size_t)r * Q + (size_t)hh * hd;
+                    float qs = w->qsc[(size_t)r * H + hh];
+                    const uint8_t *pblk = (const uint8_t *)s->pk + pkv * (P64 / SMP_ATT_BLOCK) * s->kv8b;
+                    smp_attend_kv8(qq, qs, pblk, slot[r] < 0 ? pos[r] + 1 : plen, hd, scale, &mx, &den, o, pf);
+                    if (slot[r] >= 0)
+                        smp_attend_kv8(qq, qs, (const uint8_t *)s->gk + gkv * (N64 / SMP_ATT_BLOCK) * s->kv8b, pos[r] - plen + 1, hd,
+                                       scale, &mx, &den, o, pf);
+                } else if (kv16) {
                     const uint16_t *pk = (const uint16_t *)s->pk, *pv = (const uint16_t *)s->pv;
                     const uint16_t *qh = w->qh + (size_t)r * Q + (size_t)hh * hd;
                     smp_attend_bf16(qh, pk + pkv * P64 * hd, pv + pkv * Pv * hd, slot[r] < 0 ? pos[r] + 1 : plen, hd, scale, &mx,
@@ -901,6 +954,9 @@ static void smp_prefill_each(smp_sampler *s, const int *tok, const int *pos, con
 }
 
 const char *smp_precision_desc(int precision) {
+    if (precision == SMP_KV8)
+        return gm_has_bf16() ? "8-bit KV cache, bfloat16 products (AVX512_BF16)"
+                             : "8-bit KV cache, float32 products (no AVX512_BF16 in use)";
     if (precision != SMP_BF16) return "float32";
     return gm_has_bf16() ? "bfloat16 KV cache, bfloat16 products (AVX512_BF16)"
                          : "bfloat16 KV cache, float32 products (no AVX512_BF16 in use)";
@@ -917,8 +973,8 @@ static int smp_check(const smp_sampler *s, const int *const *prompts, const int 
     if (o->n < 1) return ut_fail("the number of samples must be at least 1 (got %d)", o->n);
     if ((long)o->n * NP > 1 << 24) return ut_fail("%d prompts x %d samples is too many rows for one batch", NP, o->n);
     if (N < 1) return ut_fail("max new tokens must be at least 1 (got %d)", N);
-    if (o->precision != SMP_F32 && o->precision != SMP_BF16)
-        return ut_fail("unknown sampling precision %d (SMP_F32 = 0 or SMP_BF16 = 1)", o->precision);
+    if (o->precision != SMP_F32 && o->precision != SMP_BF16 && o->precision != SMP_KV8)
+        return ut_fail("unknown sampling precision %d (SMP_F32 = 0, SMP_BF16 = 1 or SMP_KV8 = 2)", o->precision);
     if (o->nstop > 0 && !o->tok) return ut_fail("stop strings need a tokenizer");
     if (o->tok && tok_vocab_size(o->tok) > s->V)
         return ut_fail("the tokenizer has %d ids but the model only %d", tok_vocab_size(o->tok), s->V);
@@ -951,8 +1007,8 @@ int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *ple
     double t0 = ut_now();
     int nth = nn_threads(s->m), nt = nth < G ? nth : G;
     nn_blas_one_thread();
-    smp_reserve(s, plens, NP, o->n, N, nt, o->precision == SMP_BF16);
-    s->bprod = o->precision == SMP_BF16 && gm_has_bf16();
+    smp_reserve(s, plens, NP, o->n, N, nt, o->precision == SMP_BF16, o->precision == SMP_KV8);
+    s->bprod = o->precision != SMP_F32 && gm_has_bf16();
     smp_pack_all(s);
     /* prefill: every prompt's tokens at its own positions 0..P-1, logits of each prompt's last
      * row; one prompt as one batch (split over the threads from SMP_PAR_MIN_ROWS rows), several
@@ -1001,7 +1057,7 @@ int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *ple
     s->st.prefill_s = t1 - t0;
     s->st.decode_s = t2 - t1;
     s->st.decode_tokens = steps;
-    s->st.kv_bits = s->kv16 ? 16 : 32;
+    s->st.kv_bits = s->kv8 ? 8 : s->kv16 ? 16 : 32;
     s->st.bf16_products = s->bprod;
     s->st.vetoed = vetoed;
     free(rng);

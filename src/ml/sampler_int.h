@@ -124,4 +124,32 @@ void smp_put_bf16(const float *k, const float *v, int j, int hd, uint16_t *kbloc
 void smp_attend_bf16(const uint16_t *q16, const uint16_t *kblocks, const uint16_t *vpairs, int n, int hd, float scale,
                      float *mx, float *den, float *out, smp_pf *pf);
 
+/* ---- the 8-bit KV cache (SMP_KV8) ----
+ * One head's cache is a run of blocks of 64 positions [64b, 64b+64), smp_kv8_block_bytes(hd) =
+ * 128 hd + 512 bytes each (hd even), block b at blocks + b * that:
+ *   [0, 64 hd)                 keys, int8 (hd/2, 64, 2): [i/2][t][i%2] = key of position 64b+t, dim i
+ *   [64 hd, 64 hd + 256)       key scales, float (64)
+ *   [64 hd + 256, 64 hd + 512) value scales, float (64)
+ *   [64 hd + 512, 128 hd + 512) values, int8 (32, hd, 2): [t/2][i][t%2] = value of position 64b+t, dim i
+ * Position t's key (and value) is x ~ scale * int8, scale = max_i |x_i| / 127, each element
+ * rounded to nearest (ties to even); a block is cleared when its first position is written, so
+ * the positions past the last one read as zero vectors of scale 0. Scores and weighted values are
+ * integer pair products (int16 x int8) summed exactly in int32 (sampler_kv8.c). */
+size_t smp_kv8_block_bytes(int hd);
+/* writes position j's key k (hd) and value v (hd), rounded, into one head's cache of blocks */
+void smp_put_kv8(const float *k, const float *v, int j, int hd, uint8_t *blocks);
+/* the query q (hd) rounded to int16 qq (hd) relative to max |q| (qq in [-32767, 32767], fewer
+ * levels past hd = 516 so that no score sum leaves int32); returns the scale: q ~ scale * qq */
+float smp_q16_kv8(const float *q, int hd, int16_t *qq);
+/* Attention of one query head (qq, qs: smp_q16_kv8) over n positions of a head's 8-bit cache,
+ * folded into the running softmax state (*mx, *den, unnormalised out) like smp_attend_bf16; one
+ * smp_pf_step(pf) per block. The softmax weights of a block times the value scales are rounded
+ * to int16 relative to the block's largest (ties to even); the denominator sums the float32
+ * weights. Readers (smp_kv8_reader): vpdpwssd where gm_isa_current() is AVX-512 and the CPU has
+ * AVX512BW and AVX512_VNNI, else vpmaddwd (AVX2), else portable loops; they agree bit for bit. */
+void smp_attend_kv8(const int16_t *qq, float qs, const uint8_t *blocks, int n, int hd, float scale, float *mx, float *den,
+                    float *out, smp_pf *pf);
+/* the reader smp_attend_kv8 uses now: 0 portable, 1 AVX2, 2 AVX-512 (VNNI) */
+int smp_kv8_reader(void);
+
 #endif
