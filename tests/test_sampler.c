@@ -754,6 +754,34 @@ TEST(sampler_bf16_logits_near_float32) {
     nn_free(m);
 }
 
+/* o->n samples into a (one thread), with the same tokens (log-probabilities within 1e-4) on two
+ * threads, and sample 4 equal to a call that draws it alone; then a's kv_bits and products are
+ * those asked for */
+static void check_threads_and_group(smp_sampler *s, nn_model *m, const int *prompt, int P, const smp_opts *o, smp_seq *a,
+                                    int kv_bits) {
+    smp_seq b[8], one;
+    REQUIRE(o->n <= 8 && o->n > 4);
+    REQUIRE(smp_generate(s, prompt, P, o, a) == 0);
+    CHECK(smp_last_stats(s)->kv_bits == kv_bits);
+    CHECK(smp_last_stats(s)->bf16_products == gm_has_bf16());
+    nn_set_threads(m, 2);
+    REQUIRE(smp_generate(s, prompt, P, o, b) == 0);
+    nn_set_threads(m, 1);
+    smp_opts o1 = *o;
+    o1.n = 1;
+    o1.seed = o->seed + 4 * 0x9E3779B97F4A7C15ull;
+    REQUIRE(smp_generate(s, prompt, P, &o1, &one) == 0);
+    CHECK(one.ntokens == a[4].ntokens && !memcmp(one.tokens, a[4].tokens, (size_t)one.ntokens * sizeof(int)));
+    for (int k = 0; k < one.ntokens && k < a[4].ntokens; k++) CHECK_NEAR(one.logprobs[k], a[4].logprobs[k], 1e-4);
+    smp_seq_free(&one);
+    for (int g = 0; g < o->n; g++) {
+        CHECK_MSG(a[g].ntokens == b[g].ntokens && !memcmp(a[g].tokens, b[g].tokens, (size_t)a[g].ntokens * sizeof(int)),
+                  "sample %d differs between 1 and 2 threads", g);
+        for (int k = 0; k < a[g].ntokens && k < b[g].ntokens; k++) CHECK_NEAR(a[g].logprobs[k], b[g].logprobs[k], 1e-4);
+        smp_seq_free(&b[g]);
+    }
+}
+
 /* sampling (not greedy) in SMP_BF16: the same tokens and log-probabilities (within 1e-4) on one
  * and two threads and in a group and alone; the AVX-512 widening, AVX2 and portable cache readers
  * give the same samples bit for bit; the statistics say what ran; a bad precision is refused */
@@ -765,26 +793,8 @@ TEST(sampler_bf16_threads_isas_and_fallback) {
     REQUIRE(m);
     smp_sampler *s = smp_new(m);
     smp_opts o = {.n = G, .max_new = N, .temperature = 1.0f, .top_p = 0.95f, .seed = 17, .precision = SMP_BF16};
-    smp_seq a[6], b[6], one;
-    REQUIRE(smp_generate(s, prompt, P, &o, a) == 0);
-    CHECK(smp_last_stats(s)->kv_bits == 16);
-    CHECK(smp_last_stats(s)->bf16_products == gm_has_bf16());
-    nn_set_threads(m, 2);
-    REQUIRE(smp_generate(s, prompt, P, &o, b) == 0);
-    nn_set_threads(m, 1);
-    smp_opts o1 = o;
-    o1.n = 1;
-    o1.seed = o.seed + 4 * 0x9E3779B97F4A7C15ull;
-    REQUIRE(smp_generate(s, prompt, P, &o1, &one) == 0);
-    CHECK(one.ntokens == a[4].ntokens && !memcmp(one.tokens, a[4].tokens, (size_t)one.ntokens * sizeof(int)));
-    for (int k = 0; k < one.ntokens && k < a[4].ntokens; k++) CHECK_NEAR(one.logprobs[k], a[4].logprobs[k], 1e-4);
-    smp_seq_free(&one);
-    for (int g = 0; g < G; g++) {
-        CHECK_MSG(a[g].ntokens == b[g].ntokens && !memcmp(a[g].tokens, b[g].tokens, (size_t)a[g].ntokens * sizeof(int)),
-                  "sample %d differs between 1 and 2 threads", g);
-        for (int k = 0; k < a[g].ntokens && k < b[g].ntokens; k++) CHECK_NEAR(a[g].logprobs[k], b[g].logprobs[k], 1e-4);
-        smp_seq_free(&b[g]);
-    }
+    smp_seq a[6], b[6];
+    check_threads_and_group(s, m, prompt, P, &o, a, 16);
     /* float32 products with the widening readers (AVX-512 without vdpbf16ps, AVX2, portable):
      * exact products summed in the same order, so the same samples and the same bits */
     smp_seq c[6];
@@ -998,26 +1008,8 @@ TEST(sampler_kv8_threads_and_readers) {
     REQUIRE(m);
     smp_sampler *s = smp_new(m);
     smp_opts o = {.n = G, .max_new = N, .temperature = 1.0f, .top_p = 0.95f, .seed = 17, .precision = SMP_KV8};
-    smp_seq a[6], b[6], one;
-    REQUIRE(smp_generate(s, prompt, P, &o, a) == 0);
-    CHECK(smp_last_stats(s)->kv_bits == 8);
-    CHECK(smp_last_stats(s)->bf16_products == gm_has_bf16());
-    nn_set_threads(m, 2);
-    REQUIRE(smp_generate(s, prompt, P, &o, b) == 0);
-    nn_set_threads(m, 1);
-    smp_opts o1 = o;
-    o1.n = 1;
-    o1.seed = o.seed + 4 * 0x9E3779B97F4A7C15ull;
-    REQUIRE(smp_generate(s, prompt, P, &o1, &one) == 0);
-    CHECK(one.ntokens == a[4].ntokens && !memcmp(one.tokens, a[4].tokens, (size_t)one.ntokens * sizeof(int)));
-    for (int k = 0; k < one.ntokens && k < a[4].ntokens; k++) CHECK_NEAR(one.logprobs[k], a[4].logprobs[k], 1e-4);
-    smp_seq_free(&one);
-    for (int g = 0; g < G; g++) {
-        CHECK_MSG(a[g].ntokens == b[g].ntokens && !memcmp(a[g].tokens, b[g].tokens, (size_t)a[g].ntokens * sizeof(int)),
-                  "sample %d differs between 1 and 2 threads", g);
-        for (int k = 0; k < a[g].ntokens && k < b[g].ntokens; k++) CHECK_NEAR(a[g].logprobs[k], b[g].logprobs[k], 1e-4);
-        smp_seq_free(&b[g]);
-    }
+    smp_seq a[6], b[6];
+    check_threads_and_group(s, m, prompt, P, &o, a, 8);
     /* float32 products on every reader: the same bits */
     smp_seq c[6];
     int first = 1;

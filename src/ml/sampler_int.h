@@ -152,4 +152,25 @@ void smp_attend_kv8(const int16_t *qq, float qs, const uint8_t *blocks, int n, i
 /* the reader smp_attend_kv8 uses now: 0 portable, 1 AVX2, 2 AVX-512 (VNNI) */
 int smp_kv8_reader(void);
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* smp_expf on 16 lanes (the same operations), for the AVX-512 attention readers of the 16- and
+ * 8-bit caches; it inlines into any caller whose target includes avx512f */
+static inline __attribute__((target("avx512f"))) __m512 smp_exp16(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+    __m512 t = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _mm512_set1_ps(12582912.0f));
+    __m512 n = _mm512_sub_ps(t, _mm512_set1_ps(12582912.0f));
+    __m512 r = _mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(0.693145751953125f))),
+                             _mm512_mul_ps(n, _mm512_set1_ps(1.428606765330187045e-06f)));
+    __m512 p = _mm512_add_ps(_mm512_set1_ps(0.00833333377f), _mm512_mul_ps(r, _mm512_set1_ps(0.00138888892f)));
+    p = _mm512_add_ps(_mm512_set1_ps(0.0416666679f), _mm512_mul_ps(r, p));
+    p = _mm512_add_ps(_mm512_set1_ps(0.166666672f), _mm512_mul_ps(r, p));
+    p = _mm512_add_ps(_mm512_set1_ps(0.5f), _mm512_mul_ps(r, p));
+    p = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(r, p));
+    p = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(r, p));
+    __m512i e = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000 - 127));
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(e, 23)));
+}
+#endif
+
 #endif

@@ -166,22 +166,6 @@ static inline __attribute__((always_inline)) SMP_TGTBF void smp_vacc_dp(const ui
     }
 }
 
-/* smp_expf on 16 lanes (the same operations) */
-static inline SMP_TGTBF __m512 smp_exp16(__m512 x) {
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
-    __m512 t = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _mm512_set1_ps(12582912.0f));
-    __m512 n = _mm512_sub_ps(t, _mm512_set1_ps(12582912.0f));
-    __m512 r = _mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(0.693145751953125f))),
-                             _mm512_mul_ps(n, _mm512_set1_ps(1.428606765330187045e-06f)));
-    __m512 p = _mm512_add_ps(_mm512_set1_ps(0.00833333377f), _mm512_mul_ps(r, _mm512_set1_ps(0.00138888892f)));
-    p = _mm512_add_ps(_mm512_set1_ps(0.0416666679f), _mm512_mul_ps(r, p));
-    p = _mm512_add_ps(_mm512_set1_ps(0.166666672f), _mm512_mul_ps(r, p));
-    p = _mm512_add_ps(_mm512_set1_ps(0.5f), _mm512_mul_ps(r, p));
-    p = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(r, p));
-    p = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(r, p));
-    __m512i e = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000 - 127));
-    return _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(e, 23)));
-}
 
 /* the whole of smp_attend_bf16 on vdpbf16ps: per block, the scores stay in registers, the
  * weights are rounded by vcvtne2ps2bf16 (nearest even) straight into pairs */

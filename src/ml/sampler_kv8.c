@@ -231,22 +231,6 @@ static inline uint32_t smp_lanes8(int ni, int k) {
     return r >= 16 ? 0xFFFFu : r > 0 ? (1u << r) - 1u : 0u;
 }
 
-/* smp_expf on 16 lanes (the same operations) */
-static inline SMP_TGTVN __m512 smp_exp16v(__m512 x) {
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
-    __m512 t = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _mm512_set1_ps(12582912.0f));
-    __m512 n = _mm512_sub_ps(t, _mm512_set1_ps(12582912.0f));
-    __m512 r = _mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(0.693145751953125f))),
-                             _mm512_mul_ps(n, _mm512_set1_ps(1.428606765330187045e-06f)));
-    __m512 p = _mm512_add_ps(_mm512_set1_ps(0.00833333377f), _mm512_mul_ps(r, _mm512_set1_ps(0.00138888892f)));
-    p = _mm512_add_ps(_mm512_set1_ps(0.0416666679f), _mm512_mul_ps(r, p));
-    p = _mm512_add_ps(_mm512_set1_ps(0.166666672f), _mm512_mul_ps(r, p));
-    p = _mm512_add_ps(_mm512_set1_ps(0.5f), _mm512_mul_ps(r, p));
-    p = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(r, p));
-    p = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(r, p));
-    __m512i e = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000 - 127));
-    return _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(e, 23)));
-}
 
 /* the scores of 16 ng positions of one key block: two accumulator sets (even and odd pairs of
  * dimensions) hide vpdpwssd's latency; integer sums, so the split changes nothing */
@@ -370,7 +354,7 @@ SMP_TGTVN static void smp_attend8_vnni(const int16_t *qq, float qs, const uint8_
         }
         __m512 mv = _mm512_set1_ps(*mx), w[4], umv = _mm512_setzero_ps();
 #pragma GCC unroll 4
-        for (int g = 0; g < 4; g++) w[g] = _mm512_maskz_mov_ps(m[g], smp_exp16v(_mm512_sub_ps(s[g], mv)));
+        for (int g = 0; g < 4; g++) w[g] = _mm512_maskz_mov_ps(m[g], smp_exp16(_mm512_sub_ps(s[g], mv)));
         *den += smp_tree16(_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(w[0], w[1]), w[2]), w[3]));
 #pragma GCC unroll 4
         for (int g = 0; g < 4; g++) {
