@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "cad/prefixcheck.h"
 
 typedef enum { TK_NAME, TK_KEYWORD, TK_NUMBER, TK_STRING, TK_OP, TK_EOF } pr_kind;
 
@@ -25,18 +26,15 @@ typedef struct {
     size_t line_start; /* byte offset where the current line begins */
 } pr_lexer;
 
-static const char *const pr_keywords[] = {"and",   "break", "do",   "else", "elseif", "end",   "false", "for",
-                                          "function", "goto", "if", "in", "local", "nil", "not", "or",
-                                          "repeat", "return", "then", "true", "until", "while", NULL};
-
 static int pr_is_word(const pr_lexer *lx, const pr_token *t, const char *w) {
     size_t n = strlen(w);
     return t->end - t->start == n && memcmp(lx->s + t->start, w, n) == 0;
 }
 
 static int pr_is_keyword(const char *s, size_t n) {
-    for (int i = 0; pr_keywords[i]; i++)
-        if (strlen(pr_keywords[i]) == n && memcmp(pr_keywords[i], s, n) == 0) return 1;
+    const char *const *kw = pfx_keywords();
+    for (int i = 0; kw[i]; i++)
+        if (strlen(kw[i]) == n && memcmp(kw[i], s, n) == 0) return 1;
     return 0;
 }
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const pfx_keywords[] = {"and",   "break", "do",     "else", "elseif", "end",   "false", "for",
+static const char *const pfx_keyword_list[] = {"and",   "break", "do",     "else", "elseif", "end",   "false", "for",
                                            "function", "goto", "if",   "in",   "local",  "nil",   "not",   "or",
                                            "repeat", "return", "then", "true", "until",  "while", NULL};
 
@@ -16,6 +16,7 @@ static const char *const pfx_global_names[] = {
     "_G", "_VERSION", NULL};
 
 const char *const *pfx_globals(void) { return pfx_global_names; }
+const char *const *pfx_keywords(void) { return pfx_keyword_list; }
 
 /* calls whose argument count is checked: name, fewest, most */
 static const struct {
@@ -29,7 +30,6 @@ typedef struct {
     int fn;      /* index into pfx_arity, -1: not checked */
     int commas;  /* top-level commas so far */
     int any;     /* something was written inside */
-    int params;  /* the parameter list of a function */
     int body;    /* a function was opened inside: statements may follow */
     size_t arg;  /* where the current argument began (after '(' or ',') */
     /* a curve written as an argument of a Loop: its arguments' spans (start, end) */
@@ -57,6 +57,7 @@ typedef struct {
 static int pfx_is_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 static int pfx_is_name(char c) { return pfx_is_start(c) || (c >= '0' && c <= '9'); }
 static int pfx_is_digit(char c) { return c >= '0' && c <= '9'; }
+static int pfx_is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 static int pfx_word_is(const char *w, size_t n, const char *s) { return strlen(s) == n && !memcmp(w, s, n); }
 static int pfx_word_starts(const char *w, size_t n, const char *s) { return strlen(s) >= n && !memcmp(w, s, n); }
@@ -69,7 +70,7 @@ static int pfx_in_list(const char *const *list, const char *w, size_t n, int pre
 
 /* is w[0..n) (or, with prefix, the start of) a keyword, a global or a name declared so far? */
 static int pfx_known(const pfx_state *st, const char *w, size_t n, int prefix) {
-    if (pfx_in_list(pfx_keywords, w, n, prefix) || pfx_in_list(pfx_global_names, w, n, prefix)) return 1;
+    if (pfx_in_list(pfx_keyword_list, w, n, prefix) || pfx_in_list(pfx_global_names, w, n, prefix)) return 1;
     for (int i = 0; i < st->ndecl; i++) {
         size_t ds = st->decl[2 * i], dn = st->decl[2 * i + 1];
         if (prefix ? (dn >= n && !memcmp(st->b + ds, w, n)) : (dn == n && !memcmp(st->b + ds, w, n))) return 1;
@@ -91,8 +92,8 @@ static void pfx_declare(pfx_state *st, size_t s, size_t n) {
 /* b[a0..a1) and b[b0..b1) equal (whole) or the first a prefix of the second, spaces ignored */
 static int pfx_same_text(const char *b, size_t a0, size_t a1, size_t b0, size_t b1, int prefix) {
     for (;;) {
-        while (a0 < a1 && (b[a0] == ' ' || b[a0] == '\t' || b[a0] == '\n' || b[a0] == '\r')) a0++;
-        while (b0 < b1 && (b[b0] == ' ' || b[b0] == '\t' || b[b0] == '\n' || b[b0] == '\r')) b0++;
+        while (a0 < a1 && pfx_is_space(b[a0])) a0++;
+        while (b0 < b1 && pfx_is_space(b[b0])) b0++;
         if (a0 == a1) return prefix || b0 == b1;
         if (b0 == b1 || b[a0] != b[b0]) return 0;
         a0++, b0++;
@@ -141,7 +142,7 @@ static int pfx_use(pfx_state *st, size_t s, size_t e) {
     if (pfx_known(st, w, n, 0)) return 1;
     if (in_braces) { /* a key "{name = v}": look past spaces for '=' (not "==") */
         size_t j = e;
-        while (j < st->T && (st->b[j] == ' ' || st->b[j] == '\t' || st->b[j] == '\n' || st->b[j] == '\r')) j++;
+        while (j < st->T && pfx_is_space(st->b[j])) j++;
         if (j == st->T) return 1; /* not known yet */
         if (st->b[j] == '=' && (j + 1 == st->T || st->b[j + 1] != '=')) return 1;
     }
@@ -155,6 +156,16 @@ static int pfx_operand(pfx_state *st, int prev, size_t e) {
     return prev == P_VALUE || prev == P_NAME ? pfx_refuse(st, "a missing ',' or operator") : 1;
 }
 
+/* curve frame st->fr[d] in a Loop: may its start coordinate k, written as b[f->arg..e), be (prefix:
+ * become) the last curve's end coordinate k? Only the first two arguments of a Line or an Arc
+ * after the first curve of a Loop written curve by curve are bound. */
+static int pfx_start_ok(const pfx_state *st, int d, size_t e, int prefix) {
+    const pfx_frame *f = &st->fr[d], *loop = d > 0 ? &st->fr[d - 1] : NULL;
+    int k = f->commas;
+    if (k >= 2 || f->fn == PFX_CIRCLE || !loop || !loop->plain || loop->curves == 0 || loop->circle) return 1;
+    return pfx_same_text(st->b, f->arg, e, loop->last[k][0], loop->last[k][1], prefix);
+}
+
 /* argument k of curve frame f ended at e: a start coordinate (k = 0, 1) of a curve that is not
  * the first of its Loop must be the text of the last curve's end coordinate */
 static int pfx_arg_end(pfx_state *st, pfx_frame *f, size_t e, int is_new) {
@@ -164,12 +175,9 @@ static int pfx_arg_end(pfx_state *st, pfx_frame *f, size_t e, int is_new) {
         return 1;
     }
     if (!f->in_loop || f->commas >= 6) return 1;
-    int k = f->commas;
-    f->span[k][0] = f->arg, f->span[k][1] = e;
+    f->span[f->commas][0] = f->arg, f->span[f->commas][1] = e;
     /* (the frame below a curve frame in the stack is its Loop while the curve is open) */
-    pfx_frame *loop = f > st->fr ? f - 1 : NULL;
-    if (is_new && k < 2 && f->fn != PFX_CIRCLE && loop && loop->plain && loop->curves > 0 && !loop->circle &&
-        !pfx_same_text(st->b, f->arg, e, loop->last[k][0], loop->last[k][1], 0))
+    if (is_new && !pfx_start_ok(st, (int)(f - st->fr), e, 0))
         return pfx_refuse(st, "a curve that does not start where the last one ended");
     return 1;
 }
@@ -222,7 +230,7 @@ static int pfx_scan(pfx_state *st) {
     size_t prev_s = 0; /* where the last name began */
     while (i < T) {
         char c = b[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+        if (pfx_is_space(c)) {
             i++;
             continue;
         }
@@ -281,7 +289,7 @@ static int pfx_scan(pfx_state *st) {
             }
             if (i == T) /* the name being written: a read is judged; a field or a declaration is free */
                 return field || mode != D_NONE ? 1 : pfx_use(st, s, i);
-            if (!field && pfx_in_list(pfx_keywords, w, n, 0)) {
+            if (!field && pfx_in_list(pfx_keyword_list, w, n, 0)) {
                 if (pfx_word_is(w, n, "local")) mode = D_LOCAL;
                 else if (pfx_word_is(w, n, "function")) {
                     mode = D_FUNC;
@@ -312,16 +320,15 @@ static int pfx_scan(pfx_state *st) {
             memset(f, 0, sizeof *f);
             f->open = c;
             f->fn = c == '(' && prev == P_NAME && mode == D_NONE ? prev_fn : -1;
-            f->params = c == '(' && mode == D_FUNC;
             f->arg = i + 1;
             f->plain = f->fn == PFX_LOOP;
             /* a curve written right as an argument of a Loop: "Loop(Line(" or ", Arc(" */
             if (up && up->fn == PFX_LOOP && (f->fn == PFX_LINE || f->fn == PFX_ARC || f->fn == PFX_CIRCLE)) {
                 size_t k = up->arg;
-                while (k < prev_s && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r')) k++;
+                while (k < prev_s && pfx_is_space(b[k])) k++;
                 f->in_loop = k == prev_s;
             }
-            mode = f->params ? D_PARAMS : D_NONE;
+            mode = c == '(' && mode == D_FUNC ? D_PARAMS : D_NONE; /* a function's parameter list */
             prev = P_OP;
             i++;
             continue;
@@ -390,16 +397,9 @@ static int pfx_scan(pfx_state *st) {
 /* a start coordinate still being written (the innermost curve of a Loop, its argument 0 or 1)
  * must be the start of the last curve's end coordinate */
 static int pfx_partial_start(pfx_state *st) {
-    for (int d = st->depth - 1; d >= 0; d--) {
-        pfx_frame *f = &st->fr[d];
-        if (!f->in_loop) continue;
-        pfx_frame *loop = d > 0 ? &st->fr[d - 1] : NULL;
-        int k = f->commas;
-        if (k < 2 && f->fn != PFX_CIRCLE && loop && loop->plain && loop->curves > 0 && !loop->circle &&
-            !pfx_same_text(st->b, f->arg, st->T, loop->last[k][0], loop->last[k][1], 1))
-            return pfx_refuse(st, "a curve that does not start where the last one ended");
-        return 1;
-    }
+    for (int d = st->depth - 1; d >= 0; d--)
+        if (st->fr[d].in_loop)
+            return pfx_start_ok(st, d, st->T, 1) ? 1 : pfx_refuse(st, "a curve that does not start where the last one ended");
     return 1;
 }
 

@@ -36,5 +36,7 @@ int pfx_append_ok(const char *prog, size_t len, const char *tok, size_t n, const
 
 /* the sandbox's global names the check accepts, NULL-terminated */
 const char *const *pfx_globals(void);
+/* Lua 5.4's reserved words, NULL-terminated (cad/params.c reads them too) */
+const char *const *pfx_keywords(void);
 
 #endif

@@ -214,17 +214,22 @@ typedef struct {
     const size_t *nkept;
 } inf_names;
 
+/* just after the last "</think>" in s[0..n), NULL when there is none */
+static const char *inf_after_think(const char *s, size_t n) {
+    const char *t = NULL;
+    for (size_t j = 0; j + 8 <= n; j++)
+        if (s[j] == '<' && !memcmp(s + j, "</think>", 8)) t = s + j + 8;
+    return t;
+}
+
 static int inf_veto(void *ctx, int i, const char *text, size_t len, const char *bytes, int nbytes) {
     const inf_names *v = ctx;
     size_t nk = v->kept ? v->nkept[i] : 0;
     const char *k = nk ? v->kept[i] : "";
     /* the program starts after the last "</think>" of kept + text; none yet: still the plan */
-    const char *t = NULL, *q;
-    for (const char *p = text; (q = strstr(p, "</think>")); p = q + 8) t = q + 8;
+    const char *t = inf_after_think(text, len);
     if (t) return !pfx_append_ok(t, len - (size_t)(t - text), bytes, (size_t)nbytes, NULL);
-    const char *kp = NULL; /* after the last "</think>" inside the kept bytes k[0..nk) */
-    for (size_t j = 0; j + 8 <= nk; j++)
-        if (k[j] == '<' && !memcmp(k + j, "</think>", 8)) kp = k + j + 8;
+    const char *kp = inf_after_think(k, nk);
     if (!kp) return 0;
     size_t a = nk - (size_t)(kp - k);
     char *prog = ut_malloc(a + len + 1);
@@ -233,6 +238,14 @@ static int inf_veto(void *ctx, int i, const char *text, size_t len, const char *
     int ok = pfx_append_ok(prog, a + len, bytes, (size_t)nbytes, NULL);
     free(prog);
     return !ok;
+}
+
+/* the sampler's options every call of g shares: o's sampling, g's end ids, tokenizer and picture
+ * placeholder, and name-checked decoding (names: its context) */
+static smp_opts inf_smp_opts(const inf_model *g, const inf_opts *o, int picture, inf_names *names) {
+    return (smp_opts){.temperature = o->temperature, .top_p = o->top_p, .eos_ids = g->eos, .neos = g->neos, .tok = g->tok,
+                      .row_id = picture ? g->vm->image_token_id : -1, .precision = o->bf16 ? SMP_BF16 : SMP_F32,
+                      .veto = o->check_names ? inf_veto : NULL, .veto_ctx = names};
 }
 
 /* the whole tokens of t whose bytes lie within the first cut bytes of its answer; *bytes their length */
@@ -281,11 +294,11 @@ static int inf_repair(inf_model *g, const int *ids, int P, const float *rows, in
     const char **kept = ut_calloc((size_t)n, sizeof *kept);
     for (int i = 0; i < n; i++) kept[i] = r->cand[i].answer;
     inf_names names = {kept, kb};
-    smp_opts so = {.n = 1, .max_new = max_new > 0 ? max_new : 1, .temperature = o->temperature, .top_p = o->top_p,
-                   .seed = o->seed + (uint64_t)round * 0xD1B54A32D192ED03ULL, .eos_ids = g->eos, .neos = g->neos,
-                   .tok = g->tok, .rows = rows ? rowv : NULL, .nrows = rows ? nrowv : NULL,
-                   .row_id = rows ? g->vm->image_token_id : -1, .precision = o->bf16 ? SMP_BF16 : SMP_F32,
-                   .veto = o->check_names ? inf_veto : NULL, .veto_ctx = &names};
+    smp_opts so = inf_smp_opts(g, o, rows != NULL, &names);
+    so.n = 1;
+    so.max_new = max_new > 0 ? max_new : 1;
+    so.seed = o->seed + (uint64_t)round * 0xD1B54A32D192ED03ULL;
+    so.rows = rows ? rowv : NULL, so.nrows = rows ? nrowv : NULL;
     smp_seq *seq = ut_calloc((size_t)n, sizeof *seq);
     int rc = smp_generate_multi(g->smp, (const int *const *)pr, plen, n, &so, seq);
     r->vetoed += smp_last_stats(g->smp)->vetoed;
@@ -323,18 +336,17 @@ static int inf_repair(inf_model *g, const int *ids, int P, const float *rows, in
     return rc;
 }
 
-/* samples, executes and picks for the prompt ids[0..P) (ids freed); rows (nrows, D): the image
- * tokens at the placeholders (NULL: a text prompt); t0: when the work began */
 /* samples candidates [from, from + count) of r (sample i from seed + i * golden ratio, so that they
  * are those of one batch of from + count) into r->cand and tk */
 static int inf_sample(inf_model *g, const int *ids, int P, const float *rows, int nrows, const inf_opts *o, int max_new,
                       inf_result *r, inf_toks *tk, int from, int count) {
     const float *const rowv[1] = {rows};
-    smp_opts so = {.n = count, .max_new = max_new, .temperature = o->temperature, .top_p = o->top_p,
-                   .seed = o->seed + (uint64_t)from * 0x9E3779B97F4A7C15ull, .eos_ids = g->eos, .neos = g->neos,
-                   .tok = g->tok, .rows = rows ? rowv : NULL, .nrows = &nrows, .row_id = rows ? g->vm->image_token_id : -1,
-                   .precision = o->bf16 ? SMP_BF16 : SMP_F32, .veto = o->check_names ? inf_veto : NULL,
-                   .veto_ctx = &(inf_names){NULL, NULL}};
+    inf_names names = {NULL, NULL};
+    smp_opts so = inf_smp_opts(g, o, rows != NULL, &names);
+    so.n = count;
+    so.max_new = max_new;
+    so.seed = o->seed + (uint64_t)from * 0x9E3779B97F4A7C15ull;
+    so.rows = rows ? rowv : NULL, so.nrows = &nrows;
     smp_seq *seq = ut_calloc((size_t)count, sizeof *seq);
     if (smp_generate(g->smp, ids, P, &so, seq)) {
         free(seq);
