@@ -228,32 +228,23 @@ TEST(sampler_group_of_8_matches_single_samples) {
     nn_free(m);
 }
 
-/* several prompts of different lengths x n samples in one batch (two decode threads, EOS ids so
- * rows finish at different steps): row p*n+k equals sample k of that prompt sampled alone with
- * the matching seed - same tokens, logits of every step within 1e-4 - and the prompts really
- * lead to different continuations */
-TEST(sampler_mixed_prompts_match_single_prompts) {
-    enum { NP = 4, n = 3, N = 20, V = 53 };
-    int plen[NP] = {5, 70, 1, 23}, eos[] = {7};
-    nn_model *m = small_model(V, 2, 4, 2, 0, 21);
-    REQUIRE(m);
-    smp_sampler *s = smp_new(m);
-    int *prompts[NP];
-    for (int p = 0; p < NP; p++) {
-        prompts[p] = malloc((size_t)plen[p] * sizeof(int));
-        random_prompt(prompts[p], plen[p], V, 40 + (uint64_t)p);
-    }
-    float *lo = malloc((size_t)NP * n * N * V * sizeof(float)), *l1 = malloc((size_t)n * N * V * sizeof(float));
-    smp_opts o = {.n = n, .max_new = N, .temperature = 1.1f, .top_p = 0.97f, .seed = 99, .eos_ids = eos, .neos = 1,
-                  .logits_out = lo};
-    smp_seq mix[NP * n], one[n];
+/* o->n samples of each of the np prompts in one batch on two threads (o->logits_out: (np * n, N, V))
+ * into mix: row p*n+k must equal sample k of prompt p sampled alone on one thread with the matching
+ * seed (same tokens, log-probabilities and logits of every step within 1e-4). Returns 1 when the
+ * rows' lengths differ (EOS ended them at different steps). */
+static int check_mixed_matches_single(smp_sampler *s, nn_model *m, int *const *prompts, const int *plen, int np,
+                                      const smp_opts *o, smp_seq *mix, int V) {
+    int n = o->n, N = o->max_new, lens_differ = 0;
+    const float *lo = o->logits_out;
+    float *l1 = malloc((size_t)n * N * V * sizeof(float));
+    smp_seq one[8];
+    REQUIRE(n <= 8 && l1);
     nn_set_threads(m, 2);
-    REQUIRE_MSG(smp_generate_multi(s, (const int *const *)prompts, plen, NP, &o, mix) == 0, "%s", ut_error());
+    REQUIRE_MSG(smp_generate_multi(s, (const int *const *)prompts, plen, np, o, mix) == 0, "%s", ut_error());
     nn_set_threads(m, 1);
-    int lens_differ = 0;
-    for (int p = 0; p < NP; p++) {
-        smp_opts o1 = o;
-        o1.seed = o.seed + (uint64_t)(p * n) * 0x9E3779B97F4A7C15ull;
+    for (int p = 0; p < np; p++) {
+        smp_opts o1 = *o;
+        o1.seed = o->seed + (uint64_t)(p * n) * 0x9E3779B97F4A7C15ull;
         o1.logits_out = l1;
         REQUIRE(smp_generate(s, prompts[p], plen[p], &o1, one) == 0);
         for (int k = 0; k < n; k++) {
@@ -273,6 +264,30 @@ TEST(sampler_mixed_prompts_match_single_prompts) {
             smp_seq_free(&one[k]);
         }
     }
+    free(l1);
+    return lens_differ;
+}
+
+/* several prompts of different lengths x n samples in one batch (two decode threads, EOS ids so
+ * rows finish at different steps): row p*n+k equals sample k of that prompt sampled alone with
+ * the matching seed - same tokens, logits of every step within 1e-4 - and the prompts really
+ * lead to different continuations */
+TEST(sampler_mixed_prompts_match_single_prompts) {
+    enum { NP = 4, n = 3, N = 20, V = 53 };
+    int plen[NP] = {5, 70, 1, 23}, eos[] = {7};
+    nn_model *m = small_model(V, 2, 4, 2, 0, 21);
+    REQUIRE(m);
+    smp_sampler *s = smp_new(m);
+    int *prompts[NP];
+    for (int p = 0; p < NP; p++) {
+        prompts[p] = malloc((size_t)plen[p] * sizeof(int));
+        random_prompt(prompts[p], plen[p], V, 40 + (uint64_t)p);
+    }
+    float *lo = malloc((size_t)NP * n * N * V * sizeof(float));
+    smp_opts o = {.n = n, .max_new = N, .temperature = 1.1f, .top_p = 0.97f, .seed = 99, .eos_ids = eos, .neos = 1,
+                  .logits_out = lo};
+    smp_seq mix[NP * n];
+    int lens_differ = check_mixed_matches_single(s, m, prompts, plen, NP, &o, mix, V);
     CHECK(lens_differ);
     /* the first token's logits come from each prompt's own last row */
     CHECK(memcmp(lo, lo + (size_t)n * N * V, V * sizeof(float)) != 0);
@@ -287,7 +302,6 @@ TEST(sampler_mixed_prompts_match_single_prompts) {
     CHECK(smp_generate_multi(s, (const int *const *)prompts, plen, zero, &o, mix) == -1);
     for (int p = 0; p < NP; p++) free(prompts[p]);
     free(lo);
-    free(l1);
     smp_free(s);
     nn_free(m);
 }
@@ -1095,39 +1109,15 @@ TEST(sampler_kv8_mixed_prompts_match_single_prompts) {
         prompts[p] = malloc((size_t)plen[p] * sizeof(int));
         random_prompt(prompts[p], plen[p], V, 40 + (uint64_t)p);
     }
-    float *lo = malloc((size_t)NP * n * N * V * sizeof(float)), *l1 = malloc((size_t)n * N * V * sizeof(float));
+    float *lo = malloc((size_t)NP * n * N * V * sizeof(float));
     smp_opts o = {.n = n, .max_new = N, .temperature = 1.1f, .top_p = 0.97f, .seed = 99, .eos_ids = eos, .neos = 1,
                   .logits_out = lo, .precision = SMP_KV8};
-    smp_seq mix[NP * n], one[n];
-    nn_set_threads(m, 2);
-    REQUIRE_MSG(smp_generate_multi(s, (const int *const *)prompts, plen, NP, &o, mix) == 0, "%s", ut_error());
+    smp_seq mix[NP * n];
+    check_mixed_matches_single(s, m, prompts, plen, NP, &o, mix, V);
     CHECK(smp_last_stats(s)->kv_bits == 8);
-    nn_set_threads(m, 1);
-    for (int p = 0; p < NP; p++) {
-        smp_opts o1 = o;
-        o1.seed = o.seed + (uint64_t)(p * n) * 0x9E3779B97F4A7C15ull;
-        o1.logits_out = l1;
-        REQUIRE(smp_generate(s, prompts[p], plen[p], &o1, one) == 0);
-        for (int k = 0; k < n; k++) {
-            const smp_seq *a = &mix[p * n + k], *b = &one[k];
-            CHECK_MSG(a->ntokens == b->ntokens && !memcmp(a->tokens, b->tokens, (size_t)a->ntokens * sizeof(int)),
-                      "prompt %d sample %d differs between the mixed batch and the prompt alone", p, k);
-            double md = 0;
-            for (int t = 0; t < a->ntokens && t < b->ntokens; t++) {
-                CHECK_NEAR(a->logprobs[t], b->logprobs[t], 1e-4);
-                for (int i = 0; i < V; i++) {
-                    double d = fabs(lo[(((size_t)(p * n + k)) * N + t) * V + i] - l1[((size_t)k * N + t) * V + i]);
-                    md = d > md ? d : md;
-                }
-            }
-            CHECK_MSG(md < 1e-4, "prompt %d sample %d: logits differ by %.3g", p, k, md);
-            smp_seq_free(&one[k]);
-        }
-    }
     for (int i = 0; i < NP * n; i++) smp_seq_free(&mix[i]);
     for (int p = 0; p < NP; p++) free(prompts[p]);
     free(lo);
-    free(l1);
     smp_free(s);
     nn_free(m);
 }
