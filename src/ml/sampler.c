@@ -175,8 +175,10 @@ static float *smp_regrow(float *p, size_t *cap, size_t need) {
 }
 
 /* sizes the cache for NP prompts of lengths plen (Ptot tokens in all) with n samples each of up
- * to N new tokens, and nthr decode workspaces */
-static void smp_reserve(smp_sampler *s, const int *plen, int NP, int n, int N, int nthr, int kv16, int kv8) {
+ * to N new tokens in the layout of precision (SMP_F32, SMP_BF16, SMP_KV8), and nthr decode
+ * workspaces */
+static void smp_reserve(smp_sampler *s, const int *plen, int NP, int n, int N, int nthr, int precision) {
+    const int kv16 = precision == SMP_BF16, kv8 = precision == SMP_KV8;
     int P = 0, Ptot = 0, G = NP * n;
     for (int p = 0; p < NP; p++) P = plen[p] > P ? plen[p] : P, Ptot += plen[p];
     size_t P64 = (size_t)(P + SMP_ATT_BLOCK - 1) / SMP_ATT_BLOCK * SMP_ATT_BLOCK;
@@ -1007,7 +1009,7 @@ int smp_generate_multi(smp_sampler *s, const int *const *prompts, const int *ple
     double t0 = ut_now();
     int nth = nn_threads(s->m), nt = nth < G ? nth : G;
     nn_blas_one_thread();
-    smp_reserve(s, plens, NP, o->n, N, nt, o->precision == SMP_BF16, o->precision == SMP_KV8);
+    smp_reserve(s, plens, NP, o->n, N, nt, o->precision);
     s->bprod = o->precision != SMP_F32 && gm_has_bf16();
     smp_pack_all(s);
     /* prefill: every prompt's tokens at its own positions 0..P-1, logits of each prompt's last
